@@ -1,0 +1,43 @@
+/**
+ * The CLI: commander builds typed options and calls one stage per command. Only `main` maps
+ * errors to exit codes and prints them (one line; the stack with --verbose).
+ */
+import { Command, CommanderError } from 'commander';
+import { ClickbenchError, ExitCode } from '../errors.js';
+import { processIo, type Io } from './io.js';
+import { sandboxCommand } from './sandbox.js';
+
+export function createProgram(io: Io): Command {
+  const program = new Command('clickbench')
+    .description('readiness benchmark for clickstream enrichment on Kafka-compatible clusters')
+    .version('0.1.0')
+    .option('--verbose', 'show stack traces for errors')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  program.addCommand(sandboxCommand(io));
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Run the CLI with argv (without node and script); returns the exit code. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const program = createProgram(io);
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    if (err instanceof ClickbenchError) {
+      io.err(`clickbench: ${err.line()}`);
+      if (verbose && err.stack) io.err(err.stack);
+      return err.exitCode;
+    }
+    io.err(`clickbench: unexpected error: ${(err as Error)?.message ?? err}${verbose ? '' : ' (run with --verbose for the stack)'}`);
+    if (verbose && (err as Error)?.stack) io.err(String((err as Error).stack));
+    return ExitCode.runFailed;
+  }
+}

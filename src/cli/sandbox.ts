@@ -1,0 +1,103 @@
+/** `clickbench sandbox up|status|down|fetch`: flags → typed options → the sandbox API. */
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { resolveKafkaLibs } from '../sandbox/artifacts.js';
+import { defaultStateDir, Sandbox, type SandboxState, type StorageMode } from '../sandbox/cluster.js';
+import type { Io } from './io.js';
+
+export function sandboxSummary(s: SandboxState) {
+  return {
+    bootstrap: s.bootstrap,
+    kafkaVersion: s.kafkaVersion,
+    storage: s.storage,
+    stateDir: s.stateDir,
+    nodes: s.nodes.map((n) => ({ id: n.id, zone: n.zone, port: n.port, pid: n.pid, logDir: n.logDir })),
+    ...(s.remoteStorageDir ? { remoteStorageDir: s.remoteStorageDir } : {}),
+  };
+}
+
+function parseIntFlag(name: string) {
+  return (v: string) => {
+    if (!/^\d+$/.test(v)) throw new UsageError(`${name} must be a whole number, got "${v}"`);
+    return Number(v);
+  };
+}
+
+export function sandboxCommand(io: Io): Command {
+  const cmd = new Command('sandbox').description('a real local Apache Kafka cluster (KRaft nodes on 127.0.0.1, one per zone)');
+  const stateDirOpt = () => new Option('--state-dir <dir>', 'where node data, logs and state live').default(defaultStateDir());
+
+  cmd.command('up')
+    .description('assemble Apache Kafka from Maven Central (cached) and start the nodes; returns when usable')
+    .option('--nodes <n>', 'number of KRaft nodes', parseIntFlag('--nodes'), 3)
+    .option('--zones <list>', 'comma-separated zone names, one broker.rack per node (round robin)', 'a,b,c')
+    .addOption(new Option('--storage <mode>', 'local disks, or tiered storage (LocalTieredStorage)').choices(['local', 'tiered']).default('local'))
+    .option('--heap-mb <mb>', 'JVM heap per node', parseIntFlag('--heap-mb'), 512)
+    .addOption(stateDirOpt())
+    .option('--json', 'print the cluster as JSON')
+    .action(async (o: { nodes: number; zones: string; storage: StorageMode; heapMb: number; stateDir: string; json?: boolean }) => {
+      const t0 = Date.now();
+      const sb = await Sandbox.start({
+        nodes: o.nodes,
+        zones: o.zones.split(',').map((z) => z.trim()).filter(Boolean),
+        storage: o.storage,
+        heapMb: o.heapMb,
+        stateDir: o.stateDir,
+        log: (l) => io.err(l),
+      });
+      const summary = sandboxSummary(sb.state);
+      if (o.json) io.out(JSON.stringify(summary, null, 2));
+      else {
+        io.out(`sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s: Apache Kafka ${summary.kafkaVersion}, ${summary.nodes.length} node(s), ${summary.storage} storage`);
+        io.out(`bootstrap: ${summary.bootstrap}`);
+        for (const n of summary.nodes) io.out(`  node ${n.id}  zone ${n.zone}  port ${n.port}  pid ${n.pid}  ${n.logDir}`);
+        if (summary.remoteStorageDir) io.out(`remote tier: ${summary.remoteStorageDir}`);
+        io.out(`state: ${summary.stateDir}  (stop with: clickbench sandbox down)`);
+      }
+    });
+
+  cmd.command('status')
+    .description('show the nodes of the sandbox and whether they run')
+    .addOption(stateDirOpt())
+    .option('--json', 'print as JSON')
+    .action(async (o: { stateDir: string; json?: boolean }) => {
+      const sb = Sandbox.load(o.stateDir);
+      if (!sb) {
+        if (o.json) io.out(JSON.stringify({ running: false, stateDir: o.stateDir }));
+        else io.out(`no sandbox in ${o.stateDir} (start one with: clickbench sandbox up)`);
+        return;
+      }
+      const nodes = await sb.status();
+      const running = nodes.some((n) => n.alive);
+      if (o.json) io.out(JSON.stringify({ running, ...sandboxSummary(sb.state), nodes }, null, 2));
+      else {
+        io.out(`sandbox ${running ? 'running' : 'stopped'}: Apache Kafka ${sb.state.kafkaVersion}, ${sb.state.storage} storage, bootstrap ${sb.bootstrap}`);
+        for (const n of nodes) {
+          const rss = n.rssBytes ? `  rss ${(n.rssBytes / 2 ** 20).toFixed(0)} MiB` : '';
+          io.out(`  node ${n.id}  zone ${n.zone}  port ${n.port}  ${n.alive ? `pid ${n.pid}${n.listening ? '' : ' (not listening yet)'}` : 'stopped'}${rss}`);
+        }
+      }
+    });
+
+  cmd.command('down')
+    .description('stop the sandbox nodes by pid; keeps data unless --wipe')
+    .addOption(stateDirOpt())
+    .option('--wipe', 'also delete node data, logs and state')
+    .action(async (o: { stateDir: string; wipe?: boolean }) => {
+      const sb = Sandbox.load(o.stateDir, (l) => io.err(l));
+      if (!sb) {
+        io.out(`no sandbox in ${o.stateDir}; nothing to stop`);
+        return;
+      }
+      await sb.stop({ wipe: o.wipe });
+      io.out(`sandbox stopped${o.wipe ? ' and wiped' : ` (data kept in ${o.stateDir})`}`);
+    });
+
+  cmd.command('fetch')
+    .description('download the Apache Kafka jars into the cache (what `up` does on first use)')
+    .action(async () => {
+      const libs = await resolveKafkaLibs({ log: (l) => io.err(l) });
+      io.out(`Apache Kafka ${libs.kafkaVersion} jars ready in ${libs.libDir} (${libs.source})`);
+    });
+  return cmd;
+}

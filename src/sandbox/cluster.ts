@@ -1,0 +1,419 @@
+/**
+ * The sandbox: a real local Apache Kafka cluster of KRaft nodes (combined broker + controller)
+ * on 127.0.0.1, one `broker.rack` per zone, started and stopped by clickbench by pid.
+ *
+ * Its state (ports, pids, dirs) lives in `<stateDir>/state.json`, so `sandbox status|down` and a
+ * later `run` find a cluster that an earlier command started.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { ClickbenchError } from '../errors.js';
+import { createConsumer, createKafka, createProducer } from '../kafka/client.js';
+import { requireJava, resolveKafkaLibs, type KafkaLibs } from './artifacts.js';
+import { freePorts, isListening } from './ports.js';
+import { commandLine, isAlive, rssBytes, sleep, waitUntil } from './process.js';
+
+export type StorageMode = 'local' | 'tiered';
+
+export interface SandboxOptions {
+  nodes: number;
+  zones: string[];
+  storage: StorageMode;
+  stateDir: string;
+  heapMb?: number;
+  /** Progress lines ("formatting", "starting node 2"…). */
+  log?: (line: string) => void;
+  /** How long to wait for the cluster to become usable. */
+  readyTimeoutMs?: number;
+}
+
+export interface SandboxNode {
+  id: number;
+  zone: string;
+  port: number;
+  controllerPort: number;
+  pid: number;
+  logDir: string;
+  propsFile: string;
+  logFile: string;
+}
+
+export interface SandboxState {
+  version: 1;
+  clusterId: string;
+  kafkaVersion: string;
+  libDir: string;
+  storage: StorageMode;
+  stateDir: string;
+  heapMb: number;
+  bootstrap: string;
+  nodes: SandboxNode[];
+  remoteStorageDir?: string;
+  startedAt: string;
+}
+
+export interface NodeStatus {
+  id: number;
+  zone: string;
+  port: number;
+  pid: number;
+  alive: boolean;
+  listening: boolean;
+  rssBytes?: number;
+}
+
+export function defaultStateDir(): string {
+  if (process.env.CLICKBENCH_SANDBOX_DIR) return process.env.CLICKBENCH_SANDBOX_DIR;
+  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(base, 'clickbench', 'sandbox');
+}
+
+const stateFile = (stateDir: string) => join(stateDir, 'state.json');
+
+/** Kafka's cluster id format: 16 random bytes, base64url, not starting with '-'. */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+const LOG4J2 = `status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.started.name = kafka.server.KafkaRaftServer
+logger.started.level = INFO
+`;
+
+export function nodeProperties(state: Pick<SandboxState, 'nodes' | 'storage' | 'remoteStorageDir'>, node: SandboxNode): string {
+  const n = state.nodes.length;
+  const rf = Math.min(3, n);
+  const voters = state.nodes.map((x) => `${x.id}@127.0.0.1:${x.controllerPort}`).join(',');
+  const props: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': node.id,
+    'controller.quorum.voters': voters,
+    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': node.logDir,
+    'broker.rack': node.zone,
+    'replica.selector.class': 'org.apache.kafka.common.replica.RackAwareReplicaSelector',
+    'offsets.topic.replication.factor': rf,
+    'offsets.topic.num.partitions': 12,
+    'transaction.state.log.replication.factor': rf,
+    'transaction.state.log.min.isr': Math.min(2, rf),
+    'transaction.state.log.num.partitions': 12,
+    'default.replication.factor': rf,
+    'num.partitions': 1,
+    'auto.create.topics.enable': false,
+    'group.initial.rebalance.delay.ms': 0,
+    'log.retention.check.interval.ms': 5_000,
+    'num.network.threads': 2,
+    'num.io.threads': 4,
+  };
+  if (state.storage === 'tiered') {
+    Object.assign(props, {
+      'remote.log.storage.system.enable': true,
+      'remote.log.storage.manager.class.name': 'org.apache.kafka.server.log.remote.storage.LocalTieredStorage',
+      'remote.log.storage.manager.impl.prefix': 'rsm.config.',
+      'rsm.config.dir': state.remoteStorageDir!,
+      'remote.log.metadata.manager.listener.name': 'PLAINTEXT',
+      'rlmm.config.remote.log.metadata.topic.replication.factor': rf,
+      'rlmm.config.remote.log.metadata.topic.num.partitions': 6,
+      'remote.log.manager.task.interval.ms': 2_000,
+    });
+  }
+  return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+}
+
+export class Sandbox {
+  private constructor(private st: SandboxState, private readonly log: (line: string) => void = () => {}) {}
+
+  get state(): SandboxState {
+    return this.st;
+  }
+  get bootstrap(): string {
+    return this.st.bootstrap;
+  }
+  get brokers(): string[] {
+    return this.st.bootstrap.split(',');
+  }
+  node(id: number): SandboxNode {
+    const n = this.st.nodes.find((x) => x.id === id);
+    if (!n) throw new ClickbenchError(`the sandbox has no node ${id} (nodes: ${this.st.nodes.map((x) => x.id).join(', ')})`);
+    return n;
+  }
+
+  /** The sandbox recorded in `stateDir`, or undefined when none was started there. */
+  static load(stateDir = defaultStateDir(), log?: (line: string) => void): Sandbox | undefined {
+    const f = stateFile(stateDir);
+    if (!existsSync(f)) return undefined;
+    return new Sandbox(JSON.parse(readFileSync(f, 'utf8')) as SandboxState, log);
+  }
+
+  /** Assemble and start a cluster; returns when it is usable (metadata + produce/consume). */
+  static async start(opts: SandboxOptions): Promise<Sandbox> {
+    const log = opts.log ?? (() => {});
+    if (opts.nodes < 1 || opts.nodes > 9) throw new ClickbenchError(`--nodes must be between 1 and 9, got ${opts.nodes}`, { exitCode: 2 });
+    if (opts.zones.length === 0) throw new ClickbenchError('--zones needs at least one zone name', { exitCode: 2 });
+    const existing = Sandbox.load(opts.stateDir, log);
+    if (existing) {
+      const st = await existing.status();
+      if (st.some((s) => s.alive)) {
+        throw new ClickbenchError(`a sandbox is already running in ${opts.stateDir} (bootstrap ${existing.bootstrap})`, {
+          exitCode: 2,
+          hint: 'use it as it is, or stop it first with `clickbench sandbox down`',
+        });
+      }
+    }
+    await requireJava();
+    const libs = await resolveKafkaLibs({ log });
+    if (opts.storage === 'tiered' && !libs.hasLocalTieredStorage) {
+      throw new ClickbenchError(`tiered storage needs LocalTieredStorage (kafka-storage test jar), which ${libs.libDir} lacks`, {
+        exitCode: 2,
+        hint: 'unset KAFKA_HOME so the jars come from Maven Central, or use --storage local',
+      });
+    }
+    rmSync(opts.stateDir, { recursive: true, force: true });
+    mkdirSync(opts.stateDir, { recursive: true });
+    const ports = await freePorts(opts.nodes * 2);
+    const nodes: SandboxNode[] = [];
+    for (let i = 0; i < opts.nodes; i++) {
+      const id = i + 1;
+      const dir = join(opts.stateDir, `node-${id}`);
+      mkdirSync(dir, { recursive: true });
+      nodes.push({
+        id,
+        zone: opts.zones[i % opts.zones.length],
+        port: ports[2 * i],
+        controllerPort: ports[2 * i + 1],
+        pid: 0,
+        logDir: join(dir, 'data'),
+        propsFile: join(dir, 'server.properties'),
+        logFile: join(dir, 'kafka.log'),
+      });
+    }
+    const st: SandboxState = {
+      version: 1,
+      clusterId: newClusterId(),
+      kafkaVersion: libs.kafkaVersion,
+      libDir: libs.libDir,
+      storage: opts.storage,
+      stateDir: opts.stateDir,
+      heapMb: opts.heapMb ?? 512,
+      bootstrap: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+      nodes,
+      startedAt: new Date().toISOString(),
+    };
+    if (opts.storage === 'tiered') {
+      st.remoteStorageDir = join(opts.stateDir, 'remote-storage');
+      mkdirSync(st.remoteStorageDir, { recursive: true });
+    }
+    writeFileSync(join(opts.stateDir, 'log4j2.properties'), LOG4J2);
+    for (const n of nodes) writeFileSync(n.propsFile, nodeProperties(st, n));
+    const sandbox = new Sandbox(st, log);
+    sandbox.save();
+    log(`formatting ${nodes.length} KRaft node(s), cluster id ${st.clusterId}`);
+    await Promise.all(nodes.map((n) => sandbox.format(n, libs)));
+    try {
+      for (const n of nodes) sandbox.spawnNode(n);
+      sandbox.save();
+      log(`started ${nodes.length} node(s), waiting until the cluster is usable`);
+      await sandbox.waitUsable(opts.readyTimeoutMs ?? 120_000);
+    } catch (err) {
+      await sandbox.stop({ wipe: false }).catch(() => {});
+      throw err;
+    }
+    return sandbox;
+  }
+
+  private save(): void {
+    writeFileSync(stateFile(this.st.stateDir), JSON.stringify(this.st, null, 2));
+  }
+
+  private async format(n: SandboxNode, libs: KafkaLibs): Promise<void> {
+    try {
+      await execa('java', ['-cp', `${libs.libDir}/*`, `-Dlog4j2.configurationFile=${join(this.st.stateDir, 'log4j2.properties')}`,
+        'kafka.tools.StorageTool', 'format', '-t', this.st.clusterId, '-c', n.propsFile], { timeout: 60_000, all: true });
+    } catch (err) {
+      const out = String((err as { all?: string }).all ?? err).trim().split('\n').slice(-2).join(' ');
+      throw new ClickbenchError(`formatting sandbox node ${n.id} failed: ${out.slice(0, 300)}`, {
+        hint: `check ${n.propsFile}`,
+        cause: err,
+      });
+    }
+  }
+
+  private spawnNode(n: SandboxNode): void {
+    const fd = openSync(n.logFile, 'a');
+    try {
+      // node:child_process rather than execa here: a daemon that outlives us needs only spawn + unref.
+      const child = spawn('java', [
+        `-Xms128m`, `-Xmx${this.st.heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true',
+        `-Dlog4j2.configurationFile=${join(this.st.stateDir, 'log4j2.properties')}`,
+        `-Dkafka.logs.dir=${join(this.st.stateDir, `node-${n.id}`)}`,
+        '-cp', `${this.st.libDir}/*`, 'kafka.Kafka', n.propsFile,
+      ], { detached: true, stdio: ['ignore', fd, fd] });
+      child.on('error', () => {});
+      child.unref();
+      if (!child.pid) throw new ClickbenchError(`could not start sandbox node ${n.id}`, { hint: `see ${n.logFile}` });
+      n.pid = child.pid;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Whether the recorded pid is still this node's JVM (guards against pid reuse). */
+  private ownsPid(n: SandboxNode): boolean {
+    return n.pid > 0 && isAlive(n.pid) && commandLine(n.pid).includes(n.propsFile);
+  }
+
+  private failedNode(): SandboxNode | undefined {
+    return this.st.nodes.find((n) => n.pid > 0 && !this.ownsPid(n));
+  }
+
+  private nodeDied(n: SandboxNode): ClickbenchError {
+    const tail = existsSync(n.logFile) ? readFileSync(n.logFile, 'utf8').trim().split('\n').filter((l) => /ERROR|Exception/.test(l)).slice(-1)[0] : '';
+    return new ClickbenchError(`sandbox node ${n.id} exited during start${tail ? `: ${tail.slice(0, 200)}` : ''}`, {
+      hint: `see its log ${n.logFile}`,
+    });
+  }
+
+  /** Wait until every running node is in the metadata and a replicated topic round-trips a record. */
+  async waitUsable(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const expected = this.st.nodes.filter((n) => n.pid > 0).map((n) => n.id).sort();
+    const kafka = createKafka({ brokers: this.brokers, clientId: 'clickbench-sandbox', retries: 2, requestTimeoutMs: 10_000 });
+    const admin = kafka.admin();
+    try {
+      let lastError = '';
+      for (;;) {
+        const dead = this.failedNode();
+        if (dead) throw this.nodeDied(dead);
+        if (Date.now() > deadline) {
+          throw new ClickbenchError(`the sandbox did not become usable within ${Math.round(timeoutMs / 1000)} s (${lastError})`, {
+            hint: `see the node logs under ${this.st.stateDir}`,
+          });
+        }
+        try {
+          await admin.connect();
+          const md = await admin.describeCluster();
+          const ids = md.brokers.map((b) => b.nodeId).sort();
+          if (expected.every((id) => ids.includes(id))) break;
+          lastError = `${ids.length}/${expected.length} brokers registered`;
+        } catch (err) {
+          lastError = String((err as Error).message ?? err);
+        }
+        await sleep(500);
+      }
+      await this.roundTrip(kafka, admin, deadline);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  private async roundTrip(kafka: ReturnType<typeof createKafka>, admin: ReturnType<ReturnType<typeof createKafka>['admin']>, deadline: number): Promise<void> {
+    const topic = '__clickbench_ready';
+    const rf = Math.min(3, this.st.nodes.length);
+    const existing = await admin.listTopics();
+    if (!existing.includes(topic)) {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: rf }] }).catch(() => false);
+    }
+    const producer = createProducer(kafka, { allowAutoTopicCreation: false });
+    const marker = `ready-${Date.now()}-${process.pid}`;
+    let produced = false;
+    while (!produced) {
+      try {
+        await producer.connect();
+        await producer.send({ topic, acks: -1, messages: [{ key: marker, value: marker }] });
+        produced = true;
+      } catch (err) {
+        if (Date.now() > deadline) throw new ClickbenchError(`the sandbox accepted no produce request: ${(err as Error).message}`, { hint: `see the node logs under ${this.st.stateDir}` });
+        await sleep(500);
+      }
+    }
+    await producer.disconnect();
+    const consumer = createConsumer(kafka, { groupId: `clickbench-ready-${process.pid}-${Date.now()}`, retry: { retries: 10 } });
+    try {
+      let seen = false;
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => { if (message.value?.toString() === marker) seen = true; } });
+      const ok = await waitUntil(() => seen, Math.max(1_000, deadline - Date.now()), 100);
+      if (!ok) throw new ClickbenchError('the sandbox did not deliver a produced record back to a consumer in time', { hint: `see the node logs under ${this.st.stateDir}` });
+    } finally {
+      await consumer.disconnect().catch(() => {});
+    }
+  }
+
+  async status(): Promise<NodeStatus[]> {
+    return Promise.all(this.st.nodes.map(async (n) => {
+      const alive = this.ownsPid(n);
+      return { id: n.id, zone: n.zone, port: n.port, pid: n.pid, alive, listening: alive && (await isListening(n.port)), rssBytes: alive ? rssBytes(n.pid) : undefined };
+    }));
+  }
+
+  /**
+   * Stop one node by its pid. SIGTERM is a controlled shutdown (waits up to `timeoutMs`, then
+   * SIGKILL); SIGKILL is a crash. Returns once the process is gone.
+   */
+  async stopNode(id: number, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM', timeoutMs = 30_000): Promise<void> {
+    const n = this.node(id);
+    if (!this.ownsPid(n)) return;
+    this.log(`stopping node ${id} (pid ${n.pid}) with ${signal}`);
+    try {
+      process.kill(n.pid, signal);
+    } catch {
+      return;
+    }
+    if (!(await waitUntil(() => !isAlive(n.pid), timeoutMs, 100))) {
+      process.kill(n.pid, 'SIGKILL');
+      await waitUntil(() => !isAlive(n.pid), 10_000, 100);
+    }
+  }
+
+  /** Start a stopped node again (same id, ports, data); returns when it is back in the metadata. */
+  async startNode(id: number, timeoutMs = 60_000): Promise<void> {
+    const n = this.node(id);
+    if (this.ownsPid(n)) return;
+    this.log(`starting node ${id}`);
+    this.spawnNode(n);
+    this.save();
+    const kafka = createKafka({ brokers: this.brokers, clientId: 'clickbench-sandbox', retries: 1 });
+    const admin = kafka.admin();
+    try {
+      const ok = await waitUntil(async () => {
+        if (!this.ownsPid(n)) throw this.nodeDied(n);
+        try {
+          await admin.connect();
+          const md = await admin.describeCluster();
+          return md.brokers.some((b) => b.nodeId === id);
+        } catch {
+          return false;
+        }
+      }, timeoutMs, 300);
+      if (!ok) throw new ClickbenchError(`sandbox node ${id} did not rejoin within ${timeoutMs / 1000} s`, { hint: `see ${n.logFile}` });
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  /** Stop every node (controlled shutdown, in parallel); `wipe` removes the state directory. */
+  async stop(opts: { wipe?: boolean } = {}): Promise<void> {
+    await Promise.all(this.st.nodes.map((n) => this.stopNode(n.id, 'SIGTERM', 20_000)));
+    for (const n of this.st.nodes) n.pid = 0;
+    if (opts.wipe) rmSync(this.st.stateDir, { recursive: true, force: true });
+    else this.save();
+  }
+}
