@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { createConsumer, createProducer, type Admin } from '../../src/kafka/client.js';
+import { describeBrokers } from '../../src/kafka/cluster-facts.js';
+import { testKafka, testSandbox, uniqueName, waitUntil } from '../helpers.js';
+
+const sb = testSandbox();
+const kafka = testKafka(sb);
+let admin: Admin;
+
+before(async () => {
+  admin = kafka.admin();
+  await admin.connect();
+});
+after(async () => {
+  await admin.disconnect();
+});
+
+/** Every file under `dir` (recursively) with its size. */
+function filesUnder(dir: string): { path: string; size: number }[] {
+  const out: { path: string; size: number }[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else out.push({ path: p, size: statSync(p).size });
+  }
+  return out;
+}
+
+/** Consume `topic` from the beginning until `count` records arrived; returns values per partition in arrival order. */
+async function consumeAll(topic: string, count: number, timeoutMs = 60_000): Promise<Map<number, string[]>> {
+  const byPartition = new Map<number, string[]>();
+  let n = 0;
+  const consumer = createConsumer(kafka, { groupId: uniqueName('cb-test-read') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const list = byPartition.get(batch.partition) ?? [];
+      for (const m of batch.messages) list.push(m.value!.toString());
+      byPartition.set(batch.partition, list);
+      n += batch.messages.length;
+    },
+  });
+  await waitUntil(() => n >= count, timeoutMs, 100);
+  await consumer.disconnect();
+  return byPartition;
+}
+
+describe('sandbox: a real Apache Kafka cluster', () => {
+  it('lists 3 brokers whose racks are the 3 zones', async () => {
+    const brokers = await describeBrokers(admin);
+    assert.deepEqual(brokers.map((b) => [b.nodeId, b.rack]), [[1, 'a'], [2, 'b'], [3, 'c']]);
+    assert.deepEqual(brokers.map((b) => `${b.host}:${b.port}`).join(','), sb.bootstrap);
+  });
+
+  it('`sandbox status --json` reports every node running with its pid and memory', async () => {
+    const lines: string[] = [];
+    const code = await main(['sandbox', 'status', '--json', '--state-dir', sb.state.stateDir], { out: (l) => lines.push(l), err: () => {}, isTTY: false });
+    assert.equal(code, 0);
+    const st = JSON.parse(lines.join('\n'));
+    assert.equal(st.running, true);
+    assert.equal(st.nodes.length, 3);
+    for (const n of st.nodes) {
+      assert.equal(n.alive, true);
+      assert.ok(n.rssBytes > 50 * 2 ** 20, `node ${n.id} rss ${n.rssBytes}`);
+    }
+  });
+
+  it('delivers 10 000 keyed records on a 6-partition RF 3 topic back in order per partition', async () => {
+    const topic = uniqueName('cb-test-order');
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    const producer = createProducer(kafka, { idempotent: true });
+    await producer.connect();
+    const total = 10_000;
+    for (let start = 0; start < total; start += 1_000) {
+      const messages = [];
+      for (let i = start; i < start + 1_000; i++) messages.push({ key: `user-${i % 97}`, value: String(i) });
+      await producer.send({ topic, acks: -1, messages });
+    }
+    await producer.disconnect();
+    const got = await consumeAll(topic, total);
+    let count = 0;
+    const seen = new Set<string>();
+    for (const [p, values] of got) {
+      const seq = values.map(Number);
+      for (let i = 1; i < seq.length; i++) assert.ok(seq[i] > seq[i - 1], `partition ${p} out of order at ${i}: ${seq[i - 1]} then ${seq[i]}`);
+      count += seq.length;
+      for (const v of values) seen.add(v);
+    }
+    assert.equal(count, total);
+    assert.equal(seen.size, total);
+    assert.equal(got.size, 6, 'keys spread over all 6 partitions');
+  });
+
+  it('keeps accepting acks=all writes after a node is SIGKILLed, and the node rejoins the ISR', async () => {
+    const topic = uniqueName('cb-test-kill');
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    const md = await admin.fetchTopicMetadata({ topics: [topic] });
+    const victim = md.topics[0].partitions[0].leader;
+    await sb.stopNode(victim, 'SIGKILL');
+    const producer = createProducer(kafka, { idempotent: true, retry: { retries: 20, initialRetryTime: 200 } });
+    await producer.connect();
+    const acked = await producer.send({ topic, acks: -1, messages: Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+    assert.equal(acked.length, 6, 'every partition acknowledged a write with one node down');
+    const leaders = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.map((p) => p.leader);
+    assert.ok(!leaders.includes(victim), `no partition is led by the killed node ${victim}`);
+    await sb.startNode(victim);
+    const rejoined = await waitUntil(async () => {
+      const parts = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions;
+      return parts.every((p) => p.isr.includes(victim));
+    }, 60_000, 500);
+    await producer.disconnect();
+    assert.ok(rejoined, `node ${victim} is back in the ISR of every partition`);
+  });
+
+  it('tiered storage: segments move to the remote directory, local segments go, a read from offset 0 still gets every record', async () => {
+    assert.ok(sb.state.remoteStorageDir, 'the suite sandbox runs with tiered storage available');
+    const topic = uniqueName('cb-test-tiered');
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{
+        topic, numPartitions: 1, replicationFactor: 3,
+        configEntries: [
+          { name: 'remote.storage.enable', value: 'true' },
+          { name: 'segment.bytes', value: String(1024 * 1024) },
+          { name: 'local.retention.ms', value: '2000' },
+          { name: 'retention.ms', value: String(3_600_000) },
+        ],
+      }],
+    });
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const total = 6_000;
+    const pad = 'x'.repeat(1_000);
+    for (let start = 0; start < total; start += 500) {
+      await producer.send({ topic, acks: -1, messages: Array.from({ length: 500 }, (_, j) => ({ value: `${start + j}:${pad}` })) });
+    }
+    await producer.disconnect();
+    const remoteSegments = () => filesUnder(sb.state.remoteStorageDir!).filter((f) => f.path.includes(topic) && f.path.endsWith('.log'));
+    const localSegments = () => sb.state.nodes.flatMap((n) => filesUnder(n.logDir).filter((f) => f.path.includes(`${topic}-0`) && f.path.endsWith('.log')));
+    const localBefore = localSegments().length;
+    const moved = await waitUntil(() => remoteSegments().length >= 4, 90_000, 1_000);
+    assert.ok(moved, `segments reached the remote tier (found ${remoteSegments().length})`);
+    const trimmed = await waitUntil(() => localSegments().length < localBefore, 90_000, 1_000);
+    assert.ok(trimmed, `local segments were deleted (before ${localBefore}, now ${localSegments().length})`);
+    const offsets = await admin.fetchTopicOffsets(topic);
+    assert.equal(offsets[0].low, '0', 'the log still starts at offset 0 (served from the remote tier)');
+    const got = await consumeAll(topic, total, 90_000);
+    const values = got.get(0) ?? [];
+    assert.equal(values.length, total);
+    assert.equal(values[0].split(':')[0], '0');
+    assert.equal(values[total - 1].split(':')[0], String(total - 1));
+  });
+});
