@@ -1,0 +1,194 @@
+/**
+ * The scenario format: one zod schema is both the validator and the source of the published
+ * JSON Schema (`schema/scenario.schema.json`, `clickbench schema`).
+ *
+ * Durations are written "90s", "2m", "1h30m" (or seconds as a number) and parsed into
+ * milliseconds; every duration field of the parsed Scenario is in ms.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDurationMs } from './units.js';
+
+export const EVENT_TYPES = [
+  'page_view', 'search', 'product_view', 'add_to_cart', 'checkout',
+  'consent_change', 'campaign_touch', 'identity_update', 'profile_update',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const BAD_RECORD_KINDS = ['malformed_json', 'missing_field', 'wrong_type', 'unknown_event_type', 'oversized'] as const;
+export type BadRecordKind = (typeof BAD_RECORD_KINDS)[number];
+
+export const PROFILES = ['apache-kafka', 'tiered', 'automq', 'managed'] as const;
+export const SCORECARD_ROWS = ['event_contract', 'enrichment_state', 'broker_storage', 'cloud_networking', 'governance', 'rollback'] as const;
+
+const DURATION_HINT = 'expected a duration such as 90s, 2m, 1h30m or a number of seconds';
+/** A duration in the file; milliseconds after parsing. */
+const duration = () =>
+  z.union([z.number().nonnegative(), z.string().regex(DURATION_PATTERN)], { error: DURATION_HINT })
+    .transform((v) => parseDurationMs(v)!)
+    .describe('duration: "90s", "2m", "1h30m", "250ms", or seconds as a number');
+
+const share = () => z.number().min(0).max(1).describe('a fraction between 0 and 1');
+const zipfExponent = () => z.number().gt(0).max(3).describe('Zipf exponent s (0 < s ≤ 3): rank k gets weight k^-s');
+const count = (max = 100_000_000) => z.number().int().min(1).max(max);
+
+const sandboxTarget = z.strictObject({
+  kind: z.literal('sandbox'),
+  nodes: count(9).default(3),
+  zones: z.array(z.string().min(1)).min(1).default(['a', 'b', 'c']),
+  storage: z.enum(['local', 'tiered']).default('local'),
+});
+const brokersTarget = z.strictObject({
+  kind: z.literal('brokers'),
+  brokers: z.string().min(1).describe('bootstrap list host:port,host:port'),
+  profile: z.enum(PROFILES).default('apache-kafka'),
+  /** broker id → zone, when the cluster's racks do not say. */
+  zones: z.record(z.string(), z.string()).optional(),
+});
+
+const burst = z.strictObject({
+  name: z.string().min(1).optional(),
+  kind: z.enum(['campaign', 'flash-sale', 'bot']).default('campaign'),
+  at: duration().describe('when the burst reaches full strength, from the start of the run'),
+  duration: duration().describe('how long it holds its full multiplier'),
+  multiplier: z.number().min(1).max(100).describe('rate during the burst = base rate × multiplier'),
+  ramp_up: duration().default(0).describe('linear ramp before `at`'),
+  decay: duration().default(0).describe('after the window, the extra rate decays as a power law with this half-life'),
+  bot_keys: count(1_000).default(5).describe('bot bursts: how many keys (visitors) the extra events concentrate on'),
+});
+
+const curve = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('constant') }),
+  z.strictObject({ kind: z.literal('ramp'), from: z.number().min(0).max(100).default(0.1), to: z.number().min(0).max(100).default(1), over: duration().optional() }),
+  z.strictObject({
+    kind: z.literal('diurnal'),
+    period: duration().default(86_400_000),
+    amplitude: share().default(0.5).describe('trough = 1 − amplitude, peak = 1 + amplitude (× base rate)'),
+    peak_at: duration().default(72_000_000).describe('offset into the period where the peak falls (20h by default)'),
+    start_at: duration().default(0).describe('offset into the period at which the run starts'),
+  }),
+]);
+
+const mix = z.strictObject(Object.fromEntries(EVENT_TYPES.map((t) => [t, z.number().min(0).optional()])) as Record<EventType, z.ZodOptional<z.ZodNumber>>);
+
+const phase = z.strictObject({
+  kind: z.enum(['warmup', 'steady', 'burst', 'replay', 'dual-run', 'rollback', 'fault']),
+  name: z.string().min(1).optional(),
+  duration: duration().optional(),
+  lookback: duration().optional().describe('replay / rollback: how far back the enrichment group is reset'),
+  version: z.enum(['v1', 'v2']).optional(),
+});
+
+const GATE_EXPR = /^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?\s*$/;
+
+export const scenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ".", "_" or "-"'),
+  description: z.string().optional(),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+  duration: duration().refine((ms) => ms > 0, 'must be longer than 0'),
+  start_time: z.string().datetime({ offset: true }).optional().describe('wall-clock time the generator\'s clock starts at (default: now for run, 2026-01-01T00:00:00Z for generate)'),
+  target: z.discriminatedUnion('kind', [sandboxTarget, brokersTarget]).default({ kind: 'sandbox', nodes: 3, zones: ['a', 'b', 'c'], storage: 'local' }),
+  topics: z.strictObject({
+    prefix: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ".", "_" or "-"').optional(),
+    partitions: count(10_000).default(12),
+    replication: count(10).default(3),
+    min_insync_replicas: count(10).default(2),
+    retention: duration().default(7 * 86_400_000),
+    tiered: z.boolean().default(false),
+    local_retention: duration().optional().describe('tiered topics: how long segments stay on broker disk'),
+  }).prefault({}),
+  traffic: z.strictObject({
+    base_rate: z.number().gt(0).max(10_000_000).describe('events per second before curve and bursts'),
+    curve: curve.default({ kind: 'constant' }),
+    bursts: z.array(burst).default([]),
+  }),
+  population: z.strictObject({
+    users: count().default(100_000),
+    user_zipf: zipfExponent().default(0.7),
+    anonymous_share: share().default(0.4).describe('share of visitors not logged in when the run starts'),
+    products: count().default(50_000),
+    product_zipf: zipfExponent().default(0.8),
+    pages: count().default(2_000),
+    page_zipf: zipfExponent().default(0.9),
+    campaigns: count(100_000).default(20),
+    bots: count(100_000).default(50),
+    bot_share: share().default(0.3).describe('share of events from bots (Imperva: 30–37 % bad bots, 2022–2024)'),
+    consent: z.strictObject({
+      analytics: share().default(0.8),
+      marketing: share().default(0.5),
+      personalization: share().default(0.6),
+    }).prefault({}),
+  }).prefault({}),
+  events: z.strictObject({
+    mix: mix.optional(),
+    session_gap: duration().default(30 * 60_000),
+    late_profile_updates: z.strictObject({
+      share: share().default(0.08),
+      median_delay: duration().default(5_000),
+      sigma: z.number().min(0).max(5).default(1).describe('log-normal sigma of the delay'),
+    }).prefault({}),
+  }).prefault({}),
+  bad_records: z.strictObject({
+    rate: share().default(0.002),
+    kinds: z.array(z.enum(BAD_RECORD_KINDS)).min(1).default([...BAD_RECORD_KINDS]),
+    oversized_bytes: count(10_000_000).default(20_000),
+  }).prefault({}),
+  enrichment: z.strictObject({
+    version: z.enum(['v1', 'v2']).default('v1'),
+    delivery: z.enum(['eos', 'alo']).default('eos'),
+    max_event_bytes: count(10_000_000).default(16_384),
+    in_process: z.boolean().default(true),
+  }).prefault({}),
+  phases: z.array(phase).default([]),
+  gates: z.record(z.string().regex(/^[a-z0-9_.]+$/, 'expected a metric key such as e2e.p99_ms'),
+    z.string().regex(GATE_EXPR, 'expected a comparison such as "< 250" or ">= 1"')).default({}),
+  owners: z.partialRecord(z.enum(SCORECARD_ROWS), z.string().min(1)).default({}),
+  price: z.strictObject({
+    cross_zone_per_gb: z.number().min(0).default(0.02).describe('USD per GB crossing zones (each direction)'),
+    storage_per_gb_month: z.number().min(0).default(0.08),
+  }).prefault({}),
+}).superRefine((s, ctx) => {
+  s.traffic.bursts.forEach((b, i) => {
+    if (b.at - b.ramp_up < 0) ctx.addIssue({ code: 'custom', path: ['traffic', 'bursts', i, 'ramp_up'], message: `the ramp starts before the run (at ${b.at / 1000} s − ramp ${b.ramp_up / 1000} s)` });
+    if (b.at + b.duration > s.duration) {
+      ctx.addIssue({ code: 'custom', path: ['traffic', 'bursts', i, 'at'], message: `burst ends at ${(b.at + b.duration) / 1000} s, after the scenario's ${s.duration / 1000} s duration (expected at + duration ≤ duration)` });
+    }
+  });
+  if (s.topics.min_insync_replicas > s.topics.replication) {
+    ctx.addIssue({ code: 'custom', path: ['topics', 'min_insync_replicas'], message: `${s.topics.min_insync_replicas} is more than the replication factor ${s.topics.replication} (no write could succeed)` });
+  }
+  if (s.target.kind === 'sandbox' && s.topics.replication > s.target.nodes) {
+    ctx.addIssue({ code: 'custom', path: ['topics', 'replication'], message: `replication ${s.topics.replication} needs at least that many brokers; the sandbox has ${s.target.nodes}` });
+  }
+  const m = s.events.mix;
+  if (m && Object.values(m).reduce((a: number, b) => a + (b ?? 0), 0) <= 0) {
+    ctx.addIssue({ code: 'custom', path: ['events', 'mix'], message: 'the weights add up to 0 (expected at least one positive weight)' });
+  }
+});
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Burst = Scenario['traffic']['bursts'][number];
+export type Curve = Scenario['traffic']['curve'];
+
+/**
+ * Default event mix: views dominate as in the Retailrocket data set (96.7 % views, 2.5 % carts,
+ * 0.8 % transactions), spread over page/search/product views, plus the stateful event kinds.
+ */
+export const DEFAULT_MIX: Record<EventType, number> = {
+  page_view: 0.34,
+  search: 0.1,
+  product_view: 0.42,
+  add_to_cart: 0.025,
+  checkout: 0.008,
+  consent_change: 0.01,
+  campaign_touch: 0.05,
+  identity_update: 0.017,
+  profile_update: 0.03,
+};
+
+/** The JSON Schema of the file format, from the same zod source as the validator. */
+export function scenarioJsonSchema(): object {
+  const schema = z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return { $id: 'https://clickbench.dev/scenario.schema.json', title: 'clickbench scenario', ...schema };
+}
