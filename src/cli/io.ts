@@ -10,3 +10,13 @@ export const processIo: Io = {
   err: (l) => process.stderr.write(l + '\n'),
   isTTY: Boolean(process.stderr.isTTY),
 };
+
+import Table from 'cli-table3';
+
+/** A compact table; colours only on a terminal. */
+export function table(io: Io, head: string[]): InstanceType<typeof Table> {
+  return new Table({
+    head,
+    style: io.isTTY ? { head: ['cyan'], border: ['grey'], compact: true } : { head: [], border: [], compact: true },
+  });
+}

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ClickbenchError, ExitCode } from '../errors.js';
 import { processIo, type Io } from './io.js';
+import { generateCommand, schemaCommand, validateCommand } from './scenario.js';
 import { sandboxCommand } from './sandbox.js';
 
 export function createProgram(io: Io): Command {
@@ -15,6 +16,9 @@ export function createProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   program.addCommand(sandboxCommand(io));
+  program.addCommand(validateCommand(io));
+  program.addCommand(generateCommand(io));
+  program.addCommand(schemaCommand(io));
   for (const c of program.commands) c.exitOverride();
   return program;
 }

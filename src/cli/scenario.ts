@@ -1,0 +1,133 @@
+/** `clickbench validate | generate | schema`: scenario files and the generator, no Kafka needed. */
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { ClickstreamGenerator, DEFAULT_START_MS } from '../generate/clickstream.js';
+import { collectStats, type TrafficStats } from '../generate/stats.js';
+import { loadScenario, ScenarioError } from '../scenario/load.js';
+import { scenarioJsonSchema, type Scenario } from '../scenario/schema.js';
+import { parseDurationMs } from '../scenario/units.js';
+import { table, type Io } from './io.js';
+
+const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)} %`;
+
+export function validateCommand(io: Io): Command {
+  return new Command('validate')
+    .description('check a scenario file; prints every problem as file:line:col: path: what is wrong')
+    .argument('<file>', 'scenario YAML')
+    .action((file: string) => {
+      try {
+        const { scenario, hash } = loadScenario(file);
+        io.out(`${file}: valid scenario "${scenario.name}" (${scenario.duration / 1000} s, base ${scenario.traffic.base_rate} events/s, ${scenario.traffic.bursts.length} burst(s); sha256 ${hash.slice(0, 12)})`);
+      } catch (err) {
+        if (err instanceof ScenarioError) {
+          for (const line of err.message.split('\n')) io.err(line);
+          process.exitCode = 2;
+          return;
+        }
+        throw err;
+      }
+    });
+}
+
+export function schemaCommand(io: Io): Command {
+  return new Command('schema')
+    .description('print the JSON Schema of scenario files (for editor autocompletion)')
+    .option('--out <file>', 'write it to a file instead')
+    .action((o: { out?: string }) => {
+      const text = JSON.stringify(scenarioJsonSchema(), null, 2) + '\n';
+      if (o.out) writeFileSync(o.out, text);
+      else io.out(text.trimEnd());
+    });
+}
+
+function parseCount(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--events must be a positive whole number, got "${v}"`);
+  return Number(v);
+}
+function parseDurationFlag(v: string): number {
+  const ms = parseDurationMs(v);
+  if (ms === undefined || ms <= 0) throw new UsageError(`--duration must be a duration such as 30s or 2m, got "${v}"`);
+  return ms;
+}
+
+export function generateCommand(io: Io): Command {
+  return new Command('generate')
+    .description('write the scenario\'s clickstream as JSONL (deterministic by seed), or --stats about it')
+    .argument('<file>', 'scenario YAML')
+    .option('--events <n>', 'stop after n events', parseCount)
+    .option('--duration <d>', 'stop after this much schedule time (default: the scenario duration)', parseDurationFlag)
+    .option('--seed <n>', 'override the scenario seed')
+    .option('--out <file>', 'output file, or - for stdout', '-')
+    .option('--stats', 'print statistics of the generated traffic instead of the events')
+    .option('--json', 'with --stats: print them as JSON')
+    .action(async (file: string, o: { events?: number; duration?: number; seed?: string; out: string; stats?: boolean; json?: boolean }) => {
+      const overrides: Record<string, unknown> = {};
+      if (o.seed !== undefined) {
+        if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed must be a whole number, got "${o.seed}"`);
+        overrides.seed = Number(o.seed);
+      }
+      let loaded;
+      try {
+        loaded = loadScenario(file, overrides);
+      } catch (err) {
+        if (err instanceof ScenarioError) {
+          for (const line of err.message.split('\n')) io.err(line);
+          process.exitCode = 2;
+          return;
+        }
+        throw err;
+      }
+      const { scenario } = loaded;
+      const startMs = scenario.start_time ? Date.parse(scenario.start_time) : DEFAULT_START_MS;
+      const gen = new ClickstreamGenerator(scenario, { startMs, idPrefix: `s${scenario.seed.toString(36)}` });
+      const limit = { events: o.events, durationMs: o.duration ?? (o.events ? Infinity : scenario.duration) };
+      if (o.stats) {
+        const stats = collectStats(gen, scenario, limit);
+        if (o.json) io.out(JSON.stringify(stats, null, 2));
+        else printStats(io, scenario, stats);
+        return;
+      }
+      await writeEvents(gen, limit, o.out);
+    });
+}
+
+async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; durationMs: number }, out: string): Promise<void> {
+  const stream = out === '-' ? process.stdout : createWriteStream(out);
+  const maxEvents = limit.events ?? Infinity;
+  let n = 0;
+  let chunk: string[] = [];
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const ok = stream.write(chunk.join('\n') + '\n');
+    chunk = [];
+    if (!ok) await new Promise<void>((r) => stream.once('drain', () => r()));
+  };
+  while (n < maxEvents && gen.nextOffsetMs < limit.durationMs) {
+    chunk.push(gen.next().value);
+    n++;
+    if (chunk.length === 2_000) await flush();
+  }
+  await flush();
+  if (stream !== process.stdout) await new Promise<void>((r) => (stream as ReturnType<typeof createWriteStream>).end(() => r()));
+}
+
+function printStats(io: Io, scenario: Scenario, s: TrafficStats): void {
+  io.out(`${s.events} events over ${s.seconds} s (${(s.bytes / s.events).toFixed(0)} B average), scenario "${scenario.name}", seed ${scenario.seed}`);
+  io.out(`achieved vs intended rate: worst full second off by ${pct(s.maxRateDeviation, 2)}`);
+  const rate = table(io, ['second', 'intended events', 'generated']);
+  const step = Math.max(1, Math.ceil(s.perSecond.length / 20));
+  for (let i = 0; i < s.perSecond.length; i += step) rate.push([s.perSecond[i].second, s.perSecond[i].intendedEvents, s.perSecond[i].generatedEvents]);
+  io.out(rate.toString());
+  const mix = table(io, ['event type (people)', 'share', 'configured']);
+  for (const [t, share] of Object.entries(s.mix)) mix.push([t, pct(share, 2), pct(s.configuredMix[t as keyof typeof s.mix], 2)]);
+  io.out(mix.toString());
+  io.out(`bots: ${pct(s.botShare)} of events · bad records: ${s.badRecords} · late profile updates: ${s.lateProfileUpdates}`);
+  io.out(`visitors (${s.visitors.population}): Zipf fitted ${s.visitors.fittedZipf.toFixed(3)} (configured ${s.visitors.configuredZipf}); top 1 % of visitors ${pct(s.visitors.top1PctShare)} of their events, top 20 % ${pct(s.visitors.top20PctShare)}`);
+  const p = s.partitions;
+  io.out(`partitions (${p.count}, murmur2 on the key): hottest #${p.hottest} at ${p.maxOverMean.toFixed(2)}× the mean, coldest ${p.minOverMean.toFixed(2)}×`);
+  const load = table(io, ['partition', 'events', '× mean']);
+  const mean = s.events / p.count;
+  p.events.forEach((n, i) => load.push([i, n, (n / mean).toFixed(2)]));
+  io.out(load.toString());
+}

@@ -1,0 +1,262 @@
+/**
+ * The clickstream generator: deterministic by seed, open-loop (every event carries the time it
+ * is intended to be sent, from the integrated rate curve), skewed (Zipf over visitors, products,
+ * pages), stateful (sessions, logins that merge an anonymous visitor into a user, consent,
+ * campaign touches, late profile updates) and with bad records injected on purpose.
+ *
+ * Hot path: one `next()` per event; it indexes pools and concatenates ready-made JSON fragments
+ * (no faker call, no JSON.stringify of an object).
+ */
+import { BAD_RECORD_KINDS, EVENT_TYPES, type BadRecordKind, type EventType, type Scenario } from '../scenario/schema.js';
+import { burstExtra, rateCurve, type RateCurve } from './curve.js';
+import { buildPools, type Pools } from './pools.js';
+import { normalizedMix } from './mix.js';
+import { Rng, WeightedChoice } from './random.js';
+import { ZipfSampler } from './zipf.js';
+
+export const SCHEMA_VERSION = 1;
+
+export interface GeneratedEvent {
+  seq: number;
+  /** Wall-clock ms (epoch) at which the open-loop schedule intends this event to be sent. */
+  intendedMs: number;
+  /** Record key: the visitor's anonymous id (stable across login), what the enrichment joins on. */
+  key: string;
+  /** The serialized record value (JSON, or deliberately broken JSON for bad records). */
+  value: string;
+  type: EventType;
+  /** Set when this record was deliberately made invalid. */
+  bad: BadRecordKind | null;
+  /** Visitor index (≥ 0 humans, by Zipf rank − 1), or −1 − botIndex for bots. */
+  visitor: number;
+  /** For profile_update events: how late the update arrives (intended − event time), else 0. */
+  lateMs: number;
+}
+
+export interface GeneratorOptions {
+  /** Epoch ms at which the schedule starts (t = 0). */
+  startMs: number;
+  /** Prefix of event ids (the run id), so ids are unique across runs. */
+  idPrefix: string;
+  pools?: Pools;
+}
+
+const CONSENT_JSON = [0, 1, 2, 3, 4, 5, 6, 7].map(
+  (b) => `{"analytics":${(b & 1) !== 0},"marketing":${(b & 2) !== 0},"personalization":${(b & 4) !== 0}}`,
+);
+const REFERRERS = ['', 'https://www.google.com/', 'https://www.bing.com/', 'https://www.instagram.com/', 'https://news.example.org/', 'https://duckduckgo.com/'];
+const REFERRER_JSON = REFERRERS.map((r) => (r ? JSON.stringify(r) : 'null'));
+const BOT_TYPES: EventType[] = ['page_view', 'product_view', 'search'];
+
+export const DEFAULT_START_MS = Date.UTC(2026, 0, 1);
+
+export class ClickstreamGenerator {
+  readonly pools: Pools;
+  readonly curve: RateCurve;
+  private readonly rng: Rng;
+  private readonly userZipf: ZipfSampler;
+  private readonly productZipf: ZipfSampler;
+  private readonly pageZipf: ZipfSampler;
+  private readonly queryZipf: ZipfSampler;
+  private readonly typeChoice: WeightedChoice;
+  private readonly types: EventType[];
+  private readonly badKinds: BadRecordKind[];
+  private readonly botBursts: Scenario['traffic']['bursts'];
+  private readonly botKeyOffset: number[];
+  // Per-visitor state, in typed arrays (no object per visitor on the hot path).
+  private readonly identified: Uint8Array;
+  private readonly consent: Uint8Array;
+  private readonly lastSeenMs: Float64Array;
+  private readonly sessionNo: Uint32Array;
+  private readonly lastCampaign: Int32Array;
+  private seq = 0;
+  /** Product of the current event (for its URL), −1 when none. */
+  private productIdx = -1;
+  private tMs = 0;
+  private readonly durationMs: number;
+
+  constructor(private readonly scenario: Scenario, private readonly opts: GeneratorOptions) {
+    this.pools = opts.pools ?? buildPools(scenario);
+    this.curve = rateCurve(scenario);
+    this.durationMs = scenario.duration;
+    const root = new Rng(scenario.seed);
+    const stateRng = new Rng(root.fork());
+    this.rng = new Rng(root.fork());
+    const pop = scenario.population;
+    this.userZipf = new ZipfSampler(pop.users, pop.user_zipf);
+    this.productZipf = new ZipfSampler(pop.products, pop.product_zipf);
+    this.pageZipf = new ZipfSampler(this.pools.pagePaths.length, pop.page_zipf);
+    this.queryZipf = new ZipfSampler(this.pools.searchQueries.length, 1.0);
+    const mix = normalizedMix(scenario);
+    this.types = [...EVENT_TYPES];
+    this.typeChoice = new WeightedChoice(this.types.map((t) => mix[t]));
+    this.badKinds = [...scenario.bad_records.kinds];
+    this.botBursts = scenario.traffic.bursts.filter((b) => b.kind === 'bot');
+    this.botKeyOffset = this.botBursts.map(() => stateRng.int(Math.max(1, pop.bots)));
+    const n = pop.users;
+    this.identified = new Uint8Array(n);
+    this.consent = new Uint8Array(n);
+    this.lastSeenMs = new Float64Array(n).fill(-Infinity);
+    this.sessionNo = new Uint32Array(n);
+    this.lastCampaign = new Int32Array(n).fill(-1);
+    const c = pop.consent;
+    for (let i = 0; i < n; i++) {
+      this.identified[i] = stateRng.next() < 1 - pop.anonymous_share ? 1 : 0;
+      this.consent[i] = (stateRng.next() < c.analytics ? 1 : 0) | (stateRng.next() < c.marketing ? 2 : 0) | (stateRng.next() < c.personalization ? 4 : 0);
+    }
+  }
+
+  /** Relative time (ms since start) of the next event; > duration when the schedule is done. */
+  get nextOffsetMs(): number {
+    return this.tMs;
+  }
+
+  done(): boolean {
+    return this.tMs >= this.durationMs;
+  }
+
+  /** The next event of the schedule (call `done()` first; past the duration the schedule continues at the curve's rate). */
+  next(): GeneratedEvent {
+    const rng = this.rng;
+    const t = this.tMs;
+    const rate = this.curve.rateAt(t);
+    this.tMs = t + 1000 / rate;
+    const intendedMs = this.opts.startMs + Math.round(t);
+    const seq = this.seq++;
+
+    // Who: a bot burst's extra traffic, the background bot share, or a person (Zipf).
+    let visitor: number;
+    let fixed: string;
+    let key: string;
+    const botBurst = this.botBurstVisitor(t);
+    if (botBurst >= 0 || (this.pools.bots.anonymousId.length > 0 && rng.next() < this.scenario.population.bot_share)) {
+      const b = botBurst >= 0 ? botBurst : rng.int(this.pools.bots.anonymousId.length);
+      visitor = -1 - b;
+      fixed = this.pools.bots.fixedJson[b];
+      key = this.pools.bots.anonymousId[b];
+    } else {
+      visitor = this.userZipf.sample(rng) - 1;
+      fixed = this.pools.visitors.fixedJson[visitor];
+      key = this.pools.visitors.anonymousId[visitor];
+    }
+    const type = visitor < 0 ? BOT_TYPES[rng.int(BOT_TYPES.length)] : this.types[this.typeChoice.pick(rng.next())];
+
+    let userId = 'null';
+    let consent = 0;
+    let session: string;
+    let eventMs = intendedMs;
+    let lateMs = 0;
+    let extra: string;
+    if (visitor >= 0) {
+      if (intendedMs - this.lastSeenMs[visitor] > this.scenario.events.session_gap) this.sessionNo[visitor]++;
+      this.lastSeenMs[visitor] = intendedMs;
+      session = `${key}.${this.sessionNo[visitor]}`;
+      extra = this.typeFields(type, visitor);
+      if (type === 'profile_update' && rng.next() < this.scenario.events.late_profile_updates.share) {
+        const late = this.scenario.events.late_profile_updates;
+        lateMs = Math.max(1, Math.round(rng.logNormal(late.median_delay, late.sigma)));
+        eventMs = intendedMs - lateMs;
+      }
+      if (this.identified[visitor]) userId = `"${this.pools.visitors.profile[visitor].user_id}"`;
+      consent = this.consent[visitor];
+    } else {
+      session = `${key}.0`;
+      extra = this.typeFields(type, visitor);
+    }
+    const url = this.productIdx >= 0 ? `/p/${this.pools.products[this.productIdx].product_id}` : this.pools.pagePaths[this.pageZipf.sample(rng) - 1];
+    const idField = `"event_id":"${this.opts.idPrefix}-${seq.toString(36)}",`;
+    let value = `{${idField}"event_type":"${type}","schema_version":${SCHEMA_VERSION},"event_time":${eventMs},"intended_time":${intendedMs},${fixed},"user_id":${userId},"session_id":"${session}","url":"${url}","referrer":${REFERRER_JSON[rng.int(REFERRER_JSON.length)]},"consent":${CONSENT_JSON[consent]}${extra}}`;
+
+    let bad: BadRecordKind | null = null;
+    if (this.scenario.bad_records.rate > 0 && rng.next() < this.scenario.bad_records.rate) {
+      bad = this.badKinds[rng.int(this.badKinds.length)];
+      value = this.spoil(value, bad, idField, type);
+    }
+    return { seq, intendedMs, key, value, type, bad, visitor, lateMs };
+  }
+
+  /** During a bot burst, the burst's share of events, extra_i / (1 + Σ extras), goes to its handful of bot keys. */
+  private botBurstVisitor(t: number): number {
+    if (this.botBursts.length === 0) return -1;
+    const extraTotal = this.totalExtra(t);
+    if (extraTotal <= 0) return -1;
+    let u = this.rng.next() * (1 + extraTotal);
+    for (let i = 0; i < this.botBursts.length; i++) {
+      const b = this.botBursts[i];
+      u -= burstExtra(b, t);
+      if (u < 0) {
+        const bots = this.pools.bots.anonymousId.length;
+        return (this.botKeyOffset[i] + this.rng.int(Math.min(b.bot_keys, bots))) % bots;
+      }
+    }
+    return -1;
+  }
+
+  private totalExtra(t: number): number {
+    let e = 0;
+    for (const b of this.scenario.traffic.bursts) e += burstExtra(b, t);
+    return e;
+  }
+
+  private typeFields(type: EventType, visitor: number): string {
+    const rng = this.rng;
+    const pools = this.pools;
+    this.productIdx = -1;
+    switch (type) {
+      case 'page_view':
+        return '';
+      case 'search':
+        return `,"query":${JSON.stringify(pools.searchQueries[this.queryZipf.sample(rng) - 1])},"results":${rng.int(200)}`;
+      case 'product_view':
+        this.productIdx = this.productZipf.sample(rng) - 1;
+        return `,${pools.productJson[this.productIdx]}`;
+      case 'add_to_cart': {
+        const p = (this.productIdx = this.productZipf.sample(rng) - 1);
+        return `,${pools.productJson[p]},"quantity":${1 + rng.int(3)},"price":${pools.products[p].price_cents / 100}`;
+      }
+      case 'checkout': {
+        const items = 1 + rng.int(4);
+        let cents = 0;
+        for (let i = 0; i < items; i++) cents += pools.products[this.productZipf.sample(rng) - 1].price_cents;
+        return `,"order_id":"o${this.seq.toString(36)}","items":${items},"cart_value":${cents / 100},"currency":"USD"`;
+      }
+      case 'consent_change': {
+        this.consent[visitor] ^= 1 << rng.int(3);
+        return `,"new_consent":${CONSENT_JSON[this.consent[visitor]]}`;
+      }
+      case 'campaign_touch': {
+        const c = rng.int(pools.campaigns.length);
+        this.lastCampaign[visitor] = c;
+        const camp = pools.campaigns[c];
+        return `,"campaign_id":"${camp.campaign_id}","utm_source":"${camp.utm_source}","utm_medium":"${camp.utm_medium}","utm_campaign":"${camp.name}"`;
+      }
+      case 'identity_update': {
+        this.identified[visitor] = 1;
+        return `,"merged_user_id":"${pools.visitors.profile[visitor].user_id}"`;
+      }
+      case 'profile_update': {
+        this.identified[visitor] = 1;
+        return `,"profile_user_id":"${pools.visitors.profile[visitor].user_id}","segment":"${pools.segments[rng.int(pools.segments.length)]}","tier":"${pools.tiers[rng.int(pools.tiers.length)]}"`;
+      }
+    }
+  }
+
+  private spoil(value: string, kind: BadRecordKind, idField: string, type: EventType): string {
+    switch (kind) {
+      case 'malformed_json':
+        return value.slice(0, Math.floor(value.length / 2));
+      case 'missing_field':
+        return value.replace(idField, '');
+      case 'wrong_type':
+        return value.replace(/"event_time":\d+/, '"event_time":"yesterday"');
+      case 'unknown_event_type':
+        return value.replace(`"event_type":"${type}"`, '"event_type":"teleport"');
+      case 'oversized': {
+        const pad = Math.max(0, this.scenario.bad_records.oversized_bytes - value.length);
+        return `${value.slice(0, -1)},"padding":"${'x'.repeat(pad)}"}`;
+      }
+    }
+  }
+}
+
+export { BAD_RECORD_KINDS };
