@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ClickbenchError, ExitCode } from '../errors.js';
+import { ScenarioError } from '../scenario/load.js';
 import { processIo, type Io } from './io.js';
 import { generateCommand, schemaCommand, validateCommand } from './scenario.js';
 import { sandboxCommand } from './sandbox.js';
@@ -29,11 +30,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const verbose = argv.includes('--verbose');
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+    return ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
       return ExitCode.usage;
+    }
+    if (err instanceof ScenarioError) {
+      // One line per problem, each already saying file:line:col: path: what (expected …).
+      for (const line of err.message.split('\n')) io.err(line);
+      return err.exitCode;
     }
     if (err instanceof ClickbenchError) {
       io.err(`clickbench: ${err.line()}`);

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { ClickstreamGenerator, DEFAULT_START_MS } from '../generate/clickstream.js';
 import { collectStats, type TrafficStats } from '../generate/stats.js';
-import { loadScenario, ScenarioError } from '../scenario/load.js';
+import { loadScenario } from '../scenario/load.js';
 import { scenarioJsonSchema, type Scenario } from '../scenario/schema.js';
 import { parseDurationMs } from '../scenario/units.js';
 import { table, type Io } from './io.js';
@@ -16,17 +16,8 @@ export function validateCommand(io: Io): Command {
     .description('check a scenario file; prints every problem as file:line:col: path: what is wrong')
     .argument('<file>', 'scenario YAML')
     .action((file: string) => {
-      try {
-        const { scenario, hash } = loadScenario(file);
-        io.out(`${file}: valid scenario "${scenario.name}" (${scenario.duration / 1000} s, base ${scenario.traffic.base_rate} events/s, ${scenario.traffic.bursts.length} burst(s); sha256 ${hash.slice(0, 12)})`);
-      } catch (err) {
-        if (err instanceof ScenarioError) {
-          for (const line of err.message.split('\n')) io.err(line);
-          process.exitCode = 2;
-          return;
-        }
-        throw err;
-      }
+      const { scenario, hash } = loadScenario(file);
+      io.out(`${file}: valid scenario "${scenario.name}" (${scenario.duration / 1000} s, base ${scenario.traffic.base_rate} events/s, ${scenario.traffic.bursts.length} burst(s); sha256 ${hash.slice(0, 12)})`);
     });
 }
 
@@ -67,18 +58,7 @@ export function generateCommand(io: Io): Command {
         if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed must be a whole number, got "${o.seed}"`);
         overrides.seed = Number(o.seed);
       }
-      let loaded;
-      try {
-        loaded = loadScenario(file, overrides);
-      } catch (err) {
-        if (err instanceof ScenarioError) {
-          for (const line of err.message.split('\n')) io.err(line);
-          process.exitCode = 2;
-          return;
-        }
-        throw err;
-      }
-      const { scenario } = loaded;
+      const { scenario } = loadScenario(file, overrides);
       const startMs = scenario.start_time ? Date.parse(scenario.start_time) : DEFAULT_START_MS;
       const gen = new ClickstreamGenerator(scenario, { startMs, idPrefix: `s${scenario.seed.toString(36)}` });
       const limit = { events: o.events, durationMs: o.duration ?? (o.events ? Infinity : scenario.duration) };

@@ -23,7 +23,7 @@ export const SCORECARD_ROWS = ['event_contract', 'enrichment_state', 'broker_sto
 const DURATION_HINT = 'expected a duration such as 90s, 2m, 1h30m or a number of seconds';
 /** A duration in the file; milliseconds after parsing. */
 const duration = () =>
-  z.union([z.number().nonnegative(), z.string().regex(DURATION_PATTERN)], { error: DURATION_HINT })
+  z.union([z.number().nonnegative(), z.string().regex(DURATION_PATTERN, DURATION_HINT)], { error: DURATION_HINT })
     .transform((v) => parseDurationMs(v)!)
     .describe('duration: "90s", "2m", "1h30m", "250ms", or seconds as a number');
 

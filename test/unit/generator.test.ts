@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ClickstreamGenerator, DEFAULT_START_MS, type GeneratedEvent } from '../../src/generate/clickstream.js';
+import { normalizedMix } from '../../src/generate/mix.js';
+import { collectStats } from '../../src/generate/stats.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import { BAD_RECORD_KINDS, EVENT_TYPES } from '../../src/scenario/schema.js';
+
+const BASE = `name: g
+duration: 60s
+traffic:
+  base_rate: 2000
+  bursts:
+    - {name: sale, kind: flash-sale, at: 20s, duration: 10s, multiplier: 5}
+population: {users: 5000, products: 2000, pages: 300, campaigns: 5, bots: 20}
+`;
+
+function scenarioOf(extra = '', seed = 11, base = BASE) {
+  return parseScenario(`${base}seed: ${seed}\n${extra}`).scenario;
+}
+
+function take(gen: ClickstreamGenerator, n: number): GeneratedEvent[] {
+  const out: GeneratedEvent[] = [];
+  for (let i = 0; i < n; i++) out.push(gen.next());
+  return out;
+}
+
+const newGen = (s = scenarioOf()) => new ClickstreamGenerator(s, { startMs: DEFAULT_START_MS, idPrefix: 'r' });
+
+describe('clickstream generator', () => {
+  it('same seed → byte-identical output; another seed → different bytes', () => {
+    const a = take(newGen(), 20_000).map((e) => e.value).join('\n');
+    const b = take(newGen(), 20_000).map((e) => e.value).join('\n');
+    const c = take(newGen(scenarioOf('', 12)), 20_000).map((e) => e.value).join('\n');
+    assert.equal(a, b);
+    assert.notEqual(a, c);
+  });
+
+  it('the achieved rate inside the burst window is base × multiplier within ±3 %, and 2000/s outside', () => {
+    const s = scenarioOf();
+    const stats = collectStats(newGen(s), s, {});
+    const inBurst = stats.perSecond.filter((p) => p.second >= 20 && p.second < 30);
+    const before = stats.perSecond.filter((p) => p.second < 20);
+    for (const p of inBurst) assert.ok(Math.abs(p.generatedEvents - 10_000) <= 300, `second ${p.second}: ${p.generatedEvents}`);
+    for (const p of before) assert.ok(Math.abs(p.generatedEvents - 2_000) <= 60, `second ${p.second}: ${p.generatedEvents}`);
+    assert.ok(stats.maxRateDeviation < 0.03);
+  });
+
+  it('intended times are non-decreasing, start at startMs and follow 1/rate spacing', () => {
+    const ev = take(newGen(), 5_000);
+    assert.equal(ev[0].intendedMs, DEFAULT_START_MS);
+    for (let i = 1; i < ev.length; i++) assert.ok(ev[i].intendedMs >= ev[i - 1].intendedMs);
+    assert.equal(ev[4_000].intendedMs - DEFAULT_START_MS, 2_000);
+  });
+
+  it('the event mix of people matches the configured mix within ±1 % (absolute)', () => {
+    const s = scenarioOf('events:\n  mix: {page_view: 0.3, search: 0.1, product_view: 0.3, add_to_cart: 0.1, checkout: 0.05, consent_change: 0.05, campaign_touch: 0.05, identity_update: 0.03, profile_update: 0.02}\n');
+    const stats = collectStats(newGen(s), s, { events: 200_000 });
+    const want = normalizedMix(s);
+    for (const t of EVENT_TYPES) assert.ok(Math.abs(stats.mix[t] - want[t]) <= 0.01, `${t}: ${stats.mix[t]} vs ${want[t]}`);
+    assert.ok(Math.abs(stats.botShare - s.population.bot_share) <= 0.01, `bot share ${stats.botShare}`);
+  });
+
+  it('every event is valid JSON with the documented fields, unless it was spoiled on purpose', () => {
+    const required = ['event_id', 'event_type', 'schema_version', 'event_time', 'intended_time', 'anonymous_id', 'user_id', 'session_id', 'url', 'referrer', 'user_agent', 'ip', 'device', 'consent'];
+    for (const e of take(newGen(), 20_000)) {
+      if (e.bad) continue;
+      const o = JSON.parse(e.value);
+      for (const f of required) assert.ok(f in o, `${f} missing in ${e.value}`);
+      assert.equal(o.event_type, e.type);
+      assert.equal(o.anonymous_id, e.key);
+      assert.equal(o.intended_time, e.intendedMs);
+      if (e.type === 'product_view' || e.type === 'add_to_cart') assert.match(o.product_id, /^p[0-9a-z]+$/);
+      if (e.type === 'campaign_touch') assert.match(o.campaign_id, /^c\d+$/);
+    }
+  });
+
+  it('injects each bad-record kind, each broken the way its name says', () => {
+    const s = scenarioOf('bad_records: {rate: 0.05, oversized_bytes: 30000}\n');
+    const seen = new Set<string>();
+    for (const e of take(newGen(s), 20_000)) {
+      if (!e.bad) continue;
+      seen.add(e.bad);
+      switch (e.bad) {
+        case 'malformed_json':
+          assert.throws(() => JSON.parse(e.value));
+          break;
+        case 'missing_field':
+          assert.equal('event_id' in JSON.parse(e.value), false);
+          break;
+        case 'wrong_type':
+          assert.equal(typeof JSON.parse(e.value).event_time, 'string');
+          break;
+        case 'unknown_event_type':
+          assert.equal(JSON.parse(e.value).event_type, 'teleport');
+          break;
+        case 'oversized':
+          assert.ok(Buffer.byteLength(e.value) >= 30_000);
+          JSON.parse(e.value);
+          break;
+      }
+    }
+    assert.deepEqual([...seen].sort(), [...BAD_RECORD_KINDS].sort());
+  });
+
+  it('late profile updates carry an event time before their intended time; others do not', () => {
+    const s = scenarioOf('events:\n  late_profile_updates: {share: 0.5, median_delay: 3s, sigma: 0.5}\n');
+    let late = 0;
+    for (const e of take(newGen(s), 50_000)) {
+      if (e.bad) continue;
+      const o = JSON.parse(e.value);
+      if (e.lateMs > 0) {
+        late++;
+        assert.equal(e.type, 'profile_update');
+        assert.equal(o.intended_time - o.event_time, e.lateMs);
+      } else assert.equal(o.event_time, o.intended_time);
+    }
+    assert.ok(late > 100, `late updates: ${late}`);
+  });
+
+  it('a login (identity_update) makes the visitor\'s later events carry the user id; sessions are per visitor', () => {
+    const s = scenarioOf('', 11, BASE.replace('bots: 20}', 'bots: 20, anonymous_share: 1}'));
+    const lastUser = new Map<string, string | null>();
+    let merges = 0;
+    for (const e of take(newGen(s), 30_000)) {
+      if (e.bad || e.visitor < 0) continue;
+      const o = JSON.parse(e.value);
+      assert.ok(o.session_id.startsWith(`${o.anonymous_id}.`));
+      if (lastUser.get(e.key)) assert.equal(o.user_id, lastUser.get(e.key), 'once logged in, stays logged in');
+      if (e.type === 'identity_update') {
+        merges++;
+        lastUser.set(e.key, o.merged_user_id);
+      } else if (!lastUser.get(e.key)) {
+        if (e.type === 'profile_update') lastUser.set(e.key, o.profile_user_id);
+        else assert.equal(o.user_id, null, 'anonymous before login');
+      }
+    }
+    assert.ok(merges > 50);
+  });
+
+  it('a bot burst concentrates its extra events on bot_keys keys', () => {
+    const s = parseScenario(`name: b\nduration: 20s\ntraffic:\n  base_rate: 1000\n  bursts:\n    - {kind: bot, at: 5s, duration: 10s, multiplier: 4, bot_keys: 3}\npopulation: {users: 5000, products: 500, bots: 50, bot_share: 0}\n`).scenario;
+    const before = new Set<string>();
+    const during = new Map<string, number>();
+    let duringTotal = 0;
+    for (const e of take(newGen(s), 20_000)) {
+      const t = e.intendedMs - DEFAULT_START_MS;
+      if (t < 5_000 && e.visitor < 0) before.add(e.key);
+      if (t >= 5_000 && t < 15_000) {
+        duringTotal++;
+        if (e.visitor < 0) during.set(e.key, (during.get(e.key) ?? 0) + 1);
+      }
+    }
+    assert.equal(before.size, 0, 'no bots before the burst with bot_share 0');
+    assert.equal(during.size, 3);
+    const botEvents = [...during.values()].reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(botEvents / duringTotal - 0.75) < 0.02, `bot share during burst ${botEvents / duringTotal}`);
+  });
+});

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { parseScenario, ScenarioError } from '../../src/scenario/load.js';
+import { scenarioJsonSchema } from '../../src/scenario/schema.js';
+import { parseDurationMs, parseSizeBytes } from '../../src/scenario/units.js';
+
+const VALID = `name: ok
+duration: 2m
+traffic:
+  base_rate: 100
+  bursts:
+    - {at: 30s, duration: 20s, multiplier: 3}
+`;
+
+function problems(src: string): string[] {
+  try {
+    parseScenario(src, 'f.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ScenarioError);
+    return err.message.split('\n');
+  }
+  assert.fail('expected the scenario to be rejected');
+}
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false }, out, err };
+}
+
+describe('scenario files', () => {
+  it('parses durations and sizes as people write them', () => {
+    const cases: [string | number, number | undefined][] = [['90s', 90_000], ['2m', 120_000], ['1h30m', 5_400_000], ['250ms', 250], ['7d', 604_800_000], [1.5, 1_500], ['12', 12_000], ['soon', undefined], ['5 parsecs', undefined]];
+    for (const [v, want] of cases) assert.equal(parseDurationMs(v), want, String(v));
+    assert.equal(parseSizeBytes('1MiB'), 1_048_576);
+    assert.equal(parseSizeBytes('2 GB'), 2e9);
+  });
+
+  it('fills defaults and converts durations to ms', () => {
+    const { scenario, hash } = parseScenario(VALID);
+    assert.equal(scenario.duration, 120_000);
+    assert.equal(scenario.traffic.bursts[0].at, 30_000);
+    assert.equal(scenario.target.kind, 'sandbox');
+    assert.equal(scenario.topics.partitions, 12);
+    assert.equal(scenario.population.product_zipf, 0.8);
+    assert.equal(scenario.enrichment.delivery, 'eos');
+    assert.match(hash, /^[0-9a-f]{64}$/);
+    assert.equal(parseScenario(`# a comment\n${VALID}`).hash, hash, 'comments do not change the hash');
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['a typo in a key', VALID.replace('bursts:', 'burts:'), /^f\.yaml:5:3: traffic\.burts: unknown key \(did you mean "bursts"\?\)$/],
+    ['a wrong type', VALID.replace('base_rate: 100', 'base_rate: lots'), /^f\.yaml:4:14: traffic\.base_rate: expected number, got "lots"$/],
+    ['a value out of range', VALID.replace('multiplier: 3', 'multiplier: 0.5'), /^f\.yaml:6:44: traffic\.bursts\.0\.multiplier: 0\.5 is too small \(expected ≥ 1\)$/],
+    ['a burst outside the duration', VALID.replace('at: 30s', 'at: 110s'), /^f\.yaml:6:12: traffic\.bursts\.0\.at: burst ends at 130 s, after the scenario's 120 s duration/],
+    ['a missing required key', 'name: x\nduration: 1m\n', /^f\.yaml:1:1: traffic: is required \(expected object\)$/],
+    ['a bad duration', VALID.replace('duration: 2m', 'duration: two minutes'), /^f\.yaml:2:11: duration: "two minutes" is invalid \(expected a duration such as 90s/],
+    ['an unknown enum value', `${VALID}enrichment: {delivery: maybe}\n`, /^f\.yaml:7:24: enrichment\.delivery: "maybe" is not allowed \(expected one of "eos", "alo"\)$/],
+    ['an unknown target kind', `${VALID}target: {kind: cloud}\n`, /^f\.yaml:7:\d+: target\.kind: unknown kind "cloud"$/],
+    ['a bad gate expression', `${VALID}gates:\n  e2e.p99_ms: "fast"\n`, /^f\.yaml:8:15: gates\.e2e\.p99_ms: "fast" is invalid \(expected a comparison/],
+    ['broken YAML', 'name: x\ntraffic: [\n', /^f\.yaml:\d+:\d+: YAML syntax: /],
+    ['min ISR above replication', `${VALID}topics: {replication: 2, min_insync_replicas: 3}\n`, /^f\.yaml:7:\d+: topics\.min_insync_replicas: 3 is more than the replication factor 2/],
+  ];
+  for (const [what, src, want] of bad) {
+    it(`rejects ${what} with its line and column`, () => {
+      const lines = problems(src);
+      assert.ok(lines.some((l) => want.test(l)), `got:\n${lines.join('\n')}`);
+    });
+  }
+
+  it('reports every problem at once, in file order', () => {
+    const lines = problems(VALID.replace('bursts:', 'burts:').replace('name: ok', 'name: "not ok"').replace('base_rate: 100', 'base_rate: -1'));
+    assert.equal(lines.length, 3, lines.join('\n'));
+    assert.deepEqual(lines.map((l) => Number(l.split(':')[1])), [1, 4, 5]);
+  });
+
+  it('`validate` exits 0 for the shipped scenarios and 2 with one line per problem otherwise', async () => {
+    for (const f of ['scenarios/quickstart.yaml', 'scenarios/flash-sale.yaml']) {
+      const c = capture();
+      assert.equal(await main(['validate', f], c.io), 0, c.err.join('\n'));
+      assert.match(c.out[0], /valid scenario/);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'cb-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, VALID.replace('bursts:', 'burts:').replace('base_rate: 100', 'base_rate: x'));
+    const c = capture();
+    assert.equal(await main(['validate', file], c.io), 2);
+    assert.equal(c.err.length, 2);
+    assert.ok(c.err.every((l) => l.startsWith(`${file}:`)));
+    const missing = capture();
+    assert.equal(await main(['validate', join(dir, 'nope.yaml')], missing.io), 2);
+    assert.match(missing.err[0], /cannot read scenario .*ENOENT — give the path of a scenario YAML file/);
+  });
+
+  it('publishes a JSON Schema generated from the validator, and the shipped copy is current', () => {
+    const schema = scenarioJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+    assert.ok(schema.properties.traffic && schema.properties.population && schema.properties.gates);
+    assert.deepEqual([...schema.required].sort(), ['duration', 'name', 'traffic']);
+    const shipped = JSON.parse(readFileSync('schema/scenario.schema.json', 'utf8'));
+    assert.deepEqual(shipped, JSON.parse(JSON.stringify(schema)), 'run `npx clickbench schema --out schema/scenario.schema.json`');
+  });
+
+  it('`generate` writes the same bytes twice for one seed and different bytes for another', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-'));
+    const run = async (name: string, seed: string) => {
+      const c = capture();
+      assert.equal(await main(['generate', 'scenarios/quickstart.yaml', '--events', '3000', '--seed', seed, '--out', join(dir, name)], c.io), 0, c.err.join('\n'));
+      return readFileSync(join(dir, name), 'utf8');
+    };
+    const a = await run('a.jsonl', '5');
+    const b = await run('b.jsonl', '5');
+    const c = await run('c.jsonl', '6');
+    assert.equal(a.split('\n').length, 3001);
+    assert.equal(a, b);
+    assert.notEqual(a, c);
+  });
+
+  it('`generate --stats --json` reports rate, mix, Zipf fit and partition load', async () => {
+    const c = capture();
+    assert.equal(await main(['generate', 'scenarios/quickstart.yaml', '--stats', '--json', '--duration', '20s'], c.io), 0);
+    const s = JSON.parse(c.out.join('\n'));
+    assert.equal(s.seconds, 20);
+    assert.equal(s.partitions.count, 12);
+    assert.equal(s.partitions.events.reduce((a: number, b: number) => a + b, 0), s.events);
+    assert.ok(Math.abs(s.visitors.fittedZipf - 0.7) < 0.1);
+    assert.ok(s.maxRateDeviation < 0.01);
+  });
+});
