@@ -1,0 +1,55 @@
+/**
+ * Broker disk per log dir from the DescribeLogDirs admin API (API key 35). kafkajs lacks this
+ * call, so this one request goes through @platformatic/kafka's admin client (a maintained
+ * client that implements it), kept behind this module.
+ */
+import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
+
+export interface PartitionDisk {
+  topic: string;
+  partition: number;
+  sizeBytes: number;
+}
+
+export interface LogDirDisk {
+  broker: number;
+  logDir: string;
+  /** Bytes of the listed partitions' log segments in this dir. */
+  sizeBytes: number;
+  partitions: PartitionDisk[];
+  /** Volume size and free space where the broker reports them (-1 otherwise). */
+  volumeTotalBytes: number;
+  volumeUsableBytes: number;
+}
+
+export class LogDirsProbe {
+  private readonly admin: PlatformaticAdmin;
+  constructor(brokers: string[], clientId = 'clickbench-logdirs') {
+    this.admin = new PlatformaticAdmin({ clientId, bootstrapBrokers: brokers, retries: 2, timeout: 15_000 });
+  }
+
+  /** Disk used by the given topics' partitions, per broker and log dir. */
+  async describe(topics: { name: string; partitions: number[] }[]): Promise<LogDirDisk[]> {
+    const res = await this.admin.describeLogDirs({ topics });
+    const out: LogDirDisk[] = [];
+    for (const b of res) {
+      for (const r of b.results) {
+        const partitions: PartitionDisk[] = [];
+        for (const t of r.topics) for (const p of t.partitions) partitions.push({ topic: t.name, partition: p.partitionIndex, sizeBytes: Number(p.partitionSize) });
+        out.push({
+          broker: b.broker,
+          logDir: r.logDir,
+          sizeBytes: partitions.reduce((a, p) => a + p.sizeBytes, 0),
+          partitions,
+          volumeTotalBytes: Number(r.totalBytes ?? -1n),
+          volumeUsableBytes: Number(r.usableBytes ?? -1n),
+        });
+      }
+    }
+    return out.sort((a, b) => a.broker - b.broker || a.logDir.localeCompare(b.logDir));
+  }
+
+  async close(): Promise<void> {
+    await this.admin.close();
+  }
+}
