@@ -8,6 +8,7 @@ import { ScenarioError } from '../scenario/load.js';
 import { processIo, type Io } from './io.js';
 import { generateCommand, schemaCommand, validateCommand } from './scenario.js';
 import { sandboxCommand } from './sandbox.js';
+import { enrichCommand } from './enrich.js';
 
 export function createProgram(io: Io): Command {
   const program = new Command('clickbench')
@@ -20,6 +21,7 @@ export function createProgram(io: Io): Command {
   program.addCommand(validateCommand(io));
   program.addCommand(generateCommand(io));
   program.addCommand(schemaCommand(io));
+  program.addCommand(enrichCommand(io));
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -9,7 +9,7 @@
  */
 import { BAD_RECORD_KINDS, EVENT_TYPES, type BadRecordKind, type EventType, type Scenario } from '../scenario/schema.js';
 import { burstExtra, rateCurve, type RateCurve } from './curve.js';
-import { buildPools, type Pools } from './pools.js';
+import { buildPools, type Pools, type Profile } from './pools.js';
 import { normalizedMix } from './mix.js';
 import { Rng, WeightedChoice } from './random.js';
 import { ZipfSampler } from './zipf.js';
@@ -31,6 +31,11 @@ export interface GeneratedEvent {
   visitor: number;
   /** For profile_update events: how late the update arrives (intended − event time), else 0. */
   lateMs: number;
+  /**
+   * The source-of-truth change behind a profile_update or consent_change, for the run to mirror
+   * into the compacted lookup topic at the event's intended time (null for other events).
+   */
+  mirror: { kind: 'profiles' | 'consent'; key: string; value: string } | null;
 }
 
 export interface GeneratorOptions {
@@ -106,6 +111,11 @@ export class ClickstreamGenerator {
     }
   }
 
+  /** A visitor's consent bits right now (1 analytics, 2 marketing, 4 personalization). */
+  consentOf(visitor: number): number {
+    return this.consent[visitor];
+  }
+
   /** Relative time (ms since start) of the next event; > duration when the schedule is done. */
   get nextOffsetMs(): number {
     return this.tMs;
@@ -167,12 +177,18 @@ export class ClickstreamGenerator {
     const idField = `"event_id":"${this.opts.idPrefix}-${seq.toString(36)}",`;
     let value = `{${idField}"event_type":"${type}","schema_version":${SCHEMA_VERSION},"event_time":${eventMs},"intended_time":${intendedMs},${fixed},"user_id":${userId},"session_id":"${session}","url":"${url}","referrer":${REFERRER_JSON[rng.int(REFERRER_JSON.length)]},"consent":${CONSENT_JSON[consent]}${extra}}`;
 
+    let mirror: GeneratedEvent['mirror'] = null;
+    if (visitor >= 0 && (type === 'profile_update' || type === 'consent_change')) {
+      mirror = type === 'profile_update'
+        ? { kind: 'profiles', key: this.pools.visitors.profile[visitor].user_id, value: profileRecord(this.pools.visitors.profile[visitor], eventMs) }
+        : { kind: 'consent', key, value: consentRecord(this.consent[visitor], eventMs) };
+    }
     let bad: BadRecordKind | null = null;
     if (this.scenario.bad_records.rate > 0 && rng.next() < this.scenario.bad_records.rate) {
       bad = this.badKinds[rng.int(this.badKinds.length)];
       value = this.spoil(value, bad, idField, type);
     }
-    return { seq, intendedMs, key, value, type, bad, visitor, lateMs };
+    return { seq, intendedMs, key, value, type, bad, visitor, lateMs, mirror };
   }
 
   /** During a bot burst, the burst's share of events, extra_i / (1 + Σ extras), goes to its handful of bot keys. */
@@ -235,8 +251,12 @@ export class ClickstreamGenerator {
         return `,"merged_user_id":"${pools.visitors.profile[visitor].user_id}"`;
       }
       case 'profile_update': {
+        // The back office changed the person's profile: the pool is the source of truth.
         this.identified[visitor] = 1;
-        return `,"profile_user_id":"${pools.visitors.profile[visitor].user_id}","segment":"${pools.segments[rng.int(pools.segments.length)]}","tier":"${pools.tiers[rng.int(pools.tiers.length)]}"`;
+        const p = pools.visitors.profile[visitor];
+        p.segment = pools.segments[rng.int(pools.segments.length)];
+        p.tier = pools.tiers[rng.int(pools.tiers.length)];
+        return `,"profile_user_id":"${p.user_id}","segment":"${p.segment}","tier":"${p.tier}"`;
       }
     }
   }
@@ -260,3 +280,12 @@ export class ClickstreamGenerator {
 }
 
 export { BAD_RECORD_KINDS };
+
+/** The profiles-topic value of a profile valid from `effectiveMs` (PII included: the stage must withhold it). */
+export function profileRecord(p: Profile, effectiveMs: number): string {
+  return JSON.stringify({ ...p, effective_time: effectiveMs });
+}
+
+export function consentRecord(bits: number, effectiveMs: number): string {
+  return `{"analytics":${(bits & 1) !== 0},"marketing":${(bits & 2) !== 0},"personalization":${(bits & 4) !== 0},"effective_time":${effectiveMs}}`;
+}

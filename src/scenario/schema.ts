@@ -137,7 +137,16 @@ export const scenarioSchema = z.strictObject({
     version: z.enum(['v1', 'v2']).default('v1'),
     delivery: z.enum(['eos', 'alo']).default('eos'),
     max_event_bytes: count(10_000_000).default(16_384),
-    in_process: z.boolean().default(true),
+    attribution_window: duration().default(7 * 86_400_000).describe('last campaign touch counts for this long'),
+    session_gap: duration().default(30 * 60_000).describe('server-side sessions end after this much inactivity'),
+    governance: z.strictObject({
+      pii_fields: z.array(z.string()).default(['email', 'phone', 'first_name', 'last_name']).describe('profile fields that never leave the stage'),
+      pseudonymize_without: z.enum(['analytics', 'marketing', 'personalization']).default('analytics').describe('without this consent, identifiers are salted hashes and the IP is truncated'),
+      pseudonymized_fields: z.array(z.enum(['user_id', 'anonymous_id', 'session_id', 'person_id'])).default(['user_id', 'anonymous_id', 'session_id', 'person_id']),
+      ip_truncate_to: z.number().int().min(0).max(32).default(24).describe('prefix length kept of an IPv4 address without that consent'),
+      personalization_fields: z.array(z.string()).default(['segment', 'tier']).describe('profile fields dropped without personalization consent'),
+      salt: z.string().min(8).default('clickbench-default-salt').describe('salt of the pseudonymizing hash (set your own)'),
+    }).prefault({}),
   }).prefault({}),
   phases: z.array(phase).default([]),
   gates: z.record(z.string().regex(/^[a-z0-9_.]+$/, 'expected a metric key such as e2e.p99_ms'),
@@ -168,6 +177,7 @@ export const scenarioSchema = z.strictObject({
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type EnrichmentConfig = Scenario['enrichment'];
 export type Burst = Scenario['traffic']['bursts'][number];
 export type Curve = Scenario['traffic']['curve'];
 
@@ -191,4 +201,9 @@ export const DEFAULT_MIX: Record<EventType, number> = {
 export function scenarioJsonSchema(): object {
   const schema = z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
   return { $id: 'https://clickbench.dev/scenario.schema.json', title: 'clickbench scenario', ...schema };
+}
+
+/** The enrichment settings a scenario gets when it says nothing (for the standalone stage). */
+export function defaultEnrichmentConfig(): EnrichmentConfig {
+  return scenarioSchema.shape.enrichment.parse({});
 }

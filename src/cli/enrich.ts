@@ -1,0 +1,58 @@
+/** `clickbench enrich`: the reference enrichment stage as a standalone process. */
+import { Command, Option } from 'commander';
+import { EnrichmentStage } from '../enrich/stage.js';
+import { topicNames } from '../drive/topics.js';
+import { UsageError } from '../errors.js';
+import { parseBrokers } from '../kafka/client.js';
+import { Sandbox } from '../sandbox/cluster.js';
+import { loadScenario } from '../scenario/load.js';
+import { defaultEnrichmentConfig } from '../scenario/schema.js';
+import type { Io } from './io.js';
+
+export function resolveBrokers(flag: string | undefined): string[] {
+  if (flag) return parseBrokers(flag);
+  const sb = Sandbox.load();
+  if (sb) return sb.brokers;
+  throw new UsageError('no cluster given and no sandbox running', 'pass --brokers host:port,… or start one with `clickbench sandbox up`');
+}
+
+export function enrichCommand(io: Io): Command {
+  return new Command('enrich')
+    .description('run the reference enrichment stage: <prefix>.clicks.raw → <prefix>.clicks.enriched (+ .dlq) until stopped')
+    .option('--brokers <list>', 'bootstrap brokers (default: the running sandbox)')
+    .requiredOption('--prefix <prefix>', 'topic prefix of the run')
+    .addOption(new Option('--version <v>', 'enrichment version').choices(['v1', 'v2']).default('v1'))
+    .addOption(new Option('--delivery <d>', 'exactly-once (transactions) or at-least-once').choices(['eos', 'alo']).default('eos'))
+    .option('--scenario <file>', 'take enrichment settings (governance, windows) from this scenario')
+    .option('--output <topic>', 'enriched topic (default <prefix>.clicks.enriched)')
+    .option('--instance <id>', 'instance id (keeps the transactional id stable across restarts)', '0')
+    .option('--rack <zone>', 'client.rack of this stage (rack-aware fetching)')
+    .option('--stats-every <s>', 'print a JSON stats line every s seconds', '5')
+    .action(async (o: { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; instance: string; rack?: string; statsEvery: string }) => {
+      const config = o.scenario ? loadScenario(o.scenario).scenario.enrichment : defaultEnrichmentConfig();
+      const names = topicNames(o.prefix);
+      const stage = new EnrichmentStage({
+        brokers: resolveBrokers(o.brokers),
+        names,
+        outputTopic: o.output ?? names.enriched,
+        version: o.version,
+        delivery: o.delivery,
+        config,
+        groupId: `${o.prefix}.enrich.${o.version}`,
+        transactionalId: `${o.prefix}.enrich.${o.version}.${o.instance}`,
+        rack: o.rack,
+        log: (l) => io.err(l),
+      });
+      await stage.start();
+      io.err(`enrichment ${o.version} (${o.delivery}) running on ${names.raw} → ${o.output ?? names.enriched}; stop with Ctrl-C`);
+      const print = () => io.out(JSON.stringify({ at: new Date().toISOString(), batches: stage.batches, ...stage.counters }));
+      const timer = setInterval(print, Math.max(1, Number(o.statsEvery)) * 1000);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      clearInterval(timer);
+      await stage.stop();
+      print();
+    });
+}

@@ -1,0 +1,67 @@
+/** Topic names of a run (all carry the run's prefix) and their creation with the scenario's settings. */
+import type { Admin } from '../kafka/client.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { LookupKind } from '../enrich/tables.js';
+
+export interface TopicNames {
+  raw: string;
+  enriched: string;
+  dlq: string;
+  lookups: Record<LookupKind, string>;
+}
+
+export function topicNames(prefix: string): TopicNames {
+  return {
+    raw: `${prefix}.clicks.raw`,
+    enriched: `${prefix}.clicks.enriched`,
+    dlq: `${prefix}.clicks.dlq`,
+    lookups: { profiles: `${prefix}.profiles`, catalog: `${prefix}.catalog`, campaigns: `${prefix}.campaigns`, consent: `${prefix}.consent` },
+  };
+}
+
+/** Output topic of an enrichment version: v1 writes the main sink; others (dual-run) their own. */
+export function enrichedTopicFor(names: TopicNames, version: string, primaryVersion: string): string {
+  return version === primaryVersion ? names.enriched : `${names.enriched}.${version}`;
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  replicationFactor: number;
+  configEntries: { name: string; value: string }[];
+}
+
+export function topicSpecs(names: TopicNames, s: Pick<Scenario, 'topics'>, extraOutputs: string[] = []): TopicSpec[] {
+  const t = s.topics;
+  const common = [
+    { name: 'min.insync.replicas', value: String(t.min_insync_replicas) },
+    { name: 'retention.ms', value: String(t.retention) },
+  ];
+  const tiered = t.tiered
+    ? [{ name: 'remote.storage.enable', value: 'true' }, ...(t.local_retention !== undefined ? [{ name: 'local.retention.ms', value: String(t.local_retention) }] : [])]
+    : [];
+  // Broker append time on the stream topics: enrichment latency = enriched append − raw append, both broker clocks.
+  const stream = (topic: string): TopicSpec => ({
+    topic, numPartitions: t.partitions, replicationFactor: t.replication,
+    configEntries: [...common, ...tiered, { name: 'message.timestamp.type', value: 'LogAppendTime' }],
+  });
+  const lookup = (topic: string): TopicSpec => ({
+    topic, numPartitions: Math.min(6, t.partitions), replicationFactor: t.replication,
+    configEntries: [{ name: 'min.insync.replicas', value: String(t.min_insync_replicas) }, { name: 'cleanup.policy', value: 'compact' }],
+  });
+  return [stream(names.raw), stream(names.enriched), stream(names.dlq), ...extraOutputs.map(stream), ...Object.values(names.lookups).map(lookup)];
+}
+
+export async function createTopics(admin: Admin, specs: TopicSpec[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing });
+  return missing.map((s) => s.topic);
+}
+
+/** Delete every topic whose name starts with `<prefix>.` (what a run created). */
+export async function deleteTopicsWithPrefix(admin: Admin, prefix: string): Promise<string[]> {
+  const mine = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
+  if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 30_000 });
+  return mine;
+}

@@ -1,0 +1,333 @@
+/**
+ * The reference enrichment logic, free of Kafka: one raw record in, one enriched record or one
+ * dead-letter record out. The stage (stage.ts) feeds it from a consumer group and writes its
+ * output; tests feed it directly.
+ *
+ * Steps: validate (size, JSON, required fields, types, event type) → identity (anonymous id →
+ * user id merges) → profile at event time → catalog → campaign attribution (last touch within a
+ * window, following merges) → server-side session (inactivity gap) → risk score (rules by
+ * version) → governance (PII never copied; pseudonymize and truncate IP without consent; drop
+ * personalization fields without consent) → lineage headers.
+ */
+import { createHash } from 'node:crypto';
+import { EVENT_TYPES, type EnrichmentConfig } from '../scenario/schema.js';
+import { CONSENT_BIT, consentBits, LookupTables, type ProfileVersion } from './tables.js';
+
+export type EnrichmentVersion = 'v1' | 'v2';
+export type DlqReason = 'oversized' | 'malformed_json' | 'missing_field' | 'wrong_type' | 'unknown_event_type';
+
+export interface RawRecord {
+  value: Buffer | string | null;
+  partition: number;
+  offset: string;
+  /** Broker append time of the raw record (LogAppendTime topics), ms. */
+  timestampMs: number;
+}
+
+export interface OutputRecord {
+  kind: 'enriched' | 'dlq';
+  key: string | null;
+  value: Buffer | string;
+  headers: Record<string, string>;
+  reason?: DlqReason;
+}
+
+export interface EnrichmentCounters {
+  processed: number;
+  enriched: number;
+  dlq: Record<DlqReason, number>;
+  masked: { pseudonymized: number; ipTruncated: number; personalizationDropped: number; piiFieldsWithheld: number };
+  /** Events enriched before a profile version valid at their event time had arrived. */
+  lateProfile: { events: number; updates: number; maxLatenessMs: number; totalLatenessMs: number };
+  profileMisses: number;
+  catalogMisses: number;
+  attributed: number;
+  merges: number;
+  risk: { flagged: number; bySignal: Record<string, number> };
+}
+
+const REQUIRED: [string, 'string' | 'number'][] = [
+  ['event_id', 'string'], ['event_type', 'string'], ['event_time', 'number'], ['anonymous_id', 'string'], ['schema_version', 'number'],
+];
+const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
+const BOT_UA = /bot|crawl|spider|python-requests|curl\/|scrapy|headless/i;
+const WINDOW_MS = 10_000;
+
+/** Risk rules per version: the only difference between v1 and v2 (so dual-run diffs show it). */
+export const RISK_RULES: Record<EnrichmentVersion, { botUa: number; userPer10s: [number, number]; ipPer10s: [number, number]; noReferrerBurst?: [number, number]; flagAt: number }> = {
+  v1: { botUa: 40, userPer10s: [20, 30], ipPer10s: [50, 20], flagAt: 50 },
+  v2: { botUa: 50, userPer10s: [10, 30], ipPer10s: [30, 20], noReferrerBurst: [5, 10], flagAt: 50 },
+};
+
+interface Velocity {
+  windowStart: number;
+  count: number;
+}
+
+interface PersonState {
+  lastEventMs: number;
+  session: number;
+  seq: number;
+  touch?: { campaign_id: string; at: number };
+}
+
+export class Enricher {
+  readonly counters: EnrichmentCounters = {
+    processed: 0,
+    enriched: 0,
+    dlq: { oversized: 0, malformed_json: 0, missing_field: 0, wrong_type: 0, unknown_event_type: 0 },
+    masked: { pseudonymized: 0, ipTruncated: 0, personalizationDropped: 0, piiFieldsWithheld: 0 },
+    lateProfile: { events: 0, updates: 0, maxLatenessMs: 0, totalLatenessMs: 0 },
+    profileMisses: 0,
+    catalogMisses: 0,
+    attributed: 0,
+    merges: 0,
+    risk: { flagged: 0, bySignal: {} },
+  };
+  private readonly identity = new Map<string, string>();
+  private readonly persons = new Map<string, PersonState>();
+  private readonly userVelocity = new Map<string, Velocity>();
+  private readonly ipVelocity = new Map<string, Velocity>();
+  /** Per user: event times recently enriched with the profile version effective at `usedEffective`. */
+  private readonly recentByUser = new Map<string, { eventMs: number; usedEffective: number }[]>();
+  private readonly pseudoCache = new Map<string, string>();
+  private readonly pii: Set<string>;
+  private readonly personalization: Set<string>;
+  private readonly pseudoFields: Set<string>;
+  private readonly pseudoBit: number;
+  private readonly ipMaskBits: number;
+
+  constructor(readonly tables: LookupTables, readonly version: EnrichmentVersion, private readonly cfg: EnrichmentConfig) {
+    const g = cfg.governance;
+    this.pii = new Set(g.pii_fields);
+    this.personalization = new Set(g.personalization_fields);
+    this.pseudoFields = new Set(g.pseudonymized_fields);
+    this.pseudoBit = CONSENT_BIT[g.pseudonymize_without];
+    this.ipMaskBits = g.ip_truncate_to;
+    tables.onProfileVersion = (v) => this.onProfileVersion(v);
+  }
+
+  /** A profile version arrived: events of that user already enriched at or after its effective time with an older version were enriched late. */
+  private onProfileVersion(v: ProfileVersion): void {
+    const recent = this.recentByUser.get(v.user_id);
+    if (!recent) return;
+    let late = 0;
+    for (const r of recent) if (r.eventMs >= v.effective_time && r.usedEffective < v.effective_time) late++;
+    if (late > 0) {
+      const lateness = Math.max(0, v.arrivedMs - v.effective_time);
+      const c = this.counters.lateProfile;
+      c.events += late;
+      c.updates++;
+      c.totalLatenessMs += lateness;
+      if (lateness > c.maxLatenessMs) c.maxLatenessMs = lateness;
+    }
+  }
+
+  private dlq(rec: RawRecord, reason: DlqReason, detail: string, key: string | null): OutputRecord {
+    this.counters.dlq[reason]++;
+    return {
+      kind: 'dlq',
+      key,
+      value: rec.value ?? '',
+      reason,
+      headers: { 'cb-dlq-reason': reason, 'cb-dlq-detail': detail, 'cb-source-partition': String(rec.partition), 'cb-source-offset': rec.offset, 'cb-enrichment-version': this.version },
+    };
+  }
+
+  process(rec: RawRecord, key: string | null): OutputRecord {
+    this.counters.processed++;
+    const size = rec.value === null ? 0 : typeof rec.value === 'string' ? Buffer.byteLength(rec.value) : rec.value.length;
+    if (size > this.cfg.max_event_bytes) return this.dlq(rec, 'oversized', `${size} bytes > ${this.cfg.max_event_bytes}`, key);
+    let e: Record<string, any>;
+    try {
+      e = JSON.parse(rec.value === null ? '' : rec.value.toString());
+      if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new Error('not an object');
+    } catch (err) {
+      return this.dlq(rec, 'malformed_json', (err as Error).message.slice(0, 120), key);
+    }
+    for (const [field, type] of REQUIRED) {
+      if (!(field in e) || e[field] === null) return this.dlq(rec, 'missing_field', field, key);
+      if (typeof e[field] !== type) return this.dlq(rec, 'wrong_type', `${field} is ${typeof e[field]}, expected ${type}`, key);
+    }
+    if (!KNOWN_TYPES.has(e.event_type)) return this.dlq(rec, 'unknown_event_type', String(e.event_type).slice(0, 60), key);
+    return this.enrich(rec, e, key);
+  }
+
+  private enrich(rec: RawRecord, e: Record<string, any>, key: string | null): OutputRecord {
+    const eventMs: number = e.event_time;
+    const anon: string = e.anonymous_id;
+    // Identity: a login merges the anonymous visitor into the user.
+    if (e.event_type === 'identity_update' && typeof e.merged_user_id === 'string') {
+      const prev = this.persons.get(anon);
+      this.identity.set(anon, e.merged_user_id);
+      this.counters.merges++;
+      // Carry the anonymous visitor's campaign touch over to the person it merged into.
+      const user = this.personState(e.merged_user_id);
+      if (prev?.touch && (!user.touch || prev.touch.at > user.touch.at)) user.touch = prev.touch;
+    }
+    const userId: string | null = typeof e.user_id === 'string' ? e.user_id : this.identity.get(anon) ?? null;
+    const personId = userId ?? anon;
+    const person = this.personState(personId);
+
+    // Server-side session by inactivity.
+    if (eventMs - person.lastEventMs > this.cfg.session_gap || person.lastEventMs === -Infinity) {
+      person.session++;
+      person.seq = 0;
+    }
+    person.lastEventMs = Math.max(person.lastEventMs, eventMs);
+    person.seq++;
+
+    // Campaign touches and last-touch attribution within the window.
+    if (e.event_type === 'campaign_touch' && typeof e.campaign_id === 'string') person.touch = { campaign_id: e.campaign_id, at: eventMs };
+    let attribution: Record<string, unknown> | null = null;
+    if (person.touch && eventMs - person.touch.at <= this.cfg.attribution_window) {
+      const c = this.tables.campaigns.get(person.touch.campaign_id);
+      attribution = { campaign_id: person.touch.campaign_id, channel: c?.channel ?? null, cost_per_click: c?.cost_per_click ?? null, touched_at: person.touch.at };
+      this.counters.attributed++;
+    }
+
+    // Profile valid at event time (if it has arrived), with late-update bookkeeping.
+    let profile: Record<string, unknown> | null = null;
+    let profileEffective = -1;
+    if (userId) {
+      const v = this.tables.profileAt(userId, eventMs);
+      if (v) {
+        profileEffective = v.effective_time;
+        profile = {};
+        for (const [k, val] of Object.entries(v.fields)) {
+          if (this.pii.has(k)) {
+            this.counters.masked.piiFieldsWithheld++;
+            continue;
+          }
+          if (k === 'user_id' || k === 'effective_time') continue;
+          profile[k] = val;
+        }
+      } else this.counters.profileMisses++;
+      const recent = this.recentByUser.get(userId) ?? [];
+      recent.push({ eventMs, usedEffective: profileEffective });
+      if (recent.length > 32) recent.shift();
+      this.recentByUser.set(userId, recent);
+    }
+
+    let product: Record<string, unknown> | null = null;
+    if (typeof e.product_id === 'string') {
+      const p = this.tables.catalog.get(e.product_id);
+      if (p) product = { category: p.category, brand: p.brand, price: p.price };
+      else this.counters.catalogMisses++;
+    }
+
+    const risk = this.riskScore(e, personId, eventMs);
+
+    // Governance. Consent from the consent table (source of truth), else the event's own state.
+    const consent = this.tables.consent.has(anon) ? this.tables.consent.get(anon)! : consentBits(e.consent);
+    const out: Record<string, unknown> = { ...e };
+    delete out.consent;
+    out.consent = { analytics: (consent & 1) !== 0, marketing: (consent & 2) !== 0, personalization: (consent & 4) !== 0 };
+    out.person_id = personId;
+    out.user_id = userId;
+    const serverSession = `${personId}:${person.session}`;
+    if ((consent & this.pseudoBit) === 0) {
+      for (const f of this.pseudoFields) {
+        if (f === 'session_id' && typeof out.session_id === 'string') out.session_id = this.pseudonym(out.session_id as string);
+        else if (typeof out[f] === 'string') out[f] = this.pseudonym(out[f] as string);
+      }
+      if (typeof out.merged_user_id === 'string') out.merged_user_id = this.pseudonym(out.merged_user_id);
+      if (typeof out.profile_user_id === 'string') out.profile_user_id = this.pseudonym(out.profile_user_id);
+      out.server_session = { id: this.pseudonym(serverSession), seq: person.seq };
+      this.counters.masked.pseudonymized++;
+      if (typeof out.ip === 'string') {
+        out.ip = truncateIp(out.ip as string, this.ipMaskBits);
+        this.counters.masked.ipTruncated++;
+      }
+    } else out.server_session = { id: serverSession, seq: person.seq };
+    if (profile && (consent & CONSENT_BIT.personalization) === 0) {
+      let dropped = false;
+      for (const f of this.personalization) if (f in profile) {
+        delete profile[f];
+        dropped = true;
+      }
+      if (dropped) this.counters.masked.personalizationDropped++;
+    }
+    out.profile = profile;
+    out.product = product;
+    out.attribution = attribution;
+    out.risk = risk;
+    out.enrichment_version = this.version;
+    this.counters.enriched++;
+    return {
+      kind: 'enriched',
+      key,
+      value: JSON.stringify(out),
+      headers: {
+        'cb-schema-version': String(e.schema_version),
+        'cb-enrichment-version': this.version,
+        'cb-source-partition': String(rec.partition),
+        'cb-source-offset': rec.offset,
+        'cb-raw-append-ms': String(rec.timestampMs),
+        ...(typeof e.intended_time === 'number' ? { 'cb-intended-ms': String(e.intended_time) } : {}),
+      },
+    };
+  }
+
+  private personState(id: string): PersonState {
+    let p = this.persons.get(id);
+    if (!p) this.persons.set(id, (p = { lastEventMs: -Infinity, session: 0, seq: 0 }));
+    return p;
+  }
+
+  private bump(map: Map<string, Velocity>, key: string, eventMs: number): number {
+    const start = eventMs - (eventMs % WINDOW_MS);
+    let v = map.get(key);
+    if (!v || v.windowStart !== start) map.set(key, (v = { windowStart: start, count: 0 }));
+    return ++v.count;
+  }
+
+  private riskScore(e: Record<string, any>, personId: string, eventMs: number): { score: number; signals: string[] } {
+    const rules = RISK_RULES[this.version];
+    const signals: string[] = [];
+    let score = 0;
+    if (typeof e.user_agent === 'string' && BOT_UA.test(e.user_agent)) {
+      score += rules.botUa;
+      signals.push('bot_user_agent');
+    }
+    const perUser = this.bump(this.userVelocity, personId, eventMs);
+    if (perUser > rules.userPer10s[0]) {
+      score += rules.userPer10s[1];
+      signals.push('user_velocity');
+    }
+    if (typeof e.ip === 'string') {
+      const perIp = this.bump(this.ipVelocity, e.ip, eventMs);
+      if (perIp > rules.ipPer10s[0]) {
+        score += rules.ipPer10s[1];
+        signals.push('ip_velocity');
+      }
+    }
+    if (rules.noReferrerBurst && e.referrer == null && perUser > rules.noReferrerBurst[0]) {
+      score += rules.noReferrerBurst[1];
+      signals.push('no_referrer_burst');
+    }
+    score = Math.min(100, score);
+    if (score >= rules.flagAt) this.counters.risk.flagged++;
+    for (const s of signals) this.counters.risk.bySignal[s] = (this.counters.risk.bySignal[s] ?? 0) + 1;
+    return { score, signals };
+  }
+
+  private pseudonym(v: string): string {
+    let h = this.pseudoCache.get(v);
+    if (h === undefined) {
+      h = 'h_' + createHash('sha256').update(this.cfg.governance.salt).update('\0').update(v).digest('base64url').slice(0, 22);
+      if (this.pseudoCache.size > 500_000) this.pseudoCache.clear();
+      this.pseudoCache.set(v, h);
+    }
+    return h;
+  }
+}
+
+/** Keep the first `bits` bits of an IPv4 address (zero the rest); other strings become "redacted". */
+export function truncateIp(ip: string, bits: number): string {
+  const parts = ip.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p))) return 'redacted';
+  const n = parts.reduce((a, p) => a * 256 + Number(p), 0);
+  const m = n - (n % 2 ** (32 - bits));
+  return [m >>> 24, (m >>> 16) & 255, (m >>> 8) & 255, m & 255].join('.');
+}
