@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Sandbox } from '../src/sandbox/cluster.js';
 import { createKafka } from '../src/kafka/client.js';
 
+import { sleep } from '../src/sandbox/process.js';
 export { waitUntil, sleep } from '../src/sandbox/process.js';
 
 /** The sandbox `npm test` started for this run (fails loudly when run outside it). */
@@ -19,4 +20,107 @@ export function uniqueName(prefix: string): string {
 
 export function testKafka(sb: Sandbox = testSandbox()) {
   return createKafka({ brokers: sb.brokers, clientId: 'clickbench-test' });
+}
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { IHeaders } from 'kafkajs';
+import { createConsumer, createProducer, type Kafka } from '../src/kafka/client.js';
+import { ClickstreamGenerator, DEFAULT_START_MS } from '../src/generate/clickstream.js';
+import type { Scenario } from '../src/scenario/schema.js';
+import { fillLookups } from '../src/drive/lookups.js';
+import { createTopics, topicNames, topicSpecs, type TopicNames } from '../src/drive/topics.js';
+
+export interface ProducedStream {
+  names: TopicNames;
+  gen: ClickstreamGenerator;
+  /** Deliberately bad records by their exact value. */
+  badByValue: Map<string, string>;
+  count: number;
+}
+
+/** Create a run's topics, fill the lookups and produce `count` generated events (as fast as possible, acks all). */
+export async function produceGenerated(kafka: Kafka, prefix: string, scenario: Scenario, count: number): Promise<ProducedStream> {
+  const names = topicNames(prefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  await createTopics(admin, topicSpecs(names, scenario));
+  await admin.disconnect();
+  const gen = new ClickstreamGenerator(scenario, { startMs: DEFAULT_START_MS, idPrefix: prefix });
+  const producer = createProducer(kafka, { idempotent: true });
+  await producer.connect();
+  await fillLookups(producer, names, gen);
+  const badByValue = new Map<string, string>();
+  for (let sent = 0; sent < count; ) {
+    const batch = [];
+    for (let i = 0; i < 2_000 && sent < count; i++, sent++) {
+      const e = gen.next();
+      if (e.bad) badByValue.set(e.value, e.bad);
+      batch.push({ key: e.key, value: e.value });
+    }
+    await producer.send({ topic: names.raw, acks: -1, messages: batch });
+  }
+  await producer.disconnect();
+  return { names, gen, badByValue, count };
+}
+
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+  timestampMs: number;
+}
+
+export function headerMap(h: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  return out;
+}
+
+/** Read a topic from the start (read_committed) until at least `min` records came and none came for `quietMs`. */
+export async function readAll(kafka: Kafka, topic: string, min: number, quietMs = 3_000, timeoutMs = 120_000): Promise<ReadRecord[]> {
+  const out: ReadRecord[] = [];
+  let last = Date.now();
+  const consumer = createConsumer(kafka, { groupId: uniqueName('cb-test-readall'), readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) out.push({ partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value?.toString() ?? '', headers: headerMap(m.headers), timestampMs: Number(m.timestamp) });
+      if (batch.messages.length) last = Date.now();
+    },
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !(out.length >= min && Date.now() - last > quietMs)) await sleep(200);
+  await consumer.disconnect();
+  return out;
+}
+
+/** Sum of committed offsets of a group on a topic vs the topic's end offsets. */
+export async function groupLag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const c = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+    return ends.reduce((lag, p) => lag + Number(p.high) - Math.max(0, c.get(p.partition) ?? 0), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The CLI as a child process (what a user runs), for tests that must kill it. */
+export function spawnCli(args: string[]): ChildProcess & { output: string[] } {
+  const child = spawn(process.execPath, ['bin/clickbench.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } }) as ChildProcess & { output: string[] };
+  child.output = [];
+  child.stdout!.on('data', (d) => child.output.push(String(d)));
+  child.stderr!.on('data', (d) => child.output.push(String(d)));
+  return child;
+}
+
+export function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
 }

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { EnrichmentStage } from '../enrich/stage.js';
 import { topicNames } from '../drive/topics.js';
-import { UsageError } from '../errors.js';
+import { ClickbenchError, UsageError } from '../errors.js';
 import { parseBrokers } from '../kafka/client.js';
 import { Sandbox } from '../sandbox/cluster.js';
 import { loadScenario } from '../scenario/load.js';
@@ -43,16 +43,24 @@ export function enrichCommand(io: Io): Command {
         rack: o.rack,
         log: (l) => io.err(l),
       });
+      let fatal: Error | undefined;
+      let wake: () => void = () => {};
+      stage.onFatal = (err) => {
+        fatal = err;
+        wake();
+      };
       await stage.start();
       io.err(`enrichment ${o.version} (${o.delivery}) running on ${names.raw} → ${o.output ?? names.enriched}; stop with Ctrl-C`);
-      const print = () => io.out(JSON.stringify({ at: new Date().toISOString(), batches: stage.batches, ...stage.counters }));
+      const print = () => io.out(JSON.stringify({ at: new Date().toISOString(), batches: stage.batches, transactionsAborted: stage.transactionsAborted, concurrentTransactionRetries: stage.concurrentTransactionRetries, groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, ...stage.counters }));
       const timer = setInterval(print, Math.max(1, Number(o.statsEvery)) * 1000);
       await new Promise<void>((resolve) => {
+        wake = resolve;
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       clearInterval(timer);
       await stage.stop();
       print();
+      if (fatal) throw new ClickbenchError(`the enrichment stage stopped: ${fatal.message}`, { hint: 'restart it; committed work is kept' });
     });
 }

@@ -5,8 +5,8 @@
  *
  * Delivery `eos`: per fetched batch one transaction holds the outputs and the consumed offsets
  * (consume → produce → offsets), so a crash leaves either all of a batch or none of it.
- * Delivery `alo`: outputs are produced, offsets committed every 2 s; a crash replays whatever
- * was produced after the last commit (duplicates downstream).
+ * Delivery `alo`: outputs are produced, offsets committed every 2 s (ALO_COMMIT_INTERVAL_MS); a
+ * crash replays whatever was produced after the last commit (duplicates downstream).
  */
 import { randomBytes } from 'node:crypto';
 import type { EachBatchPayload, Message } from 'kafkajs';
@@ -15,8 +15,12 @@ import type { EnrichmentConfig } from '../scenario/schema.js';
 import { Enricher, type EnrichmentCounters, type EnrichmentVersion } from './enricher.js';
 import { LOOKUP_KINDS, LookupTables, type LookupKind } from './tables.js';
 import type { TopicNames } from '../drive/topics.js';
-import { waitUntil } from '../sandbox/process.js';
+import { sleep, waitUntil } from '../sandbox/process.js';
 import { ClickbenchError } from '../errors.js';
+import { partitionForKey } from '../kafka/murmur2.js';
+
+/** At-least-once commits consumed offsets this often (Kafka's enable.auto.commit default is 5 s). */
+export const ALO_COMMIT_INTERVAL_MS = 2_000;
 
 export interface StageOptions {
   brokers: string[];
@@ -46,9 +50,30 @@ export class EnrichmentStage {
   private readonly tableOffsets = new Map<string, number>();
   batches = 0;
   transactionsAborted = 0;
+  concurrentTransactionRetries = 0;
+  groupJoins = 0;
+  /** Records skipped because this instance had already committed them (stale re-delivery after a rebalance). */
+  redeliveredSkipped = 0;
+  /** Per raw partition: the next offset this instance committed in a transaction. */
+  private readonly committedNext = new Map<number, number>();
+  private readonly partitionCount = new Map<string, number>();
+  private readonly producedNext = new Map<number, string>();
+  private commitTimer?: NodeJS.Timeout;
+  crashed?: Error;
+  /** Called when the consumer stops for good (a non-retriable error). */
+  onFatal?: (err: Error) => void;
 
   constructor(private readonly opts: StageOptions) {
-    this.kafka = createKafka({ brokers: opts.brokers, clientId: `clickbench-enrich-${opts.version}`, log: opts.log });
+    // CONCURRENT_TRANSACTIONS right after a commit is normal while the markers are written
+    // (KAFKA-5477; kafkajs #304): it is retried quickly and counted, not printed.
+    this.kafka = createKafka({
+      brokers: opts.brokers,
+      clientId: `clickbench-enrich-${opts.version}`,
+      log: (line) => {
+        if (/concurrent operation on the same transaction/.test(line)) this.concurrentTransactionRetries++;
+        else opts.log?.(line);
+      },
+    });
     this.enricher = new Enricher(this.tables, opts.version, opts.config);
     for (const k of LOOKUP_KINDS) this.topicOfKind.set(opts.names.lookups[k], k);
   }
@@ -57,13 +82,38 @@ export class EnrichmentStage {
     return this.enricher.counters;
   }
 
+  private newProducer(): Producer {
+    const o = this.opts;
+    return o.delivery === 'eos'
+      ? createProducer(this.kafka, { transactionalId: o.transactionalId, maxInFlightRequests: 1, idempotent: true, retry: { initialRetryTime: 5, maxRetryTime: 300, retries: 60 } })
+      : createProducer(this.kafka, { idempotent: true });
+  }
+
+  private async retryConcurrent<T>(fn: () => Promise<T>, attempts = 40): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (i >= attempts || !/concurrent operation on the same transaction/.test((err as Error).message)) throw err;
+        this.concurrentTransactionRetries++;
+        await sleep(Math.min(100, 5 * (i + 1)));
+      }
+    }
+  }
+
   /** Load the lookup tables to their current end, then start enriching. */
   async start(tablesTimeoutMs = 60_000): Promise<void> {
     await this.startTables(tablesTimeoutMs);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: [this.opts.outputTopic, this.opts.names.dlq] });
+      for (const t of md.topics) this.partitionCount.set(t.name, t.partitions.length);
+    } finally {
+      await admin.disconnect();
+    }
     const o = this.opts;
-    this.producer = o.delivery === 'eos'
-      ? createProducer(this.kafka, { transactionalId: o.transactionalId, maxInFlightRequests: 1, idempotent: true })
-      : createProducer(this.kafka, { idempotent: true });
+    this.producer = this.newProducer();
     await this.producer.connect();
     this.consumer = createConsumer(this.kafka, {
       groupId: o.groupId,
@@ -71,15 +121,26 @@ export class EnrichmentStage {
       readUncommitted: false,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
-      maxBytesPerPartition: 1024 * 1024,
+      // Enriched records are ~2× their raw size: keep a partition's fetch well under the broker's 1 MB message limit.
+      maxBytesPerPartition: 256 * 1024,
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      const err = e.payload.error as Error & { retriable?: boolean };
+      this.crashed = err;
+      o.log?.(`enrichment consumer crashed${e.payload.restart ? ' (restarting)' : ''}: ${err.message}`);
+      if (!e.payload.restart) this.onFatal?.(err);
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.groupJoins++;
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: o.names.raw, fromBeginning: true });
     await this.consumer.run(
       o.delivery === 'eos'
         ? { autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.eosBatch(p) }
-        : { autoCommit: true, autoCommitInterval: 2_000, eachBatchAutoResolve: true, eachBatch: (p) => this.aloBatch(p) },
+        : { autoCommit: false, eachBatchAutoResolve: true, eachBatch: (p) => this.aloBatch(p) },
     );
+    if (o.delivery === 'alo') this.commitTimer = setInterval(() => void this.commitProduced(), ALO_COMMIT_INTERVAL_MS);
   }
 
   private async startTables(timeoutMs: number): Promise<void> {
@@ -110,7 +171,7 @@ export class EnrichmentStage {
     if (!loaded) throw new ClickbenchError(`the enrichment stage could not load its lookup tables within ${timeoutMs / 1000} s`);
   }
 
-  private transform(batch: EachBatchPayload['batch']): { enriched: Message[]; dlq: Message[] } {
+  private transform(batch: Pick<EachBatchPayload['batch'], 'messages' | 'partition'>): { enriched: Message[]; dlq: Message[] } {
     const enriched: Message[] = [];
     const dlq: Message[] = [];
     for (const m of batch.messages) {
@@ -120,28 +181,81 @@ export class EnrichmentStage {
     return { enriched, dlq };
   }
 
-  private topicMessages(out: { enriched: Message[]; dlq: Message[] }) {
-    const tm = [];
-    if (out.enriched.length) tm.push({ topic: this.opts.outputTopic, messages: out.enriched });
-    if (out.dlq.length) tm.push({ topic: this.opts.names.dlq, messages: out.dlq });
-    return tm;
+  /**
+   * Output as produce requests that each touch ONE partition (so one broker) and stay under ~512 KB
+   * (the broker refuses record batches over 1 MB). One partition per request matters: when a
+   * multi-broker request half succeeds, kafkajs's retry re-sends the half that succeeded with new
+   * sequence numbers, which would put duplicates inside the transaction.
+   */
+  private produceRequests(out: { enriched: Message[]; dlq: Message[] }): { topic: string; messages: Message[] }[] {
+    const requests: { topic: string; messages: Message[] }[] = [];
+    const group = (topic: string, messages: Message[]) => {
+      const n = this.partitionCount.get(topic) ?? 1;
+      const byPartition = new Map<number, Message[]>();
+      for (const m of messages) {
+        const p = m.key != null ? partitionForKey(String(m.key), n) : 0;
+        m.partition = p;
+        let list = byPartition.get(p);
+        if (!list) byPartition.set(p, (list = []));
+        list.push(m);
+      }
+      for (const list of byPartition.values()) {
+        let chunk: Message[] = [];
+        let bytes = 0;
+        for (const m of list) {
+          const size = (m.value as string | Buffer).length + 200;
+          if (bytes + size > 512 * 1024 && chunk.length > 0) {
+            requests.push({ topic, messages: chunk });
+            chunk = [];
+            bytes = 0;
+          }
+          chunk.push(m);
+          bytes += size;
+        }
+        if (chunk.length) requests.push({ topic, messages: chunk });
+      }
+    };
+    group(this.opts.outputTopic, out.enriched);
+    group(this.opts.names.dlq, out.dlq);
+    return requests;
   }
 
   private async eosBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    const out = this.transform(batch);
+    // After a rebalance kafkajs reads committed offsets without KIP-447's require_stable, so it can
+    // get an offset from before our last transaction and hand us records we already committed. Skip them.
+    const next = this.committedNext.get(batch.partition) ?? -1;
+    if (Number(batch.lastOffset()) < next) {
+      this.redeliveredSkipped += batch.messages.length;
+      resolveOffset(batch.lastOffset());
+      await heartbeat();
+      return;
+    }
+    const fresh = batch.messages.filter((m) => Number(m.offset) >= next);
+    this.redeliveredSkipped += batch.messages.length - fresh.length;
+    const out = this.transform({ partition: batch.partition, messages: fresh });
     const txn = await this.producer!.transaction();
     try {
-      const tm = this.topicMessages(out);
-      if (tm.length) await txn.sendBatch({ topicMessages: tm, acks: -1 });
-      await txn.sendOffsets({
+      for (const r of this.produceRequests(out)) await txn.send({ topic: r.topic, messages: r.messages, acks: -1 });
+      // kafkajs does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (kafkajs #430): retry it here.
+      await this.retryConcurrent(() => txn.sendOffsets({
         consumerGroupId: this.opts.groupId,
         topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }] }],
-      });
+      }));
       await txn.commit();
+      this.committedNext.set(batch.partition, Number(batch.lastOffset()) + 1);
     } catch (err) {
       this.transactionsAborted++;
-      await txn.abort().catch(() => {});
+      try {
+        await txn.abort();
+      } catch {
+        // An abort that did not reach the coordinator leaves the broker-side transaction open, and the
+        // next one from this producer would commit its records too. A new producer (InitProducerId with
+        // the same transactional id) fences the old epoch and aborts it for certain.
+        await this.producer!.disconnect().catch(() => {});
+        this.producer = this.newProducer();
+        await this.producer.connect();
+      }
       throw err;
     }
     resolveOffset(batch.lastOffset());
@@ -151,14 +265,25 @@ export class EnrichmentStage {
 
   private async aloBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
-    const tm = this.topicMessages(this.transform(batch));
-    if (tm.length) await this.producer!.sendBatch({ topicMessages: tm, acks: -1 });
+    for (const r of this.produceRequests(this.transform(batch))) await this.producer!.send({ topic: r.topic, messages: r.messages, acks: -1 });
+    this.producedNext.set(batch.partition, String(Number(batch.lastOffset()) + 1));
     this.batches++;
     await heartbeat();
   }
 
+  /** At-least-once: commit what was produced, on a timer (like enable.auto.commit): a crash replays the rest. */
+  private async commitProduced(): Promise<void> {
+    if (this.producedNext.size === 0 || !this.consumer) return;
+    const partitions = [...this.producedNext].map(([partition, offset]) => ({ topic: this.opts.names.raw, partition, offset }));
+    this.producedNext.clear();
+    await this.consumer.commitOffsets(partitions).catch((err) => this.opts.log?.(`offset commit failed: ${(err as Error).message}`));
+  }
+
   /** Stop consuming and close the clients (committed state stays; in-memory state goes). */
   async stop(): Promise<void> {
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    await this.consumer?.stop().catch(() => {});
+    await this.commitProduced();
     await this.consumer?.disconnect().catch(() => {});
     await this.tableConsumer?.disconnect().catch(() => {});
     await this.producer?.disconnect().catch(() => {});

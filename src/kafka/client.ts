@@ -12,7 +12,7 @@ export type { Admin, Consumer, Kafka, Producer };
 export interface ClientSettings {
   brokers: string[];
   clientId?: string;
-  /** Log lines from the client library at WARN and above go here (default: dropped). */
+  /** Error lines from the client library go here (default: dropped). */
   log?: (line: string) => void;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -20,7 +20,7 @@ export interface ClientSettings {
 }
 
 const quietLogCreator = (sink?: (line: string) => void): logCreator => () => ({ level, log }) => {
-  if (!sink || level > logLevel.WARN) return;
+  if (!sink || level > logLevel.ERROR) return;
   sink(`kafkajs ${log.message}${log.error ? `: ${log.error}` : ''}`);
 };
 
