@@ -9,6 +9,7 @@ import { processIo, type Io } from './io.js';
 import { generateCommand, schemaCommand, validateCommand } from './scenario.js';
 import { sandboxCommand } from './sandbox.js';
 import { enrichCommand } from './enrich.js';
+import { ExitWith, runCommand } from './run.js';
 
 export function createProgram(io: Io): Command {
   const program = new Command('clickbench')
@@ -21,6 +22,7 @@ export function createProgram(io: Io): Command {
   program.addCommand(validateCommand(io));
   program.addCommand(generateCommand(io));
   program.addCommand(schemaCommand(io));
+  program.addCommand(runCommand(io));
   program.addCommand(enrichCommand(io));
   for (const c of program.commands) c.exitOverride();
   return program;
@@ -38,6 +40,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
       return ExitCode.usage;
     }
+    if (err instanceof ExitWith) return err.exitCode;
     if (err instanceof ScenarioError) {
       // One line per problem, each already saying file:line:col: path: what (expected …).
       for (const line of err.message.split('\n')) io.err(line);

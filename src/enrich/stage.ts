@@ -36,6 +36,8 @@ export interface StageOptions {
   transactionalId: string;
   /** Zone of this client (`client.rack`, for rack-aware fetching). */
   rack?: string;
+  /** Written as header cb-generation: bumped by each replay, so a replayed output is told from a duplicate. */
+  generation?: number;
   log?: (line: string) => void;
 }
 
@@ -58,6 +60,10 @@ export class EnrichmentStage {
   private readonly committedNext = new Map<number, number>();
   private readonly partitionCount = new Map<string, number>();
   private readonly producedNext = new Map<number, string>();
+  private readonly generationHeader: string;
+  /** Payload bytes consumed from the raw topic, per partition, and produced (enriched + DLQ). */
+  readonly consumedBytes = new Map<number, number>();
+  outputBytes = 0;
   private commitTimer?: NodeJS.Timeout;
   crashed?: Error;
   /** Called when the consumer stops for good (a non-retriable error). */
@@ -75,6 +81,7 @@ export class EnrichmentStage {
       },
     });
     this.enricher = new Enricher(this.tables, opts.version, opts.config);
+    this.generationHeader = String(opts.generation ?? 0);
     for (const k of LOOKUP_KINDS) this.topicOfKind.set(opts.names.lookups[k], k);
   }
 
@@ -174,8 +181,14 @@ export class EnrichmentStage {
   private transform(batch: Pick<EachBatchPayload['batch'], 'messages' | 'partition'>): { enriched: Message[]; dlq: Message[] } {
     const enriched: Message[] = [];
     const dlq: Message[] = [];
+    let inBytes = 0;
+    for (const m of batch.messages) inBytes += (m.value?.length ?? 0) + (m.key?.length ?? 0);
+    this.consumedBytes.set(batch.partition, (this.consumedBytes.get(batch.partition) ?? 0) + inBytes);
     for (const m of batch.messages) {
       const out = this.enricher.process({ value: m.value, partition: batch.partition, offset: m.offset, timestampMs: Number(m.timestamp) }, m.key?.toString() ?? null);
+      out.headers['cb-generation'] = this.generationHeader;
+      const size = (typeof out.value === 'string' ? out.value.length : out.value.length) + (out.key?.length ?? 0);
+      this.outputBytes += size;
       (out.kind === 'enriched' ? enriched : dlq).push({ key: out.key, value: out.value, headers: out.headers });
     }
     return { enriched, dlq };

@@ -78,6 +78,14 @@ const phase = z.strictObject({
   version: z.enum(['v1', 'v2']).optional(),
 });
 
+/** Metric keys a gate can name (src/score/gates.ts computes each from results.json). */
+export const GATE_METRICS = [
+  'e2e.p50_ms', 'e2e.p90_ms', 'e2e.p99_ms', 'e2e.p999_ms', 'e2e.max_ms', 'produce.p99_ms', 'produce.max_ms', 'enrich.p99_ms', 'enrich.max_ms',
+  'throughput.achieved_ratio', 'throughput.short_seconds', 'replay.minutes_per_hour', 'replay.duration_ms', 'replay.p99_degradation',
+  'disk.gb_per_gb', 'cross_zone.gb_per_tb', 'cross_zone.cost_usd', 'lag.max_records',
+  'correctness.missing', 'correctness.duplicates', 'correctness.pii_leaks', 'scorecard.min_row', 'scorecard.total',
+] as const;
+
 const GATE_EXPR = /^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?\s*$/;
 
 export const scenarioSchema = z.strictObject({
@@ -148,9 +156,13 @@ export const scenarioSchema = z.strictObject({
       salt: z.string().min(8).default('clickbench-default-salt').describe('salt of the pseudonymizing hash (set your own)'),
     }).prefault({}),
   }).prefault({}),
+  clients: z.strictObject({
+    producer_zone: z.string().min(1).optional().describe('zone (client.rack) of the producer; default: the first broker zone'),
+    enrichment_zone: z.string().min(1).optional(),
+    probe_zone: z.string().min(1).optional().describe('zone of the downstream consumer that measures end-to-end latency'),
+  }).prefault({}),
   phases: z.array(phase).default([]),
-  gates: z.record(z.string().regex(/^[a-z0-9_.]+$/, 'expected a metric key such as e2e.p99_ms'),
-    z.string().regex(GATE_EXPR, 'expected a comparison such as "< 250" or ">= 1"')).default({}),
+  gates: z.partialRecord(z.enum(GATE_METRICS), z.string().regex(GATE_EXPR, 'expected a comparison such as "< 250" or ">= 1"')).default({}),
   owners: z.partialRecord(z.enum(SCORECARD_ROWS), z.string().min(1)).default({}),
   price: z.strictObject({
     cross_zone_per_gb: z.number().min(0).default(0.02).describe('USD per GB crossing zones (each direction)'),
@@ -169,6 +181,13 @@ export const scenarioSchema = z.strictObject({
   if (s.target.kind === 'sandbox' && s.topics.replication > s.target.nodes) {
     ctx.addIssue({ code: 'custom', path: ['topics', 'replication'], message: `replication ${s.topics.replication} needs at least that many brokers; the sandbox has ${s.target.nodes}` });
   }
+  const phaseTotal = s.phases.reduce((a, p) => a + (p.duration ?? 0), 0);
+  if (phaseTotal > s.duration) {
+    ctx.addIssue({ code: 'custom', path: ['phases'], message: `the phases last ${phaseTotal / 1000} s, longer than the scenario's ${s.duration / 1000} s duration` });
+  }
+  s.phases.forEach((p, i) => {
+    if ((p.kind === 'replay' || p.kind === 'rollback') && p.lookback === undefined) ctx.addIssue({ code: 'custom', path: ['phases', i, 'lookback'], message: `a ${p.kind} phase needs a lookback (how far back to reset), e.g. lookback: 30s` });
+  });
   const m = s.events.mix;
   if (m && Object.values(m).reduce((a: number, b) => a + (b ?? 0), 0) <= 0) {
     ctx.addIssue({ code: 'custom', path: ['events', 'mix'], message: 'the weights add up to 0 (expected at least one positive weight)' });

@@ -1,0 +1,77 @@
+/** `clickbench run <scenario>`: the main job. */
+import { Command } from 'commander';
+import { logUpdateStderr } from 'log-update';
+import { ClickbenchError, ExitCode } from '../errors.js';
+import { loadScenario } from '../scenario/load.js';
+import { newRunId, runScenario, resultsPath } from '../run/run.js';
+import { resolveTarget } from '../run/target.js';
+import { writeReport } from '../report/write.js';
+import type { Io } from './io.js';
+
+export interface RunFlags {
+  brokers?: string;
+  stateDir?: string;
+  reports: string;
+  keep?: boolean;
+  keepSandbox?: boolean;
+  summaryJson?: string;
+}
+
+export function runCommand(io: Io): Command {
+  return new Command('run')
+    .description('run a scenario against the sandbox (default) or --brokers, measure, and write reports/<run-id>/')
+    .argument('<scenario>', 'scenario YAML, e.g. scenarios/quickstart.yaml')
+    .option('--brokers <list>', 'bootstrap brokers of any Kafka-compatible cluster (default: the sandbox)')
+    .option('--state-dir <dir>', 'sandbox state directory')
+    .option('--reports <dir>', 'where reports go', 'reports')
+    .option('--keep', 'keep the run\'s topics (default: deleted at the end)')
+    .option('--keep-sandbox', 'leave a sandbox the run started running')
+    .option('--summary-json <file>', 'also write the gate summary as JSON here (for CI tooling)')
+    .action(async (file: string, o: RunFlags) => {
+      const loaded = loadScenario(file);
+      const s = loaded.scenario;
+      const runId = newRunId(s.name);
+      const target = await resolveTarget(s, { brokers: o.brokers, stateDir: o.stateDir, keepSandbox: o.keepSandbox, log: (l) => io.err(l) });
+      const signal = { aborted: false };
+      const onSigint = () => {
+        if (signal.aborted) process.exit(ExitCode.interrupted);
+        signal.aborted = true;
+        io.err('\nstopping: finishing what is in flight and writing a partial report (Ctrl-C again to quit at once)');
+      };
+      process.on('SIGINT', onSigint);
+      let lastPlain = 0;
+      const progress = (line: string) => {
+        if (io.isTTY) logUpdateStderr(line);
+        else if (Date.now() - lastPlain >= 5_000) {
+          lastPlain = Date.now();
+          io.err(line);
+        }
+      };
+      let exit: number = ExitCode.ok;
+      try {
+        const results = await runScenario(loaded, {
+          target, runId, reportsDir: o.reports, keepTopics: o.keep, signal, progress, log: (l) => (io.isTTY ? logUpdateStderr.clear() : undefined, io.err(l)),
+          zones: { producer: s.clients.producer_zone, enrichment: s.clients.enrichment_zone, probe: s.clients.probe_zone },
+        }).catch(async (err) => {
+          // A failed run still leaves its partial results.json; render what there is.
+          const partial = resultsPath(o.reports, runId);
+          await writeReport(partial, { io, summaryJson: o.summaryJson }).catch(() => undefined);
+          throw err;
+        });
+        if (io.isTTY) logUpdateStderr.done();
+        const outcome = await writeReport(resultsPath(o.reports, runId), { io, summaryJson: o.summaryJson });
+        exit = results.run.status === 'interrupted' ? ExitCode.interrupted : outcome.exitCode;
+      } finally {
+        process.off('SIGINT', onSigint);
+        await target.release();
+      }
+      if (exit !== ExitCode.ok) throw new ExitWith(exit);
+    });
+}
+
+/** Ends the command with an exit code after its output was printed (not an error to report again). */
+export class ExitWith extends ClickbenchError {
+  constructor(code: number) {
+    super('', { exitCode: code as ExitCode });
+  }
+}

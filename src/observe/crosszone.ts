@@ -1,0 +1,118 @@
+/**
+ * Cross-zone bytes, modelled from the live topology and per-partition byte counts.
+ *
+ *   produce      client → partition leader: crosses when zone(client) ≠ zone(leader)
+ *   replication  leader → each follower:     crosses when zone(follower) ≠ zone(leader)
+ *   consume      replica → client: with client.rack and RackAwareReplicaSelector the client fetches
+ *                from an in-sync replica in its own zone if there is one, else from the leader;
+ *                crosses when zone(replica served from) ≠ zone(client)
+ *
+ * Bytes are record payload bytes (key + value + headers) as the clients counted them; protocol
+ * framing is not included. Profiles change what applies (see PROFILE_ASSUMPTIONS).
+ */
+export type Profile = 'apache-kafka' | 'tiered' | 'automq' | 'managed';
+
+export interface PartitionPlacement {
+  topic: string;
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface ClientFlow {
+  client: string;
+  zone: string;
+  kind: 'produce' | 'consume';
+  topic: string;
+  /** bytes per partition */
+  bytesByPartition: Map<number, number>;
+}
+
+export interface FlowBytes {
+  bytes: number;
+  crossZoneBytes: number;
+}
+
+export interface CrossZoneResult {
+  profile: Profile;
+  produce: FlowBytes;
+  replication: FlowBytes;
+  consume: FlowBytes;
+  totalBytes: number;
+  crossZoneBytes: number;
+  /** cross-zone bytes by zone pair "from→to" */
+  byZonePair: Record<string, number>;
+  costUsd: number;
+  pricePerGb: number;
+  modelled: true;
+}
+
+export const CROSS_ZONE_FORMULA = [
+  'produce bytes(p) cross zones when zone(producer) ≠ zone(leader(p))',
+  'replication bytes(p) × |{f ∈ followers(p) : zone(f) ≠ zone(leader(p))}|',
+  'consume bytes(p) cross zones when zone(consumer) ≠ zone(served(p)), served(p) = an in-sync replica in the consumer\'s zone if any (rack-aware fetching), else leader(p)',
+  'cost = cross-zone GB (10^9 bytes) × price per GB',
+];
+
+export const PROFILE_ASSUMPTIONS: Record<Profile, string[]> = {
+  'apache-kafka': ['brokers replicate every partition to its followers over the network (ISR replication)', 'consumers fetch from a same-zone replica when client.rack is set and the brokers use RackAwareReplicaSelector'],
+  tiered: ['as apache-kafka for produce, replication and consume', 'uploads to the remote tier go to regional object storage and are not counted as cross-zone'],
+  automq: ['shared storage: no broker-to-broker replication traffic (data is made durable in object storage / WAL)', 'zone-aligned produce routing: a producer writes to a broker in its own zone', 'consumers read from a broker in their own zone', 'MODELLED, not measured: no AutoMQ cluster was run'],
+  managed: ['as apache-kafka; a managed service may bill cross-zone traffic differently (check its price sheet)'],
+};
+
+export function crossZoneBytes(opts: {
+  profile: Profile;
+  placements: PartitionPlacement[];
+  brokerZone: Map<number, string>;
+  flows: ClientFlow[];
+  pricePerGb: number;
+}): CrossZoneResult {
+  const { profile, brokerZone } = opts;
+  const place = new Map(opts.placements.map((p) => [`${p.topic}:${p.partition}`, p]));
+  const zones = new Set(brokerZone.values());
+  const pairs: Record<string, number> = {};
+  const add = (from: string | undefined, to: string | undefined, bytes: number, acc: FlowBytes) => {
+    acc.bytes += bytes;
+    if (from !== undefined && to !== undefined && from !== to && bytes > 0) {
+      acc.crossZoneBytes += bytes;
+      pairs[`${from}→${to}`] = (pairs[`${from}→${to}`] ?? 0) + bytes;
+    }
+  };
+  const produce: FlowBytes = { bytes: 0, crossZoneBytes: 0 };
+  const replication: FlowBytes = { bytes: 0, crossZoneBytes: 0 };
+  const consume: FlowBytes = { bytes: 0, crossZoneBytes: 0 };
+  for (const f of opts.flows) {
+    for (const [partition, bytes] of f.bytesByPartition) {
+      const p = place.get(`${f.topic}:${partition}`);
+      if (!p) continue;
+      const leaderZone = brokerZone.get(p.leader);
+      if (f.kind === 'produce') {
+        if (profile === 'automq') add(f.zone, zones.has(f.zone) ? f.zone : leaderZone, bytes, produce);
+        else add(f.zone, leaderZone, bytes, produce);
+        if (profile !== 'automq') {
+          for (const r of p.replicas) if (r !== p.leader) add(leaderZone, brokerZone.get(r), bytes, replication);
+        }
+      } else {
+        let served = leaderZone;
+        if (profile === 'automq') served = zones.has(f.zone) ? f.zone : leaderZone;
+        else if (p.isr.some((r) => brokerZone.get(r) === f.zone)) served = f.zone;
+        add(served, f.zone, bytes, consume);
+      }
+    }
+  }
+  const cross = produce.crossZoneBytes + replication.crossZoneBytes + consume.crossZoneBytes;
+  return {
+    profile,
+    produce,
+    replication,
+    consume,
+    totalBytes: produce.bytes + replication.bytes + consume.bytes,
+    crossZoneBytes: cross,
+    byZonePair: pairs,
+    costUsd: (cross / 1e9) * opts.pricePerGb,
+    pricePerGb: opts.pricePerGb,
+    modelled: true,
+  };
+}

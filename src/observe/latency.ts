@@ -1,0 +1,71 @@
+/**
+ * Latency recording with HdrHistogram (hdr-histogram-js): values in whole ms, 3 significant
+ * digits, up to one hour. Every latency here is measured from an event's *intended* send time
+ * (open-loop), so a stall in the producer shows in full instead of being hidden.
+ */
+import hdr from 'hdr-histogram-js';
+
+export type Histogram = ReturnType<typeof hdr.build>;
+
+export function newHistogram(): Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+}
+
+export function record(h: Histogram, ms: number): void {
+  h.recordValue(ms <= 0 ? 0 : ms > 3_600_000 ? 3_600_000 : Math.round(ms));
+}
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  meanMs: number;
+}
+
+export function summarize(h: Histogram): LatencySummary | null {
+  if (h.totalCount === 0) return null;
+  return {
+    count: h.totalCount,
+    p50Ms: h.getValueAtPercentile(50),
+    p90Ms: h.getValueAtPercentile(90),
+    p99Ms: h.getValueAtPercentile(99),
+    p999Ms: h.getValueAtPercentile(99.9),
+    maxMs: h.maxValue,
+    meanMs: Math.round(h.mean * 10) / 10,
+  };
+}
+
+/** The three latencies of the pipeline, for one phase or the whole run. */
+export class PipelineLatency {
+  /** Intended send time → producer acknowledgement (acks=all). */
+  readonly produceAck = newHistogram();
+  /** Raw append → enriched append (both broker LogAppendTime). */
+  readonly enrich = newHistogram();
+  /** Intended send time → enriched record seen by the probe consumer. */
+  readonly e2e = newHistogram();
+
+  summary() {
+    return { produceAck: summarize(this.produceAck), enrich: summarize(this.enrich), e2e: summarize(this.e2e) };
+  }
+}
+
+/** One histogram per second of the run (by intended time), for p99-over-time charts. */
+export class PerSecondLatency {
+  private readonly seconds: Histogram[] = [];
+  recordAt(second: number, ms: number): void {
+    if (second < 0) return;
+    let h = this.seconds[second];
+    if (!h) this.seconds[second] = h = newHistogram();
+    record(h, ms);
+  }
+  p99(second: number): number | null {
+    const h = this.seconds[second];
+    return h && h.totalCount > 0 ? h.getValueAtPercentile(99) : null;
+  }
+  get length(): number {
+    return this.seconds.length;
+  }
+}

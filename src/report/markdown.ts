@@ -1,0 +1,178 @@
+/**
+ * scorecard.md: a pure rendering of results.json (plus the scorecard, checklist and gates computed
+ * from it). Verdict first, then how each score was earned, then every measurement with its table
+ * and charts that render on a code host without attachments (mermaid xychart).
+ */
+import { isMeasured, type LatencyTriple, type Results } from '../run/results.js';
+import { checklist, ROW_RULES, scorecard, type ChecklistRow, type ScoreRow } from '../score/scorecard.js';
+import type { GateResult } from '../score/gates.js';
+import { formatBytes, formatDurationMs } from '../scenario/units.js';
+
+export interface Evaluation {
+  rows: ScoreRow[];
+  checklist: ChecklistRow[];
+  gates: GateResult[];
+  passed: boolean;
+}
+
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const num = (v: number | null | undefined, digits = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+
+function table(head: string[], rows: (string | number)[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map((c) => esc(String(c))).join(' | ')} |`)].join('\n');
+}
+
+function downsample<T>(xs: T[], max = 120): { items: T[]; step: number } {
+  const step = Math.max(1, Math.ceil(xs.length / max));
+  return { items: xs.filter((_, i) => i % step === 0), step };
+}
+
+function chart(title: string, xLabel: string, xs: (number | string)[], yLabel: string, series: { values: (number | null)[] }[]): string {
+  if (xs.length < 2) return `_${title}: not enough samples for a chart._`;
+  const fmt = (v: number | null) => (v === null || !Number.isFinite(v) ? 0 : Math.round(v * 100) / 100);
+  return ['```mermaid', 'xychart-beta', `  title "${title}"`, `  x-axis "${xLabel}" [${xs.join(', ')}]`, `  y-axis "${yLabel}"`, ...series.map((s) => `  line [${s.values.map(fmt).join(', ')}]`), '```'].join('\n');
+}
+
+function latencyRows(name: string, l: LatencyTriple): (string | number)[][] {
+  const row = (what: string, s: LatencyTriple['e2e']) => [name, what, s ? num(s.count) : '–', s ? num(s.p50Ms) : '–', s ? num(s.p90Ms) : '–', s ? num(s.p99Ms) : '–', s ? num(s.p999Ms) : '–', s ? num(s.maxMs) : '–'];
+  return [row('produce ack', l.produceAck), row('enrichment', l.enrich), row('end to end', l.e2e)];
+}
+
+export function verdictLine(r: Results, e: Evaluation): string {
+  const total = e.rows.reduce((a, x) => a + x.score, 0);
+  const min = Math.min(...e.rows.map((x) => x.score));
+  const failed = e.gates.filter((g) => !g.passed);
+  const status = r.run.status === 'completed' ? '' : ` · run ${r.run.status.toUpperCase()}${r.run.error ? `: ${r.run.error}` : ''} (partial results)`;
+  const gateText = e.gates.length === 0 ? 'no gates' : failed.length === 0 ? `all ${e.gates.length} gates passed` : `${failed.length} of ${e.gates.length} gates FAILED (${failed.map((g) => g.metric).join(', ')})`;
+  return `${e.passed ? 'PASS' : 'FAIL'} — ${gateText} · readiness ${total}/12 (lowest row ${min})${status}`;
+}
+
+export function renderMarkdown(r: Results, e: Evaluation): string {
+  const out: string[] = [];
+  const s = r.scenario;
+  out.push(`# clickbench scorecard — ${s.name}`);
+  out.push('');
+  out.push(`**${verdictLine(r, e)}**`);
+  out.push('');
+  out.push(`Run \`${r.run.id}\` · ${r.run.startedAt} · ${formatDurationMs(r.run.durationMs)} · ${r.cluster.target === 'sandbox' ? 'sandbox' : 'external cluster'} ${r.cluster.kafkaVersion ? `Apache Kafka ${r.cluster.kafkaVersion}` : ''} (${r.cluster.brokers.length} brokers, racks ${[...new Set(r.cluster.brokers.map((b) => b.rack ?? '?'))].join('/')}) · profile \`${r.cluster.profile}\` · scenario \`${s.file}\` sha256 \`${s.hash.slice(0, 12)}\` seed ${s.seed}`);
+  out.push('');
+
+  out.push('## Gates');
+  out.push('');
+  out.push(e.gates.length === 0 ? '_The scenario defines no gates._' : table(['metric', 'threshold', 'measured', 'result'], e.gates.map((g) => [`\`${g.metric}\``, g.expression, g.value === null ? g.note ?? '–' : num(g.value, 3), g.passed ? 'pass' : '**FAIL**'])));
+  out.push('');
+
+  out.push('## Readiness scorecard');
+  out.push('');
+  out.push(table(['row', 'score', 'owner', 'evidence', 'to reach the next score'], e.rows.map((x) => [x.title, `**${x.score}**`, x.owner ?? '_none_', x.evidence.join('; '), x.score === 2 ? '–' : x.missing.join('; ') || '–'])));
+  out.push('');
+  out.push('<details><summary>How each row is scored (argue with the rules, not the numbers)</summary>');
+  out.push('');
+  for (const x of e.rows) out.push(`- **${x.title}**: ${ROW_RULES[x.id]}`);
+  out.push('');
+  out.push('</details>');
+  out.push('');
+
+  out.push('## Evaluation checklist');
+  out.push('');
+  out.push(table(['item', 'healthy signal', 'evidence'], e.checklist.map((c) => [c.item, c.healthy, c.evidence.join('; ')])));
+  out.push('');
+
+  out.push('## Latency (ms, from each event\'s intended send time)');
+  out.push('');
+  out.push(table(['phase', 'latency', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'], [...r.phases.flatMap((p) => latencyRows(`${p.name}${p.scored ? '' : ' (not scored)'}`, p.latency)), ...latencyRows('**all scored**', r.latency)]));
+  out.push('');
+  const ps = downsample(r.series.perSecond);
+  out.push(chart('End-to-end p99 per second (ms)', 'second', ps.items.map((x) => x.second), 'ms', [{ values: ps.items.map((x) => x.e2eP99Ms) }]));
+  out.push('');
+
+  out.push('## Throughput against the schedule');
+  out.push('');
+  const t = r.throughput;
+  out.push(`${num(t.ackedEvents)} of ${num(t.intendedEvents)} intended events acknowledged (${(t.achievedRatio * 100).toFixed(2)} %), ${num(t.failedEvents)} failed; ${formatBytes(t.payloadBytes)} payload, ${num(t.averageEventBytes)} B per event. ${t.verdict}. Max schedule lag ${num(t.maxScheduleLagMs)} ms, max queue ${num(t.maxQueueDepth)} events.`);
+  out.push('');
+  out.push(table(['phase', 'kind', 'from', 'to', 'intended', 'acknowledged', 'achieved'], r.phases.map((p) => [p.name, p.kind, `${p.startOffsetMs / 1000} s`, `${p.endOffsetMs / 1000} s`, num(p.events.intended), num(p.events.acked), p.achievedRatio === null ? '–' : `${(p.achievedRatio * 100).toFixed(1)} %`])));
+  out.push('');
+  out.push(chart('Events per second: intended (1st line) vs acknowledged (2nd)', 'second', ps.items.map((x) => x.second), 'events/s', [{ values: ps.items.map((x) => x.intended) }, { values: ps.items.map((x) => x.acked) }]));
+  out.push('');
+
+  out.push('## Consumer lag and replay');
+  out.push('');
+  const lag = downsample(r.series.lag.filter((l) => l.offsetMs >= 0));
+  out.push(chart('Enrichment consumer lag (records)', 'second', lag.items.map((l) => Math.round(l.offsetMs / 1000)), 'records', [{ values: lag.items.map((l) => l.lag) }]));
+  out.push('');
+  if (isMeasured(r.replay)) {
+    const rp = r.replay;
+    out.push(table(['replay', 'value'], [
+      ['phase', rp.phase], ['history replayed', `${formatDurationMs(rp.lookbackMs)} (${num(rp.replayedRecords)} records)`],
+      ['catch-up duration', rp.durationMs === null ? 'did not catch up within the run' : formatDurationMs(rp.durationMs)],
+      ['replay rate', rp.ratePerSec === null ? '–' : `${num(rp.ratePerSec)} records/s`], ['minutes per hour of history', num(rp.minutesPerHour, 2)],
+      ['live e2e p99 before → during', `${num(rp.liveE2eP99BeforeMs)} → ${num(rp.liveE2eP99DuringMs)} ms (×${num(rp.liveP99Degradation, 2)})`],
+      ['served from the remote tier', isMeasured(rp.remoteTier) ? mb(rp.remoteTier.remoteBytes) : `not measured: ${rp.remoteTier.reason}`],
+    ]));
+  } else out.push(`Replay: not measured — ${r.replay.reason}.`);
+  out.push('');
+
+  out.push('## Broker disk');
+  out.push('');
+  if (isMeasured(r.disk)) {
+    const d = r.disk;
+    out.push(`Source: DescribeLogDirs (sizes of the run's partitions on every broker). Growth ${mb(d.growthBytes)} for ${mb(d.ingestedPayloadBytes)} of payload ingested = **${(d.bytesPerGbIngested / 1e9).toFixed(2)} GB of broker disk per GB ingested** (RF ${d.replicationFactor}; the raw topic, the enriched sink, the DLQ and the lookup topics all count).`);
+    out.push('');
+    out.push(table(['broker', 'start', 'end', 'growth'], Object.entries(d.byBroker).map(([b, v]) => [b, mb(v.startBytes), mb(v.endBytes), mb(v.endBytes - v.startBytes)])));
+    out.push('');
+    out.push(`Projection for the retention window (${formatDurationMs(d.projection.retentionMs)}): **${(d.projection.averageRetainedBytes / 1e9).toFixed(1)} GB** at the average rate (${mb(d.projection.averageIngestBytesPerSec)}/s), **${(d.projection.peakRetainedBytes / 1e9).toFixed(1)} GB** at the peak rate (${mb(d.projection.peakIngestBytesPerSec)}/s). Formula: ${d.projection.formula}.`);
+    out.push('');
+    out.push(`Ground truth: ${isMeasured(d.groundTruth) ? `${d.groundTruth.method}: ${mb(d.groundTruth.bytes)}, DescribeLogDirs ${d.groundTruth.diffPct >= 0 ? '+' : ''}${d.groundTruth.diffPct.toFixed(2)} % from it` : `not measured — ${d.groundTruth.reason}`}. Tiered: ${isMeasured(d.tiered) ? `${mb(d.tiered.remoteBytes)} in the remote tier, ${mb(d.tiered.localBytes)} on broker disks` : `not measured — ${d.tiered.reason}`}.`);
+    out.push('');
+    const ds = downsample(r.series.disk);
+    out.push(chart('Broker disk of the run\'s topics (MB, all brokers)', 'second', ds.items.map((x) => Math.round(x.offsetMs / 1000)), 'MB', [{ values: ds.items.map((x) => x.totalBytes / 1e6) }]));
+  } else out.push(`Not measured — ${r.disk.reason}.`);
+  out.push('');
+
+  out.push('## Cross-zone bytes');
+  out.push('');
+  if (isMeasured(r.crossZone)) {
+    const z = r.crossZone;
+    out.push(`**Modelled** from the live topology (leaders, replicas, ISR, broker racks ${Object.entries(z.brokerZones).map(([b, zn]) => `${b}→${zn}`).join(', ')}) and per-partition payload bytes; client zones: producer ${r.clients.producerZone}, enrichment ${r.clients.enrichmentZone}, probe ${r.clients.probeZone}.`);
+    out.push('');
+    out.push(table(['phase', 'produce', 'replication', 'consume', 'cross-zone total', 'of all bytes', 'cost'], [
+      ...r.phases.map((p) => isMeasured(p.crossZone) ? [p.name, mb(p.crossZone.produce.crossZoneBytes), mb(p.crossZone.replication.crossZoneBytes), mb(p.crossZone.consume.crossZoneBytes), mb(p.crossZone.crossZoneBytes), mb(p.crossZone.totalBytes), `$${p.crossZone.costUsd.toFixed(4)}`] : [p.name, 'not measured', '', '', '', '', '']),
+      ['**run**', mb(z.total.produce.crossZoneBytes), mb(z.total.replication.crossZoneBytes), mb(z.total.consume.crossZoneBytes), `**${mb(z.total.crossZoneBytes)}**`, mb(z.total.totalBytes), `$${z.total.costUsd.toFixed(4)}`],
+    ]));
+    out.push('');
+    out.push('Formula:');
+    for (const f of z.formula) out.push(`- ${f}`);
+    out.push('');
+    out.push(`Assumptions of profile \`${z.total.profile}\`:`);
+    for (const a of z.assumptions) out.push(`- ${a}`);
+  } else out.push(`Not measured — ${r.crossZone.reason}.`);
+  out.push('');
+
+  out.push('## Enrichment and correctness');
+  out.push('');
+  const c = r.enrichment.counters;
+  const k = r.correctness;
+  out.push(table(['figure', 'value'], [
+    ['version / delivery', `${r.enrichment.version} / ${r.enrichment.delivery}`],
+    ['events processed / enriched', c ? `${num(c.processed)} / ${num(c.enriched)}` : 'not measured'],
+    ['DLQ by reason', c ? Object.entries(c.dlq).map(([x, n]) => `${x} ${n}`).join(', ') : '–'],
+    ['late profile updates', c ? `${c.lateProfile.updates} updates, ${c.lateProfile.events} events enriched before their update (max ${c.lateProfile.maxLatenessMs} ms late)` : '–'],
+    ['masking', c ? `${c.masked.piiFieldsWithheld} PII fields withheld, ${c.masked.pseudonymized} pseudonymized, ${c.masked.ipTruncated} IPs truncated, ${c.masked.personalizationDropped} personalization drops` : '–'],
+    ['risk', c ? `${c.risk.flagged} flagged; signals ${Object.entries(c.risk.bySignal).map(([x, n]) => `${x} ${n}`).join(', ') || 'none'}` : '–'],
+    ['transactions', `${r.enrichment.batches} batches, ${r.enrichment.transactionsAborted} aborted, ${r.enrichment.concurrentTransactionRetries} CONCURRENT_TRANSACTIONS retries, ${r.enrichment.redeliveredSkipped} re-delivered records skipped`],
+    ['accounting', `${num(k.ackedEvents)} acknowledged; ${num(k.expectedInSink)} expected in sink/DLQ by id, ${num(k.seenDistinct)} seen, **${k.missing} missing**, **${k.duplicates} duplicates**`],
+    ['governance probe', `${k.piiLeaks} PII leak(s); ${k.unpseudonymized} raw identifier(s) in ${k.checkedWithoutConsent} sampled records without analytics consent`],
+    ['errors', `${r.errors.produceErrors} failed produce request(s) (${r.errors.produceFailedEvents} events)${r.errors.messages.length ? `; first: ${r.errors.messages[0]}` : ''}`],
+  ]));
+  out.push('');
+  out.push(`_Generated by clickbench ${r.run.clickbenchVersion} on Node ${r.run.node}, ${r.run.host.cpus} CPUs. Results: \`results.json\` (schema \`${r.schema}\`)._`);
+  out.push('');
+  return out.join('\n');
+}
+
+export function evaluate(r: Results, gates: GateResult[]): Evaluation {
+  const rows = scorecard(r);
+  return { rows, checklist: checklist(r), gates, passed: gates.every((g) => g.passed) && r.run.status === 'completed' };
+}

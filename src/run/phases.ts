@@ -1,0 +1,44 @@
+/** The phase timeline of a run, from the scenario: consecutive windows of the schedule. */
+import type { Scenario } from '../scenario/schema.js';
+
+export type PhaseKind = Scenario['phases'][number]['kind'];
+
+export interface PhaseWindow {
+  index: number;
+  name: string;
+  kind: PhaseKind;
+  /** Offsets from the start of the schedule, ms. */
+  startMs: number;
+  endMs: number;
+  /** Replay / rollback: how far back the enrichment group is reset, ms. */
+  lookbackMs?: number;
+  scored: boolean;
+}
+
+/** Phase kinds this version of `run` carries out. */
+export const RUNNABLE_PHASES: PhaseKind[] = ['warmup', 'steady', 'burst', 'replay'];
+
+export function phaseTimeline(s: Pick<Scenario, 'phases' | 'duration' | 'traffic'>): PhaseWindow[] {
+  const out: PhaseWindow[] = [];
+  let t = 0;
+  const names = new Map<string, number>();
+  const nameFor = (base: string) => {
+    const n = (names.get(base) ?? 0) + 1;
+    names.set(base, n);
+    return n === 1 ? base : `${base}-${n}`;
+  };
+  for (const p of s.phases) {
+    const duration = p.duration ?? Math.max(0, s.duration - t);
+    if (duration <= 0) continue;
+    out.push({ index: out.length, name: p.name ?? nameFor(p.kind), kind: p.kind, startMs: t, endMs: Math.min(s.duration, t + duration), lookbackMs: p.lookback, scored: p.kind !== 'warmup' });
+    t += duration;
+    if (t >= s.duration) break;
+  }
+  if (t < s.duration) out.push({ index: out.length, name: out.length === 0 ? 'steady' : nameFor('steady'), kind: 'steady', startMs: t, endMs: s.duration, scored: true });
+  return out;
+}
+
+export function phaseAt(phases: PhaseWindow[], offsetMs: number): PhaseWindow {
+  for (const p of phases) if (offsetMs < p.endMs) return p;
+  return phases[phases.length - 1];
+}

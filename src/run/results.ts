@@ -1,0 +1,163 @@
+/**
+ * results.json — everything a run measured, with units in the names. The scorecard and the
+ * reports are computed from this alone. Versioned: readers check `schema`.
+ *
+ * Conventions: *Ms durations in milliseconds, *Bytes in bytes, *PerSec per second; offsets are
+ * from the start of the schedule. A figure that could not be measured is
+ * `{ "measured": false, "reason": "…" }`, never a made-up number.
+ */
+import type { CrossZoneResult } from '../observe/crosszone.js';
+import type { LatencySummary } from '../observe/latency.js';
+import type { DiskSample, LagSample } from '../observe/samplers.js';
+import type { EnrichmentCounters } from '../enrich/enricher.js';
+import type { PhaseKind } from './phases.js';
+import type { Scenario } from '../scenario/schema.js';
+
+export const RESULTS_SCHEMA = 'clickbench/results@1';
+
+export interface NotMeasured {
+  measured: false;
+  reason: string;
+}
+
+export function notMeasured(reason: string): NotMeasured {
+  return { measured: false, reason };
+}
+
+export function isMeasured<T extends object>(v: T | NotMeasured | undefined | null): v is T {
+  return !!v && (v as NotMeasured).measured !== false;
+}
+
+export interface LatencyTriple {
+  produceAck: LatencySummary | null;
+  enrich: LatencySummary | null;
+  e2e: LatencySummary | null;
+}
+
+export interface ReplayResult {
+  measured: true;
+  phase: string;
+  lookbackMs: number;
+  /** records between the reset offsets and the end offsets at the reset */
+  replayedRecords: number;
+  durationMs: number | null;
+  caughtUp: boolean;
+  ratePerSec: number | null;
+  /** minutes to replay one hour of history at this pace */
+  minutesPerHour: number | null;
+  liveE2eP99BeforeMs: number | null;
+  liveE2eP99DuringMs: number | null;
+  /** during / before */
+  liveP99Degradation: number | null;
+  lagCurve: { offsetMs: number; lag: number }[];
+  remoteTier: NotMeasured | { measured: true; remoteBytes: number; note: string };
+}
+
+export interface PhaseResult {
+  name: string;
+  kind: PhaseKind;
+  scored: boolean;
+  startOffsetMs: number;
+  endOffsetMs: number;
+  events: { intended: number; acked: number };
+  achievedRatio: number | null;
+  latency: LatencyTriple;
+  disk: { startBytes: number; endBytes: number; growthBytes: number } | NotMeasured;
+  crossZone: CrossZoneResult | NotMeasured;
+  lag: { maxRecords: number; endRecords: number } | NotMeasured;
+}
+
+export interface Results {
+  schema: typeof RESULTS_SCHEMA;
+  run: {
+    id: string;
+    status: 'completed' | 'interrupted' | 'failed';
+    error?: string;
+    startedAt: string;
+    endedAt: string;
+    durationMs: number;
+    clickbenchVersion: string;
+    node: string;
+    host: { cpus: number; memoryBytes: number };
+  };
+  scenario: { name: string; file: string; hash: string; seed: number; durationMs: number; baseRatePerSec: number; spec: Scenario };
+  cluster: {
+    target: 'sandbox' | 'brokers';
+    bootstrap: string;
+    kafkaVersion: string | null;
+    profile: string;
+    storage: 'local' | 'tiered';
+    remoteStorageEnabled: boolean;
+    brokers: { id: number; rack: string | null }[];
+    startedByRun: boolean;
+  };
+  clients: { library: string; producerZone: string; enrichmentZone: string; probeZone: string };
+  topics: { prefix: string; raw: string; enriched: string; dlq: string; lookups: string[]; partitions: number; replication: number; minInsyncReplicas: number; retentionMs: number; tiered: boolean; deleted: boolean };
+  phases: PhaseResult[];
+  series: {
+    perSecond: { second: number; intended: number; sent: number; acked: number; e2eP99Ms: number | null; lag: number | null }[];
+    disk: DiskSample[];
+    lag: LagSample[];
+  };
+  /** Over scored phases (warmup excluded). */
+  latency: LatencyTriple;
+  throughput: {
+    intendedEvents: number;
+    sentEvents: number;
+    ackedEvents: number;
+    failedEvents: number;
+    achievedRatio: number;
+    /** seconds whose acked count fell more than 5 % short of the intended (after the first) */
+    shortSeconds: number;
+    maxScheduleLagMs: number;
+    maxQueueDepth: number;
+    payloadBytes: number;
+    averageEventBytes: number;
+    verdict: string;
+  };
+  replay: ReplayResult | NotMeasured;
+  disk:
+    | NotMeasured
+    | {
+        measured: true;
+        startBytes: number;
+        endBytes: number;
+        growthBytes: number;
+        ingestedPayloadBytes: number;
+        /** broker disk bytes per GB (10^9 B) of payload ingested, replication and all topics of the run included */
+        bytesPerGbIngested: number;
+        replicationFactor: number;
+        byBroker: Record<string, { startBytes: number; endBytes: number }>;
+        projection: { retentionMs: number; averageIngestBytesPerSec: number; peakIngestBytesPerSec: number; averageRetainedBytes: number; peakRetainedBytes: number; formula: string };
+        tiered: NotMeasured | { measured: true; remoteBytes: number; localBytes: number };
+        groundTruth: NotMeasured | { measured: true; method: string; bytes: number; diffPct: number };
+      };
+  crossZone:
+    | NotMeasured
+    | { measured: true; total: CrossZoneResult; formula: string[]; assumptions: string[]; brokerZones: Record<string, string> };
+  enrichment: {
+    version: string;
+    delivery: string;
+    counters: EnrichmentCounters | null;
+    batches: number;
+    transactionsAborted: number;
+    concurrentTransactionRetries: number;
+    groupJoins: number;
+    redeliveredSkipped: number;
+    lookupFill: { profiles: number; catalog: number; campaigns: number; consent: number; bytes: number } | null;
+  };
+  correctness: {
+    ackedEvents: number;
+    /** acked events that should reach the sink or the DLQ with their id (bad records with no id excluded) */
+    expectedInSink: number;
+    seenDistinct: number;
+    missing: number;
+    duplicates: number;
+    piiLeaks: number;
+    unpseudonymized: number;
+    checkedWithoutConsent: number;
+    badRecordsAcked: number;
+    dlqRecords: number;
+  };
+  errors: { produceErrors: number; produceFailedEvents: number; messages: string[] };
+}

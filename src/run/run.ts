@@ -1,0 +1,516 @@
+/**
+ * `clickbench run`: set up the run's topics, fill the lookups, start the enrichment stage and the
+ * probe, drive the open-loop schedule through its phases, observe, account for every event, tear
+ * down, and hand back results (written as results.json even when the run fails or is stopped).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ClickstreamGenerator } from '../generate/clickstream.js';
+import { createKafka, createProducer, type Admin, type Kafka } from '../kafka/client.js';
+import { describeBrokers } from '../kafka/cluster-facts.js';
+import { LogDirsProbe } from '../kafka/logdirs.js';
+import { EnrichmentStage } from '../enrich/stage.js';
+import { fillLookups } from '../drive/lookups.js';
+import { OpenLoopDriver } from '../drive/driver.js';
+import { createTopics, deleteTopicsWithPrefix, topicNames, topicSpecs } from '../drive/topics.js';
+import { crossZoneBytes, CROSS_ZONE_FORMULA, PROFILE_ASSUMPTIONS, type ClientFlow, type CrossZoneResult, type PartitionPlacement, type Profile } from '../observe/crosszone.js';
+import { PerSecondLatency, PipelineLatency, record } from '../observe/latency.js';
+import { Probe } from '../observe/probe.js';
+import { sampleDisk, sampleLag, type DiskSample, type LagSample } from '../observe/samplers.js';
+import { ClickbenchError, ExitCode } from '../errors.js';
+import type { LoadedScenario } from '../scenario/load.js';
+import { sleep } from '../sandbox/process.js';
+import { phaseAt, phaseTimeline, RUNNABLE_PHASES, type PhaseWindow } from './phases.js';
+import { notMeasured, RESULTS_SCHEMA, type PhaseResult, type ReplayResult, type Results } from './results.js';
+import type { RunTarget } from './target.js';
+import { sandboxLogBytes } from './target.js';
+
+export const CLICKBENCH_VERSION = '0.1.0';
+
+export interface RunOptions {
+  target: RunTarget;
+  runId: string;
+  reportsDir: string;
+  keepTopics?: boolean;
+  /** Progress: called about once a second with a status line. */
+  progress?: (line: string, final?: boolean) => void;
+  log?: (line: string) => void;
+  /** Set to stop the run early (Ctrl-C); a partial report is still written. */
+  signal?: { aborted: boolean };
+  /** Client zones (client.rack); default: the first zone for all. */
+  zones?: { producer?: string; enrichment?: string; probe?: string };
+}
+
+export function newRunId(name: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${name}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+interface Snapshot {
+  offsetMs: number;
+  driverBytes: Map<string, Map<number, number>>;
+  stageBytes: Map<number, number>;
+  probeBytes: Map<string, Map<number, number>>;
+  disk?: DiskSample;
+}
+
+const copyNested = (m: Map<string, Map<number, number>>) => new Map([...m].map(([k, v]) => [k, new Map(v)]));
+function diffNested(a: Map<string, Map<number, number>>, b: Map<string, Map<number, number>>): Map<string, Map<number, number>> {
+  const out = new Map<string, Map<number, number>>();
+  for (const [topic, parts] of b) {
+    const d = new Map<number, number>();
+    for (const [p, v] of parts) d.set(p, v - (a.get(topic)?.get(p) ?? 0));
+    out.set(topic, d);
+  }
+  return out;
+}
+function diffFlat(a: Map<number, number>, b: Map<number, number>): Map<number, number> {
+  const d = new Map<number, number>();
+  for (const [p, v] of b) d.set(p, v - (a.get(p) ?? 0));
+  return d;
+}
+
+async function connectAdmin(kafka: Kafka, bootstrap: string): Promise<Admin> {
+  const admin = kafka.admin();
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000));
+  try {
+    await Promise.race([admin.connect().then(() => admin.describeCluster()), timeout]);
+  } catch (err) {
+    await admin.disconnect().catch(() => {});
+    throw new ClickbenchError(`cannot reach the Kafka cluster at ${bootstrap}: ${(err as Error).message}`, {
+      exitCode: ExitCode.runFailed,
+      hint: 'check --brokers (or the scenario\'s target block) and that the cluster is up',
+    });
+  }
+  return admin;
+}
+
+export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Promise<Results> {
+  const s = loaded.scenario;
+  const log = opts.log ?? (() => {});
+  const signal = opts.signal ?? { aborted: false };
+  const startedAt = new Date();
+  const target = opts.target;
+  const brokersList = target.brokers;
+  const bootstrap = brokersList.join(',');
+  const runPrefix = `${s.topics.prefix ?? `cb-${s.name}`}-${opts.runId.slice(-4)}`;
+  const names = topicNames(runPrefix);
+  const phases = phaseTimeline(s);
+  for (const p of phases) {
+    if (!RUNNABLE_PHASES.includes(p.kind)) {
+      throw new ClickbenchError(`phase "${p.name}" is of kind ${p.kind}, which this version of clickbench cannot run yet`, { exitCode: ExitCode.usage, hint: `use ${RUNNABLE_PHASES.join(', ')} phases` });
+    }
+  }
+  const profile: Profile = target.profile;
+  const zones = {
+    producer: opts.zones?.producer ?? target.defaultZone,
+    enrichment: opts.zones?.enrichment ?? target.defaultZone,
+    probe: opts.zones?.probe ?? target.defaultZone,
+  };
+  const errors: string[] = [];
+  const errorLine = (l: string) => {
+    if (errors.length < 50) errors.push(l);
+    log(l);
+  };
+  const kafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5 });
+  const admin = await connectAdmin(kafka, bootstrap);
+
+  const results: Results = {
+    schema: RESULTS_SCHEMA,
+    run: { id: opts.runId, status: 'failed', startedAt: startedAt.toISOString(), endedAt: '', durationMs: 0, clickbenchVersion: CLICKBENCH_VERSION, node: process.version, host: { cpus: cpus().length, memoryBytes: totalmem() } },
+    scenario: { name: s.name, file: loaded.file, hash: loaded.hash, seed: s.seed, durationMs: s.duration, baseRatePerSec: s.traffic.base_rate, spec: s },
+    cluster: { target: target.kind, bootstrap, kafkaVersion: target.kafkaVersion, profile, storage: target.storage, remoteStorageEnabled: target.remoteStorageEnabled, brokers: [], startedByRun: target.startedByRun },
+    clients: { library: 'kafkajs 2.2.4 (DescribeLogDirs: @platformatic/kafka)', producerZone: zones.producer, enrichmentZone: zones.enrichment, probeZone: zones.probe },
+    topics: { prefix: runPrefix, raw: names.raw, enriched: names.enriched, dlq: names.dlq, lookups: Object.values(names.lookups), partitions: s.topics.partitions, replication: s.topics.replication, minInsyncReplicas: s.topics.min_insync_replicas, retentionMs: s.topics.retention, tiered: s.topics.tiered, deleted: false },
+    phases: [],
+    series: { perSecond: [], disk: [], lag: [] },
+    latency: { produceAck: null, enrich: null, e2e: null },
+    throughput: { intendedEvents: 0, sentEvents: 0, ackedEvents: 0, failedEvents: 0, achievedRatio: 0, shortSeconds: 0, maxScheduleLagMs: 0, maxQueueDepth: 0, payloadBytes: 0, averageEventBytes: 0, verdict: 'not run' },
+    replay: notMeasured('the scenario has no replay phase'),
+    disk: notMeasured('the run ended before the first disk sample'),
+    crossZone: notMeasured('the run ended before traffic was measured'),
+    enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, lookupFill: null },
+    correctness: { ackedEvents: 0, expectedInSink: 0, seenDistinct: 0, missing: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, badRecordsAcked: 0, dlqRecords: 0 },
+    errors: { produceErrors: 0, produceFailedEvents: 0, messages: errors },
+  };
+
+  let stage: EnrichmentStage | undefined;
+  let probe: Probe | undefined;
+  let logDirs: LogDirsProbe | undefined;
+  let driver: OpenLoopDriver | undefined;
+  const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 5 });
+  let producerConnected = false;
+  const groupId = `${runPrefix}.enrich.${s.enrichment.version}`;
+  const stageFor = (generation: number) =>
+    new EnrichmentStage({
+      brokers: brokersList, names, outputTopic: names.enriched, version: s.enrichment.version, delivery: s.enrichment.delivery, config: s.enrichment,
+      groupId, transactionalId: `${groupId}.0`, rack: zones.enrichment, generation, log: errorLine,
+    });
+  try {
+    const facts = await describeBrokers(admin);
+    results.cluster.brokers = facts.map((b) => ({ id: b.nodeId, rack: b.rack }));
+    const brokerZone = new Map(facts.map((b) => [b.nodeId, b.rack ?? target.zoneOf(b.nodeId) ?? 'unknown']));
+    if (s.topics.replication > facts.length) {
+      throw new ClickbenchError(`the scenario asks for replication ${s.topics.replication} but the cluster has ${facts.length} broker(s)`, { exitCode: ExitCode.usage, hint: 'lower topics.replication or add brokers' });
+    }
+    if (s.topics.tiered && !target.remoteStorageEnabled) {
+      throw new ClickbenchError('the scenario asks for tiered topics but the cluster has no remote storage enabled', { exitCode: ExitCode.usage, hint: 'run on `clickbench sandbox up --storage tiered`, or set topics.tiered: false' });
+    }
+
+    // Setup.
+    log(`creating topics ${runPrefix}.* (${s.topics.partitions} partitions, RF ${s.topics.replication})`);
+    await createTopics(admin, topicSpecs(names, s));
+    await producer.connect();
+    producerConnected = true;
+    const tablesGen = new ClickstreamGenerator(s, { startMs: 0, idPrefix: runPrefix });
+    log(`filling lookup tables (${s.population.users} profiles, ${s.population.products} products)`);
+    results.enrichment.lookupFill = await fillLookups(producer, names, tablesGen);
+    stage = stageFor(0);
+    await stage.start();
+
+    const runLatency = new PipelineLatency();
+    const phaseLatency = phases.map(() => new PipelineLatency());
+    const e2eBySecond = new PerSecondLatency();
+    // The schedule starts now: events carry wall-clock intended times from here (same seed, same pools → same stream).
+    const scheduleStart = Date.now() + 500;
+    const gen = new ClickstreamGenerator(s, { startMs: scheduleStart, idPrefix: runPrefix, pools: tablesGen.pools });
+    const offsetOf = (intendedMs: number) => intendedMs - scheduleStart;
+    let replayPhase: { window: PhaseWindow; startedAt: number; resetOffsets: Map<number, number>; endAtReset: Map<number, number>; caughtUpAt?: number; lagCurve: { offsetMs: number; lag: number }[]; generation: number } | undefined;
+    let generation = 0;
+
+    probe = new Probe({
+      kafka, groupId: `${runPrefix}.probe`, enrichedTopic: names.enriched, dlqTopic: names.dlq, rack: zones.probe, idPrefix: runPrefix,
+      onSample: (sample) => {
+        if (sample.intendedMs === null) return;
+        const offset = offsetOf(sample.intendedMs);
+        // Live latency only: a replay's re-enriched history is not live traffic.
+        if (replayPhase && sample.generation > 0 && offset < replayPhase.window.startMs) return;
+        const p = phaseAt(phases, offset);
+        const e2e = sample.seenMs - sample.intendedMs;
+        record(phaseLatency[p.index].e2e, e2e);
+        if (p.scored) record(runLatency.e2e, e2e);
+        e2eBySecond.recordAt(Math.floor(offset / 1000), e2e);
+        if (sample.enrichMs !== null) {
+          record(phaseLatency[p.index].enrich, sample.enrichMs);
+          if (p.scored) record(runLatency.enrich, sample.enrichMs);
+        }
+      },
+    });
+    await probe.start();
+
+    driver = new OpenLoopDriver({
+      producer, names, gen, startMs: scheduleStart, durationMs: s.duration, partitions: s.topics.partitions, lookupPartitions: Math.min(6, s.topics.partitions),
+      onAck: ({ events, ackMs }) => {
+        for (const e of events) {
+          const p = phaseAt(phases, e.intendedMs - scheduleStart);
+          const ms = ackMs - e.intendedMs;
+          record(phaseLatency[p.index].produceAck, ms);
+          if (p.scored) record(runLatency.produceAck, ms);
+        }
+      },
+      onError: (err, n) => errorLine(`produce failed for ${n} events: ${err.message}`),
+    });
+
+    logDirs = new LogDirsProbe(brokersList);
+    const runTopics = async () => {
+      const md = await admin.fetchTopicMetadata({ topics: [names.raw, names.enriched, names.dlq, ...Object.values(names.lookups)] });
+      return md.topics;
+    };
+    const topicList = (await runTopics()).map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionId) }));
+    const diskAt = async (offsetMs: number) => {
+      try {
+        const { sample } = await sampleDisk(logDirs!, topicList, offsetMs);
+        results.series.disk.push(sample);
+        return sample;
+      } catch (err) {
+        errorLine(`DescribeLogDirs failed: ${(err as Error).message}`);
+        return undefined;
+      }
+    };
+    const snapshot = async (offsetMs: number): Promise<Snapshot> => ({
+      offsetMs,
+      driverBytes: copyNested(driver!.bytesByTopic),
+      stageBytes: new Map(stage!.consumedBytes),
+      probeBytes: copyNested(probe!.bytesByTopic),
+      disk: await diskAt(offsetMs),
+    });
+    const placements = async (): Promise<PartitionPlacement[]> =>
+      (await runTopics()).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })));
+    const crossZoneBetween = async (a: Snapshot, b: Snapshot, stageBase: Map<number, number>): Promise<CrossZoneResult> => {
+      const produced = diffNested(a.driverBytes, b.driverBytes);
+      const probed = diffNested(a.probeBytes, b.probeBytes);
+      const flows: ClientFlow[] = [];
+      for (const [topic, parts] of produced) {
+        flows.push({ client: 'producer', zone: zones.producer, kind: 'produce', topic, bytesByPartition: parts });
+        if (topic !== names.raw) flows.push({ client: 'enrichment tables', zone: zones.enrichment, kind: 'consume', topic, bytesByPartition: parts });
+      }
+      flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: diffFlat(stageBase, b.stageBytes) });
+      for (const [topic, parts] of probed) {
+        flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'produce', topic, bytesByPartition: parts });
+        flows.push({ client: 'probe', zone: zones.probe, kind: 'consume', topic, bytesByPartition: parts });
+      }
+      return crossZoneBytes({ profile, placements: await placements(), brokerZone, flows, pricePerGb: s.price.cross_zone_per_gb });
+    };
+
+    const first = await snapshot(0);
+    const phaseStarts: Snapshot[] = [first];
+    let stageBase = new Map<number, number>();
+    const lagMax = phases.map(() => 0);
+    const lagEnd = phases.map(() => 0);
+    let currentPhase = 0;
+    let lastProgress = 0;
+    let sampling = false;
+    let finished = false;
+
+    const beginReplay = async (w: PhaseWindow) => {
+      const lookback = w.lookbackMs ?? 60_000;
+      log(`replay: resetting ${groupId} to ${lookback / 1000} s ago and catching up while live traffic continues`);
+      await stage!.stop();
+      stageBase = new Map();
+      const ts = Date.now() - lookback;
+      const byTime = await admin.fetchTopicOffsetsByTimestamp(names.raw, ts);
+      const ends = await admin.fetchTopicOffsets(names.raw);
+      const resetOffsets = new Map(byTime.map((p) => [p.partition, Number(p.offset)]));
+      const endAtReset = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+      await admin.setOffsets({ groupId, topic: names.raw, partitions: byTime.map((p) => ({ partition: p.partition, offset: p.offset })) });
+      generation++;
+      replayPhase = { window: w, startedAt: Date.now(), resetOffsets, endAtReset, lagCurve: [], generation };
+      stage = stageFor(generation);
+      await stage.start();
+    };
+
+    const sampleLoop = async () => {
+      if (sampling) return;
+      sampling = true;
+      try {
+        const offset = Date.now() - scheduleStart;
+        const l = await sampleLag(admin, groupId, names.raw).catch(() => undefined);
+        if (l) {
+          const sample: LagSample = { offsetMs: offset, lag: l.lag, endOffset: l.endOffset };
+          results.series.lag.push(sample);
+          const p = phaseAt(phases, Math.max(0, offset));
+          lagMax[p.index] = Math.max(lagMax[p.index], l.lag);
+          lagEnd[p.index] = l.lag;
+          if (replayPhase && replayPhase.caughtUpAt === undefined) {
+            replayPhase.lagCurve.push({ offsetMs: offset, lag: l.lag });
+            const committed = await admin.fetchOffsets({ groupId, topics: [names.raw] }).catch(() => undefined);
+            const c = new Map(committed?.[0]?.partitions.map((x) => [x.partition, Number(x.offset)]) ?? []);
+            if ([...replayPhase.endAtReset].every(([p2, end]) => (c.get(p2) ?? 0) >= end)) replayPhase.caughtUpAt = Date.now();
+          }
+        }
+        if (results.series.disk.length === 0 || offset - results.series.disk[results.series.disk.length - 1].offsetMs >= 5_000) await diskAt(offset);
+        const sec = Math.floor(offset / 1000) - 1;
+        if (opts.progress && Date.now() - lastProgress >= 1_000 && !finished) {
+          lastProgress = Date.now();
+          const p = phaseAt(phases, Math.max(0, offset));
+          const target = driver!.intended.values[sec] ?? 0;
+          const acked = driver!.acked.values[sec] ?? 0;
+          const p99 = e2eBySecond.p99(sec);
+          opts.progress(`${p.name} ${(Math.min(offset, s.duration) / 1000).toFixed(0)}/${s.duration / 1000}s · ${acked}/${target} ev/s · e2e p99 ${p99 ?? '–'} ms · lag ${l?.lag ?? '?'}${replayPhase && !replayPhase.caughtUpAt ? ' · replaying' : ''}${driver!.queueDepth > 1000 ? ` · behind by ${driver!.queueDepth} events` : ''}`);
+        }
+      } finally {
+        sampling = false;
+      }
+    };
+
+    const ticker = setInterval(() => void sampleLoop().catch((e) => errorLine(String(e))), 250);
+    const phaseWatcher = (async () => {
+      while (!finished && !signal.aborted) {
+        const offset = Date.now() - scheduleStart;
+        while (currentPhase < phases.length - 1 && offset >= phases[currentPhase].endMs) {
+          currentPhase++;
+          phaseStarts[currentPhase] = await snapshot(phases[currentPhase].startMs);
+          if (phases[currentPhase].kind === 'replay') await beginReplay(phases[currentPhase]);
+        }
+        await sleep(50);
+      }
+    })();
+
+    log(`running ${s.duration / 1000} s of traffic (${phases.map((p) => p.name).join(' → ')})`);
+    await driver.run(() => signal.aborted);
+    // Drain: wait until the probe saw every acknowledged event, or it stops arriving.
+    const drainDeadline = Date.now() + 30_000;
+    while (!signal.aborted && Date.now() < drainDeadline) {
+      const seen = [...probe.seen.values()].reduce((a, c) => a + c.size, 0);
+      if (seen >= driver.ackedSeqs.size - driver.missingIdAcked && Date.now() - probe.lastSeenMs > 1_000) break;
+      await sleep(200);
+    }
+    finished = true;
+    clearInterval(ticker);
+    await phaseWatcher;
+    while (sampling) await sleep(20);
+    const endOffset = Math.min(Date.now() - scheduleStart, s.duration);
+    const last = await snapshot(endOffset);
+
+    // Phases.
+    const ranPhases = phases.slice(0, currentPhase + 1);
+    for (const w of ranPhases) {
+      const a = phaseStarts[w.index];
+      const b = w.index + 1 < ranPhases.length ? phaseStarts[w.index + 1] : last;
+      const firstSec = Math.floor(w.startMs / 1000);
+      const lastSec = Math.ceil(w.endMs / 1000);
+      let intended = 0;
+      let acked = 0;
+      for (let sec = firstSec; sec < lastSec; sec++) {
+        intended += driver.intended.values[sec] ?? 0;
+        acked += driver.acked.values[sec] ?? 0;
+      }
+      const pr: PhaseResult = {
+        name: w.name, kind: w.kind, scored: w.scored, startOffsetMs: w.startMs, endOffsetMs: w.endMs,
+        events: { intended, acked },
+        achievedRatio: intended > 0 ? acked / intended : null,
+        latency: phaseLatency[w.index].summary(),
+        disk: a.disk && b.disk ? { startBytes: a.disk.totalBytes, endBytes: b.disk.totalBytes, growthBytes: b.disk.totalBytes - a.disk.totalBytes } : notMeasured('DescribeLogDirs gave no sample at this phase boundary'),
+        crossZone: await crossZoneBetween(a, b, new Map()).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`)),
+        lag: { maxRecords: lagMax[w.index], endRecords: lagEnd[w.index] },
+      };
+      results.phases.push(pr);
+    }
+
+    // Per-second series.
+    const seconds = Math.max(driver.intended.values.length, Math.ceil(endOffset / 1000));
+    for (let sec = 0; sec < seconds; sec++) {
+      const lagAt = results.series.lag.filter((l) => Math.floor(l.offsetMs / 1000) === sec).pop();
+      results.series.perSecond.push({ second: sec, intended: driver.intended.values[sec] ?? 0, sent: driver.sent.values[sec] ?? 0, acked: driver.acked.values[sec] ?? 0, e2eP99Ms: e2eBySecond.p99(sec), lag: lagAt?.lag ?? null });
+    }
+    results.latency = runLatency.summary();
+
+    // Throughput.
+    const st = driver.stats;
+    let short = 0;
+    for (let sec = 1; sec < Math.floor(endOffset / 1000); sec++) {
+      const want = driver.intended.values[sec] ?? 0;
+      if (want > 0 && (driver.acked.values[sec] ?? 0) < want * 0.95) short++;
+    }
+    const achievedRatio = st.generated > 0 ? st.acked / st.generated : 0;
+    results.throughput = {
+      intendedEvents: st.generated, sentEvents: st.sent, ackedEvents: st.acked, failedEvents: st.failed, achievedRatio, shortSeconds: short,
+      maxScheduleLagMs: st.maxScheduleLagMs, maxQueueDepth: st.maxQueueDepth, payloadBytes: st.payloadBytes, averageEventBytes: st.acked ? st.payloadBytes / st.acked : 0,
+      verdict: st.maxScheduleLagMs > 1_000
+        ? `the producer fell behind the schedule by up to ${(st.maxScheduleLagMs / 1000).toFixed(1)} s (max ${st.maxQueueDepth} events queued); latencies include that wait`
+        : short > 0 ? `${short} second(s) acknowledged less than 95 % of the intended rate` : 'kept up with the schedule',
+    };
+
+    // Replay.
+    if (replayPhase) {
+      const rp = replayPhase;
+      const replayed = [...rp.endAtReset].reduce((a, [p, end]) => a + Math.max(0, end - (rp.resetOffsets.get(p) ?? end)), 0);
+      const durationMs = rp.caughtUpAt !== undefined ? rp.caughtUpAt - rp.startedAt : null;
+      const idx = rp.window.index;
+      const before = results.phases.slice(0, idx).reverse().find((p) => p.scored && p.kind !== 'replay');
+      const during = results.phases[idx];
+      const b = before?.latency.e2e?.p99Ms ?? null;
+      const d = during?.latency.e2e?.p99Ms ?? null;
+      const lookbackMs = rp.window.lookbackMs ?? 60_000;
+      const replay: ReplayResult = {
+        measured: true, phase: rp.window.name, lookbackMs, replayedRecords: replayed, durationMs, caughtUp: durationMs !== null,
+        ratePerSec: durationMs ? replayed / (durationMs / 1000) : null,
+        minutesPerHour: durationMs ? (durationMs / 60_000) / (lookbackMs / 3_600_000) : null,
+        liveE2eP99BeforeMs: b, liveE2eP99DuringMs: d, liveP99Degradation: b && d ? d / b : null,
+        lagCurve: rp.lagCurve,
+        remoteTier: s.topics.tiered
+          ? notMeasured('which fetches the remote tier served needs the brokers\' RemoteLogManager metrics (JMX), which clickbench does not read yet')
+          : notMeasured('the raw topic is not tiered: every replayed byte came from broker disks'),
+      };
+      results.replay = replay;
+    }
+
+    // Disk.
+    const startDisk = first.disk;
+    const endDisk = last.disk;
+    if (startDisk && endDisk) {
+      const growth = endDisk.totalBytes - startDisk.totalBytes;
+      const ingested = st.payloadBytes;
+      const perGb = ingested > 0 ? growth / (ingested / 1e9) : 0;
+      const elapsedS = Math.max(1, endOffset / 1000);
+      const avgIngest = ingested / elapsedS;
+      const peakEvents = Math.max(0, ...driver.acked.values);
+      const peakIngest = peakEvents * (results.throughput.averageEventBytes || 0);
+      const amplification = ingested > 0 ? growth / ingested : 0;
+      const retentionS = s.topics.retention / 1000;
+      const byBroker: Record<string, { startBytes: number; endBytes: number }> = {};
+      for (const id of new Set([...Object.keys(startDisk.byBroker), ...Object.keys(endDisk.byBroker)])) byBroker[id] = { startBytes: startDisk.byBroker[id] ?? 0, endBytes: endDisk.byBroker[id] ?? 0 };
+      const truth = target.kind === 'sandbox' && target.sandboxLogDirs
+        ? (() => {
+            const bytes = sandboxLogBytes(target.sandboxLogDirs!, runPrefix);
+            return { measured: true as const, method: 'sum of the .log segment files of the run\'s topics under the sandbox log dirs', bytes, diffPct: bytes > 0 ? ((endDisk.totalBytes - bytes) / bytes) * 100 : 0 };
+          })()
+        : notMeasured('the cluster\'s log dirs are not on this machine');
+      results.disk = {
+        measured: true, startBytes: startDisk.totalBytes, endBytes: endDisk.totalBytes, growthBytes: growth, ingestedPayloadBytes: ingested, bytesPerGbIngested: perGb,
+        replicationFactor: s.topics.replication, byBroker,
+        projection: {
+          retentionMs: s.topics.retention, averageIngestBytesPerSec: avgIngest, peakIngestBytesPerSec: peakIngest,
+          averageRetainedBytes: avgIngest * retentionS * amplification, peakRetainedBytes: peakIngest * retentionS * amplification,
+          formula: 'retained = ingest rate (payload B/s) × retention (s) × measured disk bytes per payload byte (replication, enrichment outputs and overhead included)',
+        },
+        tiered: s.topics.tiered && target.remoteStorageDir
+          ? { measured: true, remoteBytes: sandboxLogBytes([target.remoteStorageDir], runPrefix), localBytes: endDisk.totalBytes }
+          : notMeasured(s.topics.tiered ? 'remote tier size is only read on the sandbox (its remote directory)' : 'the run\'s topics are not tiered'),
+        groundTruth: truth,
+      };
+    }
+    const total = await crossZoneBetween(first, last, new Map()).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`));
+    if ('modelled' in total) {
+      results.crossZone = { measured: true, total, formula: CROSS_ZONE_FORMULA, assumptions: PROFILE_ASSUMPTIONS[profile], brokerZones: Object.fromEntries([...brokerZone].map(([k, v]) => [String(k), v])) };
+    } else results.crossZone = total;
+
+    // Accounting: every acknowledged event with an id must be in the sink or the DLQ (in some generation).
+    const expected = driver.ackedSeqs.size - driver.missingIdAcked;
+    let seenUnion = 0;
+    const seenSets = [...probe.seen.values()];
+    for (let seq = 0; seq < st.generated; seq++) {
+      if (driver.ackedSeqs.get(seq) === 0) continue;
+      if (seenSets.some((c) => c.get(seq) > 0)) seenUnion++;
+    }
+    results.correctness = {
+      ackedEvents: st.acked, expectedInSink: expected, seenDistinct: seenUnion, missing: Math.max(0, expected - seenUnion),
+      duplicates: probe.stats.duplicates, piiLeaks: probe.stats.piiLeaks, unpseudonymized: probe.stats.unpseudonymized, checkedWithoutConsent: probe.stats.checkedWithoutConsent,
+      badRecordsAcked: st.bad, dlqRecords: probe.stats.dlq,
+    };
+    results.errors.produceErrors = st.errors;
+    results.errors.produceFailedEvents = st.failed;
+    results.run.status = signal.aborted ? 'interrupted' : 'completed';
+  } catch (err) {
+    results.run.status = signal.aborted ? 'interrupted' : 'failed';
+    results.run.error = (err as Error).message;
+    throw err;
+  } finally {
+    if (stage) {
+      results.enrichment.counters = stage.counters;
+      results.enrichment.batches = stage.batches;
+      results.enrichment.transactionsAborted = stage.transactionsAborted;
+      results.enrichment.concurrentTransactionRetries = stage.concurrentTransactionRetries;
+      results.enrichment.groupJoins = stage.groupJoins;
+      results.enrichment.redeliveredSkipped = stage.redeliveredSkipped;
+    }
+    await stage?.stop().catch(() => {});
+    await probe?.stop().catch(() => {});
+    await logDirs?.close().catch(() => {});
+    if (producerConnected) await producer.disconnect().catch(() => {});
+    if (!opts.keepTopics) {
+      const deleted = await deleteTopicsWithPrefix(admin, runPrefix).catch(() => []);
+      results.topics.deleted = deleted.length > 0;
+    }
+    await admin.disconnect().catch(() => {});
+    const ended = new Date();
+    results.run.endedAt = ended.toISOString();
+    results.run.durationMs = ended.getTime() - startedAt.getTime();
+    writeResults(results, opts.reportsDir);
+  }
+  return results;
+}
+
+export function resultsPath(reportsDir: string, runId: string): string {
+  return join(reportsDir, runId, 'results.json');
+}
+
+export function writeResults(results: Results, reportsDir: string): string {
+  const dir = join(reportsDir, results.run.id);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'results.json');
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  return file;
+}

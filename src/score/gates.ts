@@ -1,0 +1,74 @@
+/**
+ * Gates: k6-style thresholds from the scenario, evaluated on results.json.
+ *
+ * Grammar of a gate:   <metric key>: "<op> <number>"   with op one of  <=  >=  ==  !=  <  >
+ * (matched longest first). A metric that was not measured fails its gate, saying why.
+ */
+import { isMeasured, type Results } from '../run/results.js';
+import { scorecard } from './scorecard.js';
+import type { GATE_METRICS } from '../scenario/schema.js';
+
+export interface GateResult {
+  metric: string;
+  expression: string;
+  value: number | null;
+  passed: boolean;
+  note?: string;
+}
+
+type Metric = (r: Results) => number | null | { notMeasured: string };
+
+const lat = (k: 'e2e' | 'produceAck' | 'enrich', f: 'p50Ms' | 'p90Ms' | 'p99Ms' | 'p999Ms' | 'maxMs'): Metric => (r) => r.latency[k]?.[f] ?? { notMeasured: `no ${k} latency samples` };
+
+export const METRICS: Record<(typeof GATE_METRICS)[number], Metric> = {
+  'e2e.p50_ms': lat('e2e', 'p50Ms'), 'e2e.p90_ms': lat('e2e', 'p90Ms'), 'e2e.p99_ms': lat('e2e', 'p99Ms'), 'e2e.p999_ms': lat('e2e', 'p999Ms'), 'e2e.max_ms': lat('e2e', 'maxMs'),
+  'produce.p99_ms': lat('produceAck', 'p99Ms'), 'produce.max_ms': lat('produceAck', 'maxMs'),
+  'enrich.p99_ms': lat('enrich', 'p99Ms'), 'enrich.max_ms': lat('enrich', 'maxMs'),
+  'throughput.achieved_ratio': (r) => r.throughput.achievedRatio,
+  'throughput.short_seconds': (r) => r.throughput.shortSeconds,
+  'replay.minutes_per_hour': (r) => (isMeasured(r.replay) ? r.replay.minutesPerHour ?? { notMeasured: 'the replay did not catch up' } : { notMeasured: r.replay.reason }),
+  'replay.duration_ms': (r) => (isMeasured(r.replay) ? r.replay.durationMs ?? { notMeasured: 'the replay did not catch up' } : { notMeasured: r.replay.reason }),
+  'replay.p99_degradation': (r) => (isMeasured(r.replay) ? r.replay.liveP99Degradation ?? { notMeasured: 'no live latency before or during the replay' } : { notMeasured: r.replay.reason }),
+  'disk.gb_per_gb': (r) => (isMeasured(r.disk) ? r.disk.bytesPerGbIngested / 1e9 : { notMeasured: r.disk.reason }),
+  'cross_zone.gb_per_tb': (r) => (isMeasured(r.crossZone) && r.throughput.payloadBytes > 0 ? (r.crossZone.total.crossZoneBytes / 1e9) / (r.throughput.payloadBytes / 1e12) : { notMeasured: isMeasured(r.crossZone) ? 'nothing was ingested' : r.crossZone.reason }),
+  'cross_zone.cost_usd': (r) => (isMeasured(r.crossZone) ? r.crossZone.total.costUsd : { notMeasured: r.crossZone.reason }),
+  'lag.max_records': (r) => (r.series.lag.length ? Math.max(...r.series.lag.map((l) => l.lag)) : { notMeasured: 'no lag samples' }),
+  'correctness.missing': (r) => r.correctness.missing,
+  'correctness.duplicates': (r) => r.correctness.duplicates,
+  'correctness.pii_leaks': (r) => r.correctness.piiLeaks,
+  'scorecard.min_row': (r) => Math.min(...scorecard(r).map((x) => x.score)),
+  'scorecard.total': (r) => scorecard(r).reduce((a, x) => a + x.score, 0),
+};
+
+const OPS = ['<=', '>=', '==', '!=', '<', '>'] as const;
+type Op = (typeof OPS)[number];
+
+export function parseGate(expression: string): { op: Op; threshold: number } {
+  const t = expression.trim();
+  const op = OPS.find((o) => t.startsWith(o));
+  const threshold = op ? Number(t.slice(op.length).trim()) : NaN;
+  if (!op || !Number.isFinite(threshold)) throw new Error(`gate "${expression}": expected "<op> <number>" with op one of ${OPS.join(' ')}`);
+  return { op, threshold };
+}
+
+function compare(v: number, op: Op, t: number): boolean {
+  switch (op) {
+    case '<': return v < t;
+    case '<=': return v <= t;
+    case '>': return v > t;
+    case '>=': return v >= t;
+    case '==': return v === t;
+    case '!=': return v !== t;
+  }
+}
+
+export function evaluateGates(r: Results, gates: Record<string, string | undefined> = r.scenario.spec.gates): GateResult[] {
+  return Object.entries(gates).filter((e): e is [string, string] => e[1] !== undefined).map(([metric, expression]) => {
+    const m = (METRICS as Record<string, Metric | undefined>)[metric];
+    if (!m) return { metric, expression, value: null, passed: false, note: `unknown metric (known: ${Object.keys(METRICS).join(', ')})` };
+    const { op, threshold } = parseGate(expression);
+    const v = m(r);
+    if (v === null || typeof v === 'object') return { metric, expression, value: null, passed: false, note: `not measured: ${v === null ? 'no value' : v.notMeasured}` };
+    return { metric, expression, value: v, passed: compare(v, op, threshold) };
+  });
+}

@@ -1,0 +1,250 @@
+/**
+ * The readiness scorecard and the evaluation checklist: pure functions of results.json.
+ *
+ * Scores: 0 untested (or ownerless, or failing), 1 planned / partly exercised, 2 tested under
+ * production-like traffic, observable, and tied to an owner. A row without an owner never
+ * scores 2. Each row states its rule and the evidence that earned the score.
+ */
+import { isMeasured, type Results } from '../run/results.js';
+import { SCORECARD_ROWS } from '../scenario/schema.js';
+
+export type RowId = (typeof SCORECARD_ROWS)[number];
+export type Score = 0 | 1 | 2;
+
+export interface ScoreRow {
+  id: RowId;
+  title: string;
+  score: Score;
+  owner: string | null;
+  rule: string;
+  evidence: string[];
+  /** What stood between this row and the next score. */
+  missing: string[];
+}
+
+export const ROW_TITLES: Record<RowId, string> = {
+  event_contract: 'Event contract',
+  enrichment_state: 'Enrichment state',
+  broker_storage: 'Broker storage',
+  cloud_networking: 'Cloud networking',
+  governance: 'Governance',
+  rollback: 'Rollback',
+};
+
+export const ROW_RULES: Record<RowId, string> = {
+  event_contract: '2 = events carry a schema version, bad records of every configured kind were injected and every one reached the DLQ with a reason, and an owner is named. 1 = events were validated but bad-record handling was not fully shown. 0 = nothing was enriched.',
+  enrichment_state: '2 = lookup tables loaded from compacted topics and joined, late profile updates counted, sessions and campaign attribution (across logins) exercised, and the sink has no missing and no duplicate events, with an owner. 1 = enrichment ran but one of these was not shown. 0 = no enrichment ran.',
+  broker_storage: '2 = broker disk growth measured (DescribeLogDirs) in a steady and a burst phase, a replay ran and caught up, and a retention projection exists, with an owner. 1 = disk growth measured but not all of that. 0 = disk not measured.',
+  cloud_networking: '2 = cross-zone bytes measured for normal, burst, dual-run and replay phases, with an owner. 1 = measured for some of them. 0 = not measured.',
+  governance: '2 = no PII (email, phone) in the sink, identifiers pseudonymized and IPs truncated for every sampled person without analytics consent (some were checked), with an owner. 1 = checks ran but too little was checked. 0 = a leak was found or nothing was checked.',
+  rollback: '2 = a rollback (v2 → v1 by replay) ran and the sink showed no duplicates or losses, with an owner. 1 = the mechanism (a replay to a timestamp) was exercised without loss, or a rollback is planned in the scenario. 0 = neither.',
+};
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+const phasesOfKind = (r: Results, kind: string) => r.phases.filter((p) => p.kind === kind);
+
+function withOwner(r: Results, id: RowId, score: Score, evidence: string[], missing: string[]): ScoreRow {
+  const owner = r.scenario.spec.owners?.[id] ?? null;
+  let s = score;
+  if (s === 2 && !owner) {
+    s = 1;
+    missing.push(`no owner: add owners.${id} to the scenario (a row without an owner with rollback authority cannot score 2)`);
+  }
+  return { id, title: ROW_TITLES[id], score: s, owner, rule: ROW_RULES[id], evidence, missing };
+}
+
+function eventContract(r: Results): ScoreRow {
+  const c = r.enrichment.counters;
+  const evidence: string[] = [];
+  const missing: string[] = [];
+  if (!c || c.processed === 0) return withOwner(r, 'event_contract', 0, ['no event was processed by the enrichment stage'], ['run the scenario to completion']);
+  const dlqTotal = Object.values(c.dlq).reduce((a, b) => a + b, 0);
+  const kindsConfigured = r.scenario.spec.bad_records.kinds;
+  const kindsSeen = Object.entries(c.dlq).filter(([, n]) => n > 0).map(([k]) => k);
+  evidence.push(`events carry schema_version (validated on every one of ${c.processed} events; lineage headers cb-schema-version, cb-enrichment-version, source partition/offset)`);
+  evidence.push(`${r.correctness.badRecordsAcked} bad records injected (${pct(r.scenario.spec.bad_records.rate)} rate), ${dlqTotal} reached ${r.topics.dlq} with a reason: ${Object.entries(c.dlq).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  let score: Score = 1;
+  if (r.correctness.badRecordsAcked === 0) missing.push('no bad records were injected (bad_records.rate is 0)');
+  else if (dlqTotal < r.correctness.badRecordsAcked) missing.push(`${r.correctness.badRecordsAcked - dlqTotal} injected bad record(s) did not reach the DLQ`);
+  else if (kindsConfigured.some((k) => !kindsSeen.includes(k))) missing.push(`kinds never seen in the DLQ: ${kindsConfigured.filter((k) => !kindsSeen.includes(k)).join(', ')} (run longer or raise the rate)`);
+  else score = 2;
+  return withOwner(r, 'event_contract', score, evidence, missing);
+}
+
+function enrichmentState(r: Results): ScoreRow {
+  const c = r.enrichment.counters;
+  const evidence: string[] = [];
+  const missing: string[] = [];
+  if (!c || c.enriched === 0) return withOwner(r, 'enrichment_state', 0, ['no event was enriched'], ['run the scenario to completion']);
+  const fill = r.enrichment.lookupFill;
+  if (fill) evidence.push(`lookup tables from compacted topics: ${fill.profiles} profiles, ${fill.catalog} products, ${fill.campaigns} campaigns, ${fill.consent} consent records`);
+  evidence.push(`${c.enriched} events enriched (${r.enrichment.version}, ${r.enrichment.delivery}); profile misses ${c.profileMisses}, catalog misses ${c.catalogMisses}`);
+  evidence.push(`late profile updates: ${c.lateProfile.updates} update(s) arrived after ${c.lateProfile.events} event(s) that needed them (max ${c.lateProfile.maxLatenessMs} ms late)`);
+  evidence.push(`sessions and attribution: ${c.attributed} events attributed to a campaign touch, ${c.merges} identity merges followed`);
+  evidence.push(`sink accounting: ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicate(s) of ${r.correctness.expectedInSink} expected events`);
+  let score: Score = 2;
+  if (c.lateProfile.updates === 0) { score = 1; missing.push('no late profile update was observed (raise events.late_profile_updates.share or run longer)'); }
+  if (c.attributed === 0 || c.merges === 0) { score = 1; missing.push('campaign attribution across an identity merge was not exercised'); }
+  if (r.correctness.missing > 0 || r.correctness.duplicates > 0) { score = 1; missing.push(`the sink lost ${r.correctness.missing} and duplicated ${r.correctness.duplicates} event(s)`); }
+  if (r.run.status !== 'completed') { score = 1; missing.push(`the run ${r.run.status}`); }
+  return withOwner(r, 'enrichment_state', score, evidence, missing);
+}
+
+function brokerStorage(r: Results): ScoreRow {
+  const evidence: string[] = [];
+  const missing: string[] = [];
+  if (!isMeasured(r.disk)) return withOwner(r, 'broker_storage', 0, [`broker disk not measured: ${r.disk.reason}`], ['a cluster that answers DescribeLogDirs']);
+  const d = r.disk;
+  evidence.push(`disk grew ${(d.growthBytes / 1e6).toFixed(1)} MB for ${(d.ingestedPayloadBytes / 1e6).toFixed(1)} MB ingested: ${(d.bytesPerGbIngested / 1e9).toFixed(2)} GB of broker disk per GB ingested (RF ${d.replicationFactor}, all run topics)`);
+  evidence.push(`retention projection (${(d.projection.retentionMs / 86_400_000).toFixed(1)} days): ${(d.projection.averageRetainedBytes / 1e9).toFixed(1)} GB at the average rate, ${(d.projection.peakRetainedBytes / 1e9).toFixed(1)} GB at the peak rate`);
+  const measuredIn = (kind: string) => phasesOfKind(r, kind).some((p) => isMeasured(p.disk));
+  const steady = measuredIn('steady');
+  const burst = measuredIn('burst');
+  evidence.push(`disk growth per phase: ${r.phases.map((p) => `${p.name} ${isMeasured(p.disk) ? `${(p.disk.growthBytes / 1e6).toFixed(1)} MB` : 'not measured'}`).join(', ')}`);
+  const replayed = isMeasured(r.replay) && r.replay.caughtUp;
+  if (isMeasured(r.replay)) evidence.push(`replay of ${(r.replay.lookbackMs / 1000).toFixed(0)} s: ${r.replay.caughtUp ? `caught up in ${((r.replay.durationMs ?? 0) / 1000).toFixed(1)} s` : 'did not catch up within the run'}`);
+  let score: Score = 2;
+  if (!steady) missing.push('no steady phase with a disk measurement');
+  if (!burst) missing.push('no burst phase with a disk measurement');
+  if (!replayed) missing.push('no replay phase caught up');
+  if (missing.length) score = 1;
+  return withOwner(r, 'broker_storage', score, evidence, missing);
+}
+
+function cloudNetworking(r: Results): ScoreRow {
+  const evidence: string[] = [];
+  const missing: string[] = [];
+  if (!isMeasured(r.crossZone)) return withOwner(r, 'cloud_networking', 0, [`cross-zone bytes not measured: ${r.crossZone.reason}`], ['broker racks (broker.rack) and client zones']);
+  const t = r.crossZone.total;
+  evidence.push(`cross-zone ${(t.crossZoneBytes / 1e6).toFixed(1)} MB of ${(t.totalBytes / 1e6).toFixed(1)} MB moved (produce ${(t.produce.crossZoneBytes / 1e6).toFixed(1)}, replication ${(t.replication.crossZoneBytes / 1e6).toFixed(1)}, consume ${(t.consume.crossZoneBytes / 1e6).toFixed(1)} MB), $${t.costUsd.toFixed(4)} at $${t.pricePerGb}/GB — modelled from topology (${r.crossZone.assumptions.length} stated assumptions)`);
+  const needed: [string, string][] = [['steady', 'normal'], ['burst', 'burst'], ['dual-run', 'dual-run'], ['replay', 'replay']];
+  for (const [kind, label] of needed) {
+    const ok = phasesOfKind(r, kind).some((p) => isMeasured(p.crossZone));
+    if (ok) evidence.push(`${label}: measured (${phasesOfKind(r, kind).map((p) => p.name).join(', ')})`);
+    else missing.push(`${label} phase: cross-zone bytes not measured (no such phase ran)`);
+  }
+  const score: Score = missing.length === 0 ? 2 : 1;
+  return withOwner(r, 'cloud_networking', score, evidence, missing);
+}
+
+function governance(r: Results): ScoreRow {
+  const c = r.enrichment.counters;
+  const k = r.correctness;
+  const evidence: string[] = [];
+  const missing: string[] = [];
+  if (!c || c.enriched === 0) return withOwner(r, 'governance', 0, ['nothing was enriched, so nothing was checked'], ['run the scenario to completion']);
+  evidence.push(`stage: ${c.masked.piiFieldsWithheld} PII fields withheld, ${c.masked.pseudonymized} records pseudonymized, ${c.masked.ipTruncated} IPs truncated, ${c.masked.personalizationDropped} personalization drops (rules from enrichment.governance)`);
+  evidence.push(`probe on the sink: ${k.piiLeaks} record(s) with an email or phone of ${r.enrichment.counters?.enriched ?? 0}; ${k.unpseudonymized} raw identifier(s) among ${k.checkedWithoutConsent} sampled records without analytics consent`);
+  if (k.piiLeaks > 0 || k.unpseudonymized > 0) return withOwner(r, 'governance', 0, evidence, ['PII or raw identifiers reached the sink']);
+  if (k.checkedWithoutConsent < 10) return withOwner(r, 'governance', 1, evidence, ['fewer than 10 records without analytics consent were checked']);
+  return withOwner(r, 'governance', 2, evidence, missing);
+}
+
+function rollback(r: Results): ScoreRow {
+  const evidence: string[] = [];
+  const missing: string[] = [];
+  const rb = phasesOfKind(r, 'rollback');
+  const planned = r.scenario.spec.phases.some((p) => p.kind === 'rollback');
+  if (rb.length > 0 && r.correctness.missing === 0 && r.correctness.duplicates === 0) {
+    evidence.push(`rollback phase ${rb.map((p) => p.name).join(', ')} ran; sink: 0 missing, 0 duplicates`);
+    return withOwner(r, 'rollback', 2, evidence, missing);
+  }
+  if (isMeasured(r.replay) && r.replay.caughtUp && r.correctness.missing === 0) {
+    evidence.push(`the rollback mechanism (reset the enrichment group to a timestamp, replay ${r.replay.replayedRecords} records as a new generation) ran and caught up with 0 events lost`);
+    missing.push('no rollback phase (v2 → v1) ran');
+    return withOwner(r, 'rollback', 1, evidence, missing);
+  }
+  if (planned) return withOwner(r, 'rollback', 1, ['a rollback phase is planned in the scenario'], ['it did not run']);
+  return withOwner(r, 'rollback', 0, ['no rollback and no replay ran'], ['add a replay or rollback phase']);
+}
+
+export function scorecard(r: Results): ScoreRow[] {
+  return [eventContract(r), enrichmentState(r), brokerStorage(r), cloudNetworking(r), governance(r), rollback(r)];
+}
+
+export type Signal = 'yes' | 'no' | 'not measured';
+
+export interface ChecklistRow {
+  item: string;
+  healthy: Signal;
+  evidence: string[];
+}
+
+export function checklist(r: Results): ChecklistRow[] {
+  const rows: ChecklistRow[] = [];
+  const c = r.enrichment.counters;
+  // Kafka compatibility.
+  {
+    const ev = [`client: ${r.clients.library}; cluster: ${r.cluster.kafkaVersion ? `Apache Kafka ${r.cluster.kafkaVersion}` : 'version not reported'}, ${r.cluster.brokers.length} brokers`];
+    ev.push(`idempotent produce: ${r.throughput.ackedEvents} events acknowledged (acks=all), ${r.errors.produceErrors} failed request(s)`);
+    ev.push(`consumer groups: enrichment group joined ${r.enrichment.groupJoins} time(s), offsets ${r.enrichment.delivery === 'eos' ? 'committed inside transactions' : 'committed every 2 s'}`);
+    if (r.enrichment.delivery === 'eos') ev.push(`transactions: ${r.enrichment.batches} committed, ${r.enrichment.transactionsAborted} aborted, ${r.enrichment.concurrentTransactionRetries} CONCURRENT_TRANSACTIONS retries`);
+    if (isMeasured(r.replay)) ev.push('offsets by timestamp (ListOffsets) used for the replay reset');
+    const healthy: Signal = r.throughput.ackedEvents === 0 ? 'not measured' : r.errors.produceErrors === 0 && r.enrichment.groupJoins > 0 && (r.enrichment.delivery !== 'eos' || r.enrichment.batches > 0) ? 'yes' : 'no';
+    rows.push({ item: 'Kafka compatibility', healthy, evidence: ev });
+  }
+  // Storage model.
+  {
+    const model = r.cluster.profile === 'automq' ? 'shared storage (AutoMQ)' : r.topics.tiered ? 'tiered (local hot tail + remote tier)' : 'local disks';
+    const ev = [`storage model: ${model}; cluster remote storage ${r.cluster.remoteStorageEnabled ? 'enabled' : 'not enabled'}; profile ${r.cluster.profile}`];
+    let healthy: Signal = 'not measured';
+    if (isMeasured(r.disk)) {
+      ev.push(`${(r.disk.bytesPerGbIngested / 1e9).toFixed(2)} GB broker disk per GB ingested`);
+      if (isMeasured(r.disk.groundTruth)) ev.push(`checked against the log dirs on disk: ${r.disk.groundTruth.diffPct.toFixed(2)} % apart`);
+      if (r.topics.tiered) ev.push(isMeasured(r.disk.tiered) ? `remote tier holds ${(r.disk.tiered.remoteBytes / 1e6).toFixed(1)} MB` : `remote tier: not measured (${r.disk.tiered.reason})`);
+      healthy = 'yes';
+    }
+    rows.push({ item: 'Storage model', healthy, evidence: ev });
+  }
+  // Cost model.
+  {
+    const ev: string[] = [];
+    const have: string[] = [];
+    if (isMeasured(r.disk)) ev.push(`storage: ${(r.disk.projection.averageRetainedBytes / 1e9).toFixed(1)} GB retained at the average rate (× $${r.scenario.spec.price.storage_per_gb_month}/GB-month = $${((r.disk.projection.averageRetainedBytes / 1e9) * r.scenario.spec.price.storage_per_gb_month).toFixed(2)}/month)`);
+    for (const p of r.phases) {
+      if (isMeasured(p.crossZone)) {
+        have.push(p.kind);
+        ev.push(`${p.name}: cross-zone ${(p.crossZone.crossZoneBytes / 1e6).toFixed(1)} MB, $${p.crossZone.costUsd.toFixed(4)}`);
+      }
+    }
+    const wanted = ['steady', 'burst', 'dual-run', 'replay'];
+    const lacking = wanted.filter((k) => !have.includes(k));
+    if (lacking.length) ev.push(`not measured: ${lacking.join(', ')} (no such phase ran)`);
+    rows.push({ item: 'Cost model', healthy: ev.length === 0 ? 'not measured' : lacking.length === 0 && isMeasured(r.disk) ? 'yes' : 'no', evidence: ev });
+  }
+  // Elasticity: was the burst absorbed?
+  {
+    const bursts = phasesOfKind(r, 'burst');
+    if (bursts.length === 0) rows.push({ item: 'Elasticity', healthy: 'not measured', evidence: ['no burst phase ran'] });
+    else {
+      const ev: string[] = [];
+      let ok = true;
+      for (const b of bursts) {
+        const lagPeak = isMeasured(b.lag) ? b.lag.maxRecords : null;
+        const after = r.series.lag.filter((l) => l.offsetMs >= b.endOffsetMs);
+        const baseline = Math.max(100, ...r.phases.filter((p) => p.kind === 'steady' && p.endOffsetMs <= b.startOffsetMs).map((p) => (isMeasured(p.lag) ? p.lag.endRecords : 0)));
+        const drained = after.find((l) => l.lag <= baseline * 1.5 + 100);
+        const drain = drained ? drained.offsetMs - b.endOffsetMs : null;
+        ev.push(`${b.name}: ${b.events.acked}/${b.events.intended} events acknowledged (${b.achievedRatio !== null ? pct(b.achievedRatio) : '–'}), lag peak ${lagPeak ?? 'not measured'} records, drained ${drain !== null ? `${(Math.max(0, drain) / 1000).toFixed(1)} s after the burst` : 'not within the run'}; e2e p99 ${b.latency.e2e?.p99Ms ?? '–'} ms`);
+        if (drain === null || (b.achievedRatio ?? 0) < 0.95) ok = false;
+      }
+      rows.push({ item: 'Elasticity', healthy: ok ? 'yes' : 'no', evidence: ev });
+    }
+  }
+  // Governance.
+  {
+    const k = r.correctness;
+    rows.push({
+      item: 'Governance',
+      healthy: !c ? 'not measured' : k.piiLeaks === 0 && k.unpseudonymized === 0 && k.checkedWithoutConsent > 0 ? 'yes' : 'no',
+      evidence: [`${k.piiLeaks} PII leak(s) in the sink; ${k.unpseudonymized} un-pseudonymized of ${k.checkedWithoutConsent} sampled records without analytics consent`],
+    });
+  }
+  // Recovery.
+  rows.push({
+    item: 'Recovery',
+    healthy: r.phases.some((p) => p.kind === 'fault') ? (r.correctness.missing === 0 ? 'yes' : 'no') : 'not measured',
+    evidence: r.phases.some((p) => p.kind === 'fault') ? [`after the fault: ${r.correctness.missing} acknowledged events missing`] : ['no fault phase ran: recovery is a claim until something breaks on purpose'],
+  });
+  return rows;
+}
