@@ -15,6 +15,7 @@ export function createProgram(io: Io): Command {
   const program = new Command('clickbench')
     .description('readiness benchmark for clickstream enrichment on Kafka-compatible clusters')
     .version('0.1.0')
+    .enablePositionalOptions()
     .option('--verbose', 'show stack traces for errors')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });

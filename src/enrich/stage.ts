@@ -21,6 +21,8 @@ import { partitionForKey } from '../kafka/murmur2.js';
 
 /** At-least-once commits consumed offsets this often (Kafka's enable.auto.commit default is 5 s). */
 export const ALO_COMMIT_INTERVAL_MS = 2_000;
+/** Partition batches handled at once (they share one transaction with eos). */
+export const CONCURRENT_PARTITIONS = 16;
 
 export interface StageOptions {
   brokers: string[];
@@ -60,6 +62,12 @@ export class EnrichmentStage {
   private readonly committedNext = new Map<number, number>();
   private readonly partitionCount = new Map<string, number>();
   private readonly producedNext = new Map<number, string>();
+  private readonly groupCommit: { requests: { topic: string; messages: Message[] }[]; partition: number; nextOffset: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private committing = false;
+  /** Sum over transactions of the partition batches each one carried (÷ batches = average). */
+  batchesPerTransaction = 0;
+  /** Total time spent inside transactions (send → commit), ms. */
+  transactionMs = 0;
   private readonly generationHeader: string;
   /** Payload bytes consumed from the raw topic, per partition, and produced (enriched + DLQ). */
   readonly consumedBytes = new Map<number, number>();
@@ -144,8 +152,8 @@ export class EnrichmentStage {
     await this.consumer.subscribe({ topic: o.names.raw, fromBeginning: true });
     await this.consumer.run(
       o.delivery === 'eos'
-        ? { autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.eosBatch(p) }
-        : { autoCommit: false, eachBatchAutoResolve: true, eachBatch: (p) => this.aloBatch(p) },
+        ? { autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: CONCURRENT_PARTITIONS, eachBatch: (p) => this.eosBatch(p) }
+        : { autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: CONCURRENT_PARTITIONS, eachBatch: (p) => this.aloBatch(p) },
     );
     if (o.delivery === 'alo') this.commitTimer = setInterval(() => void this.commitProduced(), ALO_COMMIT_INTERVAL_MS);
   }
@@ -247,38 +255,72 @@ export class EnrichmentStage {
     const fresh = batch.messages.filter((m) => Number(m.offset) >= next);
     this.redeliveredSkipped += batch.messages.length - fresh.length;
     const out = this.transform({ partition: batch.partition, messages: fresh });
-    const txn = await this.producer!.transaction();
-    try {
-      for (const r of this.produceRequests(out)) await txn.send({ topic: r.topic, messages: r.messages, acks: -1 });
-      // kafkajs does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (kafkajs #430): retry it here.
-      await this.retryConcurrent(() => txn.sendOffsets({
-        consumerGroupId: this.opts.groupId,
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }] }],
-      }));
-      await txn.commit();
-      this.committedNext.set(batch.partition, Number(batch.lastOffset()) + 1);
-    } catch (err) {
-      this.transactionsAborted++;
-      try {
-        await txn.abort();
-      } catch {
-        // An abort that did not reach the coordinator leaves the broker-side transaction open, and the
-        // next one from this producer would commit its records too. A new producer (InitProducerId with
-        // the same transactional id) fences the old epoch and aborts it for certain.
-        await this.producer!.disconnect().catch(() => {});
-        this.producer = this.newProducer();
-        await this.producer.connect();
-      }
-      throw err;
-    }
+    await new Promise<void>((resolve, reject) => {
+      this.groupCommit.push({ requests: this.produceRequests(out), partition: batch.partition, nextOffset: Number(batch.lastOffset()) + 1, resolve, reject });
+      this.scheduleCommit();
+    });
     resolveOffset(batch.lastOffset());
-    this.batches++;
     await heartbeat();
+  }
+
+  /**
+   * Group commit: batches of several partitions, handed over concurrently by kafkajs
+   * (partitionsConsumedConcurrently), share one transaction: their outputs and all their
+   * offsets commit or abort together. One transaction at a time per producer.
+   */
+  private scheduleCommit(): void {
+    if (this.committing) return;
+    this.committing = true;
+    setImmediate(() => void this.commitLoop());
+  }
+
+  private async commitLoop(): Promise<void> {
+    while (this.groupCommit.length > 0) {
+      const items = this.groupCommit.splice(0, this.groupCommit.length);
+      const txn = await this.producer!.transaction().catch((err: Error) => err);
+      if (txn instanceof Error) {
+        for (const it of items) it.reject(txn);
+        continue;
+      }
+      const t0 = Date.now();
+      try {
+        await sendByPartition(items.flatMap((it) => it.requests), (r) => txn.send({ topic: r.topic, messages: r.messages, acks: -1 }));
+        const t1 = Date.now();
+        // kafkajs does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (kafkajs #430): retry it here.
+        await this.retryConcurrent(() => txn.sendOffsets({
+          consumerGroupId: this.opts.groupId,
+          topics: [{ topic: this.opts.names.raw, partitions: items.map((it) => ({ partition: it.partition, offset: String(it.nextOffset) })) }],
+        }));
+        const t2 = Date.now();
+        await txn.commit();
+        const t3 = Date.now();
+        if (process.env.CLICKBENCH_DEBUG_TXN) process.stderr.write(`txn items=${items.length} send=${t1 - t0}ms offsets=${t2 - t1}ms commit=${t3 - t2}ms\n`);
+        this.transactionMs += t3 - t0;
+        for (const it of items) this.committedNext.set(it.partition, it.nextOffset);
+        this.batches++;
+        this.batchesPerTransaction += items.length;
+        for (const it of items) it.resolve();
+      } catch (err) {
+        this.transactionsAborted++;
+        try {
+          await txn.abort();
+        } catch {
+          // An abort that did not reach the coordinator leaves the broker-side transaction open, and the
+          // next one from this producer would commit its records too. A new producer (InitProducerId with
+          // the same transactional id) fences the old epoch and aborts it for certain.
+          await this.producer!.disconnect().catch(() => {});
+          this.producer = this.newProducer();
+          await this.producer.connect().catch(() => {});
+        }
+        for (const it of items) it.reject(err as Error);
+      }
+    }
+    this.committing = false;
   }
 
   private async aloBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
-    for (const r of this.produceRequests(this.transform(batch))) await this.producer!.send({ topic: r.topic, messages: r.messages, acks: -1 });
+    await sendByPartition(this.produceRequests(this.transform(batch)), (r) => this.producer!.send({ topic: r.topic, messages: r.messages, acks: -1 }));
     this.producedNext.set(batch.partition, String(Number(batch.lastOffset()) + 1));
     this.batches++;
     await heartbeat();
@@ -301,4 +343,21 @@ export class EnrichmentStage {
     await this.tableConsumer?.disconnect().catch(() => {});
     await this.producer?.disconnect().catch(() => {});
   }
+}
+
+/**
+ * Send single-partition requests: in parallel across partitions (each request's retry can only
+ * repeat its own partition), in order within a partition.
+ */
+async function sendByPartition(requests: { topic: string; messages: Message[] }[], send: (r: { topic: string; messages: Message[] }) => Promise<unknown>): Promise<void> {
+  const lanes = new Map<string, { topic: string; messages: Message[] }[]>();
+  for (const r of requests) {
+    const key = `${r.topic}:${r.messages[0]?.partition}`;
+    let lane = lanes.get(key);
+    if (!lane) lanes.set(key, (lane = []));
+    lane.push(r);
+  }
+  await Promise.all([...lanes.values()].map(async (lane) => {
+    for (const r of lane) await send(r);
+  }));
 }

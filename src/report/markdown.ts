@@ -60,7 +60,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
 
   out.push('## Gates');
   out.push('');
-  out.push(e.gates.length === 0 ? '_The scenario defines no gates._' : table(['metric', 'threshold', 'measured', 'result'], e.gates.map((g) => [`\`${g.metric}\``, g.expression, g.value === null ? g.note ?? '–' : num(g.value, 3), g.passed ? 'pass' : '**FAIL**'])));
+  out.push(e.gates.length === 0 ? '_The scenario defines no gates._' : table(['metric', 'threshold', 'measured', 'result'], e.gates.map((g) => [`\`${g.metric}\``, g.expression, g.value === null ? g.note ?? '–' : num(g.value, Number.isInteger(g.value) ? 0 : 3), g.passed ? 'pass' : '**FAIL**'])));
   out.push('');
 
   out.push('## Readiness scorecard');
@@ -122,6 +122,11 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
     out.push('');
     out.push(table(['broker', 'start', 'end', 'growth'], Object.entries(d.byBroker).map(([b, v]) => [b, mb(v.startBytes), mb(v.endBytes), mb(v.endBytes - v.startBytes)])));
     out.push('');
+    const lastDisk = r.series.disk[r.series.disk.length - 1];
+    if (lastDisk) {
+      out.push(table(['topic (all replicas)', 'on disk at the end', 'per GB ingested'], Object.entries(lastDisk.byTopic).sort((a, b) => b[1] - a[1]).map(([t, b]) => [t, mb(b), d.ingestedPayloadBytes > 0 ? `${(b / d.ingestedPayloadBytes).toFixed(2)} GB` : '–'])));
+      out.push('');
+    }
     out.push(`Projection for the retention window (${formatDurationMs(d.projection.retentionMs)}): **${(d.projection.averageRetainedBytes / 1e9).toFixed(1)} GB** at the average rate (${mb(d.projection.averageIngestBytesPerSec)}/s), **${(d.projection.peakRetainedBytes / 1e9).toFixed(1)} GB** at the peak rate (${mb(d.projection.peakIngestBytesPerSec)}/s). Formula: ${d.projection.formula}.`);
     out.push('');
     out.push(`Ground truth: ${isMeasured(d.groundTruth) ? `${d.groundTruth.method}: ${mb(d.groundTruth.bytes)}, DescribeLogDirs ${d.groundTruth.diffPct >= 0 ? '+' : ''}${d.groundTruth.diffPct.toFixed(2)} % from it` : `not measured — ${d.groundTruth.reason}`}. Tiered: ${isMeasured(d.tiered) ? `${mb(d.tiered.remoteBytes)} in the remote tier, ${mb(d.tiered.localBytes)} on broker disks` : `not measured — ${d.tiered.reason}`}.`);

@@ -137,6 +137,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   };
 
   let stage: EnrichmentStage | undefined;
+  /** Stages replaced by a replay: their counters still count. */
+  const retired: EnrichmentStage[] = [];
   let probe: Probe | undefined;
   let logDirs: LogDirsProbe | undefined;
   let driver: OpenLoopDriver | undefined;
@@ -268,6 +270,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       const lookback = w.lookbackMs ?? 60_000;
       log(`replay: resetting ${groupId} to ${lookback / 1000} s ago and catching up while live traffic continues`);
       await stage!.stop();
+      retired.push(stage!);
       stageBase = new Map();
       const ts = Date.now() - lookback;
       const byTime = await admin.fetchTopicOffsetsByTimestamp(names.raw, ts);
@@ -478,13 +481,15 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     results.run.error = (err as Error).message;
     throw err;
   } finally {
-    if (stage) {
-      results.enrichment.counters = stage.counters;
-      results.enrichment.batches = stage.batches;
-      results.enrichment.transactionsAborted = stage.transactionsAborted;
-      results.enrichment.concurrentTransactionRetries = stage.concurrentTransactionRetries;
-      results.enrichment.groupJoins = stage.groupJoins;
-      results.enrichment.redeliveredSkipped = stage.redeliveredSkipped;
+    const all = [...retired, ...(stage ? [stage] : [])];
+    if (all.length) {
+      results.enrichment.counters = all.map((x) => x.counters).reduce((a, b) => addCounters(a, b));
+      const sum = (f: (x: EnrichmentStage) => number) => all.reduce((a, x) => a + f(x), 0);
+      results.enrichment.batches = sum((x) => x.batches);
+      results.enrichment.transactionsAborted = sum((x) => x.transactionsAborted);
+      results.enrichment.concurrentTransactionRetries = sum((x) => x.concurrentTransactionRetries);
+      results.enrichment.groupJoins = sum((x) => x.groupJoins);
+      results.enrichment.redeliveredSkipped = sum((x) => x.redeliveredSkipped);
     }
     await stage?.stop().catch(() => {});
     await probe?.stop().catch(() => {});
@@ -513,4 +518,18 @@ export function writeResults(results: Results, reportsDir: string): string {
   const file = join(dir, 'results.json');
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   return file;
+}
+
+/** Sum two counter sets field by field (nested objects too; maxima stay maxima). */
+export function addCounters<T>(a: T, b: T): T {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(a as object)) {
+    const x = (a as Record<string, unknown>)[k];
+    const y = (b as Record<string, unknown>)[k];
+    if (typeof x === 'number' && typeof y === 'number') out[k] = /^max/.test(k) ? Math.max(x, y) : x + y;
+    else if (x && typeof x === 'object') out[k] = addCounters(x, (y ?? {}) as typeof x);
+    else out[k] = x;
+  }
+  for (const k of Object.keys((b ?? {}) as object)) if (!(k in out)) out[k] = (b as Record<string, unknown>)[k];
+  return out as T;
 }
