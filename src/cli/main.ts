@@ -10,6 +10,7 @@ import { generateCommand, schemaCommand, validateCommand } from './scenario.js';
 import { sandboxCommand } from './sandbox.js';
 import { enrichCommand } from './enrich.js';
 import { ExitWith, runCommand } from './run.js';
+import { compareCommand, reportCommand } from './report.js';
 
 export function createProgram(io: Io): Command {
   const program = new Command('clickbench')
@@ -24,6 +25,8 @@ export function createProgram(io: Io): Command {
   program.addCommand(generateCommand(io));
   program.addCommand(schemaCommand(io));
   program.addCommand(runCommand(io));
+  program.addCommand(reportCommand(io));
+  program.addCommand(compareCommand(io));
   program.addCommand(enrichCommand(io));
   for (const c of program.commands) c.exitOverride();
   return program;

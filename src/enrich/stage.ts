@@ -177,8 +177,9 @@ export class EnrichmentStage {
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const kind = this.topicOfKind.get(batch.topic)!;
-        const now = Date.now();
-        for (const m of batch.messages) this.tables.apply(kind, m.key?.toString() ?? '', m.value === null ? null : m.value.toString(), now);
+        // Arrival = the record's timestamp (when the change reached Kafka), not when this instance read
+        // it: a restarted stage re-reads the tables, and that must not make old updates look late.
+        for (const m of batch.messages) this.tables.apply(kind, m.key?.toString() ?? '', m.value === null ? null : m.value.toString(), Number(m.timestamp));
         if (batch.messages.length) this.tableOffsets.set(`${batch.topic}:${batch.partition}`, Number(batch.lastOffset()) + 1);
       },
     });

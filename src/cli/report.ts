@@ -1,0 +1,33 @@
+/** `clickbench report <results.json>` and `clickbench compare <a.json> <b.json> …`. */
+import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { compareMarkdown } from '../report/compare.js';
+import { readResults, writeReport } from '../report/write.js';
+import { UsageError } from '../errors.js';
+import { ExitWith } from './run.js';
+import type { Io } from './io.js';
+
+export function reportCommand(io: Io): Command {
+  return new Command('report')
+    .description('re-render scorecard.md from a results.json, print the summary, exit by its gates')
+    .argument('<results>', 'results.json of a run')
+    .option('--out <file>', 'markdown file (default: scorecard.md beside the results)')
+    .option('--summary-json <file>', 'also write the gate summary as JSON here')
+    .action(async (file: string, o: { out?: string; summaryJson?: string }) => {
+      const outcome = await writeReport(file, { io, out: o.out, summaryJson: o.summaryJson });
+      if (outcome.exitCode !== 0) throw new ExitWith(outcome.exitCode);
+    });
+}
+
+export function compareCommand(io: Io): Command {
+  return new Command('compare')
+    .description('put runs side by side (e.g. local vs tiered storage), differences against the first highlighted')
+    .argument('<results...>', 'two or more results.json files')
+    .option('--out <file>', 'write the markdown table here too')
+    .action((files: string[], o: { out?: string }) => {
+      if (files.length < 2) throw new UsageError('compare needs at least two results.json files', 'e.g. clickbench compare reports/a/results.json reports/b/results.json');
+      const md = compareMarkdown(files.map(readResults));
+      if (o.out) writeFileSync(o.out, md);
+      io.out(md.trimEnd());
+    });
+}

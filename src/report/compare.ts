@@ -1,0 +1,52 @@
+/** `clickbench compare`: runs side by side, differences against the first run highlighted. */
+import { isMeasured, type Results } from '../run/results.js';
+import { scorecard } from '../score/scorecard.js';
+
+interface Row {
+  label: string;
+  value: (r: Results) => number | null;
+  unit: string;
+  /** Which direction is better, for highlighting. */
+  better: 'lower' | 'higher';
+  digits?: number;
+}
+
+const ROWS: Row[] = [
+  { label: 'e2e p50', value: (r) => r.latency.e2e?.p50Ms ?? null, unit: 'ms', better: 'lower' },
+  { label: 'e2e p99', value: (r) => r.latency.e2e?.p99Ms ?? null, unit: 'ms', better: 'lower' },
+  { label: 'e2e max', value: (r) => r.latency.e2e?.maxMs ?? null, unit: 'ms', better: 'lower' },
+  { label: 'produce ack p99', value: (r) => r.latency.produceAck?.p99Ms ?? null, unit: 'ms', better: 'lower' },
+  { label: 'enrichment p99', value: (r) => r.latency.enrich?.p99Ms ?? null, unit: 'ms', better: 'lower' },
+  { label: 'achieved / intended', value: (r) => r.throughput.achievedRatio * 100, unit: '%', better: 'higher', digits: 2 },
+  { label: 'replay duration', value: (r) => (isMeasured(r.replay) ? r.replay.durationMs : null), unit: 'ms', better: 'lower' },
+  { label: 'replay min per hour', value: (r) => (isMeasured(r.replay) ? r.replay.minutesPerHour : null), unit: 'min', better: 'lower', digits: 2 },
+  { label: 'disk per GB ingested', value: (r) => (isMeasured(r.disk) ? r.disk.bytesPerGbIngested / 1e9 : null), unit: 'GB', better: 'lower', digits: 2 },
+  { label: 'disk growth', value: (r) => (isMeasured(r.disk) ? r.disk.growthBytes / 1e6 : null), unit: 'MB', better: 'lower', digits: 1 },
+  { label: 'remote tier', value: (r) => (isMeasured(r.disk) && isMeasured(r.disk.tiered) ? r.disk.tiered.remoteBytes / 1e6 : null), unit: 'MB', better: 'higher', digits: 1 },
+  { label: 'cross-zone bytes', value: (r) => (isMeasured(r.crossZone) ? r.crossZone.total.crossZoneBytes / 1e6 : null), unit: 'MB', better: 'lower', digits: 1 },
+  { label: 'cross-zone cost', value: (r) => (isMeasured(r.crossZone) ? r.crossZone.total.costUsd : null), unit: 'USD', better: 'lower', digits: 4 },
+  { label: 'missing events', value: (r) => r.correctness.missing, unit: '', better: 'lower' },
+  { label: 'duplicate events', value: (r) => r.correctness.duplicates, unit: '', better: 'lower' },
+  { label: 'readiness total', value: (r) => scorecard(r).reduce((a, x) => a + x.score, 0), unit: '/12', better: 'higher' },
+];
+
+/** Markdown table; a change of more than 10 % against the first run is bold, with its sign. */
+export function compareMarkdown(runs: Results[]): string {
+  const head = ['metric', ...runs.map((r) => `${r.scenario.name} · ${r.cluster.profile}${r.topics.tiered ? ' (tiered)' : ''} · \`${r.run.id}\``)];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const row of ROWS) {
+    const base = row.value(runs[0]);
+    const cells = runs.map((r, i) => {
+      const v = row.value(r);
+      if (v === null || !Number.isFinite(v)) return 'not measured';
+      const text = `${v.toLocaleString('en-US', { maximumFractionDigits: row.digits ?? 0, minimumFractionDigits: row.digits ?? 0 })}${row.unit ? ` ${row.unit}` : ''}`;
+      if (i === 0 || base === null || base === 0) return text;
+      const change = (v - base) / Math.abs(base);
+      if (Math.abs(change) < 0.1) return text;
+      const good = row.better === 'lower' ? change < 0 : change > 0;
+      return `**${text}** (${change > 0 ? '+' : ''}${(change * 100).toFixed(0)} %, ${good ? 'better' : 'worse'})`;
+    });
+    lines.push(`| ${row.label} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n') + '\n';
+}

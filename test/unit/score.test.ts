@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { crossZoneBytes } from '../../src/observe/crosszone.js';
+import { compareMarkdown } from '../../src/report/compare.js';
+import { evaluate, renderMarkdown } from '../../src/report/markdown.js';
+import { notMeasured, type Results } from '../../src/run/results.js';
+import { phaseTimeline } from '../../src/run/phases.js';
+import { addCounters } from '../../src/run/run.js';
+import { evaluateGates, parseGate } from '../../src/score/gates.js';
+import { checklist, scorecard, type RowId } from '../../src/score/scorecard.js';
+import { parseScenario } from '../../src/scenario/load.js';
+
+/** A results.json recorded from a real 25 s sandbox run (warmup, steady, burst, replay; owners set). */
+const RECORDED = readFileSync('test/fixtures/results-recorded.json', 'utf8');
+const recorded = (): Results => JSON.parse(RECORDED);
+const row = (r: Results, id: RowId) => scorecard(r).find((x) => x.id === id)!;
+const io = () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false }, out, err };
+};
+
+describe('readiness scorecard (pure, on recorded results)', () => {
+  it('scores the recorded run as its evidence allows', () => {
+    const rows = scorecard(recorded());
+    assert.deepEqual(rows.map((x) => [x.id, x.score]), [
+      ['event_contract', 2], ['enrichment_state', 2], ['broker_storage', 2], ['cloud_networking', 1], ['governance', 2], ['rollback', 1],
+    ]);
+    for (const x of rows) assert.ok(x.evidence.length > 0 && x.evidence.every((e) => e.length > 10), `${x.id} has evidence`);
+    assert.match(row(recorded(), 'cloud_networking').missing.join(), /dual-run/);
+  });
+
+  it('a row without an owner cannot score 2', () => {
+    const r = recorded();
+    delete r.scenario.spec.owners.governance;
+    const g = row(r, 'governance');
+    assert.equal(g.score, 1);
+    assert.match(g.missing.join(), /no owner: add owners\.governance/);
+  });
+
+  it('event contract: 2 / 1 (a bad record missed the DLQ) / 0 (nothing processed)', () => {
+    assert.equal(row(recorded(), 'event_contract').score, 2);
+    const r1 = recorded();
+    r1.correctness.badRecordsAcked = 10_000;
+    assert.equal(row(r1, 'event_contract').score, 1);
+    const r1b = recorded();
+    r1b.correctness.badRecordsAcked = 0;
+    assert.match(row(r1b, 'event_contract').missing.join(), /no bad records were injected/);
+    const r0 = recorded();
+    r0.enrichment.counters = null;
+    assert.equal(row(r0, 'event_contract').score, 0);
+  });
+
+  it('enrichment state: 2 / 1 (duplicates in the sink) / 0 (nothing enriched)', () => {
+    assert.equal(row(recorded(), 'enrichment_state').score, 2);
+    const r1 = recorded();
+    r1.correctness.duplicates = 3;
+    assert.equal(row(r1, 'enrichment_state').score, 1);
+    const r0 = recorded();
+    r0.enrichment.counters!.enriched = 0;
+    assert.equal(row(r0, 'enrichment_state').score, 0);
+  });
+
+  it('broker storage: 2 / 1 (no replay) / 0 (disk not measured)', () => {
+    assert.equal(row(recorded(), 'broker_storage').score, 2);
+    const r1 = recorded();
+    r1.replay = notMeasured('the scenario has no replay phase');
+    assert.equal(row(r1, 'broker_storage').score, 1);
+    const r0 = recorded();
+    r0.disk = notMeasured('DescribeLogDirs is not supported');
+    assert.equal(row(r0, 'broker_storage').score, 0);
+  });
+
+  it('cloud networking: 2 (all four phase kinds) / 1 / 0', () => {
+    const r2 = recorded();
+    r2.phases.push({ ...r2.phases[2], name: 'dual', kind: 'dual-run' });
+    assert.equal(row(r2, 'cloud_networking').score, 2);
+    assert.equal(row(recorded(), 'cloud_networking').score, 1);
+    const r0 = recorded();
+    r0.crossZone = notMeasured('brokers report no racks');
+    assert.equal(row(r0, 'cloud_networking').score, 0);
+  });
+
+  it('governance: 2 / 1 (too little checked) / 0 (a leak)', () => {
+    assert.equal(row(recorded(), 'governance').score, 2);
+    const r1 = recorded();
+    r1.correctness.checkedWithoutConsent = 3;
+    assert.equal(row(r1, 'governance').score, 1);
+    const r0 = recorded();
+    r0.correctness.piiLeaks = 1;
+    assert.equal(row(r0, 'governance').score, 0);
+  });
+
+  it('rollback: 2 (a rollback phase ran clean) / 1 (replay only) / 0 (neither)', () => {
+    const r2 = recorded();
+    r2.phases.push({ ...r2.phases[3], name: 'rollback', kind: 'rollback' });
+    assert.equal(row(r2, 'rollback').score, 2);
+    assert.equal(row(recorded(), 'rollback').score, 1);
+    const r0 = recorded();
+    r0.replay = notMeasured('no replay');
+    assert.equal(row(r0, 'rollback').score, 0);
+  });
+
+  it('checklist says yes / no / not measured with evidence', () => {
+    const rows = checklist(recorded());
+    assert.deepEqual(rows.map((x) => x.item), ['Kafka compatibility', 'Storage model', 'Cost model', 'Elasticity', 'Governance', 'Recovery']);
+    const by = Object.fromEntries(rows.map((x) => [x.item, x.healthy]));
+    assert.equal(by['Kafka compatibility'], 'yes');
+    assert.equal(by.Recovery, 'not measured');
+    assert.equal(by['Cost model'], 'no', 'no dual-run phase');
+    for (const x of rows) assert.ok(x.evidence.length > 0);
+  });
+});
+
+describe('gates', () => {
+  it('parses comparisons longest operator first', () => {
+    const cases: [string, string, number][] = [['< 250', '<', 250], ['<= 1', '<=', 1], ['>=0.5', '>=', 0.5], ['== 0', '==', 0], ['!= 3', '!=', 3], ['> -1', '>', -1]];
+    for (const [expr, op, t] of cases) assert.deepEqual(parseGate(expr), { op, threshold: t }, expr);
+    assert.throws(() => parseGate('about 5'), /expected "<op> <number>"/);
+  });
+
+  it('evaluates against measured values, and an unmeasured metric fails with its reason', () => {
+    const r = recorded();
+    const g = evaluateGates(r, { 'e2e.p99_ms': '< 1', 'correctness.missing': '== 0', 'scorecard.min_row': '>= 1', 'scorecard.total': '== 10' });
+    assert.deepEqual(g.map((x) => x.passed), [false, true, true, true]);
+    assert.equal(g[0].value, r.latency.e2e!.p99Ms);
+    r.replay = notMeasured('the scenario has no replay phase');
+    const [m] = evaluateGates(r, { 'replay.minutes_per_hour': '< 5' });
+    assert.equal(m.passed, false);
+    assert.match(m.note!, /not measured: the scenario has no replay phase/);
+  });
+
+  it('`clickbench report` exits 0 when the gates pass and 1 when one fails, printing it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-report-'));
+    const pass = join(dir, 'pass.json');
+    writeFileSync(pass, RECORDED);
+    const a = io();
+    assert.equal(await main(['report', pass], a.io), 0);
+    assert.match(a.out[0], /^PASS — all 3 gates passed · readiness 10\/12/);
+    const md = readFileSync(join(dir, 'scorecard.md'), 'utf8');
+    assert.match(md, /^# clickbench scorecard — recorded/);
+    assert.match(md, /```mermaid\nxychart-beta/);
+    const failing = recorded();
+    failing.scenario.spec.gates = { 'e2e.p99_ms': '< 10' };
+    const fail = join(dir, 'fail.json');
+    writeFileSync(fail, JSON.stringify(failing));
+    const b = io();
+    const summary = join(dir, 'summary.json');
+    assert.equal(await main(['report', fail, '--out', join(dir, 'fail.md'), '--summary-json', summary], b.io), 1);
+    assert.match(b.out.join('\n'), /e2e\.p99_ms .*< 10 .*FAIL/);
+    assert.equal(JSON.parse(readFileSync(summary, 'utf8')).passed, false);
+  });
+
+  it('the markdown shows every row\'s evidence and says "not measured" instead of inventing a number', () => {
+    const r = recorded();
+    r.disk = notMeasured('DescribeLogDirs is not supported by this cluster');
+    const md = renderMarkdown(r, evaluate(r, evaluateGates(r)));
+    for (const x of scorecard(r)) assert.ok(md.includes(x.evidence[0].slice(0, 40).replace(/\|/g, '\\|')), x.id);
+    assert.match(md, /## Broker disk\n\nNot measured — DescribeLogDirs is not supported by this cluster\./);
+  });
+
+  it('compare highlights changes of more than 10 % against the first run', () => {
+    const a = recorded();
+    const b = recorded();
+    b.latency.e2e!.p99Ms = a.latency.e2e!.p99Ms * 2;
+    const md = compareMarkdown([a, b]);
+    assert.match(md, /\| e2e p99 \| [\d,]+ ms \| \*\*[\d,]+ ms\*\* \(\+100 %, worse\) \|/);
+  });
+});
+
+describe('cross-zone model (hand computation)', () => {
+  it('counts produce, replication and rack-aware consume bytes that cross zones', () => {
+    // Brokers 1,2,3 in zones a,b,c. p0: leader 1, replicas 1,2,3. p1: leader 2, replicas 2,3 (no replica in a).
+    const brokerZone = new Map([[1, 'a'], [2, 'b'], [3, 'c']]);
+    const placements = [
+      { topic: 't', partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 2, 3] },
+      { topic: 't', partition: 1, leader: 2, replicas: [2, 3], isr: [2, 3] },
+    ];
+    const flows = [
+      { client: 'producer', zone: 'a', kind: 'produce' as const, topic: 't', bytesByPartition: new Map([[0, 1000], [1, 400]]) },
+      { client: 'consumer', zone: 'a', kind: 'consume' as const, topic: 't', bytesByPartition: new Map([[0, 1000], [1, 400]]) },
+    ];
+    const r = crossZoneBytes({ profile: 'apache-kafka', placements, brokerZone, flows, pricePerGb: 0.02 });
+    // produce: p0 a→a stays, p1 a→b crosses 400. replication: p0 a→b, a→c = 2000; p1 b→c = 400.
+    // consume: p0 from the zone-a replica (0); p1 has no replica in a: from leader b → 400.
+    assert.deepEqual([r.produce.crossZoneBytes, r.replication.crossZoneBytes, r.consume.crossZoneBytes], [400, 2400, 400]);
+    assert.equal(r.crossZoneBytes, 3200);
+    assert.deepEqual(r.byZonePair, { 'a→b': 1400, 'a→c': 1000, 'b→c': 400, 'b→a': 400 });
+    assert.equal(r.costUsd, (3200 / 1e9) * 0.02);
+    const automq = crossZoneBytes({ profile: 'automq', placements, brokerZone, flows, pricePerGb: 0.02 });
+    assert.equal(automq.crossZoneBytes, 0, 'shared storage, zone-aligned routing: nothing crosses');
+  });
+});
+
+describe('run plumbing', () => {
+  it('lays phases end to end and fills the rest of the duration with steady', () => {
+    const s = parseScenario('name: p\nduration: 60s\ntraffic: {base_rate: 1}\nphases:\n  - {kind: warmup, duration: 10s}\n  - {kind: burst, duration: 20s}\n  - {kind: replay, duration: 10s, lookback: 30s}\n').scenario;
+    assert.deepEqual(phaseTimeline(s).map((p) => [p.name, p.startMs, p.endMs, p.scored]), [['warmup', 0, 10_000, false], ['burst', 10_000, 30_000, true], ['replay', 30_000, 40_000, true], ['steady', 40_000, 60_000, true]]);
+    assert.deepEqual(phaseTimeline({ ...s, phases: [] }).map((p) => p.name), ['steady']);
+  });
+
+  it('sums enrichment counters across replay generations (maxima stay maxima)', () => {
+    const a = { processed: 2, dlq: { oversized: 1 }, lateProfile: { maxLatenessMs: 5, events: 1 } };
+    const b = { processed: 3, dlq: { oversized: 2 }, lateProfile: { maxLatenessMs: 9, events: 2 } };
+    assert.deepEqual(addCounters(a, b), { processed: 5, dlq: { oversized: 3 }, lateProfile: { maxLatenessMs: 9, events: 3 } });
+  });
+});
