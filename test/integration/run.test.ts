@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { deleteTopicsWithPrefix } from '../../src/drive/topics.js';
+import { isMeasured, type Results } from '../../src/run/results.js';
+import { scorecard } from '../../src/score/scorecard.js';
+import { testKafka, testSandbox } from '../helpers.js';
+
+const sb = testSandbox();
+const capture = () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false }, out, err };
+};
+
+/** `du` in bytes of the allocated blocks of the run's partition directories on every node. */
+function duOfTopics(prefix: string): number {
+  let total = 0;
+  for (const n of sb.state.nodes) {
+    const dirs = readdirSync(n.logDir).filter((d) => d.startsWith(`${prefix}.`)).map((d) => join(n.logDir, d));
+    if (dirs.length) total += execFileSync('du', ['-s', '--block-size=1', '-c', ...dirs], { encoding: 'utf8' }).trim().split('\n').map((l) => Number(l.split('\t')[0])).pop()!;
+  }
+  return total;
+}
+
+describe('clickbench run on the sandbox', () => {
+  const reports = mkdtempSync(join(tmpdir(), 'cb-run-'));
+  let r: Results;
+  let code: number;
+  let out: string[];
+
+  before(async () => {
+    const c = capture();
+    code = await main(['run', 'scenarios/quickstart.yaml', '--state-dir', sb.state.stateDir, '--reports', reports, '--keep'], c.io);
+    out = [...c.out, ...c.err];
+    const runDir = readdirSync(reports)[0];
+    r = JSON.parse(readFileSync(join(reports, runDir, 'results.json'), 'utf8'));
+  });
+
+  it('runs the quickstart end to end and writes a complete results.json and scorecard', () => {
+    assert.equal(r.run.status, 'completed', out.join('\n'));
+    const failedGates = out.some((l) => /FAIL/.test(l) && /e2e|correctness|scorecard/.test(l));
+    assert.equal(code, failedGates ? 1 : 0, out.join('\n'));
+    assert.deepEqual(r.phases.map((p) => p.name), ['warmup', 'steady', 'burst', 'steady-2']);
+    assert.equal(r.throughput.intendedEvents, r.throughput.ackedEvents, 'every intended event was acknowledged');
+    assert.ok(r.throughput.ackedEvents > 100_000);
+    for (const k of ['produceAck', 'enrich', 'e2e'] as const) assert.ok(r.latency[k] && r.latency[k]!.count > 1000, `${k} latency`);
+    assert.ok(isMeasured(r.disk) && isMeasured(r.crossZone));
+    assert.equal(r.correctness.missing, 0);
+    assert.equal(r.correctness.duplicates, 0);
+    assert.equal(r.correctness.piiLeaks, 0);
+    assert.equal(r.cluster.kafkaVersion, sb.state.kafkaVersion);
+    assert.deepEqual(r.cluster.brokers.map((b) => b.rack), ['a', 'b', 'c']);
+    const md = readFileSync(join(reports, r.run.id, 'scorecard.md'), 'utf8');
+    for (const row of scorecard(r)) {
+      assert.ok(row.evidence.length > 0, `${row.id} has evidence`);
+      assert.ok(md.includes(`| ${row.title} | **${row.score}** |`), `${row.title} row in the markdown`);
+    }
+  });
+
+  it('shows the burst in the achieved-rate series and the per-second latency series', () => {
+    const sec = (from: number, to: number) => r.series.perSecond.filter((p) => p.second >= from && p.second < to);
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const steady = avg(sec(15, 35).map((p) => p.acked));
+    const burst = avg(sec(42, 58).map((p) => p.acked));
+    assert.ok(Math.abs(steady - 1000) < 100, `steady ${steady}/s`);
+    assert.ok(burst > 2.5 * steady, `burst ${burst}/s vs steady ${steady}/s`);
+    assert.ok(sec(42, 58).every((p) => p.e2eP99Ms !== null), 'a p99 for every burst second');
+    assert.ok(sec(42, 58).every((p) => p.intended >= 2900 && p.intended <= 3100));
+  });
+
+  it('reports broker-disk growth that agrees with du of the sandbox log dirs within 5 %', async () => {
+    assert.ok(isMeasured(r.disk));
+    const du = duOfTopics(r.topics.prefix);
+    const diff = Math.abs(r.disk.endBytes - du) / du;
+    console.log(`# disk: DescribeLogDirs ${r.disk.endBytes} B, du ${du} B (${(diff * 100).toFixed(2)} %), growth ${r.disk.growthBytes} B for ${r.disk.ingestedPayloadBytes} B ingested`);
+    assert.ok(diff < 0.05, `DescribeLogDirs ${r.disk.endBytes} vs du ${du}`);
+    assert.ok(isMeasured(r.disk.groundTruth) && Math.abs(r.disk.groundTruth.diffPct) < 2);
+    const admin = testKafka(sb).admin();
+    await admin.connect();
+    const deleted = await deleteTopicsWithPrefix(admin, r.topics.prefix);
+    await admin.disconnect();
+    assert.equal(deleted.length, 7, 'the run created 7 topics, all with its prefix');
+  });
+
+  it('fails within seconds with one clear line and exit 3 when the cluster is unreachable', async () => {
+    const c = capture();
+    const t0 = Date.now();
+    const exit = await main(['run', 'scenarios/quickstart.yaml', '--brokers', '127.0.0.1:1', '--reports', reports], c.io);
+    const took = Date.now() - t0;
+    assert.equal(exit, 3);
+    assert.ok(took < 15_000, `took ${took} ms`);
+    const lines = c.err.filter((l) => l.startsWith('clickbench:'));
+    assert.equal(lines.length, 1, c.err.join('\n'));
+    assert.match(lines[0], /^clickbench: cannot reach the Kafka cluster at 127\.0\.0\.1:1: .* — check --brokers/);
+    assert.ok(!existsSync(join(reports, 'nothing')));
+  });
+});
