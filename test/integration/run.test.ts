@@ -45,7 +45,8 @@ describe('clickbench run on the sandbox', () => {
     assert.equal(r.run.status, 'completed', out.join('\n'));
     const failedGates = out.some((l) => /FAIL/.test(l) && /e2e|correctness|scorecard/.test(l));
     assert.equal(code, failedGates ? 1 : 0, out.join('\n'));
-    assert.deepEqual(r.phases.map((p) => p.name), ['warmup', 'steady', 'burst', 'steady-2']);
+    assert.deepEqual(r.phases.map((p) => p.name), ['warmup', 'steady', 'burst', 'replay']);
+    assert.ok(isMeasured(r.replay) && r.replay.caughtUp && r.replay.replayedRecords > 20_000, 'the replay caught up');
     assert.equal(r.throughput.intendedEvents, r.throughput.ackedEvents, 'every intended event was acknowledged');
     assert.ok(r.throughput.ackedEvents > 100_000);
     for (const k of ['produceAck', 'enrich', 'e2e'] as const) assert.ok(r.latency[k] && r.latency[k]!.count > 1000, `${k} latency`);

@@ -199,7 +199,7 @@ describe('cross-zone model (hand computation)', () => {
 describe('run plumbing', () => {
   it('lays phases end to end and fills the rest of the duration with steady', () => {
     const s = parseScenario('name: p\nduration: 60s\ntraffic: {base_rate: 1}\nphases:\n  - {kind: warmup, duration: 10s}\n  - {kind: burst, duration: 20s}\n  - {kind: replay, duration: 10s, lookback: 30s}\n').scenario;
-    assert.deepEqual(phaseTimeline(s).map((p) => [p.name, p.startMs, p.endMs, p.scored]), [['warmup', 0, 10_000, false], ['burst', 10_000, 30_000, true], ['replay', 30_000, 40_000, true], ['steady', 40_000, 60_000, true]]);
+    assert.deepEqual(phaseTimeline(s).map((p) => [p.name, p.startMs, p.endMs, p.scored]), [['warmup', 0, 10_000, false], ['burst', 10_000, 30_000, true], ['replay', 30_000, 40_000, false], ['steady', 40_000, 60_000, true]]);
     assert.deepEqual(phaseTimeline({ ...s, phases: [] }).map((p) => p.name), ['steady']);
   });
 
