@@ -2,10 +2,15 @@
  * `npm run bench`: the project's own benchmarks, measured side by side in one run, as medians of
  * several rounds (the machines are shared and noisy: read the ratios, not one absolute figure).
  *
- *   generator  clickbench's generator (quickstart scenario, serialized events) vs a bare
- *              JSON.stringify of an equivalent, already-built event object.
+ *   generator   clickbench's generator (quickstart scenario, serialized events) vs a bare
+ *               JSON.stringify of an equivalent, already-built event object.
+ *   enrichment  on a fresh 3-node sandbox: passthrough vs enrichment alo vs eos (bench/enrich-bench.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sandbox } from '../src/sandbox/cluster.js';
+import { enrichmentBench } from './enrich-bench.js';
 import { ClickstreamGenerator, DEFAULT_START_MS } from '../src/generate/clickstream.js';
 import { buildPools } from '../src/generate/pools.js';
 import { loadScenario } from '../src/scenario/load.js';
@@ -67,7 +72,28 @@ console.log('| benchmark | events/s (median) | min | max |');
 console.log('|---|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.benchmark} | ${fmt(r.eventsPerSec)} | ${fmt(r.min)} | ${fmt(r.max)} |`);
 console.log(`\ngenerator / bare stringify = ${ratio.toFixed(2)}× · average event ${bytes.toFixed(0)} B · target ≥ 500 000 events/s: ${median(gen) >= 500_000 ? 'met' : 'MISSED'}`);
+
+// Enrichment on a fresh sandbox (skip with BENCH_SKIP_KAFKA=1).
+let enrichment: Awaited<ReturnType<typeof enrichmentBench>> | undefined;
+if (!process.env.BENCH_SKIP_KAFKA) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'clickbench-bench-'));
+  const sb = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'local', stateDir });
+  try {
+    const n = Number(process.env.BENCH_ENRICH_EVENTS ?? 100_000);
+    enrichment = await enrichmentBench(sb, n, Number(process.env.BENCH_ENRICH_ROUNDS ?? 3));
+    const rate = (ms: number[]) => n / (median(ms) / 1000);
+    const pass = rate(enrichment.times.passthrough);
+    console.log(`\n### enrichment on a 3-node sandbox — ${n.toLocaleString('en-US')} events, 12 partitions, RF 3, ${enrichment.rounds} rounds (medians)\n`);
+    console.log('| stage | events/s | × passthrough |');
+    console.log('|---|---:|---:|');
+    for (const [k, label] of [['passthrough', 'plain consume → produce'], ['alo', 'enrichment, at-least-once'], ['eos', 'enrichment, exactly-once']] as const) {
+      console.log(`| ${label} | ${fmt(rate(enrichment.times[k]))} | ${(rate(enrichment.times[k]) / pass).toFixed(2)} |`);
+    }
+  } finally {
+    await sb.stop({ wipe: true });
+  }
+}
 mkdirSync('reports/bench', { recursive: true });
 const file = `reports/bench/bench-${Date.now()}.json`;
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes }, null, 2));
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, enrichment }, null, 2));
 console.log(`written ${file}`);
