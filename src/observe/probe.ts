@@ -26,7 +26,7 @@ export class Probe {
   stats = { enriched: 0, dlq: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, unparsable: 0 };
   lastSeenMs = 0;
 
-  constructor(private readonly o: { kafka: Kafka; groupId: string; enrichedTopic: string; dlqTopic: string; rack?: string; idPrefix: string; onSample: (s: ProbeSample) => void }) {}
+  constructor(private readonly o: { kafka: Kafka; groupId: string; enrichedTopic: string; dlqTopic: string; rack?: string; idPrefix: string; onSample: (s: ProbeSample) => void; onEnriched?: (seq: number, value: string, intendedMs: number | null) => void }) {}
 
   async start(): Promise<void> {
     this.consumer = createConsumer(this.o.kafka, { groupId: this.o.groupId, rackId: this.o.rack, readUncommitted: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
@@ -67,6 +67,7 @@ export class Probe {
             let counts = this.seen.get(generation);
             if (!counts) this.seen.set(generation, (counts = new SeqCounts()));
             if (counts.add(seq) > 1) this.stats.duplicates++;
+            if (kind === 'enriched') this.o.onEnriched?.(seq, value, sample.intendedMs);
           } else this.stats.unparsable++;
           this.o.onSample(sample);
         }

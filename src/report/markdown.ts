@@ -114,6 +114,22 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   } else out.push(`Replay: not measured — ${r.replay.reason}.`);
   out.push('');
 
+  out.push('## Dual-run and rollback');
+  out.push('');
+  if (isMeasured(r.dualRun)) {
+    const d = r.dualRun;
+    out.push(`Dual-run of ${d.versions[1]} beside ${d.versions[0]} (two consumer groups, two outputs): ${num(d.compared)} events compared field by field, ${num(d.identical)} identical, **${num(d.differing)} differing**; ${num(d.onlyMain)} only in ${d.versions[0]}'s output and ${num(d.onlyOther)} only in ${d.versions[1]}'s when the phase ended.`);
+    out.push('');
+    const fields = Object.entries(d.fieldDiffs).sort((a, b) => b[1] - a[1]);
+    out.push(fields.length ? table(['field', 'events that differ'], fields.map(([f, n]) => [f, num(n)])) : '_No field differs._');
+  } else out.push(`Dual-run: not measured — ${r.dualRun.reason}.`);
+  out.push('');
+  if (isMeasured(r.rollback)) {
+    const rb = r.rollback;
+    out.push(`Rollback to ${rb.toVersion}: its consumer group was reset ${formatDurationMs(rb.lookbackMs)} back and replayed ${num(rb.replayedRecords)} records into the sink as a new generation; ${rb.durationMs === null ? 'it did not catch up within the run' : `caught up in ${formatDurationMs(rb.durationMs)} (${num(rb.ratePerSec)} records/s)`}. Live e2e p99 ${num(rb.liveE2eP99BeforeMs)} → ${num(rb.liveE2eP99DuringMs)} ms. Sink afterwards: ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicates within a generation.`);
+  } else out.push(`Rollback: not measured — ${r.rollback.reason}.`);
+  out.push('');
+
   out.push('## Broker disk');
   out.push('');
   if (isMeasured(r.disk)) {

@@ -12,6 +12,8 @@ export interface PhaseWindow {
   endMs: number;
   /** Replay / rollback: how far back the enrichment group is reset, ms. */
   lookbackMs?: number;
+  /** dual-run: the version run beside the main one; rollback: the version rolled back to. */
+  version?: string;
   /** Counts toward the run's headline latency: steady and burst (warmup warms up; a replay has its own figures). */
   scored: boolean;
 }
@@ -19,7 +21,7 @@ export interface PhaseWindow {
 const SCORED_KINDS: PhaseKind[] = ['steady', 'burst'];
 
 /** Phase kinds this version of `run` carries out. */
-export const RUNNABLE_PHASES: PhaseKind[] = ['warmup', 'steady', 'burst', 'replay'];
+export const RUNNABLE_PHASES: PhaseKind[] = ['warmup', 'steady', 'burst', 'replay', 'dual-run', 'rollback'];
 
 export function phaseTimeline(s: Pick<Scenario, 'phases' | 'duration' | 'traffic'>): PhaseWindow[] {
   const out: PhaseWindow[] = [];
@@ -33,7 +35,7 @@ export function phaseTimeline(s: Pick<Scenario, 'phases' | 'duration' | 'traffic
   for (const p of s.phases) {
     const duration = p.duration ?? Math.max(0, s.duration - t);
     if (duration <= 0) continue;
-    out.push({ index: out.length, name: p.name ?? nameFor(p.kind), kind: p.kind, startMs: t, endMs: Math.min(s.duration, t + duration), lookbackMs: p.lookback, scored: SCORED_KINDS.includes(p.kind) });
+    out.push({ index: out.length, name: p.name ?? nameFor(p.kind), kind: p.kind, startMs: t, endMs: Math.min(s.duration, t + duration), lookbackMs: p.lookback, version: p.version, scored: SCORED_KINDS.includes(p.kind) });
     t += duration;
     if (t >= s.duration) break;
   }

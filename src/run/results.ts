@@ -53,6 +53,20 @@ export interface ReplayResult {
   remoteTier: NotMeasured | { measured: true; remoteBytes: number; note: string };
 }
 
+export interface DualRunResult {
+  measured: true;
+  /** [main, other] */
+  versions: string[];
+  compared: number;
+  identical: number;
+  differing: number;
+  /** events only one version's output had (still in flight at the end of the phase) */
+  onlyMain: number;
+  onlyOther: number;
+  /** top-level field → events whose value differs between the versions */
+  fieldDiffs: Record<string, number>;
+}
+
 export interface PhaseResult {
   name: string;
   kind: PhaseKind;
@@ -116,6 +130,9 @@ export interface Results {
     verdict: string;
   };
   replay: ReplayResult | NotMeasured;
+  /** A rollback is measured like a replay: the older version's group reset to a timestamp, caught up as a new generation. */
+  rollback: (ReplayResult & { toVersion: string }) | NotMeasured;
+  dualRun: DualRunResult | NotMeasured;
   disk:
     | NotMeasured
     | {

@@ -14,7 +14,7 @@ import { LogDirsProbe } from '../kafka/logdirs.js';
 import { EnrichmentStage } from '../enrich/stage.js';
 import { fillLookups } from '../drive/lookups.js';
 import { OpenLoopDriver } from '../drive/driver.js';
-import { createTopics, deleteTopicsWithPrefix, topicNames, topicSpecs } from '../drive/topics.js';
+import { createTopics, deleteTopicsWithPrefix, enrichedTopicFor, topicNames, topicSpecs } from '../drive/topics.js';
 import { crossZoneBytes, CROSS_ZONE_FORMULA, PROFILE_ASSUMPTIONS, type ClientFlow, type CrossZoneResult, type PartitionPlacement, type Profile } from '../observe/crosszone.js';
 import { PerSecondLatency, PipelineLatency, record } from '../observe/latency.js';
 import { Probe } from '../observe/probe.js';
@@ -23,7 +23,7 @@ import { ClickbenchError, ExitCode } from '../errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { sleep } from '../sandbox/process.js';
 import { phaseAt, phaseTimeline, RUNNABLE_PHASES, type PhaseWindow } from './phases.js';
-import { notMeasured, RESULTS_SCHEMA, type PhaseResult, type ReplayResult, type Results } from './results.js';
+import { notMeasured, RESULTS_SCHEMA, type DualRunResult, type PhaseResult, type ReplayResult, type Results } from './results.js';
 import type { RunTarget } from './target.js';
 import { sandboxLogBytes } from './target.js';
 
@@ -53,6 +53,7 @@ interface Snapshot {
   driverBytes: Map<string, Map<number, number>>;
   stageBytes: Map<number, number>;
   probeBytes: Map<string, Map<number, number>>;
+  dualBytes: Map<number, number>;
   disk?: DiskSample;
 }
 
@@ -65,6 +66,14 @@ function diffNested(a: Map<string, Map<number, number>>, b: Map<string, Map<numb
     out.set(topic, d);
   }
   return out;
+}
+function mergeNested(a: Map<string, Map<number, number>>, b: Map<string, Map<number, number>>): Map<string, Map<number, number>> {
+  for (const [topic, parts] of b) {
+    const into = a.get(topic) ?? new Map<number, number>();
+    for (const [p, v] of parts) into.set(p, (into.get(p) ?? 0) + v);
+    a.set(topic, into);
+  }
+  return a;
 }
 function diffFlat(a: Map<number, number>, b: Map<number, number>): Map<number, number> {
   const d = new Map<number, number>();
@@ -129,6 +138,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     latency: { produceAck: null, enrich: null, e2e: null },
     throughput: { intendedEvents: 0, sentEvents: 0, ackedEvents: 0, failedEvents: 0, achievedRatio: 0, shortSeconds: 0, maxScheduleLagMs: 0, maxQueueDepth: 0, payloadBytes: 0, averageEventBytes: 0, verdict: 'not run' },
     replay: notMeasured('the scenario has no replay phase'),
+    rollback: notMeasured('the scenario has no rollback phase'),
+    dualRun: notMeasured('the scenario has no dual-run phase'),
     disk: notMeasured('the run ended before the first disk sample'),
     crossZone: notMeasured('the run ended before traffic was measured'),
     enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, lookupFill: null },
@@ -144,12 +155,18 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   let driver: OpenLoopDriver | undefined;
   const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 5 });
   let producerConnected = false;
-  const groupId = `${runPrefix}.enrich.${s.enrichment.version}`;
-  const stageFor = (generation: number) =>
+  let mainVersion = s.enrichment.version;
+  const groupOf = (version: string) => `${runPrefix}.enrich.${version}`;
+  let groupId = groupOf(mainVersion);
+  const dualVersion = (s.phases.find((p) => p.kind === 'dual-run')?.version ?? (mainVersion === 'v1' ? 'v2' : 'v1')) as 'v1' | 'v2';
+  const dualTopic = enrichedTopicFor(names, dualVersion, mainVersion);
+  const stageFor = (generation: number, version: 'v1' | 'v2' = mainVersion, outputTopic = names.enriched) =>
     new EnrichmentStage({
-      brokers: brokersList, names, outputTopic: names.enriched, version: s.enrichment.version, delivery: s.enrichment.delivery, config: s.enrichment,
-      groupId, transactionalId: `${groupId}.0`, rack: zones.enrichment, generation, log: errorLine,
+      brokers: brokersList, names, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,
+      groupId: groupOf(version), transactionalId: `${groupOf(version)}.0`, rack: zones.enrichment, generation, log: errorLine,
     });
+  let dualStage: EnrichmentStage | undefined;
+  let dualProbe: Probe | undefined;
   try {
     const facts = await describeBrokers(admin);
     results.cluster.brokers = facts.map((b) => ({ id: b.nodeId, rack: b.rack }));
@@ -163,7 +180,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
 
     // Setup.
     log(`creating topics ${runPrefix}.* (${s.topics.partitions} partitions, RF ${s.topics.replication})`);
-    await createTopics(admin, topicSpecs(names, s));
+    const hasDualRun = phases.some((p) => p.kind === 'dual-run');
+    await createTopics(admin, topicSpecs(names, s, hasDualRun ? [dualTopic] : []));
     await producer.connect();
     producerConnected = true;
     const tablesGen = new ClickstreamGenerator(s, { startMs: 0, idPrefix: runPrefix });
@@ -179,16 +197,25 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const scheduleStart = Date.now() + 500;
     const gen = new ClickstreamGenerator(s, { startMs: scheduleStart, idPrefix: runPrefix, pools: tablesGen.pools });
     const offsetOf = (intendedMs: number) => intendedMs - scheduleStart;
-    let replayPhase: { window: PhaseWindow; startedAt: number; resetOffsets: Map<number, number>; endAtReset: Map<number, number>; caughtUpAt?: number; lagCurve: { offsetMs: number; lag: number }[]; generation: number } | undefined;
+    type ReplayState = { window: PhaseWindow; startedAt: number; resetOffsets: Map<number, number>; endAtReset: Map<number, number>; caughtUpAt?: number; lagCurve: { offsetMs: number; lag: number }[]; generation: number; group: string };
+    const replays: ReplayState[] = [];
+    const activeReplay = () => replays.find((x) => x.caughtUpAt === undefined);
+    /** Schedule offset from which generation g's outputs are live (earlier ones are replayed history). */
+    const generationStart: number[] = [0];
     let generation = 0;
+    // Dual-run: each event's output from both versions, for the field-by-field diff.
+    const dual = { startOffset: -1, endOffset: Infinity, v1: new Map<number, string>(), v2: new Map<number, string>() };
 
     probe = new Probe({
       kafka, groupId: `${runPrefix}.probe`, enrichedTopic: names.enriched, dlqTopic: names.dlq, rack: zones.probe, idPrefix: runPrefix,
+      onEnriched: (seq, value, intendedMs) => {
+        if (dual.startOffset >= 0 && intendedMs !== null && intendedMs - scheduleStart >= dual.startOffset && intendedMs - scheduleStart < dual.endOffset && !dual.v1.has(seq)) dual.v1.set(seq, value);
+      },
       onSample: (sample) => {
         if (sample.intendedMs === null) return;
         const offset = offsetOf(sample.intendedMs);
         // Live latency only: a replay's re-enriched history is not live traffic.
-        if (replayPhase && sample.generation > 0 && offset < replayPhase.window.startMs) return;
+        if (sample.generation > 0 && offset < (generationStart[sample.generation] ?? 0)) return;
         const p = phaseAt(phases, offset);
         const e2e = sample.seenMs - sample.intendedMs;
         record(phaseLatency[p.index].e2e, e2e);
@@ -235,7 +262,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       offsetMs,
       driverBytes: copyNested(driver!.bytesByTopic),
       stageBytes: new Map(stage!.consumedBytes),
-      probeBytes: copyNested(probe!.bytesByTopic),
+      probeBytes: mergeNested(copyNested(probe!.bytesByTopic), dualProbe ? copyNested(dualProbe.bytesByTopic) : new Map()),
+      dualBytes: new Map(dualStage?.consumedBytes ?? []),
       disk: await diskAt(offsetMs),
     });
     const placements = async (): Promise<PartitionPlacement[]> =>
@@ -249,6 +277,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         if (topic !== names.raw) flows.push({ client: 'enrichment tables', zone: zones.enrichment, kind: 'consume', topic, bytesByPartition: parts });
       }
       flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: diffFlat(stageBase, b.stageBytes) });
+      if (b.dualBytes.size > 0) flows.push({ client: 'enrichment (dual-run)', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: diffFlat(a.dualBytes, b.dualBytes) });
       for (const [topic, parts] of probed) {
         flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'produce', topic, bytesByPartition: parts });
         flows.push({ client: 'probe', zone: zones.probe, kind: 'consume', topic, bytesByPartition: parts });
@@ -266,9 +295,16 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     let sampling = false;
     let finished = false;
 
+    /** Replay (same version) or rollback (to `w.version`, v1 by default): reset that version's group to `lookback` ago and catch up as a new generation. */
     const beginReplay = async (w: PhaseWindow) => {
       const lookback = w.lookbackMs ?? 60_000;
-      log(`replay: resetting ${groupId} to ${lookback / 1000} s ago and catching up while live traffic continues`);
+      const version = w.kind === 'rollback' ? ((w.version ?? 'v1') as 'v1' | 'v2') : mainVersion;
+      if (w.kind === 'rollback' && dualStage) {
+        await dualStage.stop();
+        retired.push(dualStage);
+        dualStage = undefined;
+      }
+      log(`${w.kind}: resetting ${groupOf(version)} to ${lookback / 1000} s ago${w.kind === 'rollback' ? ` (${mainVersion === version ? 'v2' : mainVersion} → ${version})` : ''} and catching up while live traffic continues`);
       await stage!.stop();
       retired.push(stage!);
       stageBase = new Map();
@@ -277,11 +313,41 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       const ends = await admin.fetchTopicOffsets(names.raw);
       const resetOffsets = new Map(byTime.map((p) => [p.partition, Number(p.offset)]));
       const endAtReset = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+      mainVersion = version;
+      groupId = groupOf(version);
       await admin.setOffsets({ groupId, topic: names.raw, partitions: byTime.map((p) => ({ partition: p.partition, offset: p.offset })) });
       generation++;
-      replayPhase = { window: w, startedAt: Date.now(), resetOffsets, endAtReset, lagCurve: [], generation };
-      stage = stageFor(generation);
+      generationStart[generation] = w.startMs;
+      replays.push({ window: w, startedAt: Date.now(), resetOffsets, endAtReset, lagCurve: [], generation, group: groupId });
+      stage = stageFor(generation, version);
       await stage.start();
+    };
+
+    /** Dual-run: the other version beside the main one, from now on, into its own topic. */
+    const beginDualRun = async (w: PhaseWindow) => {
+      log(`dual-run: ${dualVersion} beside ${mainVersion}, writing ${dualTopic}`);
+      const group = groupOf(dualVersion);
+      const now = await admin.fetchTopicOffsets(names.raw);
+      await admin.setOffsets({ groupId: group, topic: names.raw, partitions: now.map((p) => ({ partition: p.partition, offset: p.high })) });
+      dual.startOffset = w.startMs;
+      dualStage = stageFor(0, dualVersion, dualTopic);
+      await dualStage.start();
+      dualProbe = new Probe({
+        kafka, groupId: `${runPrefix}.probe.${dualVersion}`, enrichedTopic: dualTopic, dlqTopic: names.dlq, rack: zones.probe, idPrefix: runPrefix,
+        onEnriched: (seq, value, intendedMs) => {
+          if (intendedMs !== null && intendedMs - scheduleStart < dual.endOffset && !dual.v2.has(seq)) dual.v2.set(seq, value);
+        },
+        onSample: () => {},
+      });
+      await dualProbe.start();
+    };
+    const endDualRun = async () => {
+      if (!dualStage) return;
+      dual.endOffset = Date.now() - scheduleStart;
+      await dualStage.stop();
+      retired.push(dualStage);
+      dualStage = undefined;
+      await dualProbe?.stop();
     };
 
     const sampleLoop = async () => {
@@ -296,11 +362,12 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           const p = phaseAt(phases, Math.max(0, offset));
           lagMax[p.index] = Math.max(lagMax[p.index], l.lag);
           lagEnd[p.index] = l.lag;
-          if (replayPhase && replayPhase.caughtUpAt === undefined) {
-            replayPhase.lagCurve.push({ offsetMs: offset, lag: l.lag });
-            const committed = await admin.fetchOffsets({ groupId, topics: [names.raw] }).catch(() => undefined);
+          const rp = activeReplay();
+          if (rp) {
+            rp.lagCurve.push({ offsetMs: offset, lag: l.lag });
+            const committed = await admin.fetchOffsets({ groupId: rp.group, topics: [names.raw] }).catch(() => undefined);
             const c = new Map(committed?.[0]?.partitions.map((x) => [x.partition, Number(x.offset)]) ?? []);
-            if ([...replayPhase.endAtReset].every(([p2, end]) => (c.get(p2) ?? 0) >= end)) replayPhase.caughtUpAt = Date.now();
+            if ([...rp.endAtReset].every(([p2, end]) => (c.get(p2) ?? 0) >= end)) rp.caughtUpAt = Date.now();
           }
         }
         if (results.series.disk.length === 0 || offset - results.series.disk[results.series.disk.length - 1].offsetMs >= 5_000) await diskAt(offset);
@@ -311,7 +378,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           const target = driver!.intended.values[sec] ?? 0;
           const acked = driver!.acked.values[sec] ?? 0;
           const p99 = e2eBySecond.p99(sec);
-          opts.progress(`${p.name} ${(Math.min(offset, s.duration) / 1000).toFixed(0)}/${s.duration / 1000}s · ${acked}/${target} ev/s · e2e p99 ${p99 ?? '–'} ms · lag ${l?.lag ?? '?'}${replayPhase && !replayPhase.caughtUpAt ? ' · replaying' : ''}${driver!.queueDepth > 1000 ? ` · behind by ${driver!.queueDepth} events` : ''}`);
+          opts.progress(`${p.name} ${(Math.min(offset, s.duration) / 1000).toFixed(0)}/${s.duration / 1000}s · ${acked}/${target} ev/s · e2e p99 ${p99 ?? '–'} ms · lag ${l?.lag ?? '?'}${activeReplay() ? ' · replaying' : ''}${dualStage ? ` · dual-run ${dualVersion}` : ''}${driver!.queueDepth > 1000 ? ` · behind by ${driver!.queueDepth} events` : ''}`);
         }
       } finally {
         sampling = false;
@@ -325,7 +392,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         while (currentPhase < phases.length - 1 && offset >= phases[currentPhase].endMs) {
           currentPhase++;
           phaseStarts[currentPhase] = await snapshot(phases[currentPhase].startMs);
-          if (phases[currentPhase].kind === 'replay') await beginReplay(phases[currentPhase]);
+          const kind = phases[currentPhase].kind;
+          if (kind !== 'dual-run') await endDualRun();
+          if (kind === 'replay' || kind === 'rollback') await beginReplay(phases[currentPhase]);
+          if (kind === 'dual-run' && !dualStage) await beginDualRun(phases[currentPhase]);
         }
         await sleep(50);
       }
@@ -397,17 +467,16 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     };
 
     // Replay.
-    if (replayPhase) {
-      const rp = replayPhase;
+    const replayResult = (rp: ReplayState): ReplayResult => {
       const replayed = [...rp.endAtReset].reduce((a, [p, end]) => a + Math.max(0, end - (rp.resetOffsets.get(p) ?? end)), 0);
       const durationMs = rp.caughtUpAt !== undefined ? rp.caughtUpAt - rp.startedAt : null;
       const idx = rp.window.index;
-      const before = results.phases.slice(0, idx).reverse().find((p) => p.scored && p.kind !== 'replay');
+      const before = results.phases.slice(0, idx).reverse().find((p) => p.scored);
       const during = results.phases[idx];
       const b = before?.latency.e2e?.p99Ms ?? null;
       const d = during?.latency.e2e?.p99Ms ?? null;
       const lookbackMs = rp.window.lookbackMs ?? 60_000;
-      const replay: ReplayResult = {
+      return {
         measured: true, phase: rp.window.name, lookbackMs, replayedRecords: replayed, durationMs, caughtUp: durationMs !== null,
         ratePerSec: durationMs ? replayed / (durationMs / 1000) : null,
         minutesPerHour: durationMs ? (durationMs / 60_000) / (lookbackMs / 3_600_000) : null,
@@ -417,8 +486,12 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           ? notMeasured('which fetches the remote tier served needs the brokers\' RemoteLogManager metrics (JMX), which clickbench does not read yet')
           : notMeasured('the raw topic is not tiered: every replayed byte came from broker disks'),
       };
-      results.replay = replay;
-    }
+    };
+    const replayRun = replays.find((x) => x.window.kind === 'replay');
+    if (replayRun) results.replay = replayResult(replayRun);
+    const rollbackRun = replays.find((x) => x.window.kind === 'rollback');
+    if (rollbackRun) results.rollback = { ...replayResult(rollbackRun), toVersion: (rollbackRun.window.version ?? 'v1') as string };
+    if (dual.startOffset >= 0) results.dualRun = diffDualRun(dual.v1, dual.v2, dualVersion, s.enrichment.version);
 
     // Disk.
     const startDisk = first.disk;
@@ -481,7 +554,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     results.run.error = (err as Error).message;
     throw err;
   } finally {
-    const all = [...retired, ...(stage ? [stage] : [])];
+    const all = [...retired, ...(stage ? [stage] : []), ...(dualStage ? [dualStage] : [])];
     if (all.length) {
       results.enrichment.counters = all.map((x) => x.counters).reduce((a, b) => addCounters(a, b));
       const sum = (f: (x: EnrichmentStage) => number) => all.reduce((a, x) => a + f(x), 0);
@@ -492,6 +565,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       results.enrichment.redeliveredSkipped = sum((x) => x.redeliveredSkipped);
     }
     await stage?.stop().catch(() => {});
+    await dualStage?.stop().catch(() => {});
+    await dualProbe?.stop().catch(() => {});
     await probe?.stop().catch(() => {});
     await logDirs?.close().catch(() => {});
     if (producerConnected) await producer.disconnect().catch(() => {});
@@ -506,6 +581,31 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     writeResults(results, opts.reportsDir);
   }
   return results;
+}
+
+/** Field-by-field diff of the two versions' outputs for the events both produced. */
+export function diffDualRun(a: Map<number, string>, b: Map<number, string>, otherVersion: string, mainVersion: string): DualRunResult {
+  const fieldDiffs: Record<string, number> = {};
+  let compared = 0;
+  let identical = 0;
+  const ignore = new Set(['enrichment_version']);
+  for (const [seq, va] of a) {
+    const vb = b.get(seq);
+    if (vb === undefined) continue;
+    compared++;
+    const oa = JSON.parse(va) as Record<string, unknown>;
+    const ob = JSON.parse(vb) as Record<string, unknown>;
+    let same = true;
+    for (const k of new Set([...Object.keys(oa), ...Object.keys(ob)])) {
+      if (ignore.has(k)) continue;
+      if (JSON.stringify(oa[k]) !== JSON.stringify(ob[k])) {
+        fieldDiffs[k] = (fieldDiffs[k] ?? 0) + 1;
+        same = false;
+      }
+    }
+    if (same) identical++;
+  }
+  return { measured: true, versions: [mainVersion, otherVersion], onlyMain: a.size - compared, onlyOther: b.size - compared, compared, identical, differing: compared - identical, fieldDiffs };
 }
 
 export function resultsPath(reportsDir: string, runId: string): string {
