@@ -7,6 +7,7 @@
 import type { GeneratedEvent, ClickstreamGenerator } from '../generate/clickstream.js';
 import type { Producer } from '../kafka/client.js';
 import { partitionForKey } from '../kafka/murmur2.js';
+import { sendByPartition } from '../kafka/client.js';
 import type { TopicNames } from './topics.js';
 
 export interface AckedBatch {
@@ -123,7 +124,7 @@ export class OpenLoopDriver {
   private send(events: GeneratedEvent[]): void {
     const { names, startMs } = this.o;
     const sentMs = this.clock();
-    const raw = [];
+    const raw: { key: string; value: string }[] = [];
     const lookups = new Map<string, { key: string; value: string }[]>();
     for (const e of events) {
       raw.push({ key: e.key, value: e.value });
@@ -136,12 +137,13 @@ export class OpenLoopDriver {
         list.push({ key: e.mirror.key, value: e.mirror.value });
       }
     }
-    const topicMessages = [{ topic: names.raw, messages: raw }, ...[...lookups].map(([topic, messages]) => ({ topic, messages }))];
+    const requests = [...groupByPartition(names.raw, raw, this.o.partitions), ...[...lookups].flatMap(([topic, messages]) => groupByPartition(topic, messages, this.o.lookupPartitions))];
     this.inFlight++;
     this.stats.requests++;
     this.sent.add(Math.floor((sentMs - startMs) / 1000), events.length);
     this.stats.sent += events.length;
-    const p = this.o.producer.sendBatch({ topicMessages, acks: -1 }).then(
+    const producer = this.o.producer;
+    const p = sendByPartition(requests, (r) => producer.send({ topic: r.topic, messages: r.messages, acks: -1 })).then(
       () => {
         const ackMs = this.clock();
         this.stats.acked += events.length;
@@ -171,4 +173,16 @@ export class OpenLoopDriver {
     });
     this.pending.add(p);
   }
+}
+
+/** One single-partition request per partition (explicit partition = Kafka's murmur2 choice). */
+function groupByPartition(topic: string, messages: { key: string; value: string }[], partitions: number): { topic: string; messages: { key: string; value: string; partition: number }[] }[] {
+  const by = new Map<number, { key: string; value: string; partition: number }[]>();
+  for (const m of messages) {
+    const p = partitionForKey(m.key, partitions);
+    let list = by.get(p);
+    if (!list) by.set(p, (list = []));
+    list.push({ key: m.key, value: m.value, partition: p });
+  }
+  return [...by.values()].map((list) => ({ topic, messages: list }));
 }

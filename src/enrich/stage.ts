@@ -18,6 +18,7 @@ import type { TopicNames } from '../drive/topics.js';
 import { sleep, waitUntil } from '../sandbox/process.js';
 import { ClickbenchError } from '../errors.js';
 import { partitionForKey } from '../kafka/murmur2.js';
+import { sendByPartition } from '../kafka/client.js';
 
 /** At-least-once commits consumed offsets this often (Kafka's enable.auto.commit default is 5 s). */
 export const ALO_COMMIT_INTERVAL_MS = 2_000;
@@ -346,19 +347,3 @@ export class EnrichmentStage {
   }
 }
 
-/**
- * Send single-partition requests: in parallel across partitions (each request's retry can only
- * repeat its own partition), in order within a partition.
- */
-async function sendByPartition(requests: { topic: string; messages: Message[] }[], send: (r: { topic: string; messages: Message[] }) => Promise<unknown>): Promise<void> {
-  const lanes = new Map<string, { topic: string; messages: Message[] }[]>();
-  for (const r of requests) {
-    const key = `${r.topic}:${r.messages[0]?.partition}`;
-    let lane = lanes.get(key);
-    if (!lane) lanes.set(key, (lane = []));
-    lane.push(r);
-  }
-  await Promise.all([...lanes.values()].map(async (lane) => {
-    for (const r of lane) await send(r);
-  }));
-}

@@ -3,7 +3,7 @@
  * from here, so a second library could replace it behind the same functions.
  */
 import kafkajs from 'kafkajs';
-import type { Admin, Consumer, Kafka, KafkaConfig, Producer, ProducerConfig, ConsumerConfig, logCreator } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaConfig, Message, Producer, ProducerConfig, ConsumerConfig, logCreator } from 'kafkajs';
 
 const { Kafka: KafkaCtor, logLevel, Partitioners } = kafkajs;
 export { logLevel };
@@ -48,4 +48,24 @@ export function createConsumer(kafka: Kafka, cfg: ConsumerConfig): Consumer {
 
 export function parseBrokers(list: string): string[] {
   return list.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * Send single-partition requests: in parallel across partitions, in order within a partition.
+ * Why: when one kafkajs request spans several brokers and half of it fails, kafkajs retries the
+ * whole request, re-sending the half that succeeded with new sequence numbers (duplicates, even
+ * inside a transaction). A request that touches one partition can only repeat itself, which the
+ * idempotent producer deduplicates. Messages must carry their `partition`.
+ */
+export async function sendByPartition(requests: { topic: string; messages: Message[] }[], send: (r: { topic: string; messages: Message[] }) => Promise<unknown>): Promise<void> {
+  const lanes = new Map<string, { topic: string; messages: Message[] }[]>();
+  for (const r of requests) {
+    const key = `${r.topic}:${r.messages[0]?.partition}`;
+    let lane = lanes.get(key);
+    if (!lane) lanes.set(key, (lane = []));
+    lane.push(r);
+  }
+  await Promise.all([...lanes.values()].map(async (lane) => {
+    for (const r of lane) await send(r);
+  }));
 }

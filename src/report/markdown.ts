@@ -121,7 +121,12 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
     out.push(`Dual-run of ${d.versions[1]} beside ${d.versions[0]} (two consumer groups, two outputs): ${num(d.compared)} events compared field by field, ${num(d.identical)} identical, **${num(d.differing)} differing**; ${num(d.onlyMain)} only in ${d.versions[0]}'s output and ${num(d.onlyOther)} only in ${d.versions[1]}'s when the phase ended.`);
     out.push('');
     const fields = Object.entries(d.fieldDiffs).sort((a, b) => b[1] - a[1]);
-    out.push(fields.length ? table(['field', 'events that differ'], fields.map(([f, n]) => [f, num(n)])) : '_No field differs._');
+    const why: Record<string, string> = {
+      risk: 'the versions\' risk rules differ (the point of the dual-run)',
+      server_session: `${d.versions[1]} started at the phase start with no session state (warm-up)`,
+      attribution: `${d.versions[1]} started with no campaign touches in memory (warm-up)`,
+    };
+    out.push(fields.length ? table(['field', 'events that differ', 'why'], fields.map(([f, n]) => [f, num(n), why[f] ?? 'unexpected: look here'])) : '_No field differs._');
   } else out.push(`Dual-run: not measured — ${r.dualRun.reason}.`);
   out.push('');
   if (isMeasured(r.rollback)) {

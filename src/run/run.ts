@@ -160,9 +160,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   let groupId = groupOf(mainVersion);
   const dualVersion = (s.phases.find((p) => p.kind === 'dual-run')?.version ?? (mainVersion === 'v1' ? 'v2' : 'v1')) as 'v1' | 'v2';
   const dualTopic = enrichedTopicFor(names, dualVersion, mainVersion);
+  const dualNames = { ...names, dlq: `${names.dlq}.${dualVersion}` };
   const stageFor = (generation: number, version: 'v1' | 'v2' = mainVersion, outputTopic = names.enriched) =>
     new EnrichmentStage({
-      brokers: brokersList, names, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,
+      brokers: brokersList, names: outputTopic === names.enriched ? names : dualNames, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,
       groupId: groupOf(version), transactionalId: `${groupOf(version)}.0`, rack: zones.enrichment, generation, log: errorLine,
     });
   let dualStage: EnrichmentStage | undefined;
@@ -181,7 +182,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     // Setup.
     log(`creating topics ${runPrefix}.* (${s.topics.partitions} partitions, RF ${s.topics.replication})`);
     const hasDualRun = phases.some((p) => p.kind === 'dual-run');
-    await createTopics(admin, topicSpecs(names, s, hasDualRun ? [dualTopic] : []));
+    await createTopics(admin, topicSpecs(names, s, hasDualRun ? [dualTopic, dualNames.dlq] : []));
     await producer.connect();
     producerConnected = true;
     const tablesGen = new ClickstreamGenerator(s, { startMs: 0, idPrefix: runPrefix });
@@ -326,6 +327,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     /** Dual-run: the other version beside the main one, from now on, into its own topic. */
     const beginDualRun = async (w: PhaseWindow) => {
       log(`dual-run: ${dualVersion} beside ${mainVersion}, writing ${dualTopic}`);
+      // The other version starts at the live end of the raw topic, as a new deployment would, with
+      // empty in-memory state (sessions, touches, velocity); its own output and DLQ topics.
       const group = groupOf(dualVersion);
       const now = await admin.fetchTopicOffsets(names.raw);
       await admin.setOffsets({ groupId: group, topic: names.raw, partitions: now.map((p) => ({ partition: p.partition, offset: p.high })) });
@@ -333,9 +336,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       dualStage = stageFor(0, dualVersion, dualTopic);
       await dualStage.start();
       dualProbe = new Probe({
-        kafka, groupId: `${runPrefix}.probe.${dualVersion}`, enrichedTopic: dualTopic, dlqTopic: names.dlq, rack: zones.probe, idPrefix: runPrefix,
+        kafka, groupId: `${runPrefix}.probe.${dualVersion}`, enrichedTopic: dualTopic, dlqTopic: dualNames.dlq, rack: zones.probe, idPrefix: runPrefix,
         onEnriched: (seq, value, intendedMs) => {
-          if (intendedMs !== null && intendedMs - scheduleStart < dual.endOffset && !dual.v2.has(seq)) dual.v2.set(seq, value);
+          const offset = intendedMs === null ? -1 : intendedMs - scheduleStart;
+          if (offset >= dual.startOffset && offset < dual.endOffset && !dual.v2.has(seq)) dual.v2.set(seq, value);
         },
         onSample: () => {},
       });

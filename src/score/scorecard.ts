@@ -101,12 +101,13 @@ function brokerStorage(r: Results): ScoreRow {
   const steady = measuredIn('steady');
   const burst = measuredIn('burst');
   evidence.push(`disk growth per phase: ${r.phases.map((p) => `${p.name} ${isMeasured(p.disk) ? `${(p.disk.growthBytes / 1e6).toFixed(1)} MB` : 'not measured'}`).join(', ')}`);
-  const replayed = isMeasured(r.replay) && r.replay.caughtUp;
-  if (isMeasured(r.replay)) evidence.push(`replay of ${(r.replay.lookbackMs / 1000).toFixed(0)} s: ${r.replay.caughtUp ? `caught up in ${((r.replay.durationMs ?? 0) / 1000).toFixed(1)} s` : 'did not catch up within the run'}`);
+  const replays = [r.replay, r.rollback].filter((x) => isMeasured(x)) as Extract<Results['replay'], { measured: true }>[];
+  const replayed = replays.some((x) => x.caughtUp);
+  for (const x of replays) evidence.push(`replay of ${(x.lookbackMs / 1000).toFixed(0)} s (${x.phase}): ${x.caughtUp ? `caught up in ${((x.durationMs ?? 0) / 1000).toFixed(1)} s` : 'did not catch up within the run'}`);
   let score: Score = 2;
   if (!steady) missing.push('no steady phase with a disk measurement');
   if (!burst) missing.push('no burst phase with a disk measurement');
-  if (!replayed) missing.push('no replay phase caught up');
+  if (!replayed) missing.push('no replay (or rollback) phase caught up');
   if (missing.length) score = 1;
   return withOwner(r, 'broker_storage', score, evidence, missing);
 }
@@ -117,10 +118,11 @@ function cloudNetworking(r: Results): ScoreRow {
   if (!isMeasured(r.crossZone)) return withOwner(r, 'cloud_networking', 0, [`cross-zone bytes not measured: ${r.crossZone.reason}`], ['broker racks (broker.rack) and client zones']);
   const t = r.crossZone.total;
   evidence.push(`cross-zone ${(t.crossZoneBytes / 1e6).toFixed(1)} MB of ${(t.totalBytes / 1e6).toFixed(1)} MB moved (produce ${(t.produce.crossZoneBytes / 1e6).toFixed(1)}, replication ${(t.replication.crossZoneBytes / 1e6).toFixed(1)}, consume ${(t.consume.crossZoneBytes / 1e6).toFixed(1)} MB), $${t.costUsd.toFixed(4)} at $${t.pricePerGb}/GB — modelled from topology (${r.crossZone.assumptions.length} stated assumptions)`);
-  const needed: [string, string][] = [['steady', 'normal'], ['burst', 'burst'], ['dual-run', 'dual-run'], ['replay', 'replay']];
-  for (const [kind, label] of needed) {
-    const ok = phasesOfKind(r, kind).some((p) => isMeasured(p.crossZone));
-    if (ok) evidence.push(`${label}: measured (${phasesOfKind(r, kind).map((p) => p.name).join(', ')})`);
+  const needed: [string[], string][] = [[['steady'], 'normal'], [['burst'], 'burst'], [['dual-run'], 'dual-run'], [['replay', 'rollback'], 'replay']];
+  for (const [kinds, label] of needed) {
+    const ps = r.phases.filter((p) => kinds.includes(p.kind));
+    const ok = ps.some((p) => isMeasured(p.crossZone));
+    if (ok) evidence.push(`${label}: measured (${ps.map((p) => p.name).join(', ')})`);
     else missing.push(`${label} phase: cross-zone bytes not measured (no such phase ran)`);
   }
   const score: Score = missing.length === 0 ? 2 : 1;
@@ -145,9 +147,15 @@ function rollback(r: Results): ScoreRow {
   const missing: string[] = [];
   const rb = phasesOfKind(r, 'rollback');
   const planned = r.scenario.spec.phases.some((p) => p.kind === 'rollback');
-  if (rb.length > 0 && r.correctness.missing === 0 && r.correctness.duplicates === 0) {
-    evidence.push(`rollback phase ${rb.map((p) => p.name).join(', ')} ran; sink: 0 missing, 0 duplicates`);
+  const caughtUp = !isMeasured(r.rollback) || r.rollback.caughtUp;
+  if (rb.length > 0 && caughtUp && r.correctness.missing === 0 && r.correctness.duplicates === 0) {
+    evidence.push(`rollback phase ${rb.map((p) => p.name).join(', ')} ran${isMeasured(r.rollback) ? ` (to ${r.rollback.toVersion}, ${r.rollback.replayedRecords} records replayed in ${((r.rollback.durationMs ?? 0) / 1000).toFixed(1)} s)` : ''}; sink: 0 missing, 0 duplicates`);
+    if (isMeasured(r.dualRun)) evidence.push(`before it, a dual-run diffed ${r.dualRun.compared} events: ${r.dualRun.differing} differ (${Object.entries(r.dualRun.fieldDiffs).map(([f, n]) => `${f} ${n}`).join(', ') || 'no field'})`);
     return withOwner(r, 'rollback', 2, evidence, missing);
+  }
+  if (rb.length > 0) {
+    evidence.push(`rollback phase ran: ${isMeasured(r.rollback) && !r.rollback.caughtUp ? 'it did not catch up within the run' : `the sink lost ${r.correctness.missing} and duplicated ${r.correctness.duplicates}`}`);
+    return withOwner(r, 'rollback', 1, evidence, ['a rollback that catches up with no losses or duplicates']);
   }
   if (isMeasured(r.replay) && r.replay.caughtUp && r.correctness.missing === 0) {
     evidence.push(`the rollback mechanism (reset the enrichment group to a timestamp, replay ${r.replay.replayedRecords} records as a new generation) ran and caught up with 0 events lost`);

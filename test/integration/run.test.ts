@@ -45,8 +45,12 @@ describe('clickbench run on the sandbox', () => {
     assert.equal(r.run.status, 'completed', out.join('\n'));
     const failedGates = out.some((l) => /FAIL/.test(l) && /e2e|correctness|scorecard/.test(l));
     assert.equal(code, failedGates ? 1 : 0, out.join('\n'));
-    assert.deepEqual(r.phases.map((p) => p.name), ['warmup', 'steady', 'burst', 'replay']);
-    assert.ok(isMeasured(r.replay) && r.replay.caughtUp && r.replay.replayedRecords > 20_000, 'the replay caught up');
+    assert.deepEqual(r.phases.map((p) => p.name), ['warmup', 'steady', 'burst', 'dual-run', 'rollback']);
+    assert.ok(isMeasured(r.rollback) && r.rollback.caughtUp && r.rollback.replayedRecords > 15_000, 'the rollback replay caught up');
+    assert.ok(isMeasured(r.dualRun) && r.dualRun.compared > 5_000, 'the dual-run compared both outputs');
+    assert.ok(r.dualRun.fieldDiffs.risk > 0, 'v2 differs from v1 in its risk rules');
+    const explained = ['risk', 'server_session', 'attribution'];
+    assert.deepEqual(Object.keys(r.dualRun.fieldDiffs).filter((f) => !explained.includes(f)), [], `only risk rules and v2's cold state differ: ${JSON.stringify(r.dualRun.fieldDiffs)}`);
     assert.equal(r.throughput.intendedEvents, r.throughput.ackedEvents, 'every intended event was acknowledged');
     assert.ok(r.throughput.ackedEvents > 100_000);
     for (const k of ['produceAck', 'enrich', 'e2e'] as const) assert.ok(r.latency[k] && r.latency[k]!.count > 1000, `${k} latency`);
