@@ -205,7 +205,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const generationStart: number[] = [0];
     let generation = 0;
     // Dual-run: each event's output from both versions, for the field-by-field diff.
-    const dual = { startOffset: -1, endOffset: Infinity, v1: new Map<number, string>(), v2: new Map<number, string>() };
+    // The window is known up front, so the main version's outputs are captured from its first event on.
+    const dualWindow = phases.find((p) => p.kind === 'dual-run');
+    const dual = { startOffset: dualWindow?.startMs ?? -1, endOffset: dualWindow?.endMs ?? Infinity, v1: new Map<number, string>(), v2: new Map<number, string>() };
 
     probe = new Probe({
       kafka, groupId: `${runPrefix}.probe`, enrichedTopic: names.enriched, dlqTopic: names.dlq, rack: zones.probe, idPrefix: runPrefix,
@@ -332,7 +334,6 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       const group = groupOf(dualVersion);
       const now = await admin.fetchTopicOffsets(names.raw);
       await admin.setOffsets({ groupId: group, topic: names.raw, partitions: now.map((p) => ({ partition: p.partition, offset: p.high })) });
-      dual.startOffset = w.startMs;
       dualStage = stageFor(0, dualVersion, dualTopic);
       await dualStage.start();
       dualProbe = new Probe({
@@ -347,7 +348,6 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     };
     const endDualRun = async () => {
       if (!dualStage) return;
-      dual.endOffset = Date.now() - scheduleStart;
       await dualStage.stop();
       retired.push(dualStage);
       dualStage = undefined;
