@@ -125,7 +125,10 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
       risk: 'the versions\' risk rules differ (the point of the dual-run)',
       server_session: `${d.versions[1]} started at the phase start with no session state (warm-up)`,
       attribution: `${d.versions[1]} started with no campaign touches in memory (warm-up)`,
+      consent: 'lookup-table timing: the versions enriched the event at different moments and a consent change arrived in between',
+      profile: 'lookup-table timing: a (late) profile update had arrived for one version and not yet for the other',
     };
+    for (const f of ['anonymous_id', 'user_id', 'session_id', 'person_id', 'ip', 'merged_user_id', 'profile_user_id']) why[f] = 'follows the consent difference (pseudonymized for one version, not the other)';
     out.push(fields.length ? table(['field', 'events that differ', 'why'], fields.map(([f, n]) => [f, num(n), why[f] ?? 'unexpected: look here'])) : '_No field differs._');
   } else out.push(`Dual-run: not measured — ${r.dualRun.reason}.`);
   out.push('');

@@ -182,7 +182,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     // Setup.
     log(`creating topics ${runPrefix}.* (${s.topics.partitions} partitions, RF ${s.topics.replication})`);
     const hasDualRun = phases.some((p) => p.kind === 'dual-run');
-    await createTopics(admin, topicSpecs(names, s, hasDualRun ? [dualTopic, dualNames.dlq] : []));
+    const specs = topicSpecs(names, s, hasDualRun ? [dualTopic, dualNames.dlq] : []);
+    await createTopics(admin, specs);
+    const createdTopics = specs.map((t) => t.topic);
     await producer.connect();
     producerConnected = true;
     const tablesGen = new ClickstreamGenerator(s, { startMs: 0, idPrefix: runPrefix });
@@ -247,7 +249,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
 
     logDirs = new LogDirsProbe(brokersList);
     const runTopics = async () => {
-      const md = await admin.fetchTopicMetadata({ topics: [names.raw, names.enriched, names.dlq, ...Object.values(names.lookups)] });
+      const md = await admin.fetchTopicMetadata({ topics: createdTopics });
       return md.topics;
     };
     const topicList = (await runTopics()).map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionId) }));
@@ -264,7 +266,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const snapshot = async (offsetMs: number): Promise<Snapshot> => ({
       offsetMs,
       driverBytes: copyNested(driver!.bytesByTopic),
-      stageBytes: new Map(stage!.consumedBytes),
+      stageBytes: new Map((stage ?? retired[retired.length - 1]).consumedBytes),
       probeBytes: mergeNested(copyNested(probe!.bytesByTopic), dualProbe ? copyNested(dualProbe.bytesByTopic) : new Map()),
       dualBytes: new Map(dualStage?.consumedBytes ?? []),
       disk: await diskAt(offsetMs),
@@ -419,6 +421,18 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     await phaseWatcher;
     while (sampling) await sleep(20);
     const endOffset = Math.min(Date.now() - scheduleStart, s.duration);
+    // The run is over: stop the stages (a replay may still be re-writing history) so the final
+    // disk sample and byte counts hold everything written, then let the probe read the rest.
+    for (const st2 of [stage, dualStage]) {
+      if (!st2) continue;
+      await st2.stop();
+      retired.push(st2);
+    }
+    stage = undefined;
+    dualStage = undefined;
+    await dualProbe?.stop();
+    const quietSince = Date.now();
+    while (Date.now() - Math.max(probe.lastSeenMs, quietSince) < 1_000 && Date.now() - quietSince < 15_000) await sleep(100);
     const last = await snapshot(endOffset);
 
     // Phases.
