@@ -410,8 +410,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     log(`running ${s.duration / 1000} s of traffic (${phases.map((p) => p.name).join(' → ')})`);
     await driver.run(() => signal.aborted);
     // Drain: wait until the probe saw every acknowledged event, or it stops arriving.
-    const drainDeadline = Date.now() + 30_000;
-    while (!signal.aborted && Date.now() < drainDeadline) {
+    // (Also after Ctrl-C, for a shorter while: what was acknowledged is still accounted for.)
+    const drainDeadline = Date.now() + (signal.aborted ? 10_000 : 30_000);
+    while (Date.now() < drainDeadline) {
       const seen = [...probe.seen.values()].reduce((a, c) => a + c.size, 0);
       if (seen >= driver.ackedSeqs.size - driver.missingIdAcked && Date.now() - probe.lastSeenMs > 1_000) break;
       await sleep(200);

@@ -8,7 +8,7 @@ import { main } from '../../src/cli/main.js';
 import { deleteTopicsWithPrefix } from '../../src/drive/topics.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { scorecard } from '../../src/score/scorecard.js';
-import { testKafka, testSandbox } from '../helpers.js';
+import { exited, sleep, spawnCli, testKafka, testSandbox, waitUntil } from '../helpers.js';
 
 const sb = testSandbox();
 const capture = () => {
@@ -103,5 +103,26 @@ describe('clickbench run on the sandbox', () => {
     assert.equal(lines.length, 1, c.err.join('\n'));
     assert.match(lines[0], /^clickbench: cannot reach the Kafka cluster at 127\.0\.0\.1:1: .* — check --brokers/);
     assert.ok(!existsSync(join(reports, 'nothing')));
+  });
+});
+
+describe('an interrupted run', () => {
+  it('stops on Ctrl-C (SIGINT), writes its partial results and report, deletes its topics, exits 130', async () => {
+    const reports = mkdtempSync(join(tmpdir(), 'cb-int-'));
+    const child = spawnCli(['run', 'scenarios/quickstart.yaml', '--state-dir', sb.state.stateDir, '--reports', reports]);
+    const started = await waitUntil(() => child.output.join('').includes('running 90 s of traffic'), 60_000, 100);
+    assert.ok(started, child.output.join(''));
+    await sleep(8_000);
+    child.kill('SIGINT');
+    await exited(child);
+    assert.equal(child.exitCode, 130, child.output.join(''));
+    const runDir = readdirSync(reports)[0];
+    const partial: Results = JSON.parse(readFileSync(join(reports, runDir, 'results.json'), 'utf8'));
+    assert.equal(partial.run.status, 'interrupted');
+    assert.ok(partial.throughput.ackedEvents > 3_000 && partial.throughput.ackedEvents < 60_000, `${partial.throughput.ackedEvents} events before the stop`);
+    assert.equal(partial.correctness.missing, 0, 'what was acknowledged before the stop was still accounted for');
+    assert.ok(existsSync(join(reports, runDir, 'scorecard.md')));
+    assert.match(readFileSync(join(reports, runDir, 'scorecard.md'), 'utf8'), /run INTERRUPTED/);
+    assert.equal(partial.topics.deleted, true);
   });
 });
