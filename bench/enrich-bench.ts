@@ -12,6 +12,7 @@ import { createTopics, topicNames, topicSpecs, type TopicNames } from '../src/dr
 import { EnrichmentStage } from '../src/enrich/stage.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { sleep, waitUntil } from '../src/sandbox/process.js';
+import { sampleLag } from '../src/observe/samplers.js';
 
 const scenario = parseScenario(`name: bench
 duration: 1h
@@ -24,10 +25,7 @@ async function lagOf(kafka: Kafka, groupId: string, topic: string): Promise<numb
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const c = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const m = new Map(c[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-    return ends.reduce((a, p) => a + Number(p.high) - Math.max(0, m.get(p.partition) ?? 0), 0);
+    return (await sampleLag(admin, groupId, topic)).lag;
   } finally {
     await admin.disconnect();
   }

@@ -28,6 +28,7 @@ import { createConsumer, createProducer, type Kafka } from '../src/kafka/client.
 import { ClickstreamGenerator, DEFAULT_START_MS } from '../src/generate/clickstream.js';
 import type { Scenario } from '../src/scenario/schema.js';
 import { fillLookups } from '../src/drive/lookups.js';
+import { sampleLag } from '../src/observe/samplers.js';
 import { createTopics, topicNames, topicSpecs, type TopicNames } from '../src/drive/topics.js';
 
 export interface ProducedStream {
@@ -98,15 +99,12 @@ export async function readAll(kafka: Kafka, topic: string, min: number, quietMs 
   return out;
 }
 
-/** Sum of committed offsets of a group on a topic vs the topic's end offsets. */
+/** Lag of a group on a topic: end offsets − committed offsets. */
 export async function groupLag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const c = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-    return ends.reduce((lag, p) => lag + Number(p.high) - Math.max(0, c.get(p.partition) ?? 0), 0);
+    return (await sampleLag(admin, groupId, topic)).lag;
   } finally {
     await admin.disconnect();
   }
