@@ -12,7 +12,7 @@ import { createTopics, topicNames, topicSpecs, type TopicNames } from '../src/dr
 import { EnrichmentStage } from '../src/enrich/stage.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { sleep, waitUntil } from '../src/sandbox/process.js';
-import { sampleLag } from '../src/observe/samplers.js';
+import { groupLag } from '../src/observe/samplers.js';
 
 const scenario = parseScenario(`name: bench
 duration: 1h
@@ -20,16 +20,6 @@ traffic: {base_rate: 1000}
 topics: {partitions: 12, replication: 3, min_insync_replicas: 2}
 population: {users: 20000, products: 10000}
 `).scenario;
-
-async function lagOf(kafka: Kafka, groupId: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return (await sampleLag(admin, groupId, topic)).lag;
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function prepare(kafka: Kafka, prefix: string, events: number): Promise<TopicNames> {
   const names = topicNames(prefix);
@@ -67,7 +57,7 @@ async function passthrough(kafka: Kafka, names: TopicNames, groupId: string, out
       await producer.send({ topic: out, acks: -1, messages: batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition })) });
     },
   });
-  await waitUntil(async () => (await lagOf(kafka, groupId, names.raw)) === 0, 600_000, 250);
+  await waitUntil(async () => (await groupLag(kafka, groupId, names.raw)) === 0, 600_000, 250);
   const ms = Date.now() - t0;
   await consumer.disconnect();
   await producer.disconnect();
@@ -78,7 +68,7 @@ async function stage(kafka: Kafka, brokers: string[], names: TopicNames, groupId
   const s = new EnrichmentStage({ brokers, names, outputTopic: out, version: 'v1', delivery, config: scenario.enrichment, groupId, transactionalId: `${groupId}.0` });
   await s.start();
   const t0 = Date.now();
-  await waitUntil(async () => (await lagOf(kafka, groupId, names.raw)) === 0, 600_000, 250);
+  await waitUntil(async () => (await groupLag(kafka, groupId, names.raw)) === 0, 600_000, 250);
   const ms = Date.now() - t0;
   await s.stop();
   return ms;

@@ -28,7 +28,7 @@ import { createConsumer, createProducer, type Kafka } from '../src/kafka/client.
 import { ClickstreamGenerator, DEFAULT_START_MS } from '../src/generate/clickstream.js';
 import type { Scenario } from '../src/scenario/schema.js';
 import { fillLookups } from '../src/drive/lookups.js';
-import { sampleLag } from '../src/observe/samplers.js';
+export { groupLag } from '../src/observe/samplers.js';
 import { createTopics, topicNames, topicSpecs, type TopicNames } from '../src/drive/topics.js';
 
 export interface ProducedStream {
@@ -97,17 +97,6 @@ export async function readAll(kafka: Kafka, topic: string, min: number, quietMs 
   while (Date.now() < deadline && !(out.length >= min && Date.now() - last > quietMs)) await sleep(200);
   await consumer.disconnect();
   return out;
-}
-
-/** Lag of a group on a topic: end offsets − committed offsets. */
-export async function groupLag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return (await sampleLag(admin, groupId, topic)).lag;
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /** The CLI as a child process (what a user runs), for tests that must kill it. */

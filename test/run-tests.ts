@@ -20,9 +20,10 @@ const t0 = Date.now();
 let sandbox: Sandbox | undefined;
 let stopping: Promise<void> | undefined;
 const stop = () => (stopping ??= sandbox ? sandbox.stop({ wipe: true }) : Promise.resolve());
+const quit = process.exit.bind(process);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
-    void stop().finally(() => process.exit(130));
+    void stop().finally(() => quit(130));
   });
 }
 
@@ -43,4 +44,4 @@ try {
   await stop();
   console.error(`[sandbox] stopped; whole suite took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
-process.exit(code);
+quit(code);

@@ -1,5 +1,5 @@
 /** Periodic cluster-side samples during a run: consumer lag and broker disk (DescribeLogDirs). */
-import type { Admin } from '../kafka/client.js';
+import type { Admin, Kafka } from '../kafka/client.js';
 import type { LogDirDisk, LogDirsProbe } from '../kafka/logdirs.js';
 
 export interface LagSample {
@@ -19,6 +19,17 @@ export async function sampleLag(admin: Admin, groupId: string, topic: string): P
     lag += Number(p.high) - Math.max(0, c.get(p.partition) ?? 0);
   }
   return { lag, endOffset: end };
+}
+
+/** One lag reading with its own short-lived admin connection (for tools and tests). */
+export async function groupLag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await sampleLag(admin, groupId, topic)).lag;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export interface DiskSample {
