@@ -148,17 +148,18 @@ export class OpenLoopDriver {
         const ackMs = this.clock();
         this.stats.acked += events.length;
         this.acked.add(Math.floor((ackMs - startMs) / 1000), events.length);
+        // Bytes per partition from the requests (partition computed once, when grouping), not per event again.
+        for (const r of requests) {
+          let bytes = 0;
+          for (const m of r.messages) bytes += m.key.length + m.value.length;
+          this.countBytes(r.topic, r.messages[0].partition, bytes);
+          if (r.topic === names.raw) this.stats.payloadBytes += bytes;
+        }
         for (const e of events) {
-          const bytes = e.key.length + e.value.length;
-          this.stats.payloadBytes += bytes;
-          this.countBytes(names.raw, partitionForKey(e.key, this.o.partitions), bytes);
           this.ackedSeqs.add(e.seq);
           if (e.bad) this.stats.bad++;
           if (e.bad === 'missing_field') this.missingIdAcked++;
-          if (e.mirror) {
-            this.stats.mirrors++;
-            this.countBytes(names.lookups[e.mirror.kind], partitionForKey(e.mirror.key, this.o.lookupPartitions), e.mirror.key.length + e.mirror.value.length);
-          }
+          if (e.mirror) this.stats.mirrors++;
         }
         this.o.onAck?.({ events, sentMs, ackMs });
       },

@@ -65,10 +65,6 @@ export class EnrichmentStage {
   private readonly producedNext = new Map<number, string>();
   private readonly groupCommit: { requests: { topic: string; messages: Message[] }[]; partition: number; nextOffset: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private committing = false;
-  /** Sum over transactions of the partition batches each one carried (÷ batches = average). */
-  batchesPerTransaction = 0;
-  /** Total time spent inside transactions (send → commit), ms. */
-  transactionMs = 0;
   private readonly generationHeader: string;
   /** Payload bytes consumed from the raw topic, per partition, and produced (enriched + DLQ). */
   readonly consumedBytes = new Map<number, number>();
@@ -284,7 +280,6 @@ export class EnrichmentStage {
         for (const it of items) it.reject(txn);
         continue;
       }
-      const t0 = Date.now();
       try {
         await sendByPartition(items.flatMap((it) => it.requests), (r) => txn.send({ topic: r.topic, messages: r.messages, acks: -1 }));
         // kafkajs does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (kafkajs #430): retry it here.
@@ -293,10 +288,8 @@ export class EnrichmentStage {
           topics: [{ topic: this.opts.names.raw, partitions: items.map((it) => ({ partition: it.partition, offset: String(it.nextOffset) })) }],
         }));
         await txn.commit();
-        this.transactionMs += Date.now() - t0;
         for (const it of items) this.committedNext.set(it.partition, it.nextOffset);
         this.batches++;
-        this.batchesPerTransaction += items.length;
         for (const it of items) it.resolve();
       } catch (err) {
         this.transactionsAborted++;
