@@ -1,6 +1,7 @@
 /** `clickbench enrich`: the reference enrichment stage as a standalone process. */
 import { Command, Option } from 'commander';
 import { EnrichmentStage } from '../enrich/stage.js';
+import type { StageStats } from '../enrich/child.js';
 import { topicNames } from '../drive/topics.js';
 import { ClickbenchError, UsageError } from '../errors.js';
 import { parseBrokers } from '../kafka/client.js';
@@ -28,7 +29,8 @@ export function enrichCommand(io: Io): Command {
     .option('--instance <id>', 'instance id (keeps the transactional id stable across restarts)', '0')
     .option('--rack <zone>', 'client.rack of this stage (rack-aware fetching)')
     .option('--stats-every <s>', 'print a JSON stats line every s seconds', '5')
-    .action(async (o: { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; instance: string; rack?: string; statsEvery: string }) => {
+    .option('--generation <n>', 'generation header written on outputs (a replay is a new generation)', '0')
+    .action(async (o: { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; instance: string; rack?: string; statsEvery: string; generation: string }) => {
       const config = o.scenario ? loadScenario(o.scenario).scenario.enrichment : defaultEnrichmentConfig();
       const names = topicNames(o.prefix);
       const stage = new EnrichmentStage({
@@ -41,6 +43,7 @@ export function enrichCommand(io: Io): Command {
         groupId: `${o.prefix}.enrich.${o.version}`,
         transactionalId: `${o.prefix}.enrich.${o.version}.${o.instance}`,
         rack: o.rack,
+        generation: Number(o.generation) || 0,
         log: (l) => io.err(l),
       });
       let fatal: Error | undefined;
@@ -51,8 +54,8 @@ export function enrichCommand(io: Io): Command {
       };
       await stage.start();
       io.err(`enrichment ${o.version} (${o.delivery}) running on ${names.raw} → ${o.output ?? names.enriched}; stop with Ctrl-C`);
-      const print = () => io.out(JSON.stringify({ at: new Date().toISOString(), batches: stage.batches, transactionsAborted: stage.transactionsAborted, concurrentTransactionRetries: stage.concurrentTransactionRetries, groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, ...stage.counters }));
-      const timer = setInterval(print, Math.max(1, Number(o.statsEvery)) * 1000);
+      const print = () => io.out(JSON.stringify(stageStats(stage)));
+      const timer = setInterval(print, Math.max(0.2, Number(o.statsEvery)) * 1000);
       await new Promise<void>((resolve) => {
         wake = resolve;
         process.once('SIGINT', resolve);
@@ -63,4 +66,12 @@ export function enrichCommand(io: Io): Command {
       print();
       if (fatal) throw new ClickbenchError(`the enrichment stage stopped: ${fatal.message}`, { hint: 'restart it; committed work is kept' });
     });
+}
+
+/** The stats line of `enrich` (one JSON object per line on stdout; `run` reads it from a child stage). */
+export function stageStats(stage: EnrichmentStage): StageStats {
+  return {
+    at: new Date().toISOString(), batches: stage.batches, transactionsAborted: stage.transactionsAborted, concurrentTransactionRetries: stage.concurrentTransactionRetries,
+    groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, consumedBytes: Object.fromEntries(stage.consumedBytes), counters: stage.counters,
+  };
 }

@@ -1,13 +1,15 @@
 /**
  * The open-loop driver: sends each generated event when its intended time comes, whatever the
- * cluster's pace. It never waits for acknowledgements before sending what is due (up to
- * `maxInFlight` requests); if it falls behind, events queue and their latency, measured from
- * the intended time, shows it. Lookup-table changes (profile / consent) go out with the events.
+ * cluster's pace. Each topic-partition has its own lane with one request in flight; what comes
+ * due meanwhile queues in the lane and goes out in the next request, so if the cluster falls
+ * behind, events queue and their latency, measured from the intended time, shows it. A failed
+ * request is retried in its lane until the delivery timeout (order kept; the idempotent producer
+ * discards a resent batch that had landed). Lookup-table changes (profile / consent) go out with
+ * the events.
  */
 import type { GeneratedEvent, ClickstreamGenerator } from '../generate/clickstream.js';
 import type { Producer } from '../kafka/client.js';
 import { partitionForKey } from '../kafka/murmur2.js';
-import { sendByPartition } from '../kafka/client.js';
 import type { TopicNames } from './topics.js';
 
 export interface AckedBatch {
@@ -25,10 +27,19 @@ export interface DriverOptions {
   durationMs: number;
   partitions: number;
   lookupPartitions: number;
-  maxInFlight?: number;
+  /** Most messages per request (default 2 000). */
   maxBatch?: number;
+  /** Most key + value bytes per request (default 512 KiB, half the broker's default message.max.bytes). */
+  maxBatchBytes?: number;
   onAck?: (b: AckedBatch) => void;
+  /** Events given up on after retrying this long (default 120 s, as Kafka's delivery.timeout.ms). */
   onError?: (err: Error, events: number) => void;
+  /** Each acknowledged raw-topic request: its partition and when (for write availability). */
+  onPartitionAck?: (partition: number, ackMs: number) => void;
+  /** Every failed produce attempt (after the client's own retries), by error code. */
+  onAttemptFailed?: (code: string) => void;
+  acks?: -1 | 1;
+  deliveryTimeoutMs?: number;
   clock?: () => number;
 }
 
@@ -64,6 +75,14 @@ export class SeqCounts {
   }
 }
 
+type LaneMessage = { key: string; value: string; partition: number; event?: GeneratedEvent };
+interface Lane {
+  topic: string;
+  partition: number;
+  queue: LaneMessage[];
+  busy: boolean;
+}
+
 export class OpenLoopDriver {
   readonly intended = new SecondSeries();
   readonly sent = new SecondSeries();
@@ -73,9 +92,16 @@ export class OpenLoopDriver {
   readonly ackedSeqs = new SeqCounts();
   /** Acknowledged bad records that carry no event id (missing_field): accounted for by the DLQ count, not by id. */
   missingIdAcked = 0;
-  stats = { generated: 0, sent: 0, acked: 0, failed: 0, bad: 0, mirrors: 0, maxQueueDepth: 0, maxScheduleLagMs: 0, requests: 0, errors: 0, payloadBytes: 0 };
-  private queue: GeneratedEvent[] = [];
-  private inFlight = 0;
+  stats = { generated: 0, sent: 0, acked: 0, failed: 0, bad: 0, mirrors: 0, maxQueueDepth: 0, maxScheduleLagMs: 0, requests: 0, errors: 0, retries: 0, payloadBytes: 0 };
+  /** Failed produce attempts (after the client's own retries) by error code. */
+  readonly errorsByCode: Record<string, number> = {};
+  private stopped = false;
+  private lastError?: Error;
+  /** seq → raw partition + 1 of acknowledged events that carry an id (0: not acknowledged, or no id). */
+  private seqPartition = new Uint16Array(1 << 16);
+  /** One lane per topic-partition: its queued messages and at most one request in flight. */
+  private readonly lanes = new Map<string, Lane>();
+  private queued = 0;
   private readonly pending = new Set<Promise<void>>();
   private readonly clock: () => number;
 
@@ -83,8 +109,9 @@ export class OpenLoopDriver {
     this.clock = o.clock ?? Date.now;
   }
 
+  /** Raw events generated (due) and not yet sent. */
   get queueDepth(): number {
-    return this.queue.length;
+    return this.queued;
   }
 
   private countBytes(topic: string, partition: number, bytes: number): void {
@@ -93,97 +120,171 @@ export class OpenLoopDriver {
     m.set(partition, (m.get(partition) ?? 0) + bytes);
   }
 
-  /** Run the schedule to its end (or until `shouldStop`), then wait for outstanding acknowledgements. */
+  private lane(topic: string, partition: number): Lane {
+    const key = `${topic}:${partition}`;
+    let l = this.lanes.get(key);
+    if (!l) this.lanes.set(key, (l = { topic, partition, queue: [], busy: false }));
+    return l;
+  }
+
+  /**
+   * Run the schedule to its end (or until `shouldStop`), then wait for outstanding acknowledgements.
+   * Events go into per-partition lanes (Kafka's murmur2 partition), each with one request in flight
+   * at a time, as the Java producer's accumulator batches per partition: a partition whose leader
+   * is gone holds up only itself, and its retries keep its order.
+   */
   async run(shouldStop: () => boolean = () => false): Promise<void> {
-    const { gen, startMs } = this.o;
-    const maxInFlight = this.o.maxInFlight ?? 8;
+    const { gen, startMs, names } = this.o;
     const maxBatch = this.o.maxBatch ?? 2_000;
+    const maxBatchBytes = this.o.maxBatchBytes ?? 512 * 1024;
     const endMs = startMs + this.o.durationMs;
     while (!shouldStop()) {
       const now = this.clock();
-      while (this.queue.length < 100_000 && startMs + gen.nextOffsetMs <= now && startMs + gen.nextOffsetMs < endMs) {
+      while (this.queued < 200_000 && startMs + gen.nextOffsetMs <= now && startMs + gen.nextOffsetMs < endMs) {
         const e = gen.next();
         this.stats.generated++;
         this.intended.add(Math.floor((e.intendedMs - startMs) / 1000));
-        this.queue.push(e);
+        const p = partitionForKey(e.key, this.o.partitions);
+        this.lane(names.raw, p).queue.push({ key: e.key, value: e.value, partition: p, event: e });
+        this.queued++;
+        if (e.mirror) {
+          const lp = partitionForKey(e.mirror.key, this.o.lookupPartitions);
+          this.lane(names.lookups[e.mirror.kind], lp).queue.push({ key: e.mirror.key, value: e.mirror.value, partition: lp });
+        }
       }
-      if (this.queue.length > this.stats.maxQueueDepth) this.stats.maxQueueDepth = this.queue.length;
-      while (this.inFlight < maxInFlight && this.queue.length > 0) {
-        const batch = this.queue.length <= maxBatch ? this.queue : this.queue.slice(0, maxBatch);
-        this.queue = this.queue.length <= maxBatch ? [] : this.queue.slice(maxBatch);
-        this.send(batch);
+      if (this.queued > this.stats.maxQueueDepth) this.stats.maxQueueDepth = this.queued;
+      let idle = true;
+      for (const l of this.lanes.values()) {
+        if (l.busy) idle = false;
+        else if (l.queue.length > 0) {
+          idle = false;
+          // Up to maxBatch messages and maxBatchBytes (the broker refuses record batches over
+          // message.max.bytes, 1 MiB by default; a lane's backlog after an outage would exceed it).
+          let n = 0;
+          let bytes = 0;
+          while (n < l.queue.length && n < maxBatch && (n === 0 || bytes + l.queue[n].value.length + l.queue[n].key.length <= maxBatchBytes)) {
+            bytes += l.queue[n].value.length + l.queue[n].key.length;
+            n++;
+          }
+          const batch = n === l.queue.length ? l.queue : l.queue.slice(0, n);
+          l.queue = n === l.queue.length ? [] : l.queue.slice(n);
+          const p = this.deliver(l, batch).finally(() => this.pending.delete(p));
+          this.pending.add(p);
+        }
       }
       const scheduleDone = startMs + gen.nextOffsetMs >= endMs;
-      if (scheduleDone && this.queue.length === 0) break;
+      if (scheduleDone && idle) break;
       const wait = Math.max(0, Math.min(5, startMs + gen.nextOffsetMs - this.clock()));
       await new Promise((r) => setTimeout(r, wait));
     }
-    await Promise.allSettled([...this.pending]);
+    // Stopped early: what is still queued was never sent.
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  private send(events: GeneratedEvent[]): void {
+  /** Send one lane's batch, retrying it (in place, so the lane keeps its order) until the delivery timeout. */
+  private async deliver(l: Lane, batch: LaneMessage[]): Promise<void> {
     const { names, startMs } = this.o;
+    const isRaw = l.topic === names.raw;
+    l.busy = true;
     const sentMs = this.clock();
-    const raw: { key: string; value: string }[] = [];
-    const lookups = new Map<string, { key: string; value: string }[]>();
-    for (const e of events) {
-      raw.push({ key: e.key, value: e.value });
-      const lag = sentMs - e.intendedMs;
-      if (lag > this.stats.maxScheduleLagMs) this.stats.maxScheduleLagMs = lag;
-      if (e.mirror) {
-        const topic = names.lookups[e.mirror.kind];
-        let list = lookups.get(topic);
-        if (!list) lookups.set(topic, (list = []));
-        list.push({ key: e.mirror.key, value: e.mirror.value });
-      }
-    }
-    const requests = [...groupByPartition(names.raw, raw, this.o.partitions), ...[...lookups].flatMap(([topic, messages]) => groupByPartition(topic, messages, this.o.lookupPartitions))];
-    this.inFlight++;
     this.stats.requests++;
-    this.sent.add(Math.floor((sentMs - startMs) / 1000), events.length);
-    this.stats.sent += events.length;
-    const producer = this.o.producer;
-    const p = sendByPartition(requests, (r) => producer.send({ topic: r.topic, messages: r.messages, acks: -1 })).then(
-      () => {
-        const ackMs = this.clock();
-        this.stats.acked += events.length;
-        this.acked.add(Math.floor((ackMs - startMs) / 1000), events.length);
-        // Bytes per partition from the requests (partition computed once, when grouping), not per event again.
-        for (const r of requests) {
-          let bytes = 0;
-          for (const m of r.messages) bytes += m.key.length + m.value.length;
-          this.countBytes(r.topic, r.messages[0].partition, bytes);
-          if (r.topic === names.raw) this.stats.payloadBytes += bytes;
+    if (isRaw) {
+      this.queued -= batch.length;
+      this.sent.add(Math.floor((sentMs - startMs) / 1000), batch.length);
+      this.stats.sent += batch.length;
+      const lag = sentMs - batch[0].event!.intendedMs;
+      if (lag > this.stats.maxScheduleLagMs) this.stats.maxScheduleLagMs = lag;
+    }
+    const timeout = this.o.deliveryTimeoutMs ?? 120_000;
+    const messages = batch.map(({ key, value, partition }) => ({ key, value, partition }));
+    let backoff = 250;
+    try {
+      for (;;) {
+        try {
+          await this.o.producer.send({ topic: l.topic, messages, acks: this.o.acks ?? -1 });
+          this.delivered(l, batch, sentMs);
+          return;
+        } catch (err) {
+          this.failedAttempt(err as Error);
+          if (this.stopped || this.clock() - sentMs + backoff >= timeout) {
+            if (isRaw) {
+              this.stats.failed += batch.length;
+              this.o.onError?.(err as Error, batch.length);
+            }
+            return;
+          }
+          this.stats.retries++;
+          await new Promise((res) => setTimeout(res, backoff));
+          backoff = Math.min(2_000, backoff * 2);
         }
-        for (const e of events) {
-          this.ackedSeqs.add(e.seq);
-          if (e.bad) this.stats.bad++;
-          if (e.bad === 'missing_field') this.missingIdAcked++;
-          if (e.mirror) this.stats.mirrors++;
-        }
-        this.o.onAck?.({ events, sentMs, ackMs });
-      },
-      (err: Error) => {
-        this.stats.failed += events.length;
-        this.stats.errors++;
-        this.o.onError?.(err, events.length);
-      },
-    ).finally(() => {
-      this.inFlight--;
-      this.pending.delete(p);
-    });
-    this.pending.add(p);
+      }
+    } finally {
+      l.busy = false;
+    }
+  }
+
+  private failedAttempt(err: Error): void {
+    const code = errorCode(err);
+    this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
+    this.stats.errors++;
+    this.lastError = err;
+    this.o.onAttemptFailed?.(code);
+  }
+
+  private delivered(l: Lane, batch: LaneMessage[], sentMs: number): void {
+    const { names, startMs } = this.o;
+    const ackMs = this.clock();
+    let bytes = 0;
+    for (const m of batch) bytes += m.key.length + m.value.length;
+    this.countBytes(l.topic, l.partition, bytes);
+    if (l.topic !== names.raw) return;
+    const events = batch.map((m) => m.event!);
+    this.stats.payloadBytes += bytes;
+    this.stats.acked += events.length;
+    this.acked.add(Math.floor((ackMs - startMs) / 1000), events.length);
+    for (const e of events) {
+      this.ackedSeqs.add(e.seq);
+      if (e.bad !== 'missing_field') this.markPartition(e.seq, l.partition);
+      if (e.bad) this.stats.bad++;
+      if (e.bad === 'missing_field') this.missingIdAcked++;
+      if (e.mirror) this.stats.mirrors++;
+    }
+    this.o.onPartitionAck?.(l.partition, ackMs);
+    this.o.onAck?.({ events, sentMs, ackMs });
+  }
+
+  private markPartition(seq: number, partition: number): void {
+    if (seq >= this.seqPartition.length) {
+      let n = this.seqPartition.length;
+      while (n <= seq) n *= 2;
+      const next = new Uint16Array(n);
+      next.set(this.seqPartition);
+      this.seqPartition = next;
+    }
+    this.seqPartition[seq] = partition + 1;
+  }
+
+  /** The raw partition an acknowledged event went to; -1 when not acknowledged or it carries no id. */
+  partitionOfSeq(seq: number): number {
+    return (seq < this.seqPartition.length ? this.seqPartition[seq] : 0) - 1;
+  }
+
+  /** Stop retrying: what has not been delivered yet counts as failed. */
+  abandon(): void {
+    this.stopped = true;
   }
 }
 
-/** One single-partition request per partition (explicit partition = Kafka's murmur2 choice). */
-function groupByPartition(topic: string, messages: { key: string; value: string }[], partitions: number): { topic: string; messages: { key: string; value: string; partition: number }[] }[] {
-  const by = new Map<number, { key: string; value: string; partition: number }[]>();
-  for (const m of messages) {
-    const p = partitionForKey(m.key, partitions);
-    let list = by.get(p);
-    if (!list) by.set(p, (list = []));
-    list.push({ key: m.key, value: m.value, partition: p });
+/** A short, stable name for a produce error: the Kafka error type, else the client error's name and system code. */
+export function errorCode(err: Error): string {
+  let e: (Error & { type?: string; code?: string; cause?: unknown; originalError?: unknown }) | undefined = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e.type) return e.type;
+    const inner = (e.cause ?? e.originalError) as typeof e | undefined;
+    if (!inner) break;
+    e = inner;
   }
-  return [...by.values()].map((list) => ({ topic, messages: list }));
+  const sys = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH)\b/.exec(e?.message ?? '')?.[1];
+  return sys ? `${e?.name ?? 'Error'} ${sys}` : (e?.name ?? 'Error');
 }
+

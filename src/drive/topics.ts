@@ -36,6 +36,7 @@ export function topicSpecs(names: TopicNames, s: Pick<Scenario, 'topics'>, extra
   const common = [
     { name: 'min.insync.replicas', value: String(t.min_insync_replicas) },
     { name: 'retention.ms', value: String(t.retention) },
+    ...(t.unclean_leader_election ? [{ name: 'unclean.leader.election.enable', value: 'true' }] : []),
   ];
   const tiered = t.tiered
     ? [{ name: 'remote.storage.enable', value: 'true' }, ...(t.local_retention !== undefined ? [{ name: 'local.retention.ms', value: String(t.local_retention) }] : [])]

@@ -17,9 +17,13 @@ export interface ClientSettings {
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   retries?: number;
+  /** The client's own produce retries (kafkajs logs each one): counted by the caller instead of printed. */
+  onRetry?: (reason: string) => void;
 }
 
-const quietLogCreator = (sink?: (line: string) => void): logCreator => () => ({ level, log }) => {
+const SEND_RETRY = 'Failed to send messages: ';
+const quietLogCreator = (sink?: (line: string) => void, onRetry?: (reason: string) => void): logCreator => () => ({ level, log }) => {
+  if (onRetry && typeof log.message === 'string' && log.message.startsWith(SEND_RETRY)) return onRetry(log.message.slice(SEND_RETRY.length));
   if (!sink || level > logLevel.ERROR) return;
   sink(`kafkajs ${log.message}${log.error ? `: ${log.error}` : ''}`);
 };
@@ -32,7 +36,7 @@ export function createKafka(settings: ClientSettings): Kafka {
     requestTimeout: settings.requestTimeoutMs ?? 30_000,
     retry: { retries: settings.retries ?? 5, initialRetryTime: 200, maxRetryTime: 5_000 },
     logLevel: logLevel.WARN,
-    logCreator: quietLogCreator(settings.log),
+    logCreator: quietLogCreator(settings.log, settings.onRetry),
   };
   return new KafkaCtor(cfg);
 }

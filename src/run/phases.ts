@@ -16,12 +16,14 @@ export interface PhaseWindow {
   version?: string;
   /** Counts toward the run's headline latency: steady and burst (warmup warms up; a replay has its own figures). */
   scored: boolean;
+  /** fault phases: what breaks. */
+  fault?: Scenario['phases'][number]['fault'];
 }
 
 const SCORED_KINDS: PhaseKind[] = ['steady', 'burst'];
 
 /** Phase kinds this version of `run` carries out. */
-export const RUNNABLE_PHASES: PhaseKind[] = ['warmup', 'steady', 'burst', 'replay', 'dual-run', 'rollback'];
+export const RUNNABLE_PHASES: PhaseKind[] = ['warmup', 'steady', 'burst', 'replay', 'dual-run', 'rollback', 'fault'];
 
 export function phaseTimeline(s: Pick<Scenario, 'phases' | 'duration' | 'traffic'>): PhaseWindow[] {
   const out: PhaseWindow[] = [];
@@ -35,7 +37,7 @@ export function phaseTimeline(s: Pick<Scenario, 'phases' | 'duration' | 'traffic
   for (const p of s.phases) {
     const duration = p.duration ?? Math.max(0, s.duration - t);
     if (duration <= 0) continue;
-    out.push({ index: out.length, name: p.name ?? nameFor(p.kind), kind: p.kind, startMs: t, endMs: Math.min(s.duration, t + duration), lookbackMs: p.lookback, version: p.version, scored: SCORED_KINDS.includes(p.kind) });
+    out.push({ index: out.length, name: p.name ?? nameFor(p.kind), kind: p.kind, startMs: t, endMs: Math.min(s.duration, t + duration), lookbackMs: p.lookback, version: p.version, scored: SCORED_KINDS.includes(p.kind), ...(p.fault ? { fault: p.fault } : {}) });
     t += duration;
     if (t >= s.duration) break;
   }

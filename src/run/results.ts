@@ -67,6 +67,67 @@ export interface DualRunResult {
   fieldDiffs: Record<string, number>;
 }
 
+export interface FaultResult {
+  phase: string;
+  action: string;
+  /** What was broken, in words (node, zone, command). */
+  target: string;
+  nodes: number[];
+  wiped: boolean;
+  injectedAtOffsetMs: number | null;
+  /** When the node(s) / enricher were back (restarted and in the metadata / running). */
+  restoredAtOffsetMs: number | null;
+  downForMs: number;
+  error: string | null;
+  /** External clusters: the user's commands and what they printed (tail). */
+  commands: { step: 'inject' | 'restore'; command: string; exitCode: number | null; durationMs: number; output: string }[];
+  writeUnavailability:
+    | NotMeasured
+    | {
+        measured: true;
+        affectedPartitions: number;
+        perPartition: { partition: number; leaderBefore: number; isrBefore: number[]; leaderLost: boolean; affected: boolean; firstAckAfterMs: number | null; maxGapMs: number }[];
+        maxMs: number;
+        p50Ms: number | null;
+        p99Ms: number | null;
+        method: string;
+      };
+  /** Failed produce attempts during the fault (after the client's own retries), by error code. */
+  produceErrors: Record<string, number>;
+  /** The client library's own produce retries during the fault, by reason. */
+  clientRetries: Record<string, number>;
+  /** during = events intended from the injection until the ISR was whole again. */
+  latency: { baselinePhase: string | null; before: LatencyTriple | null; during: LatencyTriple };
+  recovery: {
+    leaderElections: number;
+    underReplicatedMax: number;
+    leadersMovedAtOffsetMs: number | null;
+    /** From the fault until no partition was led by a stopped node. */
+    leadersMovedMs: number | null;
+    isrRestoredAtOffsetMs: number | null;
+    /** From the restart until no partition was under-replicated. */
+    isrRestoreMs: number | null;
+    lag: { steadyRecords: number | null; peakRecords: number; peakAtOffsetMs: number | null; thresholdRecords: number | null; drainedAtOffsetMs: number | null; drainMs: number | null };
+    milestones: { offsetMs: number; what: string }[];
+  };
+}
+
+export interface AccountingResult {
+  measured: true;
+  method: string;
+  rawRecordsRead: number;
+  /** acknowledged events with an id */
+  ackedChecked: number;
+  /** acknowledged by the cluster, absent from the raw topic at the end */
+  ackedLost: number;
+  lostByPartition: Record<string, number>;
+  /** acknowledged events found more than once in the raw topic (a producer retry that was not deduplicated) */
+  rawDuplicates: number;
+  /** acknowledged, not in the enriched sink or the DLQ */
+  sinkMissing: number;
+  sinkDuplicates: number;
+}
+
 export interface PhaseResult {
   name: string;
   kind: PhaseKind;
@@ -133,6 +194,9 @@ export interface Results {
   /** A rollback is measured like a replay: the older version's group reset to a timestamp, caught up as a new generation. */
   rollback: (ReplayResult & { toVersion: string }) | NotMeasured;
   dualRun: DualRunResult | NotMeasured;
+  faults: FaultResult[];
+  /** Every acknowledged event looked up in the raw topic and the sink (runs with fault phases). */
+  accounting: AccountingResult | NotMeasured;
   disk:
     | NotMeasured
     | {
@@ -176,5 +240,5 @@ export interface Results {
     badRecordsAcked: number;
     dlqRecords: number;
   };
-  errors: { produceErrors: number; produceFailedEvents: number; messages: string[] };
+  errors: { produceErrors: number; produceFailedEvents: number; produceRetries: number; byCode: Record<string, number>; messages: string[]; repeated: Record<string, number> };
 }

@@ -12,6 +12,10 @@ import { createKafka, createProducer, type Admin, type Kafka } from '../kafka/cl
 import { describeBrokers } from '../kafka/cluster-facts.js';
 import { LogDirsProbe } from '../kafka/logdirs.js';
 import { EnrichmentStage } from '../enrich/stage.js';
+import { StageProcess, type StageHandle } from '../enrich/child.js';
+import { AckTimeline, FaultRunner, faultResult } from '../fault/faults.js';
+import { readBackSeqs } from '../observe/readback.js';
+import { faultProblems, type FaultSpec } from '../scenario/schema.js';
 import { fillLookups } from '../drive/lookups.js';
 import { OpenLoopDriver } from '../drive/driver.js';
 import { createTopics, deleteTopicsWithPrefix, enrichedTopicFor, topicNames, topicSpecs } from '../drive/topics.js';
@@ -51,6 +55,7 @@ export function newRunId(name: string, now = new Date()): string {
 interface Snapshot {
   offsetMs: number;
   driverBytes: Map<string, Map<number, number>>;
+  /** Raw bytes consumed by the main enrichment stages so far (all instances). */
   stageBytes: Map<number, number>;
   probeBytes: Map<string, Map<number, number>>;
   dualBytes: Map<number, number>;
@@ -74,6 +79,15 @@ function mergeNested(a: Map<string, Map<number, number>>, b: Map<string, Map<num
     a.set(topic, into);
   }
   return a;
+}
+function mergeFlat(a: Map<number, number>, b: Map<number, number>): Map<number, number> {
+  const out = new Map(a);
+  for (const [p, v] of b) out.set(p, (out.get(p) ?? 0) + v);
+  return out;
+}
+/** An event intended between a fault's injection and the cluster being whole again. */
+function inFaultWindow(f: { injectedAt?: number; isrRestoredAt?: number }, intendedMs: number): boolean {
+  return f.injectedAt !== undefined && intendedMs >= f.injectedAt && (f.isrRestoredAt === undefined || intendedMs < f.isrRestoredAt);
 }
 function diffFlat(a: Map<number, number>, b: Map<number, number>): Map<number, number> {
   const d = new Map<number, number>();
@@ -112,6 +126,16 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       throw new ClickbenchError(`phase "${p.name}" is of kind ${p.kind}, which this version of clickbench cannot run yet`, { exitCode: ExitCode.usage, hint: `use ${RUNNABLE_PHASES.join(', ')} phases` });
     }
   }
+  // Fault phases: checked against the actual target (--brokers may have replaced the scenario's).
+  const faultSpecs = new Map<number, FaultSpec>();
+  for (const w of phases) {
+    const spec = w.fault;
+    if (w.kind !== 'fault' || !spec) continue;
+    const problem = faultProblems(spec, opts.target.kind)[0];
+    if (problem) throw new ClickbenchError(`${loaded.file}: phases[${w.index}].fault.${problem.field}: ${problem.message}`, { exitCode: ExitCode.usage, hint: 'fix the fault block, or run the scenario on the sandbox' });
+    faultSpecs.set(w.index, spec);
+  }
+  const enricherKill = [...faultSpecs.values()].some((f) => f.action === 'enricher-kill');
   const profile: Profile = target.profile;
   const zones = {
     producer: opts.zones?.producer ?? target.defaultZone,
@@ -119,11 +143,23 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     probe: opts.zones?.probe ?? target.defaultZone,
   };
   const errors: string[] = [];
+  // The same client error repeats while a broker is down: print and keep the first of each kind, count the rest.
+  const repeated: Record<string, number> = {};
   const errorLine = (l: string) => {
+    const kind = l.replace(/\d+/g, '#').slice(0, 160);
+    repeated[kind] = (repeated[kind] ?? 0) + 1;
+    if (repeated[kind] > 1) return;
     if (errors.length < 50) errors.push(l);
     log(l);
   };
-  const kafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5 });
+  let faultRunner: FaultRunner | undefined;
+  const produceRetries: Record<string, number> = {};
+  const onRetry = (reason: string) => {
+    const kind = reason.replace(/\d+/g, '#').slice(0, 120);
+    produceRetries[kind] = (produceRetries[kind] ?? 0) + 1;
+    for (const f of faultRunner?.faults ?? []) if (f.open) f.clientRetries[kind] = (f.clientRetries[kind] ?? 0) + 1;
+  };
+  const kafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, onRetry });
   const admin = await connectAdmin(kafka, bootstrap);
 
   const results: Results = {
@@ -140,20 +176,29 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     replay: notMeasured('the scenario has no replay phase'),
     rollback: notMeasured('the scenario has no rollback phase'),
     dualRun: notMeasured('the scenario has no dual-run phase'),
+    faults: [],
+    accounting: notMeasured('the raw topic is read back in runs with fault phases only'),
     disk: notMeasured('the run ended before the first disk sample'),
     crossZone: notMeasured('the run ended before traffic was measured'),
     enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, lookupFill: null },
     correctness: { ackedEvents: 0, expectedInSink: 0, seenDistinct: 0, missing: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, badRecordsAcked: 0, dlqRecords: 0 },
-    errors: { produceErrors: 0, produceFailedEvents: 0, messages: errors },
+    errors: { produceErrors: 0, produceFailedEvents: 0, produceRetries: 0, byCode: {}, messages: errors, repeated: {} },
   };
 
-  let stage: EnrichmentStage | undefined;
-  /** Stages replaced by a replay: their counters still count. */
-  const retired: EnrichmentStage[] = [];
+  let stage: StageHandle | undefined;
+  /** Stages replaced by a replay or killed: their counters still count. */
+  const retired: StageHandle[] = [];
+  /** Raw bytes the retired main stages consumed (the cross-zone flow of the enrichment consumer). */
+  const retiredMainBytes = new Map<number, number>();
+  const retireMain = (st: StageHandle) => {
+    retired.push(st);
+    for (const [p, v] of st.consumedBytes) retiredMainBytes.set(p, (retiredMainBytes.get(p) ?? 0) + v);
+  };
   let probe: Probe | undefined;
   let logDirs: LogDirsProbe | undefined;
   let driver: OpenLoopDriver | undefined;
-  const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 5 });
+  // acks=all: idempotent (the default); acks=1 cannot be (Kafka requires acks=all for idempotence).
+  const producer = createProducer(kafka, s.clients.acks === 'all' ? { idempotent: true, maxInFlightRequests: 5 } : { idempotent: false, maxInFlightRequests: 5 });
   let producerConnected = false;
   let mainVersion = s.enrichment.version;
   const groupOf = (version: string) => `${runPrefix}.enrich.${version}`;
@@ -161,12 +206,15 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   const dualVersion = (s.phases.find((p) => p.kind === 'dual-run')?.version ?? (mainVersion === 'v1' ? 'v2' : 'v1')) as 'v1' | 'v2';
   const dualTopic = enrichedTopicFor(names, dualVersion, mainVersion);
   const dualNames = { ...names, dlq: `${names.dlq}.${dualVersion}` };
-  const stageFor = (generation: number, version: 'v1' | 'v2' = mainVersion, outputTopic = names.enriched) =>
-    new EnrichmentStage({
+  // With an enricher-kill fault the main stage runs as a child process (a SIGKILL is only real for a process).
+  const stageFor = (generation: number, version: 'v1' | 'v2' = mainVersion, outputTopic = names.enriched): StageHandle =>
+    enricherKill && outputTopic === names.enriched
+      ? new StageProcess({ brokers: brokersList, prefix: runPrefix, version, delivery: s.enrichment.delivery, scenarioFile: loaded.file, rack: zones.enrichment, generation, log: errorLine })
+      : new EnrichmentStage({
       brokers: brokersList, names: outputTopic === names.enriched ? names : dualNames, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,
       groupId: groupOf(version), transactionalId: `${groupOf(version)}.0`, rack: zones.enrichment, generation, log: errorLine,
     });
-  let dualStage: EnrichmentStage | undefined;
+  let dualStage: StageHandle | undefined;
   let dualProbe: Probe | undefined;
   try {
     const facts = await describeBrokers(admin);
@@ -224,27 +272,57 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         const p = phaseAt(phases, offset);
         const e2e = sample.seenMs - sample.intendedMs;
         record(phaseLatency[p.index].e2e, e2e);
+        for (const f of faultRunner?.faults ?? []) if (inFaultWindow(f, sample.intendedMs)) record(f.latency.e2e, e2e);
         if (p.scored) record(runLatency.e2e, e2e);
         e2eBySecond.recordAt(Math.floor(offset / 1000), e2e);
         if (sample.enrichMs !== null) {
           record(phaseLatency[p.index].enrich, sample.enrichMs);
           if (p.scored) record(runLatency.enrich, sample.enrichMs);
+          for (const f of faultRunner?.faults ?? []) if (inFaultWindow(f, sample.intendedMs)) record(f.latency.enrich, sample.enrichMs);
         }
       },
     });
     await probe.start();
 
+    const ackTimeline = faultSpecs.size ? new AckTimeline() : undefined;
+    if (faultSpecs.size) {
+      faultRunner = new FaultRunner({
+        sandbox: target.sandbox, admin, runPrefix, rawTopic: names.raw, log, offsetOf,
+        topicOf: (role) => (role === 'raw' ? names.raw : role === 'enriched' ? names.enriched : names.dlq),
+        enricher: {
+          kill: async () => {
+            const st = stage as StageProcess;
+            await st.kill();
+            retireMain(st);
+            stage = undefined;
+          },
+          restart: async () => {
+            const st = stageFor(generation);
+            await st.start();
+            stage = st;
+          },
+        },
+      }, phases, faultSpecs);
+    }
     driver = new OpenLoopDriver({
       producer, names, gen, startMs: scheduleStart, durationMs: s.duration, partitions: s.topics.partitions, lookupPartitions: Math.min(6, s.topics.partitions),
       onAck: ({ events, ackMs }) => {
+        const open = faultRunner?.faults.filter((f) => f.injectedAt !== undefined) ?? [];
         for (const e of events) {
           const p = phaseAt(phases, e.intendedMs - scheduleStart);
           const ms = ackMs - e.intendedMs;
           record(phaseLatency[p.index].produceAck, ms);
           if (p.scored) record(runLatency.produceAck, ms);
+          for (const f of open) if (inFaultWindow(f, e.intendedMs)) record(f.latency.produceAck, ms);
         }
       },
-      onError: (err, n) => errorLine(`produce failed for ${n} events: ${err.message}`),
+      onPartitionAck: (partition, ackMs) => ackTimeline?.ack(partition, ackMs),
+      onAttemptFailed: (code) => {
+        for (const f of faultRunner?.faults ?? []) if (f.open) f.produceErrors[code] = (f.produceErrors[code] ?? 0) + 1;
+      },
+      acks: s.clients.acks === 'all' ? -1 : 1,
+      deliveryTimeoutMs: s.clients.delivery_timeout,
+      onError: (err, n) => errorLine(`produce failed for ${n} events after retrying for up to ${s.clients.delivery_timeout / 1000} s: ${err.message}`),
     });
 
     logDirs = new LogDirsProbe(brokersList);
@@ -266,14 +344,14 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const snapshot = async (offsetMs: number): Promise<Snapshot> => ({
       offsetMs,
       driverBytes: copyNested(driver!.bytesByTopic),
-      stageBytes: new Map((stage ?? retired[retired.length - 1]).consumedBytes),
+      stageBytes: mergeFlat(retiredMainBytes, stage?.consumedBytes ?? new Map()),
       probeBytes: mergeNested(copyNested(probe!.bytesByTopic), dualProbe ? copyNested(dualProbe.bytesByTopic) : new Map()),
       dualBytes: new Map(dualStage?.consumedBytes ?? []),
       disk: await diskAt(offsetMs),
     });
     const placements = async (): Promise<PartitionPlacement[]> =>
       (await runTopics()).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })));
-    const crossZoneBetween = async (a: Snapshot, b: Snapshot, stageBase: Map<number, number>): Promise<CrossZoneResult> => {
+    const crossZoneBetween = async (a: Snapshot, b: Snapshot): Promise<CrossZoneResult> => {
       const produced = diffNested(a.driverBytes, b.driverBytes);
       const probed = diffNested(a.probeBytes, b.probeBytes);
       const flows: ClientFlow[] = [];
@@ -281,7 +359,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         flows.push({ client: 'producer', zone: zones.producer, kind: 'produce', topic, bytesByPartition: parts });
         if (topic !== names.raw) flows.push({ client: 'enrichment tables', zone: zones.enrichment, kind: 'consume', topic, bytesByPartition: parts });
       }
-      flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: diffFlat(stageBase, b.stageBytes) });
+      flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: diffFlat(a.stageBytes, b.stageBytes) });
       if (b.dualBytes.size > 0) flows.push({ client: 'enrichment (dual-run)', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: diffFlat(a.dualBytes, b.dualBytes) });
       for (const [topic, parts] of probed) {
         flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'produce', topic, bytesByPartition: parts });
@@ -292,13 +370,14 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
 
     const first = await snapshot(0);
     const phaseStarts: Snapshot[] = [first];
-    let stageBase = new Map<number, number>();
     const lagMax = phases.map(() => 0);
     const lagEnd = phases.map(() => 0);
     let currentPhase = 0;
     let lastProgress = 0;
     let sampling = false;
     let finished = false;
+    let lastPoll = 0;
+    let underReplicated = 0;
 
     /** Replay (same version) or rollback (to `w.version`, v1 by default): reset that version's group to `lookback` ago and catch up as a new generation. */
     const beginReplay = async (w: PhaseWindow) => {
@@ -311,8 +390,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       }
       log(`${w.kind}: resetting ${groupOf(version)} to ${lookback / 1000} s ago${w.kind === 'rollback' ? ` (${mainVersion === version ? 'v2' : mainVersion} → ${version})` : ''} and catching up while live traffic continues`);
       await stage!.stop();
-      retired.push(stage!);
-      stageBase = new Map();
+      retireMain(stage!);
+      stage = undefined;
       const ts = Date.now() - lookback;
       const byTime = await admin.fetchTopicOffsetsByTimestamp(names.raw, ts);
       const ends = await admin.fetchTopicOffsets(names.raw);
@@ -377,6 +456,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           }
         }
         if (results.series.disk.length === 0 || offset - results.series.disk[results.series.disk.length - 1].offsetMs >= 5_000) await diskAt(offset);
+        if (faultRunner && Date.now() - lastPoll >= 1_000) {
+          lastPoll = Date.now();
+          const polled = await faultRunner.poll();
+          if (polled) underReplicated = polled.underReplicated;
+        }
         const sec = Math.floor(offset / 1000) - 1;
         if (opts.progress && Date.now() - lastProgress >= 1_000 && !finished) {
           lastProgress = Date.now();
@@ -384,7 +468,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           const target = driver!.intended.values[sec] ?? 0;
           const acked = driver!.acked.values[sec] ?? 0;
           const p99 = e2eBySecond.p99(sec);
-          opts.progress(`${p.name} ${(Math.min(offset, s.duration) / 1000).toFixed(0)}/${s.duration / 1000}s · ${acked}/${target} ev/s · e2e p99 ${p99 ?? '–'} ms · lag ${l?.lag ?? '?'}${activeReplay() ? ' · replaying' : ''}${dualStage ? ` · dual-run ${dualVersion}` : ''}${driver!.queueDepth > 1000 ? ` · behind by ${driver!.queueDepth} events` : ''}`);
+          opts.progress(`${p.name} ${(Math.min(offset, s.duration) / 1000).toFixed(0)}/${s.duration / 1000}s · ${acked}/${target} ev/s · e2e p99 ${p99 ?? '–'} ms · lag ${l?.lag ?? '?'}${activeReplay() ? ' · replaying' : ''}${dualStage ? ` · dual-run ${dualVersion}` : ''}${driver!.queueDepth > 1000 ? ` · behind by ${driver!.queueDepth} events` : ''}${faultRunner ? `${faultRunner.status()}${underReplicated ? ` · ${underReplicated} under-replicated` : ''}` : ''}`);
         }
       } finally {
         sampling = false;
@@ -403,12 +487,25 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           if (kind === 'replay' || kind === 'rollback') await beginReplay(phases[currentPhase]);
           if (kind === 'dual-run' && !dualStage) await beginDualRun(phases[currentPhase]);
         }
+        faultRunner?.tick(offset);
         await sleep(50);
       }
     })();
 
     log(`running ${s.duration / 1000} s of traffic (${phases.map((p) => p.name).join(' → ')})`);
-    await driver.run(() => signal.aborted);
+    await driver.run(() => {
+      if (signal.aborted) driver!.abandon();
+      return signal.aborted;
+    });
+    if (faultRunner) {
+      // Anything still down comes back now; then give the cluster a moment to heal (ISR whole).
+      await faultRunner.restoreAll();
+      const healDeadline = Date.now() + (signal.aborted ? 5_000 : 60_000);
+      while (faultRunner.faults.some((f) => f.open) && Date.now() < healDeadline) {
+        await faultRunner.poll();
+        await sleep(500);
+      }
+    }
     // Drain: wait until the probe saw every acknowledged event, or it stops arriving.
     // (Also after Ctrl-C, for a shorter while: what was acknowledged is still accounted for.)
     const drainDeadline = Date.now() + (signal.aborted ? 10_000 : 30_000);
@@ -424,10 +521,13 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const endOffset = Math.min(Date.now() - scheduleStart, s.duration);
     // The run is over: stop the stages (a replay may still be re-writing history) so the final
     // disk sample and byte counts hold everything written, then let the probe read the rest.
-    for (const st2 of [stage, dualStage]) {
-      if (!st2) continue;
-      await st2.stop();
-      retired.push(st2);
+    if (stage) {
+      await stage.stop();
+      retireMain(stage);
+    }
+    if (dualStage) {
+      await dualStage.stop();
+      retired.push(dualStage);
     }
     stage = undefined;
     dualStage = undefined;
@@ -455,7 +555,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         achievedRatio: intended > 0 ? acked / intended : null,
         latency: phaseLatency[w.index].summary(),
         disk: a.disk && b.disk ? { startBytes: a.disk.totalBytes, endBytes: b.disk.totalBytes, growthBytes: b.disk.totalBytes - a.disk.totalBytes } : notMeasured('DescribeLogDirs gave no sample at this phase boundary'),
-        crossZone: await crossZoneBetween(a, b, new Map()).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`)),
+        crossZone: await crossZoneBetween(a, b).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`)),
         lag: { maxRecords: lagMax[w.index], endRecords: lagEnd[w.index] },
       };
       results.phases.push(pr);
@@ -547,7 +647,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         groundTruth: truth,
       };
     }
-    const total = await crossZoneBetween(first, last, new Map()).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`));
+    const total = await crossZoneBetween(first, last).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`));
     if ('modelled' in total) {
       results.crossZone = { measured: true, total, formula: CROSS_ZONE_FORMULA, assumptions: PROFILE_ASSUMPTIONS[profile], brokerZones: Object.fromEntries([...brokerZone].map(([k, v]) => [String(k), v])) };
     } else results.crossZone = total;
@@ -567,8 +667,45 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     };
     results.errors.produceErrors = st.errors;
     results.errors.produceFailedEvents = st.failed;
+    results.errors.produceRetries = st.retries + Object.values(produceRetries).reduce((a, b) => a + b, 0);
+    results.errors.byCode = { ...driver.errorsByCode, ...Object.fromEntries(Object.entries(produceRetries).map(([k, v]) => [`client retry: ${k}`, v])) };
+
+    // Faults and the full accounting: every acknowledged id looked up in the raw topic too.
+    if (faultRunner) {
+      for (const f of faultRunner.faults) {
+        const idx = f.window.index;
+        const before = results.phases.slice(0, idx).reverse().find((p) => p.scored);
+        results.faults.push(faultResult(f, {
+          offsetOf, acks: ackTimeline!, partitions: s.topics.partitions, endMs: Date.now(), lag: results.series.lag,
+          baseline: before ? { name: before.name, startMs: before.startOffsetMs, endMs: before.endOffsetMs, latency: before.latency } : undefined,
+        }));
+      }
+      log('accounting: reading the raw topic back to check every acknowledged event');
+      const back = await readBackSeqs(kafka, admin, names.raw, runPrefix);
+      let lost = 0;
+      let checked = 0;
+      let rawDuplicates = 0;
+      const lostByPartition: Record<string, number> = {};
+      for (let seq = 0; seq < st.generated; seq++) {
+        if (driver.ackedSeqs.get(seq) === 0 || driver.partitionOfSeq(seq) < 0) continue;
+        checked++;
+        if (back.seqs.get(seq) > 1) rawDuplicates++;
+        if (back.seqs.get(seq) === 0) {
+          lost++;
+          const pt = String(driver.partitionOfSeq(seq));
+          lostByPartition[pt] = (lostByPartition[pt] ?? 0) + 1;
+        }
+      }
+      results.accounting = {
+        measured: true,
+        method: `every event id the producer saw acknowledged (${checked}) looked up in the raw topic read back from its start (${back.records} records${back.complete ? '' : ', INCOMPLETE: the read timed out'}) and in the enriched sink + DLQ as the probe saw them (read_committed)`,
+        rawRecordsRead: back.records, ackedChecked: checked, ackedLost: lost, lostByPartition, rawDuplicates,
+        sinkMissing: results.correctness.missing, sinkDuplicates: results.correctness.duplicates,
+      };
+    }
     results.run.status = signal.aborted ? 'interrupted' : 'completed';
   } catch (err) {
+    await faultRunner?.restoreAll().catch(() => {});
     results.run.status = signal.aborted ? 'interrupted' : 'failed';
     results.run.error = (err as Error).message;
     throw err;
@@ -576,13 +713,15 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const all = [...retired, ...(stage ? [stage] : []), ...(dualStage ? [dualStage] : [])];
     if (all.length) {
       results.enrichment.counters = all.map((x) => x.counters).reduce((a, b) => addCounters(a, b));
-      const sum = (f: (x: EnrichmentStage) => number) => all.reduce((a, x) => a + f(x), 0);
+      const sum = (f: (x: StageHandle) => number) => all.reduce((a, x) => a + f(x), 0);
       results.enrichment.batches = sum((x) => x.batches);
       results.enrichment.transactionsAborted = sum((x) => x.transactionsAborted);
       results.enrichment.concurrentTransactionRetries = sum((x) => x.concurrentTransactionRetries);
       results.enrichment.groupJoins = sum((x) => x.groupJoins);
       results.enrichment.redeliveredSkipped = sum((x) => x.redeliveredSkipped);
     }
+    await faultRunner?.restoreAll().catch(() => {});
+    results.errors.repeated = Object.fromEntries(Object.entries(repeated).filter(([, n]) => n > 1));
     await stage?.stop().catch(() => {});
     await dualStage?.stop().catch(() => {});
     await dualProbe?.stop().catch(() => {});

@@ -21,6 +21,8 @@ export interface RunTarget {
   zoneOf: (brokerId: number) => string | undefined;
   sandboxLogDirs?: string[];
   remoteStorageDir?: string;
+  /** The sandbox itself (node stop/start for fault phases). */
+  sandbox?: Sandbox;
   /** Stops what the run started (a sandbox), nothing otherwise. */
   release: () => Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function resolveTarget(s: Scenario, opts: { brokers?: string; state
     zoneOf: (id) => box.state.nodes.find((n) => n.id === id)?.zone,
     sandboxLogDirs: box.state.nodes.map((n) => n.logDir),
     remoteStorageDir: box.state.remoteStorageDir,
+    sandbox: box,
     release: async () => {
       if (started && !opts.keepSandbox) await box.stop({ wipe: true });
     },

@@ -70,12 +70,29 @@ const curve = z.discriminatedUnion('kind', [
 
 const mix = z.strictObject(Object.fromEntries(EVENT_TYPES.map((t) => [t, z.number().min(0).optional()])) as Record<EventType, z.ZodOptional<z.ZodNumber>>);
 
+export const FAULT_ACTIONS = ['broker-kill', 'broker-stop', 'zone-outage', 'enricher-kill'] as const;
+export type FaultAction = (typeof FAULT_ACTIONS)[number];
+
+const fault = z.strictObject({
+  action: z.enum(FAULT_ACTIONS).describe('broker-kill = SIGKILL, broker-stop = SIGTERM (controlled shutdown), zone-outage = every node of a zone, enricher-kill = SIGKILL of the enrichment process'),
+  node: z.number().int().min(0).optional().describe('broker-kill / broker-stop: the node id'),
+  zone: z.string().min(1).optional().describe('zone-outage: the zone; broker-kill / broker-stop: a node of this zone'),
+  leader_of: z.enum(['raw', 'enriched', 'dlq']).optional().describe('broker-kill / broker-stop: the node leading most partitions of this run topic (the default: raw)'),
+  at: duration().default(0).describe('when the fault starts, from the start of its phase'),
+  down_for: duration().default(15_000).describe('how long the node(s) or the enricher stay down before they are restarted'),
+  wipe: z.boolean().default(false).describe('sandbox only: remove the run\'s partition directories on the stopped node(s) before the restart (a deliberately lossy disk loss)'),
+  command: z.string().min(1).optional().describe('external clusters: the shell command that injects the fault (e.g. a kubectl or cloud CLI call)'),
+  restore: z.string().min(1).optional().describe('external clusters: the shell command that undoes it, run after down_for'),
+  timeout: duration().default(120_000).describe('limit for command and restore'),
+});
+
 const phase = z.strictObject({
   kind: z.enum(['warmup', 'steady', 'burst', 'replay', 'dual-run', 'rollback', 'fault']),
   name: z.string().min(1).optional(),
   duration: duration().optional(),
   lookback: duration().optional().describe('replay / rollback: how far back the enrichment group is reset'),
   version: z.enum(['v1', 'v2']).optional(),
+  fault: fault.optional().describe('fault phases: what breaks, when, and for how long'),
 });
 
 /** Metric keys a gate can name (src/score/gates.ts computes each from results.json). */
@@ -83,7 +100,9 @@ export const GATE_METRICS = [
   'e2e.p50_ms', 'e2e.p90_ms', 'e2e.p99_ms', 'e2e.p999_ms', 'e2e.max_ms', 'produce.p99_ms', 'produce.max_ms', 'enrich.p99_ms', 'enrich.max_ms',
   'throughput.achieved_ratio', 'throughput.short_seconds', 'replay.minutes_per_hour', 'replay.duration_ms', 'replay.p99_degradation',
   'disk.gb_per_gb', 'cross_zone.gb_per_tb', 'cross_zone.cost_usd', 'lag.max_records',
-  'correctness.missing', 'correctness.duplicates', 'correctness.pii_leaks', 'scorecard.min_row', 'scorecard.total',
+  'correctness.missing', 'correctness.duplicates', 'correctness.pii_leaks', 'correctness.acked_lost',
+  'fault.write_unavailable_max_ms', 'fault.e2e_p99_ms', 'fault.drain_ms', 'fault.isr_restore_ms',
+  'scorecard.min_row', 'scorecard.total',
 ] as const;
 
 const GATE_EXPR = /^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?\s*$/;
@@ -103,6 +122,7 @@ export const scenarioSchema = z.strictObject({
     min_insync_replicas: count(10).default(2),
     retention: duration().default(7 * 86_400_000),
     tiered: z.boolean().default(false),
+    unclean_leader_election: z.boolean().default(false).describe('unclean.leader.election.enable on the run\'s topics (true trades acknowledged writes for availability)'),
     local_retention: duration().optional().describe('tiered topics: how long segments stay on broker disk'),
   }).prefault({}),
   traffic: z.strictObject({
@@ -160,6 +180,8 @@ export const scenarioSchema = z.strictObject({
     producer_zone: z.string().min(1).optional().describe('zone (client.rack) of the producer; default: the first broker zone'),
     enrichment_zone: z.string().min(1).optional(),
     probe_zone: z.string().min(1).optional().describe('zone of the downstream consumer that measures end-to-end latency'),
+    acks: z.enum(['all', '1']).default('all').describe('producer acks: all (idempotent) or 1 (leader only, not idempotent)'),
+    delivery_timeout: duration().default(120_000).describe('how long the producer keeps retrying a failed send (Kafka\'s delivery.timeout.ms default: 2 min)'),
   }).prefault({}),
   phases: z.array(phase).default([]),
   gates: z.partialRecord(z.enum(GATE_METRICS), z.string().regex(GATE_EXPR, 'expected a comparison such as "< 250" or ">= 1"')).default({}),
@@ -187,12 +209,33 @@ export const scenarioSchema = z.strictObject({
   }
   s.phases.forEach((p, i) => {
     if ((p.kind === 'replay' || p.kind === 'rollback') && p.lookback === undefined) ctx.addIssue({ code: 'custom', path: ['phases', i, 'lookback'], message: `a ${p.kind} phase needs a lookback (how far back to reset), e.g. lookback: 30s` });
+    if (p.kind === 'fault' && !p.fault) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault'], message: 'a fault phase needs a fault block, e.g. fault: { action: broker-kill, leader_of: raw, at: 5s, down_for: 15s }' });
+    if (p.kind !== 'fault' && p.fault) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault'], message: `only fault phases take a fault block (this phase is ${p.kind})` });
+    if (!p.fault) return;
+    for (const problem of faultProblems(p.fault, s.target.kind)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault', problem.field], message: problem.message });
   });
   const m = s.events.mix;
   if (m && Object.values(m).reduce((a: number, b) => a + (b ?? 0), 0) <= 0) {
     ctx.addIssue({ code: 'custom', path: ['events', 'mix'], message: 'the weights add up to 0 (expected at least one positive weight)' });
   }
 });
+
+export type FaultSpec = z.output<typeof fault>;
+
+/** What is wrong with a fault for a target kind (also checked by `run` when --brokers overrides the target). */
+export function faultProblems(f: FaultSpec, targetKind: 'sandbox' | 'brokers'): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  const selectors = [f.node !== undefined, f.zone !== undefined, f.leader_of !== undefined].filter(Boolean).length;
+  if (f.action === 'zone-outage' && f.zone === undefined && !f.command) out.push({ field: 'zone', message: 'a zone-outage needs the zone to take down, e.g. zone: b' });
+  if ((f.action === 'broker-kill' || f.action === 'broker-stop') && selectors > 1) out.push({ field: 'node', message: 'name the node one way: node, zone or leader_of' });
+  if (f.action === 'enricher-kill' && (f.node !== undefined || f.zone !== undefined || f.leader_of !== undefined)) out.push({ field: 'action', message: 'an enricher-kill takes no node, zone or leader_of (it kills the enrichment process)' });
+  if (f.restore && !f.command) out.push({ field: 'restore', message: 'a restore command needs the command that injects the fault' });
+  if (targetKind === 'brokers' && f.action !== 'enricher-kill' && !f.command) {
+    out.push({ field: 'command', message: `a ${f.action} against an external cluster needs fault.command (and fault.restore), e.g. a kubectl or cloud CLI call; clickbench only stops sandbox nodes itself` });
+  }
+  if (targetKind === 'brokers' && f.wipe) out.push({ field: 'wipe', message: 'wipe removes partition directories and works on the sandbox only' });
+  return out;
+}
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -4,7 +4,7 @@
  * Grammar of a gate:   <metric key>: "<op> <number>"   with op one of  <=  >=  ==  !=  <  >
  * (matched longest first). A metric that was not measured fails its gate, saying why.
  */
-import { isMeasured, type Results } from '../run/results.js';
+import { isMeasured, type FaultResult, type Results } from '../run/results.js';
 import { scorecard } from './scorecard.js';
 import type { GATE_METRICS } from '../scenario/schema.js';
 
@@ -36,9 +36,26 @@ export const METRICS: Record<(typeof GATE_METRICS)[number], Metric> = {
   'correctness.missing': (r) => r.correctness.missing,
   'correctness.duplicates': (r) => r.correctness.duplicates,
   'correctness.pii_leaks': (r) => r.correctness.piiLeaks,
+  'correctness.acked_lost': (r) => (isMeasured(r.accounting) ? r.accounting.ackedLost : { notMeasured: r.accounting?.reason ?? 'no accounting in these results' }),
+  'fault.write_unavailable_max_ms': worstFault((f) => (isMeasured(f.writeUnavailability) ? f.writeUnavailability.maxMs : null), 'no broker fault measured write availability'),
+  'fault.e2e_p99_ms': worstFault((f) => f.latency.during.e2e?.p99Ms ?? null, 'no end-to-end samples during a fault'),
+  'fault.drain_ms': worstFault((f) => f.recovery.lag.drainMs, 'the lag did not drain back to its steady level within the run', true),
+  'fault.isr_restore_ms': worstFault((f) => f.recovery.isrRestoreMs, 'the ISR was not whole again within the run', true),
   'scorecard.min_row': (r) => Math.min(...scorecard(r).map((x) => x.score)),
   'scorecard.total': (r) => scorecard(r).reduce((a, x) => a + x.score, 0),
 };
+
+/** The worst (largest) figure over the run's faults; with `strict`, one fault without the figure makes it not measured. */
+function worstFault(f: (x: FaultResult) => number | null, missing: string, strict = false): Metric {
+  return (r) => {
+    const faults = r.faults ?? [];
+    if (faults.length === 0) return { notMeasured: 'the run had no fault phase' };
+    const values = faults.map(f);
+    if (strict && values.some((v) => v === null)) return { notMeasured: missing };
+    const got = values.filter((v): v is number => v !== null);
+    return got.length ? Math.max(...got) : { notMeasured: missing };
+  };
+}
 
 const OPS = ['<=', '>=', '==', '!=', '<', '>'] as const;
 type Op = (typeof OPS)[number];

@@ -1,0 +1,140 @@
+/**
+ * The enrichment stage as a child process (`clickbench enrich`), for runs that kill it on purpose
+ * (fault `enricher-kill`): a SIGKILL mid-transaction is only real for a real process. It reads the
+ * child's stats lines, so the run sees the same counters as from an in-process stage (as of the
+ * last line before a kill: up to `statsEveryMs` old).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { EnrichmentCounters, EnrichmentVersion } from './enricher.js';
+import { waitUntil } from '../sandbox/process.js';
+
+export interface StageStats {
+  at: string;
+  batches: number;
+  transactionsAborted: number;
+  concurrentTransactionRetries: number;
+  groupJoins: number;
+  redeliveredSkipped: number;
+  consumedBytes: Record<string, number>;
+  counters: EnrichmentCounters;
+}
+
+/** What `run` uses of a stage, in process or not. */
+export interface StageHandle {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly counters: EnrichmentCounters;
+  readonly batches: number;
+  readonly transactionsAborted: number;
+  readonly concurrentTransactionRetries: number;
+  readonly groupJoins: number;
+  readonly redeliveredSkipped: number;
+  readonly consumedBytes: Map<number, number>;
+}
+
+export interface StageProcessOptions {
+  brokers: string[];
+  prefix: string;
+  version: EnrichmentVersion;
+  delivery: 'eos' | 'alo';
+  scenarioFile: string;
+  rack?: string;
+  generation: number;
+  log?: (line: string) => void;
+  statsEveryMs?: number;
+}
+
+const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const ENTRY = `import(${JSON.stringify(MAIN)}).then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
+
+export class StageProcess implements StageHandle {
+  private child?: ChildProcess;
+  private last?: StageStats;
+  private exited = false;
+  killed = false;
+  readonly pid = () => this.child?.pid;
+
+  constructor(private readonly o: StageProcessOptions) {}
+
+  async start(): Promise<void> {
+    const o = this.o;
+    const args = ['enrich', '--brokers', o.brokers.join(','), '--prefix', o.prefix, '--version', o.version, '--delivery', o.delivery, '--scenario', o.scenarioFile,
+      '--instance', '0', '--generation', String(o.generation), '--stats-every', String((o.statsEveryMs ?? 500) / 1000), ...(o.rack ? ['--rack', o.rack] : [])];
+    const child = spawn(process.execPath, ['--input-type=module', '-e', ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+    this.child = child;
+    let running = false;
+    let stderr = '';
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.last = JSON.parse(line) as StageStats;
+        } catch {
+          o.log?.(`enrichment process: ${line}`);
+        }
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      const text = d.toString();
+      if (!running) stderr += text;
+      if (/running on/.test(text)) running = true;
+      for (const line of text.split('\n')) if (line && !/running on/.test(line)) o.log?.(`enrichment process: ${line}`);
+    });
+    child.on('exit', () => {
+      this.exited = true;
+    });
+    const ok = await waitUntil(() => running || this.exited, 60_000, 50);
+    if (!ok || !running) {
+      child.kill('SIGKILL');
+      throw new Error(`the enrichment process did not start${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`);
+    }
+  }
+
+  /** SIGKILL: a crash, mid-transaction if one is open. */
+  async kill(): Promise<void> {
+    if (!this.child || this.exited) return;
+    this.killed = true;
+    this.child.kill('SIGKILL');
+    await waitUntil(() => this.exited, 10_000, 20);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.child || this.exited) return;
+    this.child.kill('SIGTERM');
+    if (!(await waitUntil(() => this.exited, 30_000, 50))) await this.kill();
+  }
+
+  get counters(): EnrichmentCounters {
+    return this.last?.counters ?? emptyCounters();
+  }
+  get batches(): number {
+    return this.last?.batches ?? 0;
+  }
+  get transactionsAborted(): number {
+    return this.last?.transactionsAborted ?? 0;
+  }
+  get concurrentTransactionRetries(): number {
+    return this.last?.concurrentTransactionRetries ?? 0;
+  }
+  get groupJoins(): number {
+    return this.last?.groupJoins ?? 0;
+  }
+  get redeliveredSkipped(): number {
+    return this.last?.redeliveredSkipped ?? 0;
+  }
+  get consumedBytes(): Map<number, number> {
+    return new Map(Object.entries(this.last?.consumedBytes ?? {}).map(([k, v]) => [Number(k), v]));
+  }
+}
+
+function emptyCounters(): EnrichmentCounters {
+  return {
+    processed: 0, enriched: 0, dlq: {} as EnrichmentCounters['dlq'], masked: { pseudonymized: 0, ipTruncated: 0, personalizationDropped: 0, piiFieldsWithheld: 0 },
+    lateProfile: { events: 0, updates: 0, maxLatenessMs: 0, totalLatenessMs: 0 }, profileMisses: 0, catalogMisses: 0, attributed: 0, merges: 0, risk: { flagged: 0, bySignal: {} },
+  };
+}
