@@ -8,6 +8,7 @@ import { ScenarioError } from '../scenario/load.js';
 import { processIo, type Io } from './io.js';
 import { generateCommand, schemaCommand, validateCommand } from './scenario.js';
 import { sandboxCommand } from './sandbox.js';
+import { calibrateCommand } from './calibrate.js';
 import { enrichCommand } from './enrich.js';
 import { ExitWith, runCommand } from './run.js';
 import { compareCommand, reportCommand } from './report.js';
@@ -28,6 +29,7 @@ export function createProgram(io: Io): Command {
   program.addCommand(reportCommand(io));
   program.addCommand(compareCommand(io));
   program.addCommand(enrichCommand(io));
+  program.addCommand(calibrateCommand(io));
   for (const c of program.commands) c.exitOverride();
   return program;
 }

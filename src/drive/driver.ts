@@ -41,6 +41,8 @@ export interface DriverOptions {
   acks?: -1 | 1;
   deliveryTimeoutMs?: number;
   clock?: () => number;
+  /** Test hook: burn this much CPU per generated event (an artificially slow serializer). */
+  costPerEventUs?: number;
 }
 
 /** Counts by second of the schedule (index = second since start). */
@@ -142,6 +144,7 @@ export class OpenLoopDriver {
       const now = this.clock();
       while (this.queued < 200_000 && startMs + gen.nextOffsetMs <= now && startMs + gen.nextOffsetMs < endMs) {
         const e = gen.next();
+        if (this.o.costPerEventUs) burn(this.o.costPerEventUs);
         this.stats.generated++;
         this.intended.add(Math.floor((e.intendedMs - startMs) / 1000));
         const p = partitionForKey(e.key, this.o.partitions);
@@ -272,6 +275,13 @@ export class OpenLoopDriver {
   /** Stop retrying: what has not been delivered yet counts as failed. */
   abandon(): void {
     this.stopped = true;
+  }
+}
+
+function burn(us: number): void {
+  const until = process.hrtime.bigint() + BigInt(Math.round(us * 1_000));
+  while (process.hrtime.bigint() < until) {
+    // busy: a stand-in for an expensive serializer
   }
 }
 

@@ -79,6 +79,7 @@ export class EnrichmentStage {
     // (KAFKA-5477; kafkajs #304): it is retried quickly and counted, not printed.
     this.kafka = createKafka({
       brokers: opts.brokers,
+      label: 'enrichment',
       clientId: `clickbench-enrich-${opts.version}`,
       log: (line) => {
         if (/concurrent operation on the same transaction/.test(line)) this.concurrentTransactionRetries++;

@@ -2,6 +2,8 @@
  * The one place that knows the Kafka client library (kafkajs). Everything else gets clients
  * from here, so a second library could replace it behind the same functions.
  */
+import net from 'node:net';
+import tls from 'node:tls';
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka, KafkaConfig, Message, Producer, ProducerConfig, ConsumerConfig, logCreator } from 'kafkajs';
 
@@ -19,6 +21,8 @@ export interface ClientSettings {
   retries?: number;
   /** The client's own produce retries (kafkajs logs each one): counted by the caller instead of printed. */
   onRetry?: (reason: string) => void;
+  /** Name of this client's connections (sockets are registered by local port, for per-connection byte counts). */
+  label?: string;
 }
 
 const SEND_RETRY = 'Failed to send messages: ';
@@ -37,8 +41,26 @@ export function createKafka(settings: ClientSettings): Kafka {
     retry: { retries: settings.retries ?? 5, initialRetryTime: 200, maxRetryTime: 5_000 },
     logLevel: logLevel.WARN,
     logCreator: quietLogCreator(settings.log, settings.onRetry),
+    ...(settings.label ? { socketFactory: labelledSockets(settings.label) } : {}),
   };
   return new KafkaCtor(cfg);
+}
+
+/** Local port → label of the client that opened the connection (this process's Kafka connections). */
+export const socketLabels = new Map<number, string>();
+
+/** kafkajs's own socket factory (net/tls connect, keep-alive), registering each socket's local port under `label`. */
+function labelledSockets(label: string): NonNullable<KafkaConfig['socketFactory']> {
+  return ({ host, port, ssl, onConnect }) => {
+    const socket = ssl
+      ? tls.connect({ host, port, ...(!net.isIP(host) ? { servername: host } : {}), ...(typeof ssl === 'object' ? ssl : {}) }, onConnect)
+      : net.connect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    socket.once('connect', () => {
+      if (socket.localPort) socketLabels.set(socket.localPort, label);
+    });
+    return socket;
+  };
 }
 
 /** A producer with Kafka's Java-compatible (murmur2) partitioner, stated explicitly. */

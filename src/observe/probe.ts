@@ -23,7 +23,10 @@ export class Probe {
   /** generation → seq counts (enriched + DLQ, by the raw record's position). */
   readonly seen = new Map<number, SeqCounts>();
   readonly bytesByTopic = new Map<string, Map<number, number>>();
-  stats = { enriched: 0, dlq: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, unparsable: 0 };
+  stats = { enriched: 0, dlq: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, unparsable: 0, redelivered: 0 };
+  /** topic:partition → next offset not yet seen: the probe's own group re-reads after a rebalance (its
+   *  coordinator moved, a broker died) are re-deliveries to the probe, not duplicates in the sink. */
+  private readonly nextOffset = new Map<string, number>();
   lastSeenMs = 0;
 
   constructor(private readonly o: { kafka: Kafka; groupId: string; enrichedTopic: string; dlqTopic: string; rack?: string; idPrefix: string; onSample: (s: ProbeSample) => void; onEnriched?: (seq: number, value: string, intendedMs: number | null) => void }) {}
@@ -39,7 +42,14 @@ export class Probe {
         const now = Date.now();
         const kind = batch.topic === this.o.dlqTopic ? 'dlq' : 'enriched';
         let bytes = 0;
+        const tp = `${batch.topic}:${batch.partition}`;
+        const from = this.nextOffset.get(tp) ?? 0;
         for (const m of batch.messages) {
+          if (Number(m.offset) < from) {
+            this.stats.redelivered++;
+            continue;
+          }
+          this.nextOffset.set(tp, Number(m.offset) + 1);
           const value = m.value?.toString() ?? '';
           bytes += value.length + (m.key?.length ?? 0);
           const h = m.headers ?? {};

@@ -32,7 +32,9 @@ export async function readBackSeqs(kafka: Kafka, admin: Admin, topic: string, id
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
+        const from = next.get(batch.partition) ?? 0;
         for (const m of batch.messages) {
+          if (Number(m.offset) < from) continue; // a re-delivery to this reader, not a second copy in the topic
           const value = m.value?.toString() ?? '';
           const at = value.indexOf(key);
           if (at >= 0 && at < 40) {

@@ -11,6 +11,9 @@ import type { LatencySummary } from '../observe/latency.js';
 import type { DiskSample, LagSample } from '../observe/samplers.js';
 import type { EnrichmentCounters } from '../enrich/enricher.js';
 import type { PhaseKind } from './phases.js';
+import type { Calibration } from '../calibrate/calibrate.js';
+import type { Bottleneck, HealthSummary } from '../observe/health.js';
+import type { MeasuredBytes } from '../observe/netflows.js';
 import type { Scenario } from '../scenario/schema.js';
 
 export const RESULTS_SCHEMA = 'clickbench/results@1';
@@ -128,6 +131,12 @@ export interface AccountingResult {
   sinkDuplicates: number;
 }
 
+/** Kernel-measured bytes (sandbox) beside the cross-zone model; diffPct = (model − measured) / measured. */
+export type MeasuredVsModel = MeasuredBytes & {
+  model: { crossZoneBytes: number; produce: number; replication: number; consume: number } | null;
+  diffPct: { crossZone: number | null; produce: number | null; replication: number | null; consume: number | null } | null;
+};
+
 export interface PhaseResult {
   name: string;
   kind: PhaseKind;
@@ -139,6 +148,7 @@ export interface PhaseResult {
   latency: LatencyTriple;
   disk: { startBytes: number; endBytes: number; growthBytes: number } | NotMeasured;
   crossZone: CrossZoneResult | NotMeasured;
+  crossZoneMeasured?: MeasuredVsModel | NotMeasured;
   lag: { maxRecords: number; endRecords: number } | NotMeasured;
 }
 
@@ -195,6 +205,10 @@ export interface Results {
   rollback: (ReplayResult & { toVersion: string }) | NotMeasured;
   dualRun: DualRunResult | NotMeasured;
   faults: FaultResult[];
+  /** The cluster's ceilings from Apache Kafka's tools, when the scenario asks for `calibrate: true`. */
+  calibration: Calibration | NotMeasured;
+  /** The load generator's own health, and which side limited the run. */
+  client: (HealthSummary & { bottleneck: Bottleneck; calibratedShare: { peakAckedPerSec: number; ceilingRecordsPerSec: number; share: number } | NotMeasured }) | NotMeasured;
   /** Every acknowledged event looked up in the raw topic and the sink (runs with fault phases). */
   accounting: AccountingResult | NotMeasured;
   disk:
@@ -215,7 +229,7 @@ export interface Results {
       };
   crossZone:
     | NotMeasured
-    | { measured: true; total: CrossZoneResult; formula: string[]; assumptions: string[]; brokerZones: Record<string, string> };
+    | { measured: true; total: CrossZoneResult; measuredBytes?: MeasuredVsModel | NotMeasured; formula: string[]; assumptions: string[]; brokerZones: Record<string, string> };
   enrichment: {
     version: string;
     delivery: string;

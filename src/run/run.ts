@@ -15,6 +15,11 @@ import { EnrichmentStage } from '../enrich/stage.js';
 import { StageProcess, type StageHandle } from '../enrich/child.js';
 import { AckTimeline, FaultRunner, faultResult } from '../fault/faults.js';
 import { readBackSeqs } from '../observe/readback.js';
+import { calibrate as runCalibration, sealCalibration } from '../calibrate/calibrate.js';
+import { calibrationSettings } from '../cli/calibrate.js';
+import { bottleneck, ClientHealth } from '../observe/health.js';
+import { NetLedger, type MeasuredBytes } from '../observe/netflows.js';
+import { socketLabels } from '../kafka/client.js';
 import { faultProblems, type FaultSpec } from '../scenario/schema.js';
 import { fillLookups } from '../drive/lookups.js';
 import { OpenLoopDriver } from '../drive/driver.js';
@@ -27,7 +32,7 @@ import { ClickbenchError, ExitCode } from '../errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { sleep } from '../sandbox/process.js';
 import { phaseAt, phaseTimeline, RUNNABLE_PHASES, type PhaseWindow } from './phases.js';
-import { notMeasured, RESULTS_SCHEMA, type DualRunResult, type PhaseResult, type ReplayResult, type Results } from './results.js';
+import { isMeasured, notMeasured, RESULTS_SCHEMA, type MeasuredVsModel, type DualRunResult, type PhaseResult, type ReplayResult, type Results } from './results.js';
 import type { RunTarget } from './target.js';
 import { sandboxLogBytes } from './target.js';
 
@@ -60,6 +65,7 @@ interface Snapshot {
   probeBytes: Map<string, Map<number, number>>;
   dualBytes: Map<number, number>;
   disk?: DiskSample;
+  net?: ReturnType<NetLedger['snapshot']>;
 }
 
 const copyNested = (m: Map<string, Map<number, number>>) => new Map([...m].map(([k, v]) => [k, new Map(v)]));
@@ -85,6 +91,22 @@ function mergeFlat(a: Map<number, number>, b: Map<number, number>): Map<number, 
   for (const [p, v] of b) out.set(p, (out.get(p) ?? 0) + v);
   return out;
 }
+/** Measured bytes beside the model's, per flow, with the model's difference in % of the measurement. */
+export function withModel(m: MeasuredBytes, model: CrossZoneResult | undefined): MeasuredVsModel {
+  const pct = (modelled: number, measured: number) => (measured > 0 ? ((modelled - measured) / measured) * 100 : null);
+  if (!model) return { ...m, model: null, diffPct: null };
+  return {
+    ...m,
+    model: { crossZoneBytes: model.crossZoneBytes, produce: model.produce.crossZoneBytes, replication: model.replication.crossZoneBytes, consume: model.consume.crossZoneBytes },
+    diffPct: {
+      crossZone: pct(model.crossZoneBytes, m.crossZone.bytes),
+      produce: pct(model.produce.crossZoneBytes, m.crossZone.clientToBroker),
+      replication: pct(model.replication.crossZoneBytes, m.crossZone.replication),
+      consume: pct(model.consume.crossZoneBytes, m.crossZone.brokerToClient),
+    },
+  };
+}
+
 /** An event intended between a fault's injection and the cluster being whole again. */
 function inFaultWindow(f: { injectedAt?: number; isrRestoredAt?: number }, intendedMs: number): boolean {
   return f.injectedAt !== undefined && intendedMs >= f.injectedAt && (f.isrRestoredAt === undefined || intendedMs < f.isrRestoredAt);
@@ -95,7 +117,7 @@ function diffFlat(a: Map<number, number>, b: Map<number, number>): Map<number, n
   return d;
 }
 
-async function connectAdmin(kafka: Kafka, bootstrap: string): Promise<Admin> {
+export async function connectAdmin(kafka: Kafka, bootstrap: string): Promise<Admin> {
   const admin = kafka.admin();
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000));
   try {
@@ -153,13 +175,17 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     log(l);
   };
   let faultRunner: FaultRunner | undefined;
+  let health: ClientHealth | undefined;
   const produceRetries: Record<string, number> = {};
   const onRetry = (reason: string) => {
     const kind = reason.replace(/\d+/g, '#').slice(0, 120);
     produceRetries[kind] = (produceRetries[kind] ?? 0) + 1;
     for (const f of faultRunner?.faults ?? []) if (f.open) f.clientRetries[kind] = (f.clientRetries[kind] ?? 0) + 1;
   };
-  const kafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, onRetry });
+  // One client per role, each with its connections labelled (cross-zone bytes measured per client).
+  const kafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, label: 'admin' });
+  const producerKafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}-producer`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, onRetry, label: 'producer' });
+  const probeKafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}-probe`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, label: 'probe' });
   const admin = await connectAdmin(kafka, bootstrap);
 
   const results: Results = {
@@ -178,6 +204,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     dualRun: notMeasured('the scenario has no dual-run phase'),
     faults: [],
     accounting: notMeasured('the raw topic is read back in runs with fault phases only'),
+    calibration: notMeasured('the scenario does not ask for calibrate: true (or run `clickbench calibrate`)'),
+    client: notMeasured('the run ended before the load started'),
     disk: notMeasured('the run ended before the first disk sample'),
     crossZone: notMeasured('the run ended before traffic was measured'),
     enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, lookupFill: null },
@@ -198,7 +226,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   let logDirs: LogDirsProbe | undefined;
   let driver: OpenLoopDriver | undefined;
   // acks=all: idempotent (the default); acks=1 cannot be (Kafka requires acks=all for idempotence).
-  const producer = createProducer(kafka, s.clients.acks === 'all' ? { idempotent: true, maxInFlightRequests: 5 } : { idempotent: false, maxInFlightRequests: 5 });
+  const producer = createProducer(producerKafka, s.clients.acks === 'all' ? { idempotent: true, maxInFlightRequests: 5 } : { idempotent: false, maxInFlightRequests: 5 });
   let producerConnected = false;
   let mainVersion = s.enrichment.version;
   const groupOf = (version: string) => `${runPrefix}.enrich.${version}`;
@@ -225,6 +253,12 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     }
     if (s.topics.tiered && !target.remoteStorageEnabled) {
       throw new ClickbenchError('the scenario asks for tiered topics but the cluster has no remote storage enabled', { exitCode: ExitCode.usage, hint: 'run on `clickbench sandbox up --storage tiered`, or set topics.tiered: false' });
+    }
+
+    if (s.calibrate) {
+      const t0 = Date.now();
+      const c = await runCalibration(admin, calibrationSettings(s, brokersList, 200_000, log));
+      results.calibration = await sealCalibration(c, admin, t0);
     }
 
     // Setup.
@@ -260,7 +294,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const dual = { startOffset: dualWindow?.startMs ?? -1, endOffset: dualWindow?.endMs ?? Infinity, v1: new Map<number, string>(), v2: new Map<number, string>() };
 
     probe = new Probe({
-      kafka, groupId: `${runPrefix}.probe`, enrichedTopic: names.enriched, dlqTopic: names.dlq, rack: zones.probe, idPrefix: runPrefix,
+      kafka: probeKafka, groupId: `${runPrefix}.probe`, enrichedTopic: names.enriched, dlqTopic: names.dlq, rack: zones.probe, idPrefix: runPrefix,
       onEnriched: (seq, value, intendedMs) => {
         if (dual.startOffset >= 0 && intendedMs !== null && intendedMs - scheduleStart >= dual.startOffset && intendedMs - scheduleStart < dual.endOffset && !dual.v1.has(seq)) dual.v1.set(seq, value);
       },
@@ -321,6 +355,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         for (const f of faultRunner?.faults ?? []) if (f.open) f.produceErrors[code] = (f.produceErrors[code] ?? 0) + 1;
       },
       acks: s.clients.acks === 'all' ? -1 : 1,
+      costPerEventUs: Number(process.env.CLICKBENCH_TEST_SLOW_SERIALIZER_US) || undefined,
       deliveryTimeoutMs: s.clients.delivery_timeout,
       onError: (err, n) => errorLine(`produce failed for ${n} events after retrying for up to ${s.clients.delivery_timeout / 1000} s: ${err.message}`),
     });
@@ -341,7 +376,18 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         return undefined;
       }
     };
+    // Sandbox: the kernel's per-connection counters measure what the cross-zone model predicts.
+    const sb = target.sandbox;
+    const ledger = sb
+      ? new NetLedger({
+          nodes: () => sb.state.nodes.map((n) => ({ id: n.id, zone: n.zone, port: n.port, pid: n.pid })),
+          labelOf: (port, pid) => (pid === process.pid ? socketLabels.get(port) : pid !== null && stageProcessPids().includes(pid) ? 'enrichment' : undefined),
+          zoneOfLabel: (label) => ({ producer: zones.producer, admin: zones.producer, probe: zones.probe, enrichment: zones.enrichment } as Record<string, string>)[label],
+        })
+      : undefined;
+    const stageProcessPids = () => [stage, ...retired].flatMap((x) => (x instanceof StageProcess && x.pid() ? [x.pid()!] : []));
     const snapshot = async (offsetMs: number): Promise<Snapshot> => ({
+      net: ledger ? await ledger.sample().then(() => ledger.snapshot()).catch(() => undefined) : undefined,
       offsetMs,
       driverBytes: copyNested(driver!.bytesByTopic),
       stageBytes: mergeFlat(retiredMainBytes, stage?.consumedBytes ?? new Map()),
@@ -377,6 +423,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     let sampling = false;
     let finished = false;
     let lastPoll = 0;
+    let lastNet = 0;
     let underReplicated = 0;
 
     /** Replay (same version) or rollback (to `w.version`, v1 by default): reset that version's group to `lookback` ago and catch up as a new generation. */
@@ -418,7 +465,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       dualStage = stageFor(0, dualVersion, dualTopic);
       await dualStage.start();
       dualProbe = new Probe({
-        kafka, groupId: `${runPrefix}.probe.${dualVersion}`, enrichedTopic: dualTopic, dlqTopic: dualNames.dlq, rack: zones.probe, idPrefix: runPrefix,
+        kafka: probeKafka, groupId: `${runPrefix}.probe.${dualVersion}`, enrichedTopic: dualTopic, dlqTopic: dualNames.dlq, rack: zones.probe, idPrefix: runPrefix,
         onEnriched: (seq, value, intendedMs) => {
           const offset = intendedMs === null ? -1 : intendedMs - scheduleStart;
           if (offset >= dual.startOffset && offset < dual.endOffset && !dual.v2.has(seq)) dual.v2.set(seq, value);
@@ -456,6 +503,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           }
         }
         if (results.series.disk.length === 0 || offset - results.series.disk[results.series.disk.length - 1].offsetMs >= 5_000) await diskAt(offset);
+        if (ledger && Date.now() - lastNet >= 1_000) {
+          lastNet = Date.now();
+          await ledger.sample().catch(() => {});
+        }
         if (faultRunner && Date.now() - lastPoll >= 1_000) {
           lastPoll = Date.now();
           const polled = await faultRunner.poll();
@@ -492,6 +543,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       }
     })();
 
+    health = new ClientHealth({ secondOf: (ms) => Math.floor((ms - scheduleStart) / 1000), queueDepth: () => driver!.queueDepth });
+    health.start();
     log(`running ${s.duration / 1000} s of traffic (${phases.map((p) => p.name).join(' → ')})`);
     await driver.run(() => {
       if (signal.aborted) driver!.abandon();
@@ -555,6 +608,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         achievedRatio: intended > 0 ? acked / intended : null,
         latency: phaseLatency[w.index].summary(),
         disk: a.disk && b.disk ? { startBytes: a.disk.totalBytes, endBytes: b.disk.totalBytes, growthBytes: b.disk.totalBytes - a.disk.totalBytes } : notMeasured('DescribeLogDirs gave no sample at this phase boundary'),
+        crossZoneMeasured: ledger && b.net ? withModel(ledger.summarize(a.net, b.net), await crossZoneBetween(a, b).catch(() => undefined)) : notMeasured(ledger ? 'no counter reading at this phase boundary' : 'kernel counters are read on the sandbox only (the brokers are not on this machine)'),
         crossZone: await crossZoneBetween(a, b).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`)),
         lag: { maxRecords: lagMax[w.index], endRecords: lagEnd[w.index] },
       };
@@ -568,6 +622,15 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       results.series.perSecond.push({ second: sec, intended: driver.intended.values[sec] ?? 0, sent: driver.sent.values[sec] ?? 0, acked: driver.acked.values[sec] ?? 0, e2eP99Ms: e2eBySecond.p99(sec), lag: lagAt?.lag ?? null });
     }
     results.latency = runLatency.summary();
+    const hs = health.stop();
+    health = undefined;
+    const ceiling = isMeasured(results.calibration) ? results.calibration.produce.recordsPerSec : undefined;
+    const peakAcked = Math.max(0, ...driver.acked.values.slice(1, Math.floor(endOffset / 1000)));
+    results.client = {
+      ...hs,
+      bottleneck: bottleneck({ intended: driver.intended.values, acked: driver.acked.values, sent: driver.sent.values, health: hs.samples, produceP99Ms: results.latency.produceAck?.p99Ms ?? null, ceilingRecordsPerSec: ceiling }),
+      calibratedShare: ceiling ? { peakAckedPerSec: peakAcked, ceilingRecordsPerSec: ceiling, share: peakAcked / ceiling } : notMeasured('no calibration in this run (calibrate: true)'),
+    };
 
     // Throughput.
     const st = driver.stats;
@@ -580,9 +643,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     results.throughput = {
       intendedEvents: st.generated, sentEvents: st.sent, ackedEvents: st.acked, failedEvents: st.failed, achievedRatio, shortSeconds: short,
       maxScheduleLagMs: st.maxScheduleLagMs, maxQueueDepth: st.maxQueueDepth, payloadBytes: st.payloadBytes, averageEventBytes: st.acked ? st.payloadBytes / st.acked : 0,
-      verdict: st.maxScheduleLagMs > 1_000
-        ? `the producer fell behind the schedule by up to ${(st.maxScheduleLagMs / 1000).toFixed(1)} s (max ${st.maxQueueDepth} events queued); latencies include that wait`
-        : short > 0 ? `${short} second(s) acknowledged less than 95 % of the intended rate` : 'kept up with the schedule',
+      verdict: [
+        isMeasured(results.client) && results.client.bottleneck.side !== 'none' ? results.client.bottleneck.verdict : short > 0 ? `${short} second(s) acknowledged less than 95 % of the intended rate` : 'kept up with the schedule',
+        st.maxScheduleLagMs > 1_000 ? `the producer fell behind the schedule by up to ${(st.maxScheduleLagMs / 1000).toFixed(1)} s (max ${st.maxQueueDepth} events queued); latencies include that wait` : '',
+      ].filter(Boolean).join('; '),
     };
 
     // Replay.
@@ -649,7 +713,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     }
     const total = await crossZoneBetween(first, last).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`));
     if ('modelled' in total) {
-      results.crossZone = { measured: true, total, formula: CROSS_ZONE_FORMULA, assumptions: PROFILE_ASSUMPTIONS[profile], brokerZones: Object.fromEntries([...brokerZone].map(([k, v]) => [String(k), v])) };
+      results.crossZone = {
+        measured: true, total, formula: CROSS_ZONE_FORMULA,
+        measuredBytes: ledger && last.net ? withModel(ledger.summarize(first.net, last.net), total) : notMeasured(ledger ? 'no counter reading at the run\'s end' : 'kernel counters are read on the sandbox only (the brokers are not on this machine)'),
+        assumptions: PROFILE_ASSUMPTIONS[profile], brokerZones: Object.fromEntries([...brokerZone].map(([k, v]) => [String(k), v])) };
     } else results.crossZone = total;
 
     // Accounting: every acknowledged event with an id must be in the sink or the DLQ (in some generation).
@@ -720,6 +787,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       results.enrichment.groupJoins = sum((x) => x.groupJoins);
       results.enrichment.redeliveredSkipped = sum((x) => x.redeliveredSkipped);
     }
+    health?.stop();
     await faultRunner?.restoreAll().catch(() => {});
     results.errors.repeated = Object.fromEntries(Object.entries(repeated).filter(([, n]) => n > 1));
     await stage?.stop().catch(() => {});

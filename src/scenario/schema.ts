@@ -184,6 +184,7 @@ export const scenarioSchema = z.strictObject({
     delivery_timeout: duration().default(120_000).describe('how long the producer keeps retrying a failed send (Kafka\'s delivery.timeout.ms default: 2 min)'),
   }).prefault({}),
   phases: z.array(phase).default([]),
+  calibrate: z.boolean().default(false).describe('before the load: measure the cluster\'s ceilings with Apache Kafka\'s own tools (clickbench calibrate) and report the run against them'),
   gates: z.partialRecord(z.enum(GATE_METRICS), z.string().regex(GATE_EXPR, 'expected a comparison such as "< 250" or ">= 1"')).default({}),
   owners: z.partialRecord(z.enum(SCORECARD_ROWS), z.string().min(1)).default({}),
   price: z.strictObject({

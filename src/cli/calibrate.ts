@@ -1,0 +1,66 @@
+/** `clickbench calibrate [scenario]`: the cluster's own ceilings, from Apache Kafka's perf tools. */
+import { Command } from 'commander';
+import { calibrate, sealCalibration, type Calibration } from '../calibrate/calibrate.js';
+import { ClickstreamGenerator } from '../generate/clickstream.js';
+import { createKafka } from '../kafka/client.js';
+import { loadScenario } from '../scenario/load.js';
+import { scenarioSchema, type Scenario } from '../scenario/schema.js';
+import { resolveTarget } from '../run/target.js';
+import { connectAdmin } from '../run/run.js';
+import { table, type Io } from './io.js';
+
+/** The scenario's average raw event size (a sample of its own generator), the record size to calibrate at. */
+export function averageEventBytes(s: Scenario, sample = 5_000): number {
+  const gen = new ClickstreamGenerator(s, { startMs: 0, idPrefix: 'calibrate' });
+  let bytes = 0;
+  for (let i = 0; i < sample; i++) {
+    const e = gen.next();
+    bytes += e.value.length + e.key.length;
+  }
+  return Math.round(bytes / sample);
+}
+
+export function calibrationSettings(s: Scenario, brokers: string[], records: number, log?: (l: string) => void) {
+  return {
+    brokers, recordBytes: averageEventBytes(s), acks: s.clients.acks, partitions: s.topics.partitions, replication: s.topics.replication,
+    minInsyncReplicas: s.topics.min_insync_replicas, records, latencyRecords: Math.max(500, Math.min(5_000, Math.round(records / 40))), topicPrefix: `${s.topics.prefix ?? `cb-${s.name}`}`, log,
+  };
+}
+
+export function printCalibration(io: Io, c: Calibration): void {
+  const t = table(io, ['ceiling (Apache Kafka tools)', 'value']);
+  t.push(['max produce rate', `${Math.round(c.produce.recordsPerSec).toLocaleString('en-US')} records/s (${c.produce.mbPerSec} MB/s), avg ack ${c.produce.avgLatencyMs} ms, p99 ${c.produce.p99LatencyMs} ms`]);
+  t.push(['catch-up read rate', `${Math.round(c.consume.recordsPerSec).toLocaleString('en-US')} records/s overall (${c.consume.mbPerSec} MB/s); fetch only ${Math.round(c.consume.fetchRecordsPerSec).toLocaleString('en-US')}/s after a ${c.consume.rebalanceMs} ms group join`]);
+  t.push(['end-to-end latency floor', `p50 ${c.latency.p50Ms} ms, p99 ${c.latency.p99Ms} ms, p99.9 ${c.latency.p999Ms} ms (avg ${c.latency.avgMs.toFixed(2)} ms, one record at a time)`]);
+  t.push(['settings', `${c.settings.recordBytes} B records, acks=${c.settings.acks}, ${c.settings.partitions} partitions, RF ${c.settings.replication}, ${c.settings.records.toLocaleString('en-US')} records; Kafka tools ${c.kafkaVersion}`]);
+  t.push(['scratch topic', `${c.scratchTopic} ${c.scratchTopicRemoved ? 'removed' : 'NOT removed'}`]);
+  io.out(t.toString());
+}
+
+export function calibrateCommand(io: Io): Command {
+  return new Command('calibrate')
+    .description('measure the cluster\'s ceilings with Apache Kafka\'s own tools (ProducerPerformance, ConsumerPerformance, EndToEndLatency) at the scenario\'s record size, acks, partitions and replication')
+    .argument('[scenario]', 'scenario YAML whose settings to calibrate at (default: the built-in defaults)')
+    .option('--brokers <list>', 'bootstrap brokers (default: the sandbox)')
+    .option('--state-dir <dir>', 'sandbox state directory')
+    .option('--records <n>', 'records for the produce and read ceilings', '300000')
+    .option('--json', 'print the figures as JSON')
+    .action(async (file: string | undefined, o: { brokers?: string; stateDir?: string; records: string; json?: boolean }) => {
+      const s = file ? loadScenario(file).scenario : scenarioSchema.parse({ name: 'calibrate', duration: 60, traffic: { base_rate: 1000 } });
+      const target = await resolveTarget(s, { brokers: o.brokers, stateDir: o.stateDir, log: (l) => io.err(l) });
+      try {
+        const kafka = createKafka({ brokers: target.brokers, clientId: 'clickbench-calibrate' });
+        const admin = await connectAdmin(kafka, target.brokers.join(','));
+        try {
+          const t0 = Date.now();
+          const c = await sealCalibration(await calibrate(admin, calibrationSettings(s, target.brokers, Math.max(1_000, Number(o.records) || 300_000), (l) => io.err(l))), admin, t0);
+          if (o.json) io.out(JSON.stringify(c, null, 2));
+          else printCalibration(io, c);
+        } finally {
+          await admin.disconnect().catch(() => {});
+        }
+      } finally {
+        await target.release();
+      }
+    });
+}

@@ -1,0 +1,183 @@
+/**
+ * Cross-zone bytes measured, not modelled: on the sandbox every node has its own port, so the
+ * kernel's per-connection TCP counters (`ss -tinp`: bytes_sent / bytes_received, ports, pid)
+ * attribute every byte on loopback to a flow:
+ *
+ *   node M → port of node N      replication (M's replica fetcher reads from leader N):
+ *                                bytes_received = N → M, bytes_sent = M → N (fetch requests)
+ *   client → port of node N      produce / fetch / control: bytes_sent = client → N,
+ *                                bytes_received = N → client; the client is named by the local
+ *                                port its Kafka client registered (src/kafka/client.ts label)
+ *
+ * Counters are read from the connecting side only (the accepting side holds the same bytes).
+ * Connections opened and closed between two samples are missed, and a closed connection's bytes
+ * after its last sample too: sampling every second keeps that small, and the ledger says how many
+ * connections it saw close.
+ */
+import { execa } from 'execa';
+
+export interface SocketStat {
+  localPort: number;
+  peerPort: number;
+  pid: number | null;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+/** Parse `ss -tinpH` (two lines per socket: addresses + process, then the TCP info). */
+export function parseSs(text: string): SocketStat[] {
+  const out: SocketStat[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const head = lines[i];
+    const m = /^\S+\s+\d+\s+\d+\s+\S*?:(\d+)\s+\S*?:(\d+)(?:\s+users:\(\("[^"]*",pid=(\d+))?/.exec(head);
+    if (!m) continue;
+    const info = lines[i + 1] ?? '';
+    if (!/^\s/.test(info)) continue;
+    i++;
+    const sent = /bytes_sent:(\d+)/.exec(info);
+    const recv = /bytes_received:(\d+)/.exec(info);
+    out.push({ localPort: Number(m[1]), peerPort: Number(m[2]), pid: m[3] ? Number(m[3]) : null, bytesSent: sent ? Number(sent[1]) : 0, bytesReceived: recv ? Number(recv[1]) : 0 });
+  }
+  return out;
+}
+
+export interface NodePorts {
+  id: number;
+  zone: string;
+  port: number;
+  pid: number;
+}
+
+export interface FlowTotals {
+  /** client → broker (produce requests, fetch requests, control) */
+  clientToBroker: number;
+  /** broker → client (fetch responses, produce responses) */
+  brokerToClient: number;
+  /** leader → follower (replica fetch responses) */
+  replication: number;
+  /** follower → leader (replica fetch requests) */
+  replicationRequests: number;
+}
+
+export interface MeasuredBytes {
+  measured: true;
+  method: string;
+  total: FlowTotals & { bytes: number };
+  crossZone: FlowTotals & { bytes: number };
+  /** cross-zone bytes by "from→to" zone pair */
+  byZonePair: Record<string, number>;
+  /** client label → bytes sent / received and the zone they were counted in */
+  byClient: Record<string, { zone: string; sentBytes: number; receivedBytes: number; crossZoneBytes: number }>;
+  connectionsSeen: number;
+  connectionsClosed: number;
+}
+
+type Key = string;
+interface Entry {
+  kind: 'replication' | 'client';
+  from: number; // follower node or -1 (client)
+  to: number; // node connected to
+  label: string;
+  sent: number;
+  received: number;
+}
+
+/** Accumulates per-connection deltas between samples, by flow. */
+export class NetLedger {
+  private last = new Map<Key, { sent: number; received: number }>();
+  private readonly acc = new Map<string, Entry>();
+  private seen = new Set<Key>();
+  private closed = 0;
+  private sampling?: Promise<void>;
+
+  constructor(private readonly o: { nodes: () => NodePorts[]; labelOf: (localPort: number, pid: number | null) => string | undefined; zoneOfLabel: (label: string) => string | undefined; read?: () => Promise<string> }) {}
+
+  /** One reading of the kernel's counters (serialized: overlapping calls share a reading). */
+  sample(): Promise<void> {
+    if (!this.sampling) this.sampling = this.doSample().finally(() => (this.sampling = undefined));
+    return this.sampling;
+  }
+
+  private async doSample(): Promise<void> {
+    const text = this.o.read ? await this.o.read() : (await execa('ss', ['-tinpH'], { reject: false })).stdout;
+    const nodes = this.o.nodes();
+    const byPort = new Map(nodes.map((n) => [n.port, n]));
+    const byPid = new Map(nodes.map((n) => [n.pid, n]));
+    const now = new Map<Key, { sent: number; received: number }>();
+    for (const s of parseSs(text)) {
+      const to = byPort.get(s.peerPort);
+      if (!to || byPort.has(s.localPort)) continue; // not a connection to a broker port, or the accepting side
+      const key = `${s.localPort}>${s.peerPort}`;
+      const before = this.last.get(key) ?? { sent: 0, received: 0 };
+      // A new connection reusing a port starts from zero again.
+      const dSent = s.bytesSent >= before.sent ? s.bytesSent - before.sent : s.bytesSent;
+      const dRecv = s.bytesReceived >= before.received ? s.bytesReceived - before.received : s.bytesReceived;
+      now.set(key, { sent: s.bytesSent, received: s.bytesReceived });
+      this.seen.add(key);
+      const follower = s.pid !== null ? byPid.get(s.pid) : undefined;
+      const label = follower ? `node ${follower.id}` : this.o.labelOf(s.localPort, s.pid) ?? 'other';
+      const flowKey = `${follower ? 'r' : 'c'}|${follower?.id ?? -1}|${to.id}|${label}`;
+      let e = this.acc.get(flowKey);
+      if (!e) this.acc.set(flowKey, (e = { kind: follower ? 'replication' : 'client', from: follower?.id ?? -1, to: to.id, label, sent: 0, received: 0 }));
+      e.sent += dSent;
+      e.received += dRecv;
+    }
+    for (const k of this.last.keys()) if (!now.has(k)) this.closed++;
+    this.last = now;
+  }
+
+  /** Totals so far (copy): pass two snapshots to `between`. */
+  snapshot(): Map<string, Entry> {
+    return new Map([...this.acc].map(([k, v]) => [k, { ...v }]));
+  }
+
+  summarize(a: Map<string, Entry> | undefined, b: Map<string, Entry>): MeasuredBytes {
+    const nodes = new Map(this.o.nodes().map((n) => [n.id, n]));
+    const zero = (): FlowTotals & { bytes: number } => ({ clientToBroker: 0, brokerToClient: 0, replication: 0, replicationRequests: 0, bytes: 0 });
+    const total = zero();
+    const cross = zero();
+    const pairs: Record<string, number> = {};
+    const byClient: MeasuredBytes['byClient'] = {};
+    const add = (t: FlowTotals & { bytes: number }, k: keyof FlowTotals, v: number) => {
+      t[k] += v;
+      t.bytes += v;
+    };
+    for (const [k, e] of b) {
+      const p = a?.get(k);
+      const sent = e.sent - (p?.sent ?? 0);
+      const received = e.received - (p?.received ?? 0);
+      const toZone = nodes.get(e.to)?.zone ?? 'unknown';
+      const fromZone = e.kind === 'replication' ? nodes.get(e.from)?.zone ?? 'unknown' : this.o.zoneOfLabel(e.label) ?? 'unknown';
+      const crosses = fromZone !== toZone && fromZone !== 'unknown';
+      if (e.kind === 'replication') {
+        add(total, 'replication', received);
+        add(total, 'replicationRequests', sent);
+        if (crosses) {
+          add(cross, 'replication', received);
+          add(cross, 'replicationRequests', sent);
+        }
+      } else {
+        add(total, 'clientToBroker', sent);
+        add(total, 'brokerToClient', received);
+        if (crosses) {
+          add(cross, 'clientToBroker', sent);
+          add(cross, 'brokerToClient', received);
+        }
+        const c = (byClient[e.label] ??= { zone: fromZone, sentBytes: 0, receivedBytes: 0, crossZoneBytes: 0 });
+        c.sentBytes += sent;
+        c.receivedBytes += received;
+        if (crosses) c.crossZoneBytes += sent + received;
+      }
+      if (crosses) {
+        pairs[`${fromZone}→${toZone}`] = (pairs[`${fromZone}→${toZone}`] ?? 0) + sent;
+        pairs[`${toZone}→${fromZone}`] = (pairs[`${toZone}→${fromZone}`] ?? 0) + received;
+      }
+    }
+    return {
+      measured: true,
+      method: 'kernel TCP counters of every loopback connection to a sandbox broker port (ss -tinp, sampled every second), read on the connecting side; zones from the node of each port and the client that opened each connection',
+      total, crossZone: cross, byZonePair: pairs, byClient, connectionsSeen: this.seen.size, connectionsClosed: this.closed,
+    };
+  }
+}

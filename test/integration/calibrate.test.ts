@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
+import { main } from '../../src/cli/main.js';
+import type { Calibration } from '../../src/calibrate/calibrate.js';
+import { isMeasured, type Results } from '../../src/run/results.js';
+import { testKafka, testSandbox } from '../helpers.js';
+
+const sb = testSandbox();
+const capture = () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false }, out, err };
+};
+
+async function shortRun(name: string, rate: number, env: Record<string, string> = {}): Promise<Results> {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-health-'));
+  const file = join(dir, 's.yaml');
+  writeFileSync(file, `name: ${name}\nseed: 3\nduration: 14s\ntopics: { partitions: 6, replication: 3, min_insync_replicas: 2 }\ntraffic: { base_rate: ${rate} }\npopulation: { users: 3000, products: 1000, pages: 200, campaigns: 4, bots: 5 }\n`);
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const c = capture();
+    await main(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(dir, 'reports')], c.io);
+  } finally {
+    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
+  }
+  const runDir = readdirSync(join(dir, 'reports'))[0];
+  return JSON.parse(readFileSync(join(dir, 'reports', runDir, 'results.json'), 'utf8')) as Results;
+}
+
+describe('calibration and the bottleneck verdict', () => {
+  it('calibrate returns the three ceilings from Apache Kafka\'s tools and removes its scratch topic', async () => {
+    const c = capture();
+    const code = await main(['calibrate', 'scenarios/quickstart.yaml', '--state-dir', sb.state.stateDir, '--records', '50000', '--json'], c.io);
+    assert.equal(code, 0, c.err.join('\n'));
+    const cal = JSON.parse(c.out.join('\n')) as Calibration;
+    console.log(`# calibrate: produce ${cal.produce.recordsPerSec} rec/s, read ${cal.consume.recordsPerSec} rec/s, e2e p50/p99 ${cal.latency.p50Ms}/${cal.latency.p99Ms} ms at ${cal.settings.recordBytes} B`);
+    assert.ok(cal.produce.recordsPerSec > 1_000, 'a produce ceiling');
+    assert.ok(cal.consume.recordsPerSec > 1_000, 'a read ceiling');
+    assert.ok(cal.latency.p99Ms >= cal.latency.p50Ms && cal.latency.avgMs > 0, 'a latency floor');
+    assert.ok(cal.settings.recordBytes > 300 && cal.settings.recordBytes < 1_000, 'the quickstart\'s own event size');
+    assert.equal(cal.scratchTopicRemoved, true);
+    const admin = testKafka().admin();
+    await admin.connect();
+    const left = (await admin.listTopics()).filter((t) => t.includes('.calibrate-'));
+    await admin.disconnect();
+    assert.deepEqual(left, []);
+  });
+
+  it('a run throttled on the client side (slow serializer hook) is reported client-bound', async () => {
+    const r = await shortRun('client-bound', 2_000, { CLICKBENCH_TEST_SLOW_SERIALIZER_US: '700' });
+    assert.ok(isMeasured(r.client));
+    console.log(`# client-bound: ${r.client.bottleneck.verdict}`);
+    assert.equal(r.client.bottleneck.side, 'client', JSON.stringify(r.client.bottleneck));
+    assert.ok(r.client.cpuShareMax >= 0.85);
+    assert.match(r.throughput.verdict, /client-bound/);
+  });
+
+  it('a run above what the cluster allows (a broker produce quota) is reported cluster-bound', async () => {
+    const quota = new PlatformaticAdmin({ clientId: 'clickbench-test-quota', bootstrapBrokers: sb.brokers });
+    const entity = [{ entityType: 'client-id' as const, entityName: null }];
+    await quota.alterClientQuotas({ entries: [{ entities: entity, ops: [{ key: 'producer_byte_rate', value: 150_000, remove: false }] }] });
+    let r: Results;
+    try {
+      r = await shortRun('cluster-bound', 1_000);
+    } finally {
+      await quota.alterClientQuotas({ entries: [{ entities: entity, ops: [{ key: 'producer_byte_rate', remove: true }] }] });
+      await quota.close();
+    }
+    assert.ok(isMeasured(r.client));
+    console.log(`# cluster-bound: ${r.client.bottleneck.verdict}`);
+    assert.equal(r.client.bottleneck.side, 'cluster', JSON.stringify(r.client.bottleneck));
+    assert.match(r.throughput.verdict, /cluster-bound/);
+  });
+});
