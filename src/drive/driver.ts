@@ -10,6 +10,7 @@
 import type { GeneratedEvent, ClickstreamGenerator } from '../generate/clickstream.js';
 import type { Producer } from '../kafka/client.js';
 import { partitionForKey } from '../kafka/murmur2.js';
+import { produceRequestOverheadBytes, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 import type { TopicNames } from './topics.js';
 
 export interface AckedBatch {
@@ -41,6 +42,8 @@ export interface DriverOptions {
   acks?: -1 | 1;
   deliveryTimeoutMs?: number;
   clock?: () => number;
+  /** The producer's client id (its length is part of every request). */
+  clientId?: string;
   /** Test hook: burn this much CPU per generated event (an artificially slow serializer). */
   costPerEventUs?: number;
 }
@@ -89,7 +92,7 @@ export class OpenLoopDriver {
   readonly intended = new SecondSeries();
   readonly sent = new SecondSeries();
   readonly acked = new SecondSeries();
-  /** topic → partition → payload bytes produced (key + value). */
+  /** topic → partition → bytes produced as on the wire (records, batch header, request; src/kafka/wire.ts). */
   readonly bytesByTopic = new Map<string, Map<number, number>>();
   readonly ackedSeqs = new SeqCounts();
   /** Acknowledged bad records that carry no event id (missing_field): accounted for by the DLQ count, not by id. */
@@ -238,8 +241,13 @@ export class OpenLoopDriver {
     const { names, startMs } = this.o;
     const ackMs = this.clock();
     let bytes = 0;
-    for (const m of batch) bytes += m.key.length + m.value.length;
-    this.countBytes(l.topic, l.partition, bytes);
+    let wire = RECORD_BATCH_HEADER_BYTES + produceRequestOverheadBytes(this.o.clientId ?? '', l.topic);
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i];
+      bytes += m.key.length + m.value.length;
+      wire += recordBytes(m.key.length, m.value.length, undefined, i);
+    }
+    this.countBytes(l.topic, l.partition, wire);
     if (l.topic !== names.raw) return;
     const events = batch.map((m) => m.event!);
     this.stats.payloadBytes += bytes;

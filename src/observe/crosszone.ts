@@ -7,8 +7,9 @@
  *                from an in-sync replica in its own zone if there is one, else from the leader;
  *                crosses when zone(replica served from) ≠ zone(client)
  *
- * Bytes are record payload bytes (key + value + headers) as the clients counted them; protocol
- * framing is not included. Profiles change what applies (see PROFILE_ASSUMPTIONS).
+ * Bytes are records as on the wire (src/kafka/wire.ts: record and batch framing, headers, and the
+ * produce request around each batch), as the clients counted them; other protocol traffic
+ * (metadata, fetch requests, commits, transaction markers) is not modelled. Profiles change what applies (see PROFILE_ASSUMPTIONS).
  */
 export type Profile = 'apache-kafka' | 'tiered' | 'automq' | 'managed';
 

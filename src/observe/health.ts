@@ -91,8 +91,14 @@ export interface Bottleneck {
 export function bottleneck(o: { intended: number[]; acked: number[]; sent: number[]; health: HealthSample[]; produceP99Ms: number | null; ceilingRecordsPerSec?: number }): Bottleneck {
   const short: number[] = [];
   for (let sec = 1; sec < o.intended.length; sec++) if (o.intended[sec] > 0 && (o.acked[sec] ?? 0) < o.intended[sec] * 0.95) short.push(sec);
-  // A shortfall is a run of seconds; single stray seconds (a GC pause, a second boundary) are not a verdict.
-  if (short.length < 3) return { side: 'none', verdict: 'kept up with the schedule', shortSeconds: short, evidence: [] };
+  // A shortfall is a streak of seconds; isolated seconds (a GC pause, a second boundary) are not a verdict.
+  let streak = 0;
+  let longest = 0;
+  for (let i = 0; i < short.length; i++) {
+    streak = i > 0 && short[i] === short[i - 1] + 1 ? streak + 1 : 1;
+    longest = Math.max(longest, streak);
+  }
+  if (longest < 3) return { side: 'none', verdict: short.length ? `kept up with the schedule (${short.length} isolated second(s) short)` : 'kept up with the schedule', shortSeconds: short, evidence: [] };
   const inShort = o.health.filter((h) => short.includes(h.second));
   const busy = inShort.filter((h) => h.cpuShare >= CLIENT_CPU_SATURATED || h.eventLoopP99Ms >= CLIENT_LOOP_STALLED_MS);
   const cpu = inShort.map((h) => h.cpuShare).sort((a, b) => a - b);

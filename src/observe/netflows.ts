@@ -30,7 +30,8 @@ export function parseSs(text: string): SocketStat[] {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const head = lines[i];
-    const m = /^\S+\s+\d+\s+\d+\s+\S*?:(\d+)\s+\S*?:(\d+)(?:\s+users:\(\("[^"]*",pid=(\d+))?/.exec(head);
+    // Addresses may be IPv4 or IPv6-mapped ([::ffff:127.0.0.1]:9092): the port follows the last colon.
+    const m = /^\S+\s+\d+\s+\d+\s+\S*:(\d+)\s+\S*:(\d+)(?=\s|$)(?:\s+users:\(\("[^"]*",pid=(\d+))?/.exec(head);
     if (!m) continue;
     const info = lines[i + 1] ?? '';
     if (!/^\s/.test(info)) continue;

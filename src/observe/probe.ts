@@ -7,6 +7,7 @@
  */
 import { createConsumer, type Consumer, type Kafka } from '../kafka/client.js';
 import { SeqCounts } from '../drive/driver.js';
+import { recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 
 export interface ProbeSample {
   kind: 'enriched' | 'dlq';
@@ -42,6 +43,7 @@ export class Probe {
         const now = Date.now();
         const kind = batch.topic === this.o.dlqTopic ? 'dlq' : 'enriched';
         let bytes = 0;
+        let lastBatch: unknown;
         const tp = `${batch.topic}:${batch.partition}`;
         const from = this.nextOffset.get(tp) ?? 0;
         for (const m of batch.messages) {
@@ -51,7 +53,13 @@ export class Probe {
           }
           this.nextOffset.set(tp, Number(m.offset) + 1);
           const value = m.value?.toString() ?? '';
-          bytes += value.length + (m.key?.length ?? 0);
+          // Bytes as on the wire: each record, plus a batch header per record batch seen.
+          const ctx = (m as { batchContext?: { firstOffset?: string } }).batchContext?.firstOffset;
+          if (ctx !== lastBatch) {
+            bytes += RECORD_BATCH_HEADER_BYTES;
+            lastBatch = ctx;
+          }
+          bytes += recordBytes(m.key?.length ?? -1, value.length, m.headers as Record<string, unknown> | undefined);
           const h = m.headers ?? {};
           const header = (k: string) => (h[k] === undefined ? undefined : String(h[k]));
           const intended = header('cb-intended-ms');

@@ -216,12 +216,13 @@ function fidelity(r: Results): string[] {
     const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(1)} %`);
     out.push(`Measured with ${m.method}; ${m.connectionsSeen} connections seen, ${m.connectionsClosed} closed during the run. Difference = (model − measured) / measured.`);
     out.push('');
-    out.push(table(['cross-zone flow', 'modelled (payload)', 'measured (TCP bytes)', 'difference'], [
+    out.push(table(['cross-zone flow', 'modelled (records as on the wire)', 'measured (TCP bytes)', 'difference'], [
       ['produce: clients → leaders', m.model ? mb(m.model.produce) : '–', mb(m.crossZone.clientToBroker), pct(m.diffPct?.produce)],
       ['replication: leaders → followers', m.model ? mb(m.model.replication) : '–', mb(m.crossZone.replication), pct(m.diffPct?.replication)],
       ['consume: replicas → clients', m.model ? mb(m.model.consume) : '–', mb(m.crossZone.brokerToClient), pct(m.diffPct?.consume)],
-      ['requests (fetch requests, replica fetch requests)', 'not modelled', mb(m.crossZone.replicationRequests), ''],
-      ['**all cross-zone bytes**', m.model ? `**${mb(m.model.crossZoneBytes)}**` : '–', `**${mb(m.crossZone.bytes)}**`, `**${pct(m.diffPct?.crossZone)}**`],
+      ['**data flows**', m.model ? `**${mb(m.model.crossZoneBytes)}**` : '–', `**${mb(m.crossZone.clientToBroker + m.crossZone.replication + m.crossZone.brokerToClient)}**`, `**${pct(m.diffPct?.crossZone)}**`],
+      ['replica fetch requests (followers → leaders)', 'not modelled', mb(m.crossZone.replicationRequests), ''],
+      ['all cross-zone bytes', m.model ? mb(m.model.crossZoneBytes) : '–', mb(m.crossZone.bytes), pct(m.diffPct?.allTraffic)],
     ]));
     out.push('');
     out.push(table(['client', 'zone', 'sent', 'received', 'cross-zone'], Object.entries(m.byClient).map(([c, v]) => [c, v.zone, mb(v.sentBytes), mb(v.receivedBytes), mb(v.crossZoneBytes)])));

@@ -134,7 +134,8 @@ export interface AccountingResult {
 /** Kernel-measured bytes (sandbox) beside the cross-zone model; diffPct = (model − measured) / measured. */
 export type MeasuredVsModel = MeasuredBytes & {
   model: { crossZoneBytes: number; produce: number; replication: number; consume: number } | null;
-  diffPct: { crossZone: number | null; produce: number | null; replication: number | null; consume: number | null } | null;
+  /** crossZone: over the data directions the model covers; allTraffic: against every measured byte (replica fetch requests too). */
+  diffPct: { crossZone: number | null; allTraffic: number | null; produce: number | null; replication: number | null; consume: number | null } | null;
 };
 
 export interface PhaseResult {

@@ -99,7 +99,9 @@ export function withModel(m: MeasuredBytes, model: CrossZoneResult | undefined):
     ...m,
     model: { crossZoneBytes: model.crossZoneBytes, produce: model.produce.crossZoneBytes, replication: model.replication.crossZoneBytes, consume: model.consume.crossZoneBytes },
     diffPct: {
-      crossZone: pct(model.crossZoneBytes, m.crossZone.bytes),
+      // The model covers the data directions (records out, replicated, fetched); request traffic is measured only.
+      crossZone: pct(model.crossZoneBytes, m.crossZone.clientToBroker + m.crossZone.replication + m.crossZone.brokerToClient),
+      allTraffic: pct(model.crossZoneBytes, m.crossZone.bytes),
       produce: pct(model.produce.crossZoneBytes, m.crossZone.clientToBroker),
       replication: pct(model.replication.crossZoneBytes, m.crossZone.replication),
       consume: pct(model.consume.crossZoneBytes, m.crossZone.brokerToClient),
@@ -355,6 +357,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         for (const f of faultRunner?.faults ?? []) if (f.open) f.produceErrors[code] = (f.produceErrors[code] ?? 0) + 1;
       },
       acks: s.clients.acks === 'all' ? -1 : 1,
+      clientId: `clickbench-run-${opts.runId}-producer`,
       costPerEventUs: Number(process.env.CLICKBENCH_TEST_SLOW_SERIALIZER_US) || undefined,
       deliveryTimeoutMs: s.clients.delivery_timeout,
       onError: (err, n) => errorLine(`produce failed for ${n} events after retrying for up to ${s.clients.delivery_timeout / 1000} s: ${err.message}`),

@@ -92,6 +92,19 @@ describe('clickbench run on the sandbox', () => {
     assert.equal(deleted.length, 9, 'the run created 9 topics (2 for the dual-run), all with its prefix');
   });
 
+  it('models cross-zone bytes within 5 % of the kernel\'s TCP counters (fidelity)', () => {
+    assert.ok(isMeasured(r.crossZone));
+    const m = r.crossZone.measuredBytes;
+    assert.ok(m && isMeasured(m), `measured: ${m && !isMeasured(m) ? m.reason : 'missing'}`);
+    console.log(`# cross-zone: model ${m.model!.crossZoneBytes} B vs measured ${m.crossZone.clientToBroker + m.crossZone.replication + m.crossZone.brokerToClient} B in the data directions (${m.diffPct!.crossZone!.toFixed(2)} %); produce ${m.diffPct!.produce!.toFixed(2)} %, replication ${m.diffPct!.replication!.toFixed(2)} %; replica fetch requests ${m.crossZone.replicationRequests} B not modelled`);
+    assert.ok(Math.abs(m.diffPct!.crossZone!) < 5, `cross-zone model off by ${m.diffPct!.crossZone} %`);
+    assert.ok(Math.abs(m.diffPct!.produce!) < 5 && Math.abs(m.diffPct!.replication!) < 5, JSON.stringify(m.diffPct));
+    // Every client's connections were told apart (no bytes of the run left unattributed).
+    for (const c of ['producer', 'enrichment', 'probe']) assert.ok(m.byClient[c] && m.byClient[c].sentBytes + m.byClient[c].receivedBytes > 1e6, `${c} connections measured`);
+    // Per phase too.
+    for (const p of r.phases) assert.ok(p.crossZoneMeasured && isMeasured(p.crossZoneMeasured), `${p.name} measured`);
+  });
+
   it('fails within seconds with one clear line and exit 3 when the cluster is unreachable', async () => {
     const c = capture();
     const t0 = Date.now();

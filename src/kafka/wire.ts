@@ -1,0 +1,46 @@
+/**
+ * Bytes of records as Kafka puts them on the wire (record format v2, KIP-98), so the cross-zone
+ * model counts what the network carries rather than bare payload:
+ *
+ *   record = varint(length) + attributes(1) + varint(timestampDelta) + varint(offsetDelta)
+ *            + varint(keyLength) + key + varint(valueLength) + value
+ *            + varint(headerCount) + Σ (varint(keyLength) + key + varint(valueLength) + value)
+ *   record batch = 61 bytes of header + its records
+ *   produce request (v3+, one topic-partition) = size(4) + header(8 + 2 + client id)
+ *            + transactional id(2 + length) + acks(2) + timeout(4) + topics(4) + topic(2 + length)
+ *            + partitions(4) + partition(4) + records size(4)
+ *
+ * Deltas are taken as small (one byte): a batch's records share a timestamp and their offsets
+ * count from 0. Lengths are string lengths (the events are ASCII).
+ */
+
+/** Bytes of a zigzag varint. */
+export function varintBytes(n: number): number {
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  let bytes = 1;
+  while (z >= 128) {
+    z = Math.floor(z / 128);
+    bytes++;
+  }
+  return bytes;
+}
+
+export const RECORD_BATCH_HEADER_BYTES = 61;
+
+export function recordBytes(keyLength: number, valueLength: number, headers?: Record<string, unknown>, offsetDelta = 0): number {
+  let body = 1 + 1 + varintBytes(offsetDelta) + (keyLength < 0 ? 1 : varintBytes(keyLength) + keyLength) + varintBytes(valueLength) + valueLength;
+  let count = 0;
+  if (headers) {
+    for (const [k, v] of Object.entries(headers)) {
+      const vl = v === undefined || v === null ? 0 : String(v).length;
+      body += varintBytes(k.length) + k.length + varintBytes(vl) + vl;
+      count++;
+    }
+  }
+  body += varintBytes(count);
+  return varintBytes(body) + body;
+}
+
+export function produceRequestOverheadBytes(clientId: string, topic: string, transactionalId: string | null = null): number {
+  return 4 + 8 + 2 + clientId.length + 2 + (transactionalId?.length ?? 0) + 2 + 4 + 4 + 2 + topic.length + 4 + 4 + 4;
+}
