@@ -5,12 +5,16 @@
  *   generator   clickbench's generator (quickstart scenario, serialized events) vs a bare
  *               JSON.stringify of an equivalent, already-built event object.
  *   enrichment  on a fresh 3-node sandbox: passthrough vs enrichment alo vs eos (bench/enrich-bench.ts).
+ *   kafka       on the same sandbox: clickbench's produce, latency floor and read-back vs Apache
+ *               Kafka's ProducerPerformance / EndToEndLatency / ConsumerPerformance, and RSS of a
+ *               steady run early vs late (bench/kafka-bench.ts; BENCH_LONG=1 for 2 vs 20 minutes).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox } from '../src/sandbox/cluster.js';
 import { enrichmentBench } from './enrich-bench.js';
+import { kafkaBench } from './kafka-bench.js';
 import { ClickstreamGenerator, DEFAULT_START_MS } from '../src/generate/clickstream.js';
 import { buildPools } from '../src/generate/pools.js';
 import { loadScenario } from '../src/scenario/load.js';
@@ -75,6 +79,7 @@ console.log(`\ngenerator / bare stringify = ${ratio.toFixed(2)}× · average eve
 
 // Enrichment on a fresh sandbox (skip with BENCH_SKIP_KAFKA=1).
 let enrichment: Awaited<ReturnType<typeof enrichmentBench>> | undefined;
+let kafkaFigures: Awaited<ReturnType<typeof kafkaBench>> | undefined;
 if (!process.env.BENCH_SKIP_KAFKA) {
   const stateDir = mkdtempSync(join(tmpdir(), 'clickbench-bench-'));
   const sb = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'local', stateDir });
@@ -89,11 +94,24 @@ if (!process.env.BENCH_SKIP_KAFKA) {
     for (const [k, label] of [['passthrough', 'plain consume → produce'], ['alo', 'enrichment, at-least-once'], ['eos', 'enrichment, exactly-once']] as const) {
       console.log(`| ${label} | ${fmt(rate(enrichment.times[k]))} | ${(rate(enrichment.times[k]) / pass).toFixed(2)} |`);
     }
+    if (!process.env.BENCH_SKIP_TOOLS) {
+      const k = await kafkaBench(sb, (l) => console.error(`  ${l}`));
+      kafkaFigures = k;
+      const c = k.calibration;
+      const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+      console.log(`\n### clickbench vs Apache Kafka's own tools, same sandbox, ${k.recordBytes} B records, acks=all, 12 partitions, RF 3\n`);
+      console.log('| figure | clickbench | Kafka tool | ratio | target |');
+      console.log('|---|---:|---:|---:|---|');
+      console.log(`| sustained produce (records/s) | ${fmt(k.produce.clickbenchPerSec)} | ${fmt(c.produce.recordsPerSec)} (ProducerPerformance) | ${k.produce.ratio.toFixed(2)}× | ≥ 1.0×: ${mark(k.produce.ratio >= 1)} |`);
+      console.log(`| latency floor p99 (ms) | ${k.latency.clickbenchP99Ms ?? '–'} (p50 ${k.latency.clickbenchP50Ms ?? '–'}) | ${c.latency.p99Ms} (p50 ${c.latency.p50Ms}, EndToEndLatency) | ${k.latency.ratio?.toFixed(1) ?? '–'}× | ≤ 1.2×: ${mark((k.latency.ratio ?? 99) <= 1.2)} |`);
+      console.log(`| catch-up read (records/s) | ${fmt(k.replay.clickbenchPerSec)} | ${fmt(c.consume.recordsPerSec)} (ConsumerPerformance) | ${k.replay.ratio.toFixed(2)}× | ≥ 0.8×: ${mark(k.replay.ratio >= 0.8)} |`);
+      console.log(`| RSS of a steady run (MiB) | ${k.memory.early.rssMb.toFixed(0)} at ${k.memory.early.atS} s → ${k.memory.late.rssMb.toFixed(0)} at ${k.memory.late.atS} s | | ${k.memory.growthMb >= 0 ? '+' : ''}${k.memory.growthMb.toFixed(0)} MiB | flat within 50 MB: ${mark(Math.abs(k.memory.growthMb) <= 50)} |`);
+    }
   } finally {
     await sb.stop({ wipe: true });
   }
 }
 mkdirSync('reports/bench', { recursive: true });
 const file = `reports/bench/bench-${Date.now()}.json`;
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, enrichment }, null, 2));
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, enrichment, kafka: kafkaFigures }, null, 2));
 console.log(`written ${file}`);
