@@ -25,6 +25,13 @@ import { recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 export const ALO_COMMIT_INTERVAL_MS = 2_000;
 /** Partition batches handled at once (they share one transaction with eos). */
 export const CONCURRENT_PARTITIONS = 16;
+/**
+ * With client.rack, kafkajs fetches from the preferred read replica the broker names (KIP-392) and
+ * keeps that choice for metadataMaxAge (5 min by default), even when that broker is gone: its
+ * offline check looks at the leader's id, not the replica's. A dead same-zone follower then stalls
+ * the partition for minutes (seen in the zone-outage test). Keeping the choice 5 s bounds that.
+ */
+export const PREFERRED_REPLICA_TTL_MS = 5_000;
 
 export interface StageOptions {
   brokers: string[];
@@ -135,6 +142,7 @@ export class EnrichmentStage {
       readUncommitted: false,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
+      metadataMaxAge: PREFERRED_REPLICA_TTL_MS,
       // Enriched records are ~2× their raw size: keep a partition's fetch well under the broker's 1 MB message limit.
       maxBytesPerPartition: 256 * 1024,
     });
@@ -169,7 +177,7 @@ export class EnrichmentStage {
       await admin.disconnect();
     }
     // A private group that never commits: every instance reads the tables from the start.
-    this.tableConsumer = createConsumer(this.kafka, { groupId: `${this.opts.groupId}.tables.${randomBytes(4).toString('hex')}`, rackId: this.opts.rack });
+    this.tableConsumer = createConsumer(this.kafka, { groupId: `${this.opts.groupId}.tables.${randomBytes(4).toString('hex')}`, rackId: this.opts.rack, metadataMaxAge: PREFERRED_REPLICA_TTL_MS });
     await this.tableConsumer.connect();
     for (const topic of this.topicOfKind.keys()) await this.tableConsumer.subscribe({ topic, fromBeginning: true });
     await this.tableConsumer.run({

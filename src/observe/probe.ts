@@ -7,6 +7,7 @@
  */
 import { createConsumer, type Consumer, type Kafka } from '../kafka/client.js';
 import { SeqCounts } from '../drive/driver.js';
+import { PREFERRED_REPLICA_TTL_MS } from '../enrich/stage.js';
 import { recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 
 export interface ProbeSample {
@@ -33,7 +34,7 @@ export class Probe {
   constructor(private readonly o: { kafka: Kafka; groupId: string; enrichedTopic: string; dlqTopic: string; rack?: string; idPrefix: string; onSample: (s: ProbeSample) => void; onEnriched?: (seq: number, value: string, intendedMs: number | null) => void }) {}
 
   async start(): Promise<void> {
-    this.consumer = createConsumer(this.o.kafka, { groupId: this.o.groupId, rackId: this.o.rack, readUncommitted: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    this.consumer = createConsumer(this.o.kafka, { groupId: this.o.groupId, rackId: this.o.rack, readUncommitted: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000, metadataMaxAge: PREFERRED_REPLICA_TTL_MS });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.o.enrichedTopic, this.o.dlqTopic], fromBeginning: true });
     const sourceKey = `${this.o.idPrefix}-`;

@@ -13,10 +13,25 @@ export interface Readback {
   /** seq → partition it was found in */
   records: number;
   complete: boolean;
+  /** Why the read may have missed records (a partition without a leader or without its log). */
+  problem?: string;
 }
 
 export async function readBackSeqs(kafka: Kafka, admin: Admin, topic: string, idPrefix: string, timeoutMs = 180_000): Promise<Readback> {
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, { low: Number(p.low), high: Number(p.high) }]));
+  // A partition that lost its log (or has no leader) makes ListOffsets fail for the whole topic:
+  // retry a while, then read what can be read until it goes quiet, and say so.
+  let offsets: Awaited<ReturnType<Admin['fetchTopicOffsets']>> | undefined;
+  let problem: string | undefined;
+  for (let attempt = 0; attempt < 10 && !offsets; attempt++) {
+    try {
+      offsets = await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      problem = `end offsets unavailable (${(err as Error).message}); read until quiet`;
+      await sleep(2_000);
+    }
+  }
+  if (offsets) problem = undefined;
+  const ends = new Map((offsets ?? []).map((p) => [p.partition, { low: Number(p.low), high: Number(p.high) }]));
   const next = new Map<number, number>();
   for (const [p, e] of ends) next.set(p, e.low);
   const done = () => [...ends].every(([p, e]) => (next.get(p) ?? 0) >= e.high);
@@ -24,7 +39,8 @@ export async function readBackSeqs(kafka: Kafka, admin: Admin, topic: string, id
   let records = 0;
   const key = `${idPrefix}-`;
   const groupId = `${idPrefix}.readback.${randomBytes(3).toString('hex')}`;
-  if (done()) return { seqs, records, complete: true };
+  if (offsets && done()) return { seqs, records, complete: true };
+  let lastRecordAt = Date.now();
   const consumer = createConsumer(kafka, { groupId, readUncommitted: true, maxBytesPerPartition: 4 * 1024 * 1024, maxWaitTimeInMs: 200 });
   await consumer.connect();
   try {
@@ -43,13 +59,16 @@ export async function readBackSeqs(kafka: Kafka, admin: Admin, topic: string, id
           }
           records++;
         }
+        if (batch.messages.length) lastRecordAt = Date.now();
         const last = batch.messages[batch.messages.length - 1];
         if (last) next.set(batch.partition, Number(last.offset) + 1);
       },
     });
     const deadline = Date.now() + timeoutMs;
-    while (!done() && Date.now() < deadline) await sleep(100);
-    return { seqs, records, complete: done() };
+    const started = Date.now();
+    if (offsets) while (!done() && Date.now() < deadline) await sleep(100);
+    else while (Date.now() < deadline && (Date.now() - started < 10_000 || Date.now() - lastRecordAt < 5_000)) await sleep(200);
+    return { seqs, records, complete: offsets ? done() : false, problem };
   } finally {
     await consumer.disconnect().catch(() => {});
     await admin.deleteGroups([groupId]).catch(() => {});

@@ -768,7 +768,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       }
       results.accounting = {
         measured: true,
-        method: `every event id the producer saw acknowledged (${checked}) looked up in the raw topic read back from its start (${back.records} records${back.complete ? '' : ', INCOMPLETE: the read timed out'}) and in the enriched sink + DLQ as the probe saw them (read_committed)`,
+        method: `every event id the producer saw acknowledged (${checked}) looked up in the raw topic read back from its start (${back.records} records${back.complete ? '' : `, INCOMPLETE: ${back.problem ?? 'the read timed out'}`}) and in the enriched sink + DLQ as the probe saw them (read_committed)`,
         rawRecordsRead: back.records, ackedChecked: checked, ackedLost: lost, lostByPartition, rawDuplicates,
         sinkMissing: results.correctness.missing, sinkDuplicates: results.correctness.duplicates,
       };

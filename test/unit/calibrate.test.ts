@@ -76,3 +76,15 @@ describe('kernel TCP counters (pure)', () => {
     assert.equal(later.total.replication, 4_500);
   });
 });
+
+describe('records as on the wire (pure)', () => {
+  it('sizes varints and v2 records as Kafka encodes them', async () => {
+    const { varintBytes, recordBytes, produceRequestOverheadBytes } = await import('../../src/kafka/wire.js');
+    assert.deepEqual([0, 1, 63, 64, 8191, 8192, -1, -64, -65].map(varintBytes), [1, 1, 1, 2, 2, 3, 1, 1, 2]);
+    // body = attributes 1 + timestampDelta 1 + offsetDelta 1 + keyLen 1 + 4 + valueLen 2 + 100 + headerCount 1 = 111; + varint(111) 2
+    assert.equal(recordBytes(4, 100), 113);
+    // a null key is one byte (-1); one header "h" = "vv": 1 + 1 + 1 + 2
+    assert.equal(recordBytes(-1, 10, { h: 'vv' }), 1 + (1 + 1 + 1 + 1 + 1 + 10 + 1 + 5));
+    assert.equal(produceRequestOverheadBytes('client', 'topic'), 4 + 8 + 2 + 6 + 2 + 2 + 4 + 4 + 2 + 5 + 4 + 4 + 4);
+  });
+});
