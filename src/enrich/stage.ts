@@ -79,6 +79,7 @@ export class EnrichmentStage {
   outputBytes = 0;
   private commitTimer?: NodeJS.Timeout;
   crashed?: Error;
+  private stopped = false;
   /** Called when the consumer stops for good (a non-retriable error). */
   onFatal?: (err: Error) => void;
 
@@ -145,7 +146,7 @@ export class EnrichmentStage {
       metadataMaxAge: PREFERRED_REPLICA_TTL_MS,
       // Enriched records are ~2× their raw size: keep a partition's fetch well under the broker's 1 MB message limit.
       maxBytesPerPartition: 256 * 1024,
-    });
+    }, () => !this.stopped);
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       const err = e.payload.error as Error & { retriable?: boolean };
       this.crashed = err;
@@ -177,7 +178,7 @@ export class EnrichmentStage {
       await admin.disconnect();
     }
     // A private group that never commits: every instance reads the tables from the start.
-    this.tableConsumer = createConsumer(this.kafka, { groupId: `${this.opts.groupId}.tables.${randomBytes(4).toString('hex')}`, rackId: this.opts.rack, metadataMaxAge: PREFERRED_REPLICA_TTL_MS });
+    this.tableConsumer = createConsumer(this.kafka, { groupId: `${this.opts.groupId}.tables.${randomBytes(4).toString('hex')}`, rackId: this.opts.rack, metadataMaxAge: PREFERRED_REPLICA_TTL_MS }, () => !this.stopped);
     await this.tableConsumer.connect();
     for (const topic of this.topicOfKind.keys()) await this.tableConsumer.subscribe({ topic, fromBeginning: true });
     await this.tableConsumer.run({
@@ -346,6 +347,7 @@ export class EnrichmentStage {
 
   /** Stop consuming and close the clients (committed state stays; in-memory state goes). */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.commitTimer) clearInterval(this.commitTimer);
     await this.consumer?.stop().catch(() => {});
     await this.commitProduced();

@@ -68,8 +68,13 @@ export function createProducer(kafka: Kafka, cfg: Omit<ProducerConfig, 'createPa
   return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...cfg });
 }
 
-export function createConsumer(kafka: Kafka, cfg: ConsumerConfig): Consumer {
-  return kafka.consumer(cfg);
+/**
+ * A consumer. `running` (when given) is asked before kafkajs restarts the consumer after a crash:
+ * kafkajs schedules that restart on a timer that a disconnect does not always cancel, and a
+ * consumer restarted after its owner stopped keeps crashing and restarting against deleted topics.
+ */
+export function createConsumer(kafka: Kafka, cfg: ConsumerConfig, running?: () => boolean): Consumer {
+  return kafka.consumer(running ? { ...cfg, retry: { retries: 5, ...cfg.retry, restartOnFailure: async () => running() } } : cfg);
 }
 
 export function parseBrokers(list: string): string[] {

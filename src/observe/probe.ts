@@ -30,11 +30,12 @@ export class Probe {
    *  coordinator moved, a broker died) are re-deliveries to the probe, not duplicates in the sink. */
   private readonly nextOffset = new Map<string, number>();
   lastSeenMs = 0;
+  private stopped = false;
 
   constructor(private readonly o: { kafka: Kafka; groupId: string; enrichedTopic: string; dlqTopic: string; rack?: string; idPrefix: string; onSample: (s: ProbeSample) => void; onEnriched?: (seq: number, value: string, intendedMs: number | null) => void }) {}
 
   async start(): Promise<void> {
-    this.consumer = createConsumer(this.o.kafka, { groupId: this.o.groupId, rackId: this.o.rack, readUncommitted: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000, metadataMaxAge: PREFERRED_REPLICA_TTL_MS });
+    this.consumer = createConsumer(this.o.kafka, { groupId: this.o.groupId, rackId: this.o.rack, readUncommitted: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000, metadataMaxAge: PREFERRED_REPLICA_TTL_MS }, () => !this.stopped);
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.o.enrichedTopic, this.o.dlqTopic], fromBeginning: true });
     const sourceKey = `${this.o.idPrefix}-`;
@@ -117,6 +118,7 @@ export class Probe {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer?.disconnect().catch(() => {});
   }
 }

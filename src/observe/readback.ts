@@ -41,7 +41,8 @@ export async function readBackSeqs(kafka: Kafka, admin: Admin, topic: string, id
   const groupId = `${idPrefix}.readback.${randomBytes(3).toString('hex')}`;
   if (offsets && done()) return { seqs, records, complete: true };
   let lastRecordAt = Date.now();
-  const consumer = createConsumer(kafka, { groupId, readUncommitted: true, maxBytesPerPartition: 4 * 1024 * 1024, maxWaitTimeInMs: 200 });
+  let reading = true;
+  const consumer = createConsumer(kafka, { groupId, readUncommitted: true, maxBytesPerPartition: 4 * 1024 * 1024, maxWaitTimeInMs: 200 }, () => reading);
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -70,6 +71,7 @@ export async function readBackSeqs(kafka: Kafka, admin: Admin, topic: string, id
     else while (Date.now() < deadline && (Date.now() - started < 10_000 || Date.now() - lastRecordAt < 5_000)) await sleep(200);
     return { seqs, records, complete: offsets ? done() : false, problem };
   } finally {
+    reading = false;
     await consumer.disconnect().catch(() => {});
     await admin.deleteGroups([groupId]).catch(() => {});
   }
