@@ -124,7 +124,7 @@ export class EnrichmentStage {
   }
 
   /** Load the lookup tables to their current end, then start enriching. */
-  async start(tablesTimeoutMs = 60_000): Promise<void> {
+  async start(tablesTimeoutMs = 120_000): Promise<void> {
     await this.startTables(tablesTimeoutMs);
     const admin = this.kafka.admin();
     await admin.connect();
@@ -179,6 +179,12 @@ export class EnrichmentStage {
     }
     // A private group that never commits: every instance reads the tables from the start.
     this.tableConsumer = createConsumer(this.kafka, { groupId: `${this.opts.groupId}.tables.${randomBytes(4).toString('hex')}`, rackId: this.opts.rack, metadataMaxAge: PREFERRED_REPLICA_TTL_MS }, () => !this.stopped);
+    let tablesCrash: Error | undefined;
+    this.tableConsumer.on(this.tableConsumer.events.CRASH, (e) => {
+      const err = e.payload.error as Error;
+      this.opts.log?.(`lookup-table consumer crashed${e.payload.restart ? ' (restarting)' : ''}: ${err.message}`);
+      if (!e.payload.restart) tablesCrash = err;
+    });
     await this.tableConsumer.connect();
     for (const topic of this.topicOfKind.keys()) await this.tableConsumer.subscribe({ topic, fromBeginning: true });
     await this.tableConsumer.run({
@@ -191,8 +197,12 @@ export class EnrichmentStage {
         if (batch.messages.length) this.tableOffsets.set(`${batch.topic}:${batch.partition}`, Number(batch.lastOffset()) + 1);
       },
     });
-    const loaded = await waitUntil(() => [...ends].every(([tp, end]) => (this.tableOffsets.get(tp) ?? 0) >= end), timeoutMs, 50);
-    if (!loaded) throw new ClickbenchError(`the enrichment stage could not load its lookup tables within ${timeoutMs / 1000} s`);
+    const loaded = await waitUntil(() => tablesCrash !== undefined || [...ends].every(([tp, end]) => (this.tableOffsets.get(tp) ?? 0) >= end), timeoutMs, 50);
+    if (tablesCrash) throw new ClickbenchError(`the enrichment stage's lookup-table consumer stopped: ${tablesCrash.message}`);
+    if (!loaded) {
+      const behind = [...ends].filter(([tp, end]) => (this.tableOffsets.get(tp) ?? 0) < end).map(([tp, end]) => `${tp} at ${this.tableOffsets.get(tp) ?? 0}/${end}`);
+      throw new ClickbenchError(`the enrichment stage could not load its lookup tables within ${timeoutMs / 1000} s (behind: ${behind.slice(0, 4).join(', ')}${behind.length > 4 ? ', …' : ''})`);
+    }
   }
 
   private transform(batch: Pick<EachBatchPayload['batch'], 'messages' | 'partition'>): { enriched: Message[]; dlq: Message[] } {
