@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import type { FaultResult, Results } from '../../src/run/results.js';
+import { checklist } from '../../src/score/scorecard.js';
+import { evaluateGates } from '../../src/score/gates.js';
 import { errorCode } from '../../src/drive/driver.js';
 import { AckTimeline, drainAfter, quantile } from '../../src/fault/faults.js';
 import { parseScenario, ScenarioError } from '../../src/scenario/load.js';
@@ -73,5 +77,44 @@ describe('fault measurements (pure)', () => {
     const conn = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { name: 'KafkaJSConnectionError' });
     assert.equal(errorCode(conn), 'KafkaJSConnectionError ECONNREFUSED');
     assert.equal(errorCode(new Error('x')), 'Error');
+  });
+});
+
+describe('Recovery row and fault gates (pure, on recorded results)', () => {
+  const recorded = (): Results => JSON.parse(readFileSync('test/fixtures/results-recorded.json', 'utf8'));
+  const fault = (over: Partial<FaultResult> = {}): FaultResult => ({
+    phase: 'leader-kill', action: 'broker-kill', target: 'node 1', nodes: [1], wiped: false, injectedAtOffsetMs: 20_000, restoredAtOffsetMs: 35_000, downForMs: 15_000, error: null, commands: [],
+    writeUnavailability: { measured: true, affectedPartitions: 12, perPartition: [], maxMs: 9_800, p50Ms: 8_900, p99Ms: 9_800, method: 'm' },
+    produceErrors: {}, clientRetries: {},
+    latency: { baselinePhase: 'steady', before: { produceAck: null, enrich: null, e2e: null }, during: { produceAck: null, enrich: null, e2e: null } },
+    recovery: { leaderElections: 4, underReplicatedMax: 12, leadersMovedAtOffsetMs: 29_600, leadersMovedMs: 9_600, isrRestoredAtOffsetMs: 36_000, isrRestoreMs: 1_000, lag: { steadyRecords: 300, peakRecords: 9_000, peakAtOffsetMs: 30_000, thresholdRecords: 450, drainedAtOffsetMs: 50_000, drainMs: 30_000 }, milestones: [] },
+    ...over,
+  });
+  const accounting = (ackedLost: number, sinkDuplicates = 0) => ({ measured: true as const, method: 'm', rawRecordsRead: 10, ackedChecked: 10, ackedLost, lostByPartition: {}, rawDuplicates: 0, sinkMissing: 0, sinkDuplicates });
+  const recoveryRow = (r: Results) => checklist(r).find((c) => c.item === 'Recovery')!;
+
+  it('is not measured without a fault, yes with a clean recovery, no when anything acknowledged was lost', () => {
+    const r = recorded();
+    assert.equal(recoveryRow(r).healthy, 'not measured');
+    r.faults = [fault()];
+    r.accounting = accounting(0);
+    assert.equal(recoveryRow(r).healthy, 'yes');
+    assert.match(recoveryRow(r).evidence.join('\n'), /writes unavailable up to 9\.8 s on 12 partition\(s\).*ISR whole 1\.0 s after the restart/);
+    r.accounting = accounting(3);
+    assert.equal(recoveryRow(r).healthy, 'no');
+    r.accounting = accounting(0);
+    r.faults = [fault({ recovery: { ...fault().recovery, isrRestoreMs: null, isrRestoredAtOffsetMs: null } })];
+    assert.equal(recoveryRow(r).healthy, 'no', 'the ISR never became whole again');
+  });
+
+  it('fault gates take the worst fault; a fault without the figure is not measured', () => {
+    const r = recorded();
+    r.faults = [fault(), fault({ writeUnavailability: { measured: true, affectedPartitions: 3, perPartition: [], maxMs: 12_000, p50Ms: 1, p99Ms: 1, method: 'm' } })];
+    r.accounting = accounting(2);
+    const g = evaluateGates(r, { 'fault.write_unavailable_max_ms': '< 10000', 'correctness.acked_lost': '== 0', 'fault.drain_ms': '< 60000' });
+    assert.deepEqual(g.map((x) => [x.metric, x.value, x.passed]), [['fault.write_unavailable_max_ms', 12_000, false], ['correctness.acked_lost', 2, false], ['fault.drain_ms', 30_000, true]]);
+    r.faults.push(fault({ recovery: { ...fault().recovery, lag: { ...fault().recovery.lag, drainMs: null } } }));
+    assert.match(evaluateGates(r, { 'fault.drain_ms': '< 60000' })[0].note!, /did not drain/);
+    assert.match(evaluateGates(recorded(), { 'fault.drain_ms': '< 1' })[0].note!, /no fault phase/);
   });
 });
