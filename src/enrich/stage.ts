@@ -19,7 +19,7 @@ import { sleep, waitUntil } from '../sandbox/process.js';
 import { ClickbenchError } from '../errors.js';
 import { partitionForKey } from '../kafka/murmur2.js';
 import { sendByPartition } from '../kafka/client.js';
-import { recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
+import { fetchedBytes } from '../kafka/wire.js';
 
 /** At-least-once commits consumed offsets this often (Kafka's enable.auto.commit default is 5 s). */
 export const ALO_COMMIT_INTERVAL_MS = 2_000;
@@ -208,17 +208,8 @@ export class EnrichmentStage {
   private transform(batch: Pick<EachBatchPayload['batch'], 'messages' | 'partition'>): { enriched: Message[]; dlq: Message[] } {
     const enriched: Message[] = [];
     const dlq: Message[] = [];
-    // Bytes as on the wire (records + a header per record batch), for the cross-zone flow of this consumer.
-    let inBytes = 0;
-    let lastBatch: unknown;
-    for (const m of batch.messages) {
-      const ctx = (m as { batchContext?: { firstOffset?: string } }).batchContext?.firstOffset;
-      if (ctx !== lastBatch) {
-        inBytes += RECORD_BATCH_HEADER_BYTES;
-        lastBatch = ctx;
-      }
-      inBytes += recordBytes(m.key?.length ?? -1, m.value?.length ?? 0, m.headers as Record<string, unknown> | undefined);
-    }
+    // Bytes as on the wire, for the cross-zone flow of this consumer.
+    const inBytes = fetchedBytes(batch.messages);
     this.consumedBytes.set(batch.partition, (this.consumedBytes.get(batch.partition) ?? 0) + inBytes);
     for (const m of batch.messages) {
       const out = this.enricher.process({ value: m.value, partition: batch.partition, offset: m.offset, timestampMs: Number(m.timestamp) }, m.key?.toString() ?? null);

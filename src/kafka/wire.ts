@@ -41,6 +41,21 @@ export function recordBytes(keyLength: number, valueLength: number, headers?: Re
   return varintBytes(body) + body;
 }
 
+/** Bytes of fetched records as they came over the wire: each record, plus a batch header per record batch (kafkajs's batchContext). */
+export function fetchedBytes(messages: { key?: { length: number } | null; value?: { length: number } | null; headers?: unknown; batchContext?: { firstOffset?: string } }[]): number {
+  let bytes = 0;
+  let lastBatch: unknown;
+  for (const m of messages) {
+    const batch = m.batchContext?.firstOffset;
+    if (batch !== lastBatch) {
+      bytes += RECORD_BATCH_HEADER_BYTES;
+      lastBatch = batch;
+    }
+    bytes += recordBytes(m.key ? m.key.length : -1, m.value?.length ?? 0, m.headers as Record<string, unknown> | undefined);
+  }
+  return bytes;
+}
+
 export function produceRequestOverheadBytes(clientId: string, topic: string, transactionalId: string | null = null): number {
   return 4 + 8 + 2 + clientId.length + 2 + (transactionalId?.length ?? 0) + 2 + 4 + 4 + 2 + topic.length + 4 + 4 + 4;
 }

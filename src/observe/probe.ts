@@ -8,7 +8,7 @@
 import { createConsumer, type Consumer, type Kafka } from '../kafka/client.js';
 import { SeqCounts } from '../drive/driver.js';
 import { PREFERRED_REPLICA_TTL_MS } from '../enrich/stage.js';
-import { recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
+import { fetchedBytes } from '../kafka/wire.js';
 
 export interface ProbeSample {
   kind: 'enriched' | 'dlq';
@@ -44,8 +44,8 @@ export class Probe {
       eachBatch: async ({ batch, heartbeat }) => {
         const now = Date.now();
         const kind = batch.topic === this.o.dlqTopic ? 'dlq' : 'enriched';
-        let bytes = 0;
-        let lastBatch: unknown;
+        // Bytes as on the wire (re-reads included: they crossed the network too).
+        const bytes = fetchedBytes(batch.messages);
         const tp = `${batch.topic}:${batch.partition}`;
         const from = this.nextOffset.get(tp) ?? 0;
         for (const m of batch.messages) {
@@ -55,13 +55,6 @@ export class Probe {
           }
           this.nextOffset.set(tp, Number(m.offset) + 1);
           const value = m.value?.toString() ?? '';
-          // Bytes as on the wire: each record, plus a batch header per record batch seen.
-          const ctx = (m as { batchContext?: { firstOffset?: string } }).batchContext?.firstOffset;
-          if (ctx !== lastBatch) {
-            bytes += RECORD_BATCH_HEADER_BYTES;
-            lastBatch = ctx;
-          }
-          bytes += recordBytes(m.key?.length ?? -1, value.length, m.headers as Record<string, unknown> | undefined);
           const h = m.headers ?? {};
           const header = (k: string) => (h[k] === undefined ? undefined : String(h[k]));
           const intended = header('cb-intended-ms');

@@ -86,5 +86,9 @@ describe('records as on the wire (pure)', () => {
     // a null key is one byte (-1); one header "h" = "vv": 1 + 1 + 1 + 2
     assert.equal(recordBytes(-1, 10, { h: 'vv' }), 1 + (1 + 1 + 1 + 1 + 1 + 10 + 1 + 5));
     assert.equal(produceRequestOverheadBytes('client', 'topic'), 4 + 8 + 2 + 6 + 2 + 2 + 4 + 4 + 2 + 5 + 4 + 4 + 4);
+    const { fetchedBytes } = await import('../../src/kafka/wire.js');
+    const rec = (batch: string) => ({ key: Buffer.from('abcd'), value: Buffer.alloc(100), batchContext: { firstOffset: batch } });
+    // Two record batches: two 61-byte headers and three 113-byte records.
+    assert.equal(fetchedBytes([rec('0'), rec('0'), rec('2')]), 2 * 61 + 3 * 113);
   });
 });
