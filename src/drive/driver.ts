@@ -56,6 +56,12 @@ export class SecondSeries {
     while (this.values.length <= second) this.values.push(0);
     this.values[second] += n;
   }
+  /** Keep the largest value seen for the second. */
+  max(second: number, v: number): void {
+    if (second < 0) return;
+    while (this.values.length <= second) this.values.push(0);
+    if (v > this.values[second]) this.values[second] = v;
+  }
 }
 
 /** A growable set of event sequence numbers (one byte each: how many times seen). */
@@ -92,6 +98,11 @@ export class OpenLoopDriver {
   readonly intended = new SecondSeries();
   readonly sent = new SecondSeries();
   readonly acked = new SecondSeries();
+  /** Per intended second: how late the driver generated its events (ms after their intended time). A
+   *  busy client generates late; a slow cluster does not (its events wait in the queue instead). */
+  readonly generationLagMs = new SecondSeries();
+  /** Per second: the most events queued (due, not yet sent). */
+  readonly queueDepthMax = new SecondSeries();
   /** topic → partition → bytes produced as on the wire (records, batch header, request; src/kafka/wire.ts). */
   readonly bytesByTopic = new Map<string, Map<number, number>>();
   readonly ackedSeqs = new SeqCounts();
@@ -145,11 +156,16 @@ export class OpenLoopDriver {
     const endMs = startMs + this.o.durationMs;
     while (!shouldStop()) {
       const now = this.clock();
-      while (this.queued < 200_000 && startMs + gen.nextOffsetMs <= now && startMs + gen.nextOffsetMs < endMs) {
+      // Generate what is due, but hand the lanes a batch at least every 20 ms: a client slower than
+      // the schedule would otherwise only ever generate and never send.
+      let budget = 0;
+      while (this.queued < 200_000 && startMs + gen.nextOffsetMs <= now && startMs + gen.nextOffsetMs < endMs && ((++budget & 255) !== 0 || this.clock() - now < 20)) {
         const e = gen.next();
         if (this.o.costPerEventUs) burn(this.o.costPerEventUs);
         this.stats.generated++;
-        this.intended.add(Math.floor((e.intendedMs - startMs) / 1000));
+        const second = Math.floor((e.intendedMs - startMs) / 1000);
+        this.intended.add(second);
+        this.generationLagMs.max(second, this.clock() - e.intendedMs);
         const p = partitionForKey(e.key, this.o.partitions);
         this.lane(names.raw, p).queue.push({ key: e.key, value: e.value, partition: p, event: e });
         this.queued++;
@@ -159,6 +175,7 @@ export class OpenLoopDriver {
         }
       }
       if (this.queued > this.stats.maxQueueDepth) this.stats.maxQueueDepth = this.queued;
+      this.queueDepthMax.max(Math.floor((now - startMs) / 1000), this.queued);
       let idle = true;
       for (const l of this.lanes.values()) {
         if (l.busy) idle = false;

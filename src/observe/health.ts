@@ -74,6 +74,10 @@ export function summarize(samples: HealthSample[]): HealthSummary {
 /** A client is saturated when its process keeps a core busy or its event loop stalls. */
 export const CLIENT_CPU_SATURATED = 0.85;
 export const CLIENT_LOOP_STALLED_MS = 200;
+/** Events generated this late (median over the short seconds) mean the client fell behind itself. */
+export const CLIENT_GENERATION_LATE_MS = 500;
+/** The driver stops generating at 200 000 queued events: lateness then comes from the cluster. */
+const QUEUE_FULL = 150_000;
 
 export interface Bottleneck {
   side: 'none' | 'client' | 'cluster';
@@ -88,7 +92,7 @@ export interface Bottleneck {
  * busy (CPU share ≥ 0.85 of a core, or event-loop p99 ≥ 200 ms) — then it could not send faster —
  * or idle while its requests waited on the cluster (acknowledgement latency up, queue growing)?
  */
-export function bottleneck(o: { intended: number[]; acked: number[]; sent: number[]; health: HealthSample[]; produceP99Ms: number | null; ceilingRecordsPerSec?: number }): Bottleneck {
+export function bottleneck(o: { intended: number[]; acked: number[]; sent: number[]; health: HealthSample[]; generationLagMs?: number[]; queueDepth?: number[]; produceP99Ms: number | null; ceilingRecordsPerSec?: number }): Bottleneck {
   const short: number[] = [];
   for (let sec = 1; sec < o.intended.length; sec++) if (o.intended[sec] > 0 && (o.acked[sec] ?? 0) < o.intended[sec] * 0.95) short.push(sec);
   // A shortfall is a streak of seconds; isolated seconds (a GC pause, a second boundary) are not a verdict.
@@ -104,17 +108,24 @@ export function bottleneck(o: { intended: number[]; acked: number[]; sent: numbe
   const cpu = inShort.map((h) => h.cpuShare).sort((a, b) => a - b);
   const median = cpu.length ? cpu[Math.floor((cpu.length - 1) / 2)] : 0;
   const loop = Math.max(0, ...inShort.map((h) => h.eventLoopP99Ms));
+  // The driver's own clock: events generated late (while its queue stayed small) mean the process
+  // could not keep up, whatever the sampled CPU says (a blocked event loop samples badly).
+  const genLag = short.map((s) => o.generationLagMs?.[s] ?? 0).sort((a, b) => a - b);
+  const genLagMedian = genLag.length ? genLag[Math.floor((genLag.length - 1) / 2)] : 0;
+  const queueMax = Math.max(0, ...short.map((s) => o.queueDepth?.[s] ?? 0));
+  const generatedLate = genLagMedian >= CLIENT_GENERATION_LATE_MS && queueMax < QUEUE_FULL;
   const sentShort = short.reduce((a, s) => a + (o.sent[s] ?? 0), 0);
   const intendedShort = short.reduce((a, s) => a + o.intended[s], 0);
   const ackedShort = short.reduce((a, s) => a + (o.acked[s] ?? 0), 0);
   const evidence = [
     `${short.length} second(s) acknowledged < 95 % of the intended rate: ${intendedShort} intended, ${sentShort} sent, ${ackedShort} acknowledged in them`,
     `client in those seconds: CPU share median ${(median * 100).toFixed(0)} % of a core, event-loop p99 up to ${loop} ms (${busy.length} of ${inShort.length} sampled second(s) saturated)`,
+    `driver in those seconds: events generated up to ${genLag.length ? genLag[genLag.length - 1] : 0} ms late (median ${genLagMedian} ms), queue up to ${queueMax} events`,
     `produce acknowledgement p99 over the run: ${o.produceP99Ms ?? '–'} ms`,
   ];
   if (o.ceilingRecordsPerSec) evidence.push(`calibrated produce ceiling (ProducerPerformance): ${Math.round(o.ceilingRecordsPerSec)} records/s; peak intended here ${Math.max(...o.intended)} events/s`);
-  if (inShort.length > 0 && busy.length >= inShort.length / 2) {
-    return { side: 'client', shortSeconds: short, evidence, verdict: `client-bound: in the seconds that fell short the load generator was saturated (CPU ${(median * 100).toFixed(0)} % of a core, event loop up to ${loop} ms late), so it could not send at the intended rate; the cluster's figures are not its limit` };
+  if (generatedLate || (inShort.length > 0 && busy.length >= inShort.length / 2)) {
+    return { side: 'client', shortSeconds: short, evidence, verdict: `client-bound: in the seconds that fell short the load generator could not keep up (events generated a median ${genLagMedian} ms late, CPU ${(median * 100).toFixed(0)} % of a core, event loop up to ${loop} ms late), so it could not send at the intended rate; the cluster's figures are not its limit` };
   }
   return { side: 'cluster', shortSeconds: short, evidence, verdict: `cluster-bound: in the seconds that fell short the load generator had headroom (CPU ${(median * 100).toFixed(0)} % of a core, event loop within ${loop} ms) while its requests waited for the cluster (produce p99 ${o.produceP99Ms ?? '–'} ms)` };
 }

@@ -35,7 +35,13 @@ describe('bottleneck verdict (pure)', () => {
     assert.equal(client.side, 'client');
     assert.deepEqual(client.shortSeconds, [4, 5, 6, 7]);
     assert.match(client.verdict, /^client-bound: .*CPU 97 % of a core, event loop up to 350 ms/);
-    const cluster = bottleneck({ intended, acked: short, sent: intended, health: health(0.2, 15), produceP99Ms: 4_000, ceilingRecordsPerSec: 800 });
+    // A blocked event loop samples its own health badly; the driver's clock still shows events generated late.
+    const late = bottleneck({ intended, acked: short, sent: short, health: health(0.6, 0), generationLagMs: series(10, (s) => (s >= 4 ? 2_500 : 3)), queueDepth: series(10, () => 40), produceP99Ms: 40 });
+    assert.equal(late.side, 'client');
+    assert.match(late.verdict, /generated a median 2500 ms late/);
+    // Late because the queue was full (the cluster held it up) is not the client's fault.
+    assert.equal(bottleneck({ intended, acked: short, sent: short, health: health(0.3, 5), generationLagMs: series(10, () => 2_500), queueDepth: series(10, () => 200_000), produceP99Ms: 9_000 }).side, 'cluster');
+    const cluster = bottleneck({ intended, acked: short, sent: intended, health: health(0.2, 15), generationLagMs: series(10, () => 4), queueDepth: series(10, () => 900), produceP99Ms: 4_000, ceilingRecordsPerSec: 800 });
     assert.equal(cluster.side, 'cluster');
     assert.match(cluster.verdict, /^cluster-bound: .*produce p99 4000 ms/);
     assert.match(cluster.evidence.join('\n'), /calibrated produce ceiling \(ProducerPerformance\): 800 records\/s/);
