@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
@@ -19,13 +19,27 @@ after(async () => {
   await admin.disconnect();
 });
 
-/** Every file under `dir` (recursively) with its size. */
+/** Every file under `dir` (recursively) with its size; what the broker deletes while we look is skipped. */
 function filesUnder(dir: string): { path: string; size: number }[] {
   const out: { path: string; size: number }[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
+  const gone = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
+  let entries: Dirent[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if (gone(err)) return out;
+    throw err;
+  }
+  for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...filesUnder(p));
-    else out.push({ path: p, size: statSync(p).size });
+    else {
+      try {
+        out.push({ path: p, size: statSync(p).size });
+      } catch (err) {
+        if (!gone(err)) throw err;
+      }
+    }
   }
   return out;
 }
