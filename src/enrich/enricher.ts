@@ -275,8 +275,12 @@ export class Enricher {
     return p;
   }
 
+  private bumps = 0;
   private bump(map: Map<string, Velocity>, key: string, eventMs: number): number {
     const start = eventMs - (eventMs % WINDOW_MS);
+    // Windows that ended a minute ago can never count again: drop them now and then (one entry per
+    // IP and user ever seen otherwise, a steady growth of the stage's memory).
+    if (++this.bumps % 100_000 === 0) for (const m of [this.userVelocity, this.ipVelocity]) for (const [k, w] of m) if (w.windowStart < start - 60_000) m.delete(k);
     let v = map.get(key);
     if (!v || v.windowStart !== start) map.set(key, (v = { windowStart: start, count: 0 }));
     return ++v.count;
@@ -316,7 +320,7 @@ export class Enricher {
     let h = this.pseudoCache.get(v);
     if (h === undefined) {
       h = 'h_' + createHash('sha256').update(this.cfg.governance.salt).update('\0').update(v).digest('base64url').slice(0, 22);
-      if (this.pseudoCache.size > 500_000) this.pseudoCache.clear();
+      if (this.pseudoCache.size > 50_000) this.pseudoCache.clear(); // bounded: ~6 MB (at 500 000 it was most of a long run's heap growth)
       this.pseudoCache.set(v, h);
     }
     return h;
