@@ -65,17 +65,21 @@ export class SecondSeries {
 }
 
 /** A growable set of event sequence numbers (one byte each: how many times seen). */
+/** `a`, or a copy doubled until `index` fits. */
+function grownFor<T extends Uint8Array | Uint16Array>(a: T, index: number): T {
+  if (index < a.length) return a;
+  let n = a.length;
+  while (n <= index) n *= 2;
+  const next = new (a.constructor as new (n: number) => T)(n);
+  next.set(a);
+  return next;
+}
+
 export class SeqCounts {
   private data = new Uint8Array(1 << 16);
   size = 0;
   add(seq: number): number {
-    if (seq >= this.data.length) {
-      let n = this.data.length;
-      while (n <= seq) n *= 2;
-      const next = new Uint8Array(n);
-      next.set(this.data);
-      this.data = next;
-    }
+    this.data = grownFor(this.data, seq);
     const c = this.data[seq];
     if (c === 0) this.size++;
     if (c < 255) this.data[seq] = c + 1;
@@ -165,7 +169,7 @@ export class OpenLoopDriver {
         this.stats.generated++;
         const second = Math.floor((e.intendedMs - startMs) / 1000);
         this.intended.add(second);
-        this.generationLagMs.max(second, this.clock() - e.intendedMs);
+        this.generationLagMs.max(second, now - e.intendedMs);
         const p = partitionForKey(e.key, this.o.partitions);
         this.lane(names.raw, p).queue.push({ key: e.key, value: e.value, partition: p, event: e });
         this.queued++;
@@ -219,12 +223,12 @@ export class OpenLoopDriver {
       if (lag > this.stats.maxScheduleLagMs) this.stats.maxScheduleLagMs = lag;
     }
     const timeout = this.o.deliveryTimeoutMs ?? 120_000;
-    const messages = batch.map(({ key, value, partition }) => ({ key, value, partition }));
     let backoff = 250;
     try {
       for (;;) {
         try {
-          await this.o.producer.send({ topic: l.topic, messages, acks: this.o.acks ?? -1 });
+          // kafkajs encodes key, value, partition, headers and timestamp; the `event` riding along is not sent.
+          await this.o.producer.send({ topic: l.topic, messages: batch, acks: this.o.acks ?? -1 });
           this.delivered(l, batch, sentMs);
           return;
         } catch (err) {
@@ -282,13 +286,7 @@ export class OpenLoopDriver {
   }
 
   private markPartition(seq: number, partition: number): void {
-    if (seq >= this.seqPartition.length) {
-      let n = this.seqPartition.length;
-      while (n <= seq) n *= 2;
-      const next = new Uint16Array(n);
-      next.set(this.seqPartition);
-      this.seqPartition = next;
-    }
+    this.seqPartition = grownFor(this.seqPartition, seq);
     this.seqPartition[seq] = partition + 1;
   }
 

@@ -282,6 +282,15 @@ export class ClickstreamGenerator {
 export { BAD_RECORD_KINDS };
 
 /** The profiles-topic value of a profile valid from `effectiveMs` (PII included: the stage must withhold it). */
+/**
+ * The sequence number of an event from its value (`"event_id":"<idPrefix>-<seq base 36>"`, the first
+ * field of raw and enriched records; NaN when absent). `key` is `<idPrefix>-`.
+ */
+export function eventSeqOf(value: string, key: string): number {
+  const at = value.indexOf(key);
+  return at >= 0 && at < 40 ? parseInt(value.slice(at + key.length, value.indexOf('"', at)), 36) : NaN;
+}
+
 export function profileRecord(p: Profile, effectiveMs: number): string {
   return JSON.stringify({ ...p, effective_time: effectiveMs });
 }

@@ -7,6 +7,7 @@
  */
 import { createConsumer, type Consumer, type Kafka } from '../kafka/client.js';
 import { SeqCounts } from '../drive/driver.js';
+import { eventSeqOf } from '../generate/clickstream.js';
 import { PREFERRED_REPLICA_TTL_MS } from '../enrich/stage.js';
 import { fetchedBytes } from '../kafka/wire.js';
 
@@ -74,8 +75,7 @@ export class Probe {
             if (this.stats.enriched % 10 === 0) this.checkPseudonymized(value);
           } else this.stats.dlq++;
           // The event's sequence number from its id (first field of both raw and enriched JSON).
-          const at = value.indexOf(sourceKey);
-          const seq = at >= 0 && at < 40 ? parseInt(value.slice(at + sourceKey.length, value.indexOf('"', at)), 36) : NaN;
+          const seq = eventSeqOf(value, sourceKey);
           if (Number.isFinite(seq)) {
             let counts = this.seen.get(generation);
             if (!counts) this.seen.set(generation, (counts = new SeqCounts()));

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createConsumer, type Admin, type Kafka } from '../kafka/client.js';
 import { SeqCounts } from '../drive/driver.js';
+import { eventSeqOf } from '../generate/clickstream.js';
 import { sleep } from '../sandbox/process.js';
 
 export interface Readback {
@@ -52,12 +53,8 @@ export async function readBackSeqs(kafka: Kafka, admin: Admin, topic: string, id
         const from = next.get(batch.partition) ?? 0;
         for (const m of batch.messages) {
           if (Number(m.offset) < from) continue; // a re-delivery to this reader, not a second copy in the topic
-          const value = m.value?.toString() ?? '';
-          const at = value.indexOf(key);
-          if (at >= 0 && at < 40) {
-            const seq = parseInt(value.slice(at + key.length, value.indexOf('"', at)), 36);
-            if (Number.isFinite(seq)) seqs.add(seq);
-          }
+          const seq = eventSeqOf(m.value?.toString() ?? '', key);
+          if (Number.isFinite(seq)) seqs.add(seq);
           records++;
         }
         if (batch.messages.length) lastRecordAt = Date.now();
