@@ -9,6 +9,8 @@ import { Sandbox } from '../sandbox/cluster.js';
 import { loadScenario } from '../scenario/load.js';
 import { defaultEnrichmentConfig } from '../scenario/schema.js';
 import type { Io } from './io.js';
+import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
+import { resolveSecurity } from '../kafka/security.js';
 
 export function resolveBrokers(flag: string | undefined): string[] {
   if (flag) return parseBrokers(flag);
@@ -18,7 +20,7 @@ export function resolveBrokers(flag: string | undefined): string[] {
 }
 
 export function enrichCommand(io: Io): Command {
-  return new Command('enrich')
+  return addSecurityOptions(new Command('enrich'))
     .description('run the reference enrichment stage: <prefix>.clicks.raw → <prefix>.clicks.enriched (+ .dlq) until stopped')
     .option('--brokers <list>', 'bootstrap brokers (default: the running sandbox)')
     .requiredOption('--prefix <prefix>', 'topic prefix of the run')
@@ -30,11 +32,12 @@ export function enrichCommand(io: Io): Command {
     .option('--rack <zone>', 'client.rack of this stage (rack-aware fetching)')
     .option('--stats-every <s>', 'print a JSON stats line every s seconds', '5')
     .option('--generation <n>', 'generation header written on outputs (a replay is a new generation)', '0')
-    .action(async (o: { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; instance: string; rack?: string; statsEvery: string; generation: string }) => {
+    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; instance: string; rack?: string; statsEvery: string; generation: string }) => {
       const config = o.scenario ? loadScenario(o.scenario).scenario.enrichment : defaultEnrichmentConfig();
       const names = topicNames(o.prefix);
       const stage = new EnrichmentStage({
         brokers: resolveBrokers(o.brokers),
+        security: resolveSecurity([securityInput(o)]),
         names,
         outputTopic: o.output ?? names.enriched,
         version: o.version,

@@ -6,10 +6,12 @@ import { Command, CommanderError } from 'commander';
 import { ClickbenchError, ExitCode } from '../errors.js';
 import { ScenarioError } from '../scenario/load.js';
 import { processIo, type Io } from './io.js';
+import { redact } from '../kafka/security.js';
 import { generateCommand, schemaCommand, validateCommand } from './scenario.js';
 import { sandboxCommand } from './sandbox.js';
 import { calibrateCommand } from './calibrate.js';
 import { enrichCommand } from './enrich.js';
+import { probeCommand } from './probe.js';
 import { ExitWith, runCommand } from './run.js';
 import { compareCommand, reportCommand } from './report.js';
 
@@ -30,12 +32,15 @@ export function createProgram(io: Io): Command {
   program.addCommand(compareCommand(io));
   program.addCommand(enrichCommand(io));
   program.addCommand(calibrateCommand(io));
+  program.addCommand(probeCommand(io));
   for (const c of program.commands) c.exitOverride();
   return program;
 }
 
 /** Run the CLI with argv (without node and script); returns the exit code. */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+export async function main(argv: string[], rawIo: Io = processIo): Promise<number> {
+  // Nothing clickbench prints can carry a password (src/kafka/security.ts).
+  const io: Io = { out: (l) => rawIo.out(redact(l)), err: (l) => rawIo.err(redact(l)), isTTY: rawIo.isTTY };
   const program = createProgram(io);
   const verbose = argv.includes('--verbose');
   try {

@@ -1,6 +1,8 @@
 /** `clickbench report <results.json>` and `clickbench compare <a.json> <b.json> …`. */
 import { writeFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { PROFILES } from '../scenario/schema.js';
+import type { Profile } from '../observe/crosszone.js';
 import { compareMarkdown } from '../report/compare.js';
 import { readResults, writeReport } from '../report/write.js';
 import { UsageError } from '../errors.js';
@@ -13,8 +15,10 @@ export function reportCommand(io: Io): Command {
     .argument('<results>', 'results.json of a run')
     .option('--out <file>', 'markdown file (default: scorecard.md beside the results)')
     .option('--summary-json <file>', 'also write the gate summary as JSON here')
-    .action(async (file: string, o: { out?: string; summaryJson?: string }) => {
-      const outcome = await writeReport(file, { io, out: o.out, summaryJson: o.summaryJson });
+    .addOption(new Option('--profile <profile>', 're-read the run under another platform profile (modelled, marked as such), e.g. automq').choices([...PROFILES]))
+    .action(async (file: string, o: { out?: string; summaryJson?: string; profile?: Profile }) => {
+      if (o.profile && !o.out) throw new UsageError('--profile writes a modelled report: name it with --out', 'e.g. --out reports/<run>/scorecard-automq.md');
+      const outcome = await writeReport(file, { io, out: o.out, summaryJson: o.summaryJson, profile: o.profile });
       if (outcome.exitCode !== 0) throw new ExitWith(outcome.exitCode);
     });
 }

@@ -1,5 +1,8 @@
 /** `clickbench run <scenario>`: the main job. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
+import { PROFILES } from '../scenario/schema.js';
+import type { Profile } from '../observe/crosszone.js';
 import { logUpdateStderr } from 'log-update';
 import { ClickbenchError, ExitCode } from '../errors.js';
 import { loadScenario } from '../scenario/load.js';
@@ -8,7 +11,8 @@ import { resolveTarget } from '../run/target.js';
 import { writeReport } from '../report/write.js';
 import type { Io } from './io.js';
 
-export interface RunFlags {
+export interface RunFlags extends SecurityFlags {
+  profile?: Profile;
   brokers?: string;
   stateDir?: string;
   reports: string;
@@ -18,7 +22,7 @@ export interface RunFlags {
 }
 
 export function runCommand(io: Io): Command {
-  return new Command('run')
+  return addSecurityOptions(new Command('run'))
     .description('run a scenario against the sandbox (default) or --brokers, measure, and write reports/<run-id>/')
     .argument('<scenario>', 'scenario YAML, e.g. scenarios/quickstart.yaml')
     .option('--brokers <list>', 'bootstrap brokers of any Kafka-compatible cluster (default: the sandbox)')
@@ -27,11 +31,12 @@ export function runCommand(io: Io): Command {
     .option('--keep', 'keep the run\'s topics (default: deleted at the end)')
     .option('--keep-sandbox', 'leave a sandbox the run started running')
     .option('--summary-json <file>', 'also write the gate summary as JSON here (for CI tooling)')
+    .addOption(new Option('--profile <profile>', 'platform profile (default: the scenario\'s, else detected from the cluster)').choices([...PROFILES]))
     .action(async (file: string, o: RunFlags) => {
       const loaded = loadScenario(file);
       const s = loaded.scenario;
       const runId = newRunId(s.name);
-      const target = await resolveTarget(s, { brokers: o.brokers, stateDir: o.stateDir, keepSandbox: o.keepSandbox, log: (l) => io.err(l) });
+      const target = await resolveTarget(s, { brokers: o.brokers, stateDir: o.stateDir, keepSandbox: o.keepSandbox, log: (l) => io.err(l), security: securityInput(o), profile: o.profile, scenarioFile: loaded.file });
       const signal = { aborted: false };
       const onSigint = () => {
         if (signal.aborted) process.exit(ExitCode.interrupted);

@@ -13,7 +13,14 @@ export function sandboxSummary(s: SandboxState) {
     stateDir: s.stateDir,
     nodes: s.nodes.map((n) => ({ id: n.id, zone: n.zone, port: n.port, pid: n.pid, logDir: n.logDir })),
     ...(s.remoteStorageDir ? { remoteStorageDir: s.remoteStorageDir } : {}),
+    ...(s.security ? { security: { protocol: s.security.protocol, bootstrap: s.security.bootstrap, caFile: s.security.caFile, mechanisms: s.security.mechanisms, users: s.security.users, passwordFile: s.security.passwordFile } } : {}),
   };
+}
+
+function printSecurity(io: Io, sec: NonNullable<ReturnType<typeof sandboxSummary>['security']>): void {
+  io.out(`SASL_SSL bootstrap: ${sec.bootstrap}  (${sec.mechanisms.join(', ')}; users ${sec.users.join(', ')}, the second without transactional-id rights)`);
+  io.out(`CA file: ${sec.caFile}`);
+  io.out(`password file: ${sec.passwordFile}  (e.g. clickbench run s.yaml --security-protocol SASL_SSL uses all of this)`);
 }
 
 function parseIntFlag(name: string) {
@@ -33,9 +40,10 @@ export function sandboxCommand(io: Io): Command {
     .option('--zones <list>', 'comma-separated zone names, one broker.rack per node (round robin)', 'a,b,c')
     .addOption(new Option('--storage <mode>', 'local disks, or tiered storage (LocalTieredStorage)').choices(['local', 'tiered']).default('local'))
     .option('--heap-mb <mb>', 'JVM heap per node', parseIntFlag('--heap-mb'), 512)
+    .addOption(new Option('--security <mode>', 'sasl-ssl adds a SASL_SSL listener (SCRAM-SHA-512/256 and PLAIN users, TLS signed by a CA made at start) beside PLAINTEXT').choices(['plaintext', 'sasl-ssl']).default('plaintext'))
     .addOption(stateDirOpt())
     .option('--json', 'print the cluster as JSON')
-    .action(async (o: { nodes: number; zones: string; storage: StorageMode; heapMb: number; stateDir: string; json?: boolean }) => {
+    .action(async (o: { nodes: number; zones: string; storage: StorageMode; heapMb: number; stateDir: string; json?: boolean; security: 'plaintext' | 'sasl-ssl' }) => {
       const t0 = Date.now();
       const sb = await Sandbox.start({
         nodes: o.nodes,
@@ -43,6 +51,7 @@ export function sandboxCommand(io: Io): Command {
         storage: o.storage,
         heapMb: o.heapMb,
         stateDir: o.stateDir,
+        security: o.security,
         log: (l) => io.err(l),
       });
       const summary = sandboxSummary(sb.state);
@@ -52,6 +61,7 @@ export function sandboxCommand(io: Io): Command {
         io.out(`bootstrap: ${summary.bootstrap}`);
         for (const n of summary.nodes) io.out(`  node ${n.id}  zone ${n.zone}  port ${n.port}  pid ${n.pid}  ${n.logDir}`);
         if (summary.remoteStorageDir) io.out(`remote tier: ${summary.remoteStorageDir}`);
+        if (summary.security) printSecurity(io, summary.security);
         io.out(`state: ${summary.stateDir}  (stop with: clickbench sandbox down)`);
       }
     });
@@ -72,6 +82,7 @@ export function sandboxCommand(io: Io): Command {
       if (o.json) io.out(JSON.stringify({ running, ...sandboxSummary(sb.state), nodes }, null, 2));
       else {
         io.out(`sandbox ${running ? 'running' : 'stopped'}: Apache Kafka ${sb.state.kafkaVersion}, ${sb.state.storage} storage, bootstrap ${sb.bootstrap}`);
+        if (sb.state.security) printSecurity(io, sandboxSummary(sb.state).security!);
         for (const n of nodes) {
           const rss = n.rssBytes ? `  rss ${(n.rssBytes / 2 ** 20).toFixed(0)} MiB` : '';
           io.out(`  node ${n.id}  zone ${n.zone}  port ${n.port}  ${n.alive ? `pid ${n.pid}${n.listening ? '' : ' (not listening yet)'}` : 'stopped'}${rss}`);

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EnrichmentCounters, EnrichmentVersion } from './enricher.js';
 import { waitUntil } from '../sandbox/process.js';
+import { securityArgs, type Security } from '../kafka/security.js';
 
 export interface StageStats {
   at: string;
@@ -35,6 +36,7 @@ export interface StageHandle {
 
 export interface StageProcessOptions {
   brokers: string[];
+  security?: Security;
   prefix: string;
   version: EnrichmentVersion;
   delivery: 'eos' | 'alo';
@@ -61,7 +63,10 @@ export class StageProcess implements StageHandle {
     const o = this.o;
     const args = ['enrich', '--brokers', o.brokers.join(','), '--prefix', o.prefix, '--version', o.version, '--delivery', o.delivery, '--scenario', o.scenarioFile,
       '--instance', '0', '--generation', String(o.generation), '--stats-every', String((o.statsEveryMs ?? 500) / 1000), ...(o.rack ? ['--rack', o.rack] : [])];
-    const child = spawn(process.execPath, ['--input-type=module', '-e', ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+    // Security flags in argv; the password only in the child's environment.
+    const sec = o.security ? securityArgs(o.security) : { args: [], env: {} };
+    args.push(...sec.args);
+    const child = spawn(process.execPath, ['--input-type=module', '-e', ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...sec.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
     this.child = child;
     let running = false;
     let stderr = '';

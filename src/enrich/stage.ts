@@ -8,6 +8,7 @@
  * Delivery `alo`: outputs are produced, offsets committed every 2 s (ALO_COMMIT_INTERVAL_MS); a
  * crash replays whatever was produced after the last commit (duplicates downstream).
  */
+import type { Security } from '../kafka/security.js';
 import { randomBytes } from 'node:crypto';
 import type { EachBatchPayload, Message } from 'kafkajs';
 import { createConsumer, createKafka, createProducer, type Consumer, type Kafka, type Producer } from '../kafka/client.js';
@@ -35,6 +36,8 @@ export const PREFERRED_REPLICA_TTL_MS = 5_000;
 
 export interface StageOptions {
   brokers: string[];
+  /** TLS / SASL for the stage's clients. */
+  security?: Security;
   names: TopicNames;
   /** Where enriched records go (the main sink, or a version's own topic in a dual-run). */
   outputTopic: string;
@@ -88,6 +91,7 @@ export class EnrichmentStage {
     // (KAFKA-5477; kafkajs #304): it is retried quickly and counted, not printed.
     this.kafka = createKafka({
       brokers: opts.brokers,
+      security: opts.security,
       label: 'enrichment',
       clientId: `clickbench-enrich-${opts.version}`,
       log: (line) => {

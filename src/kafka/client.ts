@@ -5,7 +5,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import kafkajs from 'kafkajs';
-import type { Admin, Consumer, Kafka, KafkaConfig, Message, Producer, ProducerConfig, ConsumerConfig, logCreator } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaConfig, Message, Producer, ProducerConfig, ConsumerConfig, logCreator, SASLOptions } from 'kafkajs';
+import { redact, type Security } from './security.js';
 
 const { Kafka: KafkaCtor, logLevel, Partitioners } = kafkajs;
 export { logLevel };
@@ -23,13 +24,28 @@ export interface ClientSettings {
   onRetry?: (reason: string) => void;
   /** Name of this client's connections (sockets are registered by local port, for per-connection byte counts). */
   label?: string;
+  /** TLS / SASL (default PLAINTEXT). */
+  security?: Security;
+}
+
+/** kafkajs's `ssl` and `sasl` settings for a connection security. */
+export function kafkajsSecurity(sec: Security | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  if (!sec) return {};
+  const out: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (sec.tls) out.ssl = { rejectUnauthorized: sec.tls.verify, ...(sec.tls.ca ? { ca: [sec.tls.ca] } : {}) };
+  if (sec.sasl) {
+    const pw = sec.sasl.password;
+    const mechanism = sec.sasl.mechanism.toLowerCase() as 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    out.sasl = { mechanism, username: sec.sasl.username, get password() { return pw.reveal(); } } as SASLOptions;
+  }
+  return out;
 }
 
 const SEND_RETRY = 'Failed to send messages: ';
 const quietLogCreator = (sink?: (line: string) => void, onRetry?: (reason: string) => void): logCreator => () => ({ level, log }) => {
   if (onRetry && typeof log.message === 'string' && log.message.startsWith(SEND_RETRY)) return onRetry(log.message.slice(SEND_RETRY.length));
   if (!sink || level > logLevel.ERROR) return;
-  sink(`kafkajs ${log.message}${log.error ? `: ${log.error}` : ''}`);
+  sink(redact(`kafkajs ${log.message}${log.error ? `: ${log.error}` : ''}`));
 };
 
 export function createKafka(settings: ClientSettings): Kafka {
@@ -42,6 +58,8 @@ export function createKafka(settings: ClientSettings): Kafka {
     logLevel: logLevel.WARN,
     logCreator: quietLogCreator(settings.log, settings.onRetry),
     ...(settings.label ? { socketFactory: labelledSockets(settings.label) } : {}),
+    ...kafkajsSecurity(settings.security),
+    authenticationTimeout: 5_000,
   };
   return new KafkaCtor(cfg);
 }

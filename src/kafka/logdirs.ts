@@ -3,7 +3,17 @@
  * call, so this one request goes through @platformatic/kafka's admin client (a maintained
  * client that implements it), kept behind this module.
  */
-import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
+import { Admin as PlatformaticAdmin, type BaseOptions } from '@platformatic/kafka';
+import type { Security } from './security.js';
+
+/** @platformatic/kafka's TLS / SASL options for a connection security. */
+export function platformaticSecurity(sec: Security | undefined): Pick<BaseOptions, 'tls' | 'sasl'> {
+  if (!sec) return {};
+  return {
+    ...(sec.tls ? { tls: { rejectUnauthorized: sec.tls.verify, ...(sec.tls.ca ? { ca: [sec.tls.ca] } : {}) } } : {}),
+    ...(sec.sasl ? { sasl: { mechanism: sec.sasl.mechanism, username: sec.sasl.username, password: sec.sasl.password.reveal() } } : {}),
+  };
+}
 
 export interface PartitionDisk {
   topic: string;
@@ -24,8 +34,8 @@ export interface LogDirDisk {
 
 export class LogDirsProbe {
   private readonly admin: PlatformaticAdmin;
-  constructor(brokers: string[], clientId = 'clickbench-logdirs') {
-    this.admin = new PlatformaticAdmin({ clientId, bootstrapBrokers: brokers, retries: 2, timeout: 15_000 });
+  constructor(brokers: string[], clientId = 'clickbench-logdirs', security?: Security) {
+    this.admin = new PlatformaticAdmin({ clientId, bootstrapBrokers: brokers, retries: 2, timeout: 15_000, ...platformaticSecurity(security) });
   }
 
   /** Disk used by the given topics' partitions, per broker and log dir. */

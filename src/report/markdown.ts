@@ -7,6 +7,8 @@ import { isMeasured, type LatencyTriple, type Results } from '../run/results.js'
 import { checklist, ROW_RULES, scorecard, type ChecklistRow, type ScoreRow } from '../score/scorecard.js';
 import type { GateResult } from '../score/gates.js';
 import { formatBytes, formatDurationMs } from '../scenario/units.js';
+import { storageCost } from '../score/profiles.js';
+import { PROFILE_ASSUMPTIONS, type Profile } from '../observe/crosszone.js';
 
 export interface Evaluation {
   rows: ScoreRow[];
@@ -163,6 +165,8 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   } else out.push(`Not measured — ${r.disk.reason}.`);
   out.push('');
 
+  out.push(...profileSection(r));
+
   out.push('## Cross-zone bytes');
   out.push('');
   if (isMeasured(r.crossZone)) {
@@ -298,4 +302,42 @@ function faultSection(r: Results): string[] {
 export function evaluate(r: Results, gates: GateResult[]): Evaluation {
   const rows = scorecard(r);
   return { rows, checklist: checklist(r), gates, passed: gates.every((g) => g.passed) && r.run.status === 'completed' };
+}
+
+/** The platform profile (how storage and networking are read and costed) and the cluster's compatibility matrix. */
+function profileSection(r: Results): string[] {
+  const out: string[] = ['## Platform profile and compatibility', ''];
+  const profile = r.cluster.profile as Profile;
+  const modelled = String(r.cluster.profileSource ?? '').startsWith('modelled') || profile === 'automq';
+  out.push(`Profile \`${profile}\`${r.cluster.profileSource ? ` (${r.cluster.profileSource})` : ''}${modelled ? ' — **figures that depend on it are MODELLED, not measured**' : ''}.`);
+  if (r.cluster.security) {
+    const sec = r.cluster.security;
+    out.push(`Connection: ${sec.protocol}${sec.saslMechanism ? `, SASL ${sec.saslMechanism} as \`${sec.saslUsername}\` (password from ${sec.passwordFrom}, never recorded)` : ''}${sec.caFile ? `, TLS ${sec.tlsVerify ? 'verified against' : 'NOT verified,'} ${sec.caFile}` : ''}.`);
+  }
+  out.push('');
+  out.push('Traffic assumptions:');
+  for (const a of PROFILE_ASSUMPTIONS[profile] ?? []) out.push(`- ${a}`);
+  const cost = storageCost(profile, r, !modelled);
+  if (cost) {
+    out.push('');
+    out.push(`Storage cost for the retention window at the average rate${cost.measuredOnProfile ? '' : ' (**modelled**)'}:`);
+    out.push('');
+    out.push(table(['tier', 'GB', 'price', 'per month', 'basis'], [
+      ...cost.lines.map((l) => [l.tier, (l.bytes / 1e9).toFixed(1), `$${l.pricePerGbMonth}/GB-month`, `$${l.usdPerMonth.toFixed(2)}`, l.basis]),
+      ['**total**', '', '', `**$${cost.usdPerMonth.toFixed(2)}**`, ''],
+    ]));
+    out.push('');
+    for (const a of cost.assumptions) out.push(`- ${a}`);
+  }
+  out.push('');
+  const c = r.compatibility;
+  if (!c) out.push('Compatibility: not measured — this results.json predates the probe.');
+  else if (!isMeasured(c)) out.push(`Compatibility: not measured — ${c.reason}.`);
+  else {
+    out.push(`Compatibility probe (${(c.durationMs / 1000).toFixed(1)} s, each "yes" exercised on a scratch topic; Kafka version ${c.kafkaVersion.value ?? 'not reported'}: ${c.kafkaVersion.how}):`);
+    out.push('');
+    out.push(table(['capability', 'result', 'evidence'], c.capabilities.map((x) => [x.name, x.status === 'yes' ? 'yes' : `**${x.status}**`, x.evidence])));
+  }
+  out.push('');
+  return out;
 }

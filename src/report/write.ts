@@ -1,10 +1,13 @@
 /** Render a results.json into scorecard.md beside it, print the console summary, and decide the exit code. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { redact } from '../kafka/security.js';
 import { dirname, join } from 'node:path';
 import chalk from 'chalk';
 import { ClickbenchError, ExitCode } from '../errors.js';
 import { RESULTS_SCHEMA, type Results } from '../run/results.js';
 import { evaluateGates } from '../score/gates.js';
+import { asProfile } from '../score/profiles.js';
+import type { Profile } from '../observe/crosszone.js';
 import { table, type Io } from '../cli/io.js';
 import { evaluate, renderMarkdown, verdictLine, type Evaluation } from './markdown.js';
 
@@ -41,12 +44,13 @@ export interface ReportOutcome {
   evaluation: Evaluation;
 }
 
-export async function writeReport(resultsFile: string, opts: { io: Io; summaryJson?: string; out?: string }): Promise<ReportOutcome> {
-  const r = readResults(resultsFile);
+export async function writeReport(resultsFile: string, opts: { io: Io; summaryJson?: string; out?: string; profile?: Profile }): Promise<ReportOutcome> {
+  const recorded = readResults(resultsFile);
+  const r = opts.profile ? asProfile(recorded, opts.profile) : recorded;
   const gates = evaluateGates(r);
   const e = evaluate(r, gates);
   const md = opts.out ?? join(dirname(resultsFile), 'scorecard.md');
-  writeFileSync(md, renderMarkdown(r, e));
+  writeFileSync(md, redact(renderMarkdown(r, e)));
   printSummary(opts.io, r, e);
   opts.io.out(`report: ${md}`);
   if (opts.summaryJson) {

@@ -6,6 +6,8 @@
  * from the start of the schedule. A figure that could not be measured is
  * `{ "measured": false, "reason": "…" }`, never a made-up number.
  */
+import type { ProbeResult } from '../probe/probe.js';
+import type { describeSecurity } from '../kafka/security.js';
 import type { CrossZoneResult } from '../observe/crosszone.js';
 import type { LatencySummary } from '../observe/latency.js';
 import type { DiskSample, LagSample } from '../observe/samplers.js';
@@ -176,7 +178,13 @@ export interface Results {
     remoteStorageEnabled: boolean;
     brokers: { id: number; rack: string | null }[];
     startedByRun: boolean;
+    /** How clients connected (never the password). */
+    security?: ReturnType<typeof describeSecurity>;
+    /** Where the profile came from and why. */
+    profileSource?: string;
   };
+  /** What the cluster can do for this pipeline (clickbench probe), found before the load. */
+  compatibility?: ProbeResult | NotMeasured;
   clients: { library: string; producerZone: string; enrichmentZone: string; probeZone: string };
   topics: { prefix: string; raw: string; enriched: string; dlq: string; lookups: string[]; partitions: number; replication: number; minInsyncReplicas: number; retentionMs: number; tiered: boolean; deleted: boolean };
   phases: PhaseResult[];

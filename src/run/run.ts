@@ -19,6 +19,9 @@ import { calibrate as runCalibration, sealCalibration } from '../calibrate/calib
 import { calibrationSettings } from '../cli/calibrate.js';
 import { bottleneck, ClientHealth } from '../observe/health.js';
 import { NetLedger, type MeasuredBytes } from '../observe/netflows.js';
+import { redact, describeSecurity } from '../kafka/security.js';
+import { checkConnection } from '../kafka/preflight.js';
+import { probeCluster, requirements, unmet } from '../probe/probe.js';
 import { socketLabels } from '../kafka/client.js';
 import { faultProblems, type FaultSpec } from '../scenario/schema.js';
 import { fillLookups } from '../drive/lookups.js';
@@ -160,7 +163,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     faultSpecs.set(w.index, spec);
   }
   const enricherKill = [...faultSpecs.values()].some((f) => f.action === 'enricher-kill');
-  const profile: Profile = target.profile;
+  let profile: Profile = target.profile;
   const zones = {
     producer: opts.zones?.producer ?? target.defaultZone,
     enrichment: opts.zones?.enrichment ?? target.defaultZone,
@@ -185,16 +188,18 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     for (const f of faultRunner?.faults ?? []) if (f.open) f.clientRetries[kind] = (f.clientRetries[kind] ?? 0) + 1;
   };
   // One client per role, each with its connections labelled (cross-zone bytes measured per client).
-  const kafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, label: 'admin' });
-  const producerKafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}-producer`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, onRetry, label: 'producer' });
-  const probeKafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}-probe`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, label: 'probe' });
+  const kafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, label: 'admin', security: target.security });
+  const producerKafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}-producer`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, onRetry, label: 'producer', security: target.security });
+  const probeKafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}-probe`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, label: 'probe', security: target.security });
+  // One clear line (exit 3) for a wrong listener, an untrusted certificate or a refused password.
+  await checkConnection(brokersList, target.security);
   const admin = await connectAdmin(kafka, bootstrap);
 
   const results: Results = {
     schema: RESULTS_SCHEMA,
     run: { id: opts.runId, status: 'failed', startedAt: startedAt.toISOString(), endedAt: '', durationMs: 0, clickbenchVersion: CLICKBENCH_VERSION, node: process.version, host: { cpus: cpus().length, memoryBytes: totalmem() } },
     scenario: { name: s.name, file: loaded.file, hash: loaded.hash, seed: s.seed, durationMs: s.duration, baseRatePerSec: s.traffic.base_rate, spec: s },
-    cluster: { target: target.kind, bootstrap, kafkaVersion: target.kafkaVersion, profile, storage: target.storage, remoteStorageEnabled: target.remoteStorageEnabled, brokers: [], startedByRun: target.startedByRun },
+    cluster: { target: target.kind, bootstrap, kafkaVersion: target.kafkaVersion, profile, storage: target.storage, remoteStorageEnabled: target.remoteStorageEnabled, brokers: [], startedByRun: target.startedByRun, security: describeSecurity(target.security), profileSource: target.profileSource },
     clients: { library: 'kafkajs 2.2.4 (DescribeLogDirs: @platformatic/kafka)', producerZone: zones.producer, enrichmentZone: zones.enrichment, probeZone: zones.probe },
     topics: { prefix: runPrefix, raw: names.raw, enriched: names.enriched, dlq: names.dlq, lookups: Object.values(names.lookups), partitions: s.topics.partitions, replication: s.topics.replication, minInsyncReplicas: s.topics.min_insync_replicas, retentionMs: s.topics.retention, tiered: s.topics.tiered, deleted: false },
     phases: [],
@@ -239,9 +244,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   // With an enricher-kill fault the main stage runs as a child process (a SIGKILL is only real for a process).
   const stageFor = (generation: number, version: 'v1' | 'v2' = mainVersion, outputTopic = names.enriched): StageHandle =>
     enricherKill && outputTopic === names.enriched
-      ? new StageProcess({ brokers: brokersList, prefix: runPrefix, version, delivery: s.enrichment.delivery, scenarioFile: loaded.file, rack: zones.enrichment, generation, log: errorLine })
+      ? new StageProcess({ brokers: brokersList, security: target.security, prefix: runPrefix, version, delivery: s.enrichment.delivery, scenarioFile: loaded.file, rack: zones.enrichment, generation, log: errorLine })
       : new EnrichmentStage({
-      brokers: brokersList, names: outputTopic === names.enriched ? names : dualNames, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,
+      brokers: brokersList, security: target.security, names: outputTopic === names.enriched ? names : dualNames, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,
       groupId: groupOf(version), transactionalId: `${groupOf(version)}.0`, rack: zones.enrichment, generation, log: errorLine,
     });
   let dualStage: StageHandle | undefined;
@@ -250,6 +255,27 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const facts = await describeBrokers(admin);
     results.cluster.brokers = facts.map((b) => ({ id: b.nodeId, rack: b.rack }));
     const brokerZone = new Map(facts.map((b) => [b.nodeId, b.rack ?? target.zoneOf(b.nodeId) ?? 'unknown']));
+    // What the cluster can do, exercised before any load; a scenario needing what it lacks stops here.
+    try {
+      log('probing the cluster (transactions, groups, offsets by time, log dirs, configs, rack-aware fetch)');
+      results.compatibility = await probeCluster({ brokers: brokersList, security: target.security, kafkaVersion: target.kafkaVersion, log: errorLine });
+    } catch (err) {
+      if (err instanceof ClickbenchError) throw err;
+      results.compatibility = notMeasured(`the probe failed: ${(err as Error).message}`);
+    }
+    const compat = results.compatibility;
+    if (isMeasured(compat)) {
+      if (target.profileSource === 'detect') {
+        profile = compat.detectedProfile;
+        results.cluster.profile = profile;
+        results.cluster.profileSource = `detected: ${compat.profileEvidence}`;
+      }
+      if (target.kind === 'brokers' && compat.capabilities.find((c) => c.id === 'remote-storage')?.status === 'yes') results.cluster.remoteStorageEnabled = target.remoteStorageEnabled = true;
+      const missing = unmet(compat, requirements(s));
+      if (missing) {
+        throw new ClickbenchError(`the cluster cannot run this scenario: it needs ${missing.id} (${missing.why}), and the probe found none: ${missing.evidence}`, { exitCode: ExitCode.runFailed, hint: missing.fix });
+      }
+    }
     if (s.topics.replication > facts.length) {
       throw new ClickbenchError(`the scenario asks for replication ${s.topics.replication} but the cluster has ${facts.length} broker(s)`, { exitCode: ExitCode.usage, hint: 'lower topics.replication or add brokers' });
     }
@@ -257,7 +283,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       throw new ClickbenchError('the scenario asks for tiered topics but the cluster has no remote storage enabled', { exitCode: ExitCode.usage, hint: 'run on `clickbench sandbox up --storage tiered`, or set topics.tiered: false' });
     }
 
-    if (s.calibrate) {
+    if (s.calibrate && target.security.protocol !== 'PLAINTEXT') {
+      results.calibration = notMeasured(`Kafka's perf tools are run over PLAINTEXT only in this version; this target connects over ${target.security.protocol}`);
+    } else if (s.calibrate) {
       const t0 = Date.now();
       const c = await runCalibration(admin, calibrationSettings(s, brokersList, 200_000, log));
       results.calibration = await sealCalibration(c, admin, t0);
@@ -363,7 +391,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       onError: (err, n) => errorLine(`produce failed for ${n} events after retrying for up to ${s.clients.delivery_timeout / 1000} s: ${err.message}`),
     });
 
-    logDirs = new LogDirsProbe(brokersList);
+    logDirs = new LogDirsProbe(brokersList, 'clickbench-logdirs', target.security);
     const runTopics = async () => {
       const md = await admin.fetchTopicMetadata({ topics: createdTopics });
       return md.topics;
@@ -383,7 +411,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const sb = target.sandbox;
     const ledger = sb
       ? new NetLedger({
-          nodes: () => sb.state.nodes.map((n) => ({ id: n.id, zone: n.zone, port: n.port, pid: n.pid })),
+          // A secured sandbox: clients reach the nodes on their SASL_SSL ports (TLS framing counted too), replication stays on PLAINTEXT.
+          nodes: () => sb.state.nodes.flatMap((n) => [n.port, ...(n.securePort ? [n.securePort] : [])].map((port) => ({ id: n.id, zone: n.zone, port, pid: n.pid }))),
           labelOf: (port, pid) => (pid === process.pid ? socketLabels.get(port) : pid !== null && stageProcessPids().includes(pid) ? 'enrichment' : undefined),
           zoneOfLabel: (label) => ({ producer: zones.producer, admin: zones.producer, probe: zones.probe, enrichment: zones.enrichment } as Record<string, string>)[label],
         })
@@ -845,7 +874,7 @@ export function writeResults(results: Results, reportsDir: string): string {
   const dir = join(reportsDir, results.run.id);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'results.json');
-  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(file, redact(JSON.stringify(results, null, 2) + "\n"));
   return file;
 }
 

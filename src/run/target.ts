@@ -3,16 +3,22 @@
  * given by --brokers / the scenario's target block.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { ClickbenchError, UsageError } from '../errors.js';
 import { parseBrokers } from '../kafka/client.js';
-import { defaultStateDir, Sandbox } from '../sandbox/cluster.js';
+import { PLAINTEXT, resolveSecurity, type Security, type SecurityInput } from '../kafka/security.js';
+import { defaultStateDir, Sandbox, SANDBOX_USER } from '../sandbox/cluster.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Profile } from '../observe/crosszone.js';
 
 export interface RunTarget {
   kind: 'sandbox' | 'brokers';
   brokers: string[];
+  /** How clients connect (TLS / SASL); the password inside never serializes. */
+  security: Security;
   profile: Profile;
+  /** Where the profile came from: the scenario / --profile, or to be detected by the probe. */
+  profileSource: 'scenario' | 'flag' | 'sandbox' | 'detect';
   storage: 'local' | 'tiered';
   remoteStorageEnabled: boolean;
   kafkaVersion: string | null;
@@ -27,31 +33,61 @@ export interface RunTarget {
   release: () => Promise<void>;
 }
 
-export async function resolveTarget(s: Scenario, opts: { brokers?: string; stateDir?: string; log?: (l: string) => void; keepSandbox?: boolean }): Promise<RunTarget> {
+export interface TargetFlags {
+  brokers?: string;
+  stateDir?: string;
+  log?: (l: string) => void;
+  keepSandbox?: boolean;
+  /** Connection-security flags (they win over the scenario's target.security). */
+  security?: SecurityInput;
+  profile?: Profile;
+  /** The scenario file (relative password / CA files resolve against its directory). */
+  scenarioFile?: string;
+}
+
+export async function resolveTarget(s: Scenario, opts: TargetFlags): Promise<RunTarget> {
+  const flagSec = opts.security ?? { origin: 'command line' };
   if (opts.brokers || s.target.kind === 'brokers') {
     const list = parseBrokers(opts.brokers ?? (s.target.kind === 'brokers' ? s.target.brokers : ''));
     const zones = s.target.kind === 'brokers' ? s.target.zones ?? {} : {};
-    const profile = s.target.kind === 'brokers' ? s.target.profile : 'apache-kafka';
+    const fromFile = s.target.kind === 'brokers' ? s.target.security : undefined;
+    const fileSec: SecurityInput = {
+      origin: `${opts.scenarioFile ?? 'scenario'}: target.security`, baseDir: opts.scenarioFile ? dirname(opts.scenarioFile) : undefined,
+      ...(fromFile ? { protocol: fromFile.protocol, saslMechanism: fromFile.sasl_mechanism, saslUsername: fromFile.sasl_username, passwordFile: fromFile.password_file, caFile: fromFile.ca_file, tlsVerify: fromFile.tls_verify } : {}),
+    };
+    const scenarioProfile = s.target.kind === 'brokers' ? s.target.profile : undefined;
+    const profile = opts.profile ?? scenarioProfile ?? 'apache-kafka';
     return {
-      kind: 'brokers', brokers: list, profile, storage: profile === 'tiered' ? 'tiered' : 'local', remoteStorageEnabled: profile === 'tiered' || s.topics.tiered,
+      kind: 'brokers', brokers: list, security: resolveSecurity([flagSec, fileSec]), profile, profileSource: opts.profile ? 'flag' : scenarioProfile ? 'scenario' : 'detect',
+      storage: profile === 'tiered' ? 'tiered' : 'local', remoteStorageEnabled: profile === 'tiered' || s.topics.tiered,
       kafkaVersion: null, startedByRun: false, defaultZone: Object.values(zones)[0] ?? 'unknown', zoneOf: (id) => zones[String(id)], release: async () => {},
     };
+  }
+  const wantSecure = (flagSec.protocol ?? '').toUpperCase().replace('-', '_') === 'SASL_SSL' || (s.target.kind === 'sandbox' && s.target.security === 'sasl-ssl');
+  if (flagSec.protocol && !['PLAINTEXT', 'SASL_SSL'].includes(flagSec.protocol.toUpperCase().replace('-', '_'))) {
+    throw new UsageError(`the sandbox has PLAINTEXT and (with --security sasl-ssl) SASL_SSL listeners, not ${flagSec.protocol}`, 'use --security-protocol SASL_SSL or PLAINTEXT, or give --brokers');
+  }
+  if (opts.profile && opts.profile !== 'apache-kafka' && opts.profile !== 'tiered') {
+    throw new UsageError(`the sandbox is Apache Kafka: profile ${opts.profile} applies to --brokers targets`, 'drop --profile, or run against that cluster with --brokers');
   }
   const stateDir = opts.stateDir ?? defaultStateDir();
   let sb = Sandbox.load(stateDir);
   let started = false;
   if (!sb || !(await sb.status()).every((n) => n.alive)) {
     const storage = s.target.storage === 'tiered' || s.topics.tiered ? 'tiered' : 'local';
-    opts.log?.(`no sandbox running in ${stateDir}: starting ${s.target.nodes} Apache Kafka node(s) (${storage} storage)`);
+    opts.log?.(`no sandbox running in ${stateDir}: starting ${s.target.nodes} Apache Kafka node(s) (${storage} storage${wantSecure ? ', SASL_SSL listener' : ''})`);
     if (sb) await sb.stop({ wipe: true });
-    sb = await Sandbox.start({ nodes: s.target.nodes, zones: s.target.zones, storage, stateDir, log: opts.log });
+    sb = await Sandbox.start({ nodes: s.target.nodes, zones: s.target.zones, storage, stateDir, log: opts.log, security: wantSecure ? 'sasl-ssl' : 'plaintext' });
     started = true;
   }
   const box = sb;
+  const { brokers, security } = sandboxEndpoint(box, flagSec, wantSecure);
   return {
     kind: 'sandbox',
-    brokers: box.brokers,
+    brokers,
+    security,
     profile: box.state.storage === 'tiered' && s.topics.tiered ? 'tiered' : 'apache-kafka',
+    profileSource: 'sandbox',
     storage: box.state.storage,
     remoteStorageEnabled: box.state.storage === 'tiered',
     kafkaVersion: box.state.kafkaVersion,
@@ -65,6 +101,20 @@ export async function resolveTarget(s: Scenario, opts: { brokers?: string; state
       if (started && !opts.keepSandbox) await box.stop({ wipe: true });
     },
   };
+}
+
+/**
+ * Where and how clients reach a sandbox: its PLAINTEXT listener, or its SASL_SSL one with the
+ * sandbox's own user, password file and CA unless the flags name others.
+ */
+export function sandboxEndpoint(box: Sandbox, flagSec: SecurityInput, secure: boolean): { brokers: string[]; security: Security } {
+  if (!secure) return { brokers: box.brokers, security: PLAINTEXT };
+  const sec = box.state.security;
+  if (!sec) {
+    throw new ClickbenchError(`the sandbox running in ${box.state.stateDir} has no SASL_SSL listener`, { hint: 'stop it (clickbench sandbox down) and start it with `clickbench sandbox up --security sasl-ssl`, or let the run start one' });
+  }
+  const security = resolveSecurity([{ ...flagSec, protocol: 'SASL_SSL' }, { origin: 'the sandbox', saslMechanism: 'SCRAM-SHA-512', saslUsername: SANDBOX_USER, passwordFile: flagSec.saslUsername ? undefined : sec.passwordFile, caFile: sec.caFile }]);
+  return { brokers: sec.bootstrap.split(','), security };
 }
 
 /** Sum of `.log` segment sizes in the partition directories of topics starting with `<prefix>.` (recursively). */

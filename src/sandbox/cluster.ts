@@ -11,10 +11,13 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import kafkajsEnums from 'kafkajs';
 import { ClickbenchError } from '../errors.js';
 import { createConsumer, createKafka, createProducer } from '../kafka/client.js';
 import { requireJava, resolveKafkaLibs, type KafkaLibs } from './artifacts.js';
 import { freePorts, isListening } from './ports.js';
+import { makeSandboxTls } from './tls.js';
+import { Secret, type Security } from '../kafka/security.js';
 import { commandLine, isAlive, rssBytes, sleep, waitUntil } from './process.js';
 
 export type StorageMode = 'local' | 'tiered';
@@ -29,6 +32,25 @@ export interface SandboxOptions {
   log?: (line: string) => void;
   /** How long to wait for the cluster to become usable. */
   readyTimeoutMs?: number;
+  /** `sasl-ssl` adds a SASL_SSL listener (SCRAM users, TLS from a CA made at start) beside PLAINTEXT. */
+  security?: 'plaintext' | 'sasl-ssl';
+}
+
+/** The SCRAM / PLAIN users of a secured sandbox: one with every right, one refused transactional ids. */
+export const SANDBOX_USER = 'clickbench';
+export const SANDBOX_LIMITED_USER = 'clickbench-limited';
+
+export interface SandboxSecurityState {
+  protocol: 'SASL_SSL';
+  bootstrap: string;
+  caFile: string;
+  keystoreFile: string;
+  /** Keystore password (the sandbox's own file, like the rest of its state). */
+  keystorePassword: string;
+  mechanisms: string[];
+  users: string[];
+  /** The users' password, in a file only root can read (never printed). */
+  passwordFile: string;
 }
 
 export interface SandboxNode {
@@ -36,6 +58,8 @@ export interface SandboxNode {
   zone: string;
   port: number;
   controllerPort: number;
+  /** The SASL_SSL listener's port, on a secured sandbox. */
+  securePort?: number;
   pid: number;
   logDir: string;
   propsFile: string;
@@ -53,6 +77,7 @@ export interface SandboxState {
   bootstrap: string;
   nodes: SandboxNode[];
   remoteStorageDir?: string;
+  security?: SandboxSecurityState;
   startedAt: string;
 }
 
@@ -93,7 +118,7 @@ logger.started.name = kafka.server.KafkaRaftServer
 logger.started.level = INFO
 `;
 
-export function nodeProperties(state: Pick<SandboxState, 'nodes' | 'storage' | 'remoteStorageDir'>, node: SandboxNode): string {
+export function nodeProperties(state: Pick<SandboxState, 'nodes' | 'storage' | 'remoteStorageDir' | 'security'>, node: SandboxNode, password?: string): string {
   const n = state.nodes.length;
   const rf = Math.min(3, n);
   const voters = state.nodes.map((x) => `${x.id}@127.0.0.1:${x.controllerPort}`).join(',');
@@ -134,7 +159,36 @@ export function nodeProperties(state: Pick<SandboxState, 'nodes' | 'storage' | '
       'remote.log.manager.task.interval.ms': 2_000,
     });
   }
+  const sec = state.security;
+  if (sec && node.securePort) {
+    const scram = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+    Object.assign(props, {
+      listeners: `${props.listeners},SASL_SSL://127.0.0.1:${node.securePort}`,
+      'advertised.listeners': `${props['advertised.listeners']},SASL_SSL://127.0.0.1:${node.securePort}`,
+      'listener.security.protocol.map': `${props['listener.security.protocol.map']},SASL_SSL:SASL_SSL`,
+      'sasl.enabled.mechanisms': sec.mechanisms.join(','),
+      'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config': scram,
+      'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config': scram,
+      'listener.name.sasl_ssl.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required ${sec.users.map((u) => `user_${u}="${password}"`).join(' ')};`,
+      'listener.name.sasl_ssl.ssl.keystore.type': 'PKCS12',
+      'listener.name.sasl_ssl.ssl.keystore.location': sec.keystoreFile,
+      'listener.name.sasl_ssl.ssl.keystore.password': sec.keystorePassword,
+      'listener.name.sasl_ssl.ssl.key.password': sec.keystorePassword,
+      // ACLs apply to SASL users; PLAINTEXT and controller connections are ANONYMOUS, a super user here.
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'super.users': `User:ANONYMOUS;User:${SANDBOX_USER}`,
+    });
+  }
   return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+}
+
+/** How a client reaches a secured sandbox's SASL_SSL listener (as `user`, SCRAM-SHA-512 by default). */
+export function sandboxSecurity(sec: SandboxSecurityState, user = SANDBOX_USER, mechanism: 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN' = 'SCRAM-SHA-512'): Security {
+  return {
+    protocol: 'SASL_SSL',
+    sasl: { mechanism, username: user, password: new Secret(readFileSync(sec.passwordFile, 'utf8').trim(), `file ${sec.passwordFile}`) },
+    tls: { caFile: sec.caFile, ca: readFileSync(sec.caFile, 'utf8'), verify: true },
+  };
 }
 
 export class Sandbox {
@@ -187,7 +241,9 @@ export class Sandbox {
     }
     rmSync(opts.stateDir, { recursive: true, force: true });
     mkdirSync(opts.stateDir, { recursive: true });
-    const ports = await freePorts(opts.nodes * 2);
+    const secure = opts.security === 'sasl-ssl';
+    const per = secure ? 3 : 2;
+    const ports = await freePorts(opts.nodes * per);
     const nodes: SandboxNode[] = [];
     for (let i = 0; i < opts.nodes; i++) {
       const id = i + 1;
@@ -196,8 +252,9 @@ export class Sandbox {
       nodes.push({
         id,
         zone: opts.zones[i % opts.zones.length],
-        port: ports[2 * i],
-        controllerPort: ports[2 * i + 1],
+        port: ports[per * i],
+        controllerPort: ports[per * i + 1],
+        ...(secure ? { securePort: ports[per * i + 2] } : {}),
         pid: 0,
         logDir: join(dir, 'data'),
         propsFile: join(dir, 'server.properties'),
@@ -220,17 +277,30 @@ export class Sandbox {
       st.remoteStorageDir = join(opts.stateDir, 'remote-storage');
       mkdirSync(st.remoteStorageDir, { recursive: true });
     }
+    let password: string | undefined;
+    if (secure) {
+      log('making a CA and the brokers\' TLS certificate (keytool), SCRAM users');
+      const tls = await makeSandboxTls(join(opts.stateDir, 'tls'));
+      password = randomBytes(18).toString('base64url');
+      const passwordFile = join(opts.stateDir, 'sasl-password');
+      writeFileSync(passwordFile, password + '\n', { mode: 0o600 });
+      st.security = {
+        protocol: 'SASL_SSL', bootstrap: nodes.map((n) => `127.0.0.1:${n.securePort}`).join(','), caFile: tls.caFile, keystoreFile: tls.keystoreFile, keystorePassword: tls.keystorePassword,
+        mechanisms: ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'], users: [SANDBOX_USER, SANDBOX_LIMITED_USER], passwordFile,
+      };
+    }
     writeFileSync(join(opts.stateDir, 'log4j2.properties'), LOG4J2);
-    for (const n of nodes) writeFileSync(n.propsFile, nodeProperties(st, n));
+    for (const n of nodes) writeFileSync(n.propsFile, nodeProperties(st, n, password), { mode: 0o600 });
     const sandbox = new Sandbox(st, log);
     sandbox.save();
     log(`formatting ${nodes.length} KRaft node(s), cluster id ${st.clusterId}`);
-    await Promise.all(nodes.map((n) => sandbox.format(n, libs)));
+    await Promise.all(nodes.map((n) => sandbox.format(n, libs, password)));
     try {
       for (const n of nodes) sandbox.spawnNode(n);
       sandbox.save();
       log(`started ${nodes.length} node(s), waiting until the cluster is usable`);
       await sandbox.waitUsable(opts.readyTimeoutMs ?? 120_000);
+      if (st.security) await sandbox.grantLimitedUser();
     } catch (err) {
       await sandbox.stop({ wipe: false }).catch(() => {});
       throw err;
@@ -242,12 +312,17 @@ export class Sandbox {
     writeFileSync(stateFile(this.st.stateDir), JSON.stringify(this.st, null, 2));
   }
 
-  private async format(n: SandboxNode, libs: KafkaLibs): Promise<void> {
+  private async format(n: SandboxNode, libs: KafkaLibs, password?: string): Promise<void> {
+    // SCRAM credentials of a KRaft cluster are written into the metadata log at format time.
+    const scram = this.st.security && password
+      ? this.st.security.users.flatMap((u) => ['SCRAM-SHA-512', 'SCRAM-SHA-256'].flatMap((m) => ['--add-scram', `${m}=[name=${u},password=${password}]`]))
+      : [];
     try {
       await execa('java', ['-cp', `${libs.libDir}/*`, `-Dlog4j2.configurationFile=${join(this.st.stateDir, 'log4j2.properties')}`,
-        'kafka.tools.StorageTool', 'format', '-t', this.st.clusterId, '-c', n.propsFile], { timeout: 60_000, all: true });
+        'kafka.tools.StorageTool', 'format', '-t', this.st.clusterId, '-c', n.propsFile, ...scram], { timeout: 60_000, all: true });
     } catch (err) {
-      const out = String((err as { all?: string }).all ?? err).trim().split('\n').slice(-2).join(' ');
+      let out = String((err as { all?: string }).all ?? err).trim().split('\n').slice(-2).join(' ');
+      if (password) out = out.split(password).join('[redacted]');
       throw new ClickbenchError(`formatting sandbox node ${n.id} failed: ${out.slice(0, 300)}`, {
         hint: `check ${n.propsFile}`,
         cause: err,
@@ -354,6 +429,27 @@ export class Sandbox {
       if (!ok) throw new ClickbenchError('the sandbox did not deliver a produced record back to a consumer in time', { hint: `see the node logs under ${this.st.stateDir}` });
     } finally {
       await consumer.disconnect().catch(() => {});
+    }
+  }
+
+  /**
+   * The limited user may do everything a pipeline does except use transactional ids, as on a
+   * managed cluster that grants no TransactionalId ACLs: exactly-once is refused for it.
+   */
+  private async grantLimitedUser(): Promise<void> {
+    const kafka = createKafka({ brokers: this.brokers, clientId: 'clickbench-sandbox', retries: 3 });
+    const admin = kafka.admin();
+    const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajsEnums;
+    try {
+      await admin.connect();
+      await admin.createAcls({
+        acl: ([[AclResourceTypes.TOPIC, '*'], [AclResourceTypes.GROUP, '*'], [AclResourceTypes.CLUSTER, 'kafka-cluster']] as const).map(([resourceType, resourceName]) => ({
+          resourceType, resourceName, resourcePatternType: ResourcePatternTypes.LITERAL,
+          principal: `User:${SANDBOX_LIMITED_USER}`, host: '*', operation: AclOperationTypes.ALL, permissionType: AclPermissionTypes.ALLOW,
+        })),
+      });
+    } finally {
+      await admin.disconnect().catch(() => {});
     }
   }
 

@@ -59,6 +59,8 @@ function locate(doc: Document, path: readonly PathKey[], keyOf?: string): Node |
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
+      // A schema's own message wins (e.g. "passwords are not read from scenario files"), without echoing the value.
+      if (issue.expected === 'never' && issue.message && !issue.message.startsWith('Invalid')) return issue.message;
       return issue.input === undefined ? `is required (expected ${issue.expected})` : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
     case 'too_small':
       return `${describeValue(issue.input)} is too small (expected ${issue.inclusive === false ? '>' : '≥'} ${String(issue.minimum)})`;

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDurationMs } from './units.js';
+import { SASL_MECHANISMS, SECURITY_PROTOCOLS } from '../kafka/security.js';
 
 export const EVENT_TYPES = [
   'page_view', 'search', 'product_view', 'add_to_cart', 'checkout',
@@ -36,11 +37,22 @@ const sandboxTarget = z.strictObject({
   nodes: count(9).default(3),
   zones: z.array(z.string().min(1)).min(1).default(['a', 'b', 'c']),
   storage: z.enum(['local', 'tiered']).default('local'),
+  security: z.enum(['plaintext', 'sasl-ssl']).default('plaintext').describe('sasl-ssl: clients use the sandbox\'s SASL_SSL listener (SCRAM-SHA-512, TLS verified against the CA it made)'),
+});
+const security = z.strictObject({
+  protocol: z.enum(SECURITY_PROTOCOLS).default('PLAINTEXT'),
+  sasl_mechanism: z.enum(SASL_MECHANISMS).optional(),
+  sasl_username: z.string().min(1).optional(),
+  password_file: z.string().min(1).optional().describe('file holding the SASL password (else CLICKBENCH_SASL_PASSWORD); relative to the scenario file'),
+  password: z.never({ error: 'passwords are not read from scenario files: use password_file or the CLICKBENCH_SASL_PASSWORD environment variable' }).optional(),
+  ca_file: z.string().min(1).optional().describe('PEM CA the brokers\' certificates chain to (default: the system CAs); relative to the scenario file'),
+  tls_verify: z.boolean().default(true),
 });
 const brokersTarget = z.strictObject({
   kind: z.literal('brokers'),
   brokers: z.string().min(1).describe('bootstrap list host:port,host:port'),
-  profile: z.enum(PROFILES).default('apache-kafka'),
+  profile: z.enum(PROFILES).optional().describe('how storage and networking are read and costed; detected from the cluster when absent (remote storage from DescribeConfigs)'),
+  security: security.optional(),
   /** broker id → zone, when the cluster's racks do not say. */
   zones: z.record(z.string(), z.string()).optional(),
 });
@@ -114,7 +126,7 @@ export const scenarioSchema = z.strictObject({
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
   duration: duration().refine((ms) => ms > 0, 'must be longer than 0'),
   start_time: z.string().datetime({ offset: true }).optional().describe('wall-clock time the generator\'s clock starts at (default: now for run, 2026-01-01T00:00:00Z for generate)'),
-  target: z.discriminatedUnion('kind', [sandboxTarget, brokersTarget]).default({ kind: 'sandbox', nodes: 3, zones: ['a', 'b', 'c'], storage: 'local' }),
+  target: z.discriminatedUnion('kind', [sandboxTarget, brokersTarget]).default({ kind: 'sandbox', nodes: 3, zones: ['a', 'b', 'c'], storage: 'local', security: 'plaintext' }),
   topics: z.strictObject({
     prefix: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ".", "_" or "-"').optional(),
     partitions: count(10_000).default(12),
@@ -189,7 +201,8 @@ export const scenarioSchema = z.strictObject({
   owners: z.partialRecord(z.enum(SCORECARD_ROWS), z.string().min(1)).default({}),
   price: z.strictObject({
     cross_zone_per_gb: z.number().min(0).default(0.02).describe('USD per GB crossing zones (each direction)'),
-    storage_per_gb_month: z.number().min(0).default(0.08),
+    storage_per_gb_month: z.number().min(0).default(0.08).describe('USD per GB-month of broker disk (block storage)'),
+    object_storage_per_gb_month: z.number().min(0).default(0.023).describe('USD per GB-month of object storage (a remote tier, AutoMQ\'s shared storage)'),
   }).prefault({}),
 }).superRefine((s, ctx) => {
   s.traffic.bursts.forEach((b, i) => {

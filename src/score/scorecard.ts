@@ -5,6 +5,8 @@
  * production-like traffic, observable, and tied to an owner. A row without an owner never
  * scores 2. Each row states its rule and the evidence that earned the score.
  */
+import { storageCost } from './profiles.js';
+import type { Profile } from '../observe/crosszone.js';
 import { isMeasured, type Results } from '../run/results.js';
 import { SCORECARD_ROWS } from '../scenario/schema.js';
 
@@ -198,6 +200,11 @@ export function checklist(r: Results): ChecklistRow[] {
     ev.push(`consumer groups: enrichment group joined ${r.enrichment.groupJoins} time(s), offsets ${r.enrichment.delivery === 'eos' ? 'committed inside transactions' : 'committed every 2 s'}`);
     if (r.enrichment.delivery === 'eos') ev.push(`transactions: ${r.enrichment.batches} committed, ${r.enrichment.transactionsAborted} aborted, ${r.enrichment.concurrentTransactionRetries} CONCURRENT_TRANSACTIONS retries`);
     if (isMeasured(r.replay)) ev.push('offsets by timestamp (ListOffsets) used for the replay reset');
+    const probe = r.compatibility;
+    if (probe && isMeasured(probe)) {
+      const no = probe.capabilities.filter((c) => c.status === 'no');
+      ev.push(`probe: ${probe.capabilities.filter((c) => c.status === 'yes').length}/${probe.capabilities.length} capabilities exercised${no.length ? `; lacking: ${no.map((c) => c.name).join(', ')}` : ''}`);
+    } else if (probe) ev.push(`probe not measured: ${probe.reason}`);
     // Failed attempts during a fault are expected (and retried); events given up on are not.
     const faulted = (r.faults ?? []).some((f) => f.injectedAtOffsetMs !== null);
     const healthy: Signal = r.throughput.ackedEvents === 0 ? 'not measured' : (faulted ? r.errors.produceFailedEvents === 0 : r.errors.produceErrors === 0) && r.enrichment.groupJoins > 0 && (r.enrichment.delivery !== 'eos' || r.enrichment.batches > 0) ? 'yes' : 'no';
@@ -220,7 +227,8 @@ export function checklist(r: Results): ChecklistRow[] {
   {
     const ev: string[] = [];
     const have: string[] = [];
-    if (isMeasured(r.disk)) ev.push(`storage: ${(r.disk.projection.averageRetainedBytes / 1e9).toFixed(1)} GB retained at the average rate (× $${r.scenario.spec.price.storage_per_gb_month}/GB-month = $${((r.disk.projection.averageRetainedBytes / 1e9) * r.scenario.spec.price.storage_per_gb_month).toFixed(2)}/month)`);
+    const cost = storageCost(r.cluster.profile as Profile, r, !String(r.cluster.profileSource ?? '').startsWith('modelled'));
+    if (cost) ev.push(`storage (profile ${cost.profile}${cost.measuredOnProfile ? '' : ', MODELLED'}): ${cost.lines.map((l) => `${l.tier} ${(l.bytes / 1e9).toFixed(1)} GB × $${l.pricePerGbMonth}/GB-month = $${l.usdPerMonth.toFixed(2)}`).join(' + ')} = $${cost.usdPerMonth.toFixed(2)}/month`);
     for (const p of r.phases) {
       if (isMeasured(p.crossZone)) {
         have.push(p.kind);

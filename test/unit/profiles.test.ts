@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { evaluate, renderMarkdown } from '../../src/report/markdown.js';
+import { isMeasured, type Results } from '../../src/run/results.js';
+import { evaluateGates } from '../../src/score/gates.js';
+import { asProfile, storageCost } from '../../src/score/profiles.js';
+
+/** The results.json recorded from a real sandbox run (apache-kafka, RF 3, 7 days retention). */
+const recorded = (): Results => JSON.parse(readFileSync('test/fixtures/results-recorded.json', 'utf8'));
+const retained = 2504905699967.9995; // its disk projection: average retained bytes (all replicas)
+
+describe('platform profiles (pure, on recorded results)', () => {
+  it('costs storage per profile: every replica on disks, a remote copy, or one copy in object storage', () => {
+    const r = recorded();
+    const kafka = storageCost('apache-kafka', r, true)!;
+    assert.deepEqual(kafka.lines.map((l) => [l.tier, l.bytes]), [['broker disks', retained]]);
+    assert.equal(kafka.usdPerMonth.toFixed(2), '200.39'); // 2504.9 GB × $0.08
+    const tiered = storageCost('tiered', r, true)!;
+    assert.deepEqual(tiered.lines.map((l) => [l.tier, Math.round(l.bytes)]), [['broker disks', Math.round(retained)], ['remote tier', Math.round(retained / 3)]]);
+    assert.equal(tiered.usdPerMonth.toFixed(2), (200.39245599744 + 19.204277033).toFixed(2));
+    r.scenario.spec.topics.local_retention = r.topics.retentionMs / 7; // one day of seven stays local
+    assert.equal(storageCost('tiered', r, true)!.lines[0].bytes, retained / 7);
+    const automq = storageCost('automq', r, true)!;
+    assert.deepEqual(automq.lines.map((l) => [l.tier, Math.round(l.bytes)]), [['object storage', Math.round(retained / 3)]]);
+    assert.equal(automq.usdPerMonth.toFixed(2), '19.20'); // 835.0 GB × $0.023
+    assert.equal(automq.measuredOnProfile, false, 'AutoMQ is never measured here');
+    r.scenario.spec.price.object_storage_per_gb_month = 0.046;
+    assert.equal(storageCost('automq', r, true)!.usdPerMonth.toFixed(2), '38.41');
+  });
+
+  it('AutoMQ re-read of a recorded run: no replication traffic, zone-aligned clients, marked modelled', () => {
+    const r = recorded();
+    const before = r.crossZone;
+    assert.ok(isMeasured(before));
+    const a = asProfile(r, 'automq');
+    assert.equal(a.cluster.profile, 'automq');
+    assert.match(a.cluster.profileSource!, /^modelled: a run measured on apache-kafka/);
+    assert.ok(isMeasured(a.crossZone));
+    const t = a.crossZone.total;
+    assert.deepEqual([t.produce.bytes, t.produce.crossZoneBytes, t.replication.bytes, t.consume.bytes, t.consume.crossZoneBytes, t.crossZoneBytes, t.costUsd],
+      [29785896, 0, 0, 23994449, 0, 0, 0]);
+    assert.equal(t.totalBytes, 29785896 + 23994449);
+    assert.equal(a.crossZone.assumptions.some((x) => /MODELLED, not measured/.test(x)), true);
+    // The recorded run itself is untouched, and its own profile reads it as measured.
+    assert.equal(isMeasured(r.crossZone) && r.crossZone.total.replication.bytes, 59571792);
+    const md = renderMarkdown(a, evaluate(a, evaluateGates(a)));
+    assert.match(md, /Profile `automq` \(modelled: .*\) — \*\*figures that depend on it are MODELLED, not measured\*\*/);
+    assert.match(md, /\| object storage \| 835\.0 \| \$0\.023\/GB-month \| \$19\.20 \|/);
+    const own = renderMarkdown(r, evaluate(r, evaluateGates(r)));
+    assert.doesNotMatch(own, /MODELLED, not measured\*\*/);
+    assert.match(own, /\| broker disks \| 2504\.9 \| \$0\.08\/GB-month \| \$200\.39 \|/);
+  });
+});
