@@ -1,5 +1,5 @@
 /**
- * `npm test`: starts ONE real sandbox (3 KRaft nodes, zones a/b/c, tiered storage available) for
+ * `npm test`: starts ONE real sandbox (3 KRaft nodes, zones a/b/c, tiered storage, a SASL_SSL listener) for
  * the whole suite, runs every test file with node's test runner against it, and stops the
  * sandbox at the end, also when tests fail or the run is interrupted.
  */
@@ -29,7 +29,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 let code = 1;
 try {
-  sandbox = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'tiered', stateDir, log: (l) => console.error(`[sandbox] ${l}`) });
+  sandbox = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'tiered', security: 'sasl-ssl', stateDir, log: (l) => console.error(`[sandbox] ${l}`) });
   console.error(`[sandbox] usable in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${sandbox.bootstrap} (Apache Kafka ${sandbox.state.kafkaVersion})`);
   code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', '--test-timeout=600000', ...files], {

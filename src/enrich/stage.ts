@@ -72,6 +72,8 @@ export class EnrichmentStage {
   redeliveredSkipped = 0;
   /** Per raw partition: the next offset this instance committed in a transaction. */
   private readonly committedNext = new Map<number, number>();
+  /** Commits that raised an error but had landed (found in the group's committed offsets). */
+  commitsConfirmedAfterError = 0;
   private readonly partitionCount = new Map<string, number>();
   private readonly producedNext = new Map<number, string>();
   private readonly groupCommit: { requests: { topic: string; messages: Message[] }[]; partition: number; nextOffset: number; resolve: () => void; reject: (e: Error) => void }[] = [];
@@ -317,21 +319,51 @@ export class EnrichmentStage {
         this.batches++;
         for (const it of items) it.resolve();
       } catch (err) {
-        this.transactionsAborted++;
+        let outcomeUnknown = false;
         try {
           await txn.abort();
         } catch {
           // An abort that did not reach the coordinator leaves the broker-side transaction open, and the
           // next one from this producer would commit its records too. A new producer (InitProducerId with
-          // the same transactional id) fences the old epoch and aborts it for certain.
+          // the same transactional id) fences the old epoch and completes the old transaction for certain.
+          // It may have completed as a COMMIT: a commit whose answer was lost (a coordinator failover)
+          // still committed. Only the group's committed offsets tell, so read them before any redelivery.
+          outcomeUnknown = true;
           await this.producer!.disconnect().catch(() => {});
           this.producer = this.newProducer();
           await this.producer.connect().catch(() => {});
         }
-        for (const it of items) it.reject(err as Error);
+        const landed = outcomeUnknown ? await this.committedByBroker(items.map((it) => it.partition)) : new Map<number, number>();
+        const committed = items.every((it) => (landed.get(it.partition) ?? -1) >= it.nextOffset);
+        if (committed) {
+          this.commitsConfirmedAfterError++;
+          for (const it of items) this.committedNext.set(it.partition, it.nextOffset);
+          this.batches++;
+          for (const it of items) it.resolve();
+        } else {
+          this.transactionsAborted++;
+          for (const [p, next] of landed) if (next > (this.committedNext.get(p) ?? -1)) this.committedNext.set(p, next);
+          for (const it of items) it.reject(err as Error);
+        }
       }
     }
     this.committing = false;
+  }
+
+  /** The group's committed offsets (next offset to read) for raw partitions, as the broker has them. */
+  private async committedByBroker(partitions: number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      const res = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.names.raw] });
+      for (const p of res[0]?.partitions ?? []) if (partitions.includes(p.partition) && Number(p.offset) >= 0) out.set(p.partition, Number(p.offset));
+    } catch (err) {
+      this.opts.log?.(`could not read the group's committed offsets after a failed commit: ${(err as Error).message}`);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    return out;
   }
 
   private async aloBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {

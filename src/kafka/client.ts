@@ -26,6 +26,11 @@ export interface ClientSettings {
   label?: string;
   /** TLS / SASL (default PLAINTEXT). */
   security?: Security;
+  /**
+   * Broker error codes kafkajs only logs at debug level (e.g. why no coordinator was found: an
+   * authorization failure hides behind "Failed to find group coordinator"). Turns debug logging on.
+   */
+  onBrokerError?: (type: string) => void;
 }
 
 /** kafkajs's `ssl` and `sasl` settings for a connection security. */
@@ -42,7 +47,9 @@ export function kafkajsSecurity(sec: Security | undefined): Pick<KafkaConfig, 's
 }
 
 const SEND_RETRY = 'Failed to send messages: ';
-const quietLogCreator = (sink?: (line: string) => void, onRetry?: (reason: string) => void): logCreator => () => ({ level, log }) => {
+const quietLogCreator = (sink?: (line: string) => void, onRetry?: (reason: string) => void, onBrokerError?: (type: string) => void): logCreator => () => ({ level, log }) => {
+  const type = (log.error as unknown as { type?: string } | undefined)?.type;
+  if (onBrokerError && typeof type === 'string') onBrokerError(type);
   if (onRetry && typeof log.message === 'string' && log.message.startsWith(SEND_RETRY)) return onRetry(log.message.slice(SEND_RETRY.length));
   if (!sink || level > logLevel.ERROR) return;
   sink(redact(`kafkajs ${log.message}${log.error ? `: ${log.error}` : ''}`));
@@ -55,8 +62,8 @@ export function createKafka(settings: ClientSettings): Kafka {
     connectionTimeout: settings.connectionTimeoutMs ?? 3_000,
     requestTimeout: settings.requestTimeoutMs ?? 30_000,
     retry: { retries: settings.retries ?? 5, initialRetryTime: 200, maxRetryTime: 5_000 },
-    logLevel: logLevel.WARN,
-    logCreator: quietLogCreator(settings.log, settings.onRetry),
+    logLevel: settings.onBrokerError ? logLevel.DEBUG : logLevel.WARN,
+    logCreator: quietLogCreator(settings.log, settings.onRetry, settings.onBrokerError),
     ...(settings.label ? { socketFactory: labelledSockets(settings.label) } : {}),
     ...kafkajsSecurity(settings.security),
     authenticationTimeout: 5_000,

@@ -8,7 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ClickbenchError } from '../errors.js';
 import { createKafka } from './client.js';
-import { PASSWORD_ENV, redact, usesSasl, usesTls, type Security } from './security.js';
+import { redact, usesSasl, usesTls, type Security } from './security.js';
 
 export interface ConnectionCheck {
   broker: string;
@@ -147,7 +147,7 @@ export async function checkConnection(brokers: string[], security: Security, opt
         throw new ClickbenchError(`broker ${broker} does not offer SASL mechanism ${security.sasl.mechanism}: ${msg}`, { hint: 'use a mechanism the listener enables (sasl.enabled.mechanisms)' });
       }
       throw new ClickbenchError(`SASL authentication failed at broker ${broker} for user "${security.sasl.username}" with ${security.sasl.mechanism}: ${msg}`, {
-        hint: `check the password (${security.sasl.password.source}; ${PASSWORD_ENV} or --sasl-password-file) and that the user has ${security.sasl.mechanism} credentials`,
+        hint: `check the password (read from ${security.sasl.password.source}) and that the user has ${security.sasl.mechanism} credentials`,
       });
     }
     if (!security.sasl && /closed|ECONNRESET|disconnected/i.test(msg)) {

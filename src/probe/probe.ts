@@ -84,9 +84,10 @@ const errText = (e: unknown) => redact(`${(e as { type?: string }).type ? `${(e 
 
 /** Infer a Kafka release from ApiVersions only where the protocol says it for sure. */
 export function versionFromApis(apis: Record<string, [number, number]> | null): string {
-  if (!apis?.Produce) return 'unknown (ApiVersions not read)';
-  // Kafka 4.0 removed Produce v0–v2 (KIP-896); 3.x brokers still accept v0.
-  return apis.Produce[0] >= 3 ? '≥ 4.0 (inferred: Produce v0–v2 not accepted, removed in 4.0 by KIP-896)' : '< 4.0 or a compatible implementation (Produce v0 still accepted)';
+  if (!apis?.Fetch) return 'unknown (ApiVersions not read)';
+  // Kafka 4.0 removed Fetch v0–v3 (KIP-896); 3.x brokers still accept v0. (Produce v0–v2 are still
+  // advertised by 4.x for old clients' sake, so they say nothing.)
+  return apis.Fetch[0] >= 4 ? '≥ 4.0 (inferred: Fetch v0–v3 not accepted, removed in 4.0 by KIP-896)' : '< 4.0 or a compatible implementation (Fetch v0 still accepted)';
 }
 
 /** Profile from broker configs: AutoMQ's own settings, else remote storage on or off. */
@@ -109,7 +110,14 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
   const topic = `clickbench-probe-${tag}`;
   const compactTopic = `${topic}-compact`;
   const groupId = `clickbench-probe-${tag}`;
-  const kafka: Kafka = createKafka({ brokers: o.brokers, clientId: 'clickbench-probe', retries: 2, security: o.security, connectionTimeoutMs: 3_000 });
+  // Broker error codes behind kafkajs's generic errors (an authorization failure at FindCoordinator).
+  const brokerErrors = new Set<string>();
+  const kafka: Kafka = createKafka({ brokers: o.brokers, clientId: 'clickbench-probe', retries: 2, security: o.security, connectionTimeoutMs: 3_000, onBrokerError: (t) => brokerErrors.add(t) });
+  const withCodes = (e: unknown) => {
+    const codes = [...brokerErrors].filter((c) => /AUTHORIZATION|NOT_SUPPORTED|UNSUPPORTED|INVALID/.test(c));
+    brokerErrors.clear();
+    return `${errText(e)}${codes.length ? ` (broker answered ${codes.join(', ')})` : ''}`;
+  };
   const admin: Admin = kafka.admin();
   const created: string[] = [];
   let brokers: BrokerFact[] = [];
@@ -190,6 +198,7 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
     const base = Date.now() - 60_000;
     const stamps = [base, base + 10_000, base + 20_000];
     let produced: number[] = [];
+    brokerErrors.clear();
     const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     try {
       await producer.connect();
@@ -198,13 +207,14 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
       produced = stamps.map((_, i) => baseOffset + i);
       set('idempotent-produce', 'yes', `3 records acknowledged (acks=all, producer id assigned) at offsets ${produced[0]}–${produced[2]}`, t);
     } catch (e) {
-      set('idempotent-produce', 'no', errText(e), t);
+      set('idempotent-produce', 'no', withCodes(e), t);
     } finally {
       await producer.disconnect().catch(() => {});
     }
 
     // Transactions: a real begin / send / commit.
     t = Date.now();
+    brokerErrors.clear();
     const txProducer = createProducer(kafka, { transactionalId: `clickbench-probe-${tag}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 1 } });
     try {
       await withTimeout(txProducer.connect(), stepMs, 'transactional producer connect');
@@ -218,7 +228,7 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
       }
       set('transactions', 'yes', 'InitProducerId, a transactional send and EndTxn(commit) on the scratch topic succeeded', t);
     } catch (e) {
-      set('transactions', 'no', errText(e), t);
+      set('transactions', 'no', withCodes(e), t);
     } finally {
       await txProducer.disconnect().catch(() => {});
     }
@@ -251,6 +261,7 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
     });
     let lastOffset = -1;
     let seen = 0;
+    brokerErrors.clear();
     try {
       await withTimeout(consumer.connect(), stepMs, 'consumer connect');
       await consumer.subscribe({ topic, fromBeginning: true });
@@ -265,7 +276,7 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
       const off = Number(committed[0]?.partitions.find((p) => p.partition === 0)?.offset);
       set('consumer-groups', off === lastOffset + 1 ? 'yes' : 'no', `group joined, ${seen} record(s) read (read_committed), offset ${lastOffset + 1} committed and read back as ${off}`, t);
     } catch (e) {
-      set('consumer-groups', 'no', errText(e), t);
+      set('consumer-groups', 'no', withCodes(e), t);
     } finally {
       await consumer.disconnect().catch(() => {});
     }

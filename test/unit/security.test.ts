@@ -80,8 +80,8 @@ describe('connection security (pure)', () => {
 
 describe('probe logic (pure)', () => {
   it('infers a Kafka release from ApiVersions only where the protocol is sure', () => {
-    assert.match(versionFromApis({ Produce: [3, 12] }), /^≥ 4\.0/);
-    assert.match(versionFromApis({ Produce: [0, 11] }), /^< 4\.0/);
+    assert.match(versionFromApis({ Fetch: [4, 18], Produce: [0, 13] }), /^≥ 4\.0/);
+    assert.match(versionFromApis({ Fetch: [0, 17] }), /^< 4\.0/);
     assert.match(versionFromApis(null), /unknown/);
   });
 

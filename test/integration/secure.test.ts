@@ -1,0 +1,174 @@
+/**
+ * Secured targets and the compatibility probe, on the suite's sandbox (tiered storage, with a
+ * SASL_SSL listener: SCRAM users, TLS from the CA it made) and on a small local sandbox of its own.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { PASSWORD_ENV } from '../../src/kafka/security.js';
+import type { ProbeResult } from '../../src/probe/probe.js';
+import { isMeasured, type Results } from '../../src/run/results.js';
+import { Sandbox, SANDBOX_LIMITED_USER, SANDBOX_USER } from '../../src/sandbox/cluster.js';
+import { testKafka, testSandbox } from '../helpers.js';
+
+const sb = testSandbox();
+const sec = sb.state.security!;
+const password = readFileSync(sec.passwordFile, 'utf8').trim();
+
+async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; lines: string[]; ms: number }> {
+  const lines: string[] = [];
+  const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), isTTY: false };
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  const t0 = Date.now();
+  try {
+    const code = await main(args, io);
+    return { code, lines, ms: Date.now() - t0 };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+}
+
+const secureFlags = (user = SANDBOX_USER) => ['--brokers', sec.bootstrap, '--security-protocol', 'SASL_SSL', '--sasl-mechanism', 'SCRAM-SHA-512', '--sasl-username', user, '--ca-file', sec.caFile];
+
+async function probe(args: string[], env: Record<string, string | undefined> = {}): Promise<ProbeResult> {
+  const r = await cli(['probe', '--json', ...args], env);
+  assert.equal(r.code, 0, r.lines.join('\n'));
+  return JSON.parse(r.lines.filter((l) => !l.startsWith('probe:')).join('\n')) as ProbeResult;
+}
+const status = (p: ProbeResult) => Object.fromEntries(p.capabilities.map((c) => [c.id, c.status]));
+const evidence = (p: ProbeResult, id: string) => p.capabilities.find((c) => c.id === id)!.evidence;
+
+/** Every file under dir, recursively, with its text. */
+function allFiles(dir: string): [string, string][] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? allFiles(p) : [[p, readFileSync(p, 'utf8')] as [string, string]];
+  });
+}
+
+describe('secured connections and the compatibility probe', () => {
+  let local: Sandbox | undefined;
+  after(async () => {
+    await local?.stop({ wipe: true });
+  });
+
+  it('probe: plaintext tiered, SASL_SSL, and a local one-node sandbox differ where they should, each "yes" exercised', async () => {
+    const plain = await probe(['--state-dir', sb.state.stateDir]);
+    const secure = await probe(secureFlags(), { [PASSWORD_ENV]: password });
+    const limited = await probe(secureFlags(SANDBOX_LIMITED_USER), { [PASSWORD_ENV]: password });
+    local = await Sandbox.start({ nodes: 1, zones: ['a'], storage: 'local', stateDir: mkdtempSync(join(tmpdir(), 'cb-local-sb-')) });
+    const one = await probe(['--brokers', local.bootstrap]);
+    console.log(`# probe durations: plaintext ${plain.durationMs} ms, SASL_SSL ${secure.durationMs} ms, limited ${limited.durationMs} ms, local ${one.durationMs} ms`);
+
+    // The tiered 3-node sandbox over PLAINTEXT: everything the pipeline needs, remote storage on.
+    for (const id of ['api-versions', 'racks', 'idempotent-produce', 'transactions', 'consumer-groups', 'timestamp-lookup', 'log-compaction', 'describe-log-dirs', 'describe-configs', 'remote-storage', 'rack-aware-fetch', 'listener-security']) {
+      assert.equal(status(plain)[id], 'yes', `${id}: ${evidence(plain, id)}`);
+    }
+    assert.equal(plain.detectedProfile, 'tiered');
+    assert.equal(plain.kafkaVersion.value, sb.state.kafkaVersion);
+    assert.match(evidence(plain, 'timestamp-lookup'), /returned offset (\d+), expected \1/);
+    assert.match(evidence(plain, 'rack-aware-fetch'), /was sent from leader \d \(rack \w\) to follower \d/);
+    assert.match(evidence(plain, 'listener-security'), /^PLAINTEXT/);
+    assert.match(evidence(plain, 'api-versions'), /3\/3 brokers answered; Produce v\d+–\d+, Fetch v4–\d+/);
+    assert.equal(plain.brokers.every((b) => b.apis?.Fetch?.[0] === 4), true, 'Kafka 4 accepts Fetch from v4 (KIP-896)');
+
+    // The same cluster over SASL_SSL: the listener differs, the capabilities do not.
+    assert.match(evidence(secure, 'listener-security'), /^SASL_SSL, SCRAM-SHA-512 as clickbench, TLS verified against .*ca\.pem; TLSv1\.[23] .*issued by CN=clickbench sandbox CA/);
+    assert.equal(secure.security.protocol, 'SASL_SSL');
+    assert.deepEqual({ ...status(secure), 'listener-security': 'yes' }, status(plain));
+    assert.equal(JSON.stringify(secure).includes(password), false, 'the password is not in the probe result');
+
+    // A user without transactional-id rights: transactions are refused by the broker, the rest works.
+    assert.equal(status(limited).transactions, 'no');
+    assert.match(evidence(limited, 'transactions'), /TRANSACTIONAL_ID_AUTHORIZATION_FAILED|[Tt]ransactional [Ii]d authorization failed/);
+    assert.equal(status(limited)['consumer-groups'], 'yes');
+
+    // A local one-node sandbox: no remote storage, no follower to fetch from.
+    assert.equal(status(one)['remote-storage'], 'no');
+    assert.equal(one.detectedProfile, 'apache-kafka');
+    assert.equal(status(one)['rack-aware-fetch'], 'not checked');
+    assert.equal(status(one).transactions, 'yes');
+    // Scratch topics are gone.
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      assert.deepEqual((await admin.listTopics()).filter((t) => t.startsWith('clickbench-probe-')), []);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('wrong password, unknown CA, plaintext client on the TLS port: one clear line each, exit 3, within 10 s', async () => {
+    const wrong = await cli(['probe', ...secureFlags()], { [PASSWORD_ENV]: 'not-the-password-7' });
+    assert.equal(wrong.code, 3, wrong.lines.join('\n'));
+    assert.equal(wrong.lines.length, 1, wrong.lines.join('\n'));
+    assert.match(wrong.lines[0], /SASL authentication failed at broker 127\.0\.0\.1:\d+ for user "clickbench" with SCRAM-SHA-512/);
+    assert.equal(wrong.lines[0].includes('not-the-password-7'), false);
+    assert.ok(wrong.ms < 10_000, `${wrong.ms} ms`);
+
+    const noCa = await cli(['probe', '--brokers', sec.bootstrap, '--security-protocol', 'SASL_SSL', '--sasl-mechanism', 'SCRAM-SHA-512', '--sasl-username', SANDBOX_USER], { [PASSWORD_ENV]: password });
+    assert.equal(noCa.code, 3, noCa.lines.join('\n'));
+    assert.equal(noCa.lines.length, 1);
+    assert.match(noCa.lines[0], /TLS certificate of broker 127\.0\.0\.1:\d+ \(issued by CN=clickbench sandbox CA\) is not trusted: \w+; expected a chain to the system CAs — pass the CA .* --ca-file/);
+    assert.ok(noCa.ms < 10_000, `${noCa.ms} ms`);
+
+    const plainOnTls = await cli(['probe', '--brokers', sec.bootstrap]);
+    assert.equal(plainOnTls.code, 3, plainOnTls.lines.join('\n'));
+    assert.equal(plainOnTls.lines.length, 1);
+    assert.match(plainOnTls.lines[0], /broker 127\.0\.0\.1:\d+ speaks TLS .*: a PLAINTEXT client cannot use this listener — use --security-protocol SSL/);
+    assert.ok(plainOnTls.ms < 10_000, `${plainOnTls.ms} ms`);
+
+    const tlsOnPlain = await cli(['probe', '--brokers', sb.bootstrap, '--security-protocol', 'SSL', '--ca-file', sec.caFile]);
+    assert.equal(tlsOnPlain.code, 3, tlsOnPlain.lines.join('\n'));
+    assert.match(tlsOnPlain.lines[0], /is a plaintext listener, but SSL was asked for/);
+  });
+
+  it('an eos scenario is refused before any load when the probe finds no transactions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-refuse-'));
+    const file = join(dir, 'eos.yaml');
+    writeFileSync(file, 'name: eos-refused\nseed: 1\nduration: 20s\ntopics: { partitions: 3, replication: 3, retention: 1d }\ntraffic: { base_rate: 200 }\nenrichment: { delivery: eos }\nphases:\n  - { kind: steady, duration: 20s }\n');
+    const r = await cli(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(dir, 'reports'), '--security-protocol', 'SASL_SSL', '--sasl-username', SANDBOX_LIMITED_USER], { [PASSWORD_ENV]: password });
+    assert.equal(r.code, 3, r.lines.join('\n'));
+    assert.match(r.lines.join('\n'), /the cluster cannot run this scenario: it needs transactions \(enrichment\.delivery: eos\), and the probe found none: .*AUTHORIZATION.* — use enrichment\.delivery: alo/i);
+    const runDir = readdirSync(join(dir, 'reports'))[0];
+    const res = JSON.parse(readFileSync(join(dir, 'reports', runDir, 'results.json'), 'utf8')) as Results;
+    assert.equal(res.run.status, 'failed');
+    assert.equal(res.throughput.sentEvents, 0, 'no event was sent');
+    assert.ok(res.compatibility && isMeasured(res.compatibility));
+    assert.equal(res.compatibility.capabilities.find((c) => c.id === 'transactions')!.status, 'no');
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      assert.deepEqual((await admin.listTopics()).filter((t) => t.startsWith(`${res.topics.prefix}.`)), [], 'no topic was created');
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('the quickstart runs in full over SASL_SSL, and the password is nowhere in its outputs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-secure-run-'));
+    const reports = join(dir, 'reports');
+    const r = await cli(['run', 'scenarios/quickstart.yaml', '--state-dir', sb.state.stateDir, '--reports', reports, '--security-protocol', 'SASL_SSL']);
+    const runDir = readdirSync(reports)[0];
+    const res = JSON.parse(readFileSync(join(reports, runDir, 'results.json'), 'utf8')) as Results;
+    assert.equal(res.run.status, 'completed', r.lines.join('\n'));
+    assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}`);
+    assert.equal(res.cluster.security?.protocol, 'SASL_SSL');
+    assert.equal(res.cluster.security?.saslMechanism, 'SCRAM-SHA-512');
+    assert.equal(res.cluster.bootstrap, sec.bootstrap);
+    assert.ok(res.throughput.ackedEvents > 50_000, `${res.throughput.ackedEvents} acked`);
+    assert.equal(res.correctness.missing, 0);
+    assert.equal(res.correctness.duplicates, 0);
+    assert.ok(isMeasured(res.disk), 'disk measured over SASL_SSL (DescribeLogDirs)');
+    assert.ok(res.compatibility && isMeasured(res.compatibility) && res.compatibility.capabilities.every((c) => c.status === 'yes'));
+    const outputs = [...allFiles(reports), ['console', r.lines.join('\n')] as [string, string]];
+    for (const [f, text] of outputs) assert.equal(text.includes(password), false, `the password appears in ${f}`);
+    const md = readFileSync(join(reports, runDir, 'scorecard.md'), 'utf8');
+    assert.match(md, /Connection: SASL_SSL, SASL SCRAM-SHA-512 as `clickbench` \(password from file .*, never recorded\), TLS verified against/);
+    console.log(`# quickstart over SASL_SSL: ${res.throughput.ackedEvents} acked, e2e p99 ${res.latency.e2e?.p99Ms} ms, produce p99 ${res.latency.produceAck?.p99Ms} ms`);
+  });
+});
