@@ -17,6 +17,7 @@ export interface StageStats {
   concurrentTransactionRetries: number;
   groupJoins: number;
   redeliveredSkipped: number;
+  commitsConfirmedAfterError?: number;
   consumedBytes: Record<string, number>;
   counters: EnrichmentCounters;
 }
@@ -31,6 +32,7 @@ export interface StageHandle {
   readonly concurrentTransactionRetries: number;
   readonly groupJoins: number;
   readonly redeliveredSkipped: number;
+  readonly commitsConfirmedAfterError: number;
   readonly consumedBytes: Map<number, number>;
 }
 
@@ -128,6 +130,9 @@ export class StageProcess implements StageHandle {
   }
   get groupJoins(): number {
     return this.last?.groupJoins ?? 0;
+  }
+  get commitsConfirmedAfterError(): number {
+    return this.last?.commitsConfirmedAfterError ?? 0;
   }
   get redeliveredSkipped(): number {
     return this.last?.redeliveredSkipped ?? 0;

@@ -99,7 +99,7 @@ export async function checkConnection(brokers: string[], security: Security, opt
     if (!err) { broker = b; break; }
     refused.push(`${b} (${err})`);
   }
-  if (!broker) throw new ClickbenchError(`no bootstrap broker accepts connections: ${refused.join(', ')}`, { hint: 'check --brokers / target.brokers and that the cluster runs (for the sandbox: clickbench sandbox status)' });
+  if (!broker) throw new ClickbenchError(`cannot reach the Kafka cluster at ${brokers.join(',')}: no bootstrap broker accepts connections (${refused.join(', ')})`, { hint: 'check --brokers / target.brokers and that the cluster runs (for the sandbox: clickbench sandbox status)' });
 
   const result: ConnectionCheck = { broker, ms: 0 };
   if (usesTls(security)) {

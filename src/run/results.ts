@@ -248,6 +248,8 @@ export interface Results {
     concurrentTransactionRetries: number;
     groupJoins: number;
     redeliveredSkipped: number;
+    /** EOS commits that raised an error but had landed (read back from the group's offsets instead of redone). */
+    commitsConfirmedAfterError?: number;
     lookupFill: { profiles: number; catalog: number; campaigns: number; consent: number; bytes: number } | null;
   };
   correctness: {

@@ -215,7 +215,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     client: notMeasured('the run ended before the load started'),
     disk: notMeasured('the run ended before the first disk sample'),
     crossZone: notMeasured('the run ended before traffic was measured'),
-    enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, lookupFill: null },
+    enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, commitsConfirmedAfterError: 0, lookupFill: null },
     correctness: { ackedEvents: 0, expectedInSink: 0, seenDistinct: 0, missing: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, badRecordsAcked: 0, dlqRecords: 0 },
     errors: { produceErrors: 0, produceFailedEvents: 0, produceRetries: 0, byCode: {}, messages: errors, repeated: {} },
   };
@@ -266,9 +266,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const compat = results.compatibility;
     if (isMeasured(compat)) {
       if (target.profileSource === 'detect') {
-        profile = compat.detectedProfile;
+        // A tiered cluster costs like apache-kafka for topics that do not use the remote tier.
+        const untiered = compat.detectedProfile === 'tiered' && !s.topics.tiered;
+        profile = untiered ? 'apache-kafka' : compat.detectedProfile;
         results.cluster.profile = profile;
-        results.cluster.profileSource = `detected: ${compat.profileEvidence}`;
+        results.cluster.profileSource = `detected: ${compat.profileEvidence}${untiered ? ', but this scenario\'s topics are not tiered' : ''}`;
       }
       if (target.kind === 'brokers' && compat.capabilities.find((c) => c.id === 'remote-storage')?.status === 'yes') results.cluster.remoteStorageEnabled = target.remoteStorageEnabled = true;
       const missing = unmet(compat, requirements(s));
@@ -818,6 +820,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       results.enrichment.concurrentTransactionRetries = sum((x) => x.concurrentTransactionRetries);
       results.enrichment.groupJoins = sum((x) => x.groupJoins);
       results.enrichment.redeliveredSkipped = sum((x) => x.redeliveredSkipped);
+      results.enrichment.commitsConfirmedAfterError = sum((x) => x.commitsConfirmedAfterError);
     }
     health?.stop();
     await faultRunner?.restoreAll().catch(() => {});

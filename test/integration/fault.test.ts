@@ -57,7 +57,7 @@ describe('fault phases on the sandbox', () => {
     await allNodesUp();
     assert.equal(r.run.status, 'completed', out.join('\n'));
     const [broker, enricher] = r.faults;
-    console.log(`# leader kill: writes unavailable max ${isMeasured(broker.writeUnavailability) ? broker.writeUnavailability.maxMs : '–'} ms, ISR whole ${broker.recovery.isrRestoreMs} ms after restart, lag drained ${broker.recovery.lag.drainMs} ms; accounting ${JSON.stringify(r.accounting)}`);
+    console.log(`# leader kill: writes unavailable max ${isMeasured(broker.writeUnavailability) ? broker.writeUnavailability.maxMs : '–'} ms, ISR whole ${broker.recovery.isrRestoreMs} ms after restart, lag drained ${broker.recovery.lag.drainMs} ms; EOS commits that failed but had landed: ${r.enrichment.commitsConfirmedAfterError}, aborted ${r.enrichment.transactionsAborted}; accounting ${JSON.stringify(r.accounting)}`);
     assert.equal(broker.action, 'broker-kill');
     assert.equal(broker.error, null, out.join('\n'));
     assert.equal(broker.nodes.length, 1);

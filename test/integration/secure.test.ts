@@ -149,6 +149,22 @@ describe('secured connections and the compatibility probe', () => {
     }
   });
 
+  it('an external target\'s profile is detected from the cluster (remote storage on) and costed as such', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-detect-'));
+    const file = join(dir, 'tiered.yaml');
+    writeFileSync(file, 'name: detect\nseed: 2\nduration: 12s\ntopics: { partitions: 3, replication: 3, retention: 1d, tiered: true, local_retention: 2h }\ntraffic: { base_rate: 300 }\nenrichment: { delivery: alo }\nphases:\n  - { kind: steady, duration: 12s }\n');
+    const r = await cli(['run', file, '--brokers', sb.bootstrap, '--reports', join(dir, 'reports')]);
+    const runDir = readdirSync(join(dir, 'reports'))[0];
+    const res = JSON.parse(readFileSync(join(dir, 'reports', runDir, 'results.json'), 'utf8')) as Results;
+    assert.equal(res.run.status, 'completed', r.lines.join('\n'));
+    assert.equal(res.cluster.target, 'brokers');
+    assert.equal(res.cluster.profile, 'tiered');
+    assert.match(res.cluster.profileSource!, /^detected: remote\.log\.storage\.system\.enable=true/);
+    const md = readFileSync(join(dir, 'reports', runDir, 'scorecard.md'), 'utf8');
+    assert.match(md, /\| broker disks \| [\d.]+ \| \$0\.08\/GB-month \| .* \| local hot tail: 8\.3 % of retention on every replica \|/);
+    assert.match(md, /\| remote tier \| [\d.]+ \| \$0\.023\/GB-month \|/);
+  });
+
   it('the quickstart runs in full over SASL_SSL, and the password is nowhere in its outputs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cb-secure-run-'));
     const reports = join(dir, 'reports');
