@@ -7,6 +7,8 @@ export interface TopicNames {
   raw: string;
   enriched: string;
   dlq: string;
+  /** Retained history for elasticity phases (topics.history). */
+  history: string;
   lookups: Record<LookupKind, string>;
 }
 
@@ -15,6 +17,7 @@ export function topicNames(prefix: string): TopicNames {
     raw: `${prefix}.clicks.raw`,
     enriched: `${prefix}.clicks.enriched`,
     dlq: `${prefix}.clicks.dlq`,
+    history: `${prefix}.clicks.history`,
     lookups: { profiles: `${prefix}.profiles`, catalog: `${prefix}.catalog`, campaigns: `${prefix}.campaigns`, consent: `${prefix}.consent` },
   };
 }
@@ -50,7 +53,9 @@ export function topicSpecs(names: TopicNames, s: Pick<Scenario, 'topics'>, extra
     topic, numPartitions: Math.min(6, t.partitions), replicationFactor: t.replication,
     configEntries: [{ name: 'min.insync.replicas', value: String(t.min_insync_replicas) }, { name: 'cleanup.policy', value: 'compact' }],
   });
-  return [stream(names.raw), stream(names.enriched), stream(names.dlq), ...extraOutputs.map(stream), ...Object.values(names.lookups).map(lookup)];
+  // History rolls 4 MiB segments, so a tiered topic can move most of it to the remote tier during a run.
+  const history = t.history ? [{ ...stream(names.history), configEntries: [...stream(names.history).configEntries, { name: 'segment.bytes', value: String(4 * 2 ** 20) }] }] : [];
+  return [stream(names.raw), stream(names.enriched), stream(names.dlq), ...extraOutputs.map(stream), ...Object.values(names.lookups).map(lookup), ...history];
 }
 
 export async function createTopics(admin: Admin, specs: TopicSpec[]): Promise<string[]> {

@@ -128,6 +128,13 @@ export class NetLedger {
     this.last = now;
   }
 
+  /** Bytes the given nodes received as followers (replica fetch responses) between two snapshots. */
+  static replicationInto(a: Map<string, Entry>, b: Map<string, Entry>, followers: number[]): number {
+    let total = 0;
+    for (const [k, e] of b) if (e.kind === 'replication' && followers.includes(e.from)) total += e.received - (a.get(k)?.received ?? 0);
+    return total;
+  }
+
   /** Totals so far (copy): pass two snapshots to `between`. */
   snapshot(): Map<string, Entry> {
     return new Map([...this.acc].map(([k, v]) => [k, { ...v }]));

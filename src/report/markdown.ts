@@ -142,6 +142,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   out.push('');
 
   out.push(...faultSection(r));
+  out.push(...elasticSection(r));
 
   out.push('## Broker disk');
   out.push('');
@@ -337,6 +338,46 @@ function profileSection(r: Results): string[] {
     out.push(`Compatibility probe (${(c.durationMs / 1000).toFixed(1)} s, each "yes" exercised on a scratch topic; Kafka version ${c.kafkaVersion.value ?? 'not reported'}: ${c.kafkaVersion.how}):`);
     out.push('');
     out.push(table(['capability', 'result', 'evidence'], c.capabilities.map((x) => [x.name, x.status === 'yes' ? 'yes' : `**${x.status}**`, x.evidence])));
+  }
+  out.push('');
+  return out;
+}
+
+/** Scale-out / broker replacement / scale-in: how long, how many bytes moved, what users felt. */
+function elasticSection(r: Results): string[] {
+  const moves = r.elasticity ?? [];
+  if (moves.length === 0) return [];
+  const out: string[] = ['## Elasticity and data movement', ''];
+  if (r.topics.history) out.push(`Retained data before the load: ${mb(r.topics.history.bytes)} of generated history written into \`${r.topics.history.topic}\` in ${(r.topics.history.writeMs / 1000).toFixed(1)} s (plus what the run itself wrote), ${r.topics.tiered ? 'tiered (4 MiB segments, local retention ' + (r.scenario.spec.topics.local_retention !== undefined ? formatDurationMs(r.scenario.spec.topics.local_retention) : 'as retention') + ')' : 'on local disks'}.`);
+  out.push('');
+  const m2 = (b: number | null) => (b === null ? 'not measured' : mb(b));
+  out.push(table(['phase', 'change', 'replicas moved', 'in sync after', 'bytes moved (log dirs)', 'bytes moved (network)', 'per GB retained', 'left in remote tier', 'throttle'], moves.map((m) => [
+    m.phase, `${m.action} ${m.nodes.join(', ')}`, m.error ? `failed: ${m.error}` : `${m.replicasMoved} (${m.partitionsMoved} partitions)`,
+    m.moveMs !== null ? `${(m.moveMs / 1000).toFixed(1)} s (${((m.durationMs ?? 0) / 1000).toFixed(1)} s from the request)` : '–',
+    m2(m.bytesMovedLogDirs), m.bytesMovedNetwork === null ? 'not measured' : `${mb(m.bytesMovedNetwork)}${m.networkVsLogDirsPct !== null ? ` (${m.networkVsLogDirsPct >= 0 ? '+' : ''}${m.networkVsLogDirsPct.toFixed(1)} %)` : ''}`,
+    m.bytesMovedPerGbRetained !== null ? `${(m.bytesMovedPerGbRetained / 1e9).toFixed(3)} GB` : '–', m.remoteTierBytes === null ? (r.topics.tiered ? 'not measured' : '– (not tiered)') : mb(m.remoteTierBytes), m.throttleBytesPerSec ? `${(m.throttleBytesPerSec / 1e6).toFixed(1)} MB/s` : 'none',
+  ])));
+  out.push('');
+  for (const m of moves) if (m.groundTruthBytes !== null) out.push(`Ground truth for ${m.phase}: the moved replicas' .log files on the receiving node(s) hold ${mb(m.groundTruthBytes)}; DescribeLogDirs ${m.logDirsVsGroundTruthPct !== null ? `${m.logDirsVsGroundTruthPct >= 0 ? '+' : ''}${m.logDirsVsGroundTruthPct.toFixed(2)} %` : '–'} from it.`);
+  out.push('');
+  out.push('Bytes moved (log dirs) = the moved replicas\' sizes on their new brokers when the last one joined its ISR (DescribeLogDirs), live writes during the move included; (network) = what those brokers received as followers over the same time, from the kernel\'s per-connection counters (framing and live writes included). Per GB retained = log-dir bytes moved ÷ all replicas of the run\'s topics at the request.');
+  out.push('');
+  const impact = moves.map((m) => {
+    const phase = r.phases.find((p) => p.name === m.phase);
+    const idx = r.phases.findIndex((p) => p.name === m.phase);
+    const before = r.phases.slice(0, idx).reverse().find((p) => p.scored);
+    return phase ? [m.phase, `${phase.latency.produceAck?.p99Ms ?? '–'} ms`, `${phase.latency.e2e?.p99Ms ?? '–'} ms`, before ? `${before.latency.produceAck?.p99Ms ?? '–'} / ${before.latency.e2e?.p99Ms ?? '–'} ms (${before.name})` : '–', phase.achievedRatio !== null ? `${(phase.achievedRatio * 100).toFixed(1)} %` : '–', isMeasured(phase.lag) ? String(phase.lag.maxRecords) : '–'] : [m.phase, '–', '–', '–', '–', '–'];
+  });
+  out.push('What users felt during the phase:');
+  out.push('');
+  out.push(table(['phase', 'produce p99', 'e2e p99', 'before (produce / e2e p99)', 'throughput held', 'lag peak'], impact));
+  out.push('');
+  out.push('Headroom gained (the sustainable rate before and after a scale-out): not measured — no step-load probe runs inside a phase in this version.');
+  out.push('');
+  out.push('By profile: on local disks every retained byte of a moved replica is copied; with tiered storage only the local tail (segments not yet in the remote tier, plus the active segment) is; on shared storage (AutoMQ) no retained bytes move, a partition changes brokers by metadata — **modelled, not measured**: no AutoMQ cluster was run.');
+  for (const m of moves) {
+    out.push('');
+    out.push(`Timeline of ${m.phase}: ${m.milestones.map((x) => `${(x.offsetMs / 1000).toFixed(1)} s ${x.what}`).join(' → ')}`);
   }
   out.push('');
   return out;

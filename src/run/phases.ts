@@ -18,12 +18,14 @@ export interface PhaseWindow {
   scored: boolean;
   /** fault phases: what breaks. */
   fault?: Scenario['phases'][number]['fault'];
+  /** scale-out / replace-broker / scale-in phases: the change. */
+  elastic?: Scenario['phases'][number]['elastic'];
 }
 
 const SCORED_KINDS: PhaseKind[] = ['steady', 'burst'];
 
 /** Phase kinds this version of `run` carries out. */
-export const RUNNABLE_PHASES: PhaseKind[] = ['warmup', 'steady', 'burst', 'replay', 'dual-run', 'rollback', 'fault'];
+export const RUNNABLE_PHASES: PhaseKind[] = ['warmup', 'steady', 'burst', 'replay', 'dual-run', 'rollback', 'fault', 'scale-out', 'replace-broker', 'scale-in'];
 
 export function phaseTimeline(s: Pick<Scenario, 'phases' | 'duration' | 'traffic'>): PhaseWindow[] {
   const out: PhaseWindow[] = [];
@@ -37,7 +39,7 @@ export function phaseTimeline(s: Pick<Scenario, 'phases' | 'duration' | 'traffic
   for (const p of s.phases) {
     const duration = p.duration ?? Math.max(0, s.duration - t);
     if (duration <= 0) continue;
-    out.push({ index: out.length, name: p.name ?? nameFor(p.kind), kind: p.kind, startMs: t, endMs: Math.min(s.duration, t + duration), lookbackMs: p.lookback, version: p.version, scored: SCORED_KINDS.includes(p.kind), ...(p.fault ? { fault: p.fault } : {}) });
+    out.push({ index: out.length, name: p.name ?? nameFor(p.kind), kind: p.kind, startMs: t, endMs: Math.min(s.duration, t + duration), lookbackMs: p.lookback, version: p.version, scored: SCORED_KINDS.includes(p.kind), ...(p.fault ? { fault: p.fault } : {}), ...(p.kind === 'scale-out' || p.kind === 'replace-broker' || p.kind === 'scale-in' ? { elastic: p.elastic ?? { nodes: 1, at: 0 } } : {}) });
     t += duration;
     if (t >= s.duration) break;
   }

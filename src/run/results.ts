@@ -6,6 +6,7 @@
  * from the start of the schedule. A figure that could not be measured is
  * `{ "measured": false, "reason": "…" }`, never a made-up number.
  */
+import type { ElasticResult } from '../elastic/elastic.js';
 import type { ProbeResult } from '../probe/probe.js';
 import type { describeSecurity } from '../kafka/security.js';
 import type { CrossZoneResult } from '../observe/crosszone.js';
@@ -186,7 +187,11 @@ export interface Results {
   /** What the cluster can do for this pipeline (clickbench probe), found before the load. */
   compatibility?: ProbeResult | NotMeasured;
   clients: { library: string; producerZone: string; enrichmentZone: string; probeZone: string };
-  topics: { prefix: string; raw: string; enriched: string; dlq: string; lookups: string[]; partitions: number; replication: number; minInsyncReplicas: number; retentionMs: number; tiered: boolean; deleted: boolean };
+  topics: {
+    prefix: string; raw: string; enriched: string; dlq: string; lookups: string[]; partitions: number; replication: number; minInsyncReplicas: number; retentionMs: number; tiered: boolean; deleted: boolean;
+    /** Retained history written before the load (topics.history), not part of the disk-per-GB figures. */
+    history?: { topic: string; bytes: number; records: number; events: number; writeMs: number };
+  };
   phases: PhaseResult[];
   series: {
     perSecond: { second: number; intended: number; sent: number; acked: number; e2eP99Ms: number | null; lag: number | null }[];
@@ -214,6 +219,8 @@ export interface Results {
   rollback: (ReplayResult & { toVersion: string }) | NotMeasured;
   dualRun: DualRunResult | NotMeasured;
   faults: FaultResult[];
+  /** scale-out / replace-broker / scale-in phases: duration and bytes moved (absent in older results). */
+  elasticity?: ElasticResult[];
   /** The cluster's ceilings from Apache Kafka's tools, when the scenario asks for `calibrate: true`. */
   calibration: Calibration | NotMeasured;
   /** The load generator's own health, and which side limited the run. */

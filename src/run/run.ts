@@ -21,6 +21,8 @@ import { bottleneck, ClientHealth } from '../observe/health.js';
 import { NetLedger, type MeasuredBytes } from '../observe/netflows.js';
 import { redact, describeSecurity } from '../kafka/security.js';
 import { checkConnection } from '../kafka/preflight.js';
+import { ElasticRunner } from '../elastic/elastic.js';
+import { writeHistory } from '../drive/history.js';
 import { probeCluster, requirements, unmet } from '../probe/probe.js';
 import { socketLabels } from '../kafka/client.js';
 import { faultProblems, type FaultSpec } from '../scenario/schema.js';
@@ -180,6 +182,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     log(l);
   };
   let faultRunner: FaultRunner | undefined;
+  let elasticRunner: ElasticRunner | undefined;
   let health: ClientHealth | undefined;
   const produceRetries: Record<string, number> = {};
   const onRetry = (reason: string) => {
@@ -210,6 +213,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     rollback: notMeasured('the scenario has no rollback phase'),
     dualRun: notMeasured('the scenario has no dual-run phase'),
     faults: [],
+    elasticity: [],
     accounting: notMeasured('the raw topic is read back in runs with fault phases only'),
     calibration: notMeasured('the scenario does not ask for calibrate: true (or run `clickbench calibrate`)'),
     client: notMeasured('the run ended before the load started'),
@@ -302,6 +306,12 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     await producer.connect();
     producerConnected = true;
     const tablesGen = new ClickstreamGenerator(s, { startMs: 0, idPrefix: runPrefix });
+    if (s.topics.history) {
+      log(`writing ${(s.topics.history / 1e6).toFixed(0)} MB of retained history into ${names.history}`);
+      const h = await writeHistory(producer, names.history, s.topics.partitions, s.topics.history, new ClickstreamGenerator(s, { startMs: 0, idPrefix: `${runPrefix}-history` }));
+      results.topics.history = { topic: h.topic, bytes: h.bytes, records: h.records, events: h.events, writeMs: h.ms };
+      log(`history: ${(h.bytes / 1e6).toFixed(0)} MB (${h.events} events in ${h.records} records) in ${(h.ms / 1000).toFixed(1)} s`);
+    }
     log(`filling lookup tables (${s.population.users} profiles, ${s.population.products} products)`);
     results.enrichment.lookupFill = await fillLookups(producer, names, tablesGen);
     stage = stageFor(0);
@@ -350,6 +360,15 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     });
     await probe.start();
 
+    if (phases.some((p) => p.elastic)) {
+      if (!target.sandbox) throw new ClickbenchError('scale-out, replace-broker and scale-in phases run on the sandbox only', { exitCode: ExitCode.usage, hint: 'run the scenario on the sandbox' });
+      const sbx = target.sandbox;
+      elasticRunner = new ElasticRunner({
+        sandbox: sbx, admin, brokers: brokersList, security: target.security, topics: () => createdTopics, runPrefix, remoteStorageDir: target.remoteStorageDir, offsetOf, log,
+        net: async () => (ledger ? ledger.sample().then(() => ledger.snapshot() as Map<string, unknown>).catch(() => undefined) : undefined),
+        replicationInto: (a, b, f) => NetLedger.replicationInto(a as never, b as never, f),
+      }, phases);
+    }
     const ackTimeline = faultSpecs.size ? new AckTimeline() : undefined;
     if (faultSpecs.size) {
       faultRunner = new FaultRunner({
@@ -398,7 +417,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       const md = await admin.fetchTopicMetadata({ topics: createdTopics });
       return md.topics;
     };
-    const topicList = (await runTopics()).map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionId) }));
+    const topicList = (await runTopics()).filter((t) => t.name !== names.history).map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionId) }));
     const diskAt = async (offsetMs: number) => {
       try {
         const { sample } = await sampleDisk(logDirs!, topicList, offsetMs);
@@ -553,7 +572,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           const target = driver!.intended.values[sec] ?? 0;
           const acked = driver!.acked.values[sec] ?? 0;
           const p99 = e2eBySecond.p99(sec);
-          opts.progress(`${p.name} ${(Math.min(offset, s.duration) / 1000).toFixed(0)}/${s.duration / 1000}s · ${acked}/${target} ev/s · e2e p99 ${p99 ?? '–'} ms · lag ${l?.lag ?? '?'}${activeReplay() ? ' · replaying' : ''}${dualStage ? ` · dual-run ${dualVersion}` : ''}${driver!.queueDepth > 1000 ? ` · behind by ${driver!.queueDepth} events` : ''}${faultRunner ? `${faultRunner.status()}${underReplicated ? ` · ${underReplicated} under-replicated` : ''}` : ''}`);
+          opts.progress(`${p.name} ${(Math.min(offset, s.duration) / 1000).toFixed(0)}/${s.duration / 1000}s · ${acked}/${target} ev/s · e2e p99 ${p99 ?? '–'} ms · lag ${l?.lag ?? '?'}${activeReplay() ? ' · replaying' : ''}${dualStage ? ` · dual-run ${dualVersion}` : ''}${driver!.queueDepth > 1000 ? ` · behind by ${driver!.queueDepth} events` : ''}${elasticRunner ? elasticRunner.status() : ''}${faultRunner ? `${faultRunner.status()}${underReplicated ? ` · ${underReplicated} under-replicated` : ''}` : ''}`);
         }
       } finally {
         sampling = false;
@@ -573,6 +592,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           if (kind === 'dual-run' && !dualStage) await beginDualRun(phases[currentPhase]);
         }
         faultRunner?.tick(offset);
+        elasticRunner?.tick(offset);
         await sleep(50);
       }
     })();
@@ -584,6 +604,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       if (signal.aborted) driver!.abandon();
       return signal.aborted;
     });
+    if (elasticRunner) {
+      // A reassignment still running finishes before the read-back (bounded).
+      await elasticRunner.finish(signal.aborted ? 5_000 : 5 * 60_000);
+      results.elasticity = elasticRunner.results;
+    }
     if (faultRunner) {
       // Anything still down comes back now; then give the cluster a moment to heal (ISR whole).
       await faultRunner.restoreAll();
@@ -725,9 +750,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       const retentionS = s.topics.retention / 1000;
       const byBroker: Record<string, { startBytes: number; endBytes: number }> = {};
       for (const id of new Set([...Object.keys(startDisk.byBroker), ...Object.keys(endDisk.byBroker)])) byBroker[id] = { startBytes: startDisk.byBroker[id] ?? 0, endBytes: endDisk.byBroker[id] ?? 0 };
-      const truth = target.kind === 'sandbox' && target.sandboxLogDirs
+      const truth = target.kind === 'sandbox' && target.sandbox
         ? (() => {
-            const bytes = sandboxLogBytes(target.sandboxLogDirs!, runPrefix);
+            // The nodes as they are now (a scale-out added some, a scale-in removed some); history is not part of the figure.
+            const bytes = sandboxLogBytes(target.sandbox!.state.nodes.map((n) => n.logDir), runPrefix, [names.history]);
             return { measured: true as const, method: 'sum of the .log segment files of the run\'s topics under the sandbox log dirs', bytes, diffPct: bytes > 0 ? ((endDisk.totalBytes - bytes) / bytes) * 100 : 0 };
           })()
         : notMeasured('the cluster\'s log dirs are not on this machine');
@@ -740,7 +766,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           formula: 'retained = ingest rate (payload B/s) × retention (s) × measured disk bytes per payload byte (replication, enrichment outputs and overhead included)',
         },
         tiered: s.topics.tiered && target.remoteStorageDir
-          ? { measured: true, remoteBytes: sandboxLogBytes([target.remoteStorageDir], runPrefix), localBytes: endDisk.totalBytes }
+          ? { measured: true, remoteBytes: sandboxLogBytes([target.remoteStorageDir], runPrefix, [names.history]), localBytes: endDisk.totalBytes }
           : notMeasured(s.topics.tiered ? 'remote tier size is only read on the sandbox (its remote directory)' : 'the run\'s topics are not tiered'),
         groundTruth: truth,
       };
@@ -781,6 +807,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           baseline: before ? { name: before.name, startMs: before.startOffsetMs, endMs: before.endOffsetMs, latency: before.latency } : undefined,
         }));
       }
+    }
+    if (faultRunner || elasticRunner) {
       log('accounting: reading the raw topic back to check every acknowledged event');
       const back = await readBackSeqs(kafka, admin, names.raw, runPrefix);
       let lost = 0;

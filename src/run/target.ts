@@ -117,15 +117,17 @@ export function sandboxEndpoint(box: Sandbox, flagSec: SecurityInput, secure: bo
   return { brokers: sec.bootstrap.split(','), security };
 }
 
-/** Sum of `.log` segment sizes in the partition directories of topics starting with `<prefix>.` (recursively). */
-export function sandboxLogBytes(dirs: string[], prefix: string): number {
+/** Sum of `.log` segment sizes in the partition directories of topics starting with `<prefix>.` (recursively), but the `exclude`d topics. */
+export function sandboxLogBytes(dirs: string[], prefix: string, exclude: string[] = []): number {
   let total = 0;
   const walk = (dir: string, inTopic: boolean) => {
     if (!existsSync(dir)) return;
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p, inTopic || e.name.startsWith(`${prefix}.`));
-      else if (inTopic && e.name.endsWith('.log')) total += statSync(p).size;
+      if (e.isDirectory()) {
+        if (exclude.some((t) => e.name.startsWith(`${t}-`))) continue;
+        walk(p, inTopic || e.name.startsWith(`${prefix}.`));
+      } else if (inTopic && e.name.endsWith('.log')) total += statSync(p).size;
     }
   };
   for (const d of dirs) walk(d, false);

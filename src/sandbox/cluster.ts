@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -60,6 +60,8 @@ export interface SandboxNode {
   controllerPort: number;
   /** The SASL_SSL listener's port, on a secured sandbox. */
   securePort?: number;
+  /** 'broker': a node added later (scale-out), broker only; the first nodes are broker + controller. */
+  role?: 'broker';
   pid: number;
   logDir: string;
   propsFile: string;
@@ -119,14 +121,15 @@ logger.started.level = INFO
 `;
 
 export function nodeProperties(state: Pick<SandboxState, 'nodes' | 'storage' | 'remoteStorageDir' | 'security'>, node: SandboxNode, password?: string): string {
-  const n = state.nodes.length;
+  const n = state.nodes.filter((x) => x.role !== 'broker').length;
   const rf = Math.min(3, n);
-  const voters = state.nodes.map((x) => `${x.id}@127.0.0.1:${x.controllerPort}`).join(',');
+  const voters = state.nodes.filter((x) => x.role !== 'broker').map((x) => `${x.id}@127.0.0.1:${x.controllerPort}`).join(',');
+  const brokerOnly = node.role === 'broker';
   const props: Record<string, string | number | boolean> = {
-    'process.roles': 'broker,controller',
+    'process.roles': brokerOnly ? 'broker' : 'broker,controller',
     'node.id': node.id,
     'controller.quorum.voters': voters,
-    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    listeners: brokerOnly ? `PLAINTEXT://127.0.0.1:${node.port}` : `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
@@ -486,20 +489,81 @@ export class Sandbox {
     this.log(`starting node ${id}`);
     this.spawnNode(n);
     this.save();
+    await this.waitInMetadata([n], timeoutMs);
+  }
+
+  /**
+   * Add broker-only nodes (scale-out): same cluster, the controllers' quorum unchanged, each in
+   * the given zone. Returns their ids once every one is in the metadata.
+   */
+  async addNodes(zones: string[], timeoutMs = 90_000): Promise<number[]> {
+    const libs = await resolveKafkaLibs({ log: this.log });
+    const secure = Boolean(this.st.security);
+    const ports = await freePorts(zones.length * (secure ? 2 : 1));
+    const password = this.st.security ? readFileSync(this.st.security.passwordFile, 'utf8').trim() : undefined;
+    const added: SandboxNode[] = [];
+    zones.forEach((zone, i) => {
+      const id = Math.max(...this.st.nodes.map((n) => n.id)) + 1;
+      const dir = join(this.st.stateDir, `node-${id}`);
+      mkdirSync(dir, { recursive: true });
+      const n: SandboxNode = {
+        id, zone, role: 'broker', port: ports[i * (secure ? 2 : 1)], controllerPort: 0, ...(secure ? { securePort: ports[i * 2 + 1] } : {}),
+        pid: 0, logDir: join(dir, 'data'), propsFile: join(dir, 'server.properties'), logFile: join(dir, 'kafka.log'),
+      };
+      this.st.nodes.push(n);
+      added.push(n);
+    });
+    for (const n of added) writeFileSync(n.propsFile, nodeProperties(this.st, n, password), { mode: 0o600 });
+    this.save();
+    await Promise.all(added.map((n) => this.format(n, libs)));
+    for (const n of added) {
+      this.log(`starting broker node ${n.id} (zone ${n.zone})`);
+      this.spawnNode(n);
+    }
+    this.save();
+    await this.waitInMetadata(added, timeoutMs);
+    return added.map((n) => n.id);
+  }
+
+  /** Stop a node for good and forget it (scale-in; its partitions must have been moved off first). */
+  async removeNode(id: number): Promise<void> {
+    const n = this.node(id);
+    if (n.role !== 'broker') throw new ClickbenchError(`node ${id} is one of the sandbox's controllers; only nodes added by scale-out can be removed`, { exitCode: 2, hint: 'scale in nodes that a scale-out added' });
+    await this.stopNode(id, 'SIGTERM');
+    this.st.nodes = this.st.nodes.filter((x) => x.id !== id);
+    this.save();
+    rmSync(join(this.st.stateDir, `node-${id}`), { recursive: true, force: true });
+  }
+
+  /** Remove every partition directory of a stopped node's log dir but the cluster metadata (a replaced disk). */
+  wipeData(id: number): number {
+    const n = this.node(id);
+    if (this.ownsPid(n)) throw new ClickbenchError(`node ${id} is running: stop it before wiping its data`);
+    let removed = 0;
+    for (const e of readdirSync(n.logDir, { withFileTypes: true })) {
+      if (e.isDirectory() && e.name !== '__cluster_metadata-0') {
+        rmSync(join(n.logDir, e.name), { recursive: true, force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private async waitInMetadata(nodes: SandboxNode[], timeoutMs: number): Promise<void> {
     const kafka = createKafka({ brokers: this.brokers, clientId: 'clickbench-sandbox', retries: 1 });
     const admin = kafka.admin();
     try {
       const ok = await waitUntil(async () => {
-        if (!this.ownsPid(n)) throw this.nodeDied(n);
+        for (const n of nodes) if (!this.ownsPid(n)) throw this.nodeDied(n);
         try {
           await admin.connect();
           const md = await admin.describeCluster();
-          return md.brokers.some((b) => b.nodeId === id);
+          return nodes.every((n) => md.brokers.some((b) => b.nodeId === n.id));
         } catch {
           return false;
         }
       }, timeoutMs, 300);
-      if (!ok) throw new ClickbenchError(`sandbox node ${id} did not rejoin within ${timeoutMs / 1000} s`, { hint: `see ${n.logFile}` });
+      if (!ok) throw new ClickbenchError(`sandbox node(s) ${nodes.map((n) => n.id).join(', ')} did not join within ${timeoutMs / 1000} s`, { hint: `see ${nodes[0].logFile}` });
     } finally {
       await admin.disconnect().catch(() => {});
     }

@@ -6,7 +6,7 @@
  * milliseconds; every duration field of the parsed Scenario is in ms.
  */
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDurationMs } from './units.js';
+import { DURATION_PATTERN, parseDurationMs, parseSizeBytes, SIZE_PATTERN } from './units.js';
 import { SASL_MECHANISMS, SECURITY_PROTOCOLS } from '../kafka/security.js';
 
 export const EVENT_TYPES = [
@@ -98,13 +98,25 @@ const fault = z.strictObject({
   timeout: duration().default(120_000).describe('limit for command and restore'),
 });
 
+export const ELASTIC_KINDS = ['scale-out', 'replace-broker', 'scale-in'] as const;
+export type ElasticKind = (typeof ELASTIC_KINDS)[number];
+
+const elastic = z.strictObject({
+  nodes: z.number().int().min(1).max(6).default(1).describe('scale-out / scale-in: how many nodes'),
+  node: z.number().int().min(1).optional().describe('replace-broker: the node to replace (default: the one leading fewest raw partitions); scale-in: the first node to remove'),
+  zones: z.array(z.string().min(1)).min(1).optional().describe('scale-out: zones of the new nodes (default: the sandbox zones, round robin)'),
+  throttle: z.string().regex(SIZE_PATTERN, 'expected a byte rate such as 20MB').transform((v) => parseSizeBytes(v)!).optional().describe('replication throttle per broker while replicas move, bytes/s (leader and follower)'),
+  at: duration().default(0).describe('offset into the phase at which the change starts'),
+});
+
 const phase = z.strictObject({
-  kind: z.enum(['warmup', 'steady', 'burst', 'replay', 'dual-run', 'rollback', 'fault']),
+  kind: z.enum(['warmup', 'steady', 'burst', 'replay', 'dual-run', 'rollback', 'fault', ...ELASTIC_KINDS]),
   name: z.string().min(1).optional(),
   duration: duration().optional(),
   lookback: duration().optional().describe('replay / rollback: how far back the enrichment group is reset'),
   version: z.enum(['v1', 'v2']).optional(),
   fault: fault.optional().describe('fault phases: what breaks, when, and for how long'),
+  elastic: elastic.optional().describe('scale-out / replace-broker / scale-in phases: which nodes, zones, throttle'),
 });
 
 /** Metric keys a gate can name (src/score/gates.ts computes each from results.json). */
@@ -136,6 +148,7 @@ export const scenarioSchema = z.strictObject({
     tiered: z.boolean().default(false),
     unclean_leader_election: z.boolean().default(false).describe('unclean.leader.election.enable on the run\'s topics (true trades acknowledged writes for availability)'),
     local_retention: duration().optional().describe('tiered topics: how long segments stay on broker disk'),
+    history: z.string().regex(SIZE_PATTERN, 'expected a size such as 500MB').transform((v) => parseSizeBytes(v)!).optional().describe('retained history written (bulk, generated events) into <prefix>.clicks.history before the load, so elasticity phases have retained data to move'),
   }).prefault({}),
   traffic: z.strictObject({
     base_rate: z.number().gt(0).max(10_000_000).describe('events per second before curve and bursts'),
@@ -224,6 +237,9 @@ export const scenarioSchema = z.strictObject({
   s.phases.forEach((p, i) => {
     if ((p.kind === 'replay' || p.kind === 'rollback') && p.lookback === undefined) ctx.addIssue({ code: 'custom', path: ['phases', i, 'lookback'], message: `a ${p.kind} phase needs a lookback (how far back to reset), e.g. lookback: 30s` });
     if (p.kind === 'fault' && !p.fault) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault'], message: 'a fault phase needs a fault block, e.g. fault: { action: broker-kill, leader_of: raw, at: 5s, down_for: 15s }' });
+    const isElastic = (ELASTIC_KINDS as readonly string[]).includes(p.kind);
+    if (!isElastic && p.elastic) ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic'], message: `only scale-out, replace-broker and scale-in phases take an elastic block (this phase is ${p.kind})` });
+    if (isElastic && s.target.kind === 'brokers') ctx.addIssue({ code: 'custom', path: ['phases', i, 'kind'], message: `${p.kind} starts and stops nodes, which clickbench does on the sandbox only in this version (on an external cluster, run the reassignment yourself and measure it with steady phases)` });
     if (p.kind !== 'fault' && p.fault) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault'], message: `only fault phases take a fault block (this phase is ${p.kind})` });
     if (!p.fault) return;
     for (const problem of faultProblems(p.fault, s.target.kind)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault', problem.field], message: problem.message });

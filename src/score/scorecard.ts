@@ -112,6 +112,9 @@ function brokerStorage(r: Results): ScoreRow {
   const replays = [r.replay, r.rollback].filter((x) => isMeasured(x)) as Extract<Results['replay'], { measured: true }>[];
   const replayed = replays.some((x) => x.caughtUp);
   for (const x of replays) evidence.push(`replay of ${(x.lookbackMs / 1000).toFixed(0)} s (${x.phase}): ${x.caughtUp ? `caught up in ${((x.durationMs ?? 0) / 1000).toFixed(1)} s` : 'did not catch up within the run'}`);
+  const moves = r.elasticity ?? [];
+  if (moves.length === 0) evidence.push('data movement on scale-out / broker replacement: not measured (no such phase ran)');
+  for (const m of moves) evidence.push(elasticLine(m));
   let score: Score = 2;
   if (!steady) missing.push('no steady phase with a disk measurement');
   if (!burst) missing.push('no burst phase with a disk measurement');
@@ -240,13 +243,15 @@ export function checklist(r: Results): ChecklistRow[] {
     if (lacking.length) ev.push(`not measured: ${lacking.join(', ')} (no such phase ran)`);
     rows.push({ item: 'Cost model', healthy: ev.length === 0 ? 'not measured' : lacking.length === 0 && isMeasured(r.disk) ? 'yes' : 'no', evidence: ev });
   }
-  // Elasticity: was the burst absorbed?
+  // Elasticity: was the burst absorbed, and what did adding or replacing a broker cost?
   {
     const bursts = phasesOfKind(r, 'burst');
-    if (bursts.length === 0) rows.push({ item: 'Elasticity', healthy: 'not measured', evidence: ['no burst phase ran'] });
+    const moves = r.elasticity ?? [];
+    if (bursts.length === 0 && moves.length === 0) rows.push({ item: 'Elasticity', healthy: 'not measured', evidence: ['no burst, scale-out or broker replacement phase ran'] });
     else {
-      const ev: string[] = [];
-      let ok = true;
+      const ev: string[] = moves.map(elasticLine);
+      let ok = moves.every((m) => m.error === null && m.completedAtOffsetMs !== null);
+      if (bursts.length === 0) ev.push('no burst phase ran');
       for (const b of bursts) {
         const lagPeak = isMeasured(b.lag) ? b.lag.maxRecords : null;
         const after = r.series.lag.filter((l) => l.offsetMs >= b.endOffsetMs);
@@ -270,6 +275,13 @@ export function checklist(r: Results): ChecklistRow[] {
   }
   rows.push(recovery(r));
   return rows;
+}
+
+/** One evidence line of a scale-out / replace-broker / scale-in phase. */
+export function elasticLine(m: NonNullable<Results['elasticity']>[number]): string {
+  if (m.error) return `${m.phase} (${m.action}, node(s) ${m.nodes.join(', ') || '–'}): failed: ${m.error}`;
+  const mb = (b: number | null) => (b === null ? 'not measured' : `${(b / 1e6).toFixed(1)} MB`);
+  return `${m.phase} (${m.action}, node(s) ${m.nodes.join(', ')}): ${m.replicasMoved} replicas of ${m.partitionsMoved} partitions in sync after ${((m.moveMs ?? 0) / 1000).toFixed(1)} s (${((m.durationMs ?? 0) / 1000).toFixed(1)} s from the request); ${mb(m.bytesMovedLogDirs)} moved (log dirs; network ${mb(m.bytesMovedNetwork)})${m.bytesMovedPerGbRetained !== null ? `, ${(m.bytesMovedPerGbRetained / 1e9).toFixed(3)} GB per GB retained` : ''}${m.remoteTierBytes ? `; ${mb(m.remoteTierBytes)} stayed in the remote tier` : ''}`;
 }
 
 /** Recovery: only a fault run can say it; every figure comes from results.faults and the accounting. */

@@ -1,0 +1,290 @@
+/**
+ * Elasticity phases on the sandbox, during live load: scale-out (add broker nodes, reassign
+ * replicas onto them), replace-broker (stop a node, wipe its data, start it again empty: it
+ * rebuilds its replicas from the leaders), scale-in (reassign replicas off nodes, then stop them).
+ *
+ * Measured per phase: the duration from the request until every new replica is in its ISR; the
+ * bytes moved, twice: the moved replicas' sizes on their new brokers (DescribeLogDirs) and the
+ * node↔node bytes the new replicas received (kernel TCP counters); how much of the moved
+ * partitions' data stayed in the remote tier (tiered storage); the reassignment's own timeline.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
+import type { Admin } from '../kafka/client.js';
+import { LogDirsProbe, platformaticSecurity } from '../kafka/logdirs.js';
+import type { Security } from '../kafka/security.js';
+import type { Sandbox } from '../sandbox/cluster.js';
+import { sleep } from '../sandbox/process.js';
+import type { ElasticKind, Scenario } from '../scenario/schema.js';
+import type { PhaseWindow } from '../run/phases.js';
+import { movedReplicas, planScaleIn, planScaleOut, type Assignment } from './plan.js';
+
+export type ElasticSpec = NonNullable<Scenario['phases'][number]['elastic']>;
+
+export interface ElasticResult {
+  phase: string;
+  action: ElasticKind;
+  nodes: number[];
+  /** Offsets from the schedule start, ms. */
+  requestedAtOffsetMs: number | null;
+  /** scale-out: new nodes in the metadata; replace-broker: the emptied node back in the metadata. */
+  nodesUsableAtOffsetMs: number | null;
+  completedAtOffsetMs: number | null;
+  /** From the request (scale-out: from the node start) until every new replica is in its ISR. */
+  durationMs: number | null;
+  /** From the reassignment request (or the emptied node's start) until the ISRs were whole. */
+  moveMs: number | null;
+  replicasMoved: number;
+  partitionsMoved: number;
+  /** Moved replicas' log sizes on their new brokers when complete (DescribeLogDirs). */
+  bytesMovedLogDirs: number | null;
+  /** Bytes the new replicas' brokers received as followers, kernel counters (sandbox). */
+  bytesMovedNetwork: number | null;
+  /** (network − log dirs) / log dirs, %. */
+  networkVsLogDirsPct: number | null;
+  /** The moved replicas' `.log` segment files on the receiving nodes' disks (sandbox ground truth). */
+  groundTruthBytes: number | null;
+  /** (log dirs − ground truth) / ground truth, %. */
+  logDirsVsGroundTruthPct: number | null;
+  /** All replicas of the run's topics at the request (DescribeLogDirs), the volume the move is measured against. */
+  retainedBytesAtRequest: number | null;
+  bytesMovedPerGbRetained: number | null;
+  /** Tiered storage: bytes of the moved partitions in the remote tier at the request (not copied). */
+  remoteTierBytes: number | null;
+  throttleBytesPerSec: number | null;
+  milestones: { offsetMs: number; what: string }[];
+  error: string | null;
+}
+
+interface Ctx {
+  sandbox: Sandbox;
+  admin: Admin;
+  brokers: string[];
+  security: Security;
+  topics: () => string[];
+  runPrefix: string;
+  remoteStorageDir?: string;
+  offsetOf: (ms: number) => number;
+  /** Kernel-counter snapshots (undefined when not available). */
+  net: () => Promise<Map<string, unknown> | undefined>;
+  replicationInto: (a: Map<string, unknown>, b: Map<string, unknown>, followers: number[]) => number;
+  log: (line: string) => void;
+}
+
+/** Bytes under the remote tier directory for the given topic-partitions (dirs named <topic>-<partition>-<uuid>). */
+export function remoteBytesOf(dir: string | undefined, parts: { topic: string; partition: number }[]): number | null {
+  if (!dir || !existsSync(dir)) return null;
+  const wanted = new Set(parts.map((p) => `${p.topic}-${p.partition}`));
+  let total = 0;
+  const walk = (d: string, counted: boolean) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        const base = e.name.replace(/-[A-Za-z0-9_-]{22}$/, '');
+        walk(p, counted || wanted.has(base));
+      } else if (counted && e.name.endsWith('.log')) total += statSync(p).size;
+    }
+  };
+  walk(dir, false);
+  return total;
+}
+
+/** Sizes of the `.log` segment files of the given partitions under one node's log dir. */
+export function logFileBytes(logDir: string, parts: { topic: string; partition: number }[]): number {
+  let total = 0;
+  for (const p of parts) {
+    const dir = join(logDir, `${p.topic}-${p.partition}`);
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) if (f.endsWith('.log')) total += statSync(join(dir, f)).size;
+  }
+  return total;
+}
+
+export class ElasticRunner {
+  readonly results: ElasticResult[] = [];
+  private readonly running: Promise<void>[] = [];
+  private readonly started = new Set<number>();
+
+  constructor(private readonly ctx: Ctx, private readonly phases: PhaseWindow[]) {
+    for (const p of phases) {
+      if (!p.elastic) continue;
+      this.results.push({
+        phase: p.name, action: p.kind as ElasticKind, nodes: [], requestedAtOffsetMs: null, nodesUsableAtOffsetMs: null, completedAtOffsetMs: null, durationMs: null, moveMs: null,
+        replicasMoved: 0, partitionsMoved: 0, bytesMovedLogDirs: null, bytesMovedNetwork: null, networkVsLogDirsPct: null, groundTruthBytes: null, logDirsVsGroundTruthPct: null, retainedBytesAtRequest: null, bytesMovedPerGbRetained: null,
+        remoteTierBytes: null, throttleBytesPerSec: p.elastic.throttle ?? null, milestones: [], error: null,
+      });
+    }
+  }
+
+  get active(): boolean {
+    return this.results.some((r) => r.requestedAtOffsetMs !== null && r.completedAtOffsetMs === null && r.error === null);
+  }
+
+  status(): string {
+    const r = this.results.find((x) => x.requestedAtOffsetMs !== null && x.completedAtOffsetMs === null && x.error === null);
+    return r ? ` · ${r.action} in progress` : '';
+  }
+
+  /** Start each phase's change when its time comes (called often). */
+  tick(offsetMs: number): void {
+    for (const p of this.phases) {
+      if (!p.elastic || this.started.has(p.index) || offsetMs < p.startMs + p.elastic.at) continue;
+      this.started.add(p.index);
+      const r = this.results.find((x) => x.phase === p.name)!;
+      this.running.push(this.execute(p, r).catch((err) => {
+        r.error = (err as Error).message;
+        this.ctx.log(`${p.name}: ${r.error}`);
+      }));
+    }
+  }
+
+  /** Wait for changes in flight (up to timeoutMs). */
+  async finish(timeoutMs: number): Promise<void> {
+    await Promise.race([Promise.all(this.running), sleep(timeoutMs)]);
+    for (const r of this.results) if (r.requestedAtOffsetMs !== null && r.completedAtOffsetMs === null && !r.error) r.error = `not complete within ${Math.round(timeoutMs / 1000)} s after the load ended`;
+  }
+
+  private mark(r: ElasticResult, what: string, at = Date.now()): void {
+    r.milestones.push({ offsetMs: this.ctx.offsetOf(at), what });
+    this.ctx.log(`${r.phase}: ${what}`);
+  }
+
+  private async assignments(allTopics = false): Promise<Assignment[]> {
+    const topics = allTopics ? await this.ctx.admin.listTopics() : this.ctx.topics();
+    const md = await this.ctx.admin.fetchTopicMetadata({ topics });
+    return md.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, replicas: [...p.replicas] })));
+  }
+
+  private async diskOf(parts: { topic: string; partition: number }[]): Promise<{ total: number; sizeOn: (broker: number, topic: string, partition: number) => number }> {
+    const probe = new LogDirsProbe(this.ctx.brokers, 'clickbench-elastic', this.ctx.security);
+    try {
+      const byTopic = new Map<string, Set<number>>();
+      for (const p of parts) (byTopic.get(p.topic) ?? byTopic.set(p.topic, new Set()).get(p.topic)!).add(p.partition);
+      const dirs = await probe.describe([...byTopic].map(([name, ps]) => ({ name, partitions: [...ps] })));
+      const size = new Map<string, number>();
+      let total = 0;
+      for (const d of dirs) for (const p of d.partitions) {
+        size.set(`${d.broker}:${p.topic}:${p.partition}`, (size.get(`${d.broker}:${p.topic}:${p.partition}`) ?? 0) + p.sizeBytes);
+        total += p.sizeBytes;
+      }
+      return { total, sizeOn: (b, t, p) => size.get(`${b}:${t}:${p}`) ?? 0 };
+    } finally {
+      await probe.close().catch(() => {});
+    }
+  }
+
+  /** Until every listed replica is in its partition's ISR and no reassignment is pending. */
+  private async waitInSync(replicas: { broker: number; topic: string; partition: number }[], deadline: number): Promise<boolean> {
+    while (Date.now() < deadline) {
+      const pending = await this.ctx.admin.listPartitionReassignments({}).then((x) => x.topics.length).catch(() => 1);
+      if (pending === 0) {
+        const md = await this.ctx.admin.fetchTopicMetadata({ topics: [...new Set(replicas.map((r) => r.topic))] }).catch(() => undefined);
+        const isr = new Map(md?.topics.flatMap((t) => t.partitions.map((p) => [`${t.name}:${p.partitionId}`, p.isr] as const)) ?? []);
+        if (md && replicas.every((r) => isr.get(`${r.topic}:${r.partition}`)?.includes(r.broker))) return true;
+      }
+      await sleep(500);
+    }
+    return false;
+  }
+
+  private async setThrottle(bytesPerSec: number | null, brokerIds: number[]): Promise<void> {
+    const pa = new PlatformaticAdmin({ clientId: 'clickbench-elastic', bootstrapBrokers: this.ctx.brokers, retries: 2, ...platformaticSecurity(this.ctx.security) });
+    try {
+      // SET (0) while replicas move, DELETE (1) afterwards; broker resources are type 4, topics 2.
+      const configs = (names: string[], value: string) => names.map((name) => (bytesPerSec === null ? { name, configOperation: 1 as const } : { name, configOperation: 0 as const, value }));
+      await pa.incrementalAlterConfigs({
+        resources: [
+          ...brokerIds.map((id) => ({ resourceType: 4 as const, resourceName: String(id), configs: configs(['leader.replication.throttled.rate', 'follower.replication.throttled.rate'], String(bytesPerSec)) })),
+          ...this.ctx.topics().map((t) => ({ resourceType: 2 as const, resourceName: t, configs: configs(['leader.replication.throttled.replicas', 'follower.replication.throttled.replicas'], '*') })),
+        ],
+      });
+    } finally {
+      await pa.close().catch(() => {});
+    }
+  }
+
+  private async execute(p: PhaseWindow, r: ElasticResult): Promise<void> {
+    const sb = this.ctx.sandbox;
+    const spec = p.elastic!;
+    const t0 = Date.now();
+    r.requestedAtOffsetMs = this.ctx.offsetOf(t0);
+    const deadline = t0 + 10 * 60_000;
+    // A replaced disk rebuilds every replica the node held (internal topics too); a reassignment moves the run's.
+    const before = await this.assignments(p.kind === 'replace-broker');
+    const allParts = before.map((a) => ({ topic: a.topic, partition: a.partition }));
+    const zoneOf = (id: number) => sb.state.nodes.find((n) => n.id === id)?.zone;
+    const disk0 = await this.diskOf(allParts).catch(() => undefined);
+    r.retainedBytesAtRequest = disk0?.total ?? null;
+    let moved: { broker: number; topic: string; partition: number }[] = [];
+    let net0: Map<string, unknown> | undefined;
+    let moveStart = 0;
+    if (p.kind === 'replace-broker') {
+      const id = spec.node ?? Math.max(...sb.state.nodes.filter((n) => n.role !== 'broker').map((n) => n.id));
+      r.nodes = [id];
+      moved = before.filter((a) => a.replicas.includes(id)).map((a) => ({ broker: id, topic: a.topic, partition: a.partition }));
+      this.mark(r, `stopping node ${id} (controlled shutdown) to replace its disk`);
+      await sb.stopNode(id, 'SIGTERM');
+      const wiped = sb.wipeData(id);
+      this.mark(r, `node ${id}: ${wiped} partition directories removed (an empty disk); starting it again`);
+      net0 = await this.ctx.net();
+      moveStart = Date.now();
+      await sb.startNode(id);
+      r.nodesUsableAtOffsetMs = this.ctx.offsetOf(Date.now());
+      this.mark(r, `node ${id} back in the metadata, rebuilding ${moved.length} replicas`);
+    } else {
+      const brokerIds = sb.state.nodes.map((n) => n.id);
+      let plan: Assignment[];
+      if (p.kind === 'scale-out') {
+        const zones = spec.zones ?? [...new Set(sb.state.nodes.filter((n) => n.role !== 'broker').map((n) => n.zone))];
+        const newZones = Array.from({ length: spec.nodes }, (_, i) => zones[i % zones.length]);
+        this.mark(r, `starting ${spec.nodes} broker node(s) in zone(s) ${newZones.join(', ')}`);
+        r.nodes = await sb.addNodes(newZones);
+        r.nodesUsableAtOffsetMs = this.ctx.offsetOf(Date.now());
+        this.mark(r, `node(s) ${r.nodes.join(', ')} in the metadata`);
+        plan = planScaleOut(before, [...brokerIds, ...r.nodes], r.nodes, zoneOf);
+      } else {
+        const removable = sb.state.nodes.filter((n) => n.role === 'broker').map((n) => n.id).sort((a, b) => b - a);
+        r.nodes = spec.node !== undefined ? [spec.node] : removable.slice(0, spec.nodes);
+        if (r.nodes.length < spec.nodes || r.nodes.some((id) => !removable.includes(id))) throw new Error(`scale-in removes nodes a scale-out added (${removable.join(', ') || 'none here'}); the sandbox's controllers stay`);
+        plan = planScaleIn(before, brokerIds, r.nodes, zoneOf);
+      }
+      moved = movedReplicas(before, plan);
+      r.partitionsMoved = plan.length;
+      if (spec.throttle) {
+        await this.setThrottle(spec.throttle, sb.state.nodes.map((n) => n.id));
+        this.mark(r, `replication throttled to ${(spec.throttle / 1e6).toFixed(1)} MB/s per broker`);
+      }
+      net0 = await this.ctx.net();
+      moveStart = Date.now();
+      if (plan.length) {
+        await this.ctx.admin.alterPartitionReassignments({ topics: [...new Set(plan.map((a) => a.topic))].map((topic) => ({ topic, partitionAssignment: plan.filter((a) => a.topic === topic).map((a) => ({ partition: a.partition, replicas: a.replicas })) })) });
+      }
+      this.mark(r, `reassignment of ${plan.length} partitions requested (${moved.length} new replicas)`);
+    }
+    r.replicasMoved = moved.length;
+    r.partitionsMoved ||= new Set(moved.map((m) => `${m.topic}:${m.partition}`)).size;
+    r.remoteTierBytes = remoteBytesOf(this.ctx.remoteStorageDir, moved);
+    const ok = await this.waitInSync(moved, deadline);
+    const doneAt = Date.now();
+    if (spec.throttle) await this.setThrottle(null, sb.state.nodes.map((n) => n.id)).catch((e) => this.ctx.log(`removing the throttle failed: ${(e as Error).message}`));
+    if (!ok) throw new Error(`the moved replicas were not all in sync within ${(deadline - t0) / 60_000} min`);
+    r.completedAtOffsetMs = this.ctx.offsetOf(doneAt);
+    r.durationMs = doneAt - t0;
+    r.moveMs = doneAt - moveStart;
+    this.mark(r, `every new replica in its ISR after ${((doneAt - moveStart) / 1000).toFixed(1)} s`, doneAt);
+    const net1 = await this.ctx.net();
+    const disk1 = await this.diskOf(moved).catch(() => undefined);
+    r.bytesMovedLogDirs = disk1 ? moved.reduce((a, m) => a + disk1.sizeOn(m.broker, m.topic, m.partition), 0) : null;
+    const receivers = [...new Set(moved.map((m) => m.broker))];
+    r.groundTruthBytes = receivers.reduce((a, id) => a + logFileBytes(sb.node(id).logDir, moved.filter((m) => m.broker === id)), 0);
+    if (r.bytesMovedLogDirs !== null && r.groundTruthBytes > 0) r.logDirsVsGroundTruthPct = ((r.bytesMovedLogDirs - r.groundTruthBytes) / r.groundTruthBytes) * 100;
+    r.bytesMovedNetwork = net0 && net1 ? this.ctx.replicationInto(net0, net1, receivers) : null;
+    if (r.bytesMovedLogDirs && r.bytesMovedNetwork !== null) r.networkVsLogDirsPct = ((r.bytesMovedNetwork - r.bytesMovedLogDirs) / r.bytesMovedLogDirs) * 100;
+    if (r.bytesMovedLogDirs !== null && r.retainedBytesAtRequest) r.bytesMovedPerGbRetained = (r.bytesMovedLogDirs / r.retainedBytesAtRequest) * 1e9;
+    if (p.kind === 'scale-in') {
+      for (const id of r.nodes) await sb.removeNode(id);
+      this.mark(r, `node(s) ${r.nodes.join(', ')} stopped and removed`);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Elasticity phases on the suite's sandbox: a scale-out from 3 to 4 nodes (and back) on local and
+ * on tiered topics, and a broker replacement with an emptied disk.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { isMeasured, type Results } from '../../src/run/results.js';
+import { Sandbox } from '../../src/sandbox/cluster.js';
+import { checklist } from '../../src/score/scorecard.js';
+import { testSandbox } from '../helpers.js';
+
+const sb = testSandbox();
+
+async function run(name: string, topics: string, phases: string, delivery = 'alo'): Promise<{ r: Results; out: string[]; md: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-elastic-'));
+  const file = join(dir, `${name}.yaml`);
+  const total = [...phases.matchAll(/duration: (\d+)s/g)].reduce((a, m) => a + Number(m[1]), 0);
+  writeFileSync(file, `name: ${name}\nseed: 3\nduration: ${total}s\ntopics: { partitions: 6, replication: 3, min_insync_replicas: 2, retention: 1d, ${topics} }\ntraffic: { base_rate: 300 }\npopulation: { users: 3000, products: 1000, pages: 200, campaigns: 4, bots: 5 }\nenrichment: { delivery: ${delivery} }\nclients: { producer_zone: a, enrichment_zone: b, probe_zone: c }\nphases:\n${phases}\n`);
+  const out: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), isTTY: false };
+  await main(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(dir, 'reports')], io);
+  const runDir = readdirSync(join(dir, 'reports'))[0];
+  return {
+    r: JSON.parse(readFileSync(join(dir, 'reports', runDir, 'results.json'), 'utf8')) as Results,
+    out,
+    md: readFileSync(join(dir, 'reports', runDir, 'scorecard.md'), 'utf8'),
+  };
+}
+
+const scaleOutPhases = `  - { kind: warmup, duration: 3s }
+  - { kind: steady, duration: 7s }
+  - { kind: scale-out, duration: 35s, elastic: { nodes: 1, zones: [a], at: 5s } }
+  - { kind: steady, name: after, duration: 5s }
+  - { kind: scale-in, duration: 25s, elastic: { nodes: 1 } }`;
+
+async function threeNodes(): Promise<void> {
+  const now = Sandbox.load(sb.state.stateDir)!;
+  const st = await now.status();
+  assert.deepEqual(st.map((n) => [n.id, n.alive]), [[1, true], [2, true], [3, true]], 'the sandbox is back to its three nodes, all running');
+}
+
+describe('elasticity phases on the sandbox', () => {
+  it('scale-out 3 → 4 and back, local vs tiered: replicas in sync, bytes moved measured three ways, tiered moves clearly less', async () => {
+    const local = await run('scale-local', 'history: 150MB', scaleOutPhases);
+    await threeNodes();
+    const tiered = await run('scale-tiered', 'history: 150MB, tiered: true, local_retention: 3s', scaleOutPhases);
+    await threeNodes();
+    const [lo, li] = local.r.elasticity!;
+    const [to] = tiered.r.elasticity!;
+    console.log(`# scale-out local: ${lo.replicasMoved} replicas, ${(lo.bytesMovedLogDirs! / 1e6).toFixed(1)} MB (network ${(lo.bytesMovedNetwork! / 1e6).toFixed(1)} MB, truth ${(lo.groundTruthBytes! / 1e6).toFixed(1)} MB) in ${lo.moveMs} ms; tiered: ${to.replicasMoved} replicas, ${(to.bytesMovedLogDirs! / 1e6).toFixed(1)} MB (network ${(to.bytesMovedNetwork! / 1e6).toFixed(1)} MB) in ${to.moveMs} ms, ${(to.remoteTierBytes! / 1e6).toFixed(1)} MB left in the remote tier; scale-in ${(li.bytesMovedLogDirs! / 1e6).toFixed(1)} MB in ${li.moveMs} ms`);
+    for (const { r, out } of [local, tiered]) {
+      assert.equal(r.run.status, 'completed', out.join('\n'));
+      const [o, i] = r.elasticity!;
+      assert.equal(o.error, null, out.join('\n'));
+      assert.equal(o.action, 'scale-out');
+      assert.deepEqual(o.nodes, [4]);
+      assert.ok(o.replicasMoved > 0 && o.completedAtOffsetMs !== null && o.moveMs! > 0);
+      assert.ok(Math.abs(o.logDirsVsGroundTruthPct!) < 5, `DescribeLogDirs vs the new node's .log files: ${o.logDirsVsGroundTruthPct} %`);
+      assert.ok(Math.abs(o.networkVsLogDirsPct!) < 5, `network vs log dirs: ${o.networkVsLogDirsPct} %`);
+      assert.equal(i.action, 'scale-in');
+      assert.equal(i.error, null, out.join('\n'));
+      assert.equal(i.replicasMoved, o.replicasMoved, 'scale-in moves back what scale-out moved');
+      assert.ok(isMeasured(r.accounting) && r.accounting.ackedLost === 0, 'nothing acknowledged was lost');
+      assert.equal(checklist(r).find((c) => c.item === 'Elasticity')!.healthy === 'not measured', false);
+    }
+    assert.ok(lo.bytesMovedLogDirs! > 0.5 * (150e6 * 3 / 6) * 0.5, `local moved ${lo.bytesMovedLogDirs} B: most of the moved partitions' history`);
+    assert.ok(to.bytesMovedLogDirs! < 0.5 * lo.bytesMovedLogDirs!, `tiered moved ${to.bytesMovedLogDirs} B vs local ${lo.bytesMovedLogDirs} B`);
+    assert.ok(to.remoteTierBytes! > 0, 'the moved partitions had data in the remote tier');
+    assert.match(local.md, /## Elasticity and data movement/);
+    assert.match(tiered.md, /\| scale-out \| scale-out 4 \| \d+ \(\d+ partitions\) \|/);
+  });
+
+  it('broker replacement with an emptied disk rebuilds every replica; nothing acknowledged is lost', async () => {
+    const { r, out, md } = await run('replace', 'history: 100MB', `  - { kind: warmup, duration: 3s }
+  - { kind: steady, duration: 7s }
+  - { kind: replace-broker, duration: 30s, elastic: { node: 3, at: 2s } }
+  - { kind: steady, name: after, duration: 5s }`, 'eos');
+    await threeNodes();
+    assert.equal(r.run.status, 'completed', out.join('\n'));
+    const [x] = r.elasticity!;
+    console.log(`# replace node 3: ${x.replicasMoved} replicas rebuilt, ${(x.bytesMovedLogDirs! / 1e6).toFixed(1)} MB (network ${(x.bytesMovedNetwork! / 1e6).toFixed(1)} MB) in ${x.moveMs} ms; accounting ${JSON.stringify(r.accounting)}`);
+    assert.equal(x.error, null, out.join('\n'));
+    assert.equal(x.action, 'replace-broker');
+    assert.deepEqual(x.nodes, [3]);
+    assert.ok(x.durationMs! > 0 && x.completedAtOffsetMs !== null);
+    assert.ok(x.bytesMovedLogDirs! > 100e6 * 0.9, `node 3 held a replica of every history partition: ${x.bytesMovedLogDirs} B rebuilt`);
+    assert.ok(Math.abs(x.logDirsVsGroundTruthPct!) < 5, `${x.logDirsVsGroundTruthPct} %`);
+    assert.ok(isMeasured(r.accounting));
+    assert.equal(r.accounting.ackedLost, 0);
+    assert.equal(r.accounting.sinkMissing, 0);
+    assert.match(md, /Timeline of replace-broker: .* stopping node 3 .* partition directories removed .* every new replica in its ISR/);
+  });
+});
