@@ -2,7 +2,7 @@
  * Retained history for elasticity phases: `topics.history` bytes of generated clickstream written
  * in bulk into `<prefix>.clicks.history` before the load, so a scale-out or a broker replacement
  * has retained data to move (a few hundred MB built in seconds rather than hours of traffic).
- * Records are blocks of JSONL events (~64 KiB each), keyed round-robin over the partitions.
+ * Records are blocks of JSONL events (~64 KiB each), spread evenly over the partitions.
  */
 import type { Producer } from '../kafka/client.js';
 import type { ClickstreamGenerator } from '../generate/clickstream.js';
@@ -20,27 +20,30 @@ export async function writeHistory(producer: Producer, topic: string, partitions
   let written = 0;
   let records = 0;
   let events = 0;
-  const inFlight: Promise<unknown>[] = [];
+  // A round: one request per partition, 8 blocks (~512 KiB: one record batch stays under the
+  // brokers' 1 MiB message.max.bytes), all partitions in parallel; two rounds in flight.
+  let previous: Promise<unknown> = Promise.resolve();
   while (written < bytes) {
-    // One request per partition per round, 16 blocks each, 4 rounds in flight.
-    const round: { partition: number; value: string }[] = [];
+    const requests: Promise<unknown>[] = [];
     for (let p = 0; p < partitions && written < bytes; p++) {
-      for (let b = 0; b < 16 && written < bytes; b++) {
+      const messages: { partition: number; value: string }[] = [];
+      for (let b = 0; b < 8 && written < bytes; b++) {
         let block = '';
         while (block.length < blockBytes) {
           block += gen.next().value + '\n';
           events++;
         }
-        round.push({ partition: p, value: block });
+        messages.push({ partition: p, value: block });
         written += block.length;
         records++;
       }
+      requests.push(producer.send({ topic, acks: -1, messages }));
     }
-    const byPartition = new Map<number, { value: string; partition: number }[]>();
-    for (const r of round) (byPartition.get(r.partition) ?? byPartition.set(r.partition, []).get(r.partition)!).push(r);
-    inFlight.push(producer.sendBatch({ acks: -1, topicMessages: [...byPartition.values()].map((messages) => ({ topic, messages })) }));
-    if (inFlight.length >= 4) await inFlight.shift();
+    const round = Promise.all(requests);
+    round.catch(() => {}); // awaited below; a failure is thrown from there
+    await previous;
+    previous = round;
   }
-  await Promise.all(inFlight);
+  await previous;
   return { topic, records, bytes: written, events, ms: Date.now() - t0 };
 }

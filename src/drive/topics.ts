@@ -58,10 +58,29 @@ export function topicSpecs(names: TopicNames, s: Pick<Scenario, 'topics'>, extra
   return [stream(names.raw), stream(names.enriched), stream(names.dlq), ...extraOutputs.map(stream), ...Object.values(names.lookups).map(lookup), ...history];
 }
 
-export async function createTopics(admin: Admin, specs: TopicSpec[]): Promise<string[]> {
+export async function createTopics(admin: Admin, specs: TopicSpec[], timeoutMs = 30_000): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
-  if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing });
+  if (!missing.length) return [];
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: missing });
+  } catch (err) {
+    // kafkajs waits for leaders but gives up when the broker it asks has not applied the new
+    // topics' metadata yet (UNKNOWN_TOPIC_OR_PARTITION, common right after a node joined or
+    // left): the topics exist; wait for their leaders here instead.
+    if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: missing.map((s) => s.topic) });
+      if (md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break;
+    } catch (err) {
+      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${missing.map((s) => s.topic).join(', ')} have no leaders after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
   return missing.map((s) => s.topic);
 }
 

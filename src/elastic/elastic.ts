@@ -43,6 +43,8 @@ export interface ElasticResult {
   bytesMovedNetwork: number | null;
   /** (network − log dirs) / log dirs, %. */
   networkVsLogDirsPct: number | null;
+  /** Network bytes by "follower←leader" node pair. */
+  networkByLink: Record<string, number> | null;
   /** The moved replicas' `.log` segment files on the receiving nodes' disks (sandbox ground truth). */
   groundTruthBytes: number | null;
   /** (log dirs − ground truth) / ground truth, %. */
@@ -68,7 +70,7 @@ interface Ctx {
   offsetOf: (ms: number) => number;
   /** Kernel-counter snapshots (undefined when not available). */
   net: () => Promise<Map<string, unknown> | undefined>;
-  replicationInto: (a: Map<string, unknown>, b: Map<string, unknown>, followers: number[]) => number;
+  replicationInto: (a: Map<string, unknown>, b: Map<string, unknown>, followers: number[]) => { total: number; byLeader: Record<string, number> };
   log: (line: string) => void;
 }
 
@@ -111,7 +113,7 @@ export class ElasticRunner {
       if (!p.elastic) continue;
       this.results.push({
         phase: p.name, action: p.kind as ElasticKind, nodes: [], requestedAtOffsetMs: null, nodesUsableAtOffsetMs: null, completedAtOffsetMs: null, durationMs: null, moveMs: null,
-        replicasMoved: 0, partitionsMoved: 0, bytesMovedLogDirs: null, bytesMovedNetwork: null, networkVsLogDirsPct: null, groundTruthBytes: null, logDirsVsGroundTruthPct: null, retainedBytesAtRequest: null, bytesMovedPerGbRetained: null,
+        replicasMoved: 0, partitionsMoved: 0, bytesMovedLogDirs: null, bytesMovedNetwork: null, networkVsLogDirsPct: null, networkByLink: null, groundTruthBytes: null, logDirsVsGroundTruthPct: null, retainedBytesAtRequest: null, bytesMovedPerGbRetained: null,
         remoteTierBytes: null, throttleBytesPerSec: p.elastic.throttle ?? null, milestones: [], error: null,
       });
     }
@@ -279,7 +281,9 @@ export class ElasticRunner {
     const receivers = [...new Set(moved.map((m) => m.broker))];
     r.groundTruthBytes = receivers.reduce((a, id) => a + logFileBytes(sb.node(id).logDir, moved.filter((m) => m.broker === id)), 0);
     if (r.bytesMovedLogDirs !== null && r.groundTruthBytes > 0) r.logDirsVsGroundTruthPct = ((r.bytesMovedLogDirs - r.groundTruthBytes) / r.groundTruthBytes) * 100;
-    r.bytesMovedNetwork = net0 && net1 ? this.ctx.replicationInto(net0, net1, receivers) : null;
+    const got = net0 && net1 ? this.ctx.replicationInto(net0, net1, receivers) : undefined;
+    r.bytesMovedNetwork = got ? got.total : null;
+    r.networkByLink = got?.byLeader ?? null;
     if (r.bytesMovedLogDirs && r.bytesMovedNetwork !== null) r.networkVsLogDirsPct = ((r.bytesMovedNetwork - r.bytesMovedLogDirs) / r.bytesMovedLogDirs) * 100;
     if (r.bytesMovedLogDirs !== null && r.retainedBytesAtRequest) r.bytesMovedPerGbRetained = (r.bytesMovedLogDirs / r.retainedBytesAtRequest) * 1e9;
     if (p.kind === 'scale-in') {

@@ -129,10 +129,16 @@ export class NetLedger {
   }
 
   /** Bytes the given nodes received as followers (replica fetch responses) between two snapshots. */
-  static replicationInto(a: Map<string, Entry>, b: Map<string, Entry>, followers: number[]): number {
+  static replicationInto(a: Map<string, Entry>, b: Map<string, Entry>, followers: number[]): { total: number; byLeader: Record<string, number> } {
     let total = 0;
-    for (const [k, e] of b) if (e.kind === 'replication' && followers.includes(e.from)) total += e.received - (a.get(k)?.received ?? 0);
-    return total;
+    const byLeader: Record<string, number> = {};
+    for (const [k, e] of b) {
+      if (e.kind !== 'replication' || !followers.includes(e.from)) continue;
+      const d = e.received - (a.get(k)?.received ?? 0);
+      total += d;
+      byLeader[`${e.from}←${e.to}`] = (byLeader[`${e.from}←${e.to}`] ?? 0) + d;
+    }
+    return { total, byLeader };
   }
 
   /** Totals so far (copy): pass two snapshots to `between`. */

@@ -80,6 +80,8 @@ export interface SandboxState {
   nodes: SandboxNode[];
   remoteStorageDir?: string;
   security?: SandboxSecurityState;
+  /** Highest node id ever used: a removed node's id is not reused (KRaft keeps its registration, fenced). */
+  maxNodeId?: number;
   startedAt: string;
 }
 
@@ -503,7 +505,8 @@ export class Sandbox {
     const password = this.st.security ? readFileSync(this.st.security.passwordFile, 'utf8').trim() : undefined;
     const added: SandboxNode[] = [];
     zones.forEach((zone, i) => {
-      const id = Math.max(...this.st.nodes.map((n) => n.id)) + 1;
+      const id = Math.max(this.st.maxNodeId ?? 0, ...this.st.nodes.map((n) => n.id)) + 1;
+      this.st.maxNodeId = id;
       const dir = join(this.st.stateDir, `node-${id}`);
       mkdirSync(dir, { recursive: true });
       const n: SandboxNode = {
