@@ -176,8 +176,28 @@ export class ElasticRunner {
     }
   }
 
-  /** Until every listed replica is in its partition's ISR and no reassignment is pending. */
+  /**
+   * Until every listed replica is in its partition's ISR and no reassignment is pending. The kernel
+   * counters are read every 100 ms meanwhile: a fetcher connection closed when leaders move would
+   * otherwise take the bytes since the last reading with it.
+   */
   private async waitInSync(replicas: { broker: number; topic: string; partition: number }[], deadline: number): Promise<boolean> {
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        await this.ctx.net().catch(() => undefined);
+        await sleep(100);
+      }
+    })();
+    try {
+      return await this.pollInSync(replicas, deadline);
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+  }
+
+  private async pollInSync(replicas: { broker: number; topic: string; partition: number }[], deadline: number): Promise<boolean> {
     while (Date.now() < deadline) {
       const pending = await this.ctx.admin.listPartitionReassignments({}).then((x) => x.topics.length).catch(() => 1);
       if (pending === 0) {
@@ -185,7 +205,7 @@ export class ElasticRunner {
         const isr = new Map(md?.topics.flatMap((t) => t.partitions.map((p) => [`${t.name}:${p.partitionId}`, p.isr] as const)) ?? []);
         if (md && replicas.every((r) => isr.get(`${r.topic}:${r.partition}`)?.includes(r.broker))) return true;
       }
-      await sleep(500);
+      await sleep(250);
     }
     return false;
   }

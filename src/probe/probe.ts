@@ -15,6 +15,7 @@ import { LogDirsProbe, platformaticSecurity } from '../kafka/logdirs.js';
 import { checkConnection, type ConnectionCheck } from '../kafka/preflight.js';
 import { describeSecurity, redact, securityLine, type Security } from '../kafka/security.js';
 import { waitUntil } from '../sandbox/process.js';
+import { createTopics } from '../drive/topics.js';
 import type { Profile } from '../observe/crosszone.js';
 
 export const CAPABILITIES = [
@@ -78,6 +79,18 @@ export interface ProbeOptions {
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms / 1000} s`)), ms); })]).finally(() => clearTimeout(timer));
+}
+
+async function retryUnknownTopic<T>(f: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await f();
+    } catch (e) {
+      if ((e as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 const errText = (e: unknown) => redact(`${(e as { type?: string }).type ? `${(e as { type: string }).type}: ` : ''}${(e as Error).message ?? String(e)}`);
@@ -180,13 +193,14 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
 
     // Scratch topics.
     const rf = Math.min(3, brokers.length);
-    await withTimeout(admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: rf }] }), stepMs, 'CreateTopics');
+    await withTimeout(createTopics(admin, [{ topic, numPartitions: 1, replicationFactor: rf, configEntries: [] }]), stepMs, 'CreateTopics');
     created.push(topic);
     t = Date.now();
     try {
-      await withTimeout(admin.createTopics({ waitForLeaders: true, topics: [{ topic: compactTopic, numPartitions: 1, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] }), stepMs, 'CreateTopics (compacted)');
+      await withTimeout(createTopics(admin, [{ topic: compactTopic, numPartitions: 1, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]), stepMs, 'CreateTopics (compacted)');
       created.push(compactTopic);
-      const cfg = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: compactTopic, configNames: ['cleanup.policy'] }] });
+      // A broker that has not applied the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION for a moment.
+      const cfg = await retryUnknownTopic(() => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: compactTopic, configNames: ['cleanup.policy'] }] }), stepMs);
       const policy = cfg.resources[0]?.configEntries[0]?.configValue;
       set('log-compaction', policy === 'compact' ? 'yes' : 'no', `a topic with cleanup.policy=compact was created and reads back ${policy ?? 'nothing'} (the cleaner itself is not awaited)`, t);
     } catch (e) {

@@ -360,7 +360,7 @@ function elasticSection(r: Results): string[] {
   out.push('');
   for (const m of moves) if (m.groundTruthBytes !== null) out.push(`Ground truth for ${m.phase}: the moved replicas' .log files on the receiving node(s) hold ${mb(m.groundTruthBytes)}; DescribeLogDirs ${m.logDirsVsGroundTruthPct !== null ? `${m.logDirsVsGroundTruthPct >= 0 ? '+' : ''}${m.logDirsVsGroundTruthPct.toFixed(2)} %` : '–'} from it.`);
   out.push('');
-  out.push('Bytes moved (log dirs) = the moved replicas\' sizes on their new brokers when the last one joined its ISR (DescribeLogDirs), live writes during the move included; (network) = what those brokers received as followers over the same time, from the kernel\'s per-connection counters (framing and live writes included). Per GB retained = log-dir bytes moved ÷ all replicas of the run\'s topics at the request.');
+  out.push('Bytes moved (log dirs) = the moved replicas\' sizes on their new brokers when the last one joined its ISR (DescribeLogDirs), live writes during the move included; (network) = what those brokers received as followers over the same time, from the kernel\'s per-connection counters (framing and live writes included; it exceeds the log-dir figure when record batches are large next to replica.fetch.max.bytes, 1 MiB by default: a follower\'s fetch is cut in the middle of a batch, which it drops and fetches again — 512 KiB batches cost 1.85× their size in a check on this machine). Per GB retained = log-dir bytes moved ÷ all replicas of the run\'s topics at the request.');
   out.push('');
   const impact = moves.map((m) => {
     const phase = r.phases.find((p) => p.name === m.phase);

@@ -64,7 +64,8 @@ describe('elasticity phases on the sandbox', () => {
       assert.deepEqual(o.nodes, [id], 'a new node id each time (KRaft keeps a removed node registered)');
       assert.ok(o.replicasMoved > 0 && o.completedAtOffsetMs !== null && o.moveMs! > 0);
       assert.ok(Math.abs(o.logDirsVsGroundTruthPct!) < 5, `DescribeLogDirs vs the new node's .log files: ${o.logDirsVsGroundTruthPct} %`);
-      assert.ok(o.bytesMovedNetwork! >= o.bytesMovedLogDirs! * 0.95, `the network carried at least the moved data: ${o.bytesMovedNetwork} vs ${o.bytesMovedLogDirs}`);
+      // The network carries the moved data plus live writes, framing and re-fetched partial batches.
+      assert.ok(o.networkVsLogDirsPct! > -10 && o.networkVsLogDirsPct! < 25, `network vs log dirs: ${o.networkVsLogDirsPct} %`);
       assert.ok(isMeasured(r.accounting) && r.accounting.ackedLost === 0, 'nothing acknowledged was lost');
       assert.equal(checklist(r).find((c) => c.item === 'Elasticity')!.healthy === 'not measured', false);
     }
