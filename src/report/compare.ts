@@ -9,7 +9,11 @@ interface Row {
   /** Which direction is better, for highlighting. */
   better: 'lower' | 'higher';
   digits?: number;
+  /** Multiply the value by this (bytes → MB). */
+  scale?: number;
 }
+
+const firstMove = (r: Results, action: string) => (r.elasticity ?? []).find((m) => m.action === action && m.error === null);
 
 const ROWS: Row[] = [
   { label: 'e2e p50', value: (r) => r.latency.e2e?.p50Ms ?? null, unit: 'ms', better: 'lower' },
@@ -25,6 +29,11 @@ const ROWS: Row[] = [
   { label: 'remote tier', value: (r) => (isMeasured(r.disk) && isMeasured(r.disk.tiered) ? r.disk.tiered.remoteBytes / 1e6 : null), unit: 'MB', better: 'higher', digits: 1 },
   { label: 'cross-zone bytes', value: (r) => (isMeasured(r.crossZone) ? r.crossZone.total.crossZoneBytes / 1e6 : null), unit: 'MB', better: 'lower', digits: 1 },
   { label: 'cross-zone cost', value: (r) => (isMeasured(r.crossZone) ? r.crossZone.total.costUsd : null), unit: 'USD', better: 'lower', digits: 4 },
+  { label: 'scale-out: bytes moved', value: (r) => firstMove(r, 'scale-out')?.bytesMovedLogDirs ?? null, unit: 'MB', better: 'lower', digits: 1, scale: 1e-6 },
+  { label: 'scale-out: replicas in sync after', value: (r) => firstMove(r, 'scale-out')?.moveMs ?? null, unit: 'ms', better: 'lower' },
+  { label: 'scale-out: left in remote tier', value: (r) => firstMove(r, 'scale-out')?.remoteTierBytes ?? null, unit: 'MB', better: 'higher', digits: 1, scale: 1e-6 },
+  { label: 'broker replacement: bytes rebuilt', value: (r) => firstMove(r, 'replace-broker')?.bytesMovedLogDirs ?? null, unit: 'MB', better: 'lower', digits: 1, scale: 1e-6 },
+  { label: 'broker replacement: rebuilt after', value: (r) => firstMove(r, 'replace-broker')?.moveMs ?? null, unit: 'ms', better: 'lower' },
   { label: 'missing events', value: (r) => r.correctness.missing, unit: '', better: 'lower' },
   { label: 'duplicate events', value: (r) => r.correctness.duplicates, unit: '', better: 'lower' },
   { label: 'readiness total', value: (r) => scorecard(r).reduce((a, x) => a + x.score, 0), unit: '/12', better: 'higher' },
@@ -35,9 +44,11 @@ export function compareMarkdown(runs: Results[]): string {
   const head = ['metric', ...runs.map((r) => `${r.scenario.name} · ${r.cluster.profile}${r.topics.tiered ? ' (tiered)' : ''} · \`${r.run.id}\``)];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const row of ROWS) {
-    const base = row.value(runs[0]);
+    const first = row.value(runs[0]);
+    const base = first === null ? null : first * (row.scale ?? 1);
     const cells = runs.map((r, i) => {
-      const v = row.value(r);
+      const raw = row.value(r);
+      const v = raw === null ? null : raw * (row.scale ?? 1);
       if (v === null || !Number.isFinite(v)) return 'not measured';
       const text = `${v.toLocaleString('en-US', { maximumFractionDigits: row.digits ?? 0, minimumFractionDigits: row.digits ?? 0 })}${row.unit ? ` ${row.unit}` : ''}`;
       if (i === 0 || base === null || base === 0) return text;
