@@ -75,6 +75,6 @@ export function enrichCommand(io: Io): Command {
 export function stageStats(stage: EnrichmentStage): StageStats {
   return {
     at: new Date().toISOString(), batches: stage.batches, transactionsAborted: stage.transactionsAborted, concurrentTransactionRetries: stage.concurrentTransactionRetries,
-    groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, commitsConfirmedAfterError: stage.commitsConfirmedAfterError, consumedBytes: Object.fromEntries(stage.consumedBytes), counters: stage.counters,
+    groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, commitsConfirmedAfterError: stage.commitsConfirmedAfterError, tableFallbacks: stage.tableFallbacks, consumedBytes: Object.fromEntries(stage.consumedBytes), counters: stage.counters,
   };
 }

@@ -18,6 +18,7 @@ export interface StageStats {
   groupJoins: number;
   redeliveredSkipped: number;
   commitsConfirmedAfterError?: number;
+  tableFallbacks?: number;
   consumedBytes: Record<string, number>;
   counters: EnrichmentCounters;
 }
@@ -33,6 +34,7 @@ export interface StageHandle {
   readonly groupJoins: number;
   readonly redeliveredSkipped: number;
   readonly commitsConfirmedAfterError: number;
+  readonly tableFallbacks: number;
   readonly consumedBytes: Map<number, number>;
 }
 
@@ -130,6 +132,9 @@ export class StageProcess implements StageHandle {
   }
   get groupJoins(): number {
     return this.last?.groupJoins ?? 0;
+  }
+  get tableFallbacks(): number {
+    return this.last?.tableFallbacks ?? 0;
   }
   get commitsConfirmedAfterError(): number {
     return this.last?.commitsConfirmedAfterError ?? 0;

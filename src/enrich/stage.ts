@@ -74,6 +74,8 @@ export class EnrichmentStage {
   private readonly committedNext = new Map<number, number>();
   /** Commits that raised an error but had landed (found in the group's committed offsets). */
   commitsConfirmedAfterError = 0;
+  /** Times the lookup tables were re-read from the leaders after a stalled rack-aware read. */
+  tableFallbacks = 0;
   private readonly partitionCount = new Map<string, number>();
   private readonly producedNext = new Map<number, string>();
   private readonly groupCommit: { requests: { topic: string; messages: Message[] }[]; partition: number; nextOffset: number; resolve: () => void; reject: (e: Error) => void }[] = [];
@@ -183,8 +185,29 @@ export class EnrichmentStage {
     } finally {
       await admin.disconnect();
     }
+    const deadline = Date.now() + timeoutMs;
+    // First from a replica in the stage's zone (rack-aware fetching); if that makes no progress for
+    // 10 s — seen now and then on this machine, with kafkajs fetching from a follower — once more
+    // from the leaders, and say so.
+    for (const rack of this.opts.rack ? [this.opts.rack, undefined] : [undefined]) {
+      const outcome = await this.loadTables(ends, rack, deadline, rack !== undefined ? 10_000 : Infinity);
+      if (outcome === 'loaded') return;
+      if (outcome === 'stalled') {
+        this.tableFallbacks++;
+        this.opts.log?.(`lookup tables: no progress for 10 s fetching from zone ${rack}'s replicas; reading them from the leaders instead`);
+        continue;
+      }
+      break;
+    }
+    const behind = [...ends].filter(([tp, end]) => (this.tableOffsets.get(tp) ?? 0) < end).map(([tp, end]) => `${tp} at ${this.tableOffsets.get(tp) ?? 0}/${end}`);
+    throw new ClickbenchError(`the enrichment stage could not load its lookup tables within ${timeoutMs / 1000} s (behind: ${behind.slice(0, 4).join(', ')}${behind.length > 4 ? ', …' : ''})`);
+  }
+
+  /** One consumer reading the tables to `ends`: loaded, stalled (no progress for stallMs), or out of time. */
+  private async loadTables(ends: Map<string, number>, rack: string | undefined, deadline: number, stallMs: number): Promise<'loaded' | 'stalled' | 'timeout'> {
+    await this.tableConsumer?.disconnect().catch(() => {});
     // A private group that never commits: every instance reads the tables from the start.
-    this.tableConsumer = createConsumer(this.kafka, { groupId: `${this.opts.groupId}.tables.${randomBytes(4).toString('hex')}`, rackId: this.opts.rack, metadataMaxAge: PREFERRED_REPLICA_TTL_MS }, () => !this.stopped);
+    this.tableConsumer = createConsumer(this.kafka, { groupId: `${this.opts.groupId}.tables.${randomBytes(4).toString('hex')}`, ...(rack ? { rackId: rack } : {}), metadataMaxAge: PREFERRED_REPLICA_TTL_MS }, () => !this.stopped);
     let tablesCrash: Error | undefined;
     this.tableConsumer.on(this.tableConsumer.events.CRASH, (e) => {
       const err = e.payload.error as Error;
@@ -197,18 +220,30 @@ export class EnrichmentStage {
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const kind = this.topicOfKind.get(batch.topic)!;
+        const key = `${batch.topic}:${batch.partition}`;
         // Arrival = the record's timestamp (when the change reached Kafka), not when this instance read
         // it: a restarted stage re-reads the tables, and that must not make old updates look late.
-        for (const m of batch.messages) this.tables.apply(kind, m.key?.toString() ?? '', m.value === null ? null : m.value.toString(), Number(m.timestamp));
-        if (batch.messages.length) this.tableOffsets.set(`${batch.topic}:${batch.partition}`, Number(batch.lastOffset()) + 1);
+        // A second consumer (after a stall) skips what the first one applied.
+        const from = this.tableOffsets.get(key) ?? 0;
+        for (const m of batch.messages) if (Number(m.offset) >= from) this.tables.apply(kind, m.key?.toString() ?? '', m.value === null ? null : m.value.toString(), Number(m.timestamp));
+        if (batch.messages.length) this.tableOffsets.set(key, Math.max(from, Number(batch.lastOffset()) + 1));
       },
     });
-    const loaded = await waitUntil(() => tablesCrash !== undefined || [...ends].every(([tp, end]) => (this.tableOffsets.get(tp) ?? 0) >= end), timeoutMs, 50);
-    if (tablesCrash) throw new ClickbenchError(`the enrichment stage's lookup-table consumer stopped: ${tablesCrash.message}`);
-    if (!loaded) {
-      const behind = [...ends].filter(([tp, end]) => (this.tableOffsets.get(tp) ?? 0) < end).map(([tp, end]) => `${tp} at ${this.tableOffsets.get(tp) ?? 0}/${end}`);
-      throw new ClickbenchError(`the enrichment stage could not load its lookup tables within ${timeoutMs / 1000} s (behind: ${behind.slice(0, 4).join(', ')}${behind.length > 4 ? ', …' : ''})`);
+    const progress = () => [...this.tableOffsets.values()].reduce((a, b) => a + b, 0);
+    let last = progress();
+    let lastChange = Date.now();
+    const done = () => [...ends].every(([tp, end]) => (this.tableOffsets.get(tp) ?? 0) >= end);
+    while (!done()) {
+      if (tablesCrash) throw new ClickbenchError(`the enrichment stage's lookup-table consumer stopped: ${tablesCrash.message}`);
+      if (Date.now() > deadline) return 'timeout';
+      const now = progress();
+      if (now !== last) {
+        last = now;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange > stallMs) return 'stalled';
+      await new Promise((r) => setTimeout(r, 50));
     }
+    return 'loaded';
   }
 
   private transform(batch: Pick<EachBatchPayload['batch'], 'messages' | 'partition'>): { enriched: Message[]; dlq: Message[] } {

@@ -197,6 +197,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
     ['version / delivery', `${r.enrichment.version} / ${r.enrichment.delivery}`],
     ['events processed / enriched', c ? `${num(c.processed)} / ${num(c.enriched)}` : 'not measured'],
     ['DLQ by reason', c ? Object.entries(c.dlq).map(([x, n]) => `${x} ${n}`).join(', ') : '–'],
+    ...(r.enrichment.tableFallbacks ? [['lookup-table load', `${r.enrichment.tableFallbacks} load(s) stalled 10 s fetching from the stage's zone and were redone from the leaders`]] : []),
     ['late profile updates', c ? `${c.lateProfile.updates} updates, ${c.lateProfile.events} events enriched before their update (max ${c.lateProfile.maxLatenessMs} ms late)` : '–'],
     ['masking', c ? `${c.masked.piiFieldsWithheld} PII fields withheld, ${c.masked.pseudonymized} pseudonymized, ${c.masked.ipTruncated} IPs truncated, ${c.masked.personalizationDropped} personalization drops` : '–'],
     ['risk', c ? `${c.risk.flagged} flagged; signals ${Object.entries(c.risk.bySignal).map(([x, n]) => `${x} ${n}`).join(', ') || 'none'}` : '–'],

@@ -257,6 +257,8 @@ export interface Results {
     redeliveredSkipped: number;
     /** EOS commits that raised an error but had landed (read back from the group's offsets instead of redone). */
     commitsConfirmedAfterError?: number;
+    /** Lookup-table loads that stalled on a rack-local replica and were redone from the leaders. */
+    tableFallbacks?: number;
     lookupFill: { profiles: number; catalog: number; campaigns: number; consent: number; bytes: number } | null;
   };
   correctness: {

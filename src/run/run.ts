@@ -219,7 +219,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     client: notMeasured('the run ended before the load started'),
     disk: notMeasured('the run ended before the first disk sample'),
     crossZone: notMeasured('the run ended before traffic was measured'),
-    enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, commitsConfirmedAfterError: 0, lookupFill: null },
+    enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, commitsConfirmedAfterError: 0, tableFallbacks: 0, lookupFill: null },
     correctness: { ackedEvents: 0, expectedInSink: 0, seenDistinct: 0, missing: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, badRecordsAcked: 0, dlqRecords: 0 },
     errors: { produceErrors: 0, produceFailedEvents: 0, produceRetries: 0, byCode: {}, messages: errors, repeated: {} },
   };
@@ -849,6 +849,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       results.enrichment.groupJoins = sum((x) => x.groupJoins);
       results.enrichment.redeliveredSkipped = sum((x) => x.redeliveredSkipped);
       results.enrichment.commitsConfirmedAfterError = sum((x) => x.commitsConfirmedAfterError);
+      results.enrichment.tableFallbacks = sum((x) => x.tableFallbacks);
     }
     health?.stop();
     await faultRunner?.restoreAll().catch(() => {});
