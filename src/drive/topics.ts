@@ -72,16 +72,25 @@ export async function createTopics(admin: Admin, specs: TopicSpec[], timeoutMs =
   }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    try {
-      const md = await admin.fetchTopicMetadata({ topics: missing.map((s) => s.topic) });
-      if (md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break;
-    } catch (err) {
-      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || Date.now() > deadline) throw err;
-    }
+    const md = await retryUnknownTopic(() => admin.fetchTopicMetadata({ topics: missing.map((s) => s.topic) }), Math.max(0, deadline - Date.now()));
+    if (md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break;
     if (Date.now() > deadline) throw new Error(`topics ${missing.map((s) => s.topic).join(', ')} have no leaders after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return missing.map((s) => s.topic);
+}
+
+/** `f` again while a broker that has not applied a new topic yet answers UNKNOWN_TOPIC_OR_PARTITION (up to timeoutMs). */
+export async function retryUnknownTopic<T>(f: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await f();
+    } catch (e) {
+      if ((e as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 /** Delete every topic whose name starts with `<prefix>.` (what a run created). */

@@ -15,7 +15,7 @@ import { LogDirsProbe, platformaticSecurity } from '../kafka/logdirs.js';
 import { checkConnection, type ConnectionCheck } from '../kafka/preflight.js';
 import { describeSecurity, redact, securityLine, type Security } from '../kafka/security.js';
 import { waitUntil } from '../sandbox/process.js';
-import { createTopics } from '../drive/topics.js';
+import { createTopics, retryUnknownTopic } from '../drive/topics.js';
 import type { Profile } from '../observe/crosszone.js';
 
 export const CAPABILITIES = [
@@ -74,23 +74,13 @@ export interface ProbeOptions {
   log?: (line: string) => void;
   /** Per-step time limit. */
   stepTimeoutMs?: number;
+  /** A connection check already made (the run's preflight): not made again. */
+  connection?: ConnectionCheck;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms / 1000} s`)), ms); })]).finally(() => clearTimeout(timer));
-}
-
-async function retryUnknownTopic<T>(f: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await f();
-    } catch (e) {
-      if ((e as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
 }
 
 const errText = (e: unknown) => redact(`${(e as { type?: string }).type ? `${(e as { type: string }).type}: ` : ''}${(e as Error).message ?? String(e)}`);
@@ -116,7 +106,7 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
   const t0 = Date.now();
   const log = o.log ?? (() => {});
   const stepMs = o.stepTimeoutMs ?? 15_000;
-  const connection = await checkConnection(o.brokers, o.security);
+  const connection = o.connection ?? (await checkConnection(o.brokers, o.security));
   const caps = new Map<CapabilityId, Capability>();
   const set = (id: CapabilityId, status: CapabilityStatus, evidence: string, since: number) => caps.set(id, { id, name: NAMES[id], status, evidence, ms: Date.now() - since });
   const tag = randomBytes(4).toString('hex');

@@ -195,7 +195,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   const producerKafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}-producer`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, onRetry, label: 'producer', security: target.security });
   const probeKafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}-probe`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, label: 'probe', security: target.security });
   // One clear line (exit 3) for a wrong listener, an untrusted certificate or a refused password.
-  await checkConnection(brokersList, target.security);
+  const connection = await checkConnection(brokersList, target.security);
   const admin = await connectAdmin(kafka, bootstrap);
 
   const results: Results = {
@@ -262,7 +262,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     // What the cluster can do, exercised before any load; a scenario needing what it lacks stops here.
     try {
       log('probing the cluster (transactions, groups, offsets by time, log dirs, configs, rack-aware fetch)');
-      results.compatibility = await probeCluster({ brokers: brokersList, security: target.security, kafkaVersion: target.kafkaVersion, log: errorLine });
+      results.compatibility = await probeCluster({ brokers: brokersList, security: target.security, kafkaVersion: target.kafkaVersion, connection, log: errorLine });
     } catch (err) {
       if (err instanceof ClickbenchError) throw err;
       results.compatibility = notMeasured(`the probe failed: ${(err as Error).message}`);
