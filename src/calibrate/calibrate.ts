@@ -6,13 +6,9 @@
  * against them ("clickbench drove X % of the measured produce ceiling").
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execa } from 'execa';
 import type { Admin } from '../kafka/client.js';
-import { requireJava, resolveKafkaLibs } from '../sandbox/artifacts.js';
-import { ClickbenchError, ExitCode } from '../errors.js';
+import { PLAINTEXT, type Security } from '../kafka/security.js';
+import { openKafkaTools } from '../kafka/tools.js';
 
 export interface CalibrationSettings {
   brokers: string[];
@@ -27,6 +23,8 @@ export interface CalibrationSettings {
   /** Records for the latency floor (sent one at a time). */
   latencyRecords: number;
   topicPrefix: string;
+  /** How the tools connect (default PLAINTEXT). */
+  security?: Security;
   log?: (line: string) => void;
 }
 
@@ -72,17 +70,9 @@ export function parseEndToEndLatency(out: string): Calibration['latency'] {
 
 export async function calibrate(admin: Admin, c: CalibrationSettings): Promise<Calibration> {
   const t0 = Date.now();
-  await requireJava();
-  const libs = await resolveKafkaLibs({ log: c.log });
+  const tools = await openKafkaTools(c.security ?? PLAINTEXT, c.log);
   const topic = `${c.topicPrefix}.calibrate-${randomBytes(3).toString('hex')}`;
-  const dir = mkdtempSync(join(tmpdir(), 'cb-calibrate-'));
-  const log4j = join(dir, 'log4j2.properties');
-  writeFileSync(log4j, 'rootLogger.level = ERROR\nrootLogger.appenderRef.stderr.ref = STDERR\nappender.stderr.type = Console\nappender.stderr.name = STDERR\nappender.stderr.target = SYSTEM_ERR\nappender.stderr.layout.type = PatternLayout\nappender.stderr.layout.pattern = %m%n\n');
-  const java = (cls: string, args: string[], timeoutMs: number) =>
-    execa('java', ['-Xmx512m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${libs.libDir}/*`, `org.apache.kafka.tools.${cls}`, ...args], { timeout: timeoutMs, all: true, reject: false }).then((r) => {
-      if (r.exitCode !== 0) throw new ClickbenchError(`${cls} failed (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}): ${String(r.all ?? '').trim().split('\n').slice(-2).join(' ').slice(0, 300)}`, { exitCode: ExitCode.runFailed, hint: 'check that the cluster is reachable from this machine with the same settings' });
-      return String(r.all ?? '');
-    });
+  const java = (cls: string, args: string[], timeoutMs: number) => tools.run(cls, [...args, ...tools.configArgs], timeoutMs);
   const bootstrap = c.brokers.join(',');
   let removed = false;
   try {
@@ -101,14 +91,14 @@ export async function calibrate(admin: Admin, c: CalibrationSettings): Promise<C
       '--bootstrap-server', bootstrap, '--topic', topic, '--num-records', String(c.latencyRecords), '--producer-acks', c.acks, '--record-size', String(c.recordBytes),
     ], 300_000));
     return {
-      measured: true, tool: 'org.apache.kafka.tools (ProducerPerformance, ConsumerPerformance, EndToEndLatency)', kafkaVersion: libs.kafkaVersion,
+      measured: true, tool: 'org.apache.kafka.tools (ProducerPerformance, ConsumerPerformance, EndToEndLatency)', kafkaVersion: tools.kafkaVersion,
       settings: { recordBytes: c.recordBytes, acks: c.acks, partitions: c.partitions, replication: c.replication, records: c.records, latencyRecords: c.latencyRecords },
       produce, consume, latency, scratchTopic: topic, scratchTopicRemoved: false, durationMs: 0,
     } satisfies Calibration;
   } finally {
     await admin.deleteTopics({ topics: [topic], timeout: 30_000 }).then(() => (removed = true)).catch(() => {});
     await admin.deleteGroups([`${topic}.reader`]).catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+    tools.close();
     c.log?.(`calibrate: scratch topic ${topic} ${removed ? 'removed' : 'could NOT be removed'} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
 }

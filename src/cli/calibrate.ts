@@ -8,6 +8,7 @@ import { scenarioSchema, type Scenario } from '../scenario/schema.js';
 import { resolveTarget } from '../run/target.js';
 import { connectAdmin } from '../run/run.js';
 import { table, type Io } from './io.js';
+import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
 
 /** The scenario's average raw event size (a sample of its own generator), the record size to calibrate at. */
 export function averageEventBytes(s: Scenario, sample = 5_000): number {
@@ -38,22 +39,22 @@ export function printCalibration(io: Io, c: Calibration): void {
 }
 
 export function calibrateCommand(io: Io): Command {
-  return new Command('calibrate')
+  return addSecurityOptions(new Command('calibrate'))
     .description('measure the cluster\'s ceilings with Apache Kafka\'s own tools (ProducerPerformance, ConsumerPerformance, EndToEndLatency) at the scenario\'s record size, acks, partitions and replication')
     .argument('[scenario]', 'scenario YAML whose settings to calibrate at (default: the built-in defaults)')
     .option('--brokers <list>', 'bootstrap brokers (default: the sandbox)')
     .option('--state-dir <dir>', 'sandbox state directory')
     .option('--records <n>', 'records for the produce and read ceilings', '300000')
     .option('--json', 'print the figures as JSON')
-    .action(async (file: string | undefined, o: { brokers?: string; stateDir?: string; records: string; json?: boolean }) => {
+    .action(async (file: string | undefined, o: { brokers?: string; stateDir?: string; records: string; json?: boolean } & SecurityFlags) => {
       const s = file ? loadScenario(file).scenario : scenarioSchema.parse({ name: 'calibrate', duration: 60, traffic: { base_rate: 1000 } });
-      const target = await resolveTarget(s, { brokers: o.brokers, stateDir: o.stateDir, log: (l) => io.err(l) });
+      const target = await resolveTarget(s, { brokers: o.brokers, stateDir: o.stateDir, log: (l) => io.err(l), security: securityInput(o), scenarioFile: file });
       try {
-        const kafka = createKafka({ brokers: target.brokers, clientId: 'clickbench-calibrate' });
+        const kafka = createKafka({ brokers: target.brokers, clientId: 'clickbench-calibrate', security: target.security });
         const admin = await connectAdmin(kafka, target.brokers.join(','));
         try {
           const t0 = Date.now();
-          const c = await sealCalibration(await calibrate(admin, calibrationSettings(s, target.brokers, Math.max(1_000, Number(o.records) || 300_000), (l) => io.err(l))), admin, t0);
+          const c = await sealCalibration(await calibrate(admin, { ...calibrationSettings(s, target.brokers, Math.max(1_000, Number(o.records) || 300_000), (l) => io.err(l)), security: target.security }), admin, t0);
           if (o.json) io.out(JSON.stringify(c, null, 2));
           else printCalibration(io, c);
         } finally {

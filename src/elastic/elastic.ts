@@ -8,7 +8,7 @@
  * node↔node bytes the new replicas received (kernel TCP counters); how much of the moved
  * partitions' data stayed in the remote tier (tiered storage); the reassignment's own timeline.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Admin } from '../kafka/client.js';
@@ -16,8 +16,10 @@ import { LogDirsProbe, platformaticSecurity } from '../kafka/logdirs.js';
 import type { Security } from '../kafka/security.js';
 import type { Sandbox } from '../sandbox/cluster.js';
 import { sleep } from '../sandbox/process.js';
-import type { ElasticKind, Scenario } from '../scenario/schema.js';
+import { headroomSchema, type ElasticKind, type Scenario } from '../scenario/schema.js';
 import type { PhaseWindow } from '../run/phases.js';
+import { openKafkaTools, type KafkaTools } from '../kafka/tools.js';
+import { headroomGain, probeHeadroom, type Headroom, type HeadroomSettings } from './headroom.js';
 import { movedReplicas, planScaleIn, planScaleOut, type Assignment } from './plan.js';
 
 export type ElasticSpec = NonNullable<Scenario['phases'][number]['elastic']>;
@@ -55,8 +57,17 @@ export interface ElasticResult {
   /** Tiered storage: bytes of the moved partitions in the remote tier at the request (not copied). */
   remoteTierBytes: number | null;
   throttleBytesPerSec: number | null;
+  /** scale-out: partitions the new nodes lead once the move is complete (after a preferred-leader election). */
+  leadersOnNewNodes: number | null;
+  /** scale-out: when the new nodes led their preferred partitions (took writes), from the request. */
+  capacityUsableAtOffsetMs: number | null;
+  capacityUsableAfterMs: number | null;
+  /** scale-out: the sustainable produce rate before and after (step-load probes), null when off. */
+  headroom: Headroom | null;
   milestones: { offsetMs: number; what: string }[];
   error: string | null;
+  /** Set when the figures are a profile's model, not a measurement (`report --profile automq`). */
+  modelled?: string;
 }
 
 interface Ctx {
@@ -72,6 +83,17 @@ interface Ctx {
   net: () => Promise<Map<string, unknown> | undefined>;
   replicationInto: (a: Map<string, unknown>, b: Map<string, unknown>, followers: number[]) => { total: number; byLeader: Record<string, number> };
   log: (line: string) => void;
+  /** Whether the scenario's load is still being driven. */
+  loadRunning: () => boolean;
+  /** The raw topic's shape, for the headroom probe's scratch topic. */
+  shape: { recordBytes: number; partitions: number; replication: number; minInsyncReplicas: number };
+}
+
+/** The headroom probe's settings for a scale-out phase, or null when it is turned off. */
+export function headroomSettings(spec: ElasticSpec): HeadroomSettings | null {
+  if (spec.headroom === false) return null;
+  const h = spec.headroom === true || spec.headroom === undefined ? headroomSchema.parse({}) : spec.headroom;
+  return { startRate: h.start, maxRate: Math.max(h.max, h.start), stepMs: h.step, p99LimitMs: h.p99_limit, minAchieved: h.min_achieved, refine: h.refine };
 }
 
 /** Bytes under the remote tier directory for the given topic-partitions (dirs named <topic>-<partition>-<uuid>). */
@@ -114,7 +136,7 @@ export class ElasticRunner {
       this.results.push({
         phase: p.name, action: p.kind as ElasticKind, nodes: [], requestedAtOffsetMs: null, nodesUsableAtOffsetMs: null, completedAtOffsetMs: null, durationMs: null, moveMs: null,
         replicasMoved: 0, partitionsMoved: 0, bytesMovedLogDirs: null, bytesMovedNetwork: null, networkVsLogDirsPct: null, networkByLink: null, groundTruthBytes: null, logDirsVsGroundTruthPct: null, retainedBytesAtRequest: null, bytesMovedPerGbRetained: null,
-        remoteTierBytes: null, throttleBytesPerSec: p.elastic.throttle ?? null, milestones: [], error: null,
+        remoteTierBytes: null, throttleBytesPerSec: p.elastic.throttle ?? null, leadersOnNewNodes: null, capacityUsableAtOffsetMs: null, capacityUsableAfterMs: null, headroom: null, milestones: [], error: null,
       });
     }
   }
@@ -143,7 +165,10 @@ export class ElasticRunner {
 
   /** Wait for changes in flight (up to timeoutMs). */
   async finish(timeoutMs: number): Promise<void> {
-    await Promise.race([Promise.all(this.running), sleep(timeoutMs)]);
+    // The timer is cleared: a pending one would keep the process alive after the run (up to timeoutMs).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.running), new Promise((done) => (timer = setTimeout(done, timeoutMs)))]);
+    clearTimeout(timer);
     for (const r of this.results) if (r.requestedAtOffsetMs !== null && r.completedAtOffsetMs === null && !r.error) r.error = `not complete within ${Math.round(timeoutMs / 1000)} s after the load ended`;
   }
 
@@ -227,6 +252,78 @@ export class ElasticRunner {
   }
 
   private async execute(p: PhaseWindow, r: ElasticResult): Promise<void> {
+    const hs = p.kind === 'scale-out' ? headroomSettings(p.elastic!) : null;
+    const tools = p.kind === 'scale-out' ? await openKafkaTools(this.ctx.security, this.ctx.log) : undefined;
+    try {
+      if (hs && tools) {
+        r.headroom = { settings: { ...hs, ...this.ctx.shape, tool: `ProducerPerformance (Apache Kafka ${tools.kafkaVersion}), acks=all` }, before: null, after: null, gainPct: null, gainNote: null };
+        this.mark(r, 'headroom probe before the scale-out');
+        r.headroom.before = await this.probe(tools, hs, 'before');
+      }
+      const plan = await this.move(p, r);
+      if (p.kind !== 'scale-out' || !tools) return;
+      await this.leadNewNodes(r, plan, tools);
+      if (hs && r.headroom) {
+        this.mark(r, 'headroom probe after the scale-out');
+        r.headroom.after = await this.probe(tools, hs, 'after');
+        Object.assign(r.headroom, headroomGain(r.headroom.before, r.headroom.after));
+        this.mark(r, `headroom: ${r.headroom.before?.sustainableRate ?? '–'} → ${r.headroom.after?.sustainableRate ?? '–'} records/s sustained${r.headroom.gainPct === null ? ` (${r.headroom.gainNote})` : ` (${r.headroom.gainPct >= 0 ? '+' : ''}${r.headroom.gainPct.toFixed(0)} %)`}`);
+      }
+    } finally {
+      tools?.close();
+    }
+  }
+
+  private probe(tools: KafkaTools, settings: HeadroomSettings, when: 'before' | 'after') {
+    return probeHeadroom({
+      admin: this.ctx.admin, tools, bootstrap: this.ctx.brokers, topicPrefix: this.ctx.runPrefix, ...this.ctx.shape, settings,
+      offsetOf: this.ctx.offsetOf, loadRunning: this.ctx.loadRunning, log: this.ctx.log,
+      brokerCount: () => this.ctx.admin.describeCluster().then((c) => c.brokers.length),
+    }, when);
+  }
+
+  /**
+   * After a scale-out's move: the new nodes take writes only where they lead. Where a new node is
+   * a moved partition's preferred replica but not its leader, a preferred-leader election (Kafka's
+   * LeaderElectionCommand) hands it over; the capacity counts as usable once they all lead.
+   */
+  private async leadNewNodes(r: ElasticResult, plan: Assignment[], tools: KafkaTools): Promise<void> {
+    const key = (t: string, p: number) => `${t}:${p}`;
+    const leaders = async () => {
+      const md = await this.ctx.admin.fetchTopicMetadata({ topics: this.ctx.topics() });
+      return new Map(md.topics.flatMap((t) => t.partitions.map((p) => [key(t.name, p.partitionId), p.leader] as const)));
+    };
+    const preferred = plan.filter((a) => r.nodes.includes(a.replicas[0]));
+    let led = await leaders();
+    const notYet = preferred.filter((a) => led.get(key(a.topic, a.partition)) !== a.replicas[0]);
+    if (notYet.length) {
+      const file = join(tools.dir, 'election.json');
+      writeFileSync(file, JSON.stringify({ partitions: notYet.map((a) => ({ topic: a.topic, partition: a.partition })) }));
+      this.mark(r, `preferred-leader election for ${notYet.length} partition(s) whose preferred replica is a new node`);
+      await tools.run('LeaderElectionCommand', ['--bootstrap-server', this.ctx.brokers.join(','), '--election-type', 'PREFERRED', '--path-to-json-file', file, ...tools.configArgs], 60_000)
+        .catch((e) => this.mark(r, `the election failed: ${(e as Error).message}`));
+    }
+    const deadline = Date.now() + 60_000;
+    while (preferred.some((a) => led.get(key(a.topic, a.partition)) !== a.replicas[0]) && Date.now() < deadline) {
+      await sleep(250);
+      led = await leaders().catch(() => led);
+    }
+    r.leadersOnNewNodes = [...led.values()].filter((l) => r.nodes.includes(l)).length;
+    if (preferred.some((a) => led.get(key(a.topic, a.partition)) !== a.replicas[0])) {
+      this.mark(r, `the new node(s) did not lead all of their ${preferred.length} preferred partitions within 60 s`);
+      return;
+    }
+    if (r.leadersOnNewNodes === 0) {
+      this.mark(r, 'the new node(s) lead no partition of the run\'s topics: they hold follower replicas only');
+      return;
+    }
+    r.capacityUsableAtOffsetMs = this.ctx.offsetOf(Date.now());
+    r.capacityUsableAfterMs = r.capacityUsableAtOffsetMs - r.requestedAtOffsetMs!;
+    this.mark(r, `the new node(s) lead ${r.leadersOnNewNodes} partition(s) of the run's topics: new capacity usable ${(r.capacityUsableAfterMs / 1000).toFixed(1)} s after the request`);
+  }
+
+  /** The node change and the replica move; resolves to the reassignment plan (empty for a replacement). */
+  private async move(p: PhaseWindow, r: ElasticResult): Promise<Assignment[]> {
     const sb = this.ctx.sandbox;
     const spec = p.elastic!;
     const t0 = Date.now();
@@ -239,6 +336,7 @@ export class ElasticRunner {
     const disk0 = await this.diskOf(allParts).catch(() => undefined);
     r.retainedBytesAtRequest = disk0?.total ?? null;
     let moved: { broker: number; topic: string; partition: number }[] = [];
+    let plan: Assignment[] = [];
     let net0: Map<string, unknown> | undefined;
     let moveStart = 0;
     if (p.kind === 'replace-broker') {
@@ -256,7 +354,6 @@ export class ElasticRunner {
       this.mark(r, `node ${id} back in the metadata, rebuilding ${moved.length} replicas`);
     } else {
       const brokerIds = sb.state.nodes.map((n) => n.id);
-      let plan: Assignment[];
       if (p.kind === 'scale-out') {
         const zones = spec.zones ?? [...new Set(sb.state.nodes.filter((n) => n.role !== 'broker').map((n) => n.zone))];
         const newZones = Array.from({ length: spec.nodes }, (_, i) => zones[i % zones.length]);
@@ -310,5 +407,6 @@ export class ElasticRunner {
       for (const id of r.nodes) await sb.removeNode(id);
       this.mark(r, `node(s) ${r.nodes.join(', ')} stopped and removed`);
     }
+    return plan;
   }
 }

@@ -32,6 +32,9 @@ const ROWS: Row[] = [
   { label: 'scale-out: bytes moved', value: (r) => firstMove(r, 'scale-out')?.bytesMovedLogDirs ?? null, unit: 'MB', better: 'lower', digits: 1, scale: 1e-6 },
   { label: 'scale-out: replicas in sync after', value: (r) => firstMove(r, 'scale-out')?.moveMs ?? null, unit: 'ms', better: 'lower' },
   { label: 'scale-out: left in remote tier', value: (r) => firstMove(r, 'scale-out')?.remoteTierBytes ?? null, unit: 'MB', better: 'higher', digits: 1, scale: 1e-6 },
+  { label: 'scale-out: new capacity usable after', value: (r) => firstMove(r, 'scale-out')?.capacityUsableAfterMs ?? null, unit: 'ms', better: 'lower' },
+  { label: 'scale-out: sustainable rate before', value: (r) => firstMove(r, 'scale-out')?.headroom?.before?.sustainableRate ?? null, unit: 'rec/s', better: 'higher' },
+  { label: 'scale-out: sustainable rate after', value: (r) => firstMove(r, 'scale-out')?.headroom?.after?.sustainableRate ?? null, unit: 'rec/s', better: 'higher' },
   { label: 'broker replacement: bytes rebuilt', value: (r) => firstMove(r, 'replace-broker')?.bytesMovedLogDirs ?? null, unit: 'MB', better: 'lower', digits: 1, scale: 1e-6 },
   { label: 'broker replacement: rebuilt after', value: (r) => firstMove(r, 'replace-broker')?.moveMs ?? null, unit: 'ms', better: 'lower' },
   { label: 'missing events', value: (r) => r.correctness.missing, unit: '', better: 'lower' },
@@ -59,5 +62,25 @@ export function compareMarkdown(runs: Results[]): string {
     });
     lines.push(`| ${row.label} | ${cells.join(' | ')} |`);
   }
-  return lines.join('\n') + '\n';
+  const why = movementExplained(runs);
+  return lines.join('\n') + '\n' + (why.length ? `\n${why.join('\n')}\n` : '');
+}
+
+/** What drove the bytes a scale-out or replacement moved in each run: its storage model and retained volume. */
+export function movementExplained(runs: Results[]): string[] {
+  const out: string[] = [];
+  for (const r of runs) {
+    for (const m of (r.elasticity ?? []).filter((x) => x.error === null && x.bytesMovedLogDirs !== null)) {
+      const moved = `${(m.bytesMovedLogDirs! / 1e6).toFixed(1)} MB`;
+      const retained = m.retainedBytesAtRequest ? ` of ${(m.retainedBytesAtRequest / 1e6).toFixed(1)} MB retained (all replicas)` : '';
+      const head = `- \`${r.run.id}\` ${m.phase} (${m.action}): ${m.replicasMoved} replicas, ${moved}${retained} in ${((m.moveMs ?? 0) / 1000).toFixed(1)} s`;
+      if (r.topics.tiered) {
+        const lr = r.scenario.spec.topics.local_retention;
+        out.push(`${head} — tiered topics: a new replica copies only the local tail (segments not yet in the remote tier, kept locally ${lr !== undefined ? `for ${lr / 1000} s` : 'as long as retention'}, plus the active segment); ${m.remoteTierBytes !== null ? `${(m.remoteTierBytes / 1e6).toFixed(1)} MB of the moved partitions stayed in the remote tier and were not copied` : 'the remote tier was not measured'}.`);
+      } else {
+        out.push(`${head} — local disks: every moved replica copies its partition's whole retained log from the leader${m.throttleBytesPerSec ? `, throttled to ${(m.throttleBytesPerSec / 1e6).toFixed(1)} MB/s per broker` : ''}; the duration follows the retained bytes.`);
+      }
+    }
+  }
+  return out.length ? ['What drove the data movement:', '', ...out] : [];
 }

@@ -344,6 +344,37 @@ function profileSection(r: Results): string[] {
   return out;
 }
 
+const rate = (x: number | null) => (x === null ? '–' : `${Math.round(x).toLocaleString('en-US')}/s`);
+
+/** Headroom probes of scale-out phases: steps, sustainable rates, gain, when the new capacity became usable. */
+function headroomLines(r: Results, moves: NonNullable<Results['elasticity']>): string[] {
+  const out: string[] = [];
+  for (const m of moves.filter((x) => x.action === 'scale-out' && !x.modelled)) {
+    const h = m.headroom;
+    if (!h) {
+      out.push(`Headroom gained by ${m.phase}: not measured (${h === null ? 'headroom: false in the scenario' : 'this results.json predates the headroom probe'}).`, '');
+    } else {
+      const st = h.settings;
+      out.push(`Headroom gained by ${m.phase}: the produce rate a topic shaped like the raw one sustains (${st.partitions} partitions, RF ${st.replication}, ${st.recordBytes} B records; ${st.tool}) while the scenario's own load runs, offered in steps of ${(st.stepMs / 1000).toFixed(0)} s doubling from ${st.startRate.toLocaleString('en-US')}/s up to ${st.maxRate.toLocaleString('en-US')}/s, then bisected ${st.refine}×; a step is sustained when it achieves ≥ ${Math.round(st.minAchieved * 100)} % of the offered rate with an ack p99 ≤ ${st.p99LimitMs} ms. A fresh scratch topic per probe spreads over the brokers there are at that moment.`);
+      out.push('');
+      out.push(table(['probe', 'at', 'brokers', 'steps: offered → achieved, ack p99', 'sustainable'], [h.before, h.after].filter((x) => x !== null).map((x) => [
+        x.when, `${(x.startedAtOffsetMs / 1000).toFixed(1)} s${x.underLiveLoad ? '' : ' (load had ended)'}`, String(x.brokers),
+        x.error ? `failed: ${x.error}` : x.steps.map((s) => `${s.offeredRate.toLocaleString('en-US')} → ${rate(s.achievedRate)}, ${s.ackP99Ms ?? '–'} ms${s.retried ? ' (2nd try)' : ''} ${s.passed ? '✓' : `✗ (${s.why})`}`).join('; '),
+        x.sustainableRate === null ? 'none of the steps' : `${x.atMax ? '≥ ' : ''}${rate(x.sustainableRate)}`,
+      ])));
+      out.push('');
+      out.push(h.gainPct !== null ? `Headroom gained: **${h.gainPct >= 0 ? '+' : ''}${h.gainPct.toFixed(0)} %**${h.gainNote ? ` (${h.gainNote})` : ''}.` : `Headroom gained: not computed — ${h.gainNote}.`);
+      if (r.cluster.target === 'sandbox') out.push('On the sandbox every node shares this one machine\'s CPU cores and disk: an added broker brings no new hardware, so this figure says what one more broker process on the same cores gives (and what the moving replicas cost) — on real hardware the new machine adds its own capacity.');
+      out.push('');
+    }
+    out.push(m.capacityUsableAfterMs != null
+      ? `New capacity usable ${(m.capacityUsableAfterMs / 1000).toFixed(1)} s after the scale-out request: the new node(s) led ${m.leadersOnNewNodes} partition(s) of the run's topics (their preferred ones, after a preferred-leader election where needed).`
+      : `New capacity usable: not measured — ${m.leadersOnNewNodes == null ? 'the move did not complete' : m.leadersOnNewNodes === 0 ? 'the new node(s) lead no partition of the run\'s topics (follower replicas only)' : `the new node(s) led ${m.leadersOnNewNodes} partition(s) but not all of their preferred ones (see the timeline)`}.`);
+    out.push('');
+  }
+  return out;
+}
+
 /** Scale-out / broker replacement / scale-in: how long, how many bytes moved, what users felt. */
 function elasticSection(r: Results): string[] {
   const moves = r.elasticity ?? [];
@@ -352,9 +383,10 @@ function elasticSection(r: Results): string[] {
   if (r.topics.history) out.push(`Retained data before the load: ${mb(r.topics.history.bytes)} of generated history written into \`${r.topics.history.topic}\` in ${(r.topics.history.writeMs / 1000).toFixed(1)} s (plus what the run itself wrote), ${r.topics.tiered ? 'tiered (4 MiB segments, local retention ' + (r.scenario.spec.topics.local_retention !== undefined ? formatDurationMs(r.scenario.spec.topics.local_retention) : 'as retention') + ')' : 'on local disks'}.`);
   out.push('');
   const m2 = (b: number | null) => (b === null ? 'not measured' : mb(b));
+  for (const m of moves) if (m.modelled) out.push(`**${m.phase}**: ${m.modelled}.`, '');
   out.push(table(['phase', 'change', 'replicas moved', 'in sync after', 'bytes moved (log dirs)', 'bytes moved (network)', 'per GB retained', 'left in remote tier', 'throttle'], moves.map((m) => [
     m.phase, `${m.action} ${m.nodes.join(', ')}`, m.error ? `failed: ${m.error}` : `${m.replicasMoved} (${m.partitionsMoved} partitions)`,
-    m.moveMs !== null ? `${(m.moveMs / 1000).toFixed(1)} s (${((m.durationMs ?? 0) / 1000).toFixed(1)} s from the request)` : '–',
+    m.moveMs !== null ? `${(m.moveMs / 1000).toFixed(1)} s (${((m.durationMs ?? 0) / 1000).toFixed(1)} s from the request)` : m.modelled ? 'not measured (modelled)' : '–',
     m2(m.bytesMovedLogDirs), m.bytesMovedNetwork === null ? 'not measured' : `${mb(m.bytesMovedNetwork)}${m.networkVsLogDirsPct !== null ? ` (${m.networkVsLogDirsPct >= 0 ? '+' : ''}${m.networkVsLogDirsPct.toFixed(1)} %)` : ''}`,
     m.bytesMovedPerGbRetained !== null ? `${(m.bytesMovedPerGbRetained / 1e9).toFixed(3)} GB` : '–', m.remoteTierBytes === null ? (r.topics.tiered ? 'not measured' : '– (not tiered)') : mb(m.remoteTierBytes), m.throttleBytesPerSec ? `${(m.throttleBytesPerSec / 1e6).toFixed(1)} MB/s` : 'none',
   ])));
@@ -373,8 +405,7 @@ function elasticSection(r: Results): string[] {
   out.push('');
   out.push(table(['phase', 'produce p99', 'e2e p99', 'before (produce / e2e p99)', 'throughput held', 'lag peak'], impact));
   out.push('');
-  out.push('Headroom gained (the sustainable rate before and after a scale-out): not measured — no step-load probe runs inside a phase in this version.');
-  out.push('');
+  out.push(...headroomLines(r, moves));
   out.push('By profile: on local disks every retained byte of a moved replica is copied; with tiered storage only the local tail (segments not yet in the remote tier, plus the active segment) is; on shared storage (AutoMQ) no retained bytes move, a partition changes brokers by metadata — **modelled, not measured**: no AutoMQ cluster was run.');
   for (const m of moves) {
     out.push('');

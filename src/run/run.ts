@@ -16,7 +16,7 @@ import { StageProcess, type StageHandle } from '../enrich/child.js';
 import { AckTimeline, FaultRunner, faultResult } from '../fault/faults.js';
 import { readBackSeqs } from '../observe/readback.js';
 import { calibrate as runCalibration, sealCalibration } from '../calibrate/calibrate.js';
-import { calibrationSettings } from '../cli/calibrate.js';
+import { averageEventBytes, calibrationSettings } from '../cli/calibrate.js';
 import { bottleneck, ClientHealth } from '../observe/health.js';
 import { NetLedger, type MeasuredBytes } from '../observe/netflows.js';
 import { redact, describeSecurity } from '../kafka/security.js';
@@ -183,6 +183,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   };
   let faultRunner: FaultRunner | undefined;
   let elasticRunner: ElasticRunner | undefined;
+  let loadRunning = true;
   let health: ClientHealth | undefined;
   const produceRetries: Record<string, number> = {};
   const onRetry = (reason: string) => {
@@ -289,11 +290,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       throw new ClickbenchError('the scenario asks for tiered topics but the cluster has no remote storage enabled', { exitCode: ExitCode.usage, hint: 'run on `clickbench sandbox up --storage tiered`, or set topics.tiered: false' });
     }
 
-    if (s.calibrate && target.security.protocol !== 'PLAINTEXT') {
-      results.calibration = notMeasured(`Kafka's perf tools are run over PLAINTEXT only in this version; this target connects over ${target.security.protocol}`);
+    if (s.calibrate && target.security.tls && !target.security.tls.verify) {
+      results.calibration = notMeasured('Kafka\'s Java tools cannot skip certificate verification (--no-tls-verify); give the CA with --ca-file to calibrate');
     } else if (s.calibrate) {
       const t0 = Date.now();
-      const c = await runCalibration(admin, calibrationSettings(s, brokersList, 200_000, log));
+      const c = await runCalibration(admin, { ...calibrationSettings(s, brokersList, 200_000, log), security: target.security });
       results.calibration = await sealCalibration(c, admin, t0);
     }
 
@@ -367,6 +368,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         sandbox: sbx, admin, brokers: brokersList, security: target.security, topics: () => createdTopics, runPrefix, remoteStorageDir: target.remoteStorageDir, offsetOf, log,
         net: async () => (ledger ? ledger.sample().then(() => ledger.snapshot() as Map<string, unknown>).catch(() => undefined) : undefined),
         replicationInto: (a, b, f) => NetLedger.replicationInto(a as never, b as never, f),
+        loadRunning: () => loadRunning,
+        shape: { recordBytes: averageEventBytes(s), partitions: s.topics.partitions, replication: s.topics.replication, minInsyncReplicas: s.topics.min_insync_replicas },
       }, phases);
     }
     const ackTimeline = faultSpecs.size ? new AckTimeline() : undefined;
@@ -604,6 +607,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       if (signal.aborted) driver!.abandon();
       return signal.aborted;
     });
+    loadRunning = false;
     if (elasticRunner) {
       // A reassignment still running finishes before the read-back (bounded).
       await elasticRunner.finish(signal.aborted ? 5_000 : 5 * 60_000);

@@ -101,12 +101,22 @@ const fault = z.strictObject({
 export const ELASTIC_KINDS = ['scale-out', 'replace-broker', 'scale-in'] as const;
 export type ElasticKind = (typeof ELASTIC_KINDS)[number];
 
+export const headroomSchema = z.strictObject({
+  start: count(10_000_000).default(2_000).describe('first offered rate, records/s; each step doubles it until one fails'),
+  max: count(10_000_000).default(64_000).describe('highest offered rate, records/s'),
+  step: duration().default(4_000).describe('how long each rate is offered'),
+  p99_limit: duration().default(500).describe('a step fails when its ack p99 is above this'),
+  min_achieved: share().default(0.95).describe('a step fails when it achieves less than this share of the offered rate'),
+  refine: z.number().int().min(0).max(5).default(2).describe('bisections between the last sustained and the first failed rate'),
+});
+
 const elastic = z.strictObject({
   nodes: z.number().int().min(1).max(6).default(1).describe('scale-out / scale-in: how many nodes'),
   node: z.number().int().min(1).optional().describe('replace-broker: the node to replace (default: the one leading fewest raw partitions); scale-in: the first node to remove'),
   zones: z.array(z.string().min(1)).min(1).optional().describe('scale-out: zones of the new nodes (default: the sandbox zones, round robin)'),
   throttle: z.string().regex(SIZE_PATTERN, 'expected a byte rate such as 20MB').transform((v) => parseSizeBytes(v)!).optional().describe('replication throttle per broker while replicas move, bytes/s (leader and follower)'),
   at: duration().default(0).describe('offset into the phase at which the change starts'),
+  headroom: z.union([z.boolean(), headroomSchema]).optional().describe('scale-out: the sustainable produce rate before and after, by step-load probes with Kafka\'s ProducerPerformance (on by default for scale-out; false turns it off)'),
 });
 
 const phase = z.strictObject({
@@ -239,6 +249,7 @@ export const scenarioSchema = z.strictObject({
     if (p.kind === 'fault' && !p.fault) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault'], message: 'a fault phase needs a fault block, e.g. fault: { action: broker-kill, leader_of: raw, at: 5s, down_for: 15s }' });
     const isElastic = (ELASTIC_KINDS as readonly string[]).includes(p.kind);
     if (!isElastic && p.elastic) ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic'], message: `only scale-out, replace-broker and scale-in phases take an elastic block (this phase is ${p.kind})` });
+    if (p.elastic?.headroom && p.kind !== 'scale-out') ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic', 'headroom'], message: `headroom probes belong to scale-out phases (this phase is ${p.kind})` });
     if (isElastic && s.target.kind === 'brokers') ctx.addIssue({ code: 'custom', path: ['phases', i, 'kind'], message: `${p.kind} starts and stops nodes, which clickbench does on the sandbox only in this version (on an external cluster, run the reassignment yourself and measure it with steady phases)` });
     if (p.kind !== 'fault' && p.fault) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault'], message: `only fault phases take a fault block (this phase is ${p.kind})` });
     if (!p.fault) return;

@@ -104,6 +104,12 @@ export function asProfile(r: Results, profile: Profile): Results {
       if (isMeasured(p.crossZone)) p.crossZone = automqCrossZone(p.crossZone);
       if (p.crossZoneMeasured && isMeasured(p.crossZoneMeasured)) p.crossZoneMeasured = notMeasured(`measured on ${from}; AutoMQ is modelled only`);
     }
+    // Shared storage: a partition changes brokers by metadata; no retained byte is copied.
+    out.elasticity = out.elasticity?.map((m) => ({
+      ...m, durationMs: null, moveMs: null, completedAtOffsetMs: null, nodesUsableAtOffsetMs: null, bytesMovedLogDirs: 0, bytesMovedNetwork: null, networkVsLogDirsPct: null, networkByLink: null,
+      groundTruthBytes: null, logDirsVsGroundTruthPct: null, bytesMovedPerGbRetained: 0, remoteTierBytes: null, leadersOnNewNodes: null, capacityUsableAtOffsetMs: null, capacityUsableAfterMs: null, headroom: null, milestones: [],
+      modelled: `modelled, not measured: on AutoMQ's shared storage the ${m.replicasMoved} replica move(s) measured on ${from} (${m.bytesMovedLogDirs !== null ? `${(m.bytesMovedLogDirs / 1e6).toFixed(1)} MB` : 'bytes not measured'} there) copy no retained bytes — partitions change brokers by metadata; duration and headroom need a real AutoMQ cluster`,
+    }));
   } else if (isMeasured(out.crossZone)) {
     out.crossZone = { ...out.crossZone, assumptions: PROFILE_ASSUMPTIONS[profile] };
   }

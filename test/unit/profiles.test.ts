@@ -51,4 +51,29 @@ describe('platform profiles (pure, on recorded results)', () => {
     assert.doesNotMatch(own, /MODELLED, not measured\*\*/);
     assert.match(own, /\| broker disks \| 2504\.9 \| \$0\.08\/GB-month \| \$200\.39 \|/);
   });
+
+  it('AutoMQ re-read of a scale-out: no retained bytes move, marked modelled, and it is no evidence of health', () => {
+    const r = recorded();
+    const move = {
+      phase: 'add-broker', action: 'scale-out' as const, nodes: [4], requestedAtOffsetMs: 40_000, nodesUsableAtOffsetMs: 49_000, completedAtOffsetMs: 55_000, durationMs: 15_000, moveMs: 6_000,
+      replicasMoved: 24, partitionsMoved: 24, bytesMovedLogDirs: 84_200_000, bytesMovedNetwork: 87_800_000, networkVsLogDirsPct: 4.3, networkByLink: null, groundTruthBytes: 84_200_000, logDirsVsGroundTruthPct: 0,
+      retainedBytesAtRequest: 450_000_000, bytesMovedPerGbRetained: 187_000_000, remoteTierBytes: null, throttleBytesPerSec: null, leadersOnNewNodes: 8, capacityUsableAtOffsetMs: 56_000, capacityUsableAfterMs: 16_000,
+      headroom: null, milestones: [{ offsetMs: 40_000, what: 'starting 1 broker node(s) in zone(s) a' }], error: null,
+    };
+    r.elasticity = [move];
+    const a = asProfile(r, 'automq');
+    const [m] = a.elasticity!;
+    assert.deepEqual([m.bytesMovedLogDirs, m.bytesMovedPerGbRetained, m.bytesMovedNetwork, m.moveMs, m.capacityUsableAfterMs, m.headroom], [0, 0, null, null, null, null]);
+    assert.equal(m.modelled, 'modelled, not measured: on AutoMQ\'s shared storage the 24 replica move(s) measured on apache-kafka (84.2 MB there) copy no retained bytes — partitions change brokers by metadata; duration and headroom need a real AutoMQ cluster');
+    assert.equal(r.elasticity[0].bytesMovedLogDirs, 84_200_000, 'the recorded run is untouched');
+    const elasticityRow = (x: Results) => evaluate(x, evaluateGates(x)).checklist.find((c) => c.item === 'Elasticity')!;
+    assert.match(elasticityRow(a).evidence.join('\n'), /add-broker \(scale-out, node\(s\) 4\): modelled, not measured/);
+    // Without the burst phase the row rests on the move alone: measured → yes, modelled → not measured.
+    const noBurst = (x: Results): Results => ({ ...x, phases: x.phases.filter((p) => p.kind !== 'burst') });
+    assert.equal(elasticityRow(noBurst(r)).healthy, 'yes');
+    assert.equal(elasticityRow(noBurst(a)).healthy, 'not measured');
+    const md = renderMarkdown(a, evaluate(a, evaluateGates(a)));
+    assert.match(md, /\*\*add-broker\*\*: modelled, not measured: on AutoMQ's shared storage/);
+    assert.doesNotMatch(md, /Headroom gained by add-broker/);
+  });
 });

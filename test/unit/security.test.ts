@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { describeSecurity, PASSWORD_ENV, redact, resolveSecurity, Secret, securityArgs } from '../../src/kafka/security.js';
 import { UsageError } from '../../src/errors.js';
+import { javaClientProperties } from '../../src/kafka/tools.js';
 import { detectProfile, requirements, unmet, versionFromApis, type ProbeResult } from '../../src/probe/probe.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cb-sec-'));
@@ -75,6 +76,23 @@ describe('connection security (pure)', () => {
     assert.equal(code, 2);
     assert.match(c.lines.join('\n'), /passwords are not read from scenario files/);
     assert.equal(c.lines.join('\n').includes('in-the-file-99'), false);
+  });
+});
+
+describe('Java client properties for Kafka\'s tools (pure)', () => {
+  it('SASL_SSL with SCRAM: JAAS line with the password quoted, PEM trust store; PLAINTEXT needs none', () => {
+    const sec = { protocol: 'SASL_SSL' as const, sasl: { mechanism: 'SCRAM-SHA-512' as const, username: 'clickbench', password: new Secret('pa"ss\\word', 'test') }, tls: { verify: true, ca: 'PEM' } };
+    assert.equal(javaClientProperties(sec, '/tmp/x/ca.pem'), [
+      'security.protocol=SASL_SSL',
+      'sasl.mechanism=SCRAM-SHA-512',
+      'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="clickbench" password="pa\\\\"ss\\\\\\\\word";',
+      'ssl.truststore.type=PEM',
+      'ssl.truststore.location=/tmp/x/ca.pem',
+      '',
+    ].join('\n'));
+    assert.equal(javaClientProperties({ protocol: 'PLAINTEXT' }), undefined);
+    assert.equal(javaClientProperties({ protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'PLAIN', username: 'u', password: new Secret('secret-1', 't') } }), 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="secret-1";\n');
+    assert.throws(() => javaClientProperties({ protocol: 'SSL', tls: { verify: false } }), /cannot skip certificate verification/);
   });
 });
 
