@@ -18,6 +18,8 @@ import type { Sandbox } from '../sandbox/cluster.js';
 import { sleep } from '../sandbox/process.js';
 import { headroomSchema, type ElasticKind, type Scenario } from '../scenario/schema.js';
 import type { PhaseWindow } from '../run/phases.js';
+import { PipelineLatency } from '../observe/latency.js';
+import type { LatencyTriple } from '../run/results.js';
 import { openKafkaTools, type KafkaTools } from '../kafka/tools.js';
 import { headroomGain, probeHeadroom, type Headroom, type HeadroomSettings } from './headroom.js';
 import { movedReplicas, planScaleIn, planScaleOut, type Assignment } from './plan.js';
@@ -66,6 +68,8 @@ export interface ElasticResult {
   headroom: Headroom | null;
   milestones: { offsetMs: number; what: string }[];
   error: string | null;
+  /** Latency of the events intended while replicas moved (request → every new replica in sync), probes excluded. */
+  latencyDuringMove?: LatencyTriple | null;
   /** Set when the figures are a profile's model, not a measurement (`report --profile automq`). */
   modelled?: string;
 }
@@ -129,6 +133,8 @@ export class ElasticRunner {
   readonly results: ElasticResult[] = [];
   private readonly running: Promise<void>[] = [];
   private readonly started = new Set<number>();
+  /** Per phase: the move's wall-clock window (request → in sync) and the latency recorded in it. */
+  private readonly moveWindows = new Map<string, { from?: number; to?: number; latency: PipelineLatency }>();
 
   constructor(private readonly ctx: Ctx, private readonly phases: PhaseWindow[]) {
     for (const p of phases) {
@@ -139,6 +145,21 @@ export class ElasticRunner {
         remoteTierBytes: null, throttleBytesPerSec: p.elastic.throttle ?? null, leadersOnNewNodes: null, capacityUsableAtOffsetMs: null, capacityUsableAfterMs: null, headroom: null, milestones: [], error: null,
       });
     }
+  }
+
+  /** Each move's latency summary into its result (called when the load ends and again before the report). */
+  sealLatency(): void {
+    for (const r of this.results) {
+      const w = this.moveWindows.get(r.phase);
+      r.latencyDuringMove = w?.from !== undefined ? w.latency.summary() : null;
+    }
+  }
+
+  /** The latency recorders of moves in progress at `intendedMs` (the run records into them). */
+  latencyAt(intendedMs: number): PipelineLatency[] {
+    const out: PipelineLatency[] = [];
+    for (const w of this.moveWindows.values()) if (w.from !== undefined && intendedMs >= w.from && (w.to === undefined || intendedMs < w.to)) out.push(w.latency);
+    return out;
   }
 
   get active(): boolean {
@@ -169,6 +190,7 @@ export class ElasticRunner {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(this.running), new Promise((done) => (timer = setTimeout(done, timeoutMs)))]);
     clearTimeout(timer);
+    this.sealLatency();
     for (const r of this.results) if (r.requestedAtOffsetMs !== null && r.completedAtOffsetMs === null && !r.error) r.error = `not complete within ${Math.round(timeoutMs / 1000)} s after the load ended`;
   }
 
@@ -328,6 +350,8 @@ export class ElasticRunner {
     const spec = p.elastic!;
     const t0 = Date.now();
     r.requestedAtOffsetMs = this.ctx.offsetOf(t0);
+    const window = { from: t0, to: undefined as number | undefined, latency: new PipelineLatency() };
+    this.moveWindows.set(r.phase, window);
     const deadline = t0 + 10 * 60_000;
     // A replaced disk rebuilds every replica the node held (internal topics too); a reassignment moves the run's.
     const before = await this.assignments(p.kind === 'replace-broker');
@@ -386,6 +410,7 @@ export class ElasticRunner {
     r.remoteTierBytes = remoteBytesOf(this.ctx.remoteStorageDir, moved);
     const ok = await this.waitInSync(moved, deadline);
     const doneAt = Date.now();
+    window.to = doneAt;
     if (spec.throttle) await this.setThrottle(null, sb.state.nodes.map((n) => n.id)).catch((e) => this.ctx.log(`removing the throttle failed: ${(e as Error).message}`));
     if (!ok) throw new Error(`the moved replicas were not all in sync within ${(deadline - t0) / 60_000} min`);
     r.completedAtOffsetMs = this.ctx.offsetOf(doneAt);

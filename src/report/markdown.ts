@@ -399,12 +399,15 @@ function elasticSection(r: Results): string[] {
     const phase = r.phases.find((p) => p.name === m.phase);
     const idx = r.phases.findIndex((p) => p.name === m.phase);
     const before = r.phases.slice(0, idx).reverse().find((p) => p.scored);
-    return phase ? [m.phase, `${phase.latency.produceAck?.p99Ms ?? '–'} ms`, `${phase.latency.e2e?.p99Ms ?? '–'} ms`, before ? `${before.latency.produceAck?.p99Ms ?? '–'} / ${before.latency.e2e?.p99Ms ?? '–'} ms (${before.name})` : '–', phase.achievedRatio !== null ? `${(phase.achievedRatio * 100).toFixed(1)} %` : '–', isMeasured(phase.lag) ? String(phase.lag.maxRecords) : '–'] : [m.phase, '–', '–', '–', '–', '–'];
+    const mv = m.latencyDuringMove;
+    const during = mv ? `${mv.produceAck?.p99Ms ?? '–'} / ${mv.e2e?.p99Ms ?? '–'} ms` : 'not measured';
+    return phase ? [m.phase, `${phase.latency.produceAck?.p99Ms ?? '–'} ms`, `${phase.latency.e2e?.p99Ms ?? '–'} ms`, during, before ? `${before.latency.produceAck?.p99Ms ?? '–'} / ${before.latency.e2e?.p99Ms ?? '–'} ms (${before.name})` : '–', phase.achievedRatio !== null ? `${(phase.achievedRatio * 100).toFixed(1)} %` : '–', isMeasured(phase.lag) ? String(phase.lag.maxRecords) : '–'] : [m.phase, '–', '–', during, '–', '–', '–'];
   });
   out.push('What users felt during the phase:');
   out.push('');
-  out.push(table(['phase', 'produce p99', 'e2e p99', 'before (produce / e2e p99)', 'throughput held', 'lag peak'], impact));
+  out.push(table(['phase', 'produce p99', 'e2e p99', 'while replicas moved (produce / e2e p99)', 'before (produce / e2e p99)', 'throughput held', 'lag peak'], impact));
   out.push('');
+  if (moves.some((m) => m.headroom)) out.push('The phase\'s own figures include the headroom probes, which push the cluster to its limit on purpose; "while replicas moved" counts only the events intended between the request and the last new replica joining its ISR. The probes\' traffic also counts in the kernel counters (cross-zone bytes) of the phase.', '');
   out.push(...headroomLines(r, moves));
   out.push('By profile: on local disks every retained byte of a moved replica is copied; with tiered storage only the local tail (segments not yet in the remote tier, plus the active segment) is; on shared storage (AutoMQ) no retained bytes move, a partition changes brokers by metadata — **modelled, not measured**: no AutoMQ cluster was run.');
   for (const m of moves) {

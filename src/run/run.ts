@@ -350,12 +350,14 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         const e2e = sample.seenMs - sample.intendedMs;
         record(phaseLatency[p.index].e2e, e2e);
         for (const f of faultRunner?.faults ?? []) if (inFaultWindow(f, sample.intendedMs)) record(f.latency.e2e, e2e);
+        for (const w of elasticRunner?.latencyAt(sample.intendedMs) ?? []) record(w.e2e, e2e);
         if (p.scored) record(runLatency.e2e, e2e);
         e2eBySecond.recordAt(Math.floor(offset / 1000), e2e);
         if (sample.enrichMs !== null) {
           record(phaseLatency[p.index].enrich, sample.enrichMs);
           if (p.scored) record(runLatency.enrich, sample.enrichMs);
           for (const f of faultRunner?.faults ?? []) if (inFaultWindow(f, sample.intendedMs)) record(f.latency.enrich, sample.enrichMs);
+          for (const w of elasticRunner?.latencyAt(sample.intendedMs) ?? []) record(w.enrich, sample.enrichMs);
         }
       },
     });
@@ -402,6 +404,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           record(phaseLatency[p.index].produceAck, ms);
           if (p.scored) record(runLatency.produceAck, ms);
           for (const f of open) if (inFaultWindow(f, e.intendedMs)) record(f.latency.produceAck, ms);
+          for (const w of elasticRunner?.latencyAt(e.intendedMs) ?? []) record(w.produceAck, ms);
         }
       },
       onPartitionAck: (partition, ackMs) => ackTimeline?.ack(partition, ackMs),
@@ -801,6 +804,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     results.errors.produceRetries = st.retries + Object.values(produceRetries).reduce((a, b) => a + b, 0);
     results.errors.byCode = { ...driver.errorsByCode, ...Object.fromEntries(Object.entries(produceRetries).map(([k, v]) => [`client retry: ${k}`, v])) };
 
+    elasticRunner?.sealLatency(); // again, now that the probe consumer has seen the events of the move windows
     // Faults and the full accounting: every acknowledged id looked up in the raw topic too.
     if (faultRunner) {
       for (const f of faultRunner.faults) {

@@ -30,9 +30,9 @@ async function run(name: string, topics: string, phases: string, delivery = 'alo
   };
 }
 
-const scaleOutPhases = `  - { kind: warmup, duration: 3s }
+const scaleOutPhases = (headroom: string) => `  - { kind: warmup, duration: 3s }
   - { kind: steady, duration: 7s }
-  - { kind: scale-out, duration: 30s, elastic: { nodes: 1, zones: [a], at: 5s } }
+  - { kind: scale-out, duration: ${headroom === 'false' ? 30 : 85}s, elastic: { nodes: 1, zones: [a], at: 5s, headroom: ${headroom} } }
   - { kind: steady, name: after, duration: 5s }`;
 
 async function nodesRunning(ids: number[]): Promise<void> {
@@ -49,9 +49,9 @@ describe('elasticity phases on the sandbox', () => {
   });
 
   it('scale-out 3 → 4, local vs tiered topics: replicas in sync, bytes moved agree with the new node\'s .log files, tiered moves clearly less', async () => {
-    const local = await run('scale-local', 'history: 150MB', scaleOutPhases);
+    const local = await run('scale-local', 'history: 150MB', scaleOutPhases('{ start: 8000, max: 64000, step: 2s, refine: 0 }'));
     await nodesRunning([1, 2, 3, 4]);
-    const tiered = await run('scale-tiered', 'history: 150MB, tiered: true, local_retention: 3s', scaleOutPhases);
+    const tiered = await run('scale-tiered', 'history: 150MB, tiered: true, local_retention: 3s', scaleOutPhases('false'));
     await nodesRunning([1, 2, 3, 4, 5]);
     const [lo] = local.r.elasticity!;
     const [to] = tiered.r.elasticity!;
@@ -69,6 +69,24 @@ describe('elasticity phases on the sandbox', () => {
       assert.ok(isMeasured(r.accounting) && r.accounting.ackedLost === 0, 'nothing acknowledged was lost');
       assert.equal(checklist(r).find((c) => c.item === 'Elasticity')!.healthy === 'not measured', false);
     }
+    // Headroom (local run): a step-load probe before and after, both under the live load; the new node leads partitions.
+    const h = lo.headroom!;
+    console.log(`# headroom: before ${JSON.stringify(h.before?.steps.map((x) => [x.offeredRate, Math.round(x.achievedRate ?? 0), x.ackP99Ms, x.passed]))}, after ${JSON.stringify(h.after?.steps.map((x) => [x.offeredRate, Math.round(x.achievedRate ?? 0), x.ackP99Ms, x.passed]))}; gain ${h.gainPct} (${h.gainNote}); usable after ${lo.capacityUsableAfterMs} ms, ${lo.leadersOnNewNodes} leaders on node 4; move-window latency ${JSON.stringify(lo.latencyDuringMove)}`);
+    for (const probe of [h.before!, h.after!]) {
+      assert.equal(probe.error, null);
+      assert.ok(probe.underLiveLoad, `${probe.when} probe ran under the scenario's load`);
+      assert.equal(probe.steps[0].offeredRate, 8000);
+      for (let i = 1; i < probe.steps.length; i++) assert.equal(probe.steps[i].offeredRate, Math.min(64000, probe.steps[i - 1].offeredRate * 2), 'steps double until one fails (refine 0)');
+      assert.ok(probe.steps.every((x) => x.achievedRate! > 0 && x.ackP99Ms! >= 0), 'every step has ProducerPerformance figures');
+      assert.equal(probe.sustainableRate, Math.max(0, ...probe.steps.filter((x) => x.passed).map((x) => x.offeredRate)) || null);
+    }
+    assert.deepEqual([h.before!.brokers, h.after!.brokers], [3, 4]);
+    assert.ok(h.before!.startedAtOffsetMs < lo.requestedAtOffsetMs! && h.after!.startedAtOffsetMs >= lo.completedAtOffsetMs!, 'before the request, after the move');
+    assert.ok(lo.leadersOnNewNodes! > 0 && lo.capacityUsableAfterMs! >= lo.durationMs! - 5, 'the new node leads partitions once its replicas are in sync');
+    assert.ok(lo.latencyDuringMove?.produceAck && lo.latencyDuringMove.produceAck.count > 0, 'latency while replicas moved');
+    assert.match(local.md, /Headroom gained by scale-out: .*\n\n\| probe \| at \| brokers \|/);
+    assert.match(local.md, /New capacity usable \d+\.\d s after the scale-out request: the new node\(s\) led \d+ partition/);
+    assert.match(tiered.md, /Headroom gained by scale-out: not measured \(headroom: false in the scenario\)/);
     assert.ok(lo.bytesMovedLogDirs! > 0.5 * (150e6 * 3 / 6) * 0.5, `local moved ${lo.bytesMovedLogDirs} B: most of the moved partitions' history`);
     assert.ok(to.bytesMovedLogDirs! < 0.5 * lo.bytesMovedLogDirs!, `tiered moved ${to.bytesMovedLogDirs} B vs local ${lo.bytesMovedLogDirs} B`);
     assert.ok(to.remoteTierBytes! > 0, 'the moved partitions had data in the remote tier');
