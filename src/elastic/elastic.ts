@@ -9,11 +9,12 @@
  * partitions' data stayed in the remote tier (tiered storage); the reassignment's own timeline.
  */
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Admin } from '../kafka/client.js';
 import { LogDirsProbe, platformaticSecurity } from '../kafka/logdirs.js';
-import type { Security } from '../kafka/security.js';
+import { redact, type Security } from '../kafka/security.js';
 import type { Sandbox } from '../sandbox/cluster.js';
 import { sleep } from '../sandbox/process.js';
 import { headroomSchema, type ElasticKind, type Scenario } from '../scenario/schema.js';
@@ -75,7 +76,10 @@ export interface ElasticResult {
 }
 
 interface Ctx {
-  sandbox: Sandbox;
+  /** The sandbox (nodes started and stopped by clickbench); undefined on an external cluster (the user's commands). */
+  sandbox?: Sandbox;
+  /** A broker's zone (the scenario's target.zones on an external cluster). */
+  zoneOf: (brokerId: number) => string | undefined;
   admin: Admin;
   brokers: string[];
   security: Security;
@@ -257,6 +261,32 @@ export class ElasticRunner {
     return false;
   }
 
+  private async liveBrokers(): Promise<number[]> {
+    return (await this.ctx.admin.describeCluster()).brokers.map((b) => b.nodeId);
+  }
+
+  /** Until the brokers are all in (present) or all out of (absent) the cluster's live brokers. */
+  private async waitBrokers(r: ElasticResult, ids: number[], present: boolean, timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const live = await this.liveBrokers().catch(() => undefined);
+      if (live && ids.every((id) => live.includes(id) === present)) return;
+      if (Date.now() > until) throw new Error(`broker(s) ${ids.join(', ')} ${present ? 'not in' : 'still in'} the cluster's metadata ${timeoutMs / 1000} s after the command (live: ${live?.join(', ') ?? 'unknown'})`);
+      await sleep(500);
+    }
+  }
+
+  /** A user-supplied command (external clusters): its exit code, duration and last output line go to the timeline. */
+  private async command(r: ElasticResult, step: string, command: string, timeoutMs: number): Promise<void> {
+    const t0 = Date.now();
+    this.mark(r, `running the ${step} command`);
+    const x = await execa(command, { shell: true, timeout: timeoutMs, all: true, reject: false });
+    const last = redact(String(x.all ?? '')).trim().split('\n').pop()?.slice(0, 200) ?? '';
+    if (x.timedOut) throw new Error(`the ${step} command timed out after ${timeoutMs / 1000} s: ${command}`);
+    if (x.exitCode !== 0) throw new Error(`the ${step} command exited with ${x.exitCode}: ${command}${last ? ` (${last})` : ''}`);
+    this.mark(r, `the ${step} command finished in ${((Date.now() - t0) / 1000).toFixed(1)} s${last ? `: ${last}` : ''}`);
+  }
+
   private async setThrottle(bytesPerSec: number | null, brokerIds: number[]): Promise<void> {
     const pa = new PlatformaticAdmin({ clientId: 'clickbench-elastic', bootstrapBrokers: this.ctx.brokers, retries: 2, ...platformaticSecurity(this.ctx.security) });
     try {
@@ -356,7 +386,7 @@ export class ElasticRunner {
     // A replaced disk rebuilds every replica the node held (internal topics too); a reassignment moves the run's.
     const before = await this.assignments(p.kind === 'replace-broker');
     const allParts = before.map((a) => ({ topic: a.topic, partition: a.partition }));
-    const zoneOf = (id: number) => sb.state.nodes.find((n) => n.id === id)?.zone;
+    const zoneOf = (id: number) => (sb ? sb.state.nodes.find((n) => n.id === id)?.zone : this.ctx.zoneOf(id));
     const disk0 = await this.diskOf(allParts).catch(() => undefined);
     r.retainedBytesAtRequest = disk0?.total ?? null;
     let moved: { broker: number; topic: string; partition: number }[] = [];
@@ -364,38 +394,55 @@ export class ElasticRunner {
     let net0: Map<string, unknown> | undefined;
     let moveStart = 0;
     if (p.kind === 'replace-broker') {
-      const id = spec.node ?? Math.max(...sb.state.nodes.filter((n) => n.role !== 'broker').map((n) => n.id));
+      const id = spec.node ?? Math.max(...sb!.state.nodes.filter((n) => n.role !== 'broker').map((n) => n.id));
       r.nodes = [id];
       moved = before.filter((a) => a.replicas.includes(id)).map((a) => ({ broker: id, topic: a.topic, partition: a.partition }));
-      this.mark(r, `stopping node ${id} (controlled shutdown) to replace its disk`);
-      await sb.stopNode(id, 'SIGTERM');
-      const wiped = sb.wipeData(id);
-      this.mark(r, `node ${id}: ${wiped} partition directories removed (an empty disk); starting it again`);
-      net0 = await this.ctx.net();
-      moveStart = Date.now();
-      await sb.startNode(id);
+      if (sb) {
+        this.mark(r, `stopping node ${id} (controlled shutdown) to replace its disk`);
+        await sb.stopNode(id, 'SIGTERM');
+        const wiped = sb.wipeData(id);
+        this.mark(r, `node ${id}: ${wiped} partition directories removed (an empty disk); starting it again`);
+        net0 = await this.ctx.net();
+        moveStart = Date.now();
+        await sb.startNode(id);
+      } else {
+        moveStart = Date.now();
+        await this.command(r, 'replacement', spec.command!, spec.timeout);
+        await this.waitBrokers(r, [id], true, spec.timeout);
+      }
       r.nodesUsableAtOffsetMs = this.ctx.offsetOf(Date.now());
       this.mark(r, `node ${id} back in the metadata, rebuilding ${moved.length} replicas`);
     } else {
-      const brokerIds = sb.state.nodes.map((n) => n.id);
+      let brokerIds = sb ? sb.state.nodes.map((n) => n.id) : await this.liveBrokers();
       if (p.kind === 'scale-out') {
-        const zones = spec.zones ?? [...new Set(sb.state.nodes.filter((n) => n.role !== 'broker').map((n) => n.zone))];
-        const newZones = Array.from({ length: spec.nodes }, (_, i) => zones[i % zones.length]);
-        this.mark(r, `starting ${spec.nodes} broker node(s) in zone(s) ${newZones.join(', ')}`);
-        r.nodes = await sb.addNodes(newZones);
+        if (sb) {
+          const zones = spec.zones ?? [...new Set(sb.state.nodes.filter((n) => n.role !== 'broker').map((n) => n.zone))];
+          const newZones = Array.from({ length: spec.nodes }, (_, i) => zones[i % zones.length]);
+          this.mark(r, `starting ${spec.nodes} broker node(s) in zone(s) ${newZones.join(', ')}`);
+          r.nodes = await sb.addNodes(newZones);
+        } else {
+          r.nodes = spec.brokers!;
+          if (spec.command) await this.command(r, 'scale-out', spec.command, spec.timeout);
+          await this.waitBrokers(r, r.nodes, true, spec.timeout);
+          brokerIds = await this.liveBrokers();
+        }
         r.nodesUsableAtOffsetMs = this.ctx.offsetOf(Date.now());
         this.mark(r, `node(s) ${r.nodes.join(', ')} in the metadata`);
-        plan = planScaleOut(before, [...brokerIds, ...r.nodes], r.nodes, zoneOf);
-      } else {
+        plan = planScaleOut(before, [...new Set([...brokerIds, ...r.nodes])], r.nodes, zoneOf);
+      } else if (sb) {
         const removable = sb.state.nodes.filter((n) => n.role === 'broker').map((n) => n.id).sort((a, b) => b - a);
         r.nodes = spec.node !== undefined ? [spec.node] : removable.slice(0, spec.nodes);
         if (r.nodes.length < spec.nodes || r.nodes.some((id) => !removable.includes(id))) throw new Error(`scale-in removes nodes a scale-out added (${removable.join(', ') || 'none here'}); the sandbox's controllers stay`);
         plan = planScaleIn(before, brokerIds, r.nodes, zoneOf);
+      } else {
+        r.nodes = spec.brokers!;
+        plan = planScaleIn(before, brokerIds, r.nodes, zoneOf);
       }
       moved = movedReplicas(before, plan);
       r.partitionsMoved = plan.length;
+      const throttled = sb ? sb.state.nodes.map((n) => n.id) : await this.liveBrokers();
       if (spec.throttle) {
-        await this.setThrottle(spec.throttle, sb.state.nodes.map((n) => n.id));
+        await this.setThrottle(spec.throttle, throttled);
         this.mark(r, `replication throttled to ${(spec.throttle / 1e6).toFixed(1)} MB/s per broker`);
       }
       net0 = await this.ctx.net();
@@ -411,7 +458,7 @@ export class ElasticRunner {
     const ok = await this.waitInSync(moved, deadline);
     const doneAt = Date.now();
     window.to = doneAt;
-    if (spec.throttle) await this.setThrottle(null, sb.state.nodes.map((n) => n.id)).catch((e) => this.ctx.log(`removing the throttle failed: ${(e as Error).message}`));
+    if (spec.throttle) await this.setThrottle(null, sb ? sb.state.nodes.map((n) => n.id) : await this.liveBrokers().catch(() => [])).catch((e) => this.ctx.log(`removing the throttle failed: ${(e as Error).message}`));
     if (!ok) throw new Error(`the moved replicas were not all in sync within ${(deadline - t0) / 60_000} min`);
     r.completedAtOffsetMs = this.ctx.offsetOf(doneAt);
     r.durationMs = doneAt - t0;
@@ -421,16 +468,19 @@ export class ElasticRunner {
     const disk1 = await this.diskOf(moved).catch(() => undefined);
     r.bytesMovedLogDirs = disk1 ? moved.reduce((a, m) => a + disk1.sizeOn(m.broker, m.topic, m.partition), 0) : null;
     const receivers = [...new Set(moved.map((m) => m.broker))];
-    r.groundTruthBytes = receivers.reduce((a, id) => a + logFileBytes(sb.node(id).logDir, moved.filter((m) => m.broker === id)), 0);
-    if (r.bytesMovedLogDirs !== null && r.groundTruthBytes > 0) r.logDirsVsGroundTruthPct = ((r.bytesMovedLogDirs - r.groundTruthBytes) / r.groundTruthBytes) * 100;
+    r.groundTruthBytes = sb ? receivers.reduce((a, id) => a + logFileBytes(sb.node(id).logDir, moved.filter((m) => m.broker === id)), 0) : null;
+    if (r.bytesMovedLogDirs !== null && r.groundTruthBytes) r.logDirsVsGroundTruthPct = ((r.bytesMovedLogDirs - r.groundTruthBytes) / r.groundTruthBytes) * 100;
     const got = net0 && net1 ? this.ctx.replicationInto(net0, net1, receivers) : undefined;
     r.bytesMovedNetwork = got ? got.total : null;
     r.networkByLink = got?.byLeader ?? null;
     if (r.bytesMovedLogDirs && r.bytesMovedNetwork !== null) r.networkVsLogDirsPct = ((r.bytesMovedNetwork - r.bytesMovedLogDirs) / r.bytesMovedLogDirs) * 100;
     if (r.bytesMovedLogDirs !== null && r.retainedBytesAtRequest) r.bytesMovedPerGbRetained = (r.bytesMovedLogDirs / r.retainedBytesAtRequest) * 1e9;
-    if (p.kind === 'scale-in') {
+    if (p.kind === 'scale-in' && sb) {
       for (const id of r.nodes) await sb.removeNode(id);
       this.mark(r, `node(s) ${r.nodes.join(', ')} stopped and removed`);
+    } else if (p.kind === 'scale-in' && spec.command) {
+      await this.command(r, 'scale-in', spec.command, spec.timeout);
+      await this.waitBrokers(r, r.nodes, false, spec.timeout);
     }
     return plan;
   }

@@ -39,7 +39,7 @@ export function phaseTimeline(s: Pick<Scenario, 'phases' | 'duration' | 'traffic
   for (const p of s.phases) {
     const duration = p.duration ?? Math.max(0, s.duration - t);
     if (duration <= 0) continue;
-    out.push({ index: out.length, name: p.name ?? nameFor(p.kind), kind: p.kind, startMs: t, endMs: Math.min(s.duration, t + duration), lookbackMs: p.lookback, version: p.version, scored: SCORED_KINDS.includes(p.kind), ...(p.fault ? { fault: p.fault } : {}), ...(p.kind === 'scale-out' || p.kind === 'replace-broker' || p.kind === 'scale-in' ? { elastic: p.elastic ?? { nodes: 1, at: 0 } } : {}) });
+    out.push({ index: out.length, name: p.name ?? nameFor(p.kind), kind: p.kind, startMs: t, endMs: Math.min(s.duration, t + duration), lookbackMs: p.lookback, version: p.version, scored: SCORED_KINDS.includes(p.kind), ...(p.fault ? { fault: p.fault } : {}), ...(p.kind === 'scale-out' || p.kind === 'replace-broker' || p.kind === 'scale-in' ? { elastic: p.elastic ?? { nodes: 1, at: 0, timeout: 300_000 } } : {}) });
     t += duration;
     if (t >= s.duration) break;
   }

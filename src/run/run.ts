@@ -25,7 +25,7 @@ import { ElasticRunner } from '../elastic/elastic.js';
 import { writeHistory } from '../drive/history.js';
 import { probeCluster, requirements, unmet } from '../probe/probe.js';
 import { socketLabels } from '../kafka/client.js';
-import { faultProblems, type FaultSpec } from '../scenario/schema.js';
+import { elasticProblems, faultProblems, type ElasticKind, type FaultSpec } from '../scenario/schema.js';
 import { fillLookups } from '../drive/lookups.js';
 import { OpenLoopDriver } from '../drive/driver.js';
 import { createTopics, deleteTopicsWithPrefix, enrichedTopicFor, topicNames, topicSpecs } from '../drive/topics.js';
@@ -163,6 +163,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const problem = faultProblems(spec, opts.target.kind)[0];
     if (problem) throw new ClickbenchError(`${loaded.file}: phases[${w.index}].fault.${problem.field}: ${problem.message}`, { exitCode: ExitCode.usage, hint: 'fix the fault block, or run the scenario on the sandbox' });
     faultSpecs.set(w.index, spec);
+  }
+  for (const w of phases) {
+    if (!w.elastic) continue;
+    const problem = elasticProblems(w.kind as ElasticKind, w.elastic, opts.target.kind)[0];
+    if (problem) throw new ClickbenchError(`${loaded.file}: phases[${w.index}].elastic${problem.field ? `.${problem.field}` : ''}: ${problem.message}`, { exitCode: ExitCode.usage, hint: 'fix the elastic block, or run the scenario on the sandbox' });
   }
   const enricherKill = [...faultSpecs.values()].some((f) => f.action === 'enricher-kill');
   let profile: Profile = target.profile;
@@ -364,10 +369,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     await probe.start();
 
     if (phases.some((p) => p.elastic)) {
-      if (!target.sandbox) throw new ClickbenchError('scale-out, replace-broker and scale-in phases run on the sandbox only', { exitCode: ExitCode.usage, hint: 'run the scenario on the sandbox' });
-      const sbx = target.sandbox;
       elasticRunner = new ElasticRunner({
-        sandbox: sbx, admin, brokers: brokersList, security: target.security, topics: () => createdTopics, runPrefix, remoteStorageDir: target.remoteStorageDir, offsetOf, log,
+        sandbox: target.sandbox, zoneOf: target.zoneOf, admin, brokers: brokersList, security: target.security, topics: () => createdTopics, runPrefix, remoteStorageDir: target.remoteStorageDir, offsetOf, log,
         net: async () => (ledger ? ledger.sample().then(() => ledger.snapshot() as Map<string, unknown>).catch(() => undefined) : undefined),
         replicationInto: (a, b, f) => NetLedger.replicationInto(a as never, b as never, f),
         loadRunning: () => loadRunning,

@@ -116,6 +116,9 @@ const elastic = z.strictObject({
   zones: z.array(z.string().min(1)).min(1).optional().describe('scale-out: zones of the new nodes (default: the sandbox zones, round robin)'),
   throttle: z.string().regex(SIZE_PATTERN, 'expected a byte rate such as 20MB').transform((v) => parseSizeBytes(v)!).optional().describe('replication throttle per broker while replicas move, bytes/s (leader and follower)'),
   at: duration().default(0).describe('offset into the phase at which the change starts'),
+  brokers: z.array(z.number().int().min(0)).min(1).optional().describe('external clusters: scale-out — the ids of the brokers that join (started by `command`, or already running and empty); scale-in — the ids to move replicas off'),
+  command: z.string().min(1).optional().describe('external clusters: the shell command that starts the new brokers (scale-out), stops them after the move (scale-in), or stops, empties and restarts `node` (replace-broker)'),
+  timeout: duration().default(300_000).describe('external clusters: limit for the command and for the brokers to appear in (or leave) the metadata'),
   headroom: z.union([z.boolean(), headroomSchema]).optional().describe('scale-out: the sustainable produce rate before and after, by step-load probes with Kafka\'s ProducerPerformance (on by default for scale-out; false turns it off)'),
 });
 
@@ -250,7 +253,7 @@ export const scenarioSchema = z.strictObject({
     const isElastic = (ELASTIC_KINDS as readonly string[]).includes(p.kind);
     if (!isElastic && p.elastic) ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic'], message: `only scale-out, replace-broker and scale-in phases take an elastic block (this phase is ${p.kind})` });
     if (p.elastic?.headroom && p.kind !== 'scale-out') ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic', 'headroom'], message: `headroom probes belong to scale-out phases (this phase is ${p.kind})` });
-    if (isElastic && s.target.kind === 'brokers') ctx.addIssue({ code: 'custom', path: ['phases', i, 'kind'], message: `${p.kind} starts and stops nodes, which clickbench does on the sandbox only in this version (on an external cluster, run the reassignment yourself and measure it with steady phases)` });
+    if (isElastic) for (const problem of elasticProblems(p.kind as ElasticKind, p.elastic, s.target.kind)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic', ...(problem.field ? [problem.field] : [])], message: problem.message });
     if (p.kind !== 'fault' && p.fault) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault'], message: `only fault phases take a fault block (this phase is ${p.kind})` });
     if (!p.fault) return;
     for (const problem of faultProblems(p.fault, s.target.kind)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault', problem.field], message: problem.message });
@@ -262,6 +265,18 @@ export const scenarioSchema = z.strictObject({
 });
 
 export type FaultSpec = z.output<typeof fault>;
+
+/** What is wrong with an elasticity phase for a target kind (also checked by `run` when --brokers overrides the target). */
+export function elasticProblems(kind: ElasticKind, e: z.output<typeof elastic> | undefined, targetKind: 'sandbox' | 'brokers'): { field?: string; message: string }[] {
+  if (targetKind === 'sandbox') {
+    if (e?.brokers || e?.command) return [{ field: e.brokers ? 'brokers' : 'command', message: 'brokers and command are for external clusters; on the sandbox clickbench starts and stops the nodes itself' }];
+    return [];
+  }
+  if (kind === 'scale-out' && !e?.brokers) return [{ field: 'brokers', message: 'a scale-out on an external cluster needs the ids of the brokers that join, e.g. brokers: [4] (and a command that starts them, unless they already run)' }];
+  if (kind === 'scale-in' && !e?.brokers) return [{ field: 'brokers', message: 'a scale-in on an external cluster needs the ids of the brokers to empty, e.g. brokers: [4] (and a command that stops them afterwards, if wanted)' }];
+  if (kind === 'replace-broker' && (!e?.command || e.node === undefined)) return [{ field: e?.command ? 'node' : 'command', message: 'a broker replacement on an external cluster needs the node and the command that stops it, empties its disk and starts it again' }];
+  return [];
+}
 
 /** What is wrong with a fault for a target kind (also checked by `run` when --brokers overrides the target). */
 export function faultProblems(f: FaultSpec, targetKind: 'sandbox' | 'brokers'): { field: string; message: string }[] {

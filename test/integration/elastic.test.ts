@@ -14,11 +14,11 @@ import { Sandbox } from '../../src/sandbox/cluster.js';
 import { checklist } from '../../src/score/scorecard.js';
 let sb: Sandbox;
 
-async function run(name: string, topics: string, phases: string, delivery = 'alo'): Promise<{ r: Results; out: string[]; md: string }> {
+async function run(name: string, topics: string, phases: string, delivery = 'alo', target = ''): Promise<{ r: Results; out: string[]; md: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cb-elastic-'));
   const file = join(dir, `${name}.yaml`);
   const total = [...phases.matchAll(/duration: (\d+)s/g)].reduce((a, m) => a + Number(m[1]), 0);
-  writeFileSync(file, `name: ${name}\nseed: 3\nduration: ${total}s\ntopics: { partitions: 6, replication: 3, min_insync_replicas: 2, retention: 1d, ${topics} }\ntraffic: { base_rate: 300 }\npopulation: { users: 3000, products: 1000, pages: 200, campaigns: 4, bots: 5 }\nenrichment: { delivery: ${delivery} }\nclients: { producer_zone: a, enrichment_zone: b, probe_zone: c }\nphases:\n${phases}\n`);
+  writeFileSync(file, `name: ${name}\nseed: 3\nduration: ${total}s\n${target}topics: { partitions: 6, replication: 3, min_insync_replicas: 2, retention: 1d, ${topics} }\ntraffic: { base_rate: 300 }\npopulation: { users: 3000, products: 1000, pages: 200, campaigns: 4, bots: 5 }\nenrichment: { delivery: ${delivery} }\nclients: { producer_zone: a, enrichment_zone: b, probe_zone: c }\nphases:\n${phases}\n`);
   const out: string[] = [];
   const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), isTTY: false };
   await main(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(dir, 'reports')], io);
@@ -113,5 +113,30 @@ describe('elasticity phases on the sandbox', () => {
     assert.equal(r.accounting.ackedLost, 0);
     assert.equal(r.accounting.sinkMissing, 0);
     assert.match(md, /Timeline of replace-broker: .* stopping node 3 .* partition directories removed .* every new replica in its ISR/);
+  });
+
+  it('external cluster: the user\'s command starts a broker, clickbench waits for it and moves replicas through the admin API', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-elastic-ext-'));
+    const script = join(dir, 'add-broker.mjs');
+    writeFileSync(script, `const { Sandbox } = await import(${JSON.stringify(new URL('../../src/sandbox/cluster.js', import.meta.url).href)});\nconst ids = await Sandbox.load(${JSON.stringify(sb.state.stateDir)}).addNodes(['a']);\nconsole.log('started broker ' + ids.join(','));\n`);
+    const live = Sandbox.load(sb.state.stateDir)!;
+    const bootstrap = live.state.nodes.filter((n) => n.role !== 'broker').map((n) => `127.0.0.1:${n.port}`).join(',');
+    const zones = Object.fromEntries([...live.state.nodes.map((n) => [String(n.id), n.zone]), ['6', 'a']]);
+    const { r, out, md } = await run('external', 'history: 60MB', `  - { kind: warmup, duration: 3s }
+  - { kind: steady, duration: 5s }
+  - { kind: scale-out, duration: 30s, elastic: { brokers: [6], command: 'node ${script}', at: 2s, headroom: false } }
+  - { kind: steady, name: after, duration: 3s }`, 'alo', `target: { kind: brokers, brokers: '${bootstrap}', zones: ${JSON.stringify(zones)} }\n`);
+    await nodesRunning([1, 2, 3, 4, 5, 6]);
+    assert.equal(r.run.status, 'completed', out.join('\n'));
+    assert.equal(r.cluster.target, 'brokers');
+    const [x] = r.elasticity!;
+    console.log(`# external scale-out: ${x.replicasMoved} replicas, ${(x.bytesMovedLogDirs! / 1e6).toFixed(1)} MB in ${x.moveMs} ms; ${x.milestones.map((m) => m.what).join(' → ')}`);
+    assert.equal(x.error, null, out.join('\n'));
+    assert.deepEqual(x.nodes, [6]);
+    assert.ok(x.replicasMoved > 0 && x.bytesMovedLogDirs! > 0 && x.completedAtOffsetMs !== null);
+    assert.equal(x.groundTruthBytes, null, 'no access to an external cluster\'s disks');
+    assert.ok(x.milestones.some((m) => /the scale-out command finished in [\d.]+ s: started broker 6/.test(m.what)), JSON.stringify(x.milestones));
+    assert.ok(isMeasured(r.accounting) && r.accounting.ackedLost === 0);
+    assert.match(md, /\| scale-out \| scale-out 6 \|/);
   });
 });

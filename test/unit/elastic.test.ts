@@ -81,8 +81,8 @@ describe('headroom step-load probe (pure)', () => {
   });
 
   it('scale-out phases probe by default with the documented settings; false turns it off', () => {
-    assert.deepEqual(headroomSettings({ nodes: 1, at: 0 }), { startRate: 2000, maxRate: 64000, stepMs: 4000, p99LimitMs: 500, minAchieved: 0.95, refine: 2 });
-    assert.equal(headroomSettings({ nodes: 1, at: 0, headroom: false }), null);
-    assert.deepEqual(headroomSettings({ nodes: 1, at: 0, headroom: { start: 5000, max: 1000, step: 2000, p99_limit: 300, min_achieved: 0.9, refine: 1 } }), { startRate: 5000, maxRate: 5000, stepMs: 2000, p99LimitMs: 300, minAchieved: 0.9, refine: 1 });
+    assert.deepEqual(headroomSettings({ nodes: 1, at: 0, timeout: 300_000 }), { startRate: 2000, maxRate: 64000, stepMs: 4000, p99LimitMs: 500, minAchieved: 0.95, refine: 2 });
+    assert.equal(headroomSettings({ nodes: 1, at: 0, timeout: 300_000, headroom: false }), null);
+    assert.deepEqual(headroomSettings({ nodes: 1, at: 0, timeout: 300_000, headroom: { start: 5000, max: 1000, step: 2000, p99_limit: 300, min_achieved: 0.9, refine: 1 } }), { startRate: 5000, maxRate: 5000, stepMs: 2000, p99LimitMs: 300, minAchieved: 0.9, refine: 1 });
   });
 });

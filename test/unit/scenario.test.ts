@@ -40,6 +40,19 @@ describe('scenario files', () => {
     assert.equal(parseSizeBytes('2 GB'), 2e9);
   });
 
+  it('elasticity phases: external clusters name their brokers and commands, the sandbox refuses them', () => {
+    const where = (lines: string[]) => lines.map((l) => l.replace(/^f\.yaml:6:\d+: /, 'line 6: '));
+    const ext = (phase: string) => `name: x\nduration: 1m\ntarget: { kind: brokers, brokers: 'h:9092' }\ntraffic: { base_rate: 10 }\nphases:\n  - ${phase}\n`;
+    assert.deepEqual(where(problems(ext('{ kind: scale-out, elastic: { nodes: 1 } }'))), ['line 6: phases.0.elastic.brokers: a scale-out on an external cluster needs the ids of the brokers that join, e.g. brokers: [4] (and a command that starts them, unless they already run)']);
+    assert.deepEqual(where(problems(ext('{ kind: replace-broker, elastic: { node: 2 } }'))), ['line 6: phases.0.elastic.command: a broker replacement on an external cluster needs the node and the command that stops it, empties its disk and starts it again']);
+    assert.deepEqual(where(problems(ext('{ kind: scale-in }'))), ['line 6: phases.0.elastic.brokers: a scale-in on an external cluster needs the ids of the brokers to empty, e.g. brokers: [4] (and a command that stops them afterwards, if wanted)']);
+    assert.equal(parseScenario(ext("{ kind: scale-out, elastic: { brokers: [4], command: 'start-broker 4' } }")).scenario.phases[0].elastic!.timeout, 300_000);
+    assert.equal(parseScenario(ext("{ kind: replace-broker, elastic: { node: 2, command: 'replace 2' } }")).scenario.phases[0].elastic!.node, 2);
+    const sbx = `name: x\nduration: 1m\ntraffic: { base_rate: 10 }\nphases:\n  - { kind: scale-out, elastic: { brokers: [4] } }\n`;
+    assert.match(problems(sbx)[0], /phases\.0\.elastic\.brokers: brokers and command are for external clusters; on the sandbox clickbench starts and stops the nodes itself$/);
+    assert.match(problems(`name: x\nduration: 1m\ntraffic: { base_rate: 10 }\nphases:\n  - { kind: replace-broker, elastic: { headroom: true } }\n`)[0], /phases\.0\.elastic\.headroom: headroom probes belong to scale-out phases \(this phase is replace-broker\)$/);
+  });
+
   it('fills defaults and converts durations to ms', () => {
     const { scenario, hash } = parseScenario(VALID);
     assert.equal(scenario.duration, 120_000);
