@@ -96,14 +96,19 @@ export async function calibrate(admin: Admin, c: CalibrationSettings): Promise<C
       produce, consume, latency, scratchTopic: topic, scratchTopicRemoved: false, durationMs: 0,
     } satisfies Calibration;
   } finally {
-    await admin.deleteTopics({ topics: [topic], timeout: 30_000 }).then(() => (removed = true)).catch(() => {});
+    let why = '';
+    await admin.deleteTopics({ topics: [topic], timeout: 30_000 }).then(() => (removed = true)).catch((e) => (why = `: ${(e as Error).message}`));
     await admin.deleteGroups([`${topic}.reader`]).catch(() => {});
     tools.close();
-    c.log?.(`calibrate: scratch topic ${topic} ${removed ? 'removed' : 'could NOT be removed'} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    c.log?.(`calibrate: scratch topic ${topic} ${removed ? 'removed' : `could NOT be removed${why}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
 }
 
 /** Finish a calibration record after its scratch topic is gone (removal happens in `finally`). */
-export function sealCalibration(c: Calibration, admin: Admin, startedMs: number): Promise<Calibration> {
-  return admin.listTopics().then((topics) => ({ ...c, scratchTopicRemoved: !topics.includes(c.scratchTopic), durationMs: Date.now() - startedMs }));
+export async function sealCalibration(c: Calibration, admin: Admin, startedMs: number): Promise<Calibration> {
+  // The broker answering may not have applied the deletion yet: look again for up to 10 s.
+  const until = Date.now() + 10_000;
+  let removed = false;
+  while (!(removed = !(await admin.listTopics()).includes(c.scratchTopic)) && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+  return { ...c, scratchTopicRemoved: removed, durationMs: Date.now() - startedMs };
 }

@@ -43,7 +43,7 @@ describe('calibration and the bottleneck verdict', () => {
     assert.ok(cal.consume.recordsPerSec > 1_000, 'a read ceiling');
     assert.ok(cal.latency.p99Ms >= cal.latency.p50Ms && cal.latency.avgMs > 0, 'a latency floor');
     assert.ok(cal.settings.recordBytes > 300 && cal.settings.recordBytes < 1_000, 'the quickstart\'s own event size');
-    assert.equal(cal.scratchTopicRemoved, true);
+    assert.equal(cal.scratchTopicRemoved, true, c.err.join('\n'));
     const admin = testKafka().admin();
     await admin.connect();
     const left = (await admin.listTopics()).filter((t) => t.includes('.calibrate-'));

@@ -149,6 +149,16 @@ describe('secured connections and the compatibility probe', () => {
     }
   });
 
+  it('calibrate over SASL_SSL: Kafka\'s tools get a client config (SCRAM, the CA as a PEM trust store), never the password in argv or output', async () => {
+    const r = await cli(['calibrate', ...secureFlags(), '--records', '5000', '--json'], { [PASSWORD_ENV]: password });
+    assert.equal(r.code, 0, r.lines.join('\n'));
+    const cal = JSON.parse(r.lines.filter((l) => !l.startsWith('calibrate:')).join('\n')) as { produce: { recordsPerSec: number }; consume: { recordsPerSec: number }; latency: { p99Ms: number }; scratchTopicRemoved: boolean };
+    console.log(`# calibrate over SASL_SSL: produce ${Math.round(cal.produce.recordsPerSec)} rec/s, read ${Math.round(cal.consume.recordsPerSec)} rec/s, e2e p99 ${cal.latency.p99Ms} ms`);
+    assert.ok(cal.produce.recordsPerSec > 100 && cal.consume.recordsPerSec > 100 && cal.latency.p99Ms > 0);
+    assert.equal(cal.scratchTopicRemoved, true);
+    assert.equal(r.lines.join('\n').includes(password), false);
+  });
+
   it('an external target\'s profile is detected from the cluster (remote storage on) and costed as such', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cb-detect-'));
     const file = join(dir, 'tiered.yaml');
