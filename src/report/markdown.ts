@@ -388,7 +388,7 @@ function elasticSection(r: Results): string[] {
     m.phase, `${m.action} ${m.nodes.join(', ')}`, m.error ? `failed: ${m.error}` : `${m.replicasMoved} (${m.partitionsMoved} partitions)`,
     m.moveMs !== null ? `${(m.moveMs / 1000).toFixed(1)} s (${((m.durationMs ?? 0) / 1000).toFixed(1)} s from the request)` : m.modelled ? 'not measured (modelled)' : '–',
     m2(m.bytesMovedLogDirs), m.bytesMovedNetwork === null ? 'not measured' : `${mb(m.bytesMovedNetwork)}${m.networkVsLogDirsPct !== null ? ` (${m.networkVsLogDirsPct >= 0 ? '+' : ''}${m.networkVsLogDirsPct.toFixed(1)} %)` : ''}`,
-    m.bytesMovedPerGbRetained !== null ? `${(m.bytesMovedPerGbRetained / 1e9).toFixed(3)} GB` : '–', m.remoteTierBytes === null ? (r.topics.tiered ? 'not measured' : '– (not tiered)') : mb(m.remoteTierBytes), m.throttleBytesPerSec ? `${(m.throttleBytesPerSec / 1e6).toFixed(1)} MB/s` : 'none',
+    m.bytesMovedPerGbRetained !== null ? `${(m.bytesMovedPerGbRetained / 1e9).toFixed(3)} GB` : '–', !r.topics.tiered ? '– (not tiered)' : m.remoteTierBytes === null ? 'not measured' : mb(m.remoteTierBytes), m.throttleBytesPerSec ? `${(m.throttleBytesPerSec / 1e6).toFixed(1)} MB/s` : 'none',
   ])));
   out.push('');
   for (const m of moves) if (m.groundTruthBytes !== null) out.push(`Ground truth for ${m.phase}: the moved replicas' .log files on the receiving node(s) hold ${mb(m.groundTruthBytes)}; DescribeLogDirs ${m.logDirsVsGroundTruthPct !== null ? `${m.logDirsVsGroundTruthPct >= 0 ? '+' : ''}${m.logDirsVsGroundTruthPct.toFixed(2)} %` : '–'} from it.`);

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
 import { main } from '../../src/cli/main.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { Sandbox } from '../../src/sandbox/cluster.js';
@@ -125,6 +126,7 @@ describe('elasticity phases on the sandbox', () => {
     const { r, out, md } = await run('external', 'history: 60MB', `  - { kind: warmup, duration: 3s }
   - { kind: steady, duration: 5s }
   - { kind: scale-out, duration: 30s, elastic: { brokers: [6], command: 'node ${script}', at: 2s, headroom: false } }
+  - { kind: scale-in, duration: 20s, elastic: { brokers: [6] } }
   - { kind: steady, name: after, duration: 3s }`, 'alo', `target: { kind: brokers, brokers: '${bootstrap}', zones: ${JSON.stringify(zones)} }\n`);
     await nodesRunning([1, 2, 3, 4, 5, 6]);
     assert.equal(r.run.status, 'completed', out.join('\n'));
@@ -136,6 +138,20 @@ describe('elasticity phases on the sandbox', () => {
     assert.ok(x.replicasMoved > 0 && x.bytesMovedLogDirs! > 0 && x.completedAtOffsetMs !== null);
     assert.equal(x.groundTruthBytes, null, 'no access to an external cluster\'s disks');
     assert.ok(x.milestones.some((m) => /the scale-out command finished in [\d.]+ s: started broker 6/.test(m.what)), JSON.stringify(x.milestones));
+    // Scale-in through the admin API: node 6 gives its replicas back (to the brokers that gave them up) and keeps running, empty.
+    const y = r.elasticity![1];
+    console.log(`# external scale-in: ${y.replicasMoved} replicas in ${y.moveMs} ms; ${y.error ?? 'ok'}`);
+    assert.equal(y.action, 'scale-in');
+    assert.equal(y.error, null, out.join('\n'));
+    assert.equal(y.replicasMoved, x.replicasMoved, 'every replica node 6 received moves off it again');
+    const admin = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const md6 = await admin.fetchTopicMetadata({ topics: (await admin.listTopics()).filter((t) => t.startsWith(r.topics.prefix)) });
+      assert.equal(md6.topics.flatMap((t) => t.partitions).filter((p) => p.replicas.includes(6)).length, 0, 'node 6 holds no replica of the run\'s topics');
+    } finally {
+      await admin.disconnect();
+    }
     assert.ok(isMeasured(r.accounting) && r.accounting.ackedLost === 0);
     assert.match(md, /\| scale-out \| scale-out 6 \|/);
   });

@@ -170,6 +170,27 @@ describe('gates', () => {
     const md = compareMarkdown([a, b]);
     assert.match(md, /\| e2e p99 \| [\d,]+ ms \| \*\*[\d,]+ ms\*\* \(\+100 %, worse\) \|/);
   });
+
+  it('compare of a scale-out on local vs tiered topics: bytes moved, duration, headroom side by side, and what drove the bytes', () => {
+    const move = (bytes: number, moveMs: number, remote: number | null) => ({
+      phase: 'add-broker', action: 'scale-out' as const, nodes: [4], requestedAtOffsetMs: 40_000, nodesUsableAtOffsetMs: 49_000, completedAtOffsetMs: 55_000, durationMs: 15_000, moveMs,
+      replicasMoved: 24, partitionsMoved: 24, bytesMovedLogDirs: bytes, bytesMovedNetwork: bytes, networkVsLogDirsPct: 0, networkByLink: null, groundTruthBytes: bytes, logDirsVsGroundTruthPct: 0,
+      retainedBytesAtRequest: 450_000_000, bytesMovedPerGbRetained: bytes / 0.45, remoteTierBytes: remote, throttleBytesPerSec: null, leadersOnNewNodes: 8, capacityUsableAtOffsetMs: 56_000, capacityUsableAfterMs: 16_000,
+      headroom: null, milestones: [], error: null,
+    });
+    const local = recorded();
+    local.elasticity = [move(84_200_000, 5_900, null)];
+    const tiered = recorded();
+    tiered.topics.tiered = true;
+    tiered.scenario.spec.topics.local_retention = 3_000;
+    tiered.elasticity = [move(7_000_000, 6_100, 50_200_000)];
+    const md = compareMarkdown([local, tiered]);
+    assert.match(md, /\| scale-out: bytes moved \| 84\.2 MB \| \*\*7\.0 MB\*\* \(-92 %, better\) \|/);
+    assert.match(md, /\| scale-out: replicas in sync after \| 5,900 ms \| 6,100 ms \|/);
+    assert.match(md, /\| scale-out: new capacity usable after \| 16,000 ms \| 16,000 ms \|/);
+    assert.match(md, /\| scale-out: sustainable rate before \| not measured \| not measured \|/);
+    assert.match(md, /What drove the data movement:\n\n- `[^`]+` add-broker \(scale-out\): 24 replicas, 84\.2 MB of 450\.0 MB retained \(all replicas\) in 5\.9 s — local disks: every moved replica copies its partition's whole retained log from the leader; the duration follows the retained bytes\.\n- `[^`]+` add-broker \(scale-out\): 24 replicas, 7\.0 MB of 450\.0 MB retained \(all replicas\) in 6\.1 s — tiered topics: a new replica copies only the local tail \(segments not yet in the remote tier, kept locally for 3 s, plus the active segment\); 50\.2 MB of the moved partitions stayed in the remote tier and were not copied\./);
+  });
 });
 
 describe('cross-zone model (hand computation)', () => {
