@@ -12,7 +12,7 @@ import type { Io } from './io.js';
 export function reportCommand(io: Io): Command {
   return new Command('report')
     .description('re-render scorecard.md from a results.json, print the summary, exit by its gates')
-    .argument('<results>', 'results.json of a run')
+    .argument('<results>', 'results.json of a run (or its directory)')
     .option('--out <file>', 'markdown file (default: scorecard.md beside the results)')
     .option('--summary-json <file>', 'also write the gate summary as JSON here')
     .addOption(new Option('--profile <profile>', 're-read the run under another platform profile (modelled, marked as such), e.g. automq').choices([...PROFILES]))
@@ -26,7 +26,7 @@ export function reportCommand(io: Io): Command {
 export function compareCommand(io: Io): Command {
   return new Command('compare')
     .description('put runs side by side (e.g. local vs tiered storage), differences against the first highlighted')
-    .argument('<results...>', 'two or more results.json files')
+    .argument('<results...>', 'two or more results.json files (or the run directories holding them)')
     .option('--out <file>', 'write the markdown table here too')
     .action((files: string[], o: { out?: string }) => {
       if (files.length < 2) throw new UsageError('compare needs at least two results.json files', 'e.g. clickbench compare reports/a/results.json reports/b/results.json');

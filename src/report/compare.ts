@@ -31,7 +31,7 @@ const ROWS: Row[] = [
   { label: 'cross-zone cost', value: (r) => (isMeasured(r.crossZone) ? r.crossZone.total.costUsd : null), unit: 'USD', better: 'lower', digits: 4 },
   { label: 'scale-out: bytes moved', value: (r) => firstMove(r, 'scale-out')?.bytesMovedLogDirs ?? null, unit: 'MB', better: 'lower', digits: 1, scale: 1e-6 },
   { label: 'scale-out: replicas in sync after', value: (r) => firstMove(r, 'scale-out')?.moveMs ?? null, unit: 'ms', better: 'lower' },
-  { label: 'scale-out: left in remote tier', value: (r) => firstMove(r, 'scale-out')?.remoteTierBytes ?? null, unit: 'MB', better: 'higher', digits: 1, scale: 1e-6 },
+  { label: 'scale-out: left in remote tier', value: (r) => (r.topics.tiered ? firstMove(r, 'scale-out')?.remoteTierBytes ?? null : null), unit: 'MB', better: 'higher', digits: 1, scale: 1e-6 },
   { label: 'scale-out: new capacity usable after', value: (r) => firstMove(r, 'scale-out')?.capacityUsableAfterMs ?? null, unit: 'ms', better: 'lower' },
   { label: 'scale-out: sustainable rate before', value: (r) => firstMove(r, 'scale-out')?.headroom?.before?.sustainableRate ?? null, unit: 'rec/s', better: 'higher' },
   { label: 'scale-out: sustainable rate after', value: (r) => firstMove(r, 'scale-out')?.headroom?.after?.sustainableRate ?? null, unit: 'rec/s', better: 'higher' },
@@ -72,7 +72,7 @@ export function movementExplained(runs: Results[]): string[] {
   for (const r of runs) {
     for (const m of (r.elasticity ?? []).filter((x) => x.error === null && x.bytesMovedLogDirs !== null)) {
       const moved = `${(m.bytesMovedLogDirs! / 1e6).toFixed(1)} MB`;
-      const retained = m.retainedBytesAtRequest ? ` of ${(m.retainedBytesAtRequest / 1e6).toFixed(1)} MB retained (all replicas)` : '';
+      const retained = m.retainedBytesAtRequest ? ` of ${(m.retainedBytesAtRequest / 1e6).toFixed(1)} MB on the brokers' disks (all replicas)` : '';
       const head = `- \`${r.run.id}\` ${m.phase} (${m.action}): ${m.replicasMoved} replicas, ${moved}${retained} in ${((m.moveMs ?? 0) / 1000).toFixed(1)} s`;
       if (r.topics.tiered) {
         const lr = r.scenario.spec.topics.local_retention;

@@ -1,5 +1,5 @@
 /** Render a results.json into scorecard.md beside it, print the console summary, and decide the exit code. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { redact } from '../kafka/security.js';
 import { dirname, join } from 'node:path';
 import chalk from 'chalk';
@@ -11,7 +11,9 @@ import type { Profile } from '../observe/crosszone.js';
 import { table, type Io } from '../cli/io.js';
 import { evaluate, renderMarkdown, verdictLine, type Evaluation } from './markdown.js';
 
-export function readResults(file: string): Results {
+/** A results.json, or a run's report directory holding one. */
+export function readResults(path: string): Results {
+  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'results.json') : path;
   if (!existsSync(file)) throw new ClickbenchError(`no results at ${file}`, { exitCode: ExitCode.usage, hint: 'give the path of a results.json written by `clickbench run`' });
   let r: Results;
   try {

@@ -187,9 +187,10 @@ describe('gates', () => {
     const md = compareMarkdown([local, tiered]);
     assert.match(md, /\| scale-out: bytes moved \| 84\.2 MB \| \*\*7\.0 MB\*\* \(-92 %, better\) \|/);
     assert.match(md, /\| scale-out: replicas in sync after \| 5,900 ms \| 6,100 ms \|/);
+    assert.match(md, /\| scale-out: left in remote tier \| not measured \| 50\.2 MB \|/);
     assert.match(md, /\| scale-out: new capacity usable after \| 16,000 ms \| 16,000 ms \|/);
     assert.match(md, /\| scale-out: sustainable rate before \| not measured \| not measured \|/);
-    assert.match(md, /What drove the data movement:\n\n- `[^`]+` add-broker \(scale-out\): 24 replicas, 84\.2 MB of 450\.0 MB retained \(all replicas\) in 5\.9 s — local disks: every moved replica copies its partition's whole retained log from the leader; the duration follows the retained bytes\.\n- `[^`]+` add-broker \(scale-out\): 24 replicas, 7\.0 MB of 450\.0 MB retained \(all replicas\) in 6\.1 s — tiered topics: a new replica copies only the local tail \(segments not yet in the remote tier, kept locally for 3 s, plus the active segment\); 50\.2 MB of the moved partitions stayed in the remote tier and were not copied\./);
+    assert.match(md, /What drove the data movement:\n\n- `[^`]+` add-broker \(scale-out\): 24 replicas, 84\.2 MB of 450\.0 MB on the brokers' disks \(all replicas\) in 5\.9 s — local disks: every moved replica copies its partition's whole retained log from the leader; the duration follows the retained bytes\.\n- `[^`]+` add-broker \(scale-out\): 24 replicas, 7\.0 MB of 450\.0 MB on the brokers' disks \(all replicas\) in 6\.1 s — tiered topics: a new replica copies only the local tail \(segments not yet in the remote tier, kept locally for 3 s, plus the active segment\); 50\.2 MB of the moved partitions stayed in the remote tier and were not copied\./);
   });
 });
 
