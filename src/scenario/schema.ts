@@ -115,7 +115,7 @@ const elastic = z.strictObject({
   node: z.number().int().min(1).optional().describe('replace-broker: the node to replace (default: the one leading fewest raw partitions); scale-in: the first node to remove'),
   zones: z.array(z.string().min(1)).min(1).optional().describe('scale-out: zones of the new nodes (default: the sandbox zones, round robin)'),
   throttle: z.string().regex(SIZE_PATTERN, 'expected a byte rate such as 20MB').transform((v) => parseSizeBytes(v)!).optional().describe('replication throttle per broker while replicas move, bytes/s (leader and follower)'),
-  at: duration().default(0).describe('offset into the phase at which the change starts'),
+  at: duration().default(0).describe('offset into the phase at which the change starts (a scale-out\'s headroom probe runs first, then the nodes are added)'),
   brokers: z.array(z.number().int().min(0)).min(1).optional().describe('external clusters: scale-out — the ids of the brokers that join (started by `command`, or already running and empty); scale-in — the ids to move replicas off'),
   command: z.string().min(1).optional().describe('external clusters: the shell command that starts the new brokers (scale-out), stops them after the move (scale-in), or stops, empties and restarts `node` (replace-broker)'),
   timeout: duration().default(300_000).describe('external clusters: limit for the command and for the brokers to appear in (or leave) the metadata'),
