@@ -363,7 +363,7 @@ function headroomLines(r: Results, moves: NonNullable<Results['elasticity']>): s
         x.sustainableRate === null ? 'none of the steps' : `${x.atMax ? '≥ ' : ''}${rate(x.sustainableRate)}`,
       ])));
       out.push('');
-      out.push(h.gainPct !== null ? `Headroom gained: **${h.gainPct >= 0 ? '+' : ''}${h.gainPct.toFixed(0)} %**${h.gainNote ? ` (${h.gainNote})` : ''}.` : `Headroom gained: not computed — ${h.gainNote}.`);
+      out.push(h.gainPct !== null ? `Headroom gained: **${h.gainPct >= 0 ? '+' : ''}${h.gainPct.toFixed(0)} %**${h.gainNote ? ` (${h.gainNote})` : ''}. One probe pair is one sample: on a busy machine a step's result moves by tens of percent between runs, so repeat the run before trusting a gain.` : `Headroom gained: not computed — ${h.gainNote}.`);
       if (r.cluster.target === 'sandbox') out.push('On the sandbox every node shares this one machine\'s CPU cores and disk: an added broker brings no new hardware, so this figure says what one more broker process on the same cores gives (and what the moving replicas cost) — on real hardware the new machine adds its own capacity.');
       out.push('');
     }
