@@ -6,9 +6,11 @@
  * against them ("clickbench drove X % of the measured produce ceiling").
  */
 import { randomBytes } from 'node:crypto';
+import { createTopics } from '../drive/topics.js';
 import type { Admin } from '../kafka/client.js';
 import { PLAINTEXT, type Security } from '../kafka/security.js';
-import { openKafkaTools } from '../kafka/tools.js';
+import { waitUntil } from '../sandbox/process.js';
+import { openKafkaTools, producerPerformanceArgs } from '../kafka/tools.js';
 
 export interface CalibrationSettings {
   brokers: string[];
@@ -72,16 +74,13 @@ export async function calibrate(admin: Admin, c: CalibrationSettings): Promise<C
   const t0 = Date.now();
   const tools = await openKafkaTools(c.security ?? PLAINTEXT, c.log);
   const topic = `${c.topicPrefix}.calibrate-${randomBytes(3).toString('hex')}`;
-  const java = (cls: string, args: string[], timeoutMs: number) => tools.run(cls, [...args, ...tools.configArgs], timeoutMs);
+  const java = tools.run;
   const bootstrap = c.brokers.join(',');
   let removed = false;
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: c.partitions, replicationFactor: c.replication, configEntries: [{ name: 'min.insync.replicas', value: String(c.minInsyncReplicas) }] }] });
+    await createTopics(admin, [{ topic, numPartitions: c.partitions, replicationFactor: c.replication, configEntries: [{ name: 'min.insync.replicas', value: String(c.minInsyncReplicas) }] }]);
     c.log?.(`calibrate: ProducerPerformance, ${c.records} records of ${c.recordBytes} B, acks=${c.acks}, ${c.partitions} partitions, RF ${c.replication}`);
-    const produce = parseProducerPerformance(await java('ProducerPerformance', [
-      '--topic', topic, '--num-records', String(c.records), '--record-size', String(c.recordBytes), '--throughput', '-1',
-      '--producer-props', `bootstrap.servers=${bootstrap}`, `acks=${c.acks}`, 'linger.ms=5', 'batch.size=65536',
-    ], 600_000));
+    const produce = parseProducerPerformance(await java('ProducerPerformance', producerPerformanceArgs({ topic, records: c.records, recordBytes: c.recordBytes, throughput: -1, bootstrap: c.brokers, acks: c.acks }), 600_000));
     c.log?.(`calibrate: ConsumerPerformance, reading the ${c.records} records back`);
     const consume = parseConsumerPerformance(await java('ConsumerPerformance', [
       '--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(c.records), '--timeout', '60000', '--group', `${topic}.reader`,
@@ -107,8 +106,6 @@ export async function calibrate(admin: Admin, c: CalibrationSettings): Promise<C
 /** Finish a calibration record after its scratch topic is gone (removal happens in `finally`). */
 export async function sealCalibration(c: Calibration, admin: Admin, startedMs: number): Promise<Calibration> {
   // The broker answering may not have applied the deletion yet: look again for up to 10 s.
-  const until = Date.now() + 10_000;
-  let removed = false;
-  while (!(removed = !(await admin.listTopics()).includes(c.scratchTopic)) && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+  const removed = await waitUntil(async () => !(await admin.listTopics()).includes(c.scratchTopic), 10_000, 250);
   return { ...c, scratchTopicRemoved: removed, durationMs: Date.now() - startedMs };
 }

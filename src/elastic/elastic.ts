@@ -9,17 +9,17 @@
  * partitions' data stayed in the remote tier (tiered storage); the reassignment's own timeline.
  */
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { execa } from 'execa';
+import { lastLine, runUserCommand } from '../run/user-command.js';
 import { join } from 'node:path';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import type { Admin } from '../kafka/client.js';
 import { LogDirsProbe, platformaticSecurity } from '../kafka/logdirs.js';
-import { redact, type Security } from '../kafka/security.js';
+import type { Security } from '../kafka/security.js';
 import type { Sandbox } from '../sandbox/cluster.js';
-import { sleep } from '../sandbox/process.js';
+import { sleep, waitUntil } from '../sandbox/process.js';
 import { headroomSchema, type ElasticKind, type Scenario } from '../scenario/schema.js';
 import type { PhaseWindow } from '../run/phases.js';
-import { PipelineLatency } from '../observe/latency.js';
+import { PipelineLatency, record } from '../observe/latency.js';
 import type { LatencyTriple } from '../run/results.js';
 import { openKafkaTools, type KafkaTools } from '../kafka/tools.js';
 import { headroomGain, probeHeadroom, type Headroom, type HeadroomSettings } from './headroom.js';
@@ -159,11 +159,9 @@ export class ElasticRunner {
     }
   }
 
-  /** The latency recorders of moves in progress at `intendedMs` (the run records into them). */
-  latencyAt(intendedMs: number): PipelineLatency[] {
-    const out: PipelineLatency[] = [];
-    for (const w of this.moveWindows.values()) if (w.from !== undefined && intendedMs >= w.from && (w.to === undefined || intendedMs < w.to)) out.push(w.latency);
-    return out;
+  /** Records a latency into every move in progress at `intendedMs` (called per event: allocates nothing). */
+  record(kind: 'produceAck' | 'enrich' | 'e2e', intendedMs: number, ms: number): void {
+    for (const w of this.moveWindows.values()) if (w.from !== undefined && intendedMs >= w.from && (w.to === undefined || intendedMs < w.to)) record(w.latency[kind], ms);
   }
 
   get active(): boolean {
@@ -266,25 +264,21 @@ export class ElasticRunner {
   }
 
   /** Until the brokers are all in (present) or all out of (absent) the cluster's live brokers. */
-  private async waitBrokers(r: ElasticResult, ids: number[], present: boolean, timeoutMs: number): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const live = await this.liveBrokers().catch(() => undefined);
-      if (live && ids.every((id) => live.includes(id) === present)) return;
-      if (Date.now() > until) throw new Error(`broker(s) ${ids.join(', ')} ${present ? 'not in' : 'still in'} the cluster's metadata ${timeoutMs / 1000} s after the command (live: ${live?.join(', ') ?? 'unknown'})`);
-      await sleep(500);
-    }
+  private async waitBrokers(ids: number[], present: boolean, timeoutMs: number): Promise<void> {
+    let live: number[] | undefined;
+    const ok = await waitUntil(async () => {
+      live = await this.liveBrokers().catch(() => undefined);
+      return live !== undefined && ids.every((id) => live!.includes(id) === present);
+    }, timeoutMs, 500);
+    if (!ok) throw new Error(`broker(s) ${ids.join(', ')} ${present ? 'not in' : 'still in'} the cluster's metadata ${timeoutMs / 1000} s after the command (live: ${live?.join(', ') ?? 'unknown'})`);
   }
 
   /** A user-supplied command (external clusters): its exit code, duration and last output line go to the timeline. */
   private async command(r: ElasticResult, step: string, command: string, timeoutMs: number): Promise<void> {
-    const t0 = Date.now();
     this.mark(r, `running the ${step} command`);
-    const x = await execa(command, { shell: true, timeout: timeoutMs, all: true, reject: false });
-    const last = redact(String(x.all ?? '')).trim().split('\n').pop()?.slice(0, 200) ?? '';
-    if (x.timedOut) throw new Error(`the ${step} command timed out after ${timeoutMs / 1000} s: ${command}`);
-    if (x.exitCode !== 0) throw new Error(`the ${step} command exited with ${x.exitCode}: ${command}${last ? ` (${last})` : ''}`);
-    this.mark(r, `the ${step} command finished in ${((Date.now() - t0) / 1000).toFixed(1)} s${last ? `: ${last}` : ''}`);
+    const run = await runUserCommand(`the ${step}`, command, timeoutMs, () => {});
+    const last = lastLine(run.output);
+    this.mark(r, `the ${step} command finished in ${(run.durationMs / 1000).toFixed(1)} s${last ? `: ${last}` : ''}`);
   }
 
   private async setThrottle(bytesPerSec: number | null, brokerIds: number[]): Promise<void> {
@@ -347,21 +341,21 @@ export class ElasticRunner {
     };
     const preferred = plan.filter((a) => r.nodes.includes(a.replicas[0]));
     let led = await leaders();
-    const notYet = preferred.filter((a) => led.get(key(a.topic, a.partition)) !== a.replicas[0]);
+    const notLeading = () => preferred.filter((a) => led.get(key(a.topic, a.partition)) !== a.replicas[0]);
+    const notYet = notLeading();
     if (notYet.length) {
       const file = join(tools.dir, 'election.json');
       writeFileSync(file, JSON.stringify({ partitions: notYet.map((a) => ({ topic: a.topic, partition: a.partition })) }));
       this.mark(r, `preferred-leader election for ${notYet.length} partition(s) whose preferred replica is a new node`);
-      await tools.run('LeaderElectionCommand', ['--bootstrap-server', this.ctx.brokers.join(','), '--election-type', 'PREFERRED', '--path-to-json-file', file, ...tools.configArgs], 60_000)
+      await tools.run('LeaderElectionCommand', ['--bootstrap-server', this.ctx.brokers.join(','), '--election-type', 'PREFERRED', '--path-to-json-file', file], 60_000)
         .catch((e) => this.mark(r, `the election failed: ${(e as Error).message}`));
     }
-    const deadline = Date.now() + 60_000;
-    while (preferred.some((a) => led.get(key(a.topic, a.partition)) !== a.replicas[0]) && Date.now() < deadline) {
-      await sleep(250);
-      led = await leaders().catch(() => led);
-    }
+    const allLead = await waitUntil(async () => {
+      if (notLeading().length) led = await leaders().catch(() => led);
+      return notLeading().length === 0;
+    }, 60_000, 250);
     r.leadersOnNewNodes = [...led.values()].filter((l) => r.nodes.includes(l)).length;
-    if (preferred.some((a) => led.get(key(a.topic, a.partition)) !== a.replicas[0])) {
+    if (!allLead) {
       this.mark(r, `the new node(s) did not lead all of their ${preferred.length} preferred partitions within 60 s`);
       return;
     }
@@ -408,7 +402,7 @@ export class ElasticRunner {
       } else {
         moveStart = Date.now();
         await this.command(r, 'replacement', spec.command!, spec.timeout);
-        await this.waitBrokers(r, [id], true, spec.timeout);
+        await this.waitBrokers([id], true, spec.timeout);
       }
       r.nodesUsableAtOffsetMs = this.ctx.offsetOf(Date.now());
       this.mark(r, `node ${id} back in the metadata, rebuilding ${moved.length} replicas`);
@@ -423,7 +417,7 @@ export class ElasticRunner {
         } else {
           r.nodes = spec.brokers!;
           if (spec.command) await this.command(r, 'scale-out', spec.command, spec.timeout);
-          await this.waitBrokers(r, r.nodes, true, spec.timeout);
+          await this.waitBrokers(r.nodes, true, spec.timeout);
           brokerIds = await this.liveBrokers();
         }
         r.nodesUsableAtOffsetMs = this.ctx.offsetOf(Date.now());
@@ -480,7 +474,7 @@ export class ElasticRunner {
       this.mark(r, `node(s) ${r.nodes.join(', ')} stopped and removed`);
     } else if (p.kind === 'scale-in' && spec.command) {
       await this.command(r, 'scale-in', spec.command, spec.timeout);
-      await this.waitBrokers(r, r.nodes, false, spec.timeout);
+      await this.waitBrokers(r.nodes, false, spec.timeout);
     }
     return plan;
   }

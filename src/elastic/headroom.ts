@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseProducerPerformance } from '../calibrate/calibrate.js';
 import type { Admin } from '../kafka/client.js';
-import type { KafkaTools } from '../kafka/tools.js';
+import { producerPerformanceArgs, type KafkaTools } from '../kafka/tools.js';
 import { createTopics } from '../drive/topics.js';
 
 export interface HeadroomSettings {
@@ -132,11 +132,7 @@ async function runStep(c: ProbeContext, topic: string, rate: number): Promise<He
   const at = Date.now();
   const records = Math.max(1, Math.round((rate * c.settings.stepMs) / 1000));
   try {
-    const out = await c.tools.run('ProducerPerformance', [
-      '--topic', topic, '--num-records', String(records), '--record-size', String(c.recordBytes), '--throughput', String(rate),
-      '--producer-props', `bootstrap.servers=${c.bootstrap.join(',')}`, 'acks=all', 'linger.ms=5', 'batch.size=65536',
-      ...c.tools.configArgs,
-    ], c.settings.stepMs * 3 + 20_000);
+    const out = await c.tools.run('ProducerPerformance', producerPerformanceArgs({ topic, records, recordBytes: c.recordBytes, throughput: rate, bootstrap: c.bootstrap, acks: 'all' }), c.settings.stepMs * 3 + 20_000);
     const p = parseProducerPerformance(out);
     return { offeredRate: rate, achievedRate: p.recordsPerSec, ackP99Ms: p.p99LatencyMs, ackAvgMs: p.avgLatencyMs, ...judgeStep(rate, p.recordsPerSec, p.p99LatencyMs, c.settings), retried: false, atOffsetMs: c.offsetOf(at) };
   } catch (err) {

@@ -11,7 +11,7 @@
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { runUserCommand } from '../run/user-command.js';
 import type { Admin } from '../kafka/client.js';
 import type { Sandbox } from '../sandbox/cluster.js';
 import type { FaultSpec } from '../scenario/schema.js';
@@ -188,12 +188,7 @@ export class FaultRunner {
   }
 
   private async command(f: ActiveFault, step: 'inject' | 'restore', command: string): Promise<void> {
-    const t0 = Date.now();
-    const r = await execa(command, { shell: true, timeout: f.spec.timeout, all: true, reject: false });
-    const output = String(r.all ?? '').slice(-4_000);
-    f.commands.push({ step, command, exitCode: r.exitCode ?? null, durationMs: Date.now() - t0, output });
-    if (r.timedOut) throw new Error(`${step} command timed out after ${f.spec.timeout / 1000} s: ${command}`);
-    if (r.exitCode !== 0) throw new Error(`${step} command exited with ${r.exitCode}: ${command}${output ? ` (${output.trim().split('\n').pop()})` : ''}`);
+    await runUserCommand(step, command, f.spec.timeout, (run) => f.commands.push(run));
   }
 
   async metadata(): Promise<PartitionMeta[]> {

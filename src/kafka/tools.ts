@@ -45,9 +45,7 @@ export interface KafkaTools {
   kafkaVersion: string;
   /** A private directory (mode 700) for the tools' input files, removed by close(). */
   dir: string;
-  /** `--command-config <file>` for a secured target, else nothing. */
-  configArgs: string[];
-  /** Runs org.apache.kafka.tools.<cls>; resolves to its output (stdout and stderr), throws on a non-zero exit. */
+  /** Runs org.apache.kafka.tools.<cls> (with `--command-config <file>` for a secured target); resolves to its output (stdout and stderr), throws on a non-zero exit. */
   run(cls: string, args: string[], timeoutMs: number): Promise<string>;
   close(): void;
 }
@@ -74,9 +72,8 @@ export async function openKafkaTools(security: Security, log?: (line: string) =>
   return {
     kafkaVersion: libs.kafkaVersion,
     dir,
-    configArgs,
     run: async (cls, args, timeoutMs) => {
-      const r = await execa('java', ['-Xmx512m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${libs.libDir}/*`, `org.apache.kafka.tools.${cls}`, ...args], { timeout: timeoutMs, all: true, reject: false });
+      const r = await execa('java', ['-Xmx512m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${libs.libDir}/*`, `org.apache.kafka.tools.${cls}`, ...args, ...configArgs], { timeout: timeoutMs, all: true, reject: false });
       const out = redact(String(r.all ?? ''));
       if (r.exitCode !== 0) {
         throw new ClickbenchError(`${cls} failed (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}): ${out.trim().split('\n').slice(-2).join(' ').slice(0, 300)}`, { exitCode: ExitCode.runFailed, hint: 'check that the cluster is reachable from this machine with the same settings' });
@@ -85,4 +82,12 @@ export async function openKafkaTools(security: Security, log?: (line: string) =>
     },
     close: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** ProducerPerformance's arguments: `records` of `recordBytes` at `throughput` records/s (-1: as fast as it can). */
+export function producerPerformanceArgs(o: { topic: string; records: number; recordBytes: number; throughput: number; bootstrap: string[]; acks: string }): string[] {
+  return [
+    '--topic', o.topic, '--num-records', String(o.records), '--record-size', String(o.recordBytes), '--throughput', String(o.throughput),
+    '--producer-props', `bootstrap.servers=${o.bootstrap.join(',')}`, `acks=${o.acks}`, 'linger.ms=5', 'batch.size=65536',
+  ];
 }

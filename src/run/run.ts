@@ -355,14 +355,14 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         const e2e = sample.seenMs - sample.intendedMs;
         record(phaseLatency[p.index].e2e, e2e);
         for (const f of faultRunner?.faults ?? []) if (inFaultWindow(f, sample.intendedMs)) record(f.latency.e2e, e2e);
-        for (const w of elasticRunner?.latencyAt(sample.intendedMs) ?? []) record(w.e2e, e2e);
+        elasticRunner?.record('e2e', sample.intendedMs, e2e);
         if (p.scored) record(runLatency.e2e, e2e);
         e2eBySecond.recordAt(Math.floor(offset / 1000), e2e);
         if (sample.enrichMs !== null) {
           record(phaseLatency[p.index].enrich, sample.enrichMs);
           if (p.scored) record(runLatency.enrich, sample.enrichMs);
           for (const f of faultRunner?.faults ?? []) if (inFaultWindow(f, sample.intendedMs)) record(f.latency.enrich, sample.enrichMs);
-          for (const w of elasticRunner?.latencyAt(sample.intendedMs) ?? []) record(w.enrich, sample.enrichMs);
+          elasticRunner?.record('enrich', sample.intendedMs, sample.enrichMs);
         }
       },
     });
@@ -407,7 +407,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           record(phaseLatency[p.index].produceAck, ms);
           if (p.scored) record(runLatency.produceAck, ms);
           for (const f of open) if (inFaultWindow(f, e.intendedMs)) record(f.latency.produceAck, ms);
-          for (const w of elasticRunner?.latencyAt(e.intendedMs) ?? []) record(w.produceAck, ms);
+          elasticRunner?.record('produceAck', e.intendedMs, ms);
         }
       },
       onPartitionAck: (partition, ackMs) => ackTimeline?.ack(partition, ackMs),

@@ -9,6 +9,7 @@ import { AckTimeline, drainAfter, quantile } from '../../src/fault/faults.js';
 import { parseScenario, ScenarioError } from '../../src/scenario/load.js';
 import { faultProblems } from '../../src/scenario/schema.js';
 import { phaseTimeline } from '../../src/run/phases.js';
+import { lastLine, runUserCommand, type CommandRun } from '../../src/run/user-command.js';
 
 const BASE = `name: f
 duration: 60s
@@ -116,5 +117,17 @@ describe('Recovery row and fault gates (pure, on recorded results)', () => {
     r.faults.push(fault({ recovery: { ...fault().recovery, lag: { ...fault().recovery.lag, drainMs: null } } }));
     assert.match(evaluateGates(r, { 'fault.drain_ms': '< 60000' })[0].note!, /did not drain/);
     assert.match(evaluateGates(recorded(), { 'fault.drain_ms': '< 1' })[0].note!, /no fault phase/);
+  });
+});
+
+describe('user commands for external clusters', () => {
+  it('records exit code, duration and output whatever happens; a failure or timeout is one line naming the command', async () => {
+    const runs: CommandRun[] = [];
+    const ok = await runUserCommand('inject', 'echo first; echo started broker 6', 10_000, (r) => runs.push(r));
+    assert.deepEqual([ok.exitCode, ok.output, lastLine(ok.output)], [0, 'first\nstarted broker 6', 'started broker 6']);
+    await assert.rejects(runUserCommand('restore', 'echo no such node >&2; exit 3', 10_000, (r) => runs.push(r)), { message: 'restore command exited with 3: echo no such node >&2; exit 3 (no such node)' });
+    await assert.rejects(runUserCommand('inject', 'sleep 5', 300, (r) => runs.push(r)), { message: 'inject command timed out after 0.3 s: sleep 5' });
+    assert.deepEqual(runs.map((r) => [r.step, r.exitCode]), [['inject', 0], ['restore', 3], ['inject', null]]);
+    assert.ok(runs[2].durationMs < 4_000, 'the timed-out command was stopped');
   });
 });
