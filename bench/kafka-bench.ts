@@ -13,7 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calibrate, type Calibration } from '../src/calibrate/calibrate.js';
-import { averageEventBytes } from '../src/cli/calibrate.js';
+import { averageEventBytes } from '../src/calibrate/settings.js';
 import { OpenLoopDriver } from '../src/drive/driver.js';
 import { createTopics, topicNames, topicSpecs } from '../src/drive/topics.js';
 import { ClickstreamGenerator } from '../src/generate/clickstream.js';

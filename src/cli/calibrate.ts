@@ -1,32 +1,14 @@
 /** `clickbench calibrate [scenario]`: the cluster's own ceilings, from Apache Kafka's perf tools. */
 import { Command } from 'commander';
 import { calibrate, sealCalibration, type Calibration } from '../calibrate/calibrate.js';
-import { ClickstreamGenerator } from '../generate/clickstream.js';
 import { createKafka } from '../kafka/client.js';
 import { loadScenario } from '../scenario/load.js';
-import { scenarioSchema, type Scenario } from '../scenario/schema.js';
+import { scenarioSchema } from '../scenario/schema.js';
+import { calibrationSettings } from '../calibrate/settings.js';
 import { resolveTarget } from '../run/target.js';
-import { connectAdmin } from '../run/run.js';
+import { connectAdmin } from '../kafka/admin.js';
 import { table, type Io } from './io.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
-
-/** The scenario's average raw event size (a sample of its own generator), the record size to calibrate at. */
-export function averageEventBytes(s: Scenario, sample = 5_000): number {
-  const gen = new ClickstreamGenerator(s, { startMs: 0, idPrefix: 'calibrate' });
-  let bytes = 0;
-  for (let i = 0; i < sample; i++) {
-    const e = gen.next();
-    bytes += e.value.length + e.key.length;
-  }
-  return Math.round(bytes / sample);
-}
-
-export function calibrationSettings(s: Scenario, brokers: string[], records: number, log?: (l: string) => void) {
-  return {
-    brokers, recordBytes: averageEventBytes(s), acks: s.clients.acks, partitions: s.topics.partitions, replication: s.topics.replication,
-    minInsyncReplicas: s.topics.min_insync_replicas, records, latencyRecords: Math.max(500, Math.min(5_000, Math.round(records / 40))), topicPrefix: `${s.topics.prefix ?? `cb-${s.name}`}`, log,
-  };
-}
 
 export function printCalibration(io: Io, c: Calibration): void {
   const t = table(io, ['ceiling (Apache Kafka tools)', 'value']);

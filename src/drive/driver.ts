@@ -1,21 +1,24 @@
 /**
  * The open-loop driver: sends each generated event when its intended time comes, whatever the
- * cluster's pace. Each topic-partition has its own lane with one request in flight; what comes
- * due meanwhile queues in the lane and goes out in the next request, so if the cluster falls
- * behind, events queue and their latency, measured from the intended time, shows it. A failed
- * request is retried in its lane until the delivery timeout (order kept; the idempotent producer
- * discards a resent batch that had landed). Lookup-table changes (profile / consent) go out with
- * the events.
+ * cluster's pace. Events queue per topic-partition (Kafka's murmur2 partition); the queues of the
+ * partitions one broker leads go out together, as ONE produce request per broker with at most one
+ * in flight (kafkajs's idempotent producer holds a per-broker lock anyway), after a linger (the
+ * scenario's clients.linger) or as soon as a queue fills: what comes due meanwhile waits for the next
+ * request, so if the cluster falls behind, events queue and their latency, measured from the
+ * intended time, shows it. Grouping by broker is what keeps clickbench's cost on the cluster near
+ * the Java producer's: one request per partition per send made the brokers do several times the
+ * work (bench/cost-bench.ts). A failed request is retried whole until the delivery timeout (order
+ * kept; the idempotent producer discards a resent batch that had landed). Lookup-table changes
+ * (profile / consent) go out with the events.
  */
 import type { GeneratedEvent, ClickstreamGenerator } from '../generate/clickstream.js';
-import type { Producer } from '../kafka/client.js';
+import { CAREFUL_MS, type Producer } from '../kafka/client.js';
 import { partitionForKey } from '../kafka/murmur2.js';
 import { produceRequestOverheadBytes, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 import type { TopicNames } from './topics.js';
 
 export interface AckedBatch {
   events: GeneratedEvent[];
-  sentMs: number;
   ackMs: number;
 }
 
@@ -30,8 +33,14 @@ export interface DriverOptions {
   lookupPartitions: number;
   /** Most messages per request (default 2 000). */
   maxBatch?: number;
-  /** Most key + value bytes per request (default 512 KiB, half the broker's default message.max.bytes). */
+  /** Most key + value bytes per partition in one request (default 512 KiB, half the broker's default message.max.bytes). */
   maxBatchBytes?: number;
+  /** How long a partition's first queued event waits for more before its broker's request goes (default 10 ms; Kafka 4's linger.ms default is 5 ms). */
+  lingerMs?: number;
+  /** The broker leading a partition (src/kafka/leaders.ts); without it every partition is grouped into one request at a time. */
+  leaderOf?: (topic: string, partition: number) => number | undefined;
+  /** Called after a failed request, so leaders are looked up again before the retry. */
+  onLeadersStale?: () => void;
   onAck?: (b: AckedBatch) => void;
   /** Events given up on after retrying this long (default 120 s, as Kafka's delivery.timeout.ms). */
   onError?: (err: Error, events: number) => void;
@@ -95,7 +104,16 @@ interface Lane {
   topic: string;
   partition: number;
   queue: LaneMessage[];
+  /** Key + value bytes queued. */
+  bytes: number;
+  /** When the oldest queued message was queued (the linger runs from it). */
+  since: number;
   busy: boolean;
+}
+/** One partition's share of a request. */
+interface LaneBatch {
+  lane: Lane;
+  batch: LaneMessage[];
 }
 
 export class OpenLoopDriver {
@@ -112,11 +130,14 @@ export class OpenLoopDriver {
   readonly ackedSeqs = new SeqCounts();
   /** Acknowledged bad records that carry no event id (missing_field): accounted for by the DLQ count, not by id. */
   missingIdAcked = 0;
-  stats = { generated: 0, sent: 0, acked: 0, failed: 0, bad: 0, mirrors: 0, maxQueueDepth: 0, maxScheduleLagMs: 0, requests: 0, errors: 0, retries: 0, payloadBytes: 0 };
+  stats = { generated: 0, sent: 0, acked: 0, failed: 0, bad: 0, maxQueueDepth: 0, maxScheduleLagMs: 0, requests: 0, errors: 0, retries: 0, payloadBytes: 0 };
   /** Failed produce attempts (after the client's own retries) by error code. */
   readonly errorsByCode: Record<string, number> = {};
   private stopped = false;
-  private lastError?: Error;
+  /** Until when requests carry one partition each (after a failure). */
+  private carefulUntil = 0;
+  /** Brokers with a request in flight (-1: partitions whose leader is not known). */
+  private readonly brokersBusy = new Set<number>();
   /** seq → raw partition + 1 of acknowledged events that carry an id (0: not acknowledged, or no id). */
   private seqPartition = new Uint16Array(1 << 16);
   /** One lane per topic-partition: its queued messages and at most one request in flight. */
@@ -143,8 +164,14 @@ export class OpenLoopDriver {
   private lane(topic: string, partition: number): Lane {
     const key = `${topic}:${partition}`;
     let l = this.lanes.get(key);
-    if (!l) this.lanes.set(key, (l = { topic, partition, queue: [], busy: false }));
+    if (!l) this.lanes.set(key, (l = { topic, partition, queue: [], bytes: 0, since: 0, busy: false }));
     return l;
+  }
+
+  private enqueue(l: Lane, m: LaneMessage, now: number): void {
+    if (l.queue.length === 0) l.since = now;
+    l.queue.push(m);
+    l.bytes += m.key.length + m.value.length;
   }
 
   /**
@@ -157,6 +184,7 @@ export class OpenLoopDriver {
     const { gen, startMs, names } = this.o;
     const maxBatch = this.o.maxBatch ?? 2_000;
     const maxBatchBytes = this.o.maxBatchBytes ?? 512 * 1024;
+    const lingerMs = this.o.lingerMs ?? 10;
     const endMs = startMs + this.o.durationMs;
     while (!shouldStop()) {
       const now = this.clock();
@@ -171,51 +199,76 @@ export class OpenLoopDriver {
         this.intended.add(second);
         this.generationLagMs.max(second, now - e.intendedMs);
         const p = partitionForKey(e.key, this.o.partitions);
-        this.lane(names.raw, p).queue.push({ key: e.key, value: e.value, partition: p, event: e });
+        this.enqueue(this.lane(names.raw, p), { key: e.key, value: e.value, partition: p, event: e }, now);
         this.queued++;
         if (e.mirror) {
           const lp = partitionForKey(e.mirror.key, this.o.lookupPartitions);
-          this.lane(names.lookups[e.mirror.kind], lp).queue.push({ key: e.mirror.key, value: e.mirror.value, partition: lp });
+          this.enqueue(this.lane(names.lookups[e.mirror.kind], lp), { key: e.mirror.key, value: e.mirror.value, partition: lp }, now);
         }
       }
       if (this.queued > this.stats.maxQueueDepth) this.stats.maxQueueDepth = this.queued;
       this.queueDepthMax.max(Math.floor((now - startMs) / 1000), this.queued);
+      const scheduleDone = startMs + gen.nextOffsetMs >= endMs;
+      // Lanes with something queued, by the broker leading them; a broker with a request in flight waits.
       let idle = true;
+      const byBroker = new Map<number, { lanes: Lane[]; ready: boolean }>();
       for (const l of this.lanes.values()) {
         if (l.busy) idle = false;
-        else if (l.queue.length > 0) {
-          idle = false;
-          // Up to maxBatch messages and maxBatchBytes (the broker refuses record batches over
-          // message.max.bytes, 1 MiB by default; a lane's backlog after an outage would exceed it).
-          let n = 0;
-          let bytes = 0;
-          while (n < l.queue.length && n < maxBatch && (n === 0 || bytes + l.queue[n].value.length + l.queue[n].key.length <= maxBatchBytes)) {
-            bytes += l.queue[n].value.length + l.queue[n].key.length;
-            n++;
-          }
-          const batch = n === l.queue.length ? l.queue : l.queue.slice(0, n);
-          l.queue = n === l.queue.length ? [] : l.queue.slice(n);
-          const p = this.deliver(l, batch).finally(() => this.pending.delete(p));
+        if (l.busy || l.queue.length === 0) continue;
+        idle = false;
+        const broker = this.o.leaderOf?.(l.topic, l.partition) ?? -1;
+        if (this.brokersBusy.has(broker)) continue;
+        if (now < this.carefulUntil) {
+          // One partition per request (and one at a time per broker) until things are calm again.
+          const p = this.deliver(broker, [{ lane: l, batch: this.take(l, maxBatch, maxBatchBytes) }]).finally(() => this.pending.delete(p));
           this.pending.add(p);
+          continue;
         }
+        let g = byBroker.get(broker);
+        if (!g) byBroker.set(broker, (g = { lanes: [], ready: scheduleDone }));
+        g.lanes.push(l);
+        if (now - l.since >= lingerMs || l.queue.length >= maxBatch || l.bytes >= maxBatchBytes) g.ready = true;
       }
-      const scheduleDone = startMs + gen.nextOffsetMs >= endMs;
+      for (const [broker, g] of byBroker) {
+        if (!g.ready) continue;
+        // Per partition up to maxBatch messages and maxBatchBytes (the broker refuses record batches
+        // over message.max.bytes, 1 MiB by default; a lane's backlog after an outage would exceed it).
+        const parts: LaneBatch[] = g.lanes.map((l) => ({ lane: l, batch: this.take(l, maxBatch, maxBatchBytes) }));
+        const p = this.deliver(broker, parts).finally(() => this.pending.delete(p));
+        this.pending.add(p);
+      }
       if (scheduleDone && idle) break;
-      const wait = Math.max(0, Math.min(5, startMs + gen.nextOffsetMs - this.clock()));
+      const wait = Math.max(0, Math.min(lingerMs, startMs + gen.nextOffsetMs - this.clock()));
       await new Promise((r) => setTimeout(r, wait));
     }
     // Stopped early: what is still queued was never sent.
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  /** Send one lane's batch, retrying it (in place, so the lane keeps its order) until the delivery timeout. */
-  private async deliver(l: Lane, batch: LaneMessage[]): Promise<void> {
+  /** The first messages of a lane's queue, up to `maxBatch` and `maxBatchBytes` (at least one). */
+  private take(l: Lane, maxBatch: number, maxBatchBytes: number): LaneMessage[] {
+    let n = 0;
+    let bytes = 0;
+    while (n < l.queue.length && n < maxBatch && (n === 0 || bytes + l.queue[n].value.length + l.queue[n].key.length <= maxBatchBytes)) {
+      bytes += l.queue[n].value.length + l.queue[n].key.length;
+      n++;
+    }
+    const batch = n === l.queue.length ? l.queue : l.queue.slice(0, n);
+    l.queue = n === l.queue.length ? [] : l.queue.slice(n);
+    l.bytes -= bytes;
+    if (l.queue.length > 0) l.since = this.clock();
+    return batch;
+  }
+
+  /** Send one broker's request (each partition's batch), retrying it whole until the delivery timeout, so every lane keeps its order. */
+  private async deliver(broker: number, parts: LaneBatch[]): Promise<void> {
     const { names, startMs } = this.o;
-    const isRaw = l.topic === names.raw;
-    l.busy = true;
+    this.brokersBusy.add(broker);
+    for (const { lane } of parts) lane.busy = true;
     const sentMs = this.clock();
     this.stats.requests++;
-    if (isRaw) {
+    for (const { lane, batch } of parts) {
+      if (lane.topic !== names.raw) continue;
       this.queued -= batch.length;
       this.sent.add(Math.floor((sentMs - startMs) / 1000), batch.length);
       this.stats.sent += batch.length;
@@ -228,15 +281,18 @@ export class OpenLoopDriver {
       for (;;) {
         try {
           // kafkajs encodes key, value, partition, headers and timestamp; the `event` riding along is not sent.
-          await this.o.producer.send({ topic: l.topic, messages: batch, acks: this.o.acks ?? -1 });
-          this.delivered(l, batch, sentMs);
+          await this.o.producer.sendBatch({ topicMessages: parts.map((x) => ({ topic: x.lane.topic, messages: x.batch })), acks: this.o.acks ?? -1 });
+          const ackMs = this.clock();
+          for (const x of parts) this.delivered(x.lane, x.batch, ackMs);
           return;
         } catch (err) {
           this.failedAttempt(err as Error);
+          this.o.onLeadersStale?.();
           if (this.stopped || this.clock() - sentMs + backoff >= timeout) {
-            if (isRaw) {
-              this.stats.failed += batch.length;
-              this.o.onError?.(err as Error, batch.length);
+            for (const x of parts) {
+              if (x.lane.topic !== names.raw) continue;
+              this.stats.failed += x.batch.length;
+              this.o.onError?.(err as Error, x.batch.length);
             }
             return;
           }
@@ -246,21 +302,26 @@ export class OpenLoopDriver {
         }
       }
     } finally {
-      l.busy = false;
+      this.brokersBusy.delete(broker);
+      for (const { lane } of parts) lane.busy = false;
     }
   }
 
+  /** The client retried a request on its own (kafkajs logs it): be careful for a while. */
+  clientRetried(): void {
+    this.carefulUntil = this.clock() + CAREFUL_MS;
+  }
+
   private failedAttempt(err: Error): void {
+    this.carefulUntil = this.clock() + CAREFUL_MS;
     const code = errorCode(err);
     this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
     this.stats.errors++;
-    this.lastError = err;
     this.o.onAttemptFailed?.(code);
   }
 
-  private delivered(l: Lane, batch: LaneMessage[], sentMs: number): void {
+  private delivered(l: Lane, batch: LaneMessage[], ackMs: number): void {
     const { names, startMs } = this.o;
-    const ackMs = this.clock();
     let bytes = 0;
     let wire = RECORD_BATCH_HEADER_BYTES + produceRequestOverheadBytes(this.o.clientId ?? '', l.topic);
     for (let i = 0; i < batch.length; i++) {
@@ -279,10 +340,9 @@ export class OpenLoopDriver {
       if (e.bad !== 'missing_field') this.markPartition(e.seq, l.partition);
       if (e.bad) this.stats.bad++;
       if (e.bad === 'missing_field') this.missingIdAcked++;
-      if (e.mirror) this.stats.mirrors++;
     }
     this.o.onPartitionAck?.(l.partition, ackMs);
-    this.o.onAck?.({ events, sentMs, ackMs });
+    this.o.onAck?.({ events, ackMs });
   }
 
   private markPartition(seq: number, partition: number): void {
@@ -299,6 +359,18 @@ export class OpenLoopDriver {
   abandon(): void {
     this.stopped = true;
   }
+}
+
+/**
+ * The driver's producer lets kafkajs retry once (the least its idempotent producer allows); the driver
+ * retries the rest itself. Why so few: kafkajs 2.2.4 sends one request per broker and, when one of
+ * them fails, retries while the others may still be in flight, re-sending those with new sequence
+ * numbers (duplicates). A request the driver builds goes to ONE broker as far as the driver's
+ * metadata knows, so kafkajs splits it only after leaders moved; and after any failure the driver
+ * sends one partition per request for a while (CAREFUL_MS), as a request for one partition cannot split.
+ */
+export function driverRetry(): { retries: number; initialRetryTime: number; maxRetryTime: number } {
+  return { retries: 1, initialRetryTime: 100, maxRetryTime: 1_000 };
 }
 
 function burn(us: number): void {

@@ -19,11 +19,14 @@ import type { TopicNames } from '../drive/topics.js';
 import { sleep, waitUntil } from '../sandbox/process.js';
 import { ClickbenchError } from '../errors.js';
 import { partitionForKey } from '../kafka/murmur2.js';
-import { sendByPartition } from '../kafka/client.js';
+import { CAREFUL_MS, sendByBroker } from '../kafka/client.js';
+import { LeaderMap } from '../kafka/leaders.js';
 import { fetchedBytes } from '../kafka/wire.js';
 
 /** At-least-once commits consumed offsets this often (Kafka's enable.auto.commit default is 5 s). */
 export const ALO_COMMIT_INTERVAL_MS = 2_000;
+/** Least time between the starts of two transactions (Kafka Streams' commit.interval.ms default under exactly-once). */
+export const EOS_COMMIT_INTERVAL_MS = 100;
 /** Partition batches handled at once (they share one transaction with eos). */
 export const CONCURRENT_PARTITIONS = 16;
 /**
@@ -85,6 +88,11 @@ export class EnrichmentStage {
   readonly consumedBytes = new Map<number, number>();
   outputBytes = 0;
   private commitTimer?: NodeJS.Timeout;
+  /** Leaders of the output partitions (produce requests grouped per broker), and the admin that reads them. */
+  private leaders?: LeaderMap;
+  private leadersAdmin?: ReturnType<Kafka['admin']>;
+  private carefulUntil = 0;
+  private lastTxnAt = 0;
   crashed?: Error;
   private stopped = false;
   /** Called when the consumer stops for good (a non-retriable error). */
@@ -101,6 +109,12 @@ export class EnrichmentStage {
       log: (line) => {
         if (/concurrent operation on the same transaction/.test(line)) this.concurrentTransactionRetries++;
         else opts.log?.(line);
+      },
+      // A produce retried by the client: leaders may be moving, so one partition per request for a while.
+      // (CONCURRENT_TRANSACTIONS right after a commit is the transaction's own pace, not a moving leader.)
+      onRetry: (reason) => {
+        if (/concurrent operation on the same transaction/.test(reason)) this.concurrentTransactionRetries++;
+        else this.beCareful();
       },
     });
     this.enricher = new Enricher(this.tables, opts.version, opts.config);
@@ -136,12 +150,11 @@ export class EnrichmentStage {
     await this.startTables(tablesTimeoutMs);
     const admin = this.kafka.admin();
     await admin.connect();
-    try {
-      const md = await admin.fetchTopicMetadata({ topics: [this.opts.outputTopic, this.opts.names.dlq] });
-      for (const t of md.topics) this.partitionCount.set(t.name, t.partitions.length);
-    } finally {
-      await admin.disconnect();
-    }
+    this.leadersAdmin = admin;
+    const md = await admin.fetchTopicMetadata({ topics: [this.opts.outputTopic, this.opts.names.dlq] });
+    for (const t of md.topics) this.partitionCount.set(t.name, t.partitions.length);
+    this.leaders = new LeaderMap(admin, () => [this.opts.outputTopic, this.opts.names.dlq]);
+    await this.leaders.refresh();
     const o = this.opts;
     this.producer = this.newProducer();
     await this.producer.connect();
@@ -336,6 +349,12 @@ export class EnrichmentStage {
 
   private async commitLoop(): Promise<void> {
     while (this.groupCommit.length > 0) {
+      // At most one transaction per EOS_COMMIT_INTERVAL_MS (Kafka Streams' commit.interval.ms under
+      // exactly-once): each commit writes a marker into every partition it touched, so back-to-back
+      // transactions cost the brokers far more than the records in them. Batches arriving meanwhile join.
+      const wait = this.lastTxnAt + EOS_COMMIT_INTERVAL_MS - Date.now();
+      if (wait > 0) await sleep(wait);
+      this.lastTxnAt = Date.now();
       const items = this.groupCommit.splice(0, this.groupCommit.length);
       const txn = await this.producer!.transaction().catch((err: Error) => err);
       if (txn instanceof Error) {
@@ -343,7 +362,7 @@ export class EnrichmentStage {
         continue;
       }
       try {
-        await sendByPartition(items.flatMap((it) => it.requests), (r) => txn.send({ topic: r.topic, messages: r.messages, acks: -1 }));
+        await this.send(items.flatMap((it) => it.requests), (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 }));
         // kafkajs does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (kafkajs #430): retry it here.
         await this.retryConcurrent(() => txn.sendOffsets({
           consumerGroupId: this.opts.groupId,
@@ -354,6 +373,7 @@ export class EnrichmentStage {
         this.batches++;
         for (const it of items) it.resolve();
       } catch (err) {
+        this.beCareful();
         let outcomeUnknown = false;
         try {
           await txn.abort();
@@ -385,6 +405,16 @@ export class EnrichmentStage {
     this.committing = false;
   }
 
+  private beCareful(): void {
+    this.carefulUntil = Date.now() + CAREFUL_MS;
+    void this.leaders?.refresh();
+  }
+
+  /** Output requests grouped per broker (one partition per request for a while after a failure). */
+  private send(requests: { topic: string; messages: Message[] }[], send: (topicMessages: { topic: string; messages: Message[] }[]) => Promise<unknown>): Promise<void> {
+    return sendByBroker(requests, this.leaders ? (t, p) => this.leaders!.get(t, p) : undefined, send, Date.now() < this.carefulUntil);
+  }
+
   /** The group's committed offsets (next offset to read) for raw partitions, as the broker has them. */
   private async committedByBroker(partitions: number[]): Promise<Map<number, number>> {
     const out = new Map<number, number>();
@@ -403,7 +433,10 @@ export class EnrichmentStage {
 
   private async aloBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
-    await sendByPartition(this.produceRequests(this.transform(batch)), (r) => this.producer!.send({ topic: r.topic, messages: r.messages, acks: -1 }));
+    await this.send(this.produceRequests(this.transform(batch)), (topicMessages) => this.producer!.sendBatch({ topicMessages, acks: -1 })).catch((err: Error) => {
+      this.beCareful();
+      throw err;
+    });
     this.producedNext.set(batch.partition, String(Number(batch.lastOffset()) + 1));
     this.batches++;
     await heartbeat();
@@ -426,6 +459,7 @@ export class EnrichmentStage {
     await this.consumer?.disconnect().catch(() => {});
     await this.tableConsumer?.disconnect().catch(() => {});
     await this.producer?.disconnect().catch(() => {});
+    await this.leadersAdmin?.disconnect().catch(() => {});
   }
 }
 

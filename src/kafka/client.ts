@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka, KafkaConfig, Message, Producer, ProducerConfig, ConsumerConfig, logCreator, SASLOptions } from 'kafkajs';
 import { redact, type Security } from './security.js';
+import { countRequest } from '../observe/cost.js';
 
 const { Kafka: KafkaCtor, logLevel, Partitioners } = kafkajs;
 export { logLevel };
@@ -68,7 +69,22 @@ export function createKafka(settings: ClientSettings): Kafka {
     ...kafkajsSecurity(settings.security),
     authenticationTimeout: 5_000,
   };
-  return new KafkaCtor(cfg);
+  return countingRequests(new KafkaCtor(cfg), settings.label ?? 'other');
+}
+
+/** Every client made from `kafka` counts its requests under `role` (src/observe/cost.ts). */
+function countingRequests(kafka: Kafka, role: string): Kafka {
+  const wrap = <C extends { on: (e: never, l: (ev: { payload: { apiName: string } }) => void) => unknown; events: { REQUEST: string } }>(c: C): C => {
+    c.on(c.events.REQUEST as never, (ev) => countRequest(role, ev.payload.apiName));
+    return c;
+  };
+  const producer = kafka.producer.bind(kafka);
+  const consumer = kafka.consumer.bind(kafka);
+  const admin = kafka.admin.bind(kafka);
+  kafka.producer = (cfg) => wrap(producer(cfg) as never);
+  kafka.consumer = (cfg) => wrap(consumer(cfg) as never);
+  kafka.admin = (cfg) => wrap(admin(cfg) as never);
+  return kafka;
 }
 
 /** Local port → label of the client that opened the connection (this process's Kafka connections). */
@@ -123,5 +139,41 @@ export async function sendByPartition(requests: { topic: string; messages: Messa
   }
   await Promise.all([...lanes.values()].map(async (lane) => {
     for (const r of lane) await send(r);
+  }));
+}
+
+/** After a failed or retried request: one partition per request for this long (see sendByBroker). */
+export const CAREFUL_MS = 10_000;
+
+/**
+ * Send single-partition requests grouped by the broker leading each partition: per broker one
+ * request (per round: a partition with several requests keeps their order across rounds), brokers in
+ * parallel. Why not one request for everything: kafkajs retries a multi-broker request while its
+ * other brokers' parts may still be in flight and re-sends those with new sequence numbers. Why not
+ * one request per partition: kafkajs's idempotent producer sends one request per broker at a time,
+ * so per-partition requests queue behind each other and cost the brokers several times the work
+ * (bench/cost-bench.ts). `careful` (after a failure, while leaders may be moving): one partition per request.
+ */
+export async function sendByBroker(
+  requests: { topic: string; messages: Message[] }[],
+  leaderOf: ((topic: string, partition: number) => number | undefined) | undefined,
+  send: (topicMessages: { topic: string; messages: Message[] }[]) => Promise<unknown>,
+  careful = false,
+): Promise<void> {
+  if (careful || !leaderOf) return sendByPartition(requests, (r) => send([r]));
+  const byBroker = new Map<number, Map<string, { topic: string; messages: Message[] }[]>>();
+  for (const r of requests) {
+    const partition = r.messages[0]?.partition ?? 0;
+    const broker = leaderOf(r.topic, partition) ?? -1;
+    let lanes = byBroker.get(broker);
+    if (!lanes) byBroker.set(broker, (lanes = new Map()));
+    const key = `${r.topic}:${partition}`;
+    let lane = lanes.get(key);
+    if (!lane) lanes.set(key, (lane = []));
+    lane.push(r);
+  }
+  await Promise.all([...byBroker.values()].map(async (lanes) => {
+    const rounds = Math.max(...[...lanes.values()].map((l) => l.length));
+    for (let i = 0; i < rounds; i++) await send([...lanes.values()].flatMap((l) => (l[i] ? [l[i]] : [])));
   }));
 }

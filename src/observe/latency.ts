@@ -74,3 +74,19 @@ export class PerSecondLatency {
     return this.seconds.length;
   }
 }
+
+/** Latencies seen since the last reading, for a live "last second" p99 (exact: values kept and sorted, a second's worth). */
+export class RecentLatency {
+  private values: number[] = [];
+  add(ms: number): void {
+    if (this.values.length < 200_000) this.values.push(ms);
+  }
+  /** p99 (nearest rank) of the values added since the previous call, then forget them; null when none. */
+  takeP99(): number | null {
+    const v = this.values;
+    this.values = [];
+    if (v.length === 0) return null;
+    v.sort((a, b) => a - b);
+    return Math.round(v[Math.min(v.length - 1, Math.ceil(0.99 * v.length) - 1)]);
+  }
+}

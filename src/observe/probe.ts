@@ -19,6 +19,9 @@ export interface ProbeSample {
   generation: number;
 }
 
+/** How often the probe commits its group's offsets (Kafka's auto.commit.interval.ms default). */
+export const PROBE_COMMIT_INTERVAL_MS = 5_000;
+
 const PII = /@(example\.(com|net|org)|mail\.example|inbox\.example)|\+1-555-\d{3}-\d{4}/;
 
 export class Probe {
@@ -32,6 +35,8 @@ export class Probe {
   private readonly nextOffset = new Map<string, number>();
   lastSeenMs = 0;
   private stopped = false;
+  private commitTimer?: NodeJS.Timeout;
+  private readonly committed = new Map<string, number>();
 
   constructor(private readonly o: { kafka: Kafka; groupId: string; enrichedTopic: string; dlqTopic: string; rack?: string; idPrefix: string; onSample: (s: ProbeSample) => void; onEnriched?: (seq: number, value: string, intendedMs: number | null) => void }) {}
 
@@ -40,8 +45,12 @@ export class Probe {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.o.enrichedTopic, this.o.dlqTopic], fromBeginning: true });
     const sourceKey = `${this.o.idPrefix}-`;
+    // Offsets committed every 5 s, as Kafka's auto.commit.interval.ms: kafkajs's autoCommit commits after
+    // every batch whatever its interval says (one OffsetCommit per fetch, most of the probe's cost on the
+    // cluster). A re-read after a rebalance is recognised by the offset guard below.
+    this.commitTimer = setInterval(() => void this.commit(), PROBE_COMMIT_INTERVAL_MS);
     await this.consumer.run({
-      autoCommit: true,
+      autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
         const now = Date.now();
         const kind = batch.topic === this.o.dlqTopic ? 'dlq' : 'enriched';
@@ -105,13 +114,27 @@ export class Probe {
     }
   }
 
-  /** Distinct events seen in a generation. */
-  distinct(generation = 0): number {
-    return this.seen.get(generation)?.size ?? 0;
+  /** Commit the next offset of every partition seen since the last commit. */
+  private async commit(): Promise<void> {
+    const offsets: { topic: string; partition: number; offset: string }[] = [];
+    for (const [tp, next] of this.nextOffset) {
+      if (this.committed.get(tp) === next) continue;
+      const i = tp.lastIndexOf(':');
+      offsets.push({ topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), offset: String(next) });
+    }
+    if (offsets.length === 0 || !this.consumer) return;
+    try {
+      await this.consumer.commitOffsets(offsets);
+      for (const o of offsets) this.committed.set(`${o.topic}:${o.partition}`, Number(o.offset));
+    } catch {
+      // A rebalance in progress: the next round commits (the offset guard absorbs the re-read).
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    await this.commit();
     await this.consumer?.disconnect().catch(() => {});
   }
 }

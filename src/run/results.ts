@@ -18,6 +18,7 @@ import type { Calibration } from '../calibrate/calibrate.js';
 import type { Bottleneck, HealthSummary } from '../observe/health.js';
 import type { MeasuredBytes } from '../observe/netflows.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { PhaseCost } from '../observe/cost.js';
 
 export const RESULTS_SCHEMA = 'clickbench/results@1';
 
@@ -154,6 +155,8 @@ export interface PhaseResult {
   crossZone: CrossZoneResult | NotMeasured;
   crossZoneMeasured?: MeasuredVsModel | NotMeasured;
   lag: { maxRecords: number; endRecords: number } | NotMeasured;
+  /** clickbench's own cost on the cluster in the phase (requests sent, broker CPU). */
+  cost?: PhaseCost | NotMeasured;
 }
 
 export interface Results {
@@ -193,6 +196,8 @@ export interface Results {
     history?: { topic: string; bytes: number; records: number; events: number; writeMs: number };
   };
   phases: PhaseResult[];
+  /** clickbench's own cost on the cluster over the whole schedule. */
+  cost?: PhaseCost | NotMeasured;
   series: {
     perSecond: { second: number; intended: number; sent: number; acked: number; e2eP99Ms: number | null; lag: number | null }[];
     disk: DiskSample[];

@@ -16,7 +16,10 @@ import { StageProcess, type StageHandle } from '../enrich/child.js';
 import { AckTimeline, FaultRunner, faultResult } from '../fault/faults.js';
 import { readBackSeqs } from '../observe/readback.js';
 import { calibrate as runCalibration, sealCalibration } from '../calibrate/calibrate.js';
-import { averageEventBytes, calibrationSettings } from '../cli/calibrate.js';
+import { averageEventBytes, calibrationSettings } from '../calibrate/settings.js';
+import { connectAdmin } from '../kafka/admin.js';
+import { LeaderMap } from '../kafka/leaders.js';
+import { driverRetry } from '../drive/driver.js';
 import { bottleneck, ClientHealth } from '../observe/health.js';
 import { NetLedger, type MeasuredBytes } from '../observe/netflows.js';
 import { redact, describeSecurity } from '../kafka/security.js';
@@ -30,16 +33,17 @@ import { fillLookups } from '../drive/lookups.js';
 import { OpenLoopDriver } from '../drive/driver.js';
 import { createTopics, deleteTopicsWithPrefix, enrichedTopicFor, topicNames, topicSpecs } from '../drive/topics.js';
 import { crossZoneBytes, CROSS_ZONE_FORMULA, PROFILE_ASSUMPTIONS, type ClientFlow, type CrossZoneResult, type PartitionPlacement, type Profile } from '../observe/crosszone.js';
-import { PerSecondLatency, PipelineLatency, record } from '../observe/latency.js';
+import { PerSecondLatency, PipelineLatency, RecentLatency, record } from '../observe/latency.js';
 import { Probe } from '../observe/probe.js';
 import { sampleDisk, sampleLag, type DiskSample, type LagSample } from '../observe/samplers.js';
 import { ClickbenchError, ExitCode } from '../errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { sleep } from '../sandbox/process.js';
 import { phaseAt, phaseTimeline, RUNNABLE_PHASES, type PhaseWindow } from './phases.js';
-import { isMeasured, notMeasured, RESULTS_SCHEMA, type MeasuredVsModel, type DualRunResult, type PhaseResult, type ReplayResult, type Results } from './results.js';
+import { isMeasured, notMeasured, RESULTS_SCHEMA, type MeasuredVsModel, type NotMeasured, type DualRunResult, type PhaseResult, type ReplayResult, type Results } from './results.js';
 import type { RunTarget } from './target.js';
 import { sandboxLogBytes } from './target.js';
+import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CpuReading, type PhaseCost, type RequestCounts } from '../observe/cost.js';
 
 export const CLICKBENCH_VERSION = '0.1.0';
 
@@ -71,6 +75,8 @@ interface Snapshot {
   dualBytes: Map<number, number>;
   disk?: DiskSample;
   net?: ReturnType<NetLedger['snapshot']>;
+  /** clickbench's own cost so far: requests sent, broker and own CPU seconds. */
+  cost: { atMs: number; requests: RequestCounts; brokerCpu: CpuReading; selfCpuSeconds: number };
 }
 
 const copyNested = (m: Map<string, Map<number, number>>) => new Map([...m].map(([k, v]) => [k, new Map(v)]));
@@ -122,21 +128,6 @@ function diffFlat(a: Map<number, number>, b: Map<number, number>): Map<number, n
   const d = new Map<number, number>();
   for (const [p, v] of b) d.set(p, v - (a.get(p) ?? 0));
   return d;
-}
-
-export async function connectAdmin(kafka: Kafka, bootstrap: string): Promise<Admin> {
-  const admin = kafka.admin();
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000));
-  try {
-    await Promise.race([admin.connect().then(() => admin.describeCluster()), timeout]);
-  } catch (err) {
-    await admin.disconnect().catch(() => {});
-    throw new ClickbenchError(`cannot reach the Kafka cluster at ${bootstrap}: ${(err as Error).message}`, {
-      exitCode: ExitCode.runFailed,
-      hint: 'check --brokers (or the scenario\'s target block) and that the cluster is up',
-    });
-  }
-  return admin;
 }
 
 export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Promise<Results> {
@@ -195,6 +186,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const kind = reason.replace(/\d+/g, '#').slice(0, 120);
     produceRetries[kind] = (produceRetries[kind] ?? 0) + 1;
     for (const f of faultRunner?.faults ?? []) if (f.open) f.clientRetries[kind] = (f.clientRetries[kind] ?? 0) + 1;
+    driver?.clientRetried();
   };
   // One client per role, each with its connections labelled (cross-zone bytes measured per client).
   const kafka = createKafka({ brokers: brokersList, clientId: `clickbench-run-${opts.runId}`, log: errorLine, connectionTimeoutMs: 3_000, retries: 5, label: 'admin', security: target.security });
@@ -243,7 +235,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   let logDirs: LogDirsProbe | undefined;
   let driver: OpenLoopDriver | undefined;
   // acks=all: idempotent (the default); acks=1 cannot be (Kafka requires acks=all for idempotence).
-  const producer = createProducer(producerKafka, s.clients.acks === 'all' ? { idempotent: true, maxInFlightRequests: 5 } : { idempotent: false, maxInFlightRequests: 5 });
+  const producer = createProducer(producerKafka, { ...(s.clients.acks === 'all' ? { idempotent: true } : { idempotent: false }), maxInFlightRequests: 5, retry: driverRetry() });
   let producerConnected = false;
   let mainVersion = s.enrichment.version;
   const groupOf = (version: string) => `${runPrefix}.enrich.${version}`;
@@ -326,6 +318,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const runLatency = new PipelineLatency();
     const phaseLatency = phases.map(() => new PipelineLatency());
     const e2eBySecond = new PerSecondLatency();
+    /** e2e of the events seen since the last progress line (the live line's "last second"). */
+    const recentE2e = new RecentLatency();
     // The schedule starts now: events carry wall-clock intended times from here (same seed, same pools → same stream).
     const scheduleStart = Date.now() + 500;
     const gen = new ClickstreamGenerator(s, { startMs: scheduleStart, idPrefix: runPrefix, pools: tablesGen.pools });
@@ -358,6 +352,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         elasticRunner?.record('e2e', sample.intendedMs, e2e);
         if (p.scored) record(runLatency.e2e, e2e);
         e2eBySecond.recordAt(Math.floor(offset / 1000), e2e);
+        recentE2e.add(e2e);
         if (sample.enrichMs !== null) {
           record(phaseLatency[p.index].enrich, sample.enrichMs);
           if (p.scored) record(runLatency.enrich, sample.enrichMs);
@@ -397,7 +392,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         },
       }, phases, faultSpecs);
     }
+    const leaders = new LeaderMap(admin, () => [names.raw, ...Object.values(names.lookups)]);
+    await leaders.refresh();
     driver = new OpenLoopDriver({
+      leaderOf: (topic, partition) => leaders.get(topic, partition), onLeadersStale: () => void leaders.refresh(),
       producer, names, gen, startMs: scheduleStart, durationMs: s.duration, partitions: s.topics.partitions, lookupPartitions: Math.min(6, s.topics.partitions),
       onAck: ({ events, ackMs }) => {
         const open = faultRunner?.faults.filter((f) => f.injectedAt !== undefined) ?? [];
@@ -418,6 +416,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       clientId: `clickbench-run-${opts.runId}-producer`,
       costPerEventUs: Number(process.env.CLICKBENCH_TEST_SLOW_SERIALIZER_US) || undefined,
       deliveryTimeoutMs: s.clients.delivery_timeout,
+      lingerMs: s.clients.linger,
       onError: (err, n) => errorLine(`produce failed for ${n} events after retrying for up to ${s.clients.delivery_timeout / 1000} s: ${err.message}`),
     });
 
@@ -456,6 +455,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       probeBytes: mergeNested(copyNested(probe!.bytesByTopic), dualProbe ? copyNested(dualProbe.bytesByTopic) : new Map()),
       dualBytes: new Map(dualStage?.consumedBytes ?? []),
       disk: await diskAt(offsetMs),
+      cost: { atMs: Date.now(), requests: copyCounts(requestCounts), brokerCpu: sb ? readBrokerCpu(sb.state.nodes) : {}, selfCpuSeconds: selfCpuSeconds() },
     });
     const placements = async (): Promise<PartitionPlacement[]> =>
       (await runTopics()).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })));
@@ -476,6 +476,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       return crossZoneBytes({ profile, placements: await placements(), brokerZone, flows, pricePerGb: s.price.cross_zone_per_gb });
     };
 
+    const costOf = (a: Snapshot, b: Snapshot, acked: number): PhaseCost | NotMeasured => {
+      const c = phaseCost(a.cost, b.cost, acked);
+      if (!sb) return { ...c, brokerCpuSeconds: 0, brokerCpuByBroker: {}, brokerCpuSecondsPer1000Events: null, method: `${c.method}; broker CPU not measured: the brokers are not processes on this machine` } as PhaseCost;
+      return c;
+    };
     const first = await snapshot(0);
     const phaseStarts: Snapshot[] = [first];
     const lagMax = phases.map(() => 0);
@@ -486,6 +491,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     let finished = false;
     let lastPoll = 0;
     let lastNet = 0;
+    let lastLag = 0;
     let underReplicated = 0;
 
     /** Replay (same version) or rollback (to `w.version`, v1 by default): reset that version's group to `lookback` ago and catch up as a new generation. */
@@ -549,7 +555,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       sampling = true;
       try {
         const offset = Date.now() - scheduleStart;
-        const l = await sampleLag(admin, groupId, names.raw).catch(() => undefined);
+        // Lag once a second (each reading is a ListOffsets and an OffsetFetch round), every tick while a
+        // replay catches up (its duration is read from these).
+        const lagDue = activeReplay() !== undefined || Date.now() - lastLag >= 1_000;
+        if (lagDue) lastLag = Date.now();
+        const l = lagDue ? await sampleLag(admin, groupId, names.raw).catch(() => undefined) : undefined;
         if (l) {
           const sample: LagSample = { offsetMs: offset, lag: l.lag, endOffset: l.endOffset };
           results.series.lag.push(sample);
@@ -580,8 +590,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
           const p = phaseAt(phases, Math.max(0, offset));
           const target = driver!.intended.values[sec] ?? 0;
           const acked = driver!.acked.values[sec] ?? 0;
-          const p99 = e2eBySecond.p99(sec);
-          opts.progress(`${p.name} ${(Math.min(offset, s.duration) / 1000).toFixed(0)}/${s.duration / 1000}s · ${acked}/${target} ev/s · e2e p99 ${p99 ?? '–'} ms · lag ${l?.lag ?? '?'}${activeReplay() ? ' · replaying' : ''}${dualStage ? ` · dual-run ${dualVersion}` : ''}${driver!.queueDepth > 1000 ? ` · behind by ${driver!.queueDepth} events` : ''}${elasticRunner ? elasticRunner.status() : ''}${faultRunner ? `${faultRunner.status()}${underReplicated ? ` · ${underReplicated} under-replicated` : ''}` : ''}`);
+          const p99 = recentE2e.takeP99();
+          const lagNow = l?.lag ?? results.series.lag[results.series.lag.length - 1]?.lag;
+          opts.progress(`${p.name} ${(Math.min(offset, s.duration) / 1000).toFixed(0)}/${s.duration / 1000}s · ${acked}/${target} ev/s · e2e p99 ${p99 ?? '–'} ms · lag ${lagNow ?? '?'}${activeReplay() ? ' · replaying' : ''}${dualStage ? ` · dual-run ${dualVersion}` : ''}${driver!.queueDepth > 1000 ? ` · behind by ${driver!.queueDepth} events` : ''}${elasticRunner ? elasticRunner.status() : ''}${faultRunner ? `${faultRunner.status()}${underReplicated ? ` · ${underReplicated} under-replicated` : ''}` : ''}`);
         }
       } finally {
         sampling = false;
@@ -680,9 +691,12 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         crossZoneMeasured: ledger && b.net ? withModel(ledger.summarize(a.net, b.net), await crossZoneBetween(a, b).catch(() => undefined)) : notMeasured(ledger ? 'no counter reading at this phase boundary' : 'kernel counters are read on the sandbox only (the brokers are not on this machine)'),
         crossZone: await crossZoneBetween(a, b).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`)),
         lag: { maxRecords: lagMax[w.index], endRecords: lagEnd[w.index] },
+        cost: costOf(a, b, acked),
       };
       results.phases.push(pr);
     }
+
+    results.cost = costOf(first, last, driver.stats.acked);
 
     // Per-second series.
     const seconds = Math.max(driver.intended.values.length, Math.ceil(endOffset / 1000));

@@ -220,6 +220,7 @@ export const scenarioSchema = z.strictObject({
     probe_zone: z.string().min(1).optional().describe('zone of the downstream consumer that measures end-to-end latency'),
     acks: z.enum(['all', '1']).default('all').describe('producer acks: all (idempotent) or 1 (leader only, not idempotent)'),
     delivery_timeout: duration().default(120_000).describe('how long the producer keeps retrying a failed send (Kafka\'s delivery.timeout.ms default: 2 min)'),
+    linger: duration().default(10).describe('how long the producer waits for more events before a broker\'s request goes (linger.ms; default 10ms: Kafka 4 defaults to 5ms, high-rate producers often run 10ms or more; each request costs the brokers CPU, see README)'),
   }).prefault({}),
   phases: z.array(phase).default([]),
   calibrate: z.boolean().default(false).describe('before the load: measure the cluster\'s ceilings with Apache Kafka\'s own tools (clickbench calibrate) and report the run against them'),
