@@ -75,7 +75,7 @@ export class SecondSeries {
 
 /** A growable set of event sequence numbers (one byte each: how many times seen). */
 /** `a`, or a copy doubled until `index` fits. */
-function grownFor<T extends Uint8Array | Uint16Array>(a: T, index: number): T {
+function grownFor<T extends Uint8Array | Uint16Array | Uint32Array>(a: T, index: number): T {
   if (index < a.length) return a;
   let n = a.length;
   while (n <= index) n *= 2;
@@ -138,6 +138,8 @@ export class OpenLoopDriver {
   private carefulUntil = 0;
   /** Brokers with a request in flight (-1: partitions whose leader is not known). */
   private readonly brokersBusy = new Set<number>();
+  /** seq → intended time (ms after the schedule's start) of acknowledged events. */
+  private seqIntended = new Uint32Array(1 << 16);
   /** seq → raw partition + 1 of acknowledged events that carry an id (0: not acknowledged, or no id). */
   private seqPartition = new Uint16Array(1 << 16);
   /** One lane per topic-partition: its queued messages and at most one request in flight. */
@@ -337,7 +339,7 @@ export class OpenLoopDriver {
     this.acked.add(Math.floor((ackMs - startMs) / 1000), events.length);
     for (const e of events) {
       this.ackedSeqs.add(e.seq);
-      if (e.bad !== 'missing_field') this.markPartition(e.seq, l.partition);
+      if (e.bad !== 'missing_field') this.markPartition(e.seq, l.partition, e.intendedMs - startMs);
       if (e.bad) this.stats.bad++;
       if (e.bad === 'missing_field') this.missingIdAcked++;
     }
@@ -345,9 +347,16 @@ export class OpenLoopDriver {
     this.o.onAck?.({ events, ackMs });
   }
 
-  private markPartition(seq: number, partition: number): void {
+  private markPartition(seq: number, partition: number, intendedOffsetMs: number): void {
     this.seqPartition = grownFor(this.seqPartition, seq);
     this.seqPartition[seq] = partition + 1;
+    this.seqIntended = grownFor(this.seqIntended, seq);
+    this.seqIntended[seq] = Math.max(0, intendedOffsetMs);
+  }
+
+  /** The intended time (ms after the schedule's start) of an acknowledged event with an id. */
+  intendedOffsetOfSeq(seq: number): number {
+    return seq < this.seqIntended.length ? this.seqIntended[seq] : 0;
   }
 
   /** The raw partition an acknowledged event went to; -1 when not acknowledged or it carries no id. */

@@ -57,6 +57,10 @@ export interface ReplayResult {
   /** during / before */
   liveP99Degradation: number | null;
   lagCurve: { offsetMs: number; lag: number }[];
+  /** Where the reset put the group: 'lookback' (every partition at now − lookback), or 'committed' on the
+   *  partitions where the group was already further behind than the lookback (it stays there: moving it
+   *  forward would skip events that were never enriched). */
+  resetFrom?: { lookbackPartitions: number; behindPartitions: number; behindRecords: number; note: string };
   remoteTier: NotMeasured | { measured: true; remoteBytes: number; note: string };
 }
 
@@ -278,6 +282,9 @@ export interface Results {
     checkedWithoutConsent: number;
     badRecordsAcked: number;
     dlqRecords: number;
+    /** Acknowledged events the probe had not seen when the drain ended: in `missing`, and recorded in the
+     *  e2e histograms at the time waited (a lower bound), so they do not vanish from the tail. */
+    timedOut?: number;
   };
   errors: { produceErrors: number; produceFailedEvents: number; produceRetries: number; byCode: Record<string, number>; messages: string[]; repeated: Record<string, number> };
 }

@@ -324,7 +324,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const scheduleStart = Date.now() + 500;
     const gen = new ClickstreamGenerator(s, { startMs: scheduleStart, idPrefix: runPrefix, pools: tablesGen.pools });
     const offsetOf = (intendedMs: number) => intendedMs - scheduleStart;
-    type ReplayState = { window: PhaseWindow; startedAt: number; resetOffsets: Map<number, number>; endAtReset: Map<number, number>; caughtUpAt?: number; lagCurve: { offsetMs: number; lag: number }[]; generation: number; group: string };
+    type ReplayState = { window: PhaseWindow; startedAt: number; resetOffsets: Map<number, number>; endAtReset: Map<number, number>; caughtUpAt?: number; lagCurve: { offsetMs: number; lag: number }[]; generation: number; group: string; reset: ReturnType<typeof replayResetOffsets> };
     const replays: ReplayState[] = [];
     const activeReplay = () => replays.find((x) => x.caughtUpAt === undefined);
     /** Schedule offset from which generation g's outputs are live (earlier ones are replayed history). */
@@ -510,14 +510,20 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       const ts = Date.now() - lookback;
       const byTime = await admin.fetchTopicOffsetsByTimestamp(names.raw, ts);
       const ends = await admin.fetchTopicOffsets(names.raw);
-      const resetOffsets = new Map(byTime.map((p) => [p.partition, Number(p.offset)]));
+      const committed = await admin.fetchOffsets({ groupId: groupOf(version), topics: [names.raw] });
+      const reset = replayResetOffsets(
+        new Map(byTime.map((p) => [p.partition, Number(p.offset)])),
+        new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)])),
+      );
+      const resetOffsets = reset.offsets;
       const endAtReset = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+      if (reset.behindPartitions > 0) log(`${w.kind}: the group was already more than ${lookback / 1000} s behind on ${reset.behindPartitions} partition(s) (${reset.behindRecords} records): it restarts from its committed offsets there, so nothing is skipped`);
       mainVersion = version;
       groupId = groupOf(version);
-      await admin.setOffsets({ groupId, topic: names.raw, partitions: byTime.map((p) => ({ partition: p.partition, offset: p.offset })) });
+      await admin.setOffsets({ groupId, topic: names.raw, partitions: [...resetOffsets].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
       generation++;
       generationStart[generation] = w.startMs;
-      replays.push({ window: w, startedAt: Date.now(), resetOffsets, endAtReset, lagCurve: [], generation, group: groupId });
+      replays.push({ window: w, startedAt: Date.now(), resetOffsets, endAtReset, lagCurve: [], generation, group: groupId, reset });
       stage = stageFor(generation, version);
       await stage.start();
     };
@@ -641,11 +647,14 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     }
     // Drain: wait until the probe saw every acknowledged event, or it stops arriving.
     // (Also after Ctrl-C, for a shorter while: what was acknowledged is still accounted for.)
-    const drainDeadline = Date.now() + (signal.aborted ? 10_000 : 30_000);
-    while (Date.now() < drainDeadline) {
-      const seen = [...probe.seen.values()].reduce((a, c) => a + c.size, 0);
-      if (seen >= driver.ackedSeqs.size - driver.missingIdAcked && Date.now() - probe.lastSeenMs > 1_000) break;
-      await sleep(200);
+    // Counted as the union over generations (a replay re-sees events; summing generations ended the drain early).
+    // Up to 2 minutes while events keep arriving, 10 s after they stop (10 s in all after Ctrl-C).
+    const drainStart = Date.now();
+    const drainCap = signal.aborted ? 10_000 : 120_000;
+    while (Date.now() - drainStart < drainCap) {
+      if (unseenAcked(driver, probe).length === 0) break;
+      if (Date.now() - Math.max(probe.lastSeenMs, drainStart) > 10_000) break;
+      await sleep(500);
     }
     finished = true;
     clearInterval(ticker);
@@ -668,6 +677,17 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const quietSince = Date.now();
     while (Date.now() - Math.max(probe.lastSeenMs, quietSince) < 1_000 && Date.now() - quietSince < 15_000) await sleep(100);
     const last = await snapshot(endOffset);
+    // Events acknowledged but never seen downstream: recorded at the time waited for them (a lower bound),
+    // so the tail shows them instead of losing them; counted as timed out (and missing).
+    const waitedUntil = Date.now();
+    const timedOut = unseenAcked(driver, probe);
+    for (const seq of timedOut) {
+      const offset = driver.intendedOffsetOfSeq(seq);
+      const p = phaseAt(phases, offset);
+      const e2e = waitedUntil - (scheduleStart + offset);
+      record(phaseLatency[p.index].e2e, e2e);
+      if (p.scored) record(runLatency.e2e, e2e);
+    }
 
     // Phases.
     const ranPhases = phases.slice(0, currentPhase + 1);
@@ -748,6 +768,12 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         minutesPerHour: durationMs ? (durationMs / 60_000) / (lookbackMs / 3_600_000) : null,
         liveE2eP99BeforeMs: b, liveE2eP99DuringMs: d, liveP99Degradation: b && d ? d / b : null,
         lagCurve: rp.lagCurve,
+        resetFrom: {
+          lookbackPartitions: rp.reset.offsets.size - rp.reset.behindPartitions, behindPartitions: rp.reset.behindPartitions, behindRecords: rp.reset.behindRecords,
+          note: rp.reset.behindPartitions > 0
+            ? `the group was already further behind than the ${lookbackMs / 1000} s lookback on ${rp.reset.behindPartitions} partition(s): the replay started there from its committed offsets (${rp.reset.behindRecords} records earlier than the lookback), so it covers more than the lookback`
+            : `every partition reset to ${lookbackMs / 1000} s before the phase began`,
+        },
         remoteTier: s.topics.tiered
           ? notMeasured('which fetches the remote tier served needs the brokers\' RemoteLogManager metrics (JMX), which clickbench does not read yet')
           : notMeasured('the raw topic is not tiered: every replayed byte came from broker disks'),
@@ -814,7 +840,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     results.correctness = {
       ackedEvents: st.acked, expectedInSink: expected, seenDistinct: seenUnion, missing: Math.max(0, expected - seenUnion),
       duplicates: probe.stats.duplicates, piiLeaks: probe.stats.piiLeaks, unpseudonymized: probe.stats.unpseudonymized, checkedWithoutConsent: probe.stats.checkedWithoutConsent,
-      badRecordsAcked: st.bad, dlqRecords: probe.stats.dlq,
+      badRecordsAcked: st.bad, dlqRecords: probe.stats.dlq, timedOut: timedOut.length,
     };
     results.errors.produceErrors = st.errors;
     results.errors.produceFailedEvents = st.failed;
@@ -896,6 +922,38 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     writeResults(results, opts.reportsDir);
   }
   return results;
+}
+
+/** Acknowledged events with an id that no generation of the probe has seen yet (their sequence numbers). */
+function unseenAcked(driver: OpenLoopDriver, probe: Probe): number[] {
+  const sets = [...probe.seen.values()];
+  const out: number[] = [];
+  for (let seq = 0; seq < driver.stats.generated; seq++) {
+    if (driver.ackedSeqs.get(seq) === 0 || driver.partitionOfSeq(seq) < 0) continue;
+    if (!sets.some((c) => c.get(seq) > 0)) out.push(seq);
+  }
+  return out;
+}
+
+/**
+ * Where a replay or rollback resets its group: per partition the offset for `now − lookback`, unless
+ * the group's committed offset is earlier (it was already further behind than the lookback): then the
+ * committed offset, since moving it forward would skip records never enriched. A partition with no
+ * committed offset (-1) takes the lookback's.
+ */
+export function replayResetOffsets(byTime: Map<number, number>, committed: Map<number, number>): { offsets: Map<number, number>; behindPartitions: number; behindRecords: number } {
+  const offsets = new Map<number, number>();
+  let behindPartitions = 0;
+  let behindRecords = 0;
+  for (const [p, t] of byTime) {
+    const c = committed.get(p);
+    if (c !== undefined && c >= 0 && (t < 0 || c < t)) {
+      offsets.set(p, c);
+      behindPartitions++;
+      if (t >= 0) behindRecords += t - c;
+    } else offsets.set(p, t);
+  }
+  return { offsets, behindPartitions, behindRecords };
 }
 
 /** Field-by-field diff of the two versions' outputs for the events both produced. */

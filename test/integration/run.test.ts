@@ -43,10 +43,18 @@ describe('clickbench run on the sandbox', () => {
 
   it('runs the quickstart end to end and writes a complete results.json and scorecard', () => {
     assert.equal(r.run.status, 'completed', out.join('\n'));
-    const failedGates = out.some((l) => /FAIL/.test(l) && /e2e|correctness|scorecard/.test(l));
-    assert.equal(code, failedGates ? 1 : 0, out.join('\n'));
+    // The quickstart passes its own gates on this machine kind: a red quickstart is a defect, not noise.
+    assert.equal(code, 0, out.join('\n'));
     assert.deepEqual(r.phases.map((p) => p.name), ['warmup', 'steady', 'burst', 'dual-run', 'rollback']);
     assert.ok(isMeasured(r.rollback) && r.rollback.caughtUp && r.rollback.replayedRecords > 15_000, 'the rollback replay caught up');
+    assert.ok(r.rollback.resetFrom && r.rollback.resetFrom.lookbackPartitions + r.rollback.resetFrom.behindPartitions === 12, 'where the rollback started is recorded per partition');
+    // clickbench's own cost on the cluster, per phase: broker CPU from /proc and requests by client role.
+    for (const p of r.phases) {
+      assert.ok(p.cost && isMeasured(p.cost), `${p.name} cost measured`);
+      assert.ok(p.cost.brokerCpuSeconds > 0 && Object.keys(p.cost.brokerCpuByBroker).length === 3, `${p.name} broker CPU ${JSON.stringify(p.cost.brokerCpuByBroker)}`);
+      assert.ok((p.cost.requests.producer?.Produce ?? 0) > 0 && (p.cost.requests.enrichment?.EndTxn ?? 0) > 0 && (p.cost.requests.probe?.Fetch ?? 0) > 0, JSON.stringify(p.cost.requests));
+    }
+    console.log(`# quickstart: e2e p50/p99 ${r.latency.e2e?.p50Ms}/${r.latency.e2e?.p99Ms} ms, steady broker CPU ${r.phases[1].cost && isMeasured(r.phases[1].cost) ? r.phases[1].cost.brokerCpuSecondsPer1000Events : '–'} s per 1 000 events`);
     assert.ok(isMeasured(r.dualRun) && r.dualRun.compared > 5_000, 'the dual-run compared both outputs');
     assert.ok(r.dualRun.fieldDiffs.risk > 0, 'v2 differs from v1 in its risk rules');
     // Whatever state or table timing changes, the event itself must come out the same from both versions.
