@@ -32,6 +32,8 @@ export interface ClientSettings {
    * authorization failure hides behind "Failed to find group coordinator"). Turns debug logging on.
    */
   onBrokerError?: (type: string) => void;
+  /** Transient broker answers the client retries itself (TRANSIENT_BROKER_ERRORS): counted here, not logged. */
+  onTransient?: (line: string) => void;
 }
 
 /** kafkajs's `ssl` and `sasl` settings for a connection security. */
@@ -48,12 +50,27 @@ export function kafkajsSecurity(sec: Security | undefined): Pick<KafkaConfig, 's
 }
 
 const SEND_RETRY = 'Failed to send messages: ';
-const quietLogCreator = (sink?: (line: string) => void, onRetry?: (reason: string) => void, onBrokerError?: (type: string) => void): logCreator => () => ({ level, log }) => {
+/**
+ * Broker answers kafkajs logs as errors although it retries them itself and they pass (a coordinator
+ * loading or moving, a leader election, a rebalance, a transaction still writing its markers): not news
+ * for the user's terminal. They are counted (`onTransient`), not printed.
+ */
+export const TRANSIENT_BROKER_ERRORS = /coordinator is loading|not the correct coordinator|coordinator is not available|no leader for this topic-partition|not the leader for|leader is not available|group is rebalancing|concurrent operation on the same transaction|rebalance in progress/i;
+const quietLogCreator = (sink?: (line: string) => void, onRetry?: (reason: string) => void, onBrokerError?: (type: string) => void, onTransient?: (line: string) => void): logCreator => () => ({ level, log }) => {
   const type = (log.error as unknown as { type?: string } | undefined)?.type;
   if (onBrokerError && typeof type === 'string') onBrokerError(type);
   if (onRetry && typeof log.message === 'string' && log.message.startsWith(SEND_RETRY)) return onRetry(log.message.slice(SEND_RETRY.length));
   if (!sink || level > logLevel.ERROR) return;
-  sink(redact(`kafkajs ${log.message}${log.error ? `: ${log.error}` : ''}`));
+  const line = redact(`kafkajs ${log.message}${log.error ? `: ${log.error}` : ''}`);
+  if (TRANSIENT_BROKER_ERRORS.test(line)) return onTransient?.(line);
+  sink(line);
+};
+
+/** Transient broker answers of clients made without their own counter, by kind (numbers masked). */
+export const transientAnswers: Record<string, number> = {};
+const transientCounter = (line: string) => {
+  const kind = line.replace(/\(key: \d+, version: \d+\)/, '').replace(/\d+/g, '#').slice(0, 160);
+  transientAnswers[kind] = (transientAnswers[kind] ?? 0) + 1;
 };
 
 export function createKafka(settings: ClientSettings): Kafka {
@@ -64,7 +81,7 @@ export function createKafka(settings: ClientSettings): Kafka {
     requestTimeout: settings.requestTimeoutMs ?? 30_000,
     retry: { retries: settings.retries ?? 5, initialRetryTime: 200, maxRetryTime: 5_000 },
     logLevel: settings.onBrokerError ? logLevel.DEBUG : logLevel.WARN,
-    logCreator: quietLogCreator(settings.log, settings.onRetry, settings.onBrokerError),
+    logCreator: quietLogCreator(settings.log, settings.onRetry, settings.onBrokerError, settings.onTransient ?? transientCounter),
     ...(settings.label ? { socketFactory: labelledSockets(settings.label) } : {}),
     ...kafkajsSecurity(settings.security),
     authenticationTimeout: 5_000,

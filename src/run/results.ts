@@ -286,5 +286,9 @@ export interface Results {
      *  e2e histograms at the time waited (a lower bound), so they do not vanish from the tail. */
     timedOut?: number;
   };
-  errors: { produceErrors: number; produceFailedEvents: number; produceRetries: number; byCode: Record<string, number>; messages: string[]; repeated: Record<string, number> };
+  errors: {
+    produceErrors: number; produceFailedEvents: number; produceRetries: number; byCode: Record<string, number>; messages: string[]; repeated: Record<string, number>;
+    /** Broker answers the clients retried on their own and got past (coordinator loading, leader moved, …), by kind: counted, not printed. */
+    transient?: Record<string, number>;
+  };
 }

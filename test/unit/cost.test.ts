@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Message } from 'kafkajs';
 import { countsBetween, phaseCost } from '../../src/observe/cost.js';
 import { RecentLatency } from '../../src/observe/latency.js';
-import { replayResetOffsets } from '../../src/run/run.js';
+import { catchUpSeconds, replayResetOffsets } from '../../src/run/run.js';
 import { sendByBroker } from '../../src/kafka/client.js';
 import { OpenLoopDriver } from '../../src/drive/driver.js';
 import { ClickstreamGenerator } from '../../src/generate/clickstream.js';
@@ -25,6 +25,14 @@ describe('replay reset offsets', () => {
     const r = replayResetOffsets(new Map([[0, 10], [1, 20]]), new Map([[0, 50], [1, 20]]));
     assert.deepEqual([...r.offsets], [[0, 10], [1, 20]]);
     assert.equal(r.behindPartitions, 0);
+  });
+});
+
+describe('catch-up seconds', () => {
+  it('flags seconds over the intended rate only while a backlog from earlier seconds is being worked off', () => {
+    // second 1 short by 500, second 2 catches up 300 of it, 3 the rest; 5 is a burst the schedule asked for.
+    assert.deepEqual(catchUpSeconds([1000, 1000, 1000, 1000, 1000, 3000], [1000, 500, 1300, 1200, 1000, 3000], 6), [2, 3]);
+    assert.deepEqual(catchUpSeconds([1000, 1000], [1000, 1050], 2), []);
   });
 });
 
