@@ -8,6 +8,9 @@
  *   kafka       on the same sandbox: clickbench's produce, latency floor and read-back vs Apache
  *               Kafka's ProducerPerformance / EndToEndLatency / ConsumerPerformance, and RSS of a
  *               steady run early vs late (bench/kafka-bench.ts; BENCH_LONG=1 for 2 vs 20 minutes).
+ *   cost        broker CPU and requests of clickbench's producer vs ProducerPerformance at the same rate
+ *               and linger, and of the quickstart pipeline at 1 000 and 3 000 events/s (bench/cost-bench.ts;
+ *               `npm run bench:cost` alone, on the running sandbox).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +18,8 @@ import { join } from 'node:path';
 import { Sandbox } from '../src/sandbox/cluster.js';
 import { enrichmentBench } from './enrich-bench.js';
 import { kafkaBench } from './kafka-bench.js';
+import { costBench, printCost } from './cost-main.js';
+import type { CostRow } from './cost-bench.js';
 import { ClickstreamGenerator, DEFAULT_START_MS } from '../src/generate/clickstream.js';
 import { buildPools } from '../src/generate/pools.js';
 import { loadScenario } from '../src/scenario/load.js';
@@ -80,6 +85,7 @@ console.log(`\ngenerator / bare stringify = ${ratio.toFixed(2)}× · average eve
 // Enrichment on a fresh sandbox (skip with BENCH_SKIP_KAFKA=1).
 let enrichment: Awaited<ReturnType<typeof enrichmentBench>> | undefined;
 let kafkaFigures: Awaited<ReturnType<typeof kafkaBench>> | undefined;
+let cost: CostRow[] | undefined;
 if (!process.env.BENCH_SKIP_KAFKA) {
   const stateDir = mkdtempSync(join(tmpdir(), 'clickbench-bench-'));
   const sb = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'local', stateDir });
@@ -107,11 +113,17 @@ if (!process.env.BENCH_SKIP_KAFKA) {
       console.log(`| catch-up read (records/s) | ${fmt(k.replay.clickbenchPerSec)} | ${fmt(c.consume.recordsPerSec)} (ConsumerPerformance) | ${k.replay.ratio.toFixed(2)}× | ≥ 0.8×: ${mark(k.replay.ratio >= 0.8)} |`);
       console.log(`| RSS of a steady run (MiB) | ${k.memory.early.rssMb.toFixed(0)} at ${k.memory.early.atS} s → ${k.memory.late.rssMb.toFixed(0)} at ${k.memory.late.atS} s | | ${k.memory.growthMb >= 0 ? '+' : ''}${k.memory.growthMb.toFixed(0)} MiB | flat within 50 MB: ${mark(Math.abs(k.memory.growthMb) <= 50)} |`);
     }
+    // clickbench's own cost on the cluster: broker CPU and requests, side by side with ProducerPerformance.
+    if (!process.env.BENCH_SKIP_COST) {
+      console.log(`\n### clickbench's own cost on the cluster (same sandbox, ${process.env.BENCH_COST_SECONDS ?? 30} s per workload, broker CPU from /proc)`);
+      cost = await costBench(sb, (l) => console.error(`  ${l}`));
+      printCost(cost);
+    }
   } finally {
     await sb.stop({ wipe: true });
   }
 }
 mkdirSync('reports/bench', { recursive: true });
 const file = `reports/bench/bench-${Date.now()}.json`;
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, enrichment, kafka: kafkaFigures }, null, 2));
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, enrichment, kafka: kafkaFigures, cost }, null, 2));
 console.log(`written ${file}`);
