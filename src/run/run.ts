@@ -911,23 +911,38 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     await faultRunner?.restoreAll().catch(() => {});
     results.errors.repeated = Object.fromEntries(Object.entries(repeated).filter(([, n]) => n > 1));
     results.errors.transient = Object.fromEntries(Object.entries(transientAnswers).map(([k, n]) => [k, n - (transientAtStart[k] ?? 0)]).filter(([, n]) => (n as number) > 0));
-    await stage?.stop().catch(() => {});
-    await dualStage?.stop().catch(() => {});
-    await dualProbe?.stop().catch(() => {});
-    await probe?.stop().catch(() => {});
-    await logDirs?.close().catch(() => {});
-    if (producerConnected) await producer.disconnect().catch(() => {});
+    // Teardown never hangs the run: each step gets a bound, and a step that overruns is named in the results.
+    const step = (what: string, p: Promise<unknown> | undefined) => boundedStep(what, p, TEARDOWN_STEP_MS, (l) => errorLine(l));
+    await step('stopping the enrichment stage', stage?.stop());
+    await step('stopping the dual-run stage', dualStage?.stop());
+    await step('stopping the dual-run probe', dualProbe?.stop());
+    await step('stopping the probe', probe?.stop());
+    await step('closing the log-dir client', logDirs?.close());
+    if (producerConnected) await step('disconnecting the producer', producer.disconnect());
     if (!opts.keepTopics) {
-      const deleted = await deleteTopicsWithPrefix(admin, runPrefix).catch(() => []);
+      const deleted = await Promise.race([deleteTopicsWithPrefix(admin, runPrefix).catch(() => []), sleep(TEARDOWN_STEP_MS).then(() => [] as string[])]);
       results.topics.deleted = deleted.length > 0;
     }
-    await admin.disconnect().catch(() => {});
+    await step('disconnecting the admin client', admin.disconnect());
     const ended = new Date();
     results.run.endedAt = ended.toISOString();
     results.run.durationMs = ended.getTime() - startedAt.getTime();
     writeResults(results, opts.reportsDir);
   }
   return results;
+}
+
+/** Longest a teardown step (stopping a stage, a probe, a client) may take before the run moves on. */
+export const TEARDOWN_STEP_MS = 30_000;
+
+/** Await `p` for at most `ms`; an overrun is logged (one line naming the step), an error ignored as before (teardown is best effort). */
+export async function boundedStep(what: string, p: Promise<unknown> | undefined, ms: number, log: (line: string) => void): Promise<void> {
+  if (!p) return;
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<'overrun'>((r) => { timer = setTimeout(() => r('overrun'), ms); });
+  const outcome = await Promise.race([p.then(() => 'done' as const, (e: Error) => e), overrun]);
+  clearTimeout(timer);
+  if (outcome === 'overrun') log(`teardown: ${what} did not finish within ${ms / 1000} s; moving on`);
 }
 
 /** Seconds (after the first) whose acknowledged count exceeded the intended by over 10 % while the seconds before had a backlog (acked < intended summed so far). */
