@@ -25,6 +25,11 @@ import { fetchedBytes } from '../kafka/wire.js';
 
 /** At-least-once commits consumed offsets this often (Kafka's enable.auto.commit default is 5 s). */
 export const ALO_COMMIT_INTERVAL_MS = 2_000;
+/**
+ * A rack-aware lookup-table load that makes no progress this long is redone from the leaders (counted
+ * as a table fallback). It was 10 s; a rollback's stage spent those 10 s with the live pipeline stopped.
+ */
+export const TABLE_STALL_MS = 4_000;
 /** Least time between the starts of two transactions (Kafka Streams' commit.interval.ms default under exactly-once). */
 export const EOS_COMMIT_INTERVAL_MS = 100;
 /** Partition batches handled at once (they share one transaction with eos). */
@@ -200,14 +205,14 @@ export class EnrichmentStage {
     }
     const deadline = Date.now() + timeoutMs;
     // First from a replica in the stage's zone (rack-aware fetching); if that makes no progress for
-    // 10 s — seen now and then on this machine, with kafkajs fetching from a follower — once more
+    // TABLE_STALL_MS — seen now and then on this machine, with kafkajs fetching from a follower — once more
     // from the leaders, and say so.
     for (const rack of this.opts.rack ? [this.opts.rack, undefined] : [undefined]) {
-      const outcome = await this.loadTables(ends, rack, deadline, rack !== undefined ? 10_000 : Infinity);
+      const outcome = await this.loadTables(ends, rack, deadline, rack !== undefined ? TABLE_STALL_MS : Infinity);
       if (outcome === 'loaded') return;
       if (outcome === 'stalled') {
         this.tableFallbacks++;
-        this.opts.log?.(`lookup tables: no progress for 10 s fetching from zone ${rack}'s replicas; reading them from the leaders instead`);
+        this.opts.log?.(`lookup tables: no progress for ${TABLE_STALL_MS / 1000} s fetching from zone ${rack}'s replicas; reading them from the leaders instead`);
         continue;
       }
       break;

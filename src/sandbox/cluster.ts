@@ -122,6 +122,11 @@ logger.started.name = kafka.server.KafkaRaftServer
 logger.started.level = INFO
 `;
 
+/** Extra JVM options for the sandbox's nodes: CLICKBENCH_SANDBOX_JVM_OPTS (space-separated), else none. */
+export function sandboxJvmOptions(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.CLICKBENCH_SANDBOX_JVM_OPTS ?? '').split(/\s+/).filter(Boolean);
+}
+
 export function nodeProperties(state: Pick<SandboxState, 'nodes' | 'storage' | 'remoteStorageDir' | 'security'>, node: SandboxNode, password?: string): string {
   const n = state.nodes.filter((x) => x.role !== 'broker').length;
   const rf = Math.min(3, n);
@@ -340,7 +345,7 @@ export class Sandbox {
     try {
       // node:child_process rather than execa here: a daemon that outlives us needs only spawn + unref.
       const child = spawn('java', [
-        `-Xms128m`, `-Xmx${this.st.heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true',
+        `-Xms128m`, `-Xmx${this.st.heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', ...sandboxJvmOptions(),
         `-Dlog4j2.configurationFile=${join(this.st.stateDir, 'log4j2.properties')}`,
         `-Dkafka.logs.dir=${join(this.st.stateDir, `node-${n.id}`)}`,
         '-cp', `${this.st.libDir}/*`, 'kafka.Kafka', n.propsFile,
