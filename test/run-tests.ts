@@ -32,7 +32,7 @@ try {
   sandbox = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'tiered', security: 'sasl-ssl', stateDir, log: (l) => console.error(`[sandbox] ${l}`) });
   console.error(`[sandbox] usable in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${sandbox.bootstrap} (Apache Kafka ${sandbox.state.kafkaVersion})`);
   code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', '--test-timeout=600000', ...files], {
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', '--test-timeout=900000', ...files], {
       stdio: 'inherit',
       env: { ...process.env, CLICKBENCH_TEST_SANDBOX_DIR: stateDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     });

@@ -649,10 +649,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     // Drain: wait until the probe saw every acknowledged event, or it stops arriving.
     // (Also after Ctrl-C, for a shorter while: what was acknowledged is still accounted for.)
     // Counted as the union over generations (a replay re-sees events; summing generations ended the drain early).
-    // Up to 3 minutes while there is progress (events seen downstream, or the enrichment group's lag
-    // shrinking: a replay's stage may still be loading its tables), 30 s without any (10 s in all after Ctrl-C).
+    // Up to 90 s while there is progress (events seen downstream, or the enrichment group's lag
+    // shrinking: a replay's stage may still be loading its tables), 20 s without any (10 s in all after Ctrl-C).
     const drainStart = Date.now();
-    const drainCap = signal.aborted ? 10_000 : 180_000;
+    const drainCap = signal.aborted ? 10_000 : 90_000;
     let lagProgressMs = drainStart;
     let lowestLag = Infinity;
     while (Date.now() - drainStart < drainCap) {
@@ -662,7 +662,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         lowestLag = lagNow;
         lagProgressMs = Date.now();
       }
-      if (Date.now() - Math.max(probe.lastSeenMs, lagProgressMs) > 30_000) break;
+      if (Date.now() - Math.max(probe.lastSeenMs, lagProgressMs) > 20_000) break;
       await sleep(500);
     }
     finished = true;

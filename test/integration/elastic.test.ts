@@ -65,8 +65,11 @@ describe('elasticity phases on the sandbox', () => {
       assert.deepEqual(o.nodes, [id], 'a new node id each time (KRaft keeps a removed node registered)');
       assert.ok(o.replicasMoved > 0 && o.completedAtOffsetMs !== null && o.moveMs! > 0);
       assert.ok(Math.abs(o.logDirsVsGroundTruthPct!) < 5, `DescribeLogDirs vs the new node's .log files: ${o.logDirsVsGroundTruthPct} %`);
-      // The network carries the moved data plus live writes, framing and re-fetched partial batches.
-      assert.ok(o.networkVsLogDirsPct! > -10 && o.networkVsLogDirsPct! < 25, `network vs log dirs: ${o.networkVsLogDirsPct} %`);
+      // The network carries the moved data plus live writes, framing and re-fetched partial batches. Live
+      // writes into the new node during the move (up to ~0.5 MB/s at this load) are a large share of a
+      // small tiered move (4–6 MB), so the band allows them by the move's length, not only by a percentage.
+      const extra = o.bytesMovedNetwork! - o.bytesMovedLogDirs!;
+      assert.ok(o.networkVsLogDirsPct! > -10 && extra < 0.25 * o.bytesMovedLogDirs! + 0.5e6 * (o.moveMs! / 1000), `network vs log dirs: ${o.networkVsLogDirsPct} % (${(extra / 1e6).toFixed(1)} MB more in ${o.moveMs} ms)`);
       assert.ok(isMeasured(r.accounting) && r.accounting.ackedLost === 0, 'nothing acknowledged was lost');
       assert.equal(checklist(r).find((c) => c.item === 'Elasticity')!.healthy === 'not measured', false);
     }
