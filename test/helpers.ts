@@ -1,5 +1,8 @@
 /** Shared test helpers: the suite's sandbox, unique names, polling. */
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Sandbox } from '../src/sandbox/cluster.js';
 import { createKafka } from '../src/kafka/client.js';
 
@@ -110,4 +113,23 @@ export function spawnCli(args: string[]): ChildProcess & { output: string[] } {
 
 export function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+}
+
+/**
+ * A new state directory for a sandbox a test starts for itself: under the suite's extras directory,
+ * so `npm test` stops it by its pids after the file even when the file timed out.
+ */
+export function extraSandboxDir(prefix: string): string {
+  const root = process.env.CLICKBENCH_TEST_EXTRA_DIR;
+  return mkdtempSync(join(root && existsSync(root) ? root : tmpdir(), `${prefix}-`));
+}
+
+/** The CLI's io for a test: lines collected in `out`; with CLICKBENCH_TEST_ECHO=1 also echoed to stderr with the time. */
+export function collectingIo(out: string[]) {
+  const echo = process.env.CLICKBENCH_TEST_ECHO === '1';
+  const push = (l: string) => {
+    out.push(l);
+    if (echo) process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`);
+  };
+  return { out: push, err: push, isTTY: false };
 }

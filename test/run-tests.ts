@@ -1,12 +1,16 @@
 /**
  * `npm test`: starts ONE real sandbox (3 KRaft nodes, zones a/b/c, tiered storage, a SASL_SSL listener) for
- * the whole suite, runs every test file with node's test runner against it, and stops the
- * sandbox at the end, also when tests fail or the run is interrupted.
+ * the whole suite, runs every test file with node's test runner against it (one file at a time, each in its
+ * own process), and stops the sandbox at the end, also when tests fail or the run is interrupted.
+ *
+ * Tests that need a sandbox of their own start it under CLICKBENCH_TEST_EXTRA_DIR (`extraSandboxDir()`);
+ * after each file every sandbox left running there is stopped by its pids, so a file that timed out
+ * cannot leave JVMs behind to slow down the files after it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Sandbox } from '../src/sandbox/cluster.js';
 
@@ -14,12 +18,22 @@ const here = dirname(fileURLToPath(import.meta.url));
 const filesIn = (dir: string) => (existsSync(join(here, dir)) ? readdirSync(join(here, dir)) : []).filter((f) => f.endsWith('.test.js')).sort().map((f) => join(here, dir, f));
 const only = process.argv.slice(2);
 const files = [...filesIn('unit'), ...filesIn('integration')].filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+const unitFiles = files.filter((f) => f.includes(`${join('test', 'unit')}`));
+const integrationFiles = files.filter((f) => !unitFiles.includes(f));
+/** Per test file (a file is one test to node's runner, so this bounds the file as a whole). */
+const FILE_TIMEOUT_MS = 15 * 60_000;
 
 const stateDir = mkdtempSync(join(tmpdir(), 'clickbench-test-sandbox-'));
+const extraDir = mkdtempSync(join(tmpdir(), 'clickbench-test-extra-'));
 const t0 = Date.now();
 let sandbox: Sandbox | undefined;
+let current: ChildProcess | undefined;
 let stopping: Promise<void> | undefined;
-const stop = () => (stopping ??= sandbox ? sandbox.stop({ wipe: true }) : Promise.resolve());
+const stop = () => (stopping ??= (async () => {
+  current?.kill('SIGKILL');
+  await stopExtras('the interrupted suite');
+  if (sandbox) await sandbox.stop({ wipe: true });
+})());
 const quit = process.exit.bind(process);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
@@ -27,21 +41,47 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** Stops every sandbox a test file started under the extras directory and left running. */
+async function stopExtras(file: string): Promise<void> {
+  for (const d of readdirSync(extraDir)) {
+    const sb = Sandbox.load(join(extraDir, d));
+    if (!sb) continue;
+    const alive = (await sb.status().catch(() => [])).filter((n) => n.alive);
+    if (alive.length) console.error(`[sandbox] ${file} left ${alive.length} node(s) running in ${join(extraDir, d)}: stopping them`);
+    await sb.stop({ wipe: true }).catch((e) => console.error(`[sandbox] could not stop ${d}: ${(e as Error).message}`));
+  }
+}
+
+function runFiles(list: string[]): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const child = (current = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', `--test-timeout=${FILE_TIMEOUT_MS}`, ...list], {
+      stdio: 'inherit',
+      env: { ...process.env, CLICKBENCH_TEST_SANDBOX_DIR: stateDir, CLICKBENCH_TEST_EXTRA_DIR: extraDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    }));
+    child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0)));
+  });
+}
+
 let code = 1;
+const took: string[] = [];
 try {
   sandbox = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'tiered', security: 'sasl-ssl', stateDir, log: (l) => console.error(`[sandbox] ${l}`) });
   console.error(`[sandbox] usable in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${sandbox.bootstrap} (Apache Kafka ${sandbox.state.kafkaVersion})`);
-  code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', '--test-timeout=900000', ...files], {
-      stdio: 'inherit',
-      env: { ...process.env, CLICKBENCH_TEST_SANDBOX_DIR: stateDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-    });
-    child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0)));
-  });
+  code = 0;
+  const groups = [...(unitFiles.length ? [unitFiles] : []), ...integrationFiles.map((f) => [f])];
+  for (const group of groups) {
+    const started = Date.now();
+    const c = await runFiles(group);
+    await stopExtras(basename(group[0]));
+    const name = group.length > 1 ? `unit (${group.length} files)` : basename(group[0]);
+    took.push(`${name} ${((Date.now() - started) / 1000).toFixed(0)} s${c === 0 ? '' : ` (exit ${c})`}`);
+    if (c !== 0) code = c;
+  }
 } catch (err) {
   console.error(`could not start the test sandbox: ${(err as Error).message}`);
+  code = 1;
 } finally {
   await stop();
-  console.error(`[sandbox] stopped; whole suite took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.error(`[sandbox] stopped; whole suite took ${((Date.now() - t0) / 1000).toFixed(1)} s: ${took.join(', ')}`);
 }
 quit(code);

@@ -8,6 +8,9 @@ import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka, KafkaConfig, Message, Producer, ProducerConfig, ConsumerConfig, logCreator, SASLOptions } from 'kafkajs';
 import { redact, type Security } from './security.js';
 import { countRequest } from '../observe/cost.js';
+import { installKafkajsFixes } from './kafkajs-fixes.js';
+
+installKafkajsFixes();
 
 const { Kafka: KafkaCtor, logLevel, Partitioners } = kafkajs;
 export { logLevel };

@@ -13,6 +13,7 @@ import { main } from '../../src/cli/main.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { Sandbox } from '../../src/sandbox/cluster.js';
 import { checklist } from '../../src/score/scorecard.js';
+import { collectingIo, extraSandboxDir } from '../helpers.js';
 let sb: Sandbox;
 
 async function run(name: string, topics: string, phases: string, delivery = 'alo', target = ''): Promise<{ r: Results; out: string[]; md: string }> {
@@ -21,7 +22,7 @@ async function run(name: string, topics: string, phases: string, delivery = 'alo
   const total = [...phases.matchAll(/duration: (\d+)s/g)].reduce((a, m) => a + Number(m[1]), 0);
   writeFileSync(file, `name: ${name}\nseed: 3\nduration: ${total}s\n${target}topics: { partitions: 6, replication: 3, min_insync_replicas: 2, retention: 1d, ${topics} }\ntraffic: { base_rate: 300 }\npopulation: { users: 3000, products: 1000, pages: 200, campaigns: 4, bots: 5 }\nenrichment: { delivery: ${delivery} }\nclients: { producer_zone: a, enrichment_zone: b, probe_zone: c }\nphases:\n${phases}\n`);
   const out: string[] = [];
-  const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), isTTY: false };
+  const io = collectingIo(out);
   await main(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(dir, 'reports')], io);
   const runDir = readdirSync(join(dir, 'reports'))[0];
   return {
@@ -34,7 +35,7 @@ async function run(name: string, topics: string, phases: string, delivery = 'alo
 const scaleOutPhases = (headroom: string) => `  - { kind: warmup, duration: 3s }
   - { kind: steady, duration: 7s }
   - { kind: scale-out, duration: ${headroom === 'false' ? 30 : 85}s, elastic: { nodes: 1, zones: [a], at: 5s, headroom: ${headroom} } }
-  - { kind: steady, name: after, duration: 5s }`;
+  - { kind: steady, name: after, duration: ${headroom === 'false' ? 5 : 25}s }`;
 
 async function nodesRunning(ids: number[]): Promise<void> {
   const st = await Sandbox.load(sb.state.stateDir)!.status();
@@ -43,7 +44,7 @@ async function nodesRunning(ids: number[]): Promise<void> {
 
 describe('elasticity phases on the sandbox', () => {
   before(async () => {
-    sb = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'tiered', stateDir: mkdtempSync(join(tmpdir(), 'cb-elastic-sb-')) });
+    sb = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'tiered', stateDir: extraSandboxDir('cb-elastic-sb') });
   });
   after(async () => {
     await Sandbox.load(sb.state.stateDir)?.stop({ wipe: true });

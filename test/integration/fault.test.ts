@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { checklist } from '../../src/score/scorecard.js';
 import { Sandbox } from '../../src/sandbox/cluster.js';
-import { testSandbox } from '../helpers.js';
+import { collectingIo, testSandbox } from '../helpers.js';
 
 const sb = testSandbox();
 
@@ -31,7 +31,7 @@ async function run(yaml: string): Promise<{ r: Results; code: number; out: strin
   const file = join(dir, 'scenario.yaml');
   writeFileSync(file, yaml);
   const out: string[] = [];
-  const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), isTTY: false };
+  const io = collectingIo(out);
   const code = await main(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(dir, 'reports')], io);
   const runDir = readdirSync(join(dir, 'reports'))[0];
   const r = JSON.parse(readFileSync(join(dir, 'reports', runDir, 'results.json'), 'utf8')) as Results;
@@ -135,7 +135,7 @@ describe('fault phases on the sandbox', () => {
     const file = join(dir, 's.yaml');
     writeFileSync(file, `name: ext\nduration: 20s\ntarget: { kind: brokers, brokers: "${sb.brokers.join(',')}" }\ntraffic: { base_rate: 10 }\nphases:\n  - { kind: fault, duration: 10s, fault: { action: broker-kill, node: 1 } }\n`);
     const out: string[] = [];
-    const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), isTTY: false };
+    const io = collectingIo(out);
     assert.equal(await main(['validate', file], io), 2);
     assert.match(out.join('\n'), /fault\.command: a broker-kill against an external cluster needs fault\.command/);
     // The same fault in a sandbox scenario, pointed at --brokers: refused at run start.

@@ -12,7 +12,7 @@ import { PASSWORD_ENV } from '../../src/kafka/security.js';
 import type { ProbeResult } from '../../src/probe/probe.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { Sandbox, SANDBOX_LIMITED_USER, SANDBOX_USER } from '../../src/sandbox/cluster.js';
-import { testKafka, testSandbox } from '../helpers.js';
+import { extraSandboxDir, testKafka, testSandbox } from '../helpers.js';
 
 const sb = testSandbox();
 const sec = sb.state.security!;
@@ -60,7 +60,7 @@ describe('secured connections and the compatibility probe', () => {
     const plain = await probe(['--state-dir', sb.state.stateDir]);
     const secure = await probe(secureFlags(), { [PASSWORD_ENV]: password });
     const limited = await probe(secureFlags(SANDBOX_LIMITED_USER), { [PASSWORD_ENV]: password });
-    local = await Sandbox.start({ nodes: 1, zones: ['a'], storage: 'local', stateDir: mkdtempSync(join(tmpdir(), 'cb-local-sb-')) });
+    local = await Sandbox.start({ nodes: 1, zones: ['a'], storage: 'local', stateDir: extraSandboxDir('cb-local-sb') });
     const one = await probe(['--brokers', local.bootstrap]);
     console.log(`# probe durations: plaintext ${plain.durationMs} ms, SASL_SSL ${secure.durationMs} ms, limited ${limited.durationMs} ms, local ${one.durationMs} ms`);
 
