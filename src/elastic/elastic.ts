@@ -137,6 +137,9 @@ export class ElasticRunner {
   readonly results: ElasticResult[] = [];
   private readonly running: Promise<void>[] = [];
   private readonly started = new Set<number>();
+  /** Changes run one after another: a later phase's change waits for the one still in flight. */
+  private chain: Promise<void> = Promise.resolve();
+  private inFlight: string | null = null;
   /** Per phase: the move's wall-clock window (request → in sync) and the latency recorded in it. */
   private readonly moveWindows = new Map<string, { from?: number; to?: number; latency: PipelineLatency }>();
 
@@ -179,10 +182,23 @@ export class ElasticRunner {
       if (!p.elastic || this.started.has(p.index) || offsetMs < p.startMs + p.elastic.at) continue;
       this.started.add(p.index);
       const r = this.results.find((x) => x.phase === p.name)!;
-      this.running.push(this.execute(p, r).catch((err) => {
-        r.error = (err as Error).message;
-        this.ctx.log(`${p.name}: ${r.error}`);
-      }));
+      const waitingFor = this.inFlight;
+      const due = Date.now();
+      if (waitingFor) this.mark(r, `due now; waits for ${waitingFor}'s change to complete first (changes run one at a time)`);
+      const job = this.chain.then(async () => {
+        if (waitingFor) this.mark(r, `started ${((Date.now() - due) / 1000).toFixed(1)} s after its time, once ${waitingFor}'s change was complete`);
+        this.inFlight = p.name;
+        try {
+          await this.execute(p, r);
+        } catch (err) {
+          r.error = (err as Error).message;
+          this.ctx.log(`${p.name}: ${r.error}`);
+        } finally {
+          this.inFlight = null;
+        }
+      });
+      this.chain = job;
+      this.running.push(job);
     }
   }
 
