@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { createConsumer, createProducer, type Admin } from '../../src/kafka/client.js';
 import { describeBrokers } from '../../src/kafka/cluster-facts.js';
+import { createTopics } from '../../src/drive/topics.js';
 import { testKafka, testSandbox, uniqueName, waitUntil } from '../helpers.js';
 
 const sb = testSandbox();
@@ -86,7 +87,7 @@ describe('sandbox: a real Apache Kafka cluster', () => {
 
   it('delivers 10 000 keyed records on a 6-partition RF 3 topic back in order per partition', async () => {
     const topic = uniqueName('cb-test-order');
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    await createTopics(admin, [{ topic, numPartitions: 6, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }]);
     const producer = createProducer(kafka, { idempotent: true });
     await producer.connect();
     const total = 10_000;
@@ -112,7 +113,7 @@ describe('sandbox: a real Apache Kafka cluster', () => {
 
   it('keeps accepting acks=all writes after a node is SIGKILLed, and the node rejoins the ISR', async () => {
     const topic = uniqueName('cb-test-kill');
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    await createTopics(admin, [{ topic, numPartitions: 6, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }]);
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
     const victim = md.topics[0].partitions[0].leader;
     const producer = createProducer(kafka, { idempotent: true, retry: { retries: 20, initialRetryTime: 200 } });
@@ -160,18 +161,16 @@ describe('sandbox: a real Apache Kafka cluster', () => {
   it('tiered storage: segments move to the remote directory, local segments go, a read from offset 0 still gets every record', async () => {
     assert.ok(sb.state.remoteStorageDir, 'the suite sandbox runs with tiered storage available');
     const topic = uniqueName('cb-test-tiered');
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{
-        topic, numPartitions: 1, replicationFactor: 3,
-        configEntries: [
-          { name: 'remote.storage.enable', value: 'true' },
-          { name: 'segment.bytes', value: String(1024 * 1024) },
-          { name: 'local.retention.ms', value: '2000' },
-          { name: 'retention.ms', value: String(3_600_000) },
-        ],
-      }],
-    });
+    // The project's helper: kafkajs's waitForLeaders gives up when the broker it asks has not applied the new topic yet.
+    await createTopics(admin, [{
+      topic, numPartitions: 1, replicationFactor: 3,
+      configEntries: [
+        { name: 'remote.storage.enable', value: 'true' },
+        { name: 'segment.bytes', value: String(1024 * 1024) },
+        { name: 'local.retention.ms', value: '2000' },
+        { name: 'retention.ms', value: String(3_600_000) },
+      ],
+    }]);
     const producer = createProducer(kafka);
     await producer.connect();
     const total = 6_000;
