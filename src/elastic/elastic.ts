@@ -135,9 +135,8 @@ export function logFileBytes(logDir: string, parts: { topic: string; partition: 
 
 export class ElasticRunner {
   readonly results: ElasticResult[] = [];
-  private readonly running: Promise<void>[] = [];
   private readonly started = new Set<number>();
-  /** Changes run one after another: a later phase's change waits for the one still in flight. */
+  /** Changes run one after another: a later phase's change waits for the one still in flight (the last one settles after all). */
   private chain: Promise<void> = Promise.resolve();
   private inFlight: string | null = null;
   /** Per phase: the move's wall-clock window (request → in sync) and the latency recorded in it. */
@@ -198,7 +197,6 @@ export class ElasticRunner {
         }
       });
       this.chain = job;
-      this.running.push(job);
     }
   }
 
@@ -206,7 +204,7 @@ export class ElasticRunner {
   async finish(timeoutMs: number): Promise<void> {
     // The timer is cleared: a pending one would keep the process alive after the run (up to timeoutMs).
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(this.running), new Promise((done) => (timer = setTimeout(done, timeoutMs)))]);
+    await Promise.race([this.chain, new Promise((done) => (timer = setTimeout(done, timeoutMs)))]);
     clearTimeout(timer);
     this.sealLatency();
     for (const r of this.results) if (r.requestedAtOffsetMs !== null && r.completedAtOffsetMs === null && !r.error) r.error = `not complete within ${Math.round(timeoutMs / 1000)} s after the load ended`;

@@ -31,14 +31,13 @@ export function stoppedRunnerSafeFetch(original: (this: RunnerLike, nodeId: numb
 
 let installed = false;
 
-/** Installs the fix once (the same module instance kafkajs's consumers use). Returns whether it is in place. */
-export function installKafkajsFixes(): boolean {
-  if (installed) return true;
+/** Installs the fix once, on the module instance kafkajs's consumers use; throws when kafkajs no longer has the method. */
+export function installKafkajsFixes(): void {
+  if (installed) return;
   const require = createRequire(import.meta.url);
   const Runner = require('kafkajs/src/consumer/runner') as { prototype: RunnerLike };
   const version = (require('kafkajs/package.json') as { version: string }).version;
   if (typeof Runner?.prototype?.fetch !== 'function') throw new Error(`kafkajs ${version}: consumer Runner.fetch not found; the stopped-consumer fix cannot be installed`);
   Runner.prototype.fetch = stoppedRunnerSafeFetch(Runner.prototype.fetch);
   installed = true;
-  return true;
 }
