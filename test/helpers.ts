@@ -53,18 +53,31 @@ export async function produceGenerated(kafka: Kafka, prefix: string, scenario: S
   const producer = createProducer(kafka, { idempotent: true });
   await producer.connect();
   await fillLookups(producer, names, gen);
-  const badByValue = new Map<string, string>();
+  const stream = { names, gen, badByValue: new Map<string, string>(), count: 0 };
+  await sendGenerated(producer, stream, count);
+  await producer.disconnect();
+  return stream;
+}
+
+async function sendGenerated(producer: ReturnType<typeof createProducer>, stream: ProducedStream, count: number): Promise<void> {
   for (let sent = 0; sent < count; ) {
     const batch = [];
     for (let i = 0; i < 2_000 && sent < count; i++, sent++) {
-      const e = gen.next();
-      if (e.bad) badByValue.set(e.value, e.bad);
+      const e = stream.gen.next();
+      if (e.bad) stream.badByValue.set(e.value, e.bad);
       batch.push({ key: e.key, value: e.value });
     }
-    await producer.send({ topic: names.raw, acks: -1, messages: batch });
+    await producer.send({ topic: stream.names.raw, acks: -1, messages: batch });
+    stream.count += batch.length;
   }
+}
+
+/** `count` more events of the same stream onto its raw topic. */
+export async function produceMore(kafka: Kafka, stream: ProducedStream, count: number): Promise<void> {
+  const producer = createProducer(kafka, { idempotent: true });
+  await producer.connect();
+  await sendGenerated(producer, stream, count);
   await producer.disconnect();
-  return { names, gen, badByValue, count };
 }
 
 export interface ReadRecord {

@@ -56,7 +56,7 @@ function runFiles(list: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     const child = (current = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', `--test-timeout=${FILE_TIMEOUT_MS}`, ...list], {
       stdio: 'inherit',
-      env: { ...process.env, CLICKBENCH_TEST_SANDBOX_DIR: stateDir, CLICKBENCH_TEST_EXTRA_DIR: extraDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      env: { CLICKBENCH_WARMUP_SECONDS: '0', ...process.env, CLICKBENCH_TEST_SANDBOX_DIR: stateDir, CLICKBENCH_TEST_EXTRA_DIR: extraDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     }));
     child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0)));
   });

@@ -49,25 +49,18 @@ export function enrichCommand(io: Io): Command {
         generation: Number(o.generation) || 0,
         log: (l) => io.err(l),
       });
-      let fatal: Error | undefined;
-      let wake: () => void = () => {};
-      stage.onFatal = (err) => {
-        fatal = err;
-        wake();
-      };
       await stage.start();
       io.err(`enrichment ${o.version} (${o.delivery}) running on ${names.raw} → ${o.output ?? names.enriched}; stop with Ctrl-C`);
       const print = () => io.out(JSON.stringify(stageStats(stage)));
       const timer = setInterval(print, Math.max(0.2, Number(o.statsEvery)) * 1000);
+      // A crashed consumer is replaced by the stage itself (consumerRestarts in the stats): run until told to stop.
       await new Promise<void>((resolve) => {
-        wake = resolve;
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       clearInterval(timer);
       await stage.stop();
       print();
-      if (fatal) throw new ClickbenchError(`the enrichment stage stopped: ${fatal.message}`, { hint: 'restart it; committed work is kept' });
     });
 }
 
@@ -75,6 +68,6 @@ export function enrichCommand(io: Io): Command {
 export function stageStats(stage: EnrichmentStage): StageStats {
   return {
     at: new Date().toISOString(), batches: stage.batches, transactionsAborted: stage.transactionsAborted, concurrentTransactionRetries: stage.concurrentTransactionRetries,
-    groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, commitsConfirmedAfterError: stage.commitsConfirmedAfterError, tableFallbacks: stage.tableFallbacks, consumedBytes: Object.fromEntries(stage.consumedBytes), counters: stage.counters,
+    groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, commitsConfirmedAfterError: stage.commitsConfirmedAfterError, tableFallbacks: stage.tableFallbacks, consumerRestarts: stage.consumerRestarts, producerReplacements: stage.producerReplacements, consumedBytes: Object.fromEntries(stage.consumedBytes), counters: stage.counters,
   };
 }

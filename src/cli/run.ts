@@ -7,7 +7,8 @@ import { logUpdateStderr } from 'log-update';
 import { ClickbenchError, ExitCode } from '../errors.js';
 import { loadScenario } from '../scenario/load.js';
 import { newRunId, runScenario, resultsPath } from '../run/run.js';
-import { resolveTarget } from '../run/target.js';
+import { defaultWarmupSeconds, resolveTarget } from '../run/target.js';
+import { parseIntFlag } from './sandbox.js';
 import { writeReport } from '../report/write.js';
 import type { Io } from './io.js';
 
@@ -18,6 +19,7 @@ export interface RunFlags extends SecurityFlags {
   reports: string;
   keep?: boolean;
   keepSandbox?: boolean;
+  warmup: number;
   summaryJson?: string;
 }
 
@@ -30,13 +32,14 @@ export function runCommand(io: Io): Command {
     .option('--reports <dir>', 'where reports go', 'reports')
     .option('--keep', 'keep the run\'s topics (default: deleted at the end)')
     .option('--keep-sandbox', 'leave a sandbox the run started running')
+    .option('--warmup <seconds>', 'seconds of unmeasured pipeline traffic that warm a cold sandbox\'s JVMs before the run; 0: none (default: $CLICKBENCH_WARMUP_SECONDS, else 60; see README "The sandbox")', parseIntFlag('--warmup'), defaultWarmupSeconds())
     .option('--summary-json <file>', 'also write the gate summary as JSON here (for CI tooling)')
     .addOption(new Option('--profile <profile>', 'platform profile (default: the scenario\'s, else detected from the cluster)').choices([...PROFILES]))
     .action(async (file: string, o: RunFlags) => {
       const loaded = loadScenario(file);
       const s = loaded.scenario;
       const runId = newRunId(s.name);
-      const target = await resolveTarget(s, { brokers: o.brokers, stateDir: o.stateDir, keepSandbox: o.keepSandbox, log: (l) => io.err(l), security: securityInput(o), profile: o.profile, scenarioFile: loaded.file });
+      const target = await resolveTarget(s, { brokers: o.brokers, stateDir: o.stateDir, keepSandbox: o.keepSandbox, warmupSeconds: o.warmup, log: (l) => io.err(l), security: securityInput(o), profile: o.profile, scenarioFile: loaded.file });
       const signal = { aborted: false };
       const onSigint = () => {
         if (signal.aborted) process.exit(ExitCode.interrupted);

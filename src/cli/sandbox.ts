@@ -1,4 +1,5 @@
 /** `clickbench sandbox up|status|down|fetch`: flags → typed options → the sandbox API. */
+import { defaultWarmupSeconds } from '../run/target.js';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { resolveKafkaLibs } from '../sandbox/artifacts.js';
@@ -23,7 +24,8 @@ function printSecurity(io: Io, sec: NonNullable<ReturnType<typeof sandboxSummary
   io.out(`password file: ${sec.passwordFile}  (e.g. clickbench run s.yaml --security-protocol SASL_SSL uses all of this)`);
 }
 
-function parseIntFlag(name: string) {
+/** A commander parser for a whole-number flag (one clear line on anything else). */
+export function parseIntFlag(name: string) {
   return (v: string) => {
     if (!/^\d+$/.test(v)) throw new UsageError(`${name} must be a whole number, got "${v}"`);
     return Number(v);
@@ -43,7 +45,8 @@ export function sandboxCommand(io: Io): Command {
     .addOption(new Option('--security <mode>', 'sasl-ssl adds a SASL_SSL listener (SCRAM-SHA-512/256 and PLAIN users, TLS signed by a CA made at start) beside PLAINTEXT').choices(['plaintext', 'sasl-ssl']).default('plaintext'))
     .addOption(stateDirOpt())
     .option('--json', 'print the cluster as JSON')
-    .action(async (o: { nodes: number; zones: string; storage: StorageMode; heapMb: number; stateDir: string; json?: boolean; security: 'plaintext' | 'sasl-ssl' }) => {
+    .option('--warmup <seconds>', 'seconds of unmeasured pipeline traffic that warm the JVMs before returning; 0: none (a run warms a cold sandbox itself) (default: $CLICKBENCH_WARMUP_SECONDS, else 60)', parseIntFlag('--warmup'), defaultWarmupSeconds())
+    .action(async (o: { nodes: number; zones: string; storage: StorageMode; heapMb: number; stateDir: string; json?: boolean; security: 'plaintext' | 'sasl-ssl'; warmup: number }) => {
       const t0 = Date.now();
       const sb = await Sandbox.start({
         nodes: o.nodes,
@@ -54,6 +57,10 @@ export function sandboxCommand(io: Io): Command {
         security: o.security,
         log: (l) => io.err(l),
       });
+      if (o.warmup > 0) {
+        io.err(`warming the JVMs: ${o.warmup} s of pipeline traffic on clickbench-warmup.* topics (so the first run measures a warm cluster; --warmup 0 skips it)`);
+        await sb.warmUp(o.warmup, (l) => io.err(l)).catch((err: Error) => io.err(`warm-up failed: ${err.message} (a run warms the sandbox itself)`));
+      }
       const summary = sandboxSummary(sb.state);
       if (o.json) io.out(JSON.stringify(summary, null, 2));
       else {

@@ -19,6 +19,8 @@ export interface StageStats {
   redeliveredSkipped: number;
   commitsConfirmedAfterError?: number;
   tableFallbacks?: number;
+  consumerRestarts?: number;
+  producerReplacements?: number;
   consumedBytes: Record<string, number>;
   counters: EnrichmentCounters;
 }
@@ -35,6 +37,8 @@ export interface StageHandle {
   readonly redeliveredSkipped: number;
   readonly commitsConfirmedAfterError: number;
   readonly tableFallbacks: number;
+  readonly consumerRestarts: number;
+  readonly producerReplacements: number;
   readonly consumedBytes: Map<number, number>;
 }
 
@@ -135,6 +139,12 @@ export class StageProcess implements StageHandle {
   }
   get tableFallbacks(): number {
     return this.last?.tableFallbacks ?? 0;
+  }
+  get consumerRestarts(): number {
+    return this.last?.consumerRestarts ?? 0;
+  }
+  get producerReplacements(): number {
+    return this.last?.producerReplacements ?? 0;
   }
   get commitsConfirmedAfterError(): number {
     return this.last?.commitsConfirmedAfterError ?? 0;

@@ -19,17 +19,14 @@ import type { TopicNames } from '../drive/topics.js';
 import { sleep, waitUntil } from '../sandbox/process.js';
 import { ClickbenchError } from '../errors.js';
 import { partitionForKey } from '../kafka/murmur2.js';
-import { CAREFUL_MS, sendByBroker } from '../kafka/client.js';
+import { CAREFUL_MS, isRetriableError, sendByBroker } from '../kafka/client.js';
 import { LeaderMap } from '../kafka/leaders.js';
 import { fetchedBytes } from '../kafka/wire.js';
 
 /** At-least-once commits consumed offsets this often (Kafka's enable.auto.commit default is 5 s). */
 export const ALO_COMMIT_INTERVAL_MS = 2_000;
-/**
- * A rack-aware lookup-table load that makes no progress this long is redone from the leaders (counted
- * as a table fallback). It was 10 s; a rollback's stage spent those 10 s with the live pipeline stopped.
- */
-export const TABLE_STALL_MS = 4_000;
+export { TABLE_STALL_MS } from './limits.js';
+import { TABLE_STALL_MS } from './limits.js';
 /** Least time between the starts of two transactions (Kafka Streams' commit.interval.ms default under exactly-once). */
 export const EOS_COMMIT_INTERVAL_MS = 100;
 /** Partition batches handled at once (they share one transaction with eos). */
@@ -41,6 +38,8 @@ export const CONCURRENT_PARTITIONS = 16;
  * the partition for minutes (seen in the zone-outage test). Keeping the choice 5 s bounds that.
  */
 export const PREFERRED_REPLICA_TTL_MS = 5_000;
+/** Wait before the stage replaces a consumer that crashed for good. */
+export const CONSUMER_RESTART_MS = 2_000;
 
 export interface StageOptions {
   brokers: string[];
@@ -100,8 +99,11 @@ export class EnrichmentStage {
   private lastTxnAt = 0;
   crashed?: Error;
   private stopped = false;
-  /** Called when the consumer stops for good (a non-retriable error). */
-  onFatal?: (err: Error) => void;
+  /** New consumer-group members started by the stage after a crash kafkajs would not restart. */
+  consumerRestarts = 0;
+  /** Transactional producers replaced (an abort that did not reach the coordinator, or a producer that could not begin a transaction). */
+  producerReplacements = 0;
+  private restartTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: StageOptions) {
     // CONCURRENT_TRANSACTIONS right after a commit is normal while the markers are written
@@ -150,6 +152,59 @@ export class EnrichmentStage {
     }
   }
 
+  /**
+   * The consumer group member. kafkajs restarts a crashed consumer only for retriable errors; any other
+   * crash (a transaction error a broker outage left behind, seen in the zone-outage test) would stop
+   * the stage for good while the run went on. Like Kafka Streams' REPLACE_THREAD, the stage starts a
+   * new member after CONSUMER_RESTART_MS instead, and counts it (`consumerRestarts`).
+   */
+  private async startConsumer(): Promise<void> {
+    const o = this.opts;
+    const consumer = (this.consumer = createConsumer(this.kafka, {
+      groupId: o.groupId,
+      rackId: o.rack,
+      readUncommitted: false,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      metadataMaxAge: PREFERRED_REPLICA_TTL_MS,
+      // Enriched records are ~2× their raw size: keep a partition's fetch well under the broker's 1 MB message limit.
+      maxBytesPerPartition: 256 * 1024,
+    }, () => !this.stopped));
+    consumer.on(consumer.events.CRASH, (e) => {
+      const err = e.payload.error as Error & { retriable?: boolean };
+      this.crashed = err;
+      o.log?.(`enrichment consumer crashed${e.payload.restart ? ' (kafkajs restarts it)' : this.stopped ? '' : ` (a new one starts in ${CONSUMER_RESTART_MS / 1000} s)`}: ${err.message}`);
+      if (!e.payload.restart && !this.stopped) this.scheduleConsumerRestart();
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.groupJoins++;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: o.names.raw, fromBeginning: true });
+    await consumer.run(
+      o.delivery === 'eos'
+        ? { autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: CONCURRENT_PARTITIONS, eachBatch: (p) => this.eosBatch(p) }
+        : { autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: CONCURRENT_PARTITIONS, eachBatch: (p) => this.aloBatch(p) },
+    );
+  }
+
+  private scheduleConsumerRestart(): void {
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopped) return;
+      this.consumerRestarts++;
+      void (async () => {
+        await this.consumer?.disconnect().catch(() => {});
+        if (this.stopped) return;
+        await this.startConsumer();
+      })().catch((err: Error) => {
+        // Not even a new member could join (the brokers still down): try again.
+        this.opts.log?.(`enrichment consumer could not be restarted: ${err.message}; trying again in ${CONSUMER_RESTART_MS / 1000} s`);
+        if (!this.stopped) this.scheduleConsumerRestart();
+      });
+    }, CONSUMER_RESTART_MS);
+  }
+
   /** Load the lookup tables to their current end, then start enriching. */
   async start(tablesTimeoutMs = 120_000): Promise<void> {
     await this.startTables(tablesTimeoutMs);
@@ -163,32 +218,11 @@ export class EnrichmentStage {
     const o = this.opts;
     this.producer = this.newProducer();
     await this.producer.connect();
-    this.consumer = createConsumer(this.kafka, {
-      groupId: o.groupId,
-      rackId: o.rack,
-      readUncommitted: false,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      metadataMaxAge: PREFERRED_REPLICA_TTL_MS,
-      // Enriched records are ~2× their raw size: keep a partition's fetch well under the broker's 1 MB message limit.
-      maxBytesPerPartition: 256 * 1024,
-    }, () => !this.stopped);
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      const err = e.payload.error as Error & { retriable?: boolean };
-      this.crashed = err;
-      o.log?.(`enrichment consumer crashed${e.payload.restart ? ' (restarting)' : ''}: ${err.message}`);
-      if (!e.payload.restart) this.onFatal?.(err);
-    });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.groupJoins++;
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: o.names.raw, fromBeginning: true });
-    await this.consumer.run(
-      o.delivery === 'eos'
-        ? { autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: CONCURRENT_PARTITIONS, eachBatch: (p) => this.eosBatch(p) }
-        : { autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: CONCURRENT_PARTITIONS, eachBatch: (p) => this.aloBatch(p) },
-    );
+    // Fence a predecessor with the same transactional id and let its last transaction complete BEFORE
+    // joining the group: kafkajs reads committed offsets without KIP-447's require_stable, so offsets of
+    // a transaction still completing would be missed and its records enriched twice.
+    if (o.delivery === 'eos') await this.initTransactions(this.producer);
+    await this.startConsumer();
     if (o.delivery === 'alo') this.commitTimer = setInterval(() => void this.commitProduced(), ALO_COMMIT_INTERVAL_MS);
   }
 
@@ -363,7 +397,10 @@ export class EnrichmentStage {
       const items = this.groupCommit.splice(0, this.groupCommit.length);
       const txn = await this.producer!.transaction().catch((err: Error) => err);
       if (txn instanceof Error) {
+        // A producer that cannot begin a transaction (fenced, or left mid-abort by an outage) stays
+        // that way: replace it, so the next batches do not fail the same way forever.
         for (const it of items) it.reject(txn);
+        await this.replaceProducer();
         continue;
       }
       try {
@@ -379,20 +416,16 @@ export class EnrichmentStage {
         for (const it of items) it.resolve();
       } catch (err) {
         this.beCareful();
-        let outcomeUnknown = false;
-        try {
-          await txn.abort();
-        } catch {
-          // An abort that did not reach the coordinator leaves the broker-side transaction open, and the
-          // next one from this producer would commit its records too. A new producer (InitProducerId with
-          // the same transactional id) fences the old epoch and completes the old transaction for certain.
-          // It may have completed as a COMMIT: a commit whose answer was lost (a coordinator failover)
-          // still committed. Only the group's committed offsets tell, so read them before any redelivery.
-          outcomeUnknown = true;
-          await this.producer!.disconnect().catch(() => {});
-          this.producer = this.newProducer();
-          await this.producer.connect().catch(() => {});
-        }
+        // An abort that did not reach the coordinator leaves the broker-side transaction open, and the
+        // next one from this producer would commit its records too. A new producer (InitProducerId with
+        // the same transactional id) fences the old epoch and completes the old transaction for certain.
+        // It may have completed as a COMMIT: a commit whose answer was lost (a coordinator failover)
+        // still committed. Only the group's committed offsets tell, so read them before any redelivery.
+        // A producer whose error is not retriable (fenced by a newer epoch, seen after outages) fails
+        // every later transaction the same way, even when its abort went through: replace it too.
+        const abortFailed = await txn.abort().then(() => false, () => true);
+        const outcomeUnknown = abortFailed || !isRetriableError(err);
+        if (outcomeUnknown) await this.replaceProducer();
         const landed = outcomeUnknown ? await this.committedByBroker(items.map((it) => it.partition)) : new Map<number, number>();
         const committed = items.every((it) => (landed.get(it.partition) ?? -1) >= it.nextOffset);
         if (committed) {
@@ -410,6 +443,38 @@ export class EnrichmentStage {
     this.committing = false;
   }
 
+  /**
+   * kafkajs sends the transactional InitProducerId only at a producer's first transaction (connect does
+   * not): begin and abort an empty one (no EndTxn is sent for it) to send it now. The coordinator answers
+   * once the previous epoch's open transaction is aborted, or its commit complete.
+   */
+  private async initTransactions(producer: Producer): Promise<void> {
+    const txn = await producer.transaction();
+    await txn.abort();
+  }
+
+  /**
+   * A new transactional producer whose InitProducerId fenced the old one and completed its open
+   * transaction. Until that answer, what the old transaction did is unknown: keep trying (brokers may
+   * be down), unless the stage stops.
+   */
+  private async replaceProducer(): Promise<void> {
+    await this.producer!.disconnect().catch(() => {});
+    this.producerReplacements++;
+    for (let attempt = 1; !this.stopped; attempt++) {
+      this.producer = this.newProducer();
+      try {
+        await this.producer.connect();
+        await this.initTransactions(this.producer);
+        return;
+      } catch (err) {
+        this.opts.log?.(`enrichment producer could not be initialised (attempt ${attempt}): ${(err as Error).message}`);
+        await this.producer.disconnect().catch(() => {});
+        await sleep(Math.min(2_000, 250 * attempt));
+      }
+    }
+  }
+
   private beCareful(): void {
     this.carefulUntil = Date.now() + CAREFUL_MS;
     void this.leaders?.refresh();
@@ -420,20 +485,32 @@ export class EnrichmentStage {
     return sendByBroker(requests, this.leaders ? (t, p) => this.leaders!.get(t, p) : undefined, send, Date.now() < this.carefulUntil);
   }
 
-  /** The group's committed offsets (next offset to read) for raw partitions, as the broker has them. */
+  /**
+   * The group's committed offsets (next offset to read) for raw partitions, as the broker has them.
+   * Retried while the group coordinator moves or loads (up to ~30 s): an answer missing here would
+   * redo a batch whose transaction may have committed.
+   */
   private async committedByBroker(partitions: number[]): Promise<Map<number, number>> {
     const out = new Map<number, number>();
     const admin = this.kafka.admin();
     try {
-      await admin.connect();
-      const res = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.names.raw] });
-      for (const p of res[0]?.partitions ?? []) if (partitions.includes(p.partition) && Number(p.offset) >= 0) out.set(p.partition, Number(p.offset));
-    } catch (err) {
-      this.opts.log?.(`could not read the group's committed offsets after a failed commit: ${(err as Error).message}`);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await admin.connect();
+          const res = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.names.raw] });
+          for (const p of res[0]?.partitions ?? []) if (partitions.includes(p.partition) && Number(p.offset) >= 0) out.set(p.partition, Number(p.offset));
+          return out;
+        } catch (err) {
+          if (attempt >= 60 || this.stopped) {
+            this.opts.log?.(`could not read the group's committed offsets after a failed commit: ${(err as Error).message}`);
+            return out;
+          }
+          await sleep(500);
+        }
+      }
     } finally {
       await admin.disconnect().catch(() => {});
     }
-    return out;
   }
 
   private async aloBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
@@ -459,6 +536,7 @@ export class EnrichmentStage {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.commitTimer) clearInterval(this.commitTimer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     await this.consumer?.stop().catch(() => {});
     await this.commitProduced();
     await this.consumer?.disconnect().catch(() => {});

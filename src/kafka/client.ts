@@ -138,6 +138,18 @@ export function createConsumer(kafka: Kafka, cfg: ConsumerConfig, running?: () =
   return kafka.consumer(running ? { ...cfg, retry: { retries: 5, ...cfg.retry, restartOnFailure: async () => running() } } : cfg);
 }
 
+/**
+ * Whether kafkajs would call an error retriable (as its consumer decides whether to restart itself):
+ * retries exhausted, or the innermost cause marked retriable. Fencing and other protocol errors are not.
+ */
+export function isRetriableError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  if (e.name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  let cause: unknown = e;
+  while (cause instanceof Error && (cause as { cause?: unknown }).cause instanceof Error) cause = (cause as { cause?: unknown }).cause;
+  return (cause as { retriable?: boolean }).retriable === true;
+}
+
 export function parseBrokers(list: string): string[] {
   return list.split(',').map((s) => s.trim()).filter(Boolean);
 }

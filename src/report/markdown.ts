@@ -8,6 +8,7 @@ import { checklist, ROW_RULES, scorecard, type ChecklistRow, type ScoreRow } fro
 import type { GateResult } from '../score/gates.js';
 import { formatBytes, formatDurationMs } from '../scenario/units.js';
 import { storageCost } from '../score/profiles.js';
+import { TABLE_STALL_MS } from '../enrich/limits.js';
 import { PROFILE_ASSUMPTIONS, type Profile } from '../observe/crosszone.js';
 
 export interface Evaluation {
@@ -58,6 +59,8 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   out.push(`**${verdictLine(r, e)}**`);
   out.push('');
   out.push(`Run \`${r.run.id}\` · ${r.run.startedAt} · ${formatDurationMs(r.run.durationMs)} · ${r.cluster.target === 'sandbox' ? 'sandbox' : 'external cluster'} ${r.cluster.kafkaVersion ? `Apache Kafka ${r.cluster.kafkaVersion}` : ''} (${r.cluster.brokers.length} brokers, racks ${[...new Set(r.cluster.brokers.map((b) => b.rack ?? '?'))].join('/')}) · profile \`${r.cluster.profile}\` · scenario \`${s.file}\` sha256 \`${s.hash.slice(0, 12)}\` seed ${s.seed}`);
+  const w = r.cluster.warmup;
+  if (w) out.push('', w.by === 'none' ? `Sandbox warm-up: none — ${w.reason}.` : `Sandbox warm-up (not measured): ${w.seconds} s of pipeline traffic (${num(w.produced)} records, ${num(w.transactions)} transactions) on throwaway topics ${w.by === 'this run' ? 'by this run, before its schedule' : `by an earlier run on the same JVMs, finished ${w.finishedAt}`}; a just-started broker compiles its hot code under load, which a production cluster has long done.`);
   out.push('');
 
   out.push('## Gates');
@@ -197,7 +200,8 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
     ['version / delivery', `${r.enrichment.version} / ${r.enrichment.delivery}`],
     ['events processed / enriched', c ? `${num(c.processed)} / ${num(c.enriched)}` : 'not measured'],
     ['DLQ by reason', c ? Object.entries(c.dlq).map(([x, n]) => `${x} ${n}`).join(', ') : '–'],
-    ...(r.enrichment.tableFallbacks ? [['lookup-table load', `${r.enrichment.tableFallbacks} load(s) stalled 10 s fetching from the stage's zone and were redone from the leaders`]] : []),
+    ...(r.enrichment.tableFallbacks ? [['lookup-table load', `${r.enrichment.tableFallbacks} load(s) stalled ${TABLE_STALL_MS / 1000} s fetching from the stage's zone and were redone from the leaders`]] : []),
+    ...(r.enrichment.consumerRestarts || r.enrichment.producerReplacements ? [['stage self-repair', `${r.enrichment.consumerRestarts ?? 0} consumer(s) started anew after a crash kafkajs does not restart, ${r.enrichment.producerReplacements ?? 0} transactional producer(s) replaced`]] : []),
     ['late profile updates', c ? `${c.lateProfile.updates} updates, ${c.lateProfile.events} events enriched before their update (max ${c.lateProfile.maxLatenessMs} ms late)` : '–'],
     ['masking', c ? `${c.masked.piiFieldsWithheld} PII fields withheld, ${c.masked.pseudonymized} pseudonymized, ${c.masked.ipTruncated} IPs truncated, ${c.masked.personalizationDropped} personalization drops` : '–'],
     ['risk', c ? `${c.risk.flagged} flagged; signals ${Object.entries(c.risk.bySignal).map(([x, n]) => `${x} ${n}`).join(', ') || 'none'}` : '–'],

@@ -6,6 +6,7 @@
  * from the start of the schedule. A figure that could not be measured is
  * `{ "measured": false, "reason": "…" }`, never a made-up number.
  */
+import type { SandboxWarmup } from './target.js';
 import type { ElasticResult } from '../elastic/elastic.js';
 import type { ProbeResult } from '../probe/probe.js';
 import type { describeSecurity } from '../kafka/security.js';
@@ -186,6 +187,8 @@ export interface Results {
     remoteStorageEnabled: boolean;
     brokers: { id: number; rack: string | null }[];
     startedByRun: boolean;
+    /** The sandbox's JVM warm-up before the run (sandbox targets only; never measured or scored). */
+    warmup?: SandboxWarmup;
     /** How clients connected (never the password). */
     security?: ReturnType<typeof describeSecurity>;
     /** Where the profile came from and why. */
@@ -268,6 +271,10 @@ export interface Results {
     commitsConfirmedAfterError?: number;
     /** Lookup-table loads that stalled on a rack-local replica and were redone from the leaders. */
     tableFallbacks?: number;
+    /** Consumer-group members the stage started anew after a crash kafkajs would not restart (else the stage stopped for good). */
+    consumerRestarts?: number;
+    /** Transactional producers the stage replaced (one that could not begin a transaction, or an abort that did not arrive). */
+    producerReplacements?: number;
     lookupFill: { profiles: number; catalog: number; campaigns: number; consent: number; bytes: number } | null;
   };
   correctness: {

@@ -201,7 +201,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     schema: RESULTS_SCHEMA,
     run: { id: opts.runId, status: 'failed', startedAt: startedAt.toISOString(), endedAt: '', durationMs: 0, clickbenchVersion: CLICKBENCH_VERSION, node: process.version, host: { cpus: cpus().length, memoryBytes: totalmem() } },
     scenario: { name: s.name, file: loaded.file, hash: loaded.hash, seed: s.seed, durationMs: s.duration, baseRatePerSec: s.traffic.base_rate, spec: s },
-    cluster: { target: target.kind, bootstrap, kafkaVersion: target.kafkaVersion, profile, storage: target.storage, remoteStorageEnabled: target.remoteStorageEnabled, brokers: [], startedByRun: target.startedByRun, security: describeSecurity(target.security), profileSource: target.profileSource },
+    cluster: { target: target.kind, bootstrap, kafkaVersion: target.kafkaVersion, profile, storage: target.storage, remoteStorageEnabled: target.remoteStorageEnabled, brokers: [], startedByRun: target.startedByRun, warmup: target.warmup, security: describeSecurity(target.security), profileSource: target.profileSource },
     clients: { library: 'kafkajs 2.2.4 (DescribeLogDirs: @platformatic/kafka)', producerZone: zones.producer, enrichmentZone: zones.enrichment, probeZone: zones.probe },
     topics: { prefix: runPrefix, raw: names.raw, enriched: names.enriched, dlq: names.dlq, lookups: Object.values(names.lookups), partitions: s.topics.partitions, replication: s.topics.replication, minInsyncReplicas: s.topics.min_insync_replicas, retentionMs: s.topics.retention, tiered: s.topics.tiered, deleted: false },
     phases: [],
@@ -218,7 +218,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     client: notMeasured('the run ended before the load started'),
     disk: notMeasured('the run ended before the first disk sample'),
     crossZone: notMeasured('the run ended before traffic was measured'),
-    enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, commitsConfirmedAfterError: 0, tableFallbacks: 0, lookupFill: null },
+    enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, commitsConfirmedAfterError: 0, tableFallbacks: 0, consumerRestarts: 0, producerReplacements: 0, lookupFill: null },
     correctness: { ackedEvents: 0, expectedInSink: 0, seenDistinct: 0, missing: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, badRecordsAcked: 0, dlqRecords: 0 },
     errors: { produceErrors: 0, produceFailedEvents: 0, produceRetries: 0, byCode: {}, messages: errors, repeated: {} },
   };
@@ -907,6 +907,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       results.enrichment.redeliveredSkipped = sum((x) => x.redeliveredSkipped);
       results.enrichment.commitsConfirmedAfterError = sum((x) => x.commitsConfirmedAfterError);
       results.enrichment.tableFallbacks = sum((x) => x.tableFallbacks);
+      results.enrichment.consumerRestarts = sum((x) => x.consumerRestarts);
+      results.enrichment.producerReplacements = sum((x) => x.producerReplacements);
     }
     health?.stop();
     await faultRunner?.restoreAll().catch(() => {});

@@ -31,6 +31,19 @@ export interface RunTarget {
   sandbox?: Sandbox;
   /** Stops what the run started (a sandbox), nothing otherwise. */
   release: () => Promise<void>;
+  /** The sandbox's JVM warm-up: done by this run, earlier (same JVMs), or not at all (with why). */
+  warmup?: SandboxWarmup;
+}
+
+export type SandboxWarmup = { by: 'this run' | 'earlier'; seconds: number; produced: number; transactions: number; finishedAt: string } | { by: 'none'; reason: string };
+
+/** Seconds of warm-up traffic a cold sandbox gets before a run (see src/sandbox/warm.ts). */
+export const SANDBOX_WARMUP_SECONDS = 60;
+
+/** `--warmup`'s default: CLICKBENCH_WARMUP_SECONDS when set (the test suite sets 0), else SANDBOX_WARMUP_SECONDS. */
+export function defaultWarmupSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.CLICKBENCH_WARMUP_SECONDS;
+  return v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : SANDBOX_WARMUP_SECONDS;
 }
 
 export interface TargetFlags {
@@ -43,6 +56,8 @@ export interface TargetFlags {
   profile?: Profile;
   /** The scenario file (relative password / CA files resolve against its directory). */
   scenarioFile?: string;
+  /** Seconds of warm-up for a cold sandbox before the run (default SANDBOX_WARMUP_SECONDS; 0: none). */
+  warmupSeconds?: number;
 }
 
 export async function resolveTarget(s: Scenario, opts: TargetFlags): Promise<RunTarget> {
@@ -81,6 +96,20 @@ export async function resolveTarget(s: Scenario, opts: TargetFlags): Promise<Run
     started = true;
   }
   const box = sb;
+  let warmup: SandboxWarmup;
+  if (box.warm) warmup = { by: 'earlier', ...pickWarmup(box.state.warmup!) };
+  else if ((opts.warmupSeconds ?? SANDBOX_WARMUP_SECONDS) === 0) warmup = { by: 'none', reason: 'skipped (--warmup 0): its JVMs may still be compiling their hot code, which weighs on every latency' };
+  else {
+    const seconds = opts.warmupSeconds ?? SANDBOX_WARMUP_SECONDS;
+    opts.log?.(`warming the sandbox's JVMs: ${seconds} s of pipeline traffic on clickbench-warmup.* topics (not measured; a just-started broker compiles its hot code under load)`);
+    try {
+      warmup = { by: 'this run', ...pickWarmup(await box.warmUp(seconds, opts.log)) };
+    } catch (err) {
+      // A failed warm-up is not the run's failure: the run goes on cold, and says so.
+      warmup = { by: 'none', reason: `the warm-up failed (${(err as Error).message}): its JVMs may still be compiling their hot code` };
+      opts.log?.(`sandbox warm-up failed: ${(err as Error).message}; running on the cold sandbox`);
+    }
+  }
   const { brokers, security } = sandboxEndpoint(box, flagSec, wantSecure);
   return {
     kind: 'sandbox',
@@ -92,6 +121,7 @@ export async function resolveTarget(s: Scenario, opts: TargetFlags): Promise<Run
     remoteStorageEnabled: box.state.storage === 'tiered',
     kafkaVersion: box.state.kafkaVersion,
     startedByRun: started,
+    warmup,
     defaultZone: box.state.nodes[0].zone,
     zoneOf: (id) => box.state.nodes.find((n) => n.id === id)?.zone,
     sandboxLogDirs: box.state.nodes.map((n) => n.logDir),
@@ -132,4 +162,8 @@ export function sandboxLogBytes(dirs: string[], prefix: string, exclude: string[
   };
   for (const d of dirs) walk(d, false);
   return total;
+}
+
+function pickWarmup(w: { seconds: number; produced: number; transactions: number; finishedAt: string }) {
+  return { seconds: w.seconds, produced: w.produced, transactions: w.transactions, finishedAt: w.finishedAt };
 }

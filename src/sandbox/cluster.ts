@@ -19,6 +19,7 @@ import { freePorts, isListening } from './ports.js';
 import { makeSandboxTls } from './tls.js';
 import { Secret, type Security } from '../kafka/security.js';
 import { commandLine, isAlive, rssBytes, sleep, waitUntil } from './process.js';
+import { warmCluster, type WarmupResult } from './warm.js';
 
 export type StorageMode = 'local' | 'tiered';
 
@@ -83,6 +84,8 @@ export interface SandboxState {
   /** Highest node id ever used: a removed node's id is not reused (KRaft keeps its registration, fenced). */
   maxNodeId?: number;
   startedAt: string;
+  /** The last warm-up, with the pids of the JVMs it warmed (a node restarted since is cold again). */
+  warmup?: WarmupResult & { pids: number[] };
 }
 
 export interface NodeStatus {
@@ -461,6 +464,20 @@ export class Sandbox {
     } finally {
       await admin.disconnect().catch(() => {});
     }
+  }
+
+  /** Whether every node's JVM is one a warm-up warmed (see warm.ts). */
+  get warm(): boolean {
+    const w = this.st.warmup;
+    return !!w && this.st.nodes.every((n) => w.pids.includes(n.pid));
+  }
+
+  /** Carry the warm-up pipeline for `seconds` (PLAINTEXT listener) and record it in the state. */
+  async warmUp(seconds: number, log?: (line: string) => void): Promise<WarmupResult> {
+    const r = await warmCluster({ brokers: this.brokers, zones: this.st.nodes.map((n) => n.zone), replication: Math.min(3, this.st.nodes.length), seconds, log });
+    this.st.warmup = { ...r, pids: this.st.nodes.map((n) => n.pid) };
+    this.save();
+    return r;
   }
 
   async status(): Promise<NodeStatus[]> {

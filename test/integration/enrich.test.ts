@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseScenario } from '../../src/scenario/load.js';
-import { exited, groupLag, produceGenerated, readAll, spawnCli, testKafka, testSandbox, uniqueName, waitUntil, type ReadRecord } from '../helpers.js';
+import { EnrichmentStage } from '../../src/enrich/stage.js';
+import { createProducer } from '../../src/kafka/client.js';
+import { exited, groupLag, produceGenerated, produceMore, readAll, spawnCli, testKafka, testSandbox, uniqueName, waitUntil, type ReadRecord } from '../helpers.js';
 
 const sb = testSandbox();
 const kafka = testKafka(sb);
@@ -86,6 +88,40 @@ describe('enrichment stage on the sandbox', () => {
       }
     }
     assert.ok(masked > 100, `${masked} records without analytics consent were checked`);
+  });
+
+  it('eos: a producer fenced mid-way (another instance took its transactional id) is replaced, the crashed consumer restarted, and the work finishes exactly once', async () => {
+    const prefix = uniqueName('cb-test-enrich-fenced');
+    const stream = await produceGenerated(kafka, prefix, scenario, EVENTS);
+    const groupId = `${prefix}.enrich.v1`;
+    const transactionalId = `${groupId}.0`;
+    const lines: string[] = [];
+    const stage = new EnrichmentStage({
+      brokers: sb.brokers, names: stream.names, outputTopic: stream.names.enriched, version: 'v1', delivery: 'eos',
+      config: scenario.enrichment, groupId, transactionalId, log: (l) => lines.push(l),
+    });
+    const zombie = createProducer(kafka, { transactionalId, maxInFlightRequests: 1, idempotent: true });
+    try {
+      await stage.start();
+      const caughtUp = () => waitUntil(async () => (await groupLag(kafka, groupId, stream.names.raw)) === 0, 120_000, 250);
+      assert.ok(await caughtUp(), 'the stage enriched the first events');
+      // InitProducerId with the stage's transactional id fences the stage's producer; its next transaction
+      // fails with PRODUCER_FENCED, which is not retriable, so kafkajs stops the consumer for good (before the
+      // stage replaced both, it stalled here).
+      await zombie.connect();
+      await (await zombie.transaction()).abort(); // kafkajs sends InitProducerId for the transactional id at its first transaction
+      await produceMore(kafka, stream, EVENTS / 3);
+      assert.ok(await caughtUp(), `the stage caught up after being fenced:\n${lines.join('\n')}`);
+    } finally {
+      await stage.stop();
+      await zombie.disconnect().catch(() => {});
+    }
+    console.log(`# fenced mid-way: ${stage.producerReplacements} producer(s) replaced, ${stage.consumerRestarts} consumer restart(s), ${stage.transactionsAborted} transaction(s) aborted`);
+    assert.ok(stage.producerReplacements >= 1, `the fenced producer was replaced:\n${lines.join('\n')}`);
+    assert.ok(stage.transactionsAborted >= 1, 'the fenced transaction was aborted');
+    const seen = positions([...await readAll(kafka, stream.names.enriched, 1), ...await readAll(kafka, stream.names.dlq, 1)]);
+    assert.equal(seen.size, stream.count, 'every raw record accounted for');
+    assert.equal([...seen.values()].filter((n) => n > 1).length, 0, 'no duplicates');
   });
 
   it('alo: the same kill shows duplicates in the sink, and the test says how many', async () => {

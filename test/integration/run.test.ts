@@ -35,7 +35,9 @@ describe('clickbench run on the sandbox', () => {
 
   before(async () => {
     const c = capture();
-    code = await main(['run', 'scenarios/quickstart.yaml', '--state-dir', sb.state.stateDir, '--reports', reports, '--keep'], c.io);
+    // The suite runs with warm-ups off (CLICKBENCH_WARMUP_SECONDS=0); this run warms the nodes the fault
+    // tests restarted, as a user's run does, so its e2e gate judges a warm cluster.
+    code = await main(['run', 'scenarios/quickstart.yaml', '--state-dir', sb.state.stateDir, '--reports', reports, '--keep', '--warmup', '60'], c.io);
     out = [...c.out, ...c.err];
     const runDir = readdirSync(reports)[0];
     r = JSON.parse(readFileSync(join(reports, runDir, 'results.json'), 'utf8'));
@@ -43,15 +45,14 @@ describe('clickbench run on the sandbox', () => {
 
   it('runs the quickstart end to end and writes a complete results.json and scorecard', () => {
     assert.equal(r.run.status, 'completed', out.join('\n'));
-    // Correctness and scorecard gates must pass. The e2e gate is not enforced here yet: on this suite's
-    // sandbox (its JVMs restarted by the fault tests, so partly cold again) the quickstart's e2e p99 was
-    // measured at 0.5, 1.2 and 6.5 s; a cold JVM's compiling shares the two cores (issue #16, open).
+    // The quickstart passes its own gates (e2e p99 < 3 s, 0 missing, every row ≥ 1): exit 0.
     const gateLines = out.join('\n').split('\n').filter((l) => /│ (e2e|correctness|scorecard)\.[a-z_0-9]+ +│/.test(l));
     const failed = gateLines.filter((l) => /FAIL/.test(l)).map((l) => /│ ([a-z_0-9.]+)/.exec(l)![1]);
-    console.log(`# quickstart gates: ${gateLines.length} read, failed: ${failed.join(', ') || 'none'} (exit ${code})`);
+    console.log(`# quickstart gates: ${gateLines.length} read, failed: ${failed.join(', ') || 'none'} (exit ${code}); warm-up ${JSON.stringify(r.cluster.warmup)}`);
     assert.equal(gateLines.length, 3, out.join('\n'));
-    assert.deepEqual(failed.filter((g) => g !== 'e2e.p99_ms'), [], out.join('\n'));
-    assert.equal(code, failed.length ? 1 : 0, out.join('\n'));
+    assert.deepEqual(failed, [], out.join('\n'));
+    assert.equal(code, 0, out.join('\n'));
+    assert.equal(r.cluster.warmup?.by === 'none', false, 'the run warmed the restarted nodes (or found them warm)');
     assert.deepEqual(r.phases.map((p) => p.name), ['warmup', 'steady', 'burst', 'dual-run', 'rollback']);
     assert.ok(isMeasured(r.rollback) && r.rollback.caughtUp && r.rollback.replayedRecords > 15_000, 'the rollback replay caught up');
     assert.ok(r.rollback.resetFrom && r.rollback.resetFrom.lookbackPartitions + r.rollback.resetFrom.behindPartitions === 12, 'where the rollback started is recorded per partition');

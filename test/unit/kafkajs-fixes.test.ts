@@ -32,3 +32,20 @@ describe('kafkajs fix: a stopped consumer\'s fetchers end instead of spinning', 
     assert.match(Runner.prototype.fetch.toString(), /this\.fetchManager\.stop\(\)/);
   });
 });
+
+describe('isRetriableError: what kafkajs restarts a consumer for', () => {
+  it('retries exhausted and retriable causes are retriable; fencing, plain errors and non-errors are not', async () => {
+    // kafkajs's error classes are spread into its exports, which ESM named imports cannot see.
+    const { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSNonRetriableError } = (await import('kafkajs')).default as unknown as Record<string, new (...a: unknown[]) => Error>;
+    const { isRetriableError } = await import('../../src/kafka/client.js');
+    const protocol = (type: number) => new KafkaJSProtocolError({ type: 'X', code: type, retriable: type === 7, message: 'x' } as never);
+    assert.equal(isRetriableError(new KafkaJSNumberOfRetriesExceeded(new Error('connect ECONNREFUSED'), { retryCount: 5, retryTime: 300 })), true);
+    assert.equal(isRetriableError(protocol(7)), true, 'REQUEST_TIMED_OUT');
+    assert.equal(isRetriableError(new KafkaJSNonRetriableError(protocol(7), { cause: protocol(7) })), true, 'the innermost cause decides');
+    assert.equal(isRetriableError(protocol(90)), false, 'PRODUCER_FENCED');
+    assert.equal(isRetriableError(new KafkaJSNonRetriableError(protocol(90), { cause: protocol(90) })), false);
+    assert.equal(isRetriableError(new KafkaJSNonRetriableError('state')), false, 'a transaction-state error');
+    assert.equal(isRetriableError(new Error('plain')), false);
+    assert.equal(isRetriableError('a string'), false);
+  });
+});
