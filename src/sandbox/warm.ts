@@ -62,7 +62,7 @@ export async function warmCluster(o: WarmupOptions): Promise<WarmupResult> {
     await reader.subscribe({ topic: outTopic, fromBeginning: true });
     await transform.run({
       autoCommit: false,
-      partitionsConsumedConcurrently: 4,
+      // One transaction at a time: a transactional producer has one open transaction.
       eachBatch: async ({ batch, isRunning }) => {
         if (!isRunning() || batch.messages.length === 0) return;
         const txn = await txnProducer.transaction();
