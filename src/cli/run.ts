@@ -32,7 +32,7 @@ export function runCommand(io: Io): Command {
     .option('--reports <dir>', 'where reports go', 'reports')
     .option('--keep', 'keep the run\'s topics (default: deleted at the end)')
     .option('--keep-sandbox', 'leave a sandbox the run started running')
-    .option('--warmup <seconds>', 'seconds of unmeasured pipeline traffic that warm a cold sandbox\'s JVMs before the run; 0: none (default: $CLICKBENCH_WARMUP_SECONDS, else 60; see README "The sandbox")', parseIntFlag('--warmup'), defaultWarmupSeconds())
+    .option('--warmup <seconds>', 'at most this many seconds of unmeasured pipeline traffic that warm a cold sandbox\'s JVMs before the run (it ends once the brokers\' CPU per record is flat); 0: none (default: $CLICKBENCH_WARMUP_SECONDS, else 120; see README "The sandbox")', parseIntFlag('--warmup'), defaultWarmupSeconds())
     .option('--summary-json <file>', 'also write the gate summary as JSON here (for CI tooling)')
     .addOption(new Option('--profile <profile>', 'platform profile (default: the scenario\'s, else detected from the cluster)').choices([...PROFILES]))
     .action(async (file: string, o: RunFlags) => {

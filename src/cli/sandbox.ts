@@ -45,7 +45,7 @@ export function sandboxCommand(io: Io): Command {
     .addOption(new Option('--security <mode>', 'sasl-ssl adds a SASL_SSL listener (SCRAM-SHA-512/256 and PLAIN users, TLS signed by a CA made at start) beside PLAINTEXT').choices(['plaintext', 'sasl-ssl']).default('plaintext'))
     .addOption(stateDirOpt())
     .option('--json', 'print the cluster as JSON')
-    .option('--warmup <seconds>', 'seconds of unmeasured pipeline traffic that warm the JVMs before returning; 0: none (a run warms a cold sandbox itself) (default: $CLICKBENCH_WARMUP_SECONDS, else 60)', parseIntFlag('--warmup'), defaultWarmupSeconds())
+    .option('--warmup <seconds>', 'at most this many seconds of unmeasured pipeline traffic that warm the JVMs before returning (ends once the brokers\' CPU per record is flat); 0: none (a run warms a cold sandbox itself) (default: $CLICKBENCH_WARMUP_SECONDS, else 120)', parseIntFlag('--warmup'), defaultWarmupSeconds())
     .action(async (o: { nodes: number; zones: string; storage: StorageMode; heapMb: number; stateDir: string; json?: boolean; security: 'plaintext' | 'sasl-ssl'; warmup: number }) => {
       const t0 = Date.now();
       const sb = await Sandbox.start({
@@ -58,7 +58,7 @@ export function sandboxCommand(io: Io): Command {
         log: (l) => io.err(l),
       });
       if (o.warmup > 0) {
-        io.err(`warming the JVMs: ${o.warmup} s of pipeline traffic on clickbench-warmup.* topics (so the first run measures a warm cluster; --warmup 0 skips it)`);
+        io.err(`warming the JVMs: pipeline traffic on clickbench-warmup-* topics until the brokers' CPU per record stops falling, at most ${o.warmup} s (so the first run measures a warm cluster; --warmup 0 skips it)`);
         await sb.warmUp(o.warmup, (l) => io.err(l)).catch((err: Error) => io.err(`warm-up failed: ${err.message} (a run warms the sandbox itself)`));
       }
       const summary = sandboxSummary(sb.state);

@@ -10,6 +10,7 @@ import { PLAINTEXT, resolveSecurity, type Security, type SecurityInput } from '.
 import { defaultStateDir, Sandbox, SANDBOX_USER } from '../sandbox/cluster.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Profile } from '../observe/crosszone.js';
+import type { WarmupResult } from '../sandbox/warm.js';
 
 export interface RunTarget {
   kind: 'sandbox' | 'brokers';
@@ -35,10 +36,10 @@ export interface RunTarget {
   warmup?: SandboxWarmup;
 }
 
-export type SandboxWarmup = { by: 'this run' | 'earlier'; seconds: number; produced: number; transactions: number; finishedAt: string } | { by: 'none'; reason: string };
+export type SandboxWarmup = { by: 'this run' | 'earlier' } & Pick<WarmupResult, 'seconds' | 'maxSeconds' | 'ended' | 'cpuPer1000ByWindow' | 'produced' | 'transactions' | 'finishedAt'> | { by: 'none'; reason: string };
 
-/** Seconds of warm-up traffic a cold sandbox gets before a run (see src/sandbox/warm.ts). */
-export const SANDBOX_WARMUP_SECONDS = 60;
+/** At most this many seconds of warm-up traffic for a cold sandbox before a run (it ends once the brokers' CPU curve is flat; see src/sandbox/warm.ts). */
+export const SANDBOX_WARMUP_SECONDS = 120;
 
 /** `--warmup`'s default: CLICKBENCH_WARMUP_SECONDS when set (the test suite sets 0), else SANDBOX_WARMUP_SECONDS. */
 export function defaultWarmupSeconds(env: NodeJS.ProcessEnv = process.env): number {
@@ -101,7 +102,7 @@ export async function resolveTarget(s: Scenario, opts: TargetFlags): Promise<Run
   else if ((opts.warmupSeconds ?? SANDBOX_WARMUP_SECONDS) === 0) warmup = { by: 'none', reason: 'skipped (--warmup 0): its JVMs may still be compiling their hot code, which weighs on every latency' };
   else {
     const seconds = opts.warmupSeconds ?? SANDBOX_WARMUP_SECONDS;
-    opts.log?.(`warming the sandbox's JVMs: ${seconds} s of pipeline traffic on clickbench-warmup.* topics (not measured; a just-started broker compiles its hot code under load)`);
+    opts.log?.(`warming the sandbox's JVMs: pipeline traffic on clickbench-warmup-* topics until the brokers' CPU per record stops falling, at most ${seconds} s (not measured; a just-started broker compiles its hot code under load)`);
     try {
       warmup = { by: 'this run', ...pickWarmup(await box.warmUp(seconds, opts.log)) };
     } catch (err) {
@@ -164,6 +165,6 @@ export function sandboxLogBytes(dirs: string[], prefix: string, exclude: string[
   return total;
 }
 
-function pickWarmup(w: { seconds: number; produced: number; transactions: number; finishedAt: string }) {
-  return { seconds: w.seconds, produced: w.produced, transactions: w.transactions, finishedAt: w.finishedAt };
+function pickWarmup(w: WarmupResult) {
+  return { seconds: w.seconds, maxSeconds: w.maxSeconds, ended: w.ended, cpuPer1000ByWindow: w.cpuPer1000ByWindow, produced: w.produced, transactions: w.transactions, finishedAt: w.finishedAt };
 }

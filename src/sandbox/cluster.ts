@@ -20,6 +20,7 @@ import { makeSandboxTls } from './tls.js';
 import { Secret, type Security } from '../kafka/security.js';
 import { commandLine, isAlive, rssBytes, sleep, waitUntil } from './process.js';
 import { warmCluster, type WarmupResult } from './warm.js';
+import { readBrokerCpu } from '../observe/cost.js';
 
 export type StorageMode = 'local' | 'tiered';
 
@@ -472,9 +473,13 @@ export class Sandbox {
     return !!w && this.st.nodes.every((n) => w.pids.includes(n.pid));
   }
 
-  /** Carry the warm-up pipeline for `seconds` (PLAINTEXT listener) and record it in the state. */
-  async warmUp(seconds: number, log?: (line: string) => void): Promise<WarmupResult> {
-    const r = await warmCluster({ brokers: this.brokers, zones: this.st.nodes.map((n) => n.zone), replication: Math.min(3, this.st.nodes.length), seconds, log });
+  /** Carry the warm-up pipeline until the brokers look warm, at most `maxSeconds` (PLAINTEXT listener), and record it in the state. */
+  async warmUp(maxSeconds: number, log?: (line: string) => void): Promise<WarmupResult> {
+    const cpu = () => {
+      const by = readBrokerCpu(this.st.nodes);
+      return Object.keys(by).length === this.st.nodes.length ? Object.values(by).reduce((a, b) => a + b, 0) : undefined;
+    };
+    const r = await warmCluster({ brokers: this.brokers, zones: this.st.nodes.map((n) => n.zone), replication: Math.min(3, this.st.nodes.length), maxSeconds, brokerCpuSeconds: cpu, log });
     this.st.warmup = { ...r, pids: this.st.nodes.map((n) => n.pid) };
     this.save();
     return r;

@@ -37,7 +37,7 @@ describe('clickbench run on the sandbox', () => {
     const c = capture();
     // The suite runs with warm-ups off (CLICKBENCH_WARMUP_SECONDS=0); this run warms the nodes the fault
     // tests restarted, as a user's run does, so its e2e gate judges a warm cluster.
-    code = await main(['run', 'scenarios/quickstart.yaml', '--state-dir', sb.state.stateDir, '--reports', reports, '--keep', '--warmup', '60'], c.io);
+    code = await main(['run', 'scenarios/quickstart.yaml', '--state-dir', sb.state.stateDir, '--reports', reports, '--keep', '--warmup', '120'], c.io);
     out = [...c.out, ...c.err];
     const runDir = readdirSync(reports)[0];
     r = JSON.parse(readFileSync(join(reports, runDir, 'results.json'), 'utf8'));
