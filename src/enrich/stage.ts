@@ -77,6 +77,8 @@ export class EnrichmentStage {
   groupJoins = 0;
   /** Records skipped because this instance had already committed them (stale re-delivery after a rebalance). */
   redeliveredSkipped = 0;
+  /** Per raw partition: the outcome (settled either way) of a transaction that still holds its records. */
+  private readonly pending = new Map<number, Promise<void>>();
   /** Per raw partition: the next offset this instance committed in a transaction. */
   private readonly committedNext = new Map<number, number>();
   /** Commits that raised an error but had landed (found in the group's committed offsets). */
@@ -355,6 +357,14 @@ export class EnrichmentStage {
 
   private async eosBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    // A transaction may still hold this partition's previous records: handed over by a consumer that
+    // crashed since (kafkajs restarted it, or the stage did, from the committed offsets). Wait for that
+    // transaction's outcome first: committed, its records are skipped below; aborted, they are redone
+    // here. (Without KIP-447's generation check in TxnOffsetCommit, kafkajs cannot fence that old work,
+    // and both transactions committed the same records: duplicates seen in the leader-kill test.)
+    const before = this.pending.get(batch.partition);
+    if (before) await before;
+    if (!isRunning() || isStale()) return;
     // After a rebalance kafkajs reads committed offsets without KIP-447's require_stable, so it can
     // get an offset from before our last transaction and hand us records we already committed. Skip them.
     const next = this.committedNext.get(batch.partition) ?? -1;
@@ -367,10 +377,16 @@ export class EnrichmentStage {
     const fresh = batch.messages.filter((m) => Number(m.offset) >= next);
     this.redeliveredSkipped += batch.messages.length - fresh.length;
     const out = this.transform({ partition: batch.partition, messages: fresh });
-    await new Promise<void>((resolve, reject) => {
+    const done = new Promise<void>((resolve, reject) => {
       this.groupCommit.push({ requests: this.produceRequests(out), partition: batch.partition, nextOffset: Number(batch.lastOffset()) + 1, resolve, reject });
       this.scheduleCommit();
     });
+    const settled = done.then(() => {}, () => {});
+    this.pending.set(batch.partition, settled);
+    void settled.then(() => {
+      if (this.pending.get(batch.partition) === settled) this.pending.delete(batch.partition);
+    });
+    await done;
     resolveOffset(batch.lastOffset());
     await heartbeat();
   }

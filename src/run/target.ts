@@ -36,7 +36,7 @@ export interface RunTarget {
   warmup?: SandboxWarmup;
 }
 
-export type SandboxWarmup = { by: 'this run' | 'earlier' } & Pick<WarmupResult, 'seconds' | 'maxSeconds' | 'ended' | 'cpuPer1000ByWindow' | 'produced' | 'transactions' | 'finishedAt'> | { by: 'none'; reason: string };
+export type SandboxWarmup = { by: 'this run' | 'earlier' } & Pick<WarmupResult, 'seconds' | 'maxSeconds' | 'ended' | 'cpuPer1000ByWindow' | 'brokerCoresByWindow' | 'produced' | 'transactions' | 'finishedAt'> | { by: 'none'; reason: string };
 
 /** At most this many seconds of warm-up traffic for a cold sandbox before a run (it ends once the brokers' CPU curve is flat; see src/sandbox/warm.ts). */
 export const SANDBOX_WARMUP_SECONDS = 120;
@@ -166,5 +166,5 @@ export function sandboxLogBytes(dirs: string[], prefix: string, exclude: string[
 }
 
 function pickWarmup(w: WarmupResult) {
-  return { seconds: w.seconds, maxSeconds: w.maxSeconds, ended: w.ended, cpuPer1000ByWindow: w.cpuPer1000ByWindow, produced: w.produced, transactions: w.transactions, finishedAt: w.finishedAt };
+  return { seconds: w.seconds, maxSeconds: w.maxSeconds, ended: w.ended, cpuPer1000ByWindow: w.cpuPer1000ByWindow, brokerCoresByWindow: w.brokerCoresByWindow, produced: w.produced, transactions: w.transactions, finishedAt: w.finishedAt };
 }

@@ -20,6 +20,8 @@ export interface WarmupResult {
   maxSeconds: number;
   /** Broker CPU seconds per 1 000 records offered, per WARMUP_WINDOW_MS window (empty when the broker CPU is unreadable). */
   cpuPer1000ByWindow: number[];
+  /** Cores the brokers used together, per window: near the machine's core count, the curve shows saturation, not compiling. */
+  brokerCoresByWindow: number[];
   /** Why it ended: the curve flattened, or the time limit. */
   ended: 'flat' | 'time limit';
   /** Records produced, transformed in transactions, and read back read_committed. */
@@ -79,7 +81,7 @@ export async function warmCluster(o: WarmupOptions): Promise<WarmupResult> {
     topic, numPartitions: 12, replicationFactor: o.replication,
     configEntries: [{ name: 'min.insync.replicas', value: minIsr }, { name: 'message.timestamp.type', value: 'LogAppendTime' }],
   })));
-  const r: WarmupResult = { seconds: 0, maxSeconds: o.maxSeconds, cpuPer1000ByWindow: [], ended: 'time limit', produced: 0, transformed: 0, read: 0, transactions: 0, finishedAt: '' };
+  const r: WarmupResult = { seconds: 0, maxSeconds: o.maxSeconds, cpuPer1000ByWindow: [], brokerCoresByWindow: [], ended: 'time limit', produced: 0, transformed: 0, read: 0, transactions: 0, finishedAt: '' };
   const producer = createProducer(kafka, { idempotent: true });
   // Several transactional producers, one transaction each at a time: the transform's partitions run concurrently.
   const lanes = Array.from({ length: TRANSFORM_LANES }, (_, i) => ({ producer: createProducer(kafka, { transactionalId: `${id}.transform.${i}`, idempotent: true, maxInFlightRequests: 1 }), busy: Promise.resolve() }));
@@ -127,6 +129,7 @@ export async function warmCluster(o: WarmupOptions): Promise<WarmupResult> {
         const cpu = o.brokerCpuSeconds?.();
         if (cpu !== undefined && window.cpu !== undefined && r.produced > window.produced) {
           r.cpuPer1000ByWindow.push(Math.round(((cpu - window.cpu) / (r.produced - window.produced)) * 1_000 * 1_000) / 1_000);
+          r.brokerCoresByWindow.push(Math.round(((cpu - window.cpu) / ((Date.now() - window.at) / 1_000)) * 100) / 100);
           if (warmedUp(r.cpuPer1000ByWindow)) {
             r.ended = 'flat';
             break;
