@@ -99,7 +99,6 @@ export class EnrichmentStage {
   private leadersAdmin?: ReturnType<Kafka['admin']>;
   private carefulUntil = 0;
   private lastTxnAt = 0;
-  crashed?: Error;
   private stopped = false;
   /** New consumer-group members started by the stage after a crash kafkajs would not restart. */
   consumerRestarts = 0;
@@ -174,7 +173,6 @@ export class EnrichmentStage {
     }, () => !this.stopped));
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error as Error & { retriable?: boolean };
-      this.crashed = err;
       o.log?.(`enrichment consumer crashed${e.payload.restart ? ' (kafkajs restarts it)' : this.stopped ? '' : ` (a new one starts in ${CONSUMER_RESTART_MS / 1000} s)`}: ${err.message}`);
       if (!e.payload.restart && !this.stopped) this.scheduleConsumerRestart();
     });
