@@ -1,6 +1,6 @@
 /** Shared test helpers: the suite's sandbox, unique names, polling. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox } from '../src/sandbox/cluster.js';
@@ -81,6 +81,7 @@ export async function produceMore(kafka: Kafka, stream: ProducedStream, count: n
 }
 
 export interface ReadRecord {
+  topic: string;
   partition: number;
   offset: string;
   key: string | null;
@@ -95,17 +96,17 @@ export function headerMap(h: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
-/** Read a topic from the start (read_committed) until at least `min` records came and none came for `quietMs`. */
-export async function readAll(kafka: Kafka, topic: string, min: number, quietMs = 3_000, timeoutMs = 120_000): Promise<ReadRecord[]> {
+/** Read topics from the start (read_committed, one consumer) until at least `min` records came and none came for `quietMs`. */
+export async function readAll(kafka: Kafka, topics: string | string[], min: number, quietMs = 3_000, timeoutMs = 120_000): Promise<ReadRecord[]> {
   const out: ReadRecord[] = [];
   let last = Date.now();
   const consumer = createConsumer(kafka, { groupId: uniqueName('cb-test-readall'), readUncommitted: false });
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe({ topics: typeof topics === 'string' ? [topics] : topics, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
     eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) out.push({ partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value?.toString() ?? '', headers: headerMap(m.headers), timestampMs: Number(m.timestamp) });
+      for (const m of batch.messages) out.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value?.toString() ?? '', headers: headerMap(m.headers), timestampMs: Number(m.timestamp) });
       if (batch.messages.length) last = Date.now();
     },
   });
@@ -145,4 +146,32 @@ export function collectingIo(out: string[]) {
     if (echo) process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`);
   };
   return { out: push, err: push, isTTY: false };
+}
+
+/**
+ * The shipped quickstart with every phase kind kept but each phase shorter (50 s of traffic instead of 90 s,
+ * the burst and the rollback's lookback scaled with them), written to dir; for tests about something else
+ * than the quickstart's own figures (security, outputs), so the suite runs the full 90 s only once.
+ */
+export function shortQuickstart(dir: string): string {
+  const text = readFileSync('scenarios/quickstart.yaml', 'utf8');
+  const phases = `phases:
+  - { kind: warmup, duration: 5s }
+  - { kind: steady, duration: 10s }
+  - { kind: burst, duration: 15s }
+  - { kind: dual-run, duration: 10s, version: v2 }
+  - { kind: rollback, duration: 10s, lookback: 10s, version: v1 }
+
+gates:`;
+  const short = text
+    .replace(/^duration: 90s$/m, 'duration: 50s')
+    .replace(/at: 40s /, 'at: 17s ')
+    .replace(/duration: 20s {6}#/, 'duration: 8s       #')
+    .replace(/^phases:[\s\S]*?^gates:/m, phases);
+  if (!/duration: 50s/.test(short) || !/at: 17s/.test(short) || !/duration: 8s/.test(short) || !short.includes('lookback: 10s')) {
+    throw new Error('scenarios/quickstart.yaml changed shape: update shortQuickstart()');
+  }
+  const file = join(dir, 'quickstart-short.yaml');
+  writeFileSync(file, short);
+  return file;
 }

@@ -1,4 +1,5 @@
 /** `clickbench sandbox up|status|down|fetch`: flags → typed options → the sandbox API. */
+import { jitNote } from '../sandbox/jvm.js';
 import { defaultWarmupSeconds } from '../run/target.js';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
@@ -12,6 +13,7 @@ export function sandboxSummary(s: SandboxState) {
     kafkaVersion: s.kafkaVersion,
     storage: s.storage,
     stateDir: s.stateDir,
+    jvmOptions: s.jvmOptions ?? [],
     nodes: s.nodes.map((n) => ({ id: n.id, zone: n.zone, port: n.port, pid: n.pid, logDir: n.logDir })),
     ...(s.remoteStorageDir ? { remoteStorageDir: s.remoteStorageDir } : {}),
     ...(s.security ? { security: { protocol: s.security.protocol, bootstrap: s.security.bootstrap, caFile: s.security.caFile, mechanisms: s.security.mechanisms, users: s.security.users, passwordFile: s.security.passwordFile } } : {}),
@@ -65,6 +67,7 @@ export function sandboxCommand(io: Io): Command {
       if (o.json) io.out(JSON.stringify(summary, null, 2));
       else {
         io.out(`sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s: Apache Kafka ${summary.kafkaVersion}, ${summary.nodes.length} node(s), ${summary.storage} storage`);
+        io.out(`JVM options: ${summary.jvmOptions.join(' ') || '(none)'}  (${jitNote(summary.jvmOptions)})`);
         io.out(`bootstrap: ${summary.bootstrap}`);
         for (const n of summary.nodes) io.out(`  node ${n.id}  zone ${n.zone}  port ${n.port}  pid ${n.pid}  ${n.logDir}`);
         if (summary.remoteStorageDir) io.out(`remote tier: ${summary.remoteStorageDir}`);

@@ -189,6 +189,8 @@ export interface Results {
     startedByRun: boolean;
     /** The sandbox's JVM warm-up before the run (sandbox targets only; never measured or scored). */
     warmup?: SandboxWarmup;
+    /** JVM options the sandbox's nodes run with (sandbox targets only): the JIT setting weighs on every figure. */
+    jvmOptions?: string[];
     /** How clients connected (never the password). */
     security?: ReturnType<typeof describeSecurity>;
     /** Where the profile came from and why. */

@@ -201,7 +201,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     schema: RESULTS_SCHEMA,
     run: { id: opts.runId, status: 'failed', startedAt: startedAt.toISOString(), endedAt: '', durationMs: 0, clickbenchVersion: CLICKBENCH_VERSION, node: process.version, host: { cpus: cpus().length, memoryBytes: totalmem() } },
     scenario: { name: s.name, file: loaded.file, hash: loaded.hash, seed: s.seed, durationMs: s.duration, baseRatePerSec: s.traffic.base_rate, spec: s },
-    cluster: { target: target.kind, bootstrap, kafkaVersion: target.kafkaVersion, profile, storage: target.storage, remoteStorageEnabled: target.remoteStorageEnabled, brokers: [], startedByRun: target.startedByRun, warmup: target.warmup, security: describeSecurity(target.security), profileSource: target.profileSource },
+    cluster: { target: target.kind, bootstrap, kafkaVersion: target.kafkaVersion, profile, storage: target.storage, remoteStorageEnabled: target.remoteStorageEnabled, brokers: [], startedByRun: target.startedByRun, warmup: target.warmup, ...(target.jvmOptions ? { jvmOptions: target.jvmOptions } : {}), security: describeSecurity(target.security), profileSource: target.profileSource },
     clients: { library: 'kafkajs 2.2.4 (DescribeLogDirs: @platformatic/kafka)', producerZone: zones.producer, enrichmentZone: zones.enrichment, probeZone: zones.probe },
     topics: { prefix: runPrefix, raw: names.raw, enriched: names.enriched, dlq: names.dlq, lookups: Object.values(names.lookups), partitions: s.topics.partitions, replication: s.topics.replication, minInsyncReplicas: s.topics.min_insync_replicas, retentionMs: s.topics.retention, tiered: s.topics.tiered, deleted: false },
     phases: [],

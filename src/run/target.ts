@@ -34,6 +34,8 @@ export interface RunTarget {
   release: () => Promise<void>;
   /** The sandbox's JVM warm-up: done by this run, earlier (same JVMs), or not at all (with why). */
   warmup?: SandboxWarmup;
+  /** The sandbox nodes' JVM options (sandbox targets). */
+  jvmOptions?: string[];
 }
 
 export type SandboxWarmup = { by: 'this run' | 'earlier' } & Pick<WarmupResult, 'seconds' | 'maxSeconds' | 'ended' | 'cpuPer1000ByWindow' | 'brokerCoresByWindow' | 'produced' | 'transactions' | 'finishedAt'> | { by: 'none'; reason: string };
@@ -123,6 +125,7 @@ export async function resolveTarget(s: Scenario, opts: TargetFlags): Promise<Run
     kafkaVersion: box.state.kafkaVersion,
     startedByRun: started,
     warmup,
+    jvmOptions: box.state.jvmOptions ?? [],
     defaultZone: box.state.nodes[0].zone,
     zoneOf: (id) => box.state.nodes.find((n) => n.id === id)?.zone,
     sandboxLogDirs: box.state.nodes.map((n) => n.logDir),

@@ -5,6 +5,7 @@
  * Its state (ports, pids, dirs) lives in `<stateDir>/state.json`, so `sandbox status|down` and a
  * later `run` find a cluster that an earlier command started.
  */
+import { sandboxJvmOptions } from './jvm.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -78,6 +79,8 @@ export interface SandboxState {
   storage: StorageMode;
   stateDir: string;
   heapMb: number;
+  /** JVM options the nodes start with (restarted and added nodes too), from sandboxJvmOptions() at `start`. */
+  jvmOptions?: string[];
   bootstrap: string;
   nodes: SandboxNode[];
   remoteStorageDir?: string;
@@ -125,11 +128,6 @@ rootLogger.appenderRef.stdout.ref = STDOUT
 logger.started.name = kafka.server.KafkaRaftServer
 logger.started.level = INFO
 `;
-
-/** Extra JVM options for the sandbox's nodes: CLICKBENCH_SANDBOX_JVM_OPTS (space-separated), else none. */
-export function sandboxJvmOptions(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.CLICKBENCH_SANDBOX_JVM_OPTS ?? '').split(/\s+/).filter(Boolean);
-}
 
 export function nodeProperties(state: Pick<SandboxState, 'nodes' | 'storage' | 'remoteStorageDir' | 'security'>, node: SandboxNode, password?: string): string {
   const n = state.nodes.filter((x) => x.role !== 'broker').length;
@@ -283,6 +281,7 @@ export class Sandbox {
       storage: opts.storage,
       stateDir: opts.stateDir,
       heapMb: opts.heapMb ?? 512,
+      jvmOptions: sandboxJvmOptions(),
       bootstrap: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
       nodes,
       startedAt: new Date().toISOString(),
@@ -349,7 +348,7 @@ export class Sandbox {
     try {
       // node:child_process rather than execa here: a daemon that outlives us needs only spawn + unref.
       const child = spawn('java', [
-        `-Xms128m`, `-Xmx${this.st.heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', ...sandboxJvmOptions(),
+        `-Xms128m`, `-Xmx${this.st.heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', ...(this.st.jvmOptions ?? sandboxJvmOptions()),
         `-Dlog4j2.configurationFile=${join(this.st.stateDir, 'log4j2.properties')}`,
         `-Dkafka.logs.dir=${join(this.st.stateDir, `node-${n.id}`)}`,
         '-cp', `${this.st.libDir}/*`, 'kafka.Kafka', n.propsFile,

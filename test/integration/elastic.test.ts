@@ -32,6 +32,9 @@ async function run(name: string, topics: string, phases: string, delivery = 'alo
   };
 }
 
+/** Retained history of the scale-out topics: what a moved replica has to copy (local) or mostly leaves in the remote tier (tiered). */
+const HISTORY_MB = 100;
+
 const scaleOutPhases = (headroom: string) => `  - { kind: warmup, duration: 3s }
   - { kind: steady, duration: 7s }
   - { kind: scale-out, duration: ${headroom === 'false' ? 30 : 85}s, elastic: { nodes: 1, zones: [a], at: 5s, headroom: ${headroom} } }
@@ -51,9 +54,9 @@ describe('elasticity phases on the sandbox', () => {
   });
 
   it('scale-out 3 → 4, local vs tiered topics: replicas in sync, bytes moved agree with the new node\'s .log files, tiered moves clearly less', async () => {
-    const local = await run('scale-local', 'history: 150MB', scaleOutPhases('{ start: 8000, max: 64000, step: 2s, refine: 0 }'));
+    const local = await run('scale-local', `history: ${HISTORY_MB}MB`, scaleOutPhases('{ start: 8000, max: 64000, step: 2s, refine: 0 }'));
     await nodesRunning([1, 2, 3, 4]);
-    const tiered = await run('scale-tiered', 'history: 150MB, tiered: true, local_retention: 3s', scaleOutPhases('false'));
+    const tiered = await run('scale-tiered', `history: ${HISTORY_MB}MB, tiered: true, local_retention: 3s`, scaleOutPhases('false'));
     await nodesRunning([1, 2, 3, 4, 5]);
     const [lo] = local.r.elasticity!;
     const [to] = tiered.r.elasticity!;
@@ -92,7 +95,7 @@ describe('elasticity phases on the sandbox', () => {
     assert.match(local.md, /Headroom gained by scale-out: .*\n\n\| probe \| at \| brokers \|/);
     assert.match(local.md, /New capacity usable \d+\.\d s after the scale-out request: the new node\(s\) led \d+ partition/);
     assert.match(tiered.md, /Headroom gained by scale-out: not measured \(headroom: false in the scenario\)/);
-    assert.ok(lo.bytesMovedLogDirs! > 0.5 * (150e6 * 3 / 6) * 0.5, `local moved ${lo.bytesMovedLogDirs} B: most of the moved partitions' history`);
+    assert.ok(lo.bytesMovedLogDirs! > 0.5 * (HISTORY_MB * 1e6 * 3 / 6) * 0.5, `local moved ${lo.bytesMovedLogDirs} B: most of the moved partitions' history`);
     assert.ok(to.bytesMovedLogDirs! < 0.5 * lo.bytesMovedLogDirs!, `tiered moved ${to.bytesMovedLogDirs} B vs local ${lo.bytesMovedLogDirs} B`);
     assert.ok(to.remoteTierBytes! > 0, 'the moved partitions had data in the remote tier');
     assert.match(local.md, /## Elasticity and data movement/);

@@ -50,8 +50,9 @@ async function killAndRestart(delivery: 'eos' | 'alo') {
   await exited(second);
   assert.ok(done, `the restarted stage caught up:\n${second.output.join('')}`);
   assert.ok(lagAtKill > 0, 'the kill happened with work left');
-  const enriched = await readAll(kafka, stream.names.enriched, 1);
-  const dlq = await readAll(kafka, stream.names.dlq, 1);
+  const all = await readAll(kafka, [stream.names.enriched, stream.names.dlq], EVENTS);
+  const enriched = all.filter((r) => r.topic === stream.names.enriched);
+  const dlq = all.filter((r) => r.topic === stream.names.dlq);
   return { stream, enriched, dlq };
 }
 
@@ -119,7 +120,7 @@ describe('enrichment stage on the sandbox', () => {
     console.log(`# fenced mid-way: ${stage.producerReplacements} producer(s) replaced, ${stage.consumerRestarts} consumer restart(s), ${stage.transactionsAborted} transaction(s) aborted`);
     assert.ok(stage.producerReplacements >= 1, `the fenced producer was replaced:\n${lines.join('\n')}`);
     assert.ok(stage.transactionsAborted >= 1, 'the fenced transaction was aborted');
-    const seen = positions([...await readAll(kafka, stream.names.enriched, 1), ...await readAll(kafka, stream.names.dlq, 1)]);
+    const seen = positions(await readAll(kafka, [stream.names.enriched, stream.names.dlq], stream.count));
     assert.equal(seen.size, stream.count, 'every raw record accounted for');
     assert.equal([...seen.values()].filter((n) => n > 1).length, 0, 'no duplicates');
   });

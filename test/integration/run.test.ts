@@ -80,6 +80,9 @@ describe('clickbench run on the sandbox', () => {
     assert.equal(r.cluster.kafkaVersion, sb.state.kafkaVersion);
     assert.deepEqual(r.cluster.brokers.map((b) => b.rack), ['a', 'b', 'c']);
     const md = readFileSync(join(reports, r.run.id, 'scorecard.md'), 'utf8');
+    assert.deepEqual(r.cluster.jvmOptions, sb.state.jvmOptions, 'the JVM options the nodes run with');
+    assert.ok(r.cluster.jvmOptions!.includes('-XX:TieredStopAtLevel=1'));
+    assert.match(md, /Sandbox JVM options: `-XX:TieredStopAtLevel=1` \(C1 JIT only: /);
     for (const row of scorecard(r)) {
       assert.ok(row.evidence.length > 0, `${row.id} has evidence`);
       assert.ok(md.includes(`| ${row.title} | **${row.score}** |`), `${row.title} row in the markdown`);

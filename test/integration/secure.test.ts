@@ -12,7 +12,7 @@ import { PASSWORD_ENV } from '../../src/kafka/security.js';
 import type { ProbeResult } from '../../src/probe/probe.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { Sandbox, SANDBOX_LIMITED_USER, SANDBOX_USER } from '../../src/sandbox/cluster.js';
-import { extraSandboxDir, testKafka, testSandbox } from '../helpers.js';
+import { extraSandboxDir, shortQuickstart, testKafka, testSandbox } from '../helpers.js';
 
 const sb = testSandbox();
 const sec = sb.state.security!;
@@ -175,10 +175,10 @@ describe('secured connections and the compatibility probe', () => {
     assert.match(md, /\| remote tier \| [\d.]+ \| \$0\.023\/GB-month \|/);
   });
 
-  it('the quickstart runs in full over SASL_SSL, and the password is nowhere in its outputs', async () => {
+  it('the quickstart, every phase kind (each shorter), runs over SASL_SSL, and the password is nowhere in its outputs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cb-secure-run-'));
     const reports = join(dir, 'reports');
-    const r = await cli(['run', 'scenarios/quickstart.yaml', '--state-dir', sb.state.stateDir, '--reports', reports, '--security-protocol', 'SASL_SSL']);
+    const r = await cli(['run', shortQuickstart(dir), '--state-dir', sb.state.stateDir, '--reports', reports, '--security-protocol', 'SASL_SSL']);
     const runDir = readdirSync(reports)[0];
     const res = JSON.parse(readFileSync(join(reports, runDir, 'results.json'), 'utf8')) as Results;
     assert.equal(res.run.status, 'completed', r.lines.join('\n'));
@@ -186,7 +186,7 @@ describe('secured connections and the compatibility probe', () => {
     assert.equal(res.cluster.security?.protocol, 'SASL_SSL');
     assert.equal(res.cluster.security?.saslMechanism, 'SCRAM-SHA-512');
     assert.equal(res.cluster.bootstrap, sec.bootstrap);
-    assert.ok(res.throughput.ackedEvents > 50_000, `${res.throughput.ackedEvents} acked`);
+    assert.ok(res.throughput.ackedEvents > 45_000, `${res.throughput.ackedEvents} acked`);
     assert.equal(res.correctness.missing, 0);
     assert.equal(res.correctness.duplicates, 0);
     assert.ok(isMeasured(res.disk), 'disk measured over SASL_SSL (DescribeLogDirs)');
