@@ -29,8 +29,17 @@ const t0 = Date.now();
 let sandbox: Sandbox | undefined;
 let current: ChildProcess | undefined;
 let stopping: Promise<void> | undefined;
+/** Kills a test runner and every process it started (it leads its own process group): a test file's process must not outlive it. */
+const killGroup = (child: ChildProcess | undefined) => {
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+};
 const stop = () => (stopping ??= (async () => {
-  current?.kill('SIGKILL');
+  killGroup(current);
   await stopExtras('the interrupted suite');
   if (sandbox) await sandbox.stop({ wipe: true });
 })());
@@ -56,6 +65,7 @@ function runFiles(list: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     const child = (current = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', `--test-timeout=${FILE_TIMEOUT_MS}`, ...list], {
       stdio: 'inherit',
+      detached: true, // its own process group, so an interrupt stops the test file's process too
       env: { CLICKBENCH_WARMUP_SECONDS: '0', ...process.env, CLICKBENCH_TEST_SANDBOX_DIR: stateDir, CLICKBENCH_TEST_EXTRA_DIR: extraDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     }));
     child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0)));
@@ -70,6 +80,7 @@ try {
   code = 0;
   const groups = [...(unitFiles.length ? [unitFiles] : []), ...integrationFiles.map((f) => [f])];
   for (const group of groups) {
+    if (stopping) break; // interrupted: no new file while the sandbox stops
     const started = Date.now();
     const c = await runFiles(group);
     await stopExtras(basename(group[0]));
