@@ -1,4 +1,14 @@
 #!/usr/bin/env node
+// Node versions: >= 20.19 is required (package.json engines); CI runs the whole suite on Node 20 and the
+// unit suite plus a sandbox smoke run (test/node-smoke.ts) on Node 22 and 24.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`clickbench: Node ${process.versions.node} is too old: it needs Node 20.19 or later (22 or 24 recommended; 20 is past its end of life) — install a newer Node and run it again`);
+  process.exit(2);
+}
+if (![20, 22, 24].includes(major)) {
+  console.error(`clickbench: Node ${process.versions.node} is not a version clickbench is tested on (20.19+, 22, 24); running anyway`);
+}
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 const { main } = await import('../dist/src/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));

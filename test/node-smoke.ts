@@ -1,0 +1,67 @@
+/**
+ * The check of one more Node.js version (CI's Node 24 leg, `.ci/run`): run with the Node under test,
+ * after `npm test` built dist/ on the machine's own Node.
+ *
+ *   1. the unit suite;
+ *   2. on a sandbox of its own (3 nodes, local storage): `generate`, `probe`, `calibrate` and a short
+ *      `run` (every phase kind but the faults, 40 s of traffic), each as a user types it;
+ *   3. none of them may print a runtime warning (deprecation, experimental flag, a negative timeout…):
+ *      a warning in the user's terminal is a defect of its own, whatever the exit code.
+ *
+ * Exit 0 when all of it passed; otherwise 1 with what failed. The sandbox is stopped in every case.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sandbox } from '../src/sandbox/cluster.js';
+import { shortQuickstart } from './helpers.js';
+
+/** A line Node prints for a process warning, `(node:1234) SomethingWarning: …` (also relayed from a child), and its `--trace-warnings` hint. */
+export const WARNING_LINE = /\(node:\d+\) \w*Warning\b|--trace-warnings/;
+
+function sh(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (c, s) => resolve({ code: c ?? (s ? 1 : 0), out }));
+  });
+}
+
+const failures: string[] = [];
+const t0 = Date.now();
+console.error(`node smoke: Node ${process.version}`);
+
+const unit = await sh(['--test', '--test-force-exit', 'dist/test/unit/']);
+console.error(`unit suite: exit ${unit.code} (${unit.out.match(/^# (pass|fail) \d+/gm)?.join(', ') ?? 'no summary'})`);
+if (unit.code !== 0) failures.push(`the unit suite exited ${unit.code}:\n${unit.out.split('\n').filter((l) => /not ok|Error|error:/.test(l)).slice(0, 20).join('\n')}`);
+
+const dir = mkdtempSync(join(tmpdir(), 'cb-node-smoke-'));
+const sb = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'local', stateDir: join(dir, 'sandbox'), log: () => {} });
+try {
+  const scenario = shortQuickstart(dir);
+  const noWarmup = { CLICKBENCH_WARMUP_SECONDS: '0' };
+  const steps: [string, string[]][] = [
+    ['generate', ['bin/clickbench.js', 'generate', scenario, '--events', '20000', '--out', join(dir, 'events.jsonl')]],
+    ['probe', ['bin/clickbench.js', 'probe', '--state-dir', sb.state.stateDir]],
+    ['calibrate', ['bin/clickbench.js', 'calibrate', scenario, '--state-dir', sb.state.stateDir, '--records', '20000']],
+    // The run warms the fresh sandbox first, as a user's would: its gates are part of what must pass.
+    ['run', ['bin/clickbench.js', 'run', scenario, '--state-dir', sb.state.stateDir, '--reports', join(dir, 'reports'), '--warmup', '60']],
+  ];
+  for (const [name, args] of steps) {
+    const started = Date.now();
+    const r = await sh(args, noWarmup);
+    const warnings = r.out.split('\n').filter((l) => WARNING_LINE.test(l));
+    console.error(`${name}: exit ${r.code} in ${((Date.now() - started) / 1000).toFixed(0)} s, ${warnings.length} warning line(s)`);
+    writeFileSync(join(dir, `${name}.log`), r.out);
+    if (r.code !== 0) failures.push(`${name} exited ${r.code} (output in ${join(dir, `${name}.log`)}):\n${r.out.split('\n').slice(-15).join('\n')}`);
+    if (warnings.length) failures.push(`${name} printed runtime warnings:\n${warnings.join('\n')}`);
+  }
+} finally {
+  await sb.stop({ wipe: true });
+}
+console.error(`node smoke on ${process.version}: ${failures.length ? `${failures.length} failure(s)` : 'passed'} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+for (const f of failures) console.error(`\n✗ ${f}`);
+process.exit(failures.length ? 1 : 0);
