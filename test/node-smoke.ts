@@ -1,19 +1,21 @@
 /**
- * The check of one more Node.js version (CI's Node 24 leg, `.ci/run`): run with the Node under test,
+ * The check of one more Node.js version (CI's Node 22 and 24 legs, `.ci/run`): run with the Node under test,
  * after `npm test` built dist/ on the machine's own Node.
  *
  *   1. the unit suite;
  *   2. on a sandbox of its own (3 nodes, local storage): `generate`, `probe`, `calibrate` and a short
- *      `run` (every phase kind but the faults, 40 s of traffic), each as a user types it;
- *   3. none of them may print a runtime warning (deprecation, experimental flag, a negative timeout…):
+ *      `run` (every phase kind but the faults, 50 s of traffic), each as a user types it;
+ *   3. each exits 0 (the run 0, or 1 for a failed latency gate when it completed with exact accounting),
+ *      and none of them may print a runtime warning (deprecation, experimental flag, a negative timeout…):
  *      a warning in the user's terminal is a defect of its own, whatever the exit code.
  *
  * Exit 0 when all of it passed; otherwise 1 with what failed. The sandbox is stopped in every case.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Results } from '../src/run/results.js';
 import { Sandbox } from '../src/sandbox/cluster.js';
 import { shortQuickstart } from './helpers.js';
 
@@ -34,8 +36,10 @@ const failures: string[] = [];
 const t0 = Date.now();
 console.error(`node smoke: Node ${process.version}`);
 
-const unit = await sh(['--test', '--test-force-exit', 'dist/test/unit/']);
-console.error(`unit suite: exit ${unit.code} (${unit.out.match(/^# (pass|fail) \d+/gm)?.join(', ') ?? 'no summary'})`);
+// Files, not the directory: Node 22 and later take `--test <dir>` for a file to run.
+const unitFiles = readdirSync('dist/test/unit').filter((f) => f.endsWith('.test.js')).map((f) => join('dist/test/unit', f));
+const unit = await sh(['--test', '--test-force-exit', ...unitFiles]);
+console.error(`unit suite: exit ${unit.code} (${unit.out.match(/^(?:# |ℹ )(?:pass|fail) \d+/gm)?.join(', ') ?? 'no summary'})`);
 if (unit.code !== 0) failures.push(`the unit suite exited ${unit.code}:\n${unit.out.split('\n').filter((l) => /not ok|Error|error:/.test(l)).slice(0, 20).join('\n')}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'cb-node-smoke-'));
@@ -56,7 +60,17 @@ try {
     const warnings = r.out.split('\n').filter((l) => WARNING_LINE.test(l));
     console.error(`${name}: exit ${r.code} in ${((Date.now() - started) / 1000).toFixed(0)} s, ${warnings.length} warning line(s)`);
     writeFileSync(join(dir, `${name}.log`), r.out);
-    if (r.code !== 0) failures.push(`${name} exited ${r.code} (output in ${join(dir, `${name}.log`)}):\n${r.out.split('\n').slice(-15).join('\n')}`);
+    // A run's exit 1 is a gate of the scenario (its e2e latency on this shared machine), not the Node version:
+    // accepted when the run completed and its accounting is exact.
+    const accepted = name === 'run' ? [0, 1] : [0];
+    if (!accepted.includes(r.code)) failures.push(`${name} exited ${r.code} (output in ${join(dir, `${name}.log`)}):\n${r.out.split('\n').slice(-15).join('\n')}`);
+    if (name === 'run' && accepted.includes(r.code)) {
+      const reports = join(dir, 'reports');
+      const res = JSON.parse(readFileSync(join(reports, readdirSync(reports)[0], 'results.json'), 'utf8')) as Results;
+      const c = res.correctness;
+      console.error(`run: ${res.run.status}, ${res.throughput.ackedEvents} acked, ${c.missing} missing, ${c.duplicates} duplicates, e2e p99 ${res.latency.e2e?.p99Ms} ms${r.code ? ' (a gate failed)' : ''}`);
+      if (res.run.status !== 'completed' || c.missing !== 0 || c.duplicates !== 0) failures.push(`run: ${res.run.status}, ${c.missing} missing, ${c.duplicates} duplicates`);
+    }
     if (warnings.length) failures.push(`${name} printed runtime warnings:\n${warnings.join('\n')}`);
   }
 } finally {
