@@ -1,6 +1,7 @@
 /**
- * A fix for a kafkajs 2.2.4 hang (the library is no longer released, so it is fixed here, at load).
+ * Fixes for kafkajs 2.2.4 (the library is no longer released, so they are applied here, at load).
  *
+ * 1. A stopped consumer's fetchers spin.
  * When the brokers leading a consumer's partitions change (a broker added, a preferred-leader
  * election), kafkajs restarts its per-broker fetchers. If the consumer is stopped at that moment,
  * the new fetchers outlive the stop: each loops on `Runner.fetch`, which returns `[]` at once for a
@@ -12,6 +13,41 @@
  * runner's scheduling ends as after a normal stop) and yields to the event loop before returning.
  */
 import { createRequire } from 'node:module';
+
+/*
+ * 2. Every broker connection runs a 1 ms timer for as long as it lives (tulios/kafkajs#1751).
+ *
+ * `RequestQueue.scheduleCheckPendingRequests` computes `throttledUntil - Date.now()` and, when nothing
+ * is pending, passes it to setTimeout as it is: with no throttle that is about minus the epoch, which
+ * Node turns into 1 ms (Node 24 also prints a TimeoutNegativeWarning into the user's terminal). The
+ * timer calls `checkPendingRequests`, which schedules the next one: from its first request until it is
+ * destroyed, each connection wakes the event loop ~1 000 times a second to find an empty queue.
+ *
+ * The fix: a check is scheduled only when a request is pending, when the throttle ends if one is on,
+ * else after kafkajs's own 10 ms interval. Nothing pending means nothing to check: a request that
+ * cannot go at once is queued by `push`, which schedules the check itself, and a finished request
+ * calls `checkPendingRequests` directly.
+ */
+interface RequestQueueLike {
+  pending: unknown[];
+  throttledUntil: number;
+  throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+  checkPendingRequests(): void;
+  scheduleCheckPendingRequests(): void;
+}
+
+/** kafkajs's CHECK_PENDING_REQUESTS_INTERVAL (ms): how soon pending requests are looked at again without a throttle. */
+export const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
+
+/** The replacement for `RequestQueue.prototype.scheduleCheckPendingRequests`. */
+export function scheduleCheckPendingRequests(this: RequestQueueLike): void {
+  if (this.throttleCheckTimeoutId || this.pending.length === 0) return;
+  const throttleLeft = this.throttledUntil - Date.now();
+  this.throttleCheckTimeoutId = setTimeout(() => {
+    this.throttleCheckTimeoutId = null;
+    this.checkPendingRequests();
+  }, throttleLeft > 0 ? throttleLeft : CHECK_PENDING_REQUESTS_INTERVAL_MS);
+}
 
 interface RunnerLike {
   running: boolean;
@@ -31,13 +67,16 @@ export function stoppedRunnerSafeFetch(original: (this: RunnerLike, nodeId: numb
 
 let installed = false;
 
-/** Installs the fix once, on the module instance kafkajs's consumers use; throws when kafkajs no longer has the method. */
+/** Installs the fixes once, on the module instances kafkajs's clients use; throws when kafkajs no longer has a method. */
 export function installKafkajsFixes(): void {
   if (installed) return;
   const require = createRequire(import.meta.url);
-  const Runner = require('kafkajs/src/consumer/runner') as { prototype: RunnerLike };
   const version = (require('kafkajs/package.json') as { version: string }).version;
+  const Runner = require('kafkajs/src/consumer/runner') as { prototype: RunnerLike };
   if (typeof Runner?.prototype?.fetch !== 'function') throw new Error(`kafkajs ${version}: consumer Runner.fetch not found; the stopped-consumer fix cannot be installed`);
+  const RequestQueue = require('kafkajs/src/network/requestQueue') as { prototype: RequestQueueLike };
+  if (typeof RequestQueue?.prototype?.scheduleCheckPendingRequests !== 'function') throw new Error(`kafkajs ${version}: RequestQueue.scheduleCheckPendingRequests not found; the request-queue timer fix cannot be installed`);
   Runner.prototype.fetch = stoppedRunnerSafeFetch(Runner.prototype.fetch);
+  RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
   installed = true;
 }

@@ -49,3 +49,60 @@ describe('isRetriableError: what kafkajs restarts a consumer for', () => {
     assert.equal(isRetriableError('a string'), false);
   });
 });
+
+describe('kafkajs fix: a broker connection schedules a pending-request check only when a request waits', () => {
+  type Queue = { pending: unknown[]; throttledUntil: number; throttleCheckTimeoutId: unknown; checkPendingRequests(): void; scheduleCheckPendingRequests(): void; destroy(): void };
+  const RequestQueue = createRequire(import.meta.url)('kafkajs/src/network/requestQueue') as new (o: object) => Queue;
+  const logger = { debug() {}, info() {}, warn() {}, error() {} };
+  /** A real kafkajs RequestQueue whose checks are counted, with their times since `t0` (0 in flight allowed: what is pending stays pending). */
+  const counted = () => {
+    const q = new RequestQueue({ maxInFlightRequests: 0, requestTimeout: 30_000, enforceRequestTimeout: true, clientId: 't', broker: '127.0.0.1:1', logger });
+    const at: number[] = [];
+    const t0 = Date.now();
+    const check = q.checkPendingRequests.bind(q);
+    q.checkPendingRequests = () => {
+      at.push(Date.now() - t0);
+      check();
+    };
+    return { q, at };
+  };
+
+  it('with nothing pending, neither a schedule nor a check leaves a timer behind (kafkajs ran a 1 ms timer for ever)', async () => {
+    const { q, at } = counted();
+    q.scheduleCheckPendingRequests();
+    q.checkPendingRequests();
+    assert.equal(q.throttleCheckTimeoutId, null);
+    await sleep(60);
+    assert.deepEqual(at.length, 1, 'only the direct call');
+    q.destroy();
+  });
+
+  it('a pending request is checked after 10 ms without a throttle, and when the throttle ends with one', async () => {
+    const a = counted();
+    a.q.pending.push({});
+    a.q.scheduleCheckPendingRequests();
+    a.q.scheduleCheckPendingRequests(); // one timer at a time
+    await sleep(60);
+    a.q.pending.length = 0;
+    assert.equal(a.at.length >= 1 && a.at.length <= 6, true, `checks while a request waited: ${a.at.length}`);
+    assert.ok(a.at[0] >= 9, `the first check came ${a.at[0]} ms after the schedule`);
+    await sleep(30);
+    const settled = a.at.length;
+    await sleep(30);
+    assert.equal(a.at.length, settled, 'no check once nothing is pending');
+    a.q.destroy();
+
+    const b = counted();
+    b.q.pending.push({});
+    b.q.throttledUntil = Date.now() + 40;
+    b.q.scheduleCheckPendingRequests();
+    await sleep(25);
+    assert.equal(b.at.length, 0, 'not before the throttle ends');
+    await sleep(40);
+    assert.ok(b.at.length >= 1 && b.at[0] >= 38, `checked when the throttle ended: ${JSON.stringify(b.at)}`);
+    b.q.pending.length = 0;
+    b.q.destroy();
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
