@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import '../../src/kafka/client.js';
 import { stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
+import { sleep } from '../../src/sandbox/process.js';
 
 describe('kafkajs fix: a stopped consumer\'s fetchers end instead of spinning', () => {
   const original = async function (this: unknown, nodeId: number) {
@@ -105,4 +106,3 @@ describe('kafkajs fix: a broker connection schedules a pending-request check onl
   });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
