@@ -20,6 +20,7 @@ import { enrichmentBench } from './enrich-bench.js';
 import { kafkaBench } from './kafka-bench.js';
 import { costBench, printCost } from './cost-main.js';
 import type { CostRow } from './cost-bench.js';
+import { hostCpuBetween, readHostCpu, STEAL_WARN_PERCENT, type HostCpu } from '../src/observe/host.js';
 import { ClickstreamGenerator, DEFAULT_START_MS } from '../src/generate/clickstream.js';
 import { buildPools } from '../src/generate/pools.js';
 import { loadScenario } from '../src/scenario/load.js';
@@ -86,12 +87,22 @@ console.log(`\ngenerator / bare stringify = ${ratio.toFixed(2)}× · average eve
 let enrichment: Awaited<ReturnType<typeof enrichmentBench>> | undefined;
 let kafkaFigures: Awaited<ReturnType<typeof kafkaBench>> | undefined;
 let cost: CostRow[] | undefined;
+/** This machine's CPU while each Kafka section ran: a shared VM's hypervisor can take a large share (steal), which slows both sides of a comparison but not necessarily alike. */
+const hostCpu: Record<string, HostCpu | null> = {};
+async function withHostCpu<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const a = readHostCpu();
+  const out = await fn();
+  const b = readHostCpu();
+  const h = (hostCpu[label] = a && b ? hostCpuBetween(a, b) : null);
+  console.log(h ? `\n_${label}: this machine's CPU busy ${h.busyPercent} %, stolen by the hypervisor ${h.stealPercent} %${h.stealPercent >= STEAL_WARN_PERCENT ? ' — figures of this section include the host\'s wait' : ''} (/proc/stat)_` : `\n_${label}: this machine's CPU not measured (no /proc/stat)_`);
+  return out;
+}
 if (!process.env.BENCH_SKIP_KAFKA) {
   const stateDir = mkdtempSync(join(tmpdir(), 'clickbench-bench-'));
   const sb = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'local', stateDir });
   try {
     const n = Number(process.env.BENCH_ENRICH_EVENTS ?? 100_000);
-    enrichment = await enrichmentBench(sb, n, Number(process.env.BENCH_ENRICH_ROUNDS ?? 3));
+    enrichment = await withHostCpu('enrichment', () => enrichmentBench(sb, n, Number(process.env.BENCH_ENRICH_ROUNDS ?? 3)));
     const rate = (ms: number[]) => n / (median(ms) / 1000);
     const pass = rate(enrichment.times.passthrough);
     console.log(`\n### enrichment on a 3-node sandbox — ${n.toLocaleString('en-US')} events, 12 partitions, RF 3, ${enrichment.rounds} rounds (medians)\n`);
@@ -101,7 +112,7 @@ if (!process.env.BENCH_SKIP_KAFKA) {
       console.log(`| ${label} | ${fmt(rate(enrichment.times[k]))} | ${(rate(enrichment.times[k]) / pass).toFixed(2)} |`);
     }
     if (!process.env.BENCH_SKIP_TOOLS) {
-      const k = await kafkaBench(sb, (l) => console.error(`  ${l}`));
+      const k = await withHostCpu('clickbench vs Kafka\'s tools', () => kafkaBench(sb, (l) => console.error(`  ${l}`)));
       kafkaFigures = k;
       const c = k.calibration;
       const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -116,7 +127,7 @@ if (!process.env.BENCH_SKIP_KAFKA) {
     // clickbench's own cost on the cluster: broker CPU and requests, side by side with ProducerPerformance.
     if (!process.env.BENCH_SKIP_COST) {
       console.log(`\n### clickbench's own cost on the cluster (same sandbox, ${process.env.BENCH_COST_SECONDS ?? 30} s per workload, broker CPU from /proc)`);
-      cost = await costBench(sb, (l) => console.error(`  ${l}`));
+      cost = await withHostCpu('cost', () => costBench(sb, (l) => console.error(`  ${l}`)));
       printCost(cost);
     }
   } finally {
@@ -125,5 +136,5 @@ if (!process.env.BENCH_SKIP_KAFKA) {
 }
 mkdirSync('reports/bench', { recursive: true });
 const file = `reports/bench/bench-${Date.now()}.json`;
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, enrichment, kafka: kafkaFigures, cost }, null, 2));
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, enrichment, kafka: kafkaFigures, cost, hostCpu }, null, 2));
 console.log(`written ${file}`);

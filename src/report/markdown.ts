@@ -11,6 +11,7 @@ import { storageCost } from '../score/profiles.js';
 import { TABLE_STALL_MS } from '../enrich/limits.js';
 import { jitNote } from '../sandbox/jvm.js';
 import { PROFILE_ASSUMPTIONS, type Profile } from '../observe/crosszone.js';
+import { HOST_CPU_METHOD, stealWarning } from '../observe/host.js';
 
 export interface Evaluation {
   rows: ScoreRow[];
@@ -52,6 +53,17 @@ export function verdictLine(r: Results, e: Evaluation): string {
   return `${e.passed ? 'PASS' : 'FAIL'} — ${gateText} · readiness ${total}/12 (lowest row ${min})${status}`;
 }
 
+/** This machine's CPU over the schedule and per phase, with a warning when the hypervisor took a notable share. */
+export function hostCpuLines(r: Results): string[] {
+  if (!r.host) return [];
+  if (!isMeasured(r.host)) return [`This machine's CPU: not measured — ${r.host.reason}.`];
+  const perPhase = r.phases.map((p) => `${p.name} ${p.host && isMeasured(p.host) ? `${p.host.stealPercent} %` : '–'}`).join(', ');
+  const lines = [`This machine's CPU over the schedule (measured: ${HOST_CPU_METHOD}): busy ${r.host.busyPercent} %, waiting for disk ${r.host.iowaitPercent} %, **stolen by the hypervisor ${r.host.stealPercent} %** (per phase: ${perPhase}).`];
+  const w = stealWarning(r.phases);
+  if (w) lines.push('', `**Warning: ${w}.**`);
+  return lines;
+}
+
 export function renderMarkdown(r: Results, e: Evaluation): string {
   const out: string[] = [];
   const s = r.scenario;
@@ -62,6 +74,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   out.push(`Run \`${r.run.id}\` · ${r.run.startedAt} · ${formatDurationMs(r.run.durationMs)} · ${r.cluster.target === 'sandbox' ? 'sandbox' : 'external cluster'} ${r.cluster.kafkaVersion ? `Apache Kafka ${r.cluster.kafkaVersion}` : ''} (${r.cluster.brokers.length} brokers, racks ${[...new Set(r.cluster.brokers.map((b) => b.rack ?? '?'))].join('/')}) · profile \`${r.cluster.profile}\` · scenario \`${s.file}\` sha256 \`${s.hash.slice(0, 12)}\` seed ${s.seed}`);
   const w = r.cluster.warmup;
   if (w) out.push('', w.by === 'none' ? `Sandbox warm-up: none — ${w.reason}.` : `Sandbox warm-up (not measured): ${w.seconds} s of pipeline traffic (${num(w.produced)} records, ${num(w.transactions)} transactions) on throwaway topics ${w.by === 'this run' ? 'by this run, before its schedule' : `by an earlier run or \`sandbox up\` on the same JVMs, finished ${w.finishedAt}`}, ended ${w.ended === 'flat' ? 'when the brokers\' CPU per 1 000 records had stopped falling' : `at its ${w.maxSeconds} s limit`} (per 10 s: ${w.cpuPer1000ByWindow?.length ? `${w.cpuPer1000ByWindow.join(' → ')} CPU s per 1 000 records, brokers using ${(w.brokerCoresByWindow ?? []).join(' → ')} cores of ${r.run.host.cpus}` : 'broker CPU not readable'}; brokers using most of the machine make that curve flat by saturation, not because compiling is done). A just-started broker compiles its hot code under load, which a production cluster has long done.`);
+  out.push('', ...hostCpuLines(r));
   if (r.cluster.jvmOptions) out.push('', `Sandbox JVM options: ${r.cluster.jvmOptions.length ? r.cluster.jvmOptions.map((o) => `\`${o}\``).join(' ') : '(none)'} (${jitNote(r.cluster.jvmOptions)}).`);
   out.push('');
 

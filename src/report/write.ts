@@ -10,6 +10,7 @@ import { asProfile } from '../score/profiles.js';
 import type { Profile } from '../observe/crosszone.js';
 import { table, type Io } from '../cli/io.js';
 import { evaluate, renderMarkdown, verdictLine, type Evaluation } from './markdown.js';
+import { stealWarning } from '../observe/host.js';
 
 /** A results.json, or a run's report directory holding one. */
 export function readResults(path: string): Results {
@@ -36,6 +37,8 @@ export function printSummary(io: Io, r: Results, e: Evaluation): void {
     for (const x of e.gates) g.push([x.metric, x.expression, x.value === null ? x.note ?? '–' : String(Math.round(x.value * 1000) / 1000), color(x.passed, x.passed ? 'pass' : 'FAIL')]);
     io.out(g.toString());
   }
+  const stolen = stealWarning(r.phases);
+  if (stolen) io.out(color(false, `warning: ${stolen}`));
   const l = r.latency;
   io.out(`e2e p50/p99/max ${l.e2e?.p50Ms ?? '–'}/${l.e2e?.p99Ms ?? '–'}/${l.e2e?.maxMs ?? '–'} ms · ${r.throughput.ackedEvents}/${r.throughput.intendedEvents} events · ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicates`);
 }

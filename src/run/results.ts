@@ -20,6 +20,7 @@ import type { Bottleneck, HealthSummary } from '../observe/health.js';
 import type { MeasuredBytes } from '../observe/netflows.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { PhaseCost } from '../observe/cost.js';
+import type { HostCpu } from '../observe/host.js';
 
 export const RESULTS_SCHEMA = 'clickbench/results@1';
 
@@ -162,6 +163,8 @@ export interface PhaseResult {
   lag: { maxRecords: number; endRecords: number } | NotMeasured;
   /** clickbench's own cost on the cluster in the phase (requests sent, broker CPU). */
   cost?: PhaseCost | NotMeasured;
+  /** This machine's CPU over the phase: busy, waiting for disk, taken by the hypervisor (steal). */
+  host?: HostCpu | NotMeasured;
 }
 
 export interface Results {
@@ -207,6 +210,8 @@ export interface Results {
   phases: PhaseResult[];
   /** clickbench's own cost on the cluster over the whole schedule. */
   cost?: PhaseCost | NotMeasured;
+  /** This machine's CPU over the whole schedule (see PhaseResult.host). */
+  host?: HostCpu | NotMeasured;
   series: {
     perSecond: { second: number; intended: number; sent: number; acked: number; e2eP99Ms: number | null; lag: number | null }[];
     disk: DiskSample[];

@@ -43,6 +43,7 @@ import { phaseAt, phaseTimeline, RUNNABLE_PHASES, type PhaseWindow } from './pha
 import { isMeasured, notMeasured, RESULTS_SCHEMA, type MeasuredVsModel, type NotMeasured, type DualRunResult, type PhaseResult, type ReplayResult, type Results } from './results.js';
 import type { RunTarget } from './target.js';
 import { sandboxLogBytes } from './target.js';
+import { hostCpuBetween, readHostCpu, type HostCpu, type HostCpuReading } from '../observe/host.js';
 import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CpuReading, type PhaseCost, type RequestCounts } from '../observe/cost.js';
 
 export const CLICKBENCH_VERSION = '0.1.0';
@@ -77,6 +78,7 @@ interface Snapshot {
   net?: ReturnType<NetLedger['snapshot']>;
   /** clickbench's own cost so far: requests sent, broker and own CPU seconds. */
   cost: { atMs: number; requests: RequestCounts; brokerCpu: CpuReading; selfCpuSeconds: number };
+  host?: HostCpuReading;
 }
 
 const copyNested = (m: Map<string, Map<number, number>>) => new Map([...m].map(([k, v]) => [k, new Map(v)]));
@@ -457,6 +459,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       dualBytes: new Map(dualStage?.consumedBytes ?? []),
       disk: await diskAt(offsetMs),
       cost: { atMs: Date.now(), requests: copyCounts(requestCounts), brokerCpu: sb ? readBrokerCpu(sb.state.nodes) : {}, selfCpuSeconds: selfCpuSeconds() },
+      host: readHostCpu(),
     });
     const placements = async (): Promise<PartitionPlacement[]> =>
       (await runTopics()).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })));
@@ -481,6 +484,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       const c = phaseCost(a.cost, b.cost, acked);
       if (!sb) return { ...c, brokerCpuSeconds: 0, brokerCpuByBroker: {}, brokerCpuSecondsPer1000Events: null, method: `${c.method}; broker CPU not measured: the brokers are not processes on this machine` } as PhaseCost;
       return c;
+    };
+    const hostOf = (a: Snapshot, b: Snapshot): HostCpu | NotMeasured => {
+      const h = a.host && b.host ? hostCpuBetween(a.host, b.host) : null;
+      return h ?? notMeasured(a.host ? 'no time passed between the readings' : '/proc/stat is not readable here (not Linux)');
     };
     const first = await snapshot(0);
     const phaseStarts: Snapshot[] = [first];
@@ -714,11 +721,13 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
         crossZone: await crossZoneBetween(a, b).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`)),
         lag: { maxRecords: lagMax[w.index], endRecords: lagEnd[w.index] },
         cost: costOf(a, b, acked),
+        host: hostOf(a, b),
       };
       results.phases.push(pr);
     }
 
     results.cost = costOf(first, last, driver.stats.acked);
+    results.host = hostOf(first, last);
 
     // Per-second series.
     const seconds = Math.max(driver.intended.values.length, Math.ceil(endOffset / 1000));

@@ -8,6 +8,7 @@ import { main } from '../../src/cli/main.js';
 import { deleteTopicsWithPrefix } from '../../src/drive/topics.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { scorecard } from '../../src/score/scorecard.js';
+import { stolenPhases } from '../../src/observe/host.js';
 import { exited, sleep, spawnCli, testKafka, testSandbox, waitUntil } from '../helpers.js';
 
 const sb = testSandbox();
@@ -45,16 +46,23 @@ describe('clickbench run on the sandbox', () => {
 
   it('runs the quickstart end to end and writes a complete results.json and scorecard', () => {
     assert.equal(r.run.status, 'completed', out.join('\n'));
-    // Correctness and scorecard gates must pass, and the exit code must follow the gates. The e2e gate is
-    // reported, not enforced, on this suite's sandbox: it passed there at 1.45 s with C1-only nodes, then
-    // failed in the next suite run (burst p99 18.8 s), and successive quickstarts on one sandbox were
-    // measured to slow down (issue #16: p99 1.4–2.5 s for the first two runs, 7.6–23.6 s for the next two).
+    // Every gate must pass and the run exit 0 (issue #16). One exception, itself measured: when the
+    // hypervisor took >= 10 % of this machine's CPU in a scored phase (CPU steal, /proc/stat; seen at
+    // 15-35 % on this machine kind while quickstarts measured e2e p99 7 s), the e2e gate may fail, and then
+    // the report and the console must say why. Correctness and scorecard gates pass regardless.
     const gateLines = out.join('\n').split('\n').filter((l) => /│ (e2e|correctness|scorecard)\.[a-z_0-9]+ +│/.test(l));
     const failed = gateLines.filter((l) => /FAIL/.test(l)).map((l) => /│ ([a-z_0-9.]+)/.exec(l)![1]);
-    console.log(`# quickstart gates: ${gateLines.length} read, failed: ${failed.join(', ') || 'none'} (exit ${code}); warm-up ${JSON.stringify(r.cluster.warmup)}`);
+    const stolen = stolenPhases(r.phases.filter((p) => p.scored));
+    console.log(`# quickstart gates: ${gateLines.length} read, failed: ${failed.join(', ') || 'none'} (exit ${code}); CPU stolen by the hypervisor per phase: ${r.phases.map((p) => `${p.name} ${p.host && isMeasured(p.host) ? p.host.stealPercent : '–'} %`).join(', ')}; warm-up ${JSON.stringify(r.cluster.warmup)}`);
     assert.equal(gateLines.length, 3, out.join('\n'));
-    assert.deepEqual(failed.filter((g) => g !== 'e2e.p99_ms'), [], out.join('\n'));
-    assert.equal(code, failed.length ? 1 : 0, out.join('\n'));
+    assert.ok(isMeasured(r.host) && r.phases.every((p) => p.host && isMeasured(p.host)), 'this machine\'s CPU measured over the run and per phase');
+    if (stolen.length === 0) {
+      assert.equal(code, 0, `the quickstart must pass its gates on a machine whose CPU was not taken by the hypervisor:\n${out.join('\n')}`);
+    } else {
+      assert.deepEqual(failed.filter((g) => g !== 'e2e.p99_ms'), [], out.join('\n'));
+      assert.equal(code, failed.length ? 1 : 0, out.join('\n'));
+      assert.ok(out.some((l) => l.includes('warning: the hypervisor took')), 'the console says the host took CPU');
+    }
     assert.equal(r.cluster.warmup?.by === 'none', false, 'the run warmed the restarted nodes (or found them warm)');
     assert.deepEqual(r.phases.map((p) => p.name), ['warmup', 'steady', 'burst', 'dual-run', 'rollback']);
     assert.ok(isMeasured(r.rollback) && r.rollback.caughtUp && r.rollback.replayedRecords > 15_000, 'the rollback replay caught up');
@@ -82,6 +90,8 @@ describe('clickbench run on the sandbox', () => {
     const md = readFileSync(join(reports, r.run.id, 'scorecard.md'), 'utf8');
     assert.deepEqual(r.cluster.jvmOptions, sb.state.jvmOptions, 'the JVM options the nodes run with');
     assert.ok(r.cluster.jvmOptions!.includes('-XX:TieredStopAtLevel=1'));
+    assert.equal(md.includes('**Warning: the hypervisor took'), stolenPhases(r.phases).length > 0, 'the report warns exactly when a phase lost >= 10 % to steal');
+    assert.match(md, /stolen by the hypervisor [0-9.]+ %/);
     assert.match(md, /Sandbox JVM options: `-XX:TieredStopAtLevel=1` \(C1 JIT only: /);
     for (const row of scorecard(r)) {
       assert.ok(row.evidence.length > 0, `${row.id} has evidence`);
