@@ -7,7 +7,7 @@ import { scenarioSchema } from '../scenario/schema.js';
 import { calibrationSettings } from '../calibrate/settings.js';
 import { resolveTarget } from '../run/target.js';
 import { connectAdmin } from '../kafka/admin.js';
-import { table, type Io } from './io.js';
+import { table, type Io } from '../report/io.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
 
 export function printCalibration(io: Io, c: Calibration): void {

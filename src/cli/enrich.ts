@@ -3,12 +3,12 @@ import { Command, Option } from 'commander';
 import { EnrichmentStage } from '../enrich/stage.js';
 import type { StageStats } from '../enrich/child.js';
 import { topicNames } from '../drive/topics.js';
-import { ClickbenchError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { parseBrokers } from '../kafka/client.js';
 import { Sandbox } from '../sandbox/cluster.js';
 import { loadScenario } from '../scenario/load.js';
 import { defaultEnrichmentConfig } from '../scenario/schema.js';
-import type { Io } from './io.js';
+import type { Io } from '../report/io.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
 import { resolveSecurity } from '../kafka/security.js';
 

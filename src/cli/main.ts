@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ClickbenchError, ExitCode } from '../errors.js';
 import { ScenarioError } from '../scenario/load.js';
-import { processIo, type Io } from './io.js';
+import { processIo, type Io } from '../report/io.js';
 import { redact } from '../kafka/security.js';
 import { generateCommand, schemaCommand, validateCommand } from './scenario.js';
 import { sandboxCommand } from './sandbox.js';

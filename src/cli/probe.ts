@@ -7,7 +7,7 @@ import { resolveSecurity } from '../kafka/security.js';
 import { probeCluster, type ProbeResult } from '../probe/probe.js';
 import { sandboxEndpoint } from '../run/target.js';
 import { defaultStateDir, Sandbox } from '../sandbox/cluster.js';
-import { table, type Io } from './io.js';
+import { table, type Io } from '../report/io.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
 
 export function probeCommand(io: Io): Command {

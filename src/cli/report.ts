@@ -7,7 +7,7 @@ import { compareMarkdown } from '../report/compare.js';
 import { readResults, writeReport } from '../report/write.js';
 import { UsageError } from '../errors.js';
 import { ExitWith } from './run.js';
-import type { Io } from './io.js';
+import type { Io } from '../report/io.js';
 
 export function reportCommand(io: Io): Command {
   return new Command('report')

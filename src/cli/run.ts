@@ -10,7 +10,7 @@ import { newRunId, runScenario, resultsPath } from '../run/run.js';
 import { defaultWarmupSeconds, resolveTarget } from '../run/target.js';
 import { parseIntFlag } from './sandbox.js';
 import { writeReport } from '../report/write.js';
-import type { Io } from './io.js';
+import type { Io } from '../report/io.js';
 
 export interface RunFlags extends SecurityFlags {
   profile?: Profile;

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { resolveKafkaLibs } from '../sandbox/artifacts.js';
 import { defaultStateDir, Sandbox, type SandboxState, type StorageMode } from '../sandbox/cluster.js';
-import type { Io } from './io.js';
+import type { Io } from '../report/io.js';
 
 export function sandboxSummary(s: SandboxState) {
   return {

@@ -7,7 +7,7 @@ import { collectStats, type TrafficStats } from '../generate/stats.js';
 import { loadScenario } from '../scenario/load.js';
 import { scenarioJsonSchema, type Scenario } from '../scenario/schema.js';
 import { parseDurationMs } from '../scenario/units.js';
-import { table, type Io } from './io.js';
+import { table, type Io } from '../report/io.js';
 
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)} %`;
 

@@ -20,7 +20,7 @@ import { sleep, waitUntil } from '../sandbox/process.js';
 import { headroomSchema, type ElasticKind, type Scenario } from '../scenario/schema.js';
 import type { PhaseWindow } from '../run/phases.js';
 import { PipelineLatency, record } from '../observe/latency.js';
-import type { LatencyTriple } from '../run/results.js';
+import type { LatencyTriple } from '../observe/latency.js';
 import { openKafkaTools, type KafkaTools } from '../kafka/tools.js';
 import { headroomGain, probeHeadroom, type Headroom, type HeadroomSettings } from './headroom.js';
 import { movedReplicas, planScaleIn, planScaleOut, type Assignment } from './plan.js';

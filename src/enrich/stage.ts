@@ -16,7 +16,7 @@ import type { EnrichmentConfig } from '../scenario/schema.js';
 import { Enricher, type EnrichmentCounters, type EnrichmentVersion } from './enricher.js';
 import { LOOKUP_KINDS, LookupTables, type LookupKind } from './tables.js';
 import type { TopicNames } from '../drive/topics.js';
-import { sleep, waitUntil } from '../sandbox/process.js';
+import { sleep } from '../sandbox/process.js';
 import { ClickbenchError } from '../errors.js';
 import { partitionForKey } from '../kafka/murmur2.js';
 import { CAREFUL_MS, isRetriableError, sendByBroker } from '../kafka/client.js';

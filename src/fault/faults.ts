@@ -17,7 +17,8 @@ import type { Sandbox } from '../sandbox/cluster.js';
 import type { FaultSpec } from '../scenario/schema.js';
 import type { PhaseWindow } from '../run/phases.js';
 import { PipelineLatency } from '../observe/latency.js';
-import { notMeasured, type FaultResult, type LatencyTriple } from '../run/results.js';
+import { notMeasured, type FaultResult } from '../run/results.js';
+import type { LatencyTriple } from '../observe/latency.js';
 import type { LagSample } from '../observe/samplers.js';
 
 export interface FaultContext {

@@ -25,6 +25,13 @@ export interface LatencySummary {
   meanMs: number;
 }
 
+/** The pipeline's three latencies of one phase or a whole run (null: nothing recorded). */
+export interface LatencyTriple {
+  produceAck: LatencySummary | null;
+  enrich: LatencySummary | null;
+  e2e: LatencySummary | null;
+}
+
 export function summarize(h: Histogram): LatencySummary | null {
   if (h.totalCount === 0) return null;
   return {
@@ -47,7 +54,7 @@ export class PipelineLatency {
   /** Intended send time → enriched record seen by the probe consumer. */
   readonly e2e = newHistogram();
 
-  summary() {
+  summary(): LatencyTriple {
     return { produceAck: summarize(this.produceAck), enrich: summarize(this.enrich), e2e: summarize(this.e2e) };
   }
 }

@@ -3,22 +3,16 @@
  * from it). Verdict first, then how each score was earned, then every measurement with its table
  * and charts that render on a code host without attachments (mermaid xychart).
  */
-import { isMeasured, type LatencyTriple, type Results } from '../run/results.js';
-import { checklist, ROW_RULES, scorecard, type ChecklistRow, type ScoreRow } from '../score/scorecard.js';
-import type { GateResult } from '../score/gates.js';
+import { isMeasured, type Results } from '../run/results.js';
+import type { LatencyTriple } from '../observe/latency.js';
+import { ROW_RULES } from '../score/scorecard.js';
+import type { Evaluation } from '../score/evaluate.js';
 import { formatBytes, formatDurationMs } from '../scenario/units.js';
 import { storageCost } from '../score/profiles.js';
 import { TABLE_STALL_MS } from '../enrich/limits.js';
 import { jitNote } from '../sandbox/jvm.js';
 import { PROFILE_ASSUMPTIONS, type Profile } from '../observe/crosszone.js';
 import { HOST_CPU_METHOD, stealWarning } from '../observe/host.js';
-
-export interface Evaluation {
-  rows: ScoreRow[];
-  checklist: ChecklistRow[];
-  gates: GateResult[];
-  passed: boolean;
-}
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const num = (v: number | null | undefined, digits = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
@@ -318,11 +312,6 @@ function faultSection(r: Results): string[] {
     : `Accounting: not measured — ${a?.reason ?? 'not in these results'}.`);
   out.push('');
   return out;
-}
-
-export function evaluate(r: Results, gates: GateResult[]): Evaluation {
-  const rows = scorecard(r);
-  return { rows, checklist: checklist(r), gates, passed: gates.every((g) => g.passed) && r.run.status === 'completed' };
 }
 
 /** The platform profile (how storage and networking are read and costed) and the cluster's compatibility matrix. */

@@ -8,8 +8,9 @@ import { RESULTS_SCHEMA, type Results } from '../run/results.js';
 import { evaluateGates } from '../score/gates.js';
 import { asProfile } from '../score/profiles.js';
 import type { Profile } from '../observe/crosszone.js';
-import { table, type Io } from '../cli/io.js';
-import { evaluate, renderMarkdown, verdictLine, type Evaluation } from './markdown.js';
+import { table, type Io } from './io.js';
+import { renderMarkdown, verdictLine } from './markdown.js';
+import { evaluate, type Evaluation } from '../score/evaluate.js';
 import { stealWarning } from '../observe/host.js';
 
 /** A results.json, or a run's report directory holding one. */

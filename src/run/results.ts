@@ -11,7 +11,7 @@ import type { ElasticResult } from '../elastic/elastic.js';
 import type { ProbeResult } from '../probe/probe.js';
 import type { describeSecurity } from '../kafka/security.js';
 import type { CrossZoneResult } from '../observe/crosszone.js';
-import type { LatencySummary } from '../observe/latency.js';
+import type { LatencyTriple } from '../observe/latency.js';
 import type { DiskSample, LagSample } from '../observe/samplers.js';
 import type { EnrichmentCounters } from '../enrich/enricher.js';
 import type { PhaseKind } from './phases.js';
@@ -35,12 +35,6 @@ export function notMeasured(reason: string): NotMeasured {
 
 export function isMeasured<T extends object>(v: T | NotMeasured | undefined | null): v is T {
   return !!v && (v as NotMeasured).measured !== false;
-}
-
-export interface LatencyTriple {
-  produceAck: LatencySummary | null;
-  enrich: LatencySummary | null;
-  e2e: LatencySummary | null;
 }
 
 export interface ReplayResult {

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ClickstreamGenerator } from '../generate/clickstream.js';
-import { createKafka, createProducer, type Admin, type Kafka } from '../kafka/client.js';
+import { createKafka, createProducer } from '../kafka/client.js';
 import { describeBrokers } from '../kafka/cluster-facts.js';
 import { LogDirsProbe } from '../kafka/logdirs.js';
 import { EnrichmentStage } from '../enrich/stage.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { evaluate, renderMarkdown } from '../../src/report/markdown.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { evaluate } from '../../src/score/evaluate.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { evaluateGates } from '../../src/score/gates.js';
 import { asProfile, storageCost } from '../../src/score/profiles.js';
