@@ -14,6 +14,7 @@
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Sandbox } from '../src/sandbox/cluster.js';
 import { enrichmentBench } from './enrich-bench.js';
@@ -83,6 +84,24 @@ console.log('|---|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.benchmark} | ${fmt(r.eventsPerSec)} | ${fmt(r.min)} | ${fmt(r.max)} |`);
 console.log(`\ngenerator / bare stringify = ${ratio.toFixed(2)}× · average event ${bytes.toFixed(0)} B · target ≥ 500 000 events/s: ${median(gen) >= 500_000 ? 'met' : 'MISSED'}`);
 
+// CLI start-up, each command a whole process, interleaved so machine noise hits them alike (issue #17: ≤ 0.3 s).
+const CLI_RUNS = Number(process.env.BENCH_CLI_RUNS ?? 9);
+const cliCases: [string, string[]][] = [['node -e 0 (Node itself)', ['-e', '0']], ['clickbench --version', ['bin/clickbench.js', '--version']], ['clickbench --help', ['bin/clickbench.js', '--help']], ['clickbench validate quickstart', ['bin/clickbench.js', 'validate', 'scenarios/quickstart.yaml']]];
+const cliTimes = new Map<string, number[]>(cliCases.map(([k]) => [k, []]));
+for (let i = 0; i < CLI_RUNS; i++) {
+  for (const [k, args] of cliCases) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { stdio: 'ignore' });
+    if (r.status !== 0) throw new Error(`${k} exited ${r.status}`);
+    cliTimes.get(k)!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+}
+const cli = cliCases.map(([k]) => ({ command: k, medianMs: Math.round(median(cliTimes.get(k)!)), minMs: Math.round(Math.min(...cliTimes.get(k)!)), maxMs: Math.round(Math.max(...cliTimes.get(k)!)) }));
+console.log(`\n### CLI start-up, whole process, median of ${CLI_RUNS} (interleaved)\n`);
+console.log('| command | median ms | min | max | target |');
+console.log('|---|---:|---:|---:|---|');
+for (const c of cli) console.log(`| ${c.command} | ${c.medianMs} | ${c.minMs} | ${c.maxMs} | ${c.command.startsWith('node') ? 'reference' : `≤ 300 ms: ${c.medianMs <= 300 ? 'met' : 'MISSED'}`} |`);
+
 // Enrichment on a fresh sandbox (skip with BENCH_SKIP_KAFKA=1).
 let enrichment: Awaited<ReturnType<typeof enrichmentBench>> | undefined;
 let kafkaFigures: Awaited<ReturnType<typeof kafkaBench>> | undefined;
@@ -136,5 +155,5 @@ if (!process.env.BENCH_SKIP_KAFKA) {
 }
 mkdirSync('reports/bench', { recursive: true });
 const file = `reports/bench/bench-${Date.now()}.json`;
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, enrichment, kafka: kafkaFigures, cost, hostCpu }, null, 2));
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, enrichment, kafka: kafkaFigures, cost, hostCpu, cli }, null, 2));
 console.log(`written ${file}`);

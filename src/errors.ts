@@ -24,6 +24,17 @@ export class ClickbenchError extends Error {
   line(): string {
     return this.hint ? `${this.message} — ${this.hint}` : this.message;
   }
+  /** What the user sees: one line, or one per problem for an error that lists several (a scenario's). */
+  lines(): string[] {
+    return [`clickbench: ${this.line()}`];
+  }
+}
+
+/** Ends a command with an exit code after its output was printed (not an error to report again). */
+export class ExitWith extends ClickbenchError {
+  constructor(code: number) {
+    super('', { exitCode: code as ExitCode });
+  }
 }
 
 /** A usage or input problem (bad flag, bad scenario): exit 2. */

@@ -1,12 +1,6 @@
 /** `clickbench calibrate [scenario]`: the cluster's own ceilings, from Apache Kafka's perf tools. */
 import { Command } from 'commander';
-import { calibrate, sealCalibration, type Calibration } from '../calibrate/calibrate.js';
-import { createKafka } from '../kafka/client.js';
-import { loadScenario } from '../scenario/load.js';
-import { scenarioSchema } from '../scenario/schema.js';
-import { calibrationSettings } from '../calibrate/settings.js';
-import { resolveTarget } from '../run/target.js';
-import { connectAdmin } from '../kafka/admin.js';
+import type { Calibration } from '../calibrate/calibrate.js';
 import { table, type Io } from '../report/io.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
 
@@ -29,6 +23,9 @@ export function calibrateCommand(io: Io): Command {
     .option('--records <n>', 'records for the produce and read ceilings', '300000')
     .option('--json', 'print the figures as JSON')
     .action(async (file: string | undefined, o: { brokers?: string; stateDir?: string; records: string; json?: boolean } & SecurityFlags) => {
+      const [{ calibrate, sealCalibration }, { createKafka }, { loadScenario }, { scenarioSchema }, { calibrationSettings }, { resolveTarget }, { connectAdmin }] = await Promise.all([
+        import('../calibrate/calibrate.js'), import('../kafka/client.js'), import('../scenario/load.js'), import('../scenario/schema.js'), import('../calibrate/settings.js'), import('../run/target.js'), import('../kafka/admin.js'),
+      ]);
       const s = file ? loadScenario(file).scenario : scenarioSchema.parse({ name: 'calibrate', duration: 60, traffic: { base_rate: 1000 } });
       const target = await resolveTarget(s, { brokers: o.brokers, stateDir: o.stateDir, log: (l) => io.err(l), security: securityInput(o), scenarioFile: file });
       try {

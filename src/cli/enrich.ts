@@ -1,20 +1,15 @@
 /** `clickbench enrich`: the reference enrichment stage as a standalone process. */
 import { Command, Option } from 'commander';
-import { EnrichmentStage } from '../enrich/stage.js';
 import type { StageStats } from '../enrich/child.js';
-import { topicNames } from '../drive/topics.js';
+import type { EnrichmentStage } from '../enrich/stage.js';
 import { UsageError } from '../errors.js';
-import { parseBrokers } from '../kafka/client.js';
-import { Sandbox } from '../sandbox/cluster.js';
-import { loadScenario } from '../scenario/load.js';
-import { defaultEnrichmentConfig } from '../scenario/schema.js';
 import type { Io } from '../report/io.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
 import { resolveSecurity } from '../kafka/security.js';
 
-export function resolveBrokers(flag: string | undefined): string[] {
-  if (flag) return parseBrokers(flag);
-  const sb = Sandbox.load();
+export async function resolveBrokers(flag: string | undefined): Promise<string[]> {
+  if (flag) return (await import('../kafka/client.js')).parseBrokers(flag);
+  const sb = (await import('../sandbox/cluster.js')).Sandbox.load();
   if (sb) return sb.brokers;
   throw new UsageError('no cluster given and no sandbox running', 'pass --brokers host:port,… or start one with `clickbench sandbox up`');
 }
@@ -33,10 +28,11 @@ export function enrichCommand(io: Io): Command {
     .option('--stats-every <s>', 'print a JSON stats line every s seconds', '5')
     .option('--generation <n>', 'generation header written on outputs (a replay is a new generation)', '0')
     .action(async (o: SecurityFlags & { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; instance: string; rack?: string; statsEvery: string; generation: string }) => {
+      const [{ EnrichmentStage }, { topicNames }, { loadScenario }, { defaultEnrichmentConfig }] = await Promise.all([import('../enrich/stage.js'), import('../drive/topics.js'), import('../scenario/load.js'), import('../scenario/schema.js')]);
       const config = o.scenario ? loadScenario(o.scenario).scenario.enrichment : defaultEnrichmentConfig();
       const names = topicNames(o.prefix);
       const stage = new EnrichmentStage({
-        brokers: resolveBrokers(o.brokers),
+        brokers: await resolveBrokers(o.brokers),
         security: resolveSecurity([securityInput(o)]),
         names,
         outputTopic: o.output ?? names.enriched,

@@ -3,8 +3,8 @@
  * errors to exit codes and prints them (one line; the stack with --verbose).
  */
 import { Command, CommanderError } from 'commander';
-import { ClickbenchError, ExitCode } from '../errors.js';
-import { ScenarioError } from '../scenario/load.js';
+import { ClickbenchError, ExitCode, ExitWith } from '../errors.js';
+import { CLICKBENCH_VERSION } from '../version.js';
 import { processIo, type Io } from '../report/io.js';
 import { redact } from '../kafka/security.js';
 import { generateCommand, schemaCommand, validateCommand } from './scenario.js';
@@ -12,13 +12,13 @@ import { sandboxCommand } from './sandbox.js';
 import { calibrateCommand } from './calibrate.js';
 import { enrichCommand } from './enrich.js';
 import { probeCommand } from './probe.js';
-import { ExitWith, runCommand } from './run.js';
+import { runCommand } from './run.js';
 import { compareCommand, reportCommand } from './report.js';
 
 export function createProgram(io: Io): Command {
   const program = new Command('clickbench')
     .description('readiness benchmark for clickstream enrichment on Kafka-compatible clusters')
-    .version('0.1.0')
+    .version(CLICKBENCH_VERSION)
     .enablePositionalOptions()
     .option('--verbose', 'show stack traces for errors')
     .exitOverride()
@@ -52,13 +52,8 @@ export async function main(argv: string[], rawIo: Io = processIo): Promise<numbe
       return ExitCode.usage;
     }
     if (err instanceof ExitWith) return err.exitCode;
-    if (err instanceof ScenarioError) {
-      // One line per problem, each already saying file:line:col: path: what (expected …).
-      for (const line of err.message.split('\n')) io.err(line);
-      return err.exitCode;
-    }
     if (err instanceof ClickbenchError) {
-      io.err(`clickbench: ${err.line()}`);
+      for (const line of err.lines()) io.err(line);
       if (verbose && err.stack) io.err(err.stack);
       return err.exitCode;
     }

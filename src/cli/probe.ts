@@ -2,11 +2,9 @@
 import { Command } from 'commander';
 import chalk from 'chalk';
 import { UsageError } from '../errors.js';
-import { parseBrokers } from '../kafka/client.js';
 import { resolveSecurity } from '../kafka/security.js';
-import { probeCluster, type ProbeResult } from '../probe/probe.js';
-import { sandboxEndpoint } from '../run/target.js';
-import { defaultStateDir, Sandbox } from '../sandbox/cluster.js';
+import type { ProbeResult } from '../probe/probe.js';
+import { defaultStateDir } from '../sandbox/defaults.js';
 import { table, type Io } from '../report/io.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
 
@@ -18,6 +16,7 @@ export function probeCommand(io: Io): Command {
     .option('--json', 'print the result as JSON')
     .action(async (o: SecurityFlags & { brokers?: string; stateDir: string; json?: boolean }) => {
       const flags = securityInput(o);
+      const [{ parseBrokers }, { probeCluster }, { sandboxEndpoint }, { Sandbox }] = await Promise.all([import('../kafka/client.js'), import('../probe/probe.js'), import('../run/target.js'), import('../sandbox/cluster.js')]);
       let brokers: string[];
       let security;
       let kafkaVersion: string | null = null;

@@ -1,12 +1,8 @@
 /** `clickbench report <results.json>` and `clickbench compare <a.json> <b.json> …`. */
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { PROFILES } from '../scenario/schema.js';
-import type { Profile } from '../observe/crosszone.js';
-import { compareMarkdown } from '../report/compare.js';
-import { readResults, writeReport } from '../report/write.js';
-import { UsageError } from '../errors.js';
-import { ExitWith } from './run.js';
+import { PROFILES, type Profile } from '../observe/crosszone.js';
+import { ExitWith, UsageError } from '../errors.js';
 import type { Io } from '../report/io.js';
 
 export function reportCommand(io: Io): Command {
@@ -18,6 +14,7 @@ export function reportCommand(io: Io): Command {
     .addOption(new Option('--profile <profile>', 're-read the run under another platform profile (modelled, marked as such), e.g. automq').choices([...PROFILES]))
     .action(async (file: string, o: { out?: string; summaryJson?: string; profile?: Profile }) => {
       if (o.profile && !o.out) throw new UsageError('--profile writes a modelled report: name it with --out', 'e.g. --out reports/<run>/scorecard-automq.md');
+      const { writeReport } = await import('../report/write.js');
       const outcome = await writeReport(file, { io, out: o.out, summaryJson: o.summaryJson, profile: o.profile });
       if (outcome.exitCode !== 0) throw new ExitWith(outcome.exitCode);
     });
@@ -28,8 +25,9 @@ export function compareCommand(io: Io): Command {
     .description('put runs side by side (e.g. local vs tiered storage), differences against the first highlighted')
     .argument('<results...>', 'two or more results.json files (or the run directories holding them)')
     .option('--out <file>', 'write the markdown table here too')
-    .action((files: string[], o: { out?: string }) => {
+    .action(async (files: string[], o: { out?: string }) => {
       if (files.length < 2) throw new UsageError('compare needs at least two results.json files', 'e.g. clickbench compare reports/a/results.json reports/b/results.json');
+      const [{ compareMarkdown }, { readResults }] = await Promise.all([import('../report/compare.js'), import('../report/write.js')]);
       const md = compareMarkdown(files.map(readResults));
       if (o.out) writeFileSync(o.out, md);
       io.out(md.trimEnd());

@@ -1,15 +1,10 @@
 /** `clickbench run <scenario>`: the main job. */
 import { Command, Option } from 'commander';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
-import { PROFILES } from '../scenario/schema.js';
-import type { Profile } from '../observe/crosszone.js';
-import { logUpdateStderr } from 'log-update';
-import { ClickbenchError, ExitCode } from '../errors.js';
-import { loadScenario } from '../scenario/load.js';
-import { newRunId, runScenario, resultsPath } from '../run/run.js';
-import { defaultWarmupSeconds, resolveTarget } from '../run/target.js';
-import { parseIntFlag } from './sandbox.js';
-import { writeReport } from '../report/write.js';
+import { PROFILES, type Profile } from '../observe/crosszone.js';
+import { ExitCode, ExitWith } from '../errors.js';
+import { defaultWarmupSeconds } from '../sandbox/defaults.js';
+import { parseIntFlag } from './flags.js';
 import type { Io } from '../report/io.js';
 
 export interface RunFlags extends SecurityFlags {
@@ -36,6 +31,10 @@ export function runCommand(io: Io): Command {
     .option('--summary-json <file>', 'also write the gate summary as JSON here (for CI tooling)')
     .addOption(new Option('--profile <profile>', 'platform profile (default: the scenario\'s, else detected from the cluster)').choices([...PROFILES]))
     .action(async (file: string, o: RunFlags) => {
+      // Loaded here, not at start-up, so --help and the other commands do not pay for them.
+      const [{ loadScenario }, { newRunId, runScenario, resultsPath }, { resolveTarget }, { writeReport }, { logUpdateStderr }] = await Promise.all([
+        import('../scenario/load.js'), import('../run/run.js'), import('../run/target.js'), import('../report/write.js'), import('log-update'),
+      ]);
       const loaded = loadScenario(file);
       const s = loaded.scenario;
       const runId = newRunId(s.name);
@@ -75,11 +74,4 @@ export function runCommand(io: Io): Command {
       }
       if (exit !== ExitCode.ok) throw new ExitWith(exit);
     });
-}
-
-/** Ends the command with an exit code after its output was printed (not an error to report again). */
-export class ExitWith extends ClickbenchError {
-  constructor(code: number) {
-    super('', { exitCode: code as ExitCode });
-  }
 }

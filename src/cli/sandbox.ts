@@ -1,10 +1,10 @@
 /** `clickbench sandbox up|status|down|fetch`: flags → typed options → the sandbox API. */
-import { jitNote } from '../sandbox/jvm.js';
-import { defaultWarmupSeconds } from '../run/target.js';
+// The sandbox code (and kafkajs, execa) loads when a subcommand runs, not for --help.
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import { resolveKafkaLibs } from '../sandbox/artifacts.js';
-import { defaultStateDir, Sandbox, type SandboxState, type StorageMode } from '../sandbox/cluster.js';
+import { jitNote } from '../sandbox/jvm.js';
+import { defaultStateDir, defaultWarmupSeconds } from '../sandbox/defaults.js';
+import type { SandboxState, StorageMode } from '../sandbox/cluster.js';
+import { parseIntFlag } from './flags.js';
 import type { Io } from '../report/io.js';
 
 export function sandboxSummary(s: SandboxState) {
@@ -26,14 +26,6 @@ function printSecurity(io: Io, sec: NonNullable<ReturnType<typeof sandboxSummary
   io.out(`password file: ${sec.passwordFile}  (e.g. clickbench run s.yaml --security-protocol SASL_SSL uses all of this)`);
 }
 
-/** A commander parser for a whole-number flag (one clear line on anything else). */
-export function parseIntFlag(name: string) {
-  return (v: string) => {
-    if (!/^\d+$/.test(v)) throw new UsageError(`${name} must be a whole number, got "${v}"`);
-    return Number(v);
-  };
-}
-
 export function sandboxCommand(io: Io): Command {
   const cmd = new Command('sandbox').description('a real local Apache Kafka cluster (KRaft nodes on 127.0.0.1, one per zone)');
   const stateDirOpt = () => new Option('--state-dir <dir>', 'where node data, logs and state live').default(defaultStateDir());
@@ -50,6 +42,7 @@ export function sandboxCommand(io: Io): Command {
     .option('--warmup <seconds>', 'at most this many seconds of unmeasured pipeline traffic that warm the JVMs before returning (ends once the brokers\' CPU per record is flat); 0: none (a run warms a cold sandbox itself) (default: $CLICKBENCH_WARMUP_SECONDS, else 120)', parseIntFlag('--warmup'), defaultWarmupSeconds())
     .action(async (o: { nodes: number; zones: string; storage: StorageMode; heapMb: number; stateDir: string; json?: boolean; security: 'plaintext' | 'sasl-ssl'; warmup: number }) => {
       const t0 = Date.now();
+      const { Sandbox } = await import('../sandbox/cluster.js');
       const sb = await Sandbox.start({
         nodes: o.nodes,
         zones: o.zones.split(',').map((z) => z.trim()).filter(Boolean),
@@ -81,6 +74,7 @@ export function sandboxCommand(io: Io): Command {
     .addOption(stateDirOpt())
     .option('--json', 'print as JSON')
     .action(async (o: { stateDir: string; json?: boolean }) => {
+      const { Sandbox } = await import('../sandbox/cluster.js');
       const sb = Sandbox.load(o.stateDir);
       if (!sb) {
         if (o.json) io.out(JSON.stringify({ running: false, stateDir: o.stateDir }));
@@ -105,6 +99,7 @@ export function sandboxCommand(io: Io): Command {
     .addOption(stateDirOpt())
     .option('--wipe', 'also delete node data, logs and state')
     .action(async (o: { stateDir: string; wipe?: boolean }) => {
+      const { Sandbox } = await import('../sandbox/cluster.js');
       const sb = Sandbox.load(o.stateDir, (l) => io.err(l));
       if (!sb) {
         io.out(`no sandbox in ${o.stateDir}; nothing to stop`);
@@ -117,6 +112,7 @@ export function sandboxCommand(io: Io): Command {
   cmd.command('fetch')
     .description('download the Apache Kafka jars into the cache (what `up` does on first use)')
     .action(async () => {
+      const { resolveKafkaLibs } = await import('../sandbox/artifacts.js');
       const libs = await resolveKafkaLibs({ log: (l) => io.err(l) });
       io.out(`Apache Kafka ${libs.kafkaVersion} jars ready in ${libs.libDir} (${libs.source})`);
     });

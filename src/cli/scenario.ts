@@ -2,10 +2,9 @@
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { ClickstreamGenerator, DEFAULT_START_MS } from '../generate/clickstream.js';
-import { collectStats, type TrafficStats } from '../generate/stats.js';
-import { loadScenario } from '../scenario/load.js';
-import { scenarioJsonSchema, type Scenario } from '../scenario/schema.js';
+import type { ClickstreamGenerator } from '../generate/clickstream.js';
+import type { TrafficStats } from '../generate/stats.js';
+import type { Scenario } from '../scenario/schema.js';
 import { parseDurationMs } from '../scenario/units.js';
 import { table, type Io } from '../report/io.js';
 
@@ -15,7 +14,8 @@ export function validateCommand(io: Io): Command {
   return new Command('validate')
     .description('check a scenario file; prints every problem as file:line:col: path: what is wrong')
     .argument('<file>', 'scenario YAML')
-    .action((file: string) => {
+    .action(async (file: string) => {
+      const { loadScenario } = await import('../scenario/load.js');
       const { scenario, hash } = loadScenario(file);
       io.out(`${file}: valid scenario "${scenario.name}" (${scenario.duration / 1000} s, base ${scenario.traffic.base_rate} events/s, ${scenario.traffic.bursts.length} burst(s); sha256 ${hash.slice(0, 12)})`);
     });
@@ -25,7 +25,8 @@ export function schemaCommand(io: Io): Command {
   return new Command('schema')
     .description('print the JSON Schema of scenario files (for editor autocompletion)')
     .option('--out <file>', 'write it to a file instead')
-    .action((o: { out?: string }) => {
+    .action(async (o: { out?: string }) => {
+      const { scenarioJsonSchema } = await import('../scenario/schema.js');
       const text = JSON.stringify(scenarioJsonSchema(), null, 2) + '\n';
       if (o.out) writeFileSync(o.out, text);
       else io.out(text.trimEnd());
@@ -58,6 +59,7 @@ export function generateCommand(io: Io): Command {
         if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed must be a whole number, got "${o.seed}"`);
         overrides.seed = Number(o.seed);
       }
+      const [{ loadScenario }, { ClickstreamGenerator, DEFAULT_START_MS }, { collectStats }] = await Promise.all([import('../scenario/load.js'), import('../generate/clickstream.js'), import('../generate/stats.js')]);
       const { scenario } = loadScenario(file, overrides);
       const startMs = scenario.start_time ? Date.parse(scenario.start_time) : DEFAULT_START_MS;
       const gen = new ClickstreamGenerator(scenario, { startMs, idPrefix: `s${scenario.seed.toString(36)}` });

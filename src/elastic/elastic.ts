@@ -8,7 +8,8 @@
  * node↔node bytes the new replicas received (kernel TCP counters); how much of the moved
  * partitions' data stayed in the remote tier (tiered storage); the reassignment's own timeline.
  */
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { segmentBytes, withoutRemoteUuid } from '../sandbox/logdirs.js';
 import { lastLine, runUserCommand } from '../run/user-command.js';
 import { join } from 'node:path';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
@@ -108,29 +109,13 @@ export function headroomSettings(spec: ElasticSpec): HeadroomSettings | null {
 export function remoteBytesOf(dir: string | undefined, parts: { topic: string; partition: number }[]): number | null {
   if (!dir || !existsSync(dir)) return null;
   const wanted = new Set(parts.map((p) => `${p.topic}-${p.partition}`));
-  let total = 0;
-  const walk = (d: string, counted: boolean) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) {
-        const base = e.name.replace(/-[A-Za-z0-9_-]{22}$/, '');
-        walk(p, counted || wanted.has(base));
-      } else if (counted && e.name.endsWith('.log')) total += statSync(p).size;
-    }
-  };
-  walk(dir, false);
-  return total;
+  return segmentBytes(dir, (name) => wanted.has(withoutRemoteUuid(name)));
 }
 
 /** Sizes of the `.log` segment files of the given partitions under one node's log dir. */
 export function logFileBytes(logDir: string, parts: { topic: string; partition: number }[]): number {
-  let total = 0;
-  for (const p of parts) {
-    const dir = join(logDir, `${p.topic}-${p.partition}`);
-    if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir)) if (f.endsWith('.log')) total += statSync(join(dir, f)).size;
-  }
-  return total;
+  const wanted = new Set(parts.map((p) => `${p.topic}-${p.partition}`));
+  return segmentBytes(logDir, (name) => wanted.has(name));
 }
 
 export class ElasticRunner {

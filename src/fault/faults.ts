@@ -9,8 +9,7 @@
  * during the fault vs before it, and recovery milestones from metadata polls (leaders moved,
  * under-replicated partitions back to 0) and lag samples (drained back to the steady level).
  */
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { removeDirs } from '../sandbox/logdirs.js';
 import { runUserCommand } from '../run/user-command.js';
 import type { Admin } from '../kafka/client.js';
 import type { Sandbox } from '../sandbox/cluster.js';
@@ -265,14 +264,7 @@ export class FaultRunner {
 
 /** Remove the partition directories of the run's topics from a (stopped) node's log dir; returns how many. */
 export function wipeRunPartitions(logDir: string, runPrefix: string): number {
-  let n = 0;
-  for (const e of readdirSync(logDir, { withFileTypes: true })) {
-    if (e.isDirectory() && e.name.startsWith(`${runPrefix}.`)) {
-      rmSync(join(logDir, e.name), { recursive: true, force: true });
-      n++;
-    }
-  }
-  return n;
+  return removeDirs(logDir, (name) => name.startsWith(`${runPrefix}.`));
 }
 
 /** Acknowledgement times per raw partition, for write availability around faults. */

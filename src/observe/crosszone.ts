@@ -11,7 +11,9 @@
  * produce request around each batch), as the clients counted them; other protocol traffic
  * (metadata, fetch requests, commits, transaction markers) is not modelled. Profiles change what applies (see PROFILE_ASSUMPTIONS).
  */
-export type Profile = 'apache-kafka' | 'tiered' | 'automq' | 'managed';
+/** Platform profiles: how storage and networking are read and costed. */
+export const PROFILES = ['apache-kafka', 'tiered', 'automq', 'managed'] as const;
+export type Profile = (typeof PROFILES)[number];
 
 export interface PartitionPlacement {
   topic: string;

@@ -17,6 +17,7 @@ import { describeSecurity, redact, securityLine, type Security } from '../kafka/
 import { waitUntil } from '../sandbox/process.js';
 import { createTopics, retryUnknownTopic } from '../drive/topics.js';
 import type { Profile } from '../observe/crosszone.js';
+import { phaseNeeds, type PhaseKind } from '../phases/registry.js';
 
 export const CAPABILITIES = [
   'api-versions', 'racks', 'idempotent-produce', 'transactions', 'consumer-groups', 'timestamp-lookup',
@@ -327,14 +328,14 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
 }
 
 /** What a scenario needs from the cluster, by capability, with the reason. */
-export function requirements(s: { enrichment: { delivery: 'eos' | 'alo' }; clients: { acks: 'all' | '1' }; phases: { kind: string }[] }): { id: CapabilityId; why: string; fix: string }[] {
+export function requirements(s: { enrichment: { delivery: 'eos' | 'alo' }; clients: { acks: 'all' | '1' }; phases: { kind: PhaseKind }[] }): { id: CapabilityId; why: string; fix: string }[] {
   const need: { id: CapabilityId; why: string; fix: string }[] = [
     { id: 'consumer-groups', why: 'the enrichment stage and the probe consume in groups', fix: 'grant the user Read on groups' },
     { id: 'log-compaction', why: 'the lookup tables are compacted topics', fix: 'allow cleanup.policy=compact' },
   ];
   if (s.clients.acks === 'all') need.push({ id: 'idempotent-produce', why: 'clients.acks: all uses the idempotent producer', fix: 'grant IdempotentWrite / Write, or set clients.acks: "1"' });
   if (s.enrichment.delivery === 'eos') need.push({ id: 'transactions', why: 'enrichment.delivery: eos', fix: 'use enrichment.delivery: alo, or grant the user Write on its transactional ids' });
-  if (s.phases.some((p) => p.kind === 'replay')) need.push({ id: 'timestamp-lookup', why: 'the replay phase resets offsets by time', fix: 'drop the replay phase' });
+  for (const n of phaseNeeds(s.phases.map((p) => p.kind))) need.push({ id: n.capability as CapabilityId, why: n.why, fix: n.fix });
   return need;
 }
 

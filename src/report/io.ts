@@ -11,11 +11,13 @@ export const processIo: Io = {
   isTTY: Boolean(process.stderr.isTTY),
 };
 
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type Table from 'cli-table3';
 
-/** A compact table; colours only on a terminal. */
+/** A compact table; colours only on a terminal. cli-table3 loads on first use (not for --help). */
 export function table(io: Io, head: string[]): InstanceType<typeof Table> {
-  return new Table({
+  const TableClass = createRequire(import.meta.url)('cli-table3') as typeof Table;
+  return new TableClass({
     head,
     style: io.isTTY ? { head: ['cyan'], border: ['grey'], compact: true } : { head: [], border: [], compact: true },
   });

@@ -11,6 +11,7 @@ import { formatBytes, formatDurationMs } from '../scenario/units.js';
 import { storageCost } from '../score/profiles.js';
 import { TABLE_STALL_MS } from '../enrich/limits.js';
 import { jitNote } from '../sandbox/jvm.js';
+import { PHASES } from '../phases/registry.js';
 import { PROFILE_ASSUMPTIONS, type Profile } from '../observe/crosszone.js';
 import { HOST_CPU_METHOD, stealWarning } from '../observe/host.js';
 
@@ -106,7 +107,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   const t = r.throughput;
   out.push(`${num(t.ackedEvents)} of ${num(t.intendedEvents)} intended events acknowledged (${(t.achievedRatio * 100).toFixed(2)} %), ${num(t.failedEvents)} failed; ${formatBytes(t.payloadBytes)} payload, ${num(t.averageEventBytes)} B per event. ${t.verdict}. Max schedule lag ${num(t.maxScheduleLagMs)} ms, max queue ${num(t.maxQueueDepth)} events.`);
   out.push('');
-  out.push(table(['phase', 'kind', 'from', 'to', 'intended', 'acknowledged', 'achieved'], r.phases.map((p) => [p.name, p.kind, `${p.startOffsetMs / 1000} s`, `${p.endOffsetMs / 1000} s`, num(p.events.intended), num(p.events.acked), p.achievedRatio === null ? '–' : `${(p.achievedRatio * 100).toFixed(1)} %`])));
+  out.push(table(['phase', 'kind', 'from', 'to', 'intended', 'acknowledged', 'achieved', 'what it does'], r.phases.map((p) => [p.name, p.kind, `${p.startOffsetMs / 1000} s`, `${p.endOffsetMs / 1000} s`, num(p.events.intended), num(p.events.acked), p.achievedRatio === null ? '–' : `${(p.achievedRatio * 100).toFixed(1)} %`, PHASES[p.kind]?.summary ?? '–'])));
   out.push('');
   out.push(...clientSection(r));
   out.push(chart('Events per second: intended (1st line) vs acknowledged (2nd)', 'second', ps.items.map((x) => x.second), 'events/s', [{ values: ps.items.map((x) => x.intended) }, { values: ps.items.map((x) => x.acked) }]));

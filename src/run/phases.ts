@@ -1,7 +1,8 @@
 /** The phase timeline of a run, from the scenario: consecutive windows of the schedule. */
 import type { Scenario } from '../scenario/schema.js';
+import { PHASES, type PhaseKind } from '../phases/registry.js';
 
-export type PhaseKind = Scenario['phases'][number]['kind'];
+export type { PhaseKind };
 
 export interface PhaseWindow {
   index: number;
@@ -22,10 +23,6 @@ export interface PhaseWindow {
   elastic?: Scenario['phases'][number]['elastic'];
 }
 
-const SCORED_KINDS: PhaseKind[] = ['steady', 'burst'];
-
-/** Phase kinds this version of `run` carries out. */
-export const RUNNABLE_PHASES: PhaseKind[] = ['warmup', 'steady', 'burst', 'replay', 'dual-run', 'rollback', 'fault', 'scale-out', 'replace-broker', 'scale-in'];
 
 export function phaseTimeline(s: Pick<Scenario, 'phases' | 'duration' | 'traffic'>): PhaseWindow[] {
   const out: PhaseWindow[] = [];
@@ -39,7 +36,7 @@ export function phaseTimeline(s: Pick<Scenario, 'phases' | 'duration' | 'traffic
   for (const p of s.phases) {
     const duration = p.duration ?? Math.max(0, s.duration - t);
     if (duration <= 0) continue;
-    out.push({ index: out.length, name: p.name ?? nameFor(p.kind), kind: p.kind, startMs: t, endMs: Math.min(s.duration, t + duration), lookbackMs: p.lookback, version: p.version, scored: SCORED_KINDS.includes(p.kind), ...(p.fault ? { fault: p.fault } : {}), ...(p.kind === 'scale-out' || p.kind === 'replace-broker' || p.kind === 'scale-in' ? { elastic: p.elastic ?? { nodes: 1, at: 0, timeout: 300_000 } } : {}) });
+    out.push({ index: out.length, name: p.name ?? nameFor(p.kind), kind: p.kind, startMs: t, endMs: Math.min(s.duration, t + duration), lookbackMs: p.lookback, version: p.version, scored: PHASES[p.kind].scored, ...(p.fault ? { fault: p.fault } : {}), ...(PHASES[p.kind].block === 'elastic' ? { elastic: p.elastic ?? { nodes: 1, at: 0, timeout: 300_000 } } : {}) });
     t += duration;
     if (t >= s.duration) break;
   }

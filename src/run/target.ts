@@ -2,12 +2,13 @@
  * Where a run goes: the sandbox (a running one, or one the run starts and stops), or any cluster
  * given by --brokers / the scenario's target block.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { segmentBytes } from '../sandbox/logdirs.js';
+import { dirname } from 'node:path';
 import { ClickbenchError, UsageError } from '../errors.js';
 import { parseBrokers } from '../kafka/client.js';
 import { PLAINTEXT, resolveSecurity, type Security, type SecurityInput } from '../kafka/security.js';
-import { defaultStateDir, Sandbox, SANDBOX_USER } from '../sandbox/cluster.js';
+import { Sandbox, SANDBOX_USER } from '../sandbox/cluster.js';
+import { defaultStateDir, SANDBOX_WARMUP_SECONDS } from '../sandbox/defaults.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Profile } from '../observe/crosszone.js';
 import type { WarmupResult } from '../sandbox/warm.js';
@@ -40,14 +41,6 @@ export interface RunTarget {
 
 export type SandboxWarmup = { by: 'this run' | 'earlier' } & Pick<WarmupResult, 'seconds' | 'maxSeconds' | 'ended' | 'cpuPer1000ByWindow' | 'brokerCoresByWindow' | 'produced' | 'transactions' | 'finishedAt'> | { by: 'none'; reason: string };
 
-/** At most this many seconds of warm-up traffic for a cold sandbox before a run (it ends once the brokers' CPU curve is flat; see src/sandbox/warm.ts). */
-export const SANDBOX_WARMUP_SECONDS = 120;
-
-/** `--warmup`'s default: CLICKBENCH_WARMUP_SECONDS when set (the test suite sets 0), else SANDBOX_WARMUP_SECONDS. */
-export function defaultWarmupSeconds(env: NodeJS.ProcessEnv = process.env): number {
-  const v = env.CLICKBENCH_WARMUP_SECONDS;
-  return v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : SANDBOX_WARMUP_SECONDS;
-}
 
 export interface TargetFlags {
   brokers?: string;
@@ -153,19 +146,8 @@ export function sandboxEndpoint(box: Sandbox, flagSec: SecurityInput, secure: bo
 
 /** Sum of `.log` segment sizes in the partition directories of topics starting with `<prefix>.` (recursively), but the `exclude`d topics. */
 export function sandboxLogBytes(dirs: string[], prefix: string, exclude: string[] = []): number {
-  let total = 0;
-  const walk = (dir: string, inTopic: boolean) => {
-    if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) {
-        if (exclude.some((t) => e.name.startsWith(`${t}-`))) continue;
-        walk(p, inTopic || e.name.startsWith(`${prefix}.`));
-      } else if (inTopic && e.name.endsWith('.log')) total += statSync(p).size;
-    }
-  };
-  for (const d of dirs) walk(d, false);
-  return total;
+  const counted = (name: string) => name.startsWith(`${prefix}.`) && !exclude.some((t) => name.startsWith(`${t}-`));
+  return dirs.reduce((total, d) => total + segmentBytes(d, counted), 0);
 }
 
 function pickWarmup(w: WarmupResult) {

@@ -6,10 +6,11 @@
  * later `run` find a cluster that an earlier command started.
  */
 import { sandboxJvmOptions } from './jvm.js';
+import { defaultStateDir } from './defaults.js';
+import { removeDirs } from './logdirs.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import kafkajsEnums from 'kafkajs';
@@ -100,12 +101,6 @@ export interface NodeStatus {
   alive: boolean;
   listening: boolean;
   rssBytes?: number;
-}
-
-export function defaultStateDir(): string {
-  if (process.env.CLICKBENCH_SANDBOX_DIR) return process.env.CLICKBENCH_SANDBOX_DIR;
-  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return join(base, 'clickbench', 'sandbox');
 }
 
 const stateFile = (stateDir: string) => join(stateDir, 'state.json');
@@ -568,14 +563,7 @@ export class Sandbox {
   wipeData(id: number): number {
     const n = this.node(id);
     if (this.ownsPid(n)) throw new ClickbenchError(`node ${id} is running: stop it before wiping its data`);
-    let removed = 0;
-    for (const e of readdirSync(n.logDir, { withFileTypes: true })) {
-      if (e.isDirectory() && e.name !== '__cluster_metadata-0') {
-        rmSync(join(n.logDir, e.name), { recursive: true, force: true });
-        removed++;
-      }
-    }
-    return removed;
+    return removeDirs(n.logDir, (name) => name !== '__cluster_metadata-0');
   }
 
   private async waitInMetadata(nodes: SandboxNode[], timeoutMs: number): Promise<void> {

@@ -29,6 +29,10 @@ export class ScenarioError extends ClickbenchError {
   override line(): string {
     return this.message;
   }
+  /** One line per problem, each already saying file:line:col: path: what (expected …). */
+  override lines(): string[] {
+    return this.message.split('\n');
+  }
 }
 
 export interface LoadedScenario {

@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDurationMs, parseSizeBytes, SIZE_PATTERN } from './units.js';
 import { SASL_MECHANISMS, SECURITY_PROTOCOLS } from '../kafka/security.js';
+import { PHASE_KINDS, PHASES, phaseShapeProblems } from '../phases/registry.js';
+import { PROFILES } from '../observe/crosszone.js';
 
 export const EVENT_TYPES = [
   'page_view', 'search', 'product_view', 'add_to_cart', 'checkout',
@@ -18,7 +20,6 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const BAD_RECORD_KINDS = ['malformed_json', 'missing_field', 'wrong_type', 'unknown_event_type', 'oversized'] as const;
 export type BadRecordKind = (typeof BAD_RECORD_KINDS)[number];
 
-export const PROFILES = ['apache-kafka', 'tiered', 'automq', 'managed'] as const;
 export const SCORECARD_ROWS = ['event_contract', 'enrichment_state', 'broker_storage', 'cloud_networking', 'governance', 'rollback'] as const;
 
 const DURATION_HINT = 'expected a duration such as 90s, 2m, 1h30m or a number of seconds';
@@ -98,8 +99,8 @@ const fault = z.strictObject({
   timeout: duration().default(120_000).describe('limit for command and restore'),
 });
 
-export const ELASTIC_KINDS = ['scale-out', 'replace-broker', 'scale-in'] as const;
-export type ElasticKind = (typeof ELASTIC_KINDS)[number];
+/** Phase kinds that take an elastic block (src/phases/registry.ts). */
+export type ElasticKind = 'scale-out' | 'replace-broker' | 'scale-in';
 
 export const headroomSchema = z.strictObject({
   start: count(10_000_000).default(2_000).describe('first offered rate, records/s; each step doubles it until one fails'),
@@ -123,7 +124,7 @@ const elastic = z.strictObject({
 });
 
 const phase = z.strictObject({
-  kind: z.enum(['warmup', 'steady', 'burst', 'replay', 'dual-run', 'rollback', 'fault', ...ELASTIC_KINDS]),
+  kind: z.enum(PHASE_KINDS).describe(`what the phase does (src/phases/registry.ts): ${PHASE_KINDS.map((k) => `${k} — ${PHASES[k].summary}`).join('; ')}`),
   name: z.string().min(1).optional(),
   duration: duration().optional(),
   lookback: duration().optional().describe('replay / rollback: how far back the enrichment group is reset'),
@@ -249,14 +250,11 @@ export const scenarioSchema = z.strictObject({
     ctx.addIssue({ code: 'custom', path: ['phases'], message: `the phases last ${phaseTotal / 1000} s, longer than the scenario's ${s.duration / 1000} s duration` });
   }
   s.phases.forEach((p, i) => {
-    if ((p.kind === 'replay' || p.kind === 'rollback') && p.lookback === undefined) ctx.addIssue({ code: 'custom', path: ['phases', i, 'lookback'], message: `a ${p.kind} phase needs a lookback (how far back to reset), e.g. lookback: 30s` });
-    if (p.kind === 'fault' && !p.fault) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault'], message: 'a fault phase needs a fault block, e.g. fault: { action: broker-kill, leader_of: raw, at: 5s, down_for: 15s }' });
-    const isElastic = (ELASTIC_KINDS as readonly string[]).includes(p.kind);
-    if (!isElastic && p.elastic) ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic'], message: `only scale-out, replace-broker and scale-in phases take an elastic block (this phase is ${p.kind})` });
+    for (const problem of phaseShapeProblems(p)) ctx.addIssue({ code: 'custom', path: ['phases', i, ...problem.path], message: problem.message });
+    const isElastic = PHASES[p.kind].block === 'elastic';
     if (p.elastic?.headroom && p.kind !== 'scale-out') ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic', 'headroom'], message: `headroom probes belong to scale-out phases (this phase is ${p.kind})` });
     if (isElastic) for (const problem of elasticProblems(p.kind as ElasticKind, p.elastic, s.target.kind)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic', ...(problem.field ? [problem.field] : [])], message: problem.message });
-    if (p.kind !== 'fault' && p.fault) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault'], message: `only fault phases take a fault block (this phase is ${p.kind})` });
-    if (!p.fault) return;
+    if (!p.fault || p.kind !== 'fault') return;
     for (const problem of faultProblems(p.fault, s.target.kind)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault', problem.field], message: problem.message });
   });
   const m = s.events.mix;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultWarmupSeconds, SANDBOX_WARMUP_SECONDS } from '../../src/run/target.js';
+import { defaultWarmupSeconds, SANDBOX_WARMUP_SECONDS } from '../../src/sandbox/defaults.js';
 import { warmedUp } from '../../src/sandbox/warm.js';
 
 describe('sandbox warm-up default', () => {

@@ -1,0 +1,37 @@
+/**
+ * The one place that walks a sandbox node's log dir (or the local remote tier): partition
+ * directories are named `<topic>-<partition>` (the remote tier adds `-<22-char uuid>`), and their
+ * `.log` files are the segments that hold records.
+ */
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Total size of `.log` files that sit below a directory whose name `counted` accepts, anywhere under `root` (0 when root is missing). */
+export function segmentBytes(root: string, counted: (dirName: string) => boolean): number {
+  if (!existsSync(root)) return 0;
+  let total = 0;
+  const walk = (dir: string, inCounted: boolean) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p, inCounted || counted(e.name));
+      else if (inCounted && e.name.endsWith('.log')) total += statSync(p).size;
+    }
+  };
+  walk(root, false);
+  return total;
+}
+
+/** Removes the directories directly under `logDir` whose name `remove` accepts; returns how many. */
+export function removeDirs(logDir: string, remove: (dirName: string) => boolean): number {
+  let n = 0;
+  for (const e of readdirSync(logDir, { withFileTypes: true })) {
+    if (e.isDirectory() && remove(e.name)) {
+      rmSync(join(logDir, e.name), { recursive: true, force: true });
+      n++;
+    }
+  }
+  return n;
+}
+
+/** A remote-tier directory name without its uuid suffix: `<topic>-<partition>`. */
+export const withoutRemoteUuid = (dirName: string) => dirName.replace(/-[A-Za-z0-9_-]{22}$/, '');
