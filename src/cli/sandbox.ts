@@ -14,6 +14,7 @@ export function sandboxSummary(s: SandboxState) {
     storage: s.storage,
     stateDir: s.stateDir,
     jvmOptions: s.jvmOptions ?? [],
+    brokerOverrides: s.brokerOverrides ?? {},
     nodes: s.nodes.map((n) => ({ id: n.id, zone: n.zone, port: n.port, pid: n.pid, logDir: n.logDir })),
     ...(s.remoteStorageDir ? { remoteStorageDir: s.remoteStorageDir } : {}),
     ...(s.security ? { security: { protocol: s.security.protocol, bootstrap: s.security.bootstrap, caFile: s.security.caFile, mechanisms: s.security.mechanisms, users: s.security.users, passwordFile: s.security.passwordFile } } : {}),
@@ -61,6 +62,7 @@ export function sandboxCommand(io: Io): Command {
       else {
         io.out(`sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s: Apache Kafka ${summary.kafkaVersion}, ${summary.nodes.length} node(s), ${summary.storage} storage`);
         io.out(`JVM options: ${summary.jvmOptions.join(' ') || '(none)'}  (${jitNote(summary.jvmOptions)})`);
+        io.out(`broker overrides (CLICKBENCH_SANDBOX_BROKER_PROPS): ${Object.entries(summary.brokerOverrides).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}`);
         io.out(`bootstrap: ${summary.bootstrap}`);
         for (const n of summary.nodes) io.out(`  node ${n.id}  zone ${n.zone}  port ${n.port}  pid ${n.pid}  ${n.logDir}`);
         if (summary.remoteStorageDir) io.out(`remote tier: ${summary.remoteStorageDir}`);

@@ -188,6 +188,8 @@ export interface Results {
     warmup?: SandboxWarmup;
     /** JVM options the sandbox's nodes run with (sandbox targets only): the JIT setting weighs on every figure. */
     jvmOptions?: string[];
+    /** Broker settings the sandbox changed from Apache Kafka's defaults, beyond sizing (sandbox targets only). */
+    brokerOverrides?: Record<string, string>;
     /** How clients connected (never the password). */
     security?: ReturnType<typeof describeSecurity>;
     /** Where the profile came from and why. */

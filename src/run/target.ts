@@ -37,6 +37,8 @@ export interface RunTarget {
   warmup?: SandboxWarmup;
   /** The sandbox nodes' JVM options (sandbox targets). */
   jvmOptions?: string[];
+  /** Broker settings the sandbox changed from Kafka's defaults (sandbox targets only). */
+  brokerOverrides?: Record<string, string>;
 }
 
 export type SandboxWarmup = { by: 'this run' | 'earlier' } & Pick<WarmupResult, 'seconds' | 'maxSeconds' | 'ended' | 'cpuPer1000ByWindow' | 'brokerCoresByWindow' | 'produced' | 'transactions' | 'finishedAt'> | { by: 'none'; reason: string };
@@ -119,6 +121,7 @@ export async function resolveTarget(s: Scenario, opts: TargetFlags): Promise<Run
     startedByRun: started,
     warmup,
     jvmOptions: box.state.jvmOptions ?? [],
+    brokerOverrides: box.state.brokerOverrides ?? {},
     defaultZone: box.state.nodes[0].zone,
     zoneOf: (id) => box.state.nodes.find((n) => n.id === id)?.zone,
     sandboxLogDirs: box.state.nodes.map((n) => n.logDir),

@@ -5,7 +5,7 @@
  * Its state (ports, pids, dirs) lives in `<stateDir>/state.json`, so `sandbox status|down` and a
  * later `run` find a cluster that an earlier command started.
  */
-import { sandboxJvmOptions } from './jvm.js';
+import { sandboxBrokerOverrides, sandboxJvmOptions } from './jvm.js';
 import { defaultStateDir } from './defaults.js';
 import { removeDirs } from './logdirs.js';
 import { spawn } from 'node:child_process';
@@ -82,6 +82,8 @@ export interface SandboxState {
   heapMb: number;
   /** JVM options the nodes start with (restarted and added nodes too), from sandboxJvmOptions() at `start`. */
   jvmOptions?: string[];
+  /** Broker settings that differ from Kafka's defaults for the sandbox's sake (sandboxBrokerOverrides() at `start`), applied to every node. */
+  brokerOverrides?: Record<string, string>;
   bootstrap: string;
   nodes: SandboxNode[];
   remoteStorageDir?: string;
@@ -124,7 +126,7 @@ logger.started.name = kafka.server.KafkaRaftServer
 logger.started.level = INFO
 `;
 
-export function nodeProperties(state: Pick<SandboxState, 'nodes' | 'storage' | 'remoteStorageDir' | 'security'>, node: SandboxNode, password?: string): string {
+export function nodeProperties(state: Pick<SandboxState, 'nodes' | 'storage' | 'remoteStorageDir' | 'security' | 'brokerOverrides'>, node: SandboxNode, password?: string): string {
   const n = state.nodes.filter((x) => x.role !== 'broker').length;
   const rf = Math.min(3, n);
   const voters = state.nodes.filter((x) => x.role !== 'broker').map((x) => `${x.id}@127.0.0.1:${x.controllerPort}`).join(',');
@@ -186,6 +188,7 @@ export function nodeProperties(state: Pick<SandboxState, 'nodes' | 'storage' | '
       'super.users': `User:ANONYMOUS;User:${SANDBOX_USER}`,
     });
   }
+  Object.assign(props, state.brokerOverrides ?? {});
   return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
 }
 
@@ -277,6 +280,7 @@ export class Sandbox {
       stateDir: opts.stateDir,
       heapMb: opts.heapMb ?? 512,
       jvmOptions: sandboxJvmOptions(),
+      brokerOverrides: sandboxBrokerOverrides(),
       bootstrap: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
       nodes,
       startedAt: new Date().toISOString(),

@@ -1,4 +1,5 @@
-/** The sandbox nodes' JVM options (pure: the report reads them too). */
+/** The sandbox nodes' JVM options and broker overrides (pure: the report reads them too). */
+import { UsageError } from '../errors.js';
 
 /**
  * The sandbox's JIT setting: C1 only. A sandbox lives minutes; on a 2-core machine the C2 compiler threads
@@ -14,6 +15,21 @@ export const SANDBOX_JIT_OPTIONS = ['-XX:TieredStopAtLevel=1'];
  */
 export function sandboxJvmOptions(env: NodeJS.ProcessEnv = process.env): string[] {
   return [...SANDBOX_JIT_OPTIONS, ...(env.CLICKBENCH_SANDBOX_JVM_OPTS ?? '').split(/\s+/).filter(Boolean)];
+}
+
+/**
+ * Broker settings a user changed from the sandbox's own for an experiment: CLICKBENCH_SANDBOX_BROKER_PROPS
+ * (`key=value` pairs separated by spaces or commas; a later key wins), recorded in the sandbox state at
+ * `start`, applied to every node (added ones too) and shown in every report of a run on it.
+ */
+export function sandboxBrokerOverrides(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (env.CLICKBENCH_SANDBOX_BROKER_PROPS ?? '').split(/[\s,]+/).filter(Boolean)) {
+    const i = pair.indexOf('=');
+    if (i <= 0) throw new UsageError(`CLICKBENCH_SANDBOX_BROKER_PROPS: "${pair}" is not key=value`, 'e.g. CLICKBENCH_SANDBOX_BROKER_PROPS="num.io.threads=2 replica.fetch.wait.max.ms=100"');
+    out[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  return out;
 }
 
 /** What the nodes' JIT does, in words, from their JVM options (the last TieredStopAtLevel wins, as in the JVM). */

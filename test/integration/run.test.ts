@@ -92,6 +92,8 @@ describe('clickbench run on the sandbox', () => {
     assert.ok(r.cluster.jvmOptions!.includes('-XX:TieredStopAtLevel=1'));
     assert.equal(md.includes('**Warning: the hypervisor took'), stolenPhases(r.phases).length > 0, 'the report warns exactly when a phase lost >= 10 % to steal');
     assert.match(md, /stolen by the hypervisor [0-9.]+ %/);
+    assert.deepEqual(r.cluster.brokerOverrides, sb.state.brokerOverrides ?? {}, 'broker overrides recorded as the sandbox has them');
+    assert.match(md, /Sandbox broker overrides \(CLICKBENCH_SANDBOX_BROKER_PROPS\): /);
     assert.match(md, /Sandbox JVM options: `-XX:TieredStopAtLevel=1` \(C1 JIT only: /);
     for (const row of scorecard(r)) {
       assert.ok(row.evidence.length > 0, `${row.id} has evidence`);
