@@ -130,7 +130,7 @@ export class OpenLoopDriver {
   readonly ackedSeqs = new SeqCounts();
   /** Acknowledged bad records that carry no event id (missing_field): accounted for by the DLQ count, not by id. */
   missingIdAcked = 0;
-  stats = { generated: 0, sent: 0, acked: 0, failed: 0, bad: 0, maxQueueDepth: 0, maxScheduleLagMs: 0, requests: 0, errors: 0, retries: 0, payloadBytes: 0 };
+  stats = { generated: 0, sent: 0, acked: 0, failed: 0, bad: 0, maxQueueDepth: 0, maxScheduleLagMs: 0, errors: 0, retries: 0, payloadBytes: 0 };
   /** Failed produce attempts (after the client's own retries) by error code. */
   readonly errorsByCode: Record<string, number> = {};
   private stopped = false;
@@ -268,7 +268,6 @@ export class OpenLoopDriver {
     this.brokersBusy.add(broker);
     for (const { lane } of parts) lane.busy = true;
     const sentMs = this.clock();
-    this.stats.requests++;
     for (const { lane, batch } of parts) {
       if (lane.topic !== names.raw) continue;
       this.queued -= batch.length;

@@ -92,7 +92,6 @@ export class EnrichmentStage {
   private readonly generationHeader: string;
   /** Payload bytes consumed from the raw topic, per partition, and produced (enriched + DLQ). */
   readonly consumedBytes = new Map<number, number>();
-  outputBytes = 0;
   private commitTimer?: NodeJS.Timeout;
   /** Leaders of the output partitions (produce requests grouped per broker), and the admin that reads them. */
   private leaders?: LeaderMap;
@@ -307,8 +306,6 @@ export class EnrichmentStage {
     for (const m of batch.messages) {
       const out = this.enricher.process({ value: m.value, partition: batch.partition, offset: m.offset, timestampMs: Number(m.timestamp) }, m.key?.toString() ?? null);
       out.headers['cb-generation'] = this.generationHeader;
-      const size = (typeof out.value === 'string' ? out.value.length : out.value.length) + (out.key?.length ?? 0);
-      this.outputBytes += size;
       (out.kind === 'enriched' ? enriched : dlq).push({ key: out.key, value: out.value, headers: out.headers });
     }
     return { enriched, dlq };

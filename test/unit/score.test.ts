@@ -4,16 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
-import { crossZoneBytes } from '../../src/observe/crosszone.js';
 import { compareMarkdown } from '../../src/report/compare.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { evaluate } from '../../src/score/evaluate.js';
 import { notMeasured, type Results } from '../../src/run/results.js';
-import { phaseTimeline } from '../../src/run/phases.js';
-import { addCounters } from '../../src/run/run.js';
 import { evaluateGates, parseGate } from '../../src/score/gates.js';
 import { checklist, scorecard, type RowId } from '../../src/score/scorecard.js';
-import { parseScenario } from '../../src/scenario/load.js';
 
 /** A results.json recorded from a real 25 s sandbox run (warmup, steady, burst, replay; owners set). */
 const RECORDED = readFileSync('test/fixtures/results-recorded.json', 'utf8');
@@ -192,43 +188,5 @@ describe('gates', () => {
     assert.match(md, /\| scale-out: new capacity usable after \| 16,000 ms \| 16,000 ms \|/);
     assert.match(md, /\| scale-out: sustainable rate before \| not measured \| not measured \|/);
     assert.match(md, /What drove the data movement:\n\n- `[^`]+` add-broker \(scale-out\): 24 replicas, 84\.2 MB of 450\.0 MB on the brokers' disks \(all replicas\) in 5\.9 s — local disks: every moved replica copies its partition's whole retained log from the leader; the duration follows the retained bytes\.\n- `[^`]+` add-broker \(scale-out\): 24 replicas, 7\.0 MB of 450\.0 MB on the brokers' disks \(all replicas\) in 6\.1 s — tiered topics: a new replica copies only the local tail \(segments not yet in the remote tier, kept locally for 3 s, plus the active segment\); 50\.2 MB of the moved partitions stayed in the remote tier and were not copied\./);
-  });
-});
-
-describe('cross-zone model (hand computation)', () => {
-  it('counts produce, replication and rack-aware consume bytes that cross zones', () => {
-    // Brokers 1,2,3 in zones a,b,c. p0: leader 1, replicas 1,2,3. p1: leader 2, replicas 2,3 (no replica in a).
-    const brokerZone = new Map([[1, 'a'], [2, 'b'], [3, 'c']]);
-    const placements = [
-      { topic: 't', partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 2, 3] },
-      { topic: 't', partition: 1, leader: 2, replicas: [2, 3], isr: [2, 3] },
-    ];
-    const flows = [
-      { client: 'producer', zone: 'a', kind: 'produce' as const, topic: 't', bytesByPartition: new Map([[0, 1000], [1, 400]]) },
-      { client: 'consumer', zone: 'a', kind: 'consume' as const, topic: 't', bytesByPartition: new Map([[0, 1000], [1, 400]]) },
-    ];
-    const r = crossZoneBytes({ profile: 'apache-kafka', placements, brokerZone, flows, pricePerGb: 0.02 });
-    // produce: p0 a→a stays, p1 a→b crosses 400. replication: p0 a→b, a→c = 2000; p1 b→c = 400.
-    // consume: p0 from the zone-a replica (0); p1 has no replica in a: from leader b → 400.
-    assert.deepEqual([r.produce.crossZoneBytes, r.replication.crossZoneBytes, r.consume.crossZoneBytes], [400, 2400, 400]);
-    assert.equal(r.crossZoneBytes, 3200);
-    assert.deepEqual(r.byZonePair, { 'a→b': 1400, 'a→c': 1000, 'b→c': 400, 'b→a': 400 });
-    assert.equal(r.costUsd, (3200 / 1e9) * 0.02);
-    const automq = crossZoneBytes({ profile: 'automq', placements, brokerZone, flows, pricePerGb: 0.02 });
-    assert.equal(automq.crossZoneBytes, 0, 'shared storage, zone-aligned routing: nothing crosses');
-  });
-});
-
-describe('run plumbing', () => {
-  it('lays phases end to end and fills the rest of the duration with steady', () => {
-    const s = parseScenario('name: p\nduration: 60s\ntraffic: {base_rate: 1}\nphases:\n  - {kind: warmup, duration: 10s}\n  - {kind: burst, duration: 20s}\n  - {kind: replay, duration: 10s, lookback: 30s}\n').scenario;
-    assert.deepEqual(phaseTimeline(s).map((p) => [p.name, p.startMs, p.endMs, p.scored]), [['warmup', 0, 10_000, false], ['burst', 10_000, 30_000, true], ['replay', 30_000, 40_000, false], ['steady', 40_000, 60_000, true]]);
-    assert.deepEqual(phaseTimeline({ ...s, phases: [] }).map((p) => p.name), ['steady']);
-  });
-
-  it('sums enrichment counters across replay generations (maxima stay maxima)', () => {
-    const a = { processed: 2, dlq: { oversized: 1 }, lateProfile: { maxLatenessMs: 5, events: 1 } };
-    const b = { processed: 3, dlq: { oversized: 2 }, lateProfile: { maxLatenessMs: 9, events: 2 } };
-    assert.deepEqual(addCounters(a, b), { processed: 5, dlq: { oversized: 3 }, lateProfile: { maxLatenessMs: 9, events: 3 } });
   });
 });

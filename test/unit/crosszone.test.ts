@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { crossZoneBytes } from '../../src/observe/crosszone.js';
+
+/** A results.json recorded from a real 25 s sandbox run (warmup, steady, burst, replay; owners set). */
+describe('cross-zone model (hand computation)', () => {
+  it('counts produce, replication and rack-aware consume bytes that cross zones', () => {
+    // Brokers 1,2,3 in zones a,b,c. p0: leader 1, replicas 1,2,3. p1: leader 2, replicas 2,3 (no replica in a).
+    const brokerZone = new Map([[1, 'a'], [2, 'b'], [3, 'c']]);
+    const placements = [
+      { topic: 't', partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 2, 3] },
+      { topic: 't', partition: 1, leader: 2, replicas: [2, 3], isr: [2, 3] },
+    ];
+    const flows = [
+      { client: 'producer', zone: 'a', kind: 'produce' as const, topic: 't', bytesByPartition: new Map([[0, 1000], [1, 400]]) },
+      { client: 'consumer', zone: 'a', kind: 'consume' as const, topic: 't', bytesByPartition: new Map([[0, 1000], [1, 400]]) },
+    ];
+    const r = crossZoneBytes({ profile: 'apache-kafka', placements, brokerZone, flows, pricePerGb: 0.02 });
+    // produce: p0 a→a stays, p1 a→b crosses 400. replication: p0 a→b, a→c = 2000; p1 b→c = 400.
+    // consume: p0 from the zone-a replica (0); p1 has no replica in a: from leader b → 400.
+    assert.deepEqual([r.produce.crossZoneBytes, r.replication.crossZoneBytes, r.consume.crossZoneBytes], [400, 2400, 400]);
+    assert.equal(r.crossZoneBytes, 3200);
+    assert.deepEqual(r.byZonePair, { 'a→b': 1400, 'a→c': 1000, 'b→c': 400, 'b→a': 400 });
+    assert.equal(r.costUsd, (3200 / 1e9) * 0.02);
+    const automq = crossZoneBytes({ profile: 'automq', placements, brokerZone, flows, pricePerGb: 0.02 });
+    assert.equal(automq.crossZoneBytes, 0, 'shared storage, zone-aligned routing: nothing crosses');
+  });
+});

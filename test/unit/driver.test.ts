@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Message } from 'kafkajs';
+import { OpenLoopDriver } from '../../src/drive/driver.js';
+import { ClickstreamGenerator } from '../../src/generate/clickstream.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import { topicNames } from '../../src/drive/topics.js';
+import type { Producer } from '../../src/kafka/client.js';
+
+describe('the open-loop driver', () => {
+  const scenario = parseScenario('name: t\nseed: 3\nduration: 2s\ntopics: { partitions: 4, replication: 1, min_insync_replicas: 1 }\ntraffic: { base_rate: 500 }\npopulation: { users: 200, products: 100, pages: 10, bots: 1, bot_share: 0 }\nbad_records: { rate: 0 }\n', 't.yaml').scenario;
+
+  it('groups partitions by leader into one request per broker, and a stalled broker shows as latency from the intended time, not as lost samples', async () => {
+    let now = 1_000_000;
+    const clock = () => now;
+    const requests: { broker: number; partitions: number; at: number }[] = [];
+    const leaderOf = (topic: string, p: number) => (topic.endsWith('raw') ? (p % 2) + 1 : 3);
+    // Broker 2 answers only at +1 500 ms (a stall); others at once.
+    const producer = {
+      sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: Message[] }[] }) => {
+        const broker = leaderOf(topicMessages[0].topic, topicMessages[0].messages[0].partition!);
+        for (const tm of topicMessages) for (const m of tm.messages) assert.equal(leaderOf(tm.topic, m.partition!), broker, 'one broker per request');
+        requests.push({ broker, partitions: topicMessages.length, at: now });
+        if (broker === 2 && now < 1_000_000 + 1_500) {
+          const until = 1_000_000 + 1_500;
+          while (now < until) await new Promise((r) => setImmediate(r));
+        }
+      },
+    } as unknown as Producer;
+    const start = now;
+    const gen = new ClickstreamGenerator(scenario, { startMs: start, idPrefix: 't' });
+    const worst = new Map<number, number>();
+    const driver = new OpenLoopDriver({
+      producer, names: topicNames('t'), gen, startMs: start, durationMs: 2_000, partitions: 4, lookupPartitions: 2, clock, leaderOf, lingerMs: 10,
+      onAck: ({ events, ackMs }) => { for (const e of events) worst.set(e.seq, ackMs - e.intendedMs); },
+    });
+    // A fake clock that advances 1 ms per timer turn.
+    const ticker = setInterval(() => { now += 1; }, 0);
+    try {
+      await driver.run();
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.equal(driver.stats.acked, driver.stats.generated, 'every event acknowledged');
+    assert.ok(requests.some((r) => r.partitions > 1), 'requests carry several partitions');
+    assert.ok(requests.filter((r) => r.broker === 1).length < driver.stats.generated / 4, 'far fewer requests than events');
+    // Events due on broker 2 during its stall waited for it: their latency, from the intended time, shows the stall.
+    const lat = [...worst.values()];
+    assert.ok(Math.max(...lat) >= 1_000, `max latency ${Math.max(...lat)} ms`);
+    assert.equal(lat.length, driver.ackedSeqs.size);
+  });
+});
