@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { crossZoneBytes } from '../../src/observe/crosszone.js';
 
-/** A results.json recorded from a real 25 s sandbox run (warmup, steady, burst, replay; owners set). */
 describe('cross-zone model (hand computation)', () => {
   it('counts produce, replication and rack-aware consume bytes that cross zones', () => {
     // Brokers 1,2,3 in zones a,b,c. p0: leader 1, replicas 1,2,3. p1: leader 2, replicas 2,3 (no replica in a).
