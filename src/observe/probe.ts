@@ -44,55 +44,17 @@ export class Probe {
     this.consumer = createConsumer(this.o.kafka, { groupId: this.o.groupId, rackId: this.o.rack, readUncommitted: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000, metadataMaxAge: PREFERRED_REPLICA_TTL_MS }, () => !this.stopped);
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.o.enrichedTopic, this.o.dlqTopic], fromBeginning: true });
-    const sourceKey = `${this.o.idPrefix}-`;
     // Offsets committed every 5 s, as Kafka's auto.commit.interval.ms: kafkajs's autoCommit commits after
     // every batch whatever its interval says (one OffsetCommit per fetch, most of the probe's cost on the
-    // cluster). A re-read after a rebalance is recognised by the offset guard below.
+    // cluster). A re-read after a rebalance is recognised by the offset guard in accept().
     this.commitTimer = setInterval(() => void this.commit(), PROBE_COMMIT_INTERVAL_MS);
     await this.consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
         const now = Date.now();
-        const kind = batch.topic === this.o.dlqTopic ? 'dlq' : 'enriched';
         // Bytes as on the wire (re-reads included: they crossed the network too).
         const bytes = fetchedBytes(batch.messages);
-        const tp = `${batch.topic}:${batch.partition}`;
-        const from = this.nextOffset.get(tp) ?? 0;
-        for (const m of batch.messages) {
-          if (Number(m.offset) < from) {
-            this.stats.redelivered++;
-            continue;
-          }
-          this.nextOffset.set(tp, Number(m.offset) + 1);
-          const value = m.value?.toString() ?? '';
-          const h = m.headers ?? {};
-          const header = (k: string) => (h[k] === undefined ? undefined : String(h[k]));
-          const intended = header('cb-intended-ms');
-          const rawAppend = header('cb-raw-append-ms');
-          const generation = Number(header('cb-generation') ?? 0);
-          const sample: ProbeSample = {
-            kind,
-            intendedMs: intended ? Number(intended) : null,
-            seenMs: now,
-            enrichMs: rawAppend ? Number(m.timestamp) - Number(rawAppend) : null,
-            generation,
-          };
-          if (kind === 'enriched') {
-            this.stats.enriched++;
-            if (PII.test(value)) this.stats.piiLeaks++;
-            // Every 10th record: no raw identifier or full IP for a person without analytics consent.
-            if (this.stats.enriched % 10 === 0) this.checkPseudonymized(value);
-          } else this.stats.dlq++;
-          // The event's sequence number from its id (first field of both raw and enriched JSON).
-          const seq = eventSeqOf(value, sourceKey);
-          if (Number.isFinite(seq)) {
-            let counts = this.seen.get(generation);
-            if (!counts) this.seen.set(generation, (counts = new SeqCounts()));
-            if (counts.add(seq) > 1) this.stats.duplicates++;
-            if (kind === 'enriched') this.o.onEnriched?.(seq, value, sample.intendedMs);
-          } else this.stats.unparsable++;
-          this.o.onSample(sample);
-        }
+        for (const m of batch.messages) this.accept(batch.topic, batch.partition, m, now);
         let m = this.bytesByTopic.get(batch.topic);
         if (!m) this.bytesByTopic.set(batch.topic, (m = new Map()));
         m.set(batch.partition, (m.get(batch.partition) ?? 0) + bytes);
@@ -100,6 +62,50 @@ export class Probe {
         await heartbeat();
       },
     });
+  }
+
+  /**
+   * One record as the probe reads it (pure but for the callbacks): a re-read of an offset already seen
+   * is a re-delivery to the probe, not a duplicate; an event sequence seen twice in one generation is a
+   * duplicate in the sink (a replay's generation is new, so its re-enriched events are not).
+   */
+  accept(topic: string, partition: number, m: { offset: string; value: Buffer | null; headers?: Record<string, unknown>; timestamp: string }, now: number): ProbeSample | 'redelivered' {
+    const tp = `${topic}:${partition}`;
+    if (Number(m.offset) < (this.nextOffset.get(tp) ?? 0)) {
+      this.stats.redelivered++;
+      return 'redelivered';
+    }
+    this.nextOffset.set(tp, Number(m.offset) + 1);
+    const kind = topic === this.o.dlqTopic ? 'dlq' : 'enriched';
+    const value = m.value?.toString() ?? '';
+    const h = m.headers ?? {};
+    const header = (k: string) => (h[k] === undefined ? undefined : String(h[k]));
+    const intended = header('cb-intended-ms');
+    const rawAppend = header('cb-raw-append-ms');
+    const generation = Number(header('cb-generation') ?? 0);
+    const sample: ProbeSample = {
+      kind,
+      intendedMs: intended ? Number(intended) : null,
+      seenMs: now,
+      enrichMs: rawAppend ? Number(m.timestamp) - Number(rawAppend) : null,
+      generation,
+    };
+    if (kind === 'enriched') {
+      this.stats.enriched++;
+      if (PII.test(value)) this.stats.piiLeaks++;
+      // Every 10th record: no raw identifier or full IP for a person without analytics consent.
+      if (this.stats.enriched % 10 === 0) this.checkPseudonymized(value);
+    } else this.stats.dlq++;
+    // The event's sequence number from its id (first field of both raw and enriched JSON).
+    const seq = eventSeqOf(value, `${this.o.idPrefix}-`);
+    if (Number.isFinite(seq)) {
+      let counts = this.seen.get(generation);
+      if (!counts) this.seen.set(generation, (counts = new SeqCounts()));
+      if (counts.add(seq) > 1) this.stats.duplicates++;
+      if (kind === 'enriched') this.o.onEnriched?.(seq, value, sample.intendedMs);
+    } else this.stats.unparsable++;
+    this.o.onSample(sample);
+    return sample;
   }
 
   private checkPseudonymized(value: string): void {
