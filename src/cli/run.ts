@@ -32,8 +32,8 @@ export function runCommand(io: Io): Command {
     .addOption(new Option('--profile <profile>', 'platform profile (default: the scenario\'s, else detected from the cluster)').choices([...PROFILES]))
     .action(async (file: string, o: RunFlags) => {
       // Loaded here, not at start-up, so --help and the other commands do not pay for them.
-      const [{ loadScenario }, { newRunId, runScenario, resultsPath }, { resolveTarget }, { writeReport }, { logUpdateStderr }] = await Promise.all([
-        import('../scenario/load.js'), import('../run/run.js'), import('../run/target.js'), import('../report/write.js'), import('log-update'),
+      const [{ loadScenario }, { newRunId, runScenario }, { resultsPath }, { resolveTarget }, { writeReport }, { logUpdateStderr }] = await Promise.all([
+        import('../scenario/load.js'), import('../run/run.js'), import('../run/results.js'), import('../run/target.js'), import('../report/write.js'), import('log-update'),
       ]);
       const loaded = loadScenario(file);
       const s = loaded.scenario;

@@ -6,6 +6,9 @@
  * from the start of the schedule. A figure that could not be measured is
  * `{ "measured": false, "reason": "…" }`, never a made-up number.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { redact } from '../kafka/security.js';
 import type { SandboxWarmup } from './target.js';
 import type { ElasticResult } from '../elastic/elastic.js';
 import type { ProbeResult } from '../probe/probe.js';
@@ -21,6 +24,20 @@ import type { MeasuredBytes } from '../observe/netflows.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { PhaseCost } from '../observe/cost.js';
 import type { HostCpu } from '../observe/host.js';
+
+/** Where a run's results.json lives. */
+export function resultsPath(reportsDir: string, runId: string): string {
+  return join(reportsDir, runId, 'results.json');
+}
+
+/** Writes results.json (credentials redacted), creating the run's folder; returns the file. */
+export function writeResults(results: Results, reportsDir: string): string {
+  const dir = join(reportsDir, results.run.id);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'results.json');
+  writeFileSync(file, redact(JSON.stringify(results, null, 2) + '\n'));
+  return file;
+}
 
 export const RESULTS_SCHEMA = 'clickbench/results@1';
 

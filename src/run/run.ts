@@ -4,9 +4,7 @@
  * down, and hand back results (written as results.json even when the run fails or is stopped).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { ClickstreamGenerator } from '../generate/clickstream.js';
 import { createKafka, createProducer } from '../kafka/client.js';
 import { describeBrokers } from '../kafka/cluster-facts.js';
@@ -21,8 +19,8 @@ import { connectAdmin } from '../kafka/admin.js';
 import { LeaderMap } from '../kafka/leaders.js';
 import { driverRetry } from '../drive/driver.js';
 import { bottleneck, ClientHealth } from '../observe/health.js';
-import { NetLedger, type MeasuredBytes } from '../observe/netflows.js';
-import { redact, describeSecurity } from '../kafka/security.js';
+import { NetLedger } from '../observe/netflows.js';
+import { describeSecurity } from '../kafka/security.js';
 import { checkConnection } from '../kafka/preflight.js';
 import { ElasticRunner } from '../elastic/elastic.js';
 import { writeHistory } from '../drive/history.js';
@@ -41,9 +39,11 @@ import type { LoadedScenario } from '../scenario/load.js';
 import { sleep } from '../sandbox/process.js';
 import { phaseAt, phaseTimeline, type PhaseWindow } from './phases.js';
 import { PHASES, type PhaseRunner } from '../phases/registry.js';
-import { isMeasured, notMeasured, RESULTS_SCHEMA, type MeasuredVsModel, type NotMeasured, type DualRunResult, type PhaseResult, type ReplayResult, type Results } from './results.js';
+import { isMeasured, notMeasured, writeResults, RESULTS_SCHEMA, type NotMeasured, type PhaseResult, type Results } from './results.js';
 import type { RunTarget } from './target.js';
 import { sandboxLogBytes } from './target.js';
+import { copyNested, diffFlat, diffNested, inFaultWindow, mergeFlat, mergeNested, withModel } from './byte-maps.js';
+import { addCounters, catchUpSeconds, diffDualRun, diskResult, replayResetOffsets, replayResult, type ReplayRecord } from './assemble.js';
 import { CLICKBENCH_VERSION, dependencyVersion } from '../version.js';
 import { hostCpuBetween, readHostCpu, type HostCpu, type HostCpuReading } from '../observe/host.js';
 import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CpuReading, type PhaseCost, type RequestCounts } from '../observe/cost.js';
@@ -82,56 +82,6 @@ interface Snapshot {
   host?: HostCpuReading;
 }
 
-const copyNested = (m: Map<string, Map<number, number>>) => new Map([...m].map(([k, v]) => [k, new Map(v)]));
-function diffNested(a: Map<string, Map<number, number>>, b: Map<string, Map<number, number>>): Map<string, Map<number, number>> {
-  const out = new Map<string, Map<number, number>>();
-  for (const [topic, parts] of b) {
-    const d = new Map<number, number>();
-    for (const [p, v] of parts) d.set(p, v - (a.get(topic)?.get(p) ?? 0));
-    out.set(topic, d);
-  }
-  return out;
-}
-function mergeNested(a: Map<string, Map<number, number>>, b: Map<string, Map<number, number>>): Map<string, Map<number, number>> {
-  for (const [topic, parts] of b) {
-    const into = a.get(topic) ?? new Map<number, number>();
-    for (const [p, v] of parts) into.set(p, (into.get(p) ?? 0) + v);
-    a.set(topic, into);
-  }
-  return a;
-}
-function mergeFlat(a: Map<number, number>, b: Map<number, number>): Map<number, number> {
-  const out = new Map(a);
-  for (const [p, v] of b) out.set(p, (out.get(p) ?? 0) + v);
-  return out;
-}
-/** Measured bytes beside the model's, per flow, with the model's difference in % of the measurement. */
-export function withModel(m: MeasuredBytes, model: CrossZoneResult | undefined): MeasuredVsModel {
-  const pct = (modelled: number, measured: number) => (measured > 0 ? ((modelled - measured) / measured) * 100 : null);
-  if (!model) return { ...m, model: null, diffPct: null };
-  return {
-    ...m,
-    model: { crossZoneBytes: model.crossZoneBytes, produce: model.produce.crossZoneBytes, replication: model.replication.crossZoneBytes, consume: model.consume.crossZoneBytes },
-    diffPct: {
-      // The model covers the data directions (records out, replicated, fetched); request traffic is measured only.
-      crossZone: pct(model.crossZoneBytes, m.crossZone.clientToBroker + m.crossZone.replication + m.crossZone.brokerToClient),
-      allTraffic: pct(model.crossZoneBytes, m.crossZone.bytes),
-      produce: pct(model.produce.crossZoneBytes, m.crossZone.clientToBroker),
-      replication: pct(model.replication.crossZoneBytes, m.crossZone.replication),
-      consume: pct(model.consume.crossZoneBytes, m.crossZone.brokerToClient),
-    },
-  };
-}
-
-/** An event intended between a fault's injection and the cluster being whole again. */
-function inFaultWindow(f: { injectedAt?: number; isrRestoredAt?: number }, intendedMs: number): boolean {
-  return f.injectedAt !== undefined && intendedMs >= f.injectedAt && (f.isrRestoredAt === undefined || intendedMs < f.isrRestoredAt);
-}
-function diffFlat(a: Map<number, number>, b: Map<number, number>): Map<number, number> {
-  const d = new Map<number, number>();
-  for (const [p, v] of b) d.set(p, v - (a.get(p) ?? 0));
-  return d;
-}
 
 export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Promise<Results> {
   const s = loaded.scenario;
@@ -323,7 +273,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const scheduleStart = Date.now() + 500;
     const gen = new ClickstreamGenerator(s, { startMs: scheduleStart, idPrefix: runPrefix, pools: tablesGen.pools });
     const offsetOf = (intendedMs: number) => intendedMs - scheduleStart;
-    type ReplayState = { window: PhaseWindow; startedAt: number; resetOffsets: Map<number, number>; endAtReset: Map<number, number>; caughtUpAt?: number; lagCurve: { offsetMs: number; lag: number }[]; generation: number; group: string; reset: ReturnType<typeof replayResetOffsets> };
+    type ReplayState = ReplayRecord & { generation: number; group: string };
     const replays: ReplayState[] = [];
     const activeReplay = () => replays.find((x) => x.caughtUpAt === undefined);
     /** Schedule offset from which generation g's outputs are live (earlier ones are replayed history). */
@@ -774,73 +724,30 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     };
 
     // Replay.
-    const replayResult = (rp: ReplayState): ReplayResult => {
-      const replayed = [...rp.endAtReset].reduce((a, [p, end]) => a + Math.max(0, end - (rp.resetOffsets.get(p) ?? end)), 0);
-      const durationMs = rp.caughtUpAt !== undefined ? rp.caughtUpAt - rp.startedAt : null;
-      const idx = rp.window.index;
-      const before = results.phases.slice(0, idx).reverse().find((p) => p.scored);
-      const during = results.phases[idx];
-      const b = before?.latency.e2e?.p99Ms ?? null;
-      const d = during?.latency.e2e?.p99Ms ?? null;
-      const lookbackMs = rp.window.lookbackMs ?? 60_000;
-      return {
-        measured: true, phase: rp.window.name, lookbackMs, replayedRecords: replayed, durationMs, caughtUp: durationMs !== null,
-        ratePerSec: durationMs ? replayed / (durationMs / 1000) : null,
-        minutesPerHour: durationMs ? (durationMs / 60_000) / (lookbackMs / 3_600_000) : null,
-        liveE2eP99BeforeMs: b, liveE2eP99DuringMs: d, liveP99Degradation: b && d ? d / b : null,
-        lagCurve: rp.lagCurve,
-        resetFrom: {
-          lookbackPartitions: rp.reset.offsets.size - rp.reset.behindPartitions, behindPartitions: rp.reset.behindPartitions, behindRecords: rp.reset.behindRecords,
-          note: rp.reset.behindPartitions > 0
-            ? `the group was already further behind than the ${lookbackMs / 1000} s lookback on ${rp.reset.behindPartitions} partition(s): the replay started there from its committed offsets (${rp.reset.behindRecords} records earlier than the lookback), so it covers more than the lookback`
-            : `every partition reset to ${lookbackMs / 1000} s before the phase began`,
-        },
-        remoteTier: s.topics.tiered
-          ? notMeasured('which fetches the remote tier served needs the brokers\' RemoteLogManager metrics (JMX), which clickbench does not read yet')
-          : notMeasured('the raw topic is not tiered: every replayed byte came from broker disks'),
-      };
-    };
     const replayRun = replays.find((x) => x.window.kind === 'replay');
-    if (replayRun) results.replay = replayResult(replayRun);
+    if (replayRun) results.replay = replayResult(replayRun, results.phases, s.topics.tiered);
     const rollbackRun = replays.find((x) => x.window.kind === 'rollback');
-    if (rollbackRun) results.rollback = { ...replayResult(rollbackRun), toVersion: (rollbackRun.window.version ?? 'v1') as string };
+    if (rollbackRun) results.rollback = { ...replayResult(rollbackRun, results.phases, s.topics.tiered), toVersion: (rollbackRun.window.version ?? 'v1') as string };
     if (dual.startOffset >= 0) results.dualRun = diffDualRun(dual.v1, dual.v2, dualVersion, s.enrichment.version);
 
     // Disk.
     const startDisk = first.disk;
     const endDisk = last.disk;
     if (startDisk && endDisk) {
-      const growth = endDisk.totalBytes - startDisk.totalBytes;
-      const ingested = st.payloadBytes;
-      const perGb = ingested > 0 ? growth / (ingested / 1e9) : 0;
-      const elapsedS = Math.max(1, endOffset / 1000);
-      const avgIngest = ingested / elapsedS;
-      const peakEvents = Math.max(0, ...driver.acked.values);
-      const peakIngest = peakEvents * (results.throughput.averageEventBytes || 0);
-      const amplification = ingested > 0 ? growth / ingested : 0;
-      const retentionS = s.topics.retention / 1000;
-      const byBroker: Record<string, { startBytes: number; endBytes: number }> = {};
-      for (const id of new Set([...Object.keys(startDisk.byBroker), ...Object.keys(endDisk.byBroker)])) byBroker[id] = { startBytes: startDisk.byBroker[id] ?? 0, endBytes: endDisk.byBroker[id] ?? 0 };
-      const truth = target.kind === 'sandbox' && target.sandbox
+      const groundTruth = target.kind === 'sandbox' && target.sandbox
         ? (() => {
             // The nodes as they are now (a scale-out added some, a scale-in removed some); history is not part of the figure.
             const bytes = sandboxLogBytes(target.sandbox!.state.nodes.map((n) => n.logDir), runPrefix, [names.history]);
             return { measured: true as const, method: 'sum of the .log segment files of the run\'s topics under the sandbox log dirs', bytes, diffPct: bytes > 0 ? ((endDisk.totalBytes - bytes) / bytes) * 100 : 0 };
           })()
         : notMeasured('the cluster\'s log dirs are not on this machine');
-      results.disk = {
-        measured: true, startBytes: startDisk.totalBytes, endBytes: endDisk.totalBytes, growthBytes: growth, ingestedPayloadBytes: ingested, bytesPerGbIngested: perGb,
-        replicationFactor: s.topics.replication, byBroker,
-        projection: {
-          retentionMs: s.topics.retention, averageIngestBytesPerSec: avgIngest, peakIngestBytesPerSec: peakIngest,
-          averageRetainedBytes: avgIngest * retentionS * amplification, peakRetainedBytes: peakIngest * retentionS * amplification,
-          formula: 'retained = ingest rate (payload B/s) × retention (s) × measured disk bytes per payload byte (replication, enrichment outputs and overhead included)',
-        },
-        tiered: s.topics.tiered && target.remoteStorageDir
-          ? { measured: true, remoteBytes: sandboxLogBytes([target.remoteStorageDir], runPrefix, [names.history]), localBytes: endDisk.totalBytes }
-          : notMeasured(s.topics.tiered ? 'remote tier size is only read on the sandbox (its remote directory)' : 'the run\'s topics are not tiered'),
-        groundTruth: truth,
-      };
+      const tiered = s.topics.tiered && target.remoteStorageDir
+        ? { measured: true as const, remoteBytes: sandboxLogBytes([target.remoteStorageDir], runPrefix, [names.history]), localBytes: endDisk.totalBytes }
+        : notMeasured(s.topics.tiered ? 'remote tier size is only read on the sandbox (its remote directory)' : 'the run\'s topics are not tiered');
+      results.disk = diskResult({
+        start: startDisk, end: endDisk, ingestedBytes: st.payloadBytes, elapsedMs: endOffset, peakEventsPerSec: Math.max(0, ...driver.acked.values),
+        averageEventBytes: results.throughput.averageEventBytes || 0, retentionMs: s.topics.retention, replication: s.topics.replication, groundTruth, tiered,
+      });
     }
     const total = await crossZoneBetween(first, last).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`));
     if ('modelled' in total) {
@@ -963,18 +870,6 @@ export async function boundedStep(what: string, p: Promise<unknown> | undefined,
   if (outcome === 'overrun') log(`teardown: ${what} did not finish within ${ms / 1000} s; moving on`);
 }
 
-/** Seconds (after the first) whose acknowledged count exceeded the intended by over 10 % while the seconds before had a backlog (acked < intended summed so far). */
-export function catchUpSeconds(intended: number[], acked: number[], seconds: number): number[] {
-  const out: number[] = [];
-  let backlog = 0;
-  for (let sec = 0; sec < seconds; sec++) {
-    const want = intended[sec] ?? 0;
-    const got = acked[sec] ?? 0;
-    if (sec > 0 && backlog > 0 && got > want * 1.1 && got - want > 10) out.push(sec);
-    backlog = Math.max(0, backlog + want - got);
-  }
-  return out;
-}
 
 /** Acknowledged events with an id that no generation of the probe has seen yet (their sequence numbers). */
 function unseenAcked(driver: OpenLoopDriver, probe: Probe): number[] {
@@ -987,74 +882,6 @@ function unseenAcked(driver: OpenLoopDriver, probe: Probe): number[] {
   return out;
 }
 
-/**
- * Where a replay or rollback resets its group: per partition the offset for `now − lookback`, unless
- * the group's committed offset is earlier (it was already further behind than the lookback): then the
- * committed offset, since moving it forward would skip records never enriched. A partition with no
- * committed offset (-1) takes the lookback's.
- */
-export function replayResetOffsets(byTime: Map<number, number>, committed: Map<number, number>): { offsets: Map<number, number>; behindPartitions: number; behindRecords: number } {
-  const offsets = new Map<number, number>();
-  let behindPartitions = 0;
-  let behindRecords = 0;
-  for (const [p, t] of byTime) {
-    const c = committed.get(p);
-    if (c !== undefined && c >= 0 && (t < 0 || c < t)) {
-      offsets.set(p, c);
-      behindPartitions++;
-      if (t >= 0) behindRecords += t - c;
-    } else offsets.set(p, t);
-  }
-  return { offsets, behindPartitions, behindRecords };
-}
 
-/** Field-by-field diff of the two versions' outputs for the events both produced. */
-export function diffDualRun(a: Map<number, string>, b: Map<number, string>, otherVersion: string, mainVersion: string): DualRunResult {
-  const fieldDiffs: Record<string, number> = {};
-  let compared = 0;
-  let identical = 0;
-  const ignore = new Set(['enrichment_version']);
-  for (const [seq, va] of a) {
-    const vb = b.get(seq);
-    if (vb === undefined) continue;
-    compared++;
-    const oa = JSON.parse(va) as Record<string, unknown>;
-    const ob = JSON.parse(vb) as Record<string, unknown>;
-    let same = true;
-    for (const k of new Set([...Object.keys(oa), ...Object.keys(ob)])) {
-      if (ignore.has(k)) continue;
-      if (JSON.stringify(oa[k]) !== JSON.stringify(ob[k])) {
-        fieldDiffs[k] = (fieldDiffs[k] ?? 0) + 1;
-        same = false;
-      }
-    }
-    if (same) identical++;
-  }
-  return { measured: true, versions: [mainVersion, otherVersion], onlyMain: a.size - compared, onlyOther: b.size - compared, compared, identical, differing: compared - identical, fieldDiffs };
-}
 
-export function resultsPath(reportsDir: string, runId: string): string {
-  return join(reportsDir, runId, 'results.json');
-}
 
-export function writeResults(results: Results, reportsDir: string): string {
-  const dir = join(reportsDir, results.run.id);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'results.json');
-  writeFileSync(file, redact(JSON.stringify(results, null, 2) + "\n"));
-  return file;
-}
-
-/** Sum two counter sets field by field (nested objects too; maxima stay maxima). */
-export function addCounters<T>(a: T, b: T): T {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(a as object)) {
-    const x = (a as Record<string, unknown>)[k];
-    const y = (b as Record<string, unknown>)[k];
-    if (typeof x === 'number' && typeof y === 'number') out[k] = /^max/.test(k) ? Math.max(x, y) : x + y;
-    else if (x && typeof x === 'object') out[k] = addCounters(x, (y ?? {}) as typeof x);
-    else out[k] = x;
-  }
-  for (const k of Object.keys((b ?? {}) as object)) if (!(k in out)) out[k] = (b as Record<string, unknown>)[k];
-  return out as T;
-}

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { phaseTimeline } from '../../src/run/phases.js';
-import { addCounters, catchUpSeconds, replayResetOffsets } from '../../src/run/run.js';
+import { addCounters, catchUpSeconds, diskResult, replayResetOffsets, replayResult } from '../../src/run/assemble.js';
+import { notMeasured, type PhaseResult } from '../../src/run/results.js';
 import { parseScenario } from '../../src/scenario/load.js';
 
 describe('run plumbing', () => {
@@ -40,5 +41,38 @@ describe('catch-up seconds', () => {
     // second 1 short by 500, second 2 catches up 300 of it, 3 the rest; 5 is a burst the schedule asked for.
     assert.deepEqual(catchUpSeconds([1000, 1000, 1000, 1000, 1000, 3000], [1000, 500, 1300, 1200, 1000, 3000], 6), [2, 3]);
     assert.deepEqual(catchUpSeconds([1000, 1000], [1000, 1050], 2), []);
+  });
+});
+
+describe('results assembly (pure, hand-computed)', () => {
+  const window = { index: 2, name: 'replay', kind: 'replay' as const, startMs: 40_000, endMs: 60_000, lookbackMs: 30_000, scored: false };
+  const phase = (name: string, scored: boolean, p99: number) => ({ name, scored, latency: { produceAck: null, enrich: null, e2e: { count: 10, p50Ms: 1, p90Ms: 1, p99Ms: p99, p999Ms: p99, maxMs: p99, meanMs: 1 } } }) as unknown as PhaseResult;
+  it('a replay: records between reset and end offsets, catch-up time, minutes per hour of history, live p99 before vs during', () => {
+    const reset = replayResetOffsets(new Map([[0, 100], [1, 200]]), new Map([[0, 50], [1, 250]]));
+    const r = replayResult({ window, startedAt: 1_000, caughtUpAt: 7_000, resetOffsets: reset.offsets, endAtReset: new Map([[0, 400], [1, 500]]), lagCurve: [], reset }, [phase('warmup', false, 900), phase('steady', true, 200), phase('replay', false, 500)], false);
+    // partition 0 was behind the lookback: from its committed 50 to 400 = 350; partition 1 from 200 to 500 = 300
+    assert.equal(r.replayedRecords, 650);
+    assert.equal(r.durationMs, 6_000);
+    assert.equal(r.ratePerSec, 650 / 6);
+    // 6 s for 30 s of history = 12 minutes per hour
+    assert.equal(r.minutesPerHour, 12);
+    assert.deepEqual([r.liveE2eP99BeforeMs, r.liveE2eP99DuringMs, r.liveP99Degradation], [200, 500, 2.5]);
+    assert.deepEqual([r.resetFrom!.lookbackPartitions, r.resetFrom!.behindPartitions, r.resetFrom!.behindRecords], [1, 1, 50]);
+    assert.equal(r.remoteTier.measured, false);
+    const never = replayResult({ window, startedAt: 1_000, resetOffsets: reset.offsets, endAtReset: new Map([[0, 400], [1, 500]]), lagCurve: [], reset }, [], false);
+    assert.deepEqual([never.caughtUp, never.durationMs, never.ratePerSec, never.minutesPerHour, never.liveP99Degradation], [false, null, null, null, null]);
+  });
+  it('disk: growth per GB ingested, per broker, and the retention projection from the measured amplification', () => {
+    const d = diskResult({
+      start: { totalBytes: 1_000, byBroker: { 1: 500, 2: 500 } }, end: { totalBytes: 31_000, byBroker: { 1: 15_000, 2: 15_000, 3: 1_000 } },
+      ingestedBytes: 10_000, elapsedMs: 10_000, peakEventsPerSec: 20, averageEventBytes: 100, retentionMs: 3_600_000, replication: 3,
+      groundTruth: notMeasured('x'), tiered: notMeasured('y'),
+    });
+    assert.equal(d.growthBytes, 30_000);
+    assert.ok(Math.abs(d.bytesPerGbIngested - 3e9) < 1, '3 bytes on disk per payload byte');
+    assert.deepEqual(d.byBroker[3], { startBytes: 0, endBytes: 1_000 });
+    // 1 000 B/s average × 3 600 s × 3 = 10.8 MB; peak 2 000 B/s → 21.6 MB
+    assert.equal(d.projection.averageRetainedBytes, 10_800_000);
+    assert.equal(d.projection.peakRetainedBytes, 21_600_000);
   });
 });

@@ -1,0 +1,148 @@
+/**
+ * Pure pieces of a run's results: each turns what the run recorded into a part of results.json, so it
+ * can be checked on recorded inputs (test/unit/run-plumbing.test.ts) without a cluster.
+ */
+import { notMeasured, type DualRunResult, type NotMeasured, type PhaseResult, type ReplayResult, type Results } from './results.js';
+import type { PhaseWindow } from './phases.js';
+
+/** Seconds (after the first) whose acknowledged count exceeded the intended by over 10 % while the seconds before had a backlog (acked < intended summed so far). */
+export function catchUpSeconds(intended: number[], acked: number[], seconds: number): number[] {
+  const out: number[] = [];
+  let backlog = 0;
+  for (let sec = 0; sec < seconds; sec++) {
+    const want = intended[sec] ?? 0;
+    const got = acked[sec] ?? 0;
+    if (sec > 0 && backlog > 0 && got > want * 1.1 && got - want > 10) out.push(sec);
+    backlog = Math.max(0, backlog + want - got);
+  }
+  return out;
+}
+
+/**
+ * Where a replay or rollback resets its group: per partition the offset for `now − lookback`, unless
+ * the group's committed offset is earlier (it was already further behind than the lookback): then the
+ * committed offset, since moving it forward would skip records never enriched. A partition with no
+ * committed offset (-1) takes the lookback's.
+ */
+export function replayResetOffsets(byTime: Map<number, number>, committed: Map<number, number>): { offsets: Map<number, number>; behindPartitions: number; behindRecords: number } {
+  const offsets = new Map<number, number>();
+  let behindPartitions = 0;
+  let behindRecords = 0;
+  for (const [p, t] of byTime) {
+    const c = committed.get(p);
+    if (c !== undefined && c >= 0 && (t < 0 || c < t)) {
+      offsets.set(p, c);
+      behindPartitions++;
+      if (t >= 0) behindRecords += t - c;
+    } else offsets.set(p, t);
+  }
+  return { offsets, behindPartitions, behindRecords };
+}
+
+/** Field-by-field diff of the two versions' outputs for the events both produced. */
+export function diffDualRun(a: Map<number, string>, b: Map<number, string>, otherVersion: string, mainVersion: string): DualRunResult {
+  const fieldDiffs: Record<string, number> = {};
+  let compared = 0;
+  let identical = 0;
+  const ignore = new Set(['enrichment_version']);
+  for (const [seq, va] of a) {
+    const vb = b.get(seq);
+    if (vb === undefined) continue;
+    compared++;
+    const oa = JSON.parse(va) as Record<string, unknown>;
+    const ob = JSON.parse(vb) as Record<string, unknown>;
+    let same = true;
+    for (const k of new Set([...Object.keys(oa), ...Object.keys(ob)])) {
+      if (ignore.has(k)) continue;
+      if (JSON.stringify(oa[k]) !== JSON.stringify(ob[k])) {
+        fieldDiffs[k] = (fieldDiffs[k] ?? 0) + 1;
+        same = false;
+      }
+    }
+    if (same) identical++;
+  }
+  return { measured: true, versions: [mainVersion, otherVersion], onlyMain: a.size - compared, onlyOther: b.size - compared, compared, identical, differing: compared - identical, fieldDiffs };
+}
+
+/** Sum two counter sets field by field (nested objects too; maxima stay maxima). */
+export function addCounters<T>(a: T, b: T): T {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(a as object)) {
+    const x = (a as Record<string, unknown>)[k];
+    const y = (b as Record<string, unknown>)[k];
+    if (typeof x === 'number' && typeof y === 'number') out[k] = /^max/.test(k) ? Math.max(x, y) : x + y;
+    else if (x && typeof x === 'object') out[k] = addCounters(x, (y ?? {}) as typeof x);
+    else out[k] = x;
+  }
+  for (const k of Object.keys((b ?? {}) as object)) if (!(k in out)) out[k] = (b as Record<string, unknown>)[k];
+  return out as T;
+}
+
+/** What a replay or rollback phase recorded while it ran. */
+export interface ReplayRecord {
+  window: PhaseWindow;
+  startedAt: number;
+  resetOffsets: Map<number, number>;
+  endAtReset: Map<number, number>;
+  caughtUpAt?: number;
+  lagCurve: { offsetMs: number; lag: number }[];
+  reset: ReturnType<typeof replayResetOffsets>;
+}
+
+/** A replay's (or rollback's) figures: records replayed, time to catch up, pace per hour of history, live p99 before vs during. */
+export function replayResult(rp: ReplayRecord, phases: PhaseResult[], tiered: boolean): ReplayResult {
+  const replayed = [...rp.endAtReset].reduce((a, [p, end]) => a + Math.max(0, end - (rp.resetOffsets.get(p) ?? end)), 0);
+  const durationMs = rp.caughtUpAt !== undefined ? rp.caughtUpAt - rp.startedAt : null;
+  const idx = rp.window.index;
+  const before = phases.slice(0, idx).reverse().find((p) => p.scored);
+  const during = phases[idx];
+  const b = before?.latency.e2e?.p99Ms ?? null;
+  const d = during?.latency.e2e?.p99Ms ?? null;
+  const lookbackMs = rp.window.lookbackMs ?? 60_000;
+  return {
+    measured: true, phase: rp.window.name, lookbackMs, replayedRecords: replayed, durationMs, caughtUp: durationMs !== null,
+    ratePerSec: durationMs ? replayed / (durationMs / 1000) : null,
+    minutesPerHour: durationMs ? (durationMs / 60_000) / (lookbackMs / 3_600_000) : null,
+    liveE2eP99BeforeMs: b, liveE2eP99DuringMs: d, liveP99Degradation: b && d ? d / b : null,
+    lagCurve: rp.lagCurve,
+    resetFrom: {
+      lookbackPartitions: rp.reset.offsets.size - rp.reset.behindPartitions, behindPartitions: rp.reset.behindPartitions, behindRecords: rp.reset.behindRecords,
+      note: rp.reset.behindPartitions > 0
+        ? `the group was already further behind than the ${lookbackMs / 1000} s lookback on ${rp.reset.behindPartitions} partition(s): the replay started there from its committed offsets (${rp.reset.behindRecords} records earlier than the lookback), so it covers more than the lookback`
+        : `every partition reset to ${lookbackMs / 1000} s before the phase began`,
+    },
+    remoteTier: tiered
+      ? notMeasured('which fetches the remote tier served needs the brokers\' RemoteLogManager metrics (JMX), which clickbench does not read yet')
+      : notMeasured('the raw topic is not tiered: every replayed byte came from broker disks'),
+  };
+}
+
+type DiskFigures = Exclude<Results['disk'], NotMeasured>;
+
+/** Broker disk over the run: growth per GB ingested, per broker, and the retention projection from the measured amplification. */
+export function diskResult(o: {
+  start: { totalBytes: number; byBroker: Record<string, number> };
+  end: { totalBytes: number; byBroker: Record<string, number> };
+  ingestedBytes: number; elapsedMs: number; peakEventsPerSec: number; averageEventBytes: number; retentionMs: number; replication: number;
+  groundTruth: DiskFigures['groundTruth']; tiered: DiskFigures['tiered'];
+}): DiskFigures {
+  const growth = o.end.totalBytes - o.start.totalBytes;
+  const ingested = o.ingestedBytes;
+  const avgIngest = ingested / Math.max(1, o.elapsedMs / 1000);
+  const peakIngest = o.peakEventsPerSec * o.averageEventBytes;
+  const amplification = ingested > 0 ? growth / ingested : 0;
+  const retentionS = o.retentionMs / 1000;
+  const byBroker: Record<string, { startBytes: number; endBytes: number }> = {};
+  for (const id of new Set([...Object.keys(o.start.byBroker), ...Object.keys(o.end.byBroker)])) byBroker[id] = { startBytes: o.start.byBroker[id] ?? 0, endBytes: o.end.byBroker[id] ?? 0 };
+  return {
+    measured: true, startBytes: o.start.totalBytes, endBytes: o.end.totalBytes, growthBytes: growth, ingestedPayloadBytes: ingested, bytesPerGbIngested: ingested > 0 ? growth / (ingested / 1e9) : 0,
+    replicationFactor: o.replication, byBroker,
+    projection: {
+      retentionMs: o.retentionMs, averageIngestBytesPerSec: avgIngest, peakIngestBytesPerSec: peakIngest,
+      averageRetainedBytes: avgIngest * retentionS * amplification, peakRetainedBytes: peakIngest * retentionS * amplification,
+      formula: 'retained = ingest rate (payload B/s) × retention (s) × measured disk bytes per payload byte (replication, enrichment outputs and overhead included)',
+    },
+    tiered: o.tiered,
+    groundTruth: o.groundTruth,
+  };
+}
