@@ -146,3 +146,38 @@ export function diskResult(o: {
     groundTruth: o.groundTruth,
   };
 }
+
+/** Anything that counts how often a sequence number was seen. */
+export interface SeqCount {
+  get(seq: number): number;
+}
+
+/** Acknowledged events (sequence numbers below `generated` that `acked` accepts) that some generation of the sink (enriched or DLQ) holds. */
+export function seenInSink(generated: number, acked: (seq: number) => boolean, generations: SeqCount[]): number {
+  let n = 0;
+  for (let seq = 0; seq < generated; seq++) if (acked(seq) && generations.some((c) => c.get(seq) > 0)) n++;
+  return n;
+}
+
+/**
+ * The raw topic read back against what the producer saw acknowledged: every acknowledged event with a
+ * known partition must be there once; missing ones are lost (by partition), repeated ones raw duplicates.
+ */
+export function rawAccounting(generated: number, acked: (seq: number) => boolean, partitionOf: (seq: number) => number, readBack: SeqCount): { checked: number; lost: number; rawDuplicates: number; lostByPartition: Record<string, number> } {
+  let checked = 0;
+  let lost = 0;
+  let rawDuplicates = 0;
+  const lostByPartition: Record<string, number> = {};
+  for (let seq = 0; seq < generated; seq++) {
+    if (!acked(seq) || partitionOf(seq) < 0) continue;
+    checked++;
+    const n = readBack.get(seq);
+    if (n > 1) rawDuplicates++;
+    if (n === 0) {
+      lost++;
+      const pt = String(partitionOf(seq));
+      lostByPartition[pt] = (lostByPartition[pt] ?? 0) + 1;
+    }
+  }
+  return { checked, lost, rawDuplicates, lostByPartition };
+}

@@ -43,7 +43,7 @@ import { isMeasured, notMeasured, writeResults, RESULTS_SCHEMA, type NotMeasured
 import type { RunTarget } from './target.js';
 import { sandboxLogBytes } from './target.js';
 import { copyNested, diffFlat, diffNested, inFaultWindow, mergeFlat, mergeNested, withModel } from './byte-maps.js';
-import { addCounters, catchUpSeconds, diffDualRun, diskResult, replayResetOffsets, replayResult, type ReplayRecord } from './assemble.js';
+import { addCounters, catchUpSeconds, diffDualRun, diskResult, rawAccounting, seenInSink, replayResetOffsets, replayResult, type ReplayRecord } from './assemble.js';
 import { CLICKBENCH_VERSION, dependencyVersion } from '../version.js';
 import { hostCpuBetween, readHostCpu, type HostCpu, type HostCpuReading } from '../observe/host.js';
 import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CpuReading, type PhaseCost, type RequestCounts } from '../observe/cost.js';
@@ -759,12 +759,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
 
     // Accounting: every acknowledged event with an id must be in the sink or the DLQ (in some generation).
     const expected = driver.ackedSeqs.size - driver.missingIdAcked;
-    let seenUnion = 0;
-    const seenSets = [...probe.seen.values()];
-    for (let seq = 0; seq < st.generated; seq++) {
-      if (driver.ackedSeqs.get(seq) === 0) continue;
-      if (seenSets.some((c) => c.get(seq) > 0)) seenUnion++;
-    }
+    const seenUnion = seenInSink(st.generated, (seq) => driver!.ackedSeqs.get(seq) > 0, [...probe.seen.values()]);
     results.correctness = {
       ackedEvents: st.acked, expectedInSink: expected, seenDistinct: seenUnion, missing: Math.max(0, expected - seenUnion),
       duplicates: probe.stats.duplicates, piiLeaks: probe.stats.piiLeaks, unpseudonymized: probe.stats.unpseudonymized, checkedWithoutConsent: probe.stats.checkedWithoutConsent,
@@ -790,20 +785,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     if (faultRunner || elasticRunner) {
       log('accounting: reading the raw topic back to check every acknowledged event');
       const back = await readBackSeqs(kafka, admin, names.raw, runPrefix);
-      let lost = 0;
-      let checked = 0;
-      let rawDuplicates = 0;
-      const lostByPartition: Record<string, number> = {};
-      for (let seq = 0; seq < st.generated; seq++) {
-        if (driver.ackedSeqs.get(seq) === 0 || driver.partitionOfSeq(seq) < 0) continue;
-        checked++;
-        if (back.seqs.get(seq) > 1) rawDuplicates++;
-        if (back.seqs.get(seq) === 0) {
-          lost++;
-          const pt = String(driver.partitionOfSeq(seq));
-          lostByPartition[pt] = (lostByPartition[pt] ?? 0) + 1;
-        }
-      }
+      const { checked, lost, rawDuplicates, lostByPartition } = rawAccounting(st.generated, (seq) => driver!.ackedSeqs.get(seq) > 0, (seq) => driver!.partitionOfSeq(seq), back.seqs);
       results.accounting = {
         measured: true,
         method: `every event id the producer saw acknowledged (${checked}) looked up in the raw topic read back from its start (${back.records} records${back.complete ? '' : `, INCOMPLETE: ${back.problem ?? 'the read timed out'}`}) and in the enriched sink + DLQ as the probe saw them (read_committed)`,

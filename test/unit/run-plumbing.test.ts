@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { phaseTimeline } from '../../src/run/phases.js';
-import { addCounters, catchUpSeconds, diskResult, replayResetOffsets, replayResult } from '../../src/run/assemble.js';
+import { addCounters, catchUpSeconds, diskResult, rawAccounting, replayResetOffsets, replayResult, seenInSink } from '../../src/run/assemble.js';
 import { notMeasured, type PhaseResult } from '../../src/run/results.js';
 import { parseScenario } from '../../src/scenario/load.js';
 
@@ -74,5 +74,20 @@ describe('results assembly (pure, hand-computed)', () => {
     // 1 000 B/s average × 3 600 s × 3 = 10.8 MB; peak 2 000 B/s → 21.6 MB
     assert.equal(d.projection.averageRetainedBytes, 10_800_000);
     assert.equal(d.projection.peakRetainedBytes, 21_600_000);
+  });
+});
+
+describe('accounting (pure)', () => {
+  const counts = (m: Record<number, number>) => ({ get: (seq: number) => m[seq] ?? 0 });
+  const acked = (seq: number) => seq !== 3; // event 3 was never acknowledged
+  it('an acknowledged event counts as seen when any generation of the sink holds it', () => {
+    assert.equal(seenInSink(6, acked, [counts({ 0: 1, 1: 1, 3: 1 }), counts({ 2: 1, 1: 1 })]), 3, 'events 0, 1 (twice: once), 2; 3 was not acknowledged; 4 and 5 missing');
+    assert.equal(seenInSink(6, acked, []), 0);
+  });
+  it('the raw topic read back: lost by partition, raw duplicates, events without a known partition skipped', () => {
+    const partitionOf = (seq: number) => (seq === 5 ? -1 : seq % 2);
+    const r = rawAccounting(7, acked, partitionOf, counts({ 0: 1, 1: 2, 2: 0, 4: 1, 6: 0 }));
+    // checked 0,1,2,4,6 (3 not acked, 5 no partition); 2 and 6 lost (both partition 0); 1 twice
+    assert.deepEqual(r, { checked: 5, lost: 2, rawDuplicates: 1, lostByPartition: { 0: 2 } });
   });
 });
