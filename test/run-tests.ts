@@ -1,5 +1,6 @@
 /**
- * `npm test`: starts ONE real sandbox (3 KRaft nodes, zones a/b/c, tiered storage, a SASL_SSL listener) for
+ * `npm test`: first runs the *.fresh.test.js files with no sandbox running (the quickstart as a new user
+ * runs it, on a sandbox of its own), then starts ONE real sandbox (3 KRaft nodes, zones a/b/c, tiered storage, a SASL_SSL listener) for
  * the whole suite, runs every test file with node's test runner against it (one file at a time, each in its
  * own process), and stops the sandbox at the end, also when tests fail or the run is interrupted.
  *
@@ -19,7 +20,9 @@ const filesIn = (dir: string) => (existsSync(join(here, dir)) ? readdirSync(join
 const only = process.argv.slice(2);
 const files = [...filesIn('unit'), ...filesIn('integration')].filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
 const unitFiles = files.filter((f) => f.includes(`${join('test', 'unit')}`));
-const integrationFiles = files.filter((f) => !unitFiles.includes(f));
+/** *.fresh.test.js: run first, before the suite's sandbox starts, with nothing else on the machine (each starts what it needs, as a new user's first command does). */
+const freshFiles = files.filter((f) => !unitFiles.includes(f) && f.endsWith('.fresh.test.js'));
+const integrationFiles = files.filter((f) => !unitFiles.includes(f) && !freshFiles.includes(f));
 /** Per test file (a file is one test to node's runner, so this bounds the file as a whole). */
 const FILE_TIMEOUT_MS = 15 * 60_000;
 
@@ -61,12 +64,15 @@ async function stopExtras(file: string): Promise<void> {
   }
 }
 
-function runFiles(list: string[]): Promise<number> {
+function runFiles(list: string[], fresh = false): Promise<number> {
   return new Promise<number>((resolve) => {
     const child = (current = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', `--test-timeout=${FILE_TIMEOUT_MS}`, ...list], {
       stdio: 'inherit',
       detached: true, // its own process group, so an interrupt stops the test file's process too
-      env: { CLICKBENCH_WARMUP_SECONDS: '0', ...process.env, CLICKBENCH_TEST_SANDBOX_DIR: stateDir, CLICKBENCH_TEST_EXTRA_DIR: extraDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      // Fresh files get a user's defaults (the sandbox warm-up included) and no suite sandbox.
+      env: fresh
+        ? { ...process.env, CLICKBENCH_TEST_EXTRA_DIR: extraDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' }
+        : { CLICKBENCH_WARMUP_SECONDS: '0', ...process.env, CLICKBENCH_TEST_SANDBOX_DIR: stateDir, CLICKBENCH_TEST_EXTRA_DIR: extraDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     }));
     child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0)));
   });
@@ -74,19 +80,29 @@ function runFiles(list: string[]): Promise<number> {
 
 let code = 1;
 const took: string[] = [];
+const runGroup = async (group: string[], fresh = false) => {
+  const started = Date.now();
+  const c = await runFiles(group, fresh);
+  await stopExtras(basename(group[0]));
+  const name = group.length > 1 ? `unit (${group.length} files)` : basename(group[0]);
+  took.push(`${name} ${((Date.now() - started) / 1000).toFixed(0)} s${c === 0 ? '' : ` (exit ${c})`}`);
+  if (c !== 0) code = c;
+};
 try {
-  sandbox = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'tiered', security: 'sasl-ssl', stateDir, log: (l) => console.error(`[sandbox] ${l}`) });
-  console.error(`[sandbox] usable in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${sandbox.bootstrap} (Apache Kafka ${sandbox.state.kafkaVersion})`);
   code = 0;
+  for (const f of freshFiles) {
+    if (stopping) break;
+    await runGroup([f], true);
+  }
   const groups = [...(unitFiles.length ? [unitFiles] : []), ...integrationFiles.map((f) => [f])];
+  if (groups.length && !stopping) {
+    const sbStart = Date.now();
+    sandbox = await Sandbox.start({ nodes: 3, zones: ['a', 'b', 'c'], storage: 'tiered', security: 'sasl-ssl', stateDir, log: (l) => console.error(`[sandbox] ${l}`) });
+    console.error(`[sandbox] usable in ${((Date.now() - sbStart) / 1000).toFixed(1)} s at ${sandbox.bootstrap} (Apache Kafka ${sandbox.state.kafkaVersion})`);
+  }
   for (const group of groups) {
     if (stopping) break; // interrupted: no new file while the sandbox stops
-    const started = Date.now();
-    const c = await runFiles(group);
-    await stopExtras(basename(group[0]));
-    const name = group.length > 1 ? `unit (${group.length} files)` : basename(group[0]);
-    took.push(`${name} ${((Date.now() - started) / 1000).toFixed(0)} s${c === 0 ? '' : ` (exit ${c})`}`);
-    if (c !== 0) code = c;
+    await runGroup(group);
   }
 } catch (err) {
   console.error(`could not start the test sandbox: ${(err as Error).message}`);
