@@ -37,6 +37,11 @@ export class Probe {
   private stopped = false;
   private commitTimer?: NodeJS.Timeout;
   private readonly committed = new Map<string, number>();
+  /** How event ids of this run start (`<prefix>-`), built once: accept() runs for every record. */
+  private get sourceKey(): string {
+    return (this.sourceKeyValue ??= `${this.o.idPrefix}-`);
+  }
+  private sourceKeyValue?: string;
 
   constructor(private readonly o: { kafka: Kafka; groupId: string; enrichedTopic: string; dlqTopic: string; rack?: string; idPrefix: string; onSample: (s: ProbeSample) => void; onEnriched?: (seq: number, value: string, intendedMs: number | null) => void }) {}
 
@@ -97,7 +102,7 @@ export class Probe {
       if (this.stats.enriched % 10 === 0) this.checkPseudonymized(value);
     } else this.stats.dlq++;
     // The event's sequence number from its id (first field of both raw and enriched JSON).
-    const seq = eventSeqOf(value, `${this.o.idPrefix}-`);
+    const seq = eventSeqOf(value, this.sourceKey);
     if (Number.isFinite(seq)) {
       let counts = this.seen.get(generation);
       if (!counts) this.seen.set(generation, (counts = new SeqCounts()));
