@@ -19,7 +19,7 @@ import type { Security } from '../kafka/security.js';
 import type { Sandbox } from '../sandbox/cluster.js';
 import { sleep, waitUntil } from '../sandbox/process.js';
 import { headroomSchema, type ElasticKind, type Scenario } from '../scenario/schema.js';
-import type { PhaseWindow } from '../run/phases.js';
+import type { PhaseWindow } from '../phases/timeline.js';
 import { PipelineLatency, record } from '../observe/latency.js';
 import type { LatencyTriple } from '../observe/latency.js';
 import { openKafkaTools, type KafkaTools } from '../kafka/tools.js';

@@ -14,7 +14,7 @@ import { runUserCommand } from '../run/user-command.js';
 import type { Admin } from '../kafka/client.js';
 import type { Sandbox } from '../sandbox/cluster.js';
 import type { FaultSpec } from '../scenario/schema.js';
-import type { PhaseWindow } from '../run/phases.js';
+import type { PhaseWindow } from '../phases/timeline.js';
 import { PipelineLatency } from '../observe/latency.js';
 import { notMeasured, type FaultResult } from '../run/results.js';
 import type { LatencyTriple } from '../observe/latency.js';

@@ -3,7 +3,7 @@
  * can be checked on recorded inputs (test/unit/run-plumbing.test.ts) without a cluster.
  */
 import { notMeasured, type DualRunResult, type NotMeasured, type PhaseResult, type ReplayResult, type Results } from './results.js';
-import type { PhaseWindow } from './phases.js';
+import type { PhaseWindow } from '../phases/timeline.js';
 
 /** Seconds (after the first) whose acknowledged count exceeded the intended by over 10 % while the seconds before had a backlog (acked < intended summed so far). */
 export function catchUpSeconds(intended: number[], acked: number[], seconds: number): number[] {

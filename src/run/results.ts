@@ -17,7 +17,7 @@ import type { CrossZoneResult } from '../observe/crosszone.js';
 import type { LatencyTriple } from '../observe/latency.js';
 import type { DiskSample, LagSample } from '../observe/samplers.js';
 import type { EnrichmentCounters } from '../enrich/enricher.js';
-import type { PhaseKind } from './phases.js';
+import type { PhaseKind } from '../phases/timeline.js';
 import type { Calibration } from '../calibrate/calibrate.js';
 import type { Bottleneck, HealthSummary } from '../observe/health.js';
 import type { MeasuredBytes } from '../observe/netflows.js';

@@ -8,7 +8,7 @@ import { errorCode } from '../../src/drive/driver.js';
 import { AckTimeline, drainAfter, quantile } from '../../src/fault/faults.js';
 import { parseScenario, ScenarioError } from '../../src/scenario/load.js';
 import { faultProblems } from '../../src/scenario/schema.js';
-import { phaseTimeline } from '../../src/run/phases.js';
+import { phaseTimeline } from '../../src/phases/timeline.js';
 import { lastLine, runUserCommand, type CommandRun } from '../../src/run/user-command.js';
 
 const BASE = `name: f

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { PHASE_KINDS, PHASES, phaseNeeds, phaseShapeProblems } from '../../src/phases/registry.js';
 import { CAPABILITIES, requirements } from '../../src/probe/probe.js';
 import { parseScenario, ScenarioError } from '../../src/scenario/load.js';
-import { phaseTimeline } from '../../src/run/phases.js';
+import { phaseTimeline } from '../../src/phases/timeline.js';
 
 const scenario = (phases: string) => `name: t\nduration: 60s\ntraffic: { base_rate: 10 }\nphases:\n${phases}`;
 const problems = (src: string): string[] => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { phaseTimeline } from '../../src/run/phases.js';
+import { phaseTimeline } from '../../src/phases/timeline.js';
 import { addCounters, catchUpSeconds, diskResult, rawAccounting, replayResetOffsets, replayResult, seenInSink } from '../../src/run/assemble.js';
 import { notMeasured, type PhaseResult } from '../../src/run/results.js';
 import { parseScenario } from '../../src/scenario/load.js';

@@ -1,6 +1,6 @@
 /** The phase timeline of a run, from the scenario: consecutive windows of the schedule. */
 import type { Scenario } from '../scenario/schema.js';
-import { PHASES, type PhaseKind } from '../phases/registry.js';
+import { PHASES, type PhaseKind } from './registry.js';
 
 export type { PhaseKind };
 

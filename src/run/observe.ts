@@ -1,0 +1,128 @@
+/**
+ * What a run reads about the cluster and itself at phase boundaries and while it runs: byte counts
+ * of every client (for the cross-zone model), log-dir sizes (DescribeLogDirs), the kernel's
+ * per-connection counters on the sandbox, clickbench's own cost (requests, broker and own CPU), and
+ * the host's CPU (steal).
+ */
+import { LogDirsProbe } from '../kafka/logdirs.js';
+import { socketLabels } from '../kafka/client.js';
+import { NetLedger } from '../observe/netflows.js';
+import { crossZoneBytes, type ClientFlow, type CrossZoneResult, type PartitionPlacement } from '../observe/crosszone.js';
+import { sampleDisk, type DiskSample } from '../observe/samplers.js';
+import { hostCpuBetween, readHostCpu, type HostCpu, type HostCpuReading } from '../observe/host.js';
+import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CpuReading, type PhaseCost, type RequestCounts } from '../observe/cost.js';
+import { copyNested, diffFlat, diffNested, mergeFlat, mergeNested } from './byte-maps.js';
+import { notMeasured, type NotMeasured } from './results.js';
+import type { RunContext } from './context.js';
+
+export interface Snapshot {
+  offsetMs: number;
+  driverBytes: Map<string, Map<number, number>>;
+  /** Raw bytes consumed by the main enrichment stages so far (all instances). */
+  stageBytes: Map<number, number>;
+  probeBytes: Map<string, Map<number, number>>;
+  /** Raw bytes consumed by the side run's stage (dual-run) while it runs. */
+  sideBytes: Map<number, number>;
+  disk?: DiskSample;
+  net?: ReturnType<NetLedger['snapshot']>;
+  /** clickbench's own cost so far: requests sent, broker and own CPU seconds. */
+  cost: { atMs: number; requests: RequestCounts; brokerCpu: CpuReading; selfCpuSeconds: number };
+  host?: HostCpuReading;
+}
+
+export class Observer {
+  private logDirs?: LogDirsProbe;
+  private topicList: { name: string; partitions: number[] }[] = [];
+
+  constructor(private readonly ctx: RunContext) {}
+
+  /** Opens the log-dir client and, on the sandbox, the kernel-counter ledger (on ctx.ledger). */
+  async start(): Promise<void> {
+    const ctx = this.ctx;
+    const { target, zones } = ctx;
+    this.logDirs = new LogDirsProbe(ctx.brokers, 'clickbench-logdirs', target.security);
+    this.topicList = (await this.runTopics()).filter((t) => t.name !== ctx.names.history).map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionId) }));
+    const sb = target.sandbox;
+    if (sb) {
+      ctx.ledger = new NetLedger({
+        // A secured sandbox: clients reach the nodes on their SASL_SSL ports (TLS framing counted too), replication stays on PLAINTEXT.
+        nodes: () => sb.state.nodes.flatMap((n) => [n.port, ...(n.securePort ? [n.securePort] : [])].map((port) => ({ id: n.id, zone: n.zone, port, pid: n.pid }))),
+        labelOf: (port, pid) => (pid === process.pid ? socketLabels.get(port) : pid !== null && ctx.stageProcessPids().includes(pid) ? 'enrichment' : undefined),
+        zoneOfLabel: (label) => ({ producer: zones.producer, admin: zones.producer, probe: zones.probe, enrichment: zones.enrichment } as Record<string, string>)[label],
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.logDirs?.close();
+  }
+
+  private async runTopics() {
+    const md = await this.ctx.admin.fetchTopicMetadata({ topics: this.ctx.createdTopics });
+    return md.topics;
+  }
+
+  /** A log-dir sample into results.series.disk (undefined when DescribeLogDirs failed; the error is logged once). */
+  async diskAt(offsetMs: number): Promise<DiskSample | undefined> {
+    if (!this.logDirs) return undefined;
+    try {
+      const { sample } = await sampleDisk(this.logDirs, this.topicList, offsetMs);
+      this.ctx.results.series.disk.push(sample);
+      return sample;
+    } catch (err) {
+      this.ctx.errorLine(`DescribeLogDirs failed: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  async snapshot(offsetMs: number): Promise<Snapshot> {
+    const ctx = this.ctx;
+    const ledger = ctx.ledger;
+    const sb = ctx.target.sandbox;
+    return {
+      net: ledger ? await ledger.sample().then(() => ledger.snapshot()).catch(() => undefined) : undefined,
+      offsetMs,
+      driverBytes: copyNested(ctx.driver.bytesByTopic),
+      stageBytes: mergeFlat(ctx.retiredMainBytes, ctx.stage?.consumedBytes ?? new Map()),
+      probeBytes: ctx.sideProbes.reduce((all, p) => mergeNested(all, copyNested(p.bytesByTopic)), copyNested(ctx.probe.bytesByTopic)),
+      sideBytes: new Map(ctx.side?.stage.consumedBytes ?? []),
+      disk: await this.diskAt(offsetMs),
+      cost: { atMs: Date.now(), requests: copyCounts(requestCounts), brokerCpu: sb ? readBrokerCpu(sb.state.nodes) : {}, selfCpuSeconds: selfCpuSeconds() },
+      host: readHostCpu(),
+    };
+  }
+
+  private async placements(): Promise<PartitionPlacement[]> {
+    return (await this.runTopics()).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })));
+  }
+
+  /** The cross-zone model over the bytes every client moved between two snapshots, on today's placement. */
+  async crossZoneBetween(a: Snapshot, b: Snapshot): Promise<CrossZoneResult> {
+    const { zones, names, profile, brokerZone, s } = this.ctx;
+    const produced = diffNested(a.driverBytes, b.driverBytes);
+    const probed = diffNested(a.probeBytes, b.probeBytes);
+    const flows: ClientFlow[] = [];
+    for (const [topic, parts] of produced) {
+      flows.push({ client: 'producer', zone: zones.producer, kind: 'produce', topic, bytesByPartition: parts });
+      if (topic !== names.raw) flows.push({ client: 'enrichment tables', zone: zones.enrichment, kind: 'consume', topic, bytesByPartition: parts });
+    }
+    flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: diffFlat(a.stageBytes, b.stageBytes) });
+    if (b.sideBytes.size > 0) flows.push({ client: 'enrichment (dual-run)', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: diffFlat(a.sideBytes, b.sideBytes) });
+    for (const [topic, parts] of probed) {
+      flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'produce', topic, bytesByPartition: parts });
+      flows.push({ client: 'probe', zone: zones.probe, kind: 'consume', topic, bytesByPartition: parts });
+    }
+    return crossZoneBytes({ profile, placements: await this.placements(), brokerZone, flows, pricePerGb: s.price.cross_zone_per_gb });
+  }
+
+  costOf(a: Snapshot, b: Snapshot, acked: number): PhaseCost | NotMeasured {
+    const c = phaseCost(a.cost, b.cost, acked);
+    if (!this.ctx.target.sandbox) return { ...c, brokerCpuSeconds: 0, brokerCpuByBroker: {}, brokerCpuSecondsPer1000Events: null, method: `${c.method}; broker CPU not measured: the brokers are not processes on this machine` } as PhaseCost;
+    return c;
+  }
+
+  hostOf(a: Snapshot, b: Snapshot): HostCpu | NotMeasured {
+    const h = a.host && b.host ? hostCpuBetween(a.host, b.host) : null;
+    return h ?? notMeasured(a.host ? 'no time passed between the readings' : '/proc/stat is not readable here (not Linux)');
+  }
+}
