@@ -3,9 +3,10 @@
  * checks, the preflight's capability needs, which counts toward the headline latency, how `run`
  * carries it out, and the line the report prints about it are all read from here.
  *
- * Adding a phase kind: one entry below (its `runner` says which part of `run` carries it out; a
- * new runner is one handler in src/run/run.ts's phase dispatch), a test in test/unit/phases.test.ts,
- * and — when it takes its own block of settings — that block in src/scenario/schema.ts.
+ * Adding a phase kind: one entry below (its `runner` says which module of this folder carries it out;
+ * a new runner is a module implementing ./runner.ts's PhaseRunnerModule and one line in ./runners.ts),
+ * a test in test/unit/phases.test.ts (and test/unit/phase-runners.test.ts for a new runner), and —
+ * when it takes its own block of settings — that block in src/scenario/schema.ts.
  *
  * This module imports nothing, so anything (schema, probe, run, report) can read it without a cycle.
  */
