@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import type { StageStats } from '../enrich/child.js';
 import type { EnrichmentStage } from '../enrich/stage.js';
+import type { RequestCounts } from '../observe/cost.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../report/io.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
@@ -23,14 +24,15 @@ export function enrichCommand(io: Io): Command {
     .addOption(new Option('--delivery <d>', 'exactly-once (transactions) or at-least-once').choices(['eos', 'alo']).default('eos'))
     .option('--scenario <file>', 'take enrichment settings (governance, windows) from this scenario')
     .option('--output <topic>', 'enriched topic (default <prefix>.clicks.enriched)')
+    .option('--dlq <topic>', 'dead-letter topic (default <prefix>.clicks.dlq)')
     .option('--instance <id>', 'instance id (keeps the transactional id stable across restarts)', '0')
     .option('--rack <zone>', 'client.rack of this stage (rack-aware fetching)')
     .option('--stats-every <s>', 'print a JSON stats line every s seconds', '5')
     .option('--generation <n>', 'generation header written on outputs (a replay is a new generation)', '0')
-    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; instance: string; rack?: string; statsEvery: string; generation: string }) => {
+    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; dlq?: string; instance: string; rack?: string; statsEvery: string; generation: string }) => {
       const [{ EnrichmentStage }, { topicNames }, { loadScenario }, { defaultEnrichmentConfig }] = await Promise.all([import('../enrich/stage.js'), import('../drive/topics.js'), import('../scenario/load.js'), import('../scenario/schema.js')]);
       const config = o.scenario ? loadScenario(o.scenario).scenario.enrichment : defaultEnrichmentConfig();
-      const names = topicNames(o.prefix);
+      const names = { ...topicNames(o.prefix), ...(o.dlq ? { dlq: o.dlq } : {}) };
       const stage = new EnrichmentStage({
         brokers: await resolveBrokers(o.brokers),
         security: resolveSecurity([securityInput(o)]),
@@ -47,7 +49,8 @@ export function enrichCommand(io: Io): Command {
       });
       await stage.start();
       io.err(`enrichment ${o.version} (${o.delivery}) running on ${names.raw} → ${o.output ?? names.enriched}; stop with Ctrl-C`);
-      const print = () => io.out(JSON.stringify(stageStats(stage)));
+      const { requestCounts } = await import('../observe/cost.js');
+      const print = () => io.out(JSON.stringify(stageStats(stage, requestCounts)));
       const timer = setInterval(print, Math.max(0.2, Number(o.statsEvery)) * 1000);
       // A crashed consumer is replaced by the stage itself (consumerRestarts in the stats): run until told to stop.
       await new Promise<void>((resolve) => {
@@ -61,8 +64,11 @@ export function enrichCommand(io: Io): Command {
 }
 
 /** The stats line of `enrich` (one JSON object per line on stdout; `run` reads it from a child stage). */
-export function stageStats(stage: EnrichmentStage): StageStats {
+export function stageStats(stage: EnrichmentStage, requests?: RequestCounts): StageStats {
+  const cpu = process.cpuUsage();
   return {
+    ...(requests ? { requests: Object.fromEntries([...requests].map(([role, apis]) => [role, Object.fromEntries(apis)])) } : {}),
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     at: new Date().toISOString(), batches: stage.batches, transactionsAborted: stage.transactionsAborted, concurrentTransactionRetries: stage.concurrentTransactionRetries,
     groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, commitsConfirmedAfterError: stage.commitsConfirmedAfterError, tableFallbacks: stage.tableFallbacks, consumerRestarts: stage.consumerRestarts, producerReplacements: stage.producerReplacements, consumedBytes: Object.fromEntries(stage.consumedBytes), counters: stage.counters,
   };

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { EnrichmentCounters, EnrichmentVersion } from './enricher.js';
 import { waitUntil } from '../sandbox/process.js';
 import { securityArgs, type Security } from '../kafka/security.js';
+import type { RequestCounts } from '../observe/cost.js';
 
 export interface StageStats {
   at: string;
@@ -23,6 +24,10 @@ export interface StageStats {
   producerReplacements?: number;
   consumedBytes: Record<string, number>;
   counters: EnrichmentCounters;
+  /** Kafka requests the process's clients sent, role → API → count (absent from older versions). */
+  requests?: Record<string, Record<string, number>>;
+  /** CPU seconds (user + system) the process used so far. */
+  cpuSeconds?: number;
 }
 
 /** What `run` uses of a stage, in process or not. */
@@ -40,6 +45,8 @@ export interface StageHandle {
   readonly consumerRestarts: number;
   readonly producerReplacements: number;
   readonly consumedBytes: Map<number, number>;
+  /** A stage in its own process: the requests and CPU it spent, which this process's own counters do not see. */
+  readonly ownCost?: { requests: RequestCounts; cpuSeconds: number };
 }
 
 export interface StageProcessOptions {
@@ -53,6 +60,9 @@ export interface StageProcessOptions {
   generation: number;
   log?: (line: string) => void;
   statsEveryMs?: number;
+  /** Output and DLQ topics (default: the prefix's enriched and DLQ topics). */
+  output?: string;
+  dlq?: string;
 }
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -70,7 +80,7 @@ export class StageProcess implements StageHandle {
   async start(): Promise<void> {
     const o = this.o;
     const args = ['enrich', '--brokers', o.brokers.join(','), '--prefix', o.prefix, '--version', o.version, '--delivery', o.delivery, '--scenario', o.scenarioFile,
-      '--instance', '0', '--generation', String(o.generation), '--stats-every', String((o.statsEveryMs ?? 500) / 1000), ...(o.rack ? ['--rack', o.rack] : [])];
+      '--instance', '0', '--generation', String(o.generation), '--stats-every', String((o.statsEveryMs ?? 500) / 1000), ...(o.rack ? ['--rack', o.rack] : []), ...(o.output ? ['--output', o.output] : []), ...(o.dlq ? ['--dlq', o.dlq] : [])];
     // Security flags in argv; the password only in the child's environment.
     const sec = o.security ? securityArgs(o.security) : { args: [], env: {} };
     args.push(...sec.args);
@@ -154,6 +164,12 @@ export class StageProcess implements StageHandle {
   }
   get consumedBytes(): Map<number, number> {
     return new Map(Object.entries(this.last?.consumedBytes ?? {}).map(([k, v]) => [Number(k), v]));
+  }
+  get ownCost(): { requests: RequestCounts; cpuSeconds: number } {
+    return {
+      requests: new Map(Object.entries(this.last?.requests ?? {}).map(([role, apis]) => [role, new Map(Object.entries(apis))])),
+      cpuSeconds: this.last?.cpuSeconds ?? 0,
+    };
   }
 }
 

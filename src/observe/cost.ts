@@ -107,7 +107,7 @@ export function phaseCost(a: { brokerCpu: CpuReading; selfCpuSeconds: number; re
     requests,
     requestsPerSec: Math.round(total / seconds),
     requestsPer1000EventsByApi: Object.fromEntries(Object.entries(byApi).sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, Math.round(per1000(v) * 10) / 10])),
-    method: 'broker CPU: utime+stime of each sandbox node process from /proc/<pid>/stat at the phase boundaries; requests: kafkajs request events of this process\'s clients (an enrichment stage run as a child process is not counted)',
+    method: 'broker CPU: utime+stime of each sandbox node process from /proc/<pid>/stat at the phase boundaries; requests: kafkajs request events of clickbench\'s clients (an enrichment stage run as a child process reports its own in its stats lines, as it does its CPU)',
   };
 }
 

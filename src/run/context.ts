@@ -94,7 +94,7 @@ export class RunContext {
   brokerZone = new Map<number, string>();
   /** Topics the run created (history included). */
   createdTopics: string[] = [];
-  /** With an enricher-kill fault the main stage runs as a child process (a SIGKILL is only real for a process). */
+  /** With an enricher-kill fault the stages run as child processes (a SIGKILL is only real for a process). */
   readonly stageAsProcess: boolean;
   stage?: StageHandle;
   /** Stages replaced by a replay, killed or stopped: their counters still count. */
@@ -181,11 +181,12 @@ export class RunContext {
   stageFor(generation: number, version: 'v1' | 'v2' = this.mainVersion, outputTopic = this.names.enriched): StageHandle {
     const main = outputTopic === this.names.enriched;
     const { s, target } = this;
-    if (this.stageAsProcess && main) {
-      return new StageProcess({ brokers: this.brokers, security: target.security, prefix: this.runPrefix, version, delivery: s.enrichment.delivery, scenarioFile: this.loaded.file, rack: this.zones.enrichment, generation, log: this.errorLine });
+    const dlq = main ? this.names.dlq : `${this.names.dlq}.${version}`;
+    if (this.stageAsProcess) {
+      return new StageProcess({ brokers: this.brokers, security: target.security, prefix: this.runPrefix, version, delivery: s.enrichment.delivery, scenarioFile: this.loaded.file, rack: this.zones.enrichment, generation, log: this.errorLine, ...(main ? {} : { output: outputTopic, dlq }) });
     }
     return new EnrichmentStage({
-      brokers: this.brokers, security: target.security, names: main ? this.names : { ...this.names, dlq: `${this.names.dlq}.${version}` }, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,
+      brokers: this.brokers, security: target.security, names: { ...this.names, dlq }, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,
       groupId: this.groupOf(version), transactionalId: `${this.groupOf(version)}.0`, rack: this.zones.enrichment, generation, log: this.errorLine,
     });
   }
@@ -227,7 +228,7 @@ export class RunContext {
 
   /** Pids of the enrichment stages running as child processes (their sockets are the enrichment client's). */
   stageProcessPids(): number[] {
-    return [this.stage, ...this.retired].flatMap((x) => (x instanceof StageProcess && x.pid() ? [x.pid()!] : []));
+    return this.allStages().flatMap((x) => (x instanceof StageProcess && x.pid() ? [x.pid()!] : []));
   }
 
   private emptyResults(): Results {

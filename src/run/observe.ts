@@ -78,7 +78,6 @@ export class Observer {
   async snapshot(offsetMs: number): Promise<Snapshot> {
     const ctx = this.ctx;
     const ledger = ctx.ledger;
-    const sb = ctx.target.sandbox;
     return {
       net: ledger ? await ledger.sample().then(() => ledger.snapshot()).catch(() => undefined) : undefined,
       offsetMs,
@@ -87,9 +86,30 @@ export class Observer {
       probeBytes: ctx.sideProbes.reduce((all, p) => mergeNested(all, copyNested(p.bytesByTopic)), copyNested(ctx.probe.bytesByTopic)),
       sideBytes: new Map(ctx.side?.stage.consumedBytes ?? []),
       disk: await this.diskAt(offsetMs),
-      cost: { atMs: Date.now(), requests: copyCounts(requestCounts), brokerCpu: sb ? readBrokerCpu(sb.state.nodes) : {}, selfCpuSeconds: selfCpuSeconds() },
+      cost: this.ownCost(),
       host: readHostCpu(),
     };
+  }
+
+  /**
+   * clickbench's own cost so far: requests its clients sent and CPU it used, this process's plus every
+   * enrichment stage run as a child process (from its last stats line), and the brokers' CPU.
+   */
+  private ownCost(): Snapshot['cost'] {
+    const sb = this.ctx.target.sandbox;
+    const requests = copyCounts(requestCounts);
+    let cpu = selfCpuSeconds();
+    for (const st of this.ctx.allStages()) {
+      if (!st.ownCost) continue;
+      const c = st.ownCost;
+      cpu += c.cpuSeconds;
+      for (const [role, apis] of c.requests) {
+        const into = requests.get(role) ?? new Map<string, number>();
+        for (const [api, n] of apis) into.set(api, (into.get(api) ?? 0) + n);
+        requests.set(role, into);
+      }
+    }
+    return { atMs: Date.now(), requests, brokerCpu: sb ? readBrokerCpu(sb.state.nodes) : {}, selfCpuSeconds: cpu };
   }
 
   private async placements(): Promise<PartitionPlacement[]> {

@@ -84,6 +84,10 @@ describe('fault phases on the sandbox', () => {
     assert.equal(checklist(r).find((c) => c.item === 'Recovery')!.healthy, 'yes');
     assert.match(md, /## Faults and recovery/);
     assert.match(md, /\*\*0 lost\*\*/);
+    // The stage ran as a child process: its requests and CPU still count in clickbench's cost.
+    assert.ok(isMeasured(r.cost!), 'cost measured');
+    const stageRequests = r.cost.requests.enrichment ?? {};
+    assert.ok((stageRequests.Fetch ?? 0) > 0 && (stageRequests.EndTxn ?? 0) > 0, `the child stage's requests are counted: ${JSON.stringify(r.cost.requests)}`);
   });
 
   it('zone outage of one of three zones: producing continues and is accounted for', async () => {
