@@ -1,11 +1,35 @@
-/** Versions, read once from the package manifests (never typed in twice). */
+/**
+ * Where clickbench is installed, and versions read once from the package manifests (never typed in
+ * twice). The code runs from dist/src/ (tsc) or dist/bundle/ (the CLI's bundle): the package root is
+ * found by walking up to clickbench's own package.json, not by a fixed number of `..`.
+ */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const manifestVersion = (file: string | URL): string => (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+function findPackageRoot(from: string): { root: string; version: string } {
+  let dir = from;
+  for (;;) {
+    try {
+      const m = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (m.name === 'clickbench' && m.version) return { root: dir, version: m.version };
+    } catch {
+      // no manifest here: one level up
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`clickbench's package.json not found above ${from}`);
+    dir = up;
+  }
+}
 
-/** clickbench's own version (package.json; this file runs from dist/src/). */
-export const CLICKBENCH_VERSION = manifestVersion(new URL('../../package.json', import.meta.url));
+const pkg = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+/** The folder holding clickbench's package.json (bin/, sandbox/, scenarios/ are under it). */
+export const PACKAGE_ROOT = pkg.root;
+
+/** clickbench's own version (package.json). */
+export const CLICKBENCH_VERSION = pkg.version;
 
 /** The installed version of a dependency, from its package.json; 'unknown' if it cannot be read. */
 export function dependencyVersion(name: string): string {

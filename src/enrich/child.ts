@@ -5,7 +5,8 @@
  * last line before a kill: up to `statsEveryMs` old).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../version.js';
 import type { EnrichmentCounters, EnrichmentVersion } from './enricher.js';
 import { waitUntil } from '../sandbox/process.js';
 import { securityArgs, type Security } from '../kafka/security.js';
@@ -65,8 +66,8 @@ export interface StageProcessOptions {
   dlq?: string;
 }
 
-const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-const ENTRY = `import(${JSON.stringify(MAIN)}).then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
+/** The child is the CLI itself (`clickbench enrich …`), started with the same Node. */
+const BIN = join(PACKAGE_ROOT, 'bin', 'clickbench.js');
 
 export class StageProcess implements StageHandle {
   private child?: ChildProcess;
@@ -84,7 +85,7 @@ export class StageProcess implements StageHandle {
     // Security flags in argv; the password only in the child's environment.
     const sec = o.security ? securityArgs(o.security) : { args: [], env: {} };
     args.push(...sec.args);
-    const child = spawn(process.execPath, ['--input-type=module', '-e', ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...sec.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...sec.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
     this.child = child;
     let running = false;
     let stderr = '';

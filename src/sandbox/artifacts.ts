@@ -4,13 +4,12 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { ClickbenchError } from '../errors.js';
+import { PACKAGE_ROOT } from '../version.js';
 
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const sandboxPomPath = join(packageRoot, 'sandbox', 'pom.xml');
+export const sandboxPomPath = join(PACKAGE_ROOT, 'sandbox', 'pom.xml');
 
 /** The Kafka release pinned in the shipped pom (the one place that names it). */
 export function pinnedKafkaVersion(): string {
