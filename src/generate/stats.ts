@@ -75,7 +75,7 @@ export function collectStats(gen: ClickstreamGenerator, scenario: Scenario, limi
     if (s < fullSeconds && intended > 0) maxDev = Math.max(maxDev, Math.abs(generated - intended) / intended);
   }
   const mean = events / partitions;
-  const sortedVisitors = Array.from(visitorCounts);
+  const visitors = Array.from(visitorCounts);
   return {
     events,
     seconds: perSecondCount.length,
@@ -91,8 +91,8 @@ export function collectStats(gen: ClickstreamGenerator, scenario: Scenario, limi
       population: users,
       configuredZipf: scenario.population.user_zipf,
       fittedZipf: fitZipfExponent(visitorCounts),
-      top1PctShare: topKeyShare(sortedVisitors, users, 0.01),
-      top20PctShare: topKeyShare(sortedVisitors, users, 0.2),
+      top1PctShare: topKeyShare(visitors, users, 0.01),
+      top20PctShare: topKeyShare(visitors, users, 0.2),
     },
     partitions: {
       count: partitions,

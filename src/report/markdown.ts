@@ -5,7 +5,7 @@
  */
 import { isMeasured, type Results } from '../run/results.js';
 import type { LatencyTriple } from '../observe/latency.js';
-import { ROW_RULES } from '../score/scorecard.js';
+import { ROW_RULES, scoreCap } from '../score/scorecard.js';
 import type { Evaluation } from '../score/evaluate.js';
 import { formatBytes, formatDurationMs } from '../scenario/units.js';
 import { storageCost } from '../score/profiles.js';
@@ -43,7 +43,7 @@ export function verdictLine(r: Results, e: Evaluation): string {
   const total = e.rows.reduce((a, x) => a + x.score, 0);
   const min = Math.min(...e.rows.map((x) => x.score));
   const failed = e.gates.filter((g) => !g.passed);
-  const status = r.run.status === 'completed' ? '' : ` · run ${r.run.status.toUpperCase()}${r.run.error ? `: ${r.run.error}` : ''} (partial results)`;
+  const status = r.run.status === 'completed' ? '' : ` · run ${r.run.status.toUpperCase()}${r.run.error ? `: ${r.run.error}` : ''} (partial results; ${scoreCap(r)})`;
   const gateText = e.gates.length === 0 ? 'no gates' : failed.length === 0 ? `all ${e.gates.length} gates passed` : `${failed.length} of ${e.gates.length} gates FAILED (${failed.map((g) => g.metric).join(', ')})`;
   return `${e.passed ? 'PASS' : 'FAIL'} — ${gateText} · readiness ${total}/12 (lowest row ${min})${status}`;
 }

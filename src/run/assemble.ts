@@ -140,7 +140,7 @@ export function diskResult(o: {
     projection: {
       retentionMs: o.retentionMs, averageIngestBytesPerSec: avgIngest, peakIngestBytesPerSec: peakIngest,
       averageRetainedBytes: avgIngest * retentionS * amplification, peakRetainedBytes: peakIngest * retentionS * amplification,
-      formula: 'retained = ingest rate (payload B/s) × retention (s) × measured disk bytes per payload byte (replication, enrichment outputs and overhead included)',
+      formula: 'retained = ingest rate (payload B/s) × retention (s) × measured disk bytes per payload byte (replication, enrichment outputs and overhead included); peak rate = the schedule\'s busiest intended second × the average event size (not the highest acknowledged second, which after a stall is a catch-up flush)',
     },
     tiered: o.tiered,
     groundTruth: o.groundTruth,

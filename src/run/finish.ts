@@ -150,7 +150,8 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
       ? { measured: true as const, remoteBytes: sandboxLogBytes([target.remoteStorageDir], ctx.runPrefix, [names.history]), localBytes: endDisk.totalBytes }
       : notMeasured(s.topics.tiered ? 'remote tier size is only read on the sandbox (its remote directory)' : 'the run\'s topics are not tiered');
     results.disk = diskResult({
-      start: startDisk, end: endDisk, ingestedBytes: st.payloadBytes, elapsedMs: endOffset, peakEventsPerSec: Math.max(0, ...driver.acked.values),
+      // The peak is the schedule's busiest second: the highest acknowledged second can be a catch-up flush after a stall or a fault.
+      start: startDisk, end: endDisk, ingestedBytes: st.payloadBytes, elapsedMs: endOffset, peakEventsPerSec: Math.max(0, ...driver.intended.values),
       averageEventBytes: results.throughput.averageEventBytes || 0, retentionMs: s.topics.retention, replication: s.topics.replication, groundTruth, tiered,
     });
   }

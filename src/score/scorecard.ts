@@ -88,7 +88,6 @@ function enrichmentState(r: Results): ScoreRow {
   if (c.lateProfile.updates === 0) { score = 1; missing.push('no late profile update was observed (raise events.late_profile_updates.share or run longer)'); }
   if (c.attributed === 0 || c.merges === 0) { score = 1; missing.push('campaign attribution across an identity merge was not exercised'); }
   if (r.correctness.missing > 0 || r.correctness.duplicates > 0) { score = 1; missing.push(`the sink lost ${r.correctness.missing} and duplicated ${r.correctness.duplicates} event(s)`); }
-  if (r.run.status !== 'completed') { score = 1; missing.push(`the run ${r.run.status}`); }
   const kills = (r.faults ?? []).filter((f) => f.action === 'enricher-kill');
   if (kills.length === 0) evidence.push('restart after a crash: not exercised (no enricher-kill fault in this run)');
   for (const f of kills) {
@@ -158,14 +157,14 @@ function rollback(r: Results): ScoreRow {
   const missing: string[] = [];
   const rb = phasesOfKind(r, 'rollback');
   const planned = r.scenario.spec.phases.some((p) => p.kind === 'rollback');
-  const caughtUp = !isMeasured(r.rollback) || r.rollback.caughtUp;
-  if (rb.length > 0 && caughtUp && r.correctness.missing === 0 && r.correctness.duplicates === 0) {
-    evidence.push(`rollback phase ${rb.map((p) => p.name).join(', ')} ran${isMeasured(r.rollback) ? ` (to ${r.rollback.toVersion}, ${r.rollback.replayedRecords} records replayed in ${((r.rollback.durationMs ?? 0) / 1000).toFixed(1)} s)` : ''}; sink: 0 missing, 0 duplicates`);
+  // No rollback result, no 2: the phase may have been cut short before it reset anything.
+  if (rb.length > 0 && isMeasured(r.rollback) && r.rollback.caughtUp && r.correctness.missing === 0 && r.correctness.duplicates === 0) {
+    evidence.push(`rollback phase ${rb.map((p) => p.name).join(', ')} ran (to ${r.rollback.toVersion}, ${r.rollback.replayedRecords} records replayed in ${((r.rollback.durationMs ?? 0) / 1000).toFixed(1)} s); sink: 0 missing, 0 duplicates`);
     if (isMeasured(r.dualRun)) evidence.push(`before it, a dual-run diffed ${r.dualRun.compared} events: ${r.dualRun.differing} differ (${Object.entries(r.dualRun.fieldDiffs).map(([f, n]) => `${f} ${n}`).join(', ') || 'no field'})`);
     return withOwner(r, 'rollback', 2, evidence, missing);
   }
   if (rb.length > 0) {
-    evidence.push(`rollback phase ran: ${isMeasured(r.rollback) && !r.rollback.caughtUp ? 'it did not catch up within the run' : `the sink lost ${r.correctness.missing} and duplicated ${r.correctness.duplicates}`}`);
+    evidence.push(`rollback phase ran: ${!isMeasured(r.rollback) ? `no rollback result (${r.rollback.reason})` : !r.rollback.caughtUp ? 'it did not catch up within the run' : `the sink lost ${r.correctness.missing} and duplicated ${r.correctness.duplicates}`}`);
     return withOwner(r, 'rollback', 1, evidence, ['a rollback that catches up with no losses or duplicates']);
   }
   if (isMeasured(r.replay) && r.replay.caughtUp && r.correctness.missing === 0) {
@@ -182,7 +181,15 @@ function rollback(r: Results): ScoreRow {
 }
 
 export function scorecard(r: Results): ScoreRow[] {
-  return [eventContract(r), enrichmentState(r), brokerStorage(r), cloudNetworking(r), governance(r), rollback(r)];
+  const rows = [eventContract(r), enrichmentState(r), brokerStorage(r), cloudNetworking(r), governance(r), rollback(r)];
+  // A run that did not complete is not evidence of readiness: every row is capped at 1, and says why.
+  if (r.run.status === 'completed') return rows;
+  return rows.map((x) => (x.score < 2 ? x : { ...x, score: 1, missing: [...x.missing, `the run ${r.run.status}${r.run.error ? ` (${r.run.error})` : ''}: a run that did not complete caps every row at 1`] }));
+}
+
+/** Why the readiness total is capped, for the headline (undefined for a completed run). */
+export function scoreCap(r: Results): string | undefined {
+  return r.run.status === 'completed' ? undefined : `every row capped at 1: the run ${r.run.status}`;
 }
 
 export type Signal = 'yes' | 'no' | 'not measured';

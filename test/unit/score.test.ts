@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { compareMarkdown } from '../../src/report/compare.js';
-import { renderMarkdown } from '../../src/report/markdown.js';
+import { renderMarkdown, verdictLine } from '../../src/report/markdown.js';
 import { evaluate } from '../../src/score/evaluate.js';
 import { notMeasured, type Results } from '../../src/run/results.js';
 import { evaluateGates, parseGate } from '../../src/score/gates.js';
@@ -95,11 +95,39 @@ describe('readiness scorecard (pure, on recorded results)', () => {
   it('rollback: 2 (a rollback phase ran clean) / 1 (replay only) / 0 (neither)', () => {
     const r2 = recorded();
     r2.phases.push({ ...r2.phases[3], name: 'rollback', kind: 'rollback' });
+    assert.ok(r2.replay.measured);
+    r2.rollback = { ...r2.replay, phase: 'rollback', toVersion: 'v1' };
     assert.equal(row(r2, 'rollback').score, 2);
     assert.equal(row(recorded(), 'rollback').score, 1);
     const r0 = recorded();
     r0.replay = notMeasured('no replay');
     assert.equal(row(r0, 'rollback').score, 0);
+  });
+
+  it('rollback: a rollback phase without a rollback result (cut short before it reset anything) cannot score 2', () => {
+    const r = recorded();
+    r.phases.push({ ...r.phases[3], name: 'rollback', kind: 'rollback' });
+    r.rollback = notMeasured('the run ended before the rollback reset its group');
+    const x = row(r, 'rollback');
+    assert.equal(x.score, 1);
+    assert.match(x.evidence.join(), /no rollback result \(the run ended before the rollback reset its group\)/);
+  });
+
+  it('a run that did not complete caps every row at 1, and the headline says why', () => {
+    const r = recorded();
+    r.run.status = 'interrupted';
+    const rows = scorecard(r);
+    assert.deepEqual(rows.map((x) => x.score), [1, 1, 1, 1, 1, 1]);
+    // The rows that scored 2 when it completed say why they do not now.
+    const capped = rows.filter((x) => x.missing.some((m) => /the run interrupted: a run that did not complete caps every row at 1/.test(m))).map((x) => x.id);
+    assert.deepEqual(capped, ['event_contract', 'enrichment_state', 'broker_storage', 'governance']);
+    const line = verdictLine(r, evaluate(r, evaluateGates(r)));
+    assert.match(line, /readiness 6\/12 .*INTERRUPTED.*every row capped at 1: the run interrupted/);
+    // Rows already below 2 keep their score (a 0 stays 0).
+    const r0 = recorded();
+    r0.run.status = 'failed';
+    r0.correctness.piiLeaks = 1;
+    assert.equal(row(r0, 'governance').score, 0);
   });
 
   it('checklist says yes / no / not measured with evidence', () => {

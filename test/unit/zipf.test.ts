@@ -55,6 +55,9 @@ describe('Zipf sampler (rejection-inversion)', () => {
     assert.ok(Math.abs(exact(1.0, 0.01) - 0.62) < 0.01);
     const c = counts(100_000, 1.0, 1_000_000, 5);
     assert.ok(Math.abs(topKeyShare(c, 100_000, 0.01) - exact(1.0, 0.01)) < 0.01);
+    // Counts in any order (by key id, not by rank): the share is of the largest counts.
+    assert.equal(topKeyShare([1, 5, 2, 2, 10], 5, 0.2), 0.5);
+    assert.equal(topKeyShare([1, 5, 2, 2, 10], 5, 0.4), 0.75);
     // By true rank (sorting noisy tail counts would bias the top-20 % share upwards).
     const byRank = c.slice(0, 20_000).reduce((a, b) => a + b, 0) / 1_000_000;
     assert.ok(Math.abs(byRank - exact(1.0, 0.2)) < 0.005, `top 20 %: ${byRank} vs ${exact(1.0, 0.2)}`);
