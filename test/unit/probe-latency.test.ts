@@ -19,7 +19,7 @@ describe('the probe (duplicates, generations, re-deliveries)', () => {
     return { probe, samples, enriched, rec };
   };
   it('a sequence seen twice in one generation is a duplicate; in a new generation (a replay) it is not', () => {
-    const { probe, rec, enriched } = make();
+    const { probe, rec, enriched, samples } = make();
     probe.accept('run.enriched', 0, rec(35), 2_000);
     probe.accept('run.enriched', 0, rec(36), 2_000);
     probe.accept('run.enriched', 1, rec(35, { generation: 1 }), 2_000);
@@ -27,6 +27,8 @@ describe('the probe (duplicates, generations, re-deliveries)', () => {
     probe.accept('run.enriched', 2, rec(35), 2_000);
     assert.equal(probe.stats.duplicates, 1);
     assert.equal(probe.stats.enriched, 4);
+    // Only the duplicate sighting is marked (the run keeps it out of the latency figures).
+    assert.deepEqual(samples.map((x) => x.duplicate), [false, false, false, true]);
     assert.deepEqual(enriched, [35, 36, 35, 35]);
   });
   it('a re-read of an offset the probe already saw (its own group rebalanced) is a re-delivery, not a duplicate', () => {
@@ -42,10 +44,18 @@ describe('the probe (duplicates, generations, re-deliveries)', () => {
   it('samples carry intended time, enrichment time from the broker timestamps, kind and generation; DLQ, PII and unparsable counted', () => {
     const { probe, rec } = make();
     const s = probe.accept('run.dlq', 0, rec(7, { generation: 2, intended: 900 }), 2_000) as ProbeSample;
-    assert.deepEqual(s, { kind: 'dlq', intendedMs: 900, seenMs: 2_000, enrichMs: 250, generation: 2 });
+    assert.deepEqual(s, { kind: 'dlq', intendedMs: 900, seenMs: 2_000, enrichMs: 250, generation: 2, duplicate: false });
     probe.accept('run.enriched', 0, rec(8, { value: '{"event_id":"run-8","email":"ann@example.com"}' }), 2_000);
     probe.accept('run.enriched', 0, rec(9, { value: 'not json' }), 2_000);
     assert.deepEqual([probe.stats.dlq, probe.stats.enriched, probe.stats.piiLeaks, probe.stats.unparsable], [1, 2, 1, 1]);
+  });
+  it('an enrichment time below 0 (the output broker\'s clock behind the raw one\'s) is kept as read and counted', () => {
+    const { probe, rec } = make();
+    const r = rec(3);
+    const s = probe.accept('run.enriched', 0, { ...r, timestamp: '1400' }, 2_000) as ProbeSample;
+    assert.equal(s.enrichMs, -100);
+    probe.accept('run.enriched', 0, rec(4), 2_000);
+    assert.equal(probe.stats.negativeEnrichMs, 1);
   });
 });
 
