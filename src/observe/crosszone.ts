@@ -54,12 +54,12 @@ export interface CrossZoneResult {
 export const CROSS_ZONE_FORMULA = [
   'produce bytes(p) cross zones when zone(producer) ≠ zone(leader(p))',
   'replication bytes(p) × |{f ∈ followers(p) : zone(f) ≠ zone(leader(p))}|',
-  'consume bytes(p) cross zones when zone(consumer) ≠ zone(served(p)), served(p) = an in-sync replica in the consumer\'s zone if any (rack-aware fetching), else leader(p)',
+  'consume bytes(p) cross zones when zone(consumer) ≠ zone(served(p)), served(p) = an in-sync replica in the consumer\'s zone if any and the probe saw rack-aware fetching work, else leader(p)',
   'cost = cross-zone GB (10^9 bytes) × price per GB',
 ];
 
 export const PROFILE_ASSUMPTIONS: Record<Profile, string[]> = {
-  'apache-kafka': ['brokers replicate every partition to its followers over the network (ISR replication)', 'consumers fetch from a same-zone replica when client.rack is set and the brokers use RackAwareReplicaSelector'],
+  'apache-kafka': ['brokers replicate every partition to its followers over the network (ISR replication)', 'consumers fetch from a same-zone replica when client.rack is set and the brokers use RackAwareReplicaSelector (assumed only when the compatibility probe saw it work; otherwise from the leader)'],
   tiered: ['as apache-kafka for produce, replication and consume', 'uploads to the remote tier go to regional object storage and are not counted as cross-zone'],
   automq: ['shared storage: no broker-to-broker replication traffic (data is made durable in object storage / WAL)', 'zone-aligned produce routing: a producer writes to a broker in its own zone', 'consumers read from a broker in their own zone', 'MODELLED, not measured: no AutoMQ cluster was run'],
   managed: ['as apache-kafka; a managed service may bill cross-zone traffic differently (check its price sheet)'],
@@ -71,6 +71,8 @@ export function crossZoneBytes(opts: {
   brokerZone: Map<number, string>;
   flows: ClientFlow[];
   pricePerGb: number;
+  /** Consumers fetch from an in-sync replica in their own zone (client.rack + RackAwareReplicaSelector): only when the probe saw it work. Default: they fetch from the leader. */
+  rackAwareFetch?: boolean;
 }): CrossZoneResult {
   const { profile, brokerZone } = opts;
   const place = new Map(opts.placements.map((p) => [`${p.topic}:${p.partition}`, p]));
@@ -100,7 +102,7 @@ export function crossZoneBytes(opts: {
       } else {
         let served = leaderZone;
         if (profile === 'automq') served = zones.has(f.zone) ? f.zone : leaderZone;
-        else if (p.isr.some((r) => brokerZone.get(r) === f.zone)) served = f.zone;
+        else if (opts.rackAwareFetch && p.isr.some((r) => brokerZone.get(r) === f.zone)) served = f.zone;
         add(served, f.zone, bytes, consume);
       }
     }

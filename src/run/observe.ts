@@ -12,7 +12,7 @@ import { sampleDisk, type DiskSample } from '../observe/samplers.js';
 import { hostCpuBetween, readHostCpu, type HostCpu, type HostCpuReading } from '../observe/host.js';
 import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CpuReading, type PhaseCost, type RequestCounts } from '../observe/cost.js';
 import { copyNested, diffFlat, diffNested, mergeFlat, mergeNested } from './byte-maps.js';
-import { notMeasured, type NotMeasured } from './results.js';
+import { isMeasured, notMeasured, type NotMeasured, type Results } from './results.js';
 import type { RunContext } from './context.js';
 
 export interface Snapshot {
@@ -28,6 +28,11 @@ export interface Snapshot {
   /** clickbench's own cost so far: requests sent, broker and own CPU seconds. */
   cost: { atMs: number; requests: RequestCounts; brokerCpu: CpuReading; selfCpuSeconds: number };
   host?: HostCpuReading;
+}
+
+/** Whether the compatibility probe saw a consumer with client.rack served by a same-zone follower (the cross-zone model assumes it only then). */
+export function rackAwareFetchSeen(compat: Results['compatibility']): boolean {
+  return !!compat && isMeasured(compat) && compat.capabilities.some((c) => c.id === 'rack-aware-fetch' && c.status === 'yes');
 }
 
 export class Observer {
@@ -132,7 +137,7 @@ export class Observer {
       flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'produce', topic, bytesByPartition: parts });
       flows.push({ client: 'probe', zone: zones.probe, kind: 'consume', topic, bytesByPartition: parts });
     }
-    return crossZoneBytes({ profile, placements: await this.placements(), brokerZone, flows, pricePerGb: s.price.cross_zone_per_gb });
+    return crossZoneBytes({ profile, placements: await this.placements(), brokerZone, flows, pricePerGb: s.price.cross_zone_per_gb, rackAwareFetch: rackAwareFetchSeen(this.ctx.results.compatibility) });
   }
 
   costOf(a: Snapshot, b: Snapshot, acked: number): PhaseCost | NotMeasured {

@@ -38,7 +38,9 @@ const HISTORY_MB = 100;
 const scaleOutPhases = (headroom: string) => `  - { kind: warmup, duration: 3s }
   - { kind: steady, duration: 7s }
   - { kind: scale-out, duration: ${headroom === 'false' ? 30 : 85}s, elastic: { nodes: 1, zones: [a], at: 5s, headroom: ${headroom} } }
-  - { kind: steady, name: after, duration: ${headroom === 'false' ? 5 : 25}s }`;
+  - { kind: steady, name: after, duration: ${headroom === 'false' ? 5 : 40}s }`;
+// The after-probe starts once the new node leads partitions and may offer a step twice; 25 s of load after
+// the move was not always enough on a slow host (the probe ran past the load's end, so its gain was null).
 
 async function nodesRunning(ids: number[]): Promise<void> {
   const st = await Sandbox.load(sb.state.stateDir)!.status();

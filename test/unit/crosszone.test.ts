@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { crossZoneBytes } from '../../src/observe/crosszone.js';
+import { rackAwareFetchSeen } from '../../src/run/observe.js';
+import { notMeasured } from '../../src/run/results.js';
 
 describe('cross-zone model (hand computation)', () => {
   it('counts produce, replication and rack-aware consume bytes that cross zones', () => {
@@ -14,7 +16,7 @@ describe('cross-zone model (hand computation)', () => {
       { client: 'producer', zone: 'a', kind: 'produce' as const, topic: 't', bytesByPartition: new Map([[0, 1000], [1, 400]]) },
       { client: 'consumer', zone: 'a', kind: 'consume' as const, topic: 't', bytesByPartition: new Map([[0, 1000], [1, 400]]) },
     ];
-    const r = crossZoneBytes({ profile: 'apache-kafka', placements, brokerZone, flows, pricePerGb: 0.02 });
+    const r = crossZoneBytes({ profile: 'apache-kafka', placements, brokerZone, flows, pricePerGb: 0.02, rackAwareFetch: true });
     // produce: p0 a→a stays, p1 a→b crosses 400. replication: p0 a→b, a→c = 2000; p1 b→c = 400.
     // consume: p0 from the zone-a replica (0); p1 has no replica in a: from leader b → 400.
     assert.deepEqual([r.produce.crossZoneBytes, r.replication.crossZoneBytes, r.consume.crossZoneBytes], [400, 2400, 400]);
@@ -23,5 +25,20 @@ describe('cross-zone model (hand computation)', () => {
     assert.equal(r.costUsd, (3200 / 1e9) * 0.02);
     const automq = crossZoneBytes({ profile: 'automq', placements, brokerZone, flows, pricePerGb: 0.02 });
     assert.equal(automq.crossZoneBytes, 0, 'shared storage, zone-aligned routing: nothing crosses');
+  });
+
+  it('without rack-aware fetching (the probe did not see it work) consumers are served by the leader', () => {
+    const brokerZone = new Map([[1, 'a'], [2, 'b'], [3, 'c']]);
+    const placements = [{ topic: 't', partition: 0, leader: 2, replicas: [1, 2, 3], isr: [1, 2, 3] }];
+    const flows = [{ client: 'consumer', zone: 'a', kind: 'consume' as const, topic: 't', bytesByPartition: new Map([[0, 1000]]) }];
+    assert.equal(crossZoneBytes({ profile: 'apache-kafka', placements, brokerZone, flows, pricePerGb: 0.02, rackAwareFetch: true }).consume.crossZoneBytes, 0);
+    assert.equal(crossZoneBytes({ profile: 'apache-kafka', placements, brokerZone, flows, pricePerGb: 0.02, rackAwareFetch: false }).consume.crossZoneBytes, 1000);
+    assert.equal(crossZoneBytes({ profile: 'apache-kafka', placements, brokerZone, flows, pricePerGb: 0.02 }).consume.crossZoneBytes, 1000, 'not assumed by default');
+    assert.equal(rackAwareFetchSeen(undefined), false);
+    assert.equal(rackAwareFetchSeen(notMeasured('the probe failed')), false);
+    const probe = (status: string) => ({ measured: true, capabilities: [{ id: 'rack-aware-fetch', status }] }) as unknown as Parameters<typeof rackAwareFetchSeen>[0];
+    assert.equal(rackAwareFetchSeen(probe('yes')), true);
+    assert.equal(rackAwareFetchSeen(probe('no')), false);
+    assert.equal(rackAwareFetchSeen(probe('not checked')), false);
   });
 });
