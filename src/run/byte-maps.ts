@@ -13,9 +13,10 @@ export function diffNested(a: Map<string, Map<number, number>>, b: Map<string, M
   }
   return out;
 }
-export function mergeNested(a: Map<string, Map<number, number>>, b: Map<string, Map<number, number>>): Map<string, Map<number, number>> {
+/** Adds b's counts into a (by outer key, then inner key: topic → partition, or role → API) and returns a. */
+export function mergeNested<K>(a: Map<string, Map<K, number>>, b: Map<string, Map<K, number>>): Map<string, Map<K, number>> {
   for (const [topic, parts] of b) {
-    const into = a.get(topic) ?? new Map<number, number>();
+    const into = a.get(topic) ?? new Map<K, number>();
     for (const [p, v] of parts) into.set(p, (into.get(p) ?? 0) + v);
     a.set(topic, into);
   }

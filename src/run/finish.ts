@@ -7,7 +7,7 @@
 import { readBackSeqs } from '../observe/readback.js';
 import { bottleneck } from '../observe/health.js';
 import type { HealthSummary } from '../observe/health.js';
-import { CROSS_ZONE_FORMULA, PROFILE_ASSUMPTIONS } from '../observe/crosszone.js';
+import { CROSS_ZONE_FORMULA, PROFILE_ASSUMPTIONS, type CrossZoneResult } from '../observe/crosszone.js';
 import { record } from '../observe/latency.js';
 import { phaseAt } from '../phases/timeline.js';
 import type { OpenLoopDriver } from '../drive/driver.js';
@@ -68,9 +68,11 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
   const { observer, phaseStarts, last, endOffset } = r;
   const first = phaseStarts[0];
   const seconds = Math.floor(endOffset / 1000);
-  const zoneModel = (a: Snapshot, b: Snapshot) => observer.crossZoneBetween(a, b).catch((e) => notMeasured(`topology unavailable: ${(e as Error).message}`));
-  const measuredZone = async (a: Snapshot, b: Snapshot, what: string) =>
-    ctx.ledger && b.net ? withModel(ctx.ledger.summarize(a.net, b.net), await observer.crossZoneBetween(a, b).catch(() => undefined)) : notMeasured(ctx.ledger ? `no counter reading at ${what}` : 'kernel counters are read on the sandbox only (the brokers are not on this machine)');
+  // The model between two snapshots, computed once (it reads the partition layout) and used for both figures.
+  const zoneModel = (a: Snapshot, b: Snapshot) => observer.crossZoneBetween(a, b).catch((e: Error) => e);
+  const modelled = (m: CrossZoneResult | Error) => (m instanceof Error ? notMeasured(`topology unavailable: ${m.message}`) : m);
+  const measuredZone = (a: Snapshot, b: Snapshot, what: string, m: CrossZoneResult | Error) =>
+    ctx.ledger && b.net ? withModel(ctx.ledger.summarize(a.net, b.net), m instanceof Error ? undefined : m) : notMeasured(ctx.ledger ? `no counter reading at ${what}` : 'kernel counters are read on the sandbox only (the brokers are not on this machine)');
 
   // Phases.
   for (let i = 0; i < phaseStarts.length; i++) {
@@ -83,14 +85,15 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
       intended += driver.intended.values[sec] ?? 0;
       acked += driver.acked.values[sec] ?? 0;
     }
+    const model = await zoneModel(a, b);
     const pr: PhaseResult = {
       name: w.name, kind: w.kind, scored: w.scored, startOffsetMs: w.startMs, endOffsetMs: w.endMs,
       events: { intended, acked },
       achievedRatio: intended > 0 ? acked / intended : null,
       latency: ctx.latency.phase[w.index].summary(),
       disk: a.disk && b.disk ? { startBytes: a.disk.totalBytes, endBytes: b.disk.totalBytes, growthBytes: b.disk.totalBytes - a.disk.totalBytes } : notMeasured('DescribeLogDirs gave no sample at this phase boundary'),
-      crossZoneMeasured: await measuredZone(a, b, 'this phase boundary'),
-      crossZone: await zoneModel(a, b),
+      crossZoneMeasured: measuredZone(a, b, 'this phase boundary', model),
+      crossZone: modelled(model),
       lag: { maxRecords: r.sampler.lagMax[w.index], endRecords: r.sampler.lagEnd[w.index] },
       cost: observer.costOf(a, b, acked),
       host: observer.hostOf(a, b),
@@ -155,11 +158,12 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
       averageEventBytes: results.throughput.averageEventBytes || 0, retentionMs: s.topics.retention, replication: s.topics.replication, groundTruth, tiered,
     });
   }
-  const total = await zoneModel(first, last);
+  const totalModel = await zoneModel(first, last);
+  const total = modelled(totalModel);
   if ('modelled' in total) {
     results.crossZone = {
       measured: true, total, formula: CROSS_ZONE_FORMULA,
-      measuredBytes: await measuredZone(first, last, 'the run\'s end'),
+      measuredBytes: measuredZone(first, last, 'the run\'s end', totalModel),
       assumptions: PROFILE_ASSUMPTIONS[ctx.profile], brokerZones: Object.fromEntries([...ctx.brokerZone].map(([k, v]) => [String(k), v])) };
   } else results.crossZone = total;
 

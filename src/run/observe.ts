@@ -108,11 +108,7 @@ export class Observer {
       if (!st.ownCost) continue;
       const c = st.ownCost;
       cpu += c.cpuSeconds;
-      for (const [role, apis] of c.requests) {
-        const into = requests.get(role) ?? new Map<string, number>();
-        for (const [api, n] of apis) into.set(api, (into.get(api) ?? 0) + n);
-        requests.set(role, into);
-      }
+      mergeNested(requests, c.requests);
     }
     return { atMs: Date.now(), requests, brokerCpu: sb ? readBrokerCpu(sb.state.nodes) : {}, selfCpuSeconds: cpu };
   }

@@ -138,7 +138,6 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     if (runners.some((r) => r.checksEveryAck)) await accountRaw(ctx);
     results.run.status = signal.aborted ? 'interrupted' : 'completed';
   } catch (err) {
-    for (const r of runners) await r.teardown?.();
     results.run.status = signal.aborted ? 'interrupted' : 'failed';
     results.run.error = (err as Error).message;
     throw err;

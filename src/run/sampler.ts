@@ -4,6 +4,7 @@
  * the kernel counters once a second, each phase runner's own sampling, and the live progress line.
  */
 import { sampleLag, type LagSample } from '../observe/samplers.js';
+import { sleep } from '../sandbox/process.js';
 import { phaseAt } from '../phases/timeline.js';
 import type { PhaseRunnerModule } from '../phases/runner.js';
 import type { RunContext } from './context.js';
@@ -33,7 +34,7 @@ export class Sampler {
   async stop(): Promise<void> {
     this.finished = true;
     clearInterval(this.ticker);
-    while (this.sampling) await new Promise((r) => setTimeout(r, 20));
+    while (this.sampling) await sleep(20);
   }
 
   private async sample(): Promise<void> {
