@@ -11,11 +11,12 @@ export function reportCommand(io: Io): Command {
     .argument('<results>', 'results.json of a run (or its directory)')
     .option('--out <file>', 'markdown file (default: scorecard.md beside the results)')
     .option('--summary-json <file>', 'also write the gate summary as JSON here')
+    .option('--cross-zone-file <file>', 'a per-zone byte export (flow logs / billing: start,end,src_zone,dst_zone,bytes) measured while the run ran: its bytes per phase become the run\'s measured cross-zone figures (written into results.json)')
     .addOption(new Option('--profile <profile>', 're-read the run under another platform profile (modelled, marked as such), e.g. automq').choices([...PROFILES]))
-    .action(async (file: string, o: { out?: string; summaryJson?: string; profile?: Profile }) => {
+    .action(async (file: string, o: { out?: string; summaryJson?: string; profile?: Profile; crossZoneFile?: string }) => {
       if (o.profile && !o.out) throw new UsageError('--profile writes a modelled report: name it with --out', 'e.g. --out reports/<run>/scorecard-automq.md');
       const { writeReport } = await import('../report/write.js');
-      const outcome = await writeReport(file, { io, out: o.out, summaryJson: o.summaryJson, profile: o.profile });
+      const outcome = await writeReport(file, { io, out: o.out, summaryJson: o.summaryJson, profile: o.profile, crossZoneFile: o.crossZoneFile });
       if (outcome.exitCode !== 0) throw new ExitWith(outcome.exitCode);
     });
 }

@@ -96,7 +96,7 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
 
 function printStats(io: Io, scenario: Scenario, s: TrafficStats): void {
   io.out(`${s.events} events over ${s.seconds} s (${(s.bytes / s.events).toFixed(0)} B average), scenario "${scenario.name}", seed ${scenario.seed}`);
-  io.out(`achieved vs intended rate: worst full second off by ${pct(s.maxRateDeviation, 2)}`);
+  io.out(`achieved vs intended rate: worst full second off by ${pct(s.maxRateDeviation, 2)}${scenario.traffic.arrivals === 'poisson' ? ' (poisson arrivals: a second\'s count varies like a Poisson count, about ±1/√rate; traffic.arrivals: uniform for evenly spaced events)' : ''}`);
   const rate = table(io, ['second', 'intended events', 'generated']);
   const step = Math.max(1, Math.ceil(s.perSecond.length / 20));
   for (let i = 0; i < s.perSecond.length; i += step) rate.push([s.perSecond[i].second, s.perSecond[i].intendedEvents, s.perSecond[i].generatedEvents]);

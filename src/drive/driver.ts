@@ -16,6 +16,7 @@ import { CAREFUL_MS, type Producer } from '../kafka/client.js';
 import { partitionForKey } from '../kafka/murmur2.js';
 import { produceRequestOverheadBytes, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 import type { TopicNames } from './topics.js';
+import type { BadRecordKind } from '../scenario/schema.js';
 
 export interface AckedBatch {
   events: GeneratedEvent[];
@@ -99,6 +100,22 @@ export class SeqCounts {
   }
 }
 
+/** An injected bad record the cluster acknowledged, and where it landed. */
+export interface AckedBadRecord {
+  seq: number;
+  kind: BadRecordKind;
+  partition: number;
+  /** Its offset in the raw topic (null: the produce response gave no base offset). */
+  offset: string | null;
+}
+
+/** The base offset the produce response gave a lane's batch (kafkajs: one entry per topic-partition). */
+function baseOffsetOf(meta: unknown, l: { topic: string; partition: number }): bigint | null {
+  if (!Array.isArray(meta)) return null;
+  const m = meta.find((x: { topicName?: string; partition?: number }) => x?.topicName === l.topic && x?.partition === l.partition) as { baseOffset?: string } | undefined;
+  return m?.baseOffset !== undefined && /^\d+$/.test(m.baseOffset) ? BigInt(m.baseOffset) : null;
+}
+
 type LaneMessage = { key: string; value: string; partition: number; event?: GeneratedEvent };
 interface Lane {
   topic: string;
@@ -130,6 +147,9 @@ export class OpenLoopDriver {
   readonly ackedSeqs = new SeqCounts();
   /** Acknowledged bad records that carry no event id (missing_field): accounted for by the DLQ count, not by id. */
   missingIdAcked = 0;
+  /** Every acknowledged bad record and where it landed (raw partition and offset, from the produce response; null when the
+   *  response gave none): the event contract looks each one up in the DLQ (src/observe/contract.ts). */
+  readonly badAcked: AckedBadRecord[] = [];
   stats = { generated: 0, sent: 0, acked: 0, failed: 0, bad: 0, maxQueueDepth: 0, maxScheduleLagMs: 0, errors: 0, retries: 0, payloadBytes: 0 };
   /** Failed produce attempts (after the client's own retries) by error code. */
   readonly errorsByCode: Record<string, number> = {};
@@ -282,9 +302,9 @@ export class OpenLoopDriver {
       for (;;) {
         try {
           // kafkajs encodes key, value, partition, headers and timestamp; the `event` riding along is not sent.
-          await this.o.producer.sendBatch({ topicMessages: parts.map((x) => ({ topic: x.lane.topic, messages: x.batch })), acks: this.o.acks ?? -1 });
+          const meta = await this.o.producer.sendBatch({ topicMessages: parts.map((x) => ({ topic: x.lane.topic, messages: x.batch })), acks: this.o.acks ?? -1 });
           const ackMs = this.clock();
-          for (const x of parts) this.delivered(x.lane, x.batch, ackMs);
+          for (const x of parts) this.delivered(x.lane, x.batch, ackMs, baseOffsetOf(meta, x.lane));
           return;
         } catch (err) {
           this.failedAttempt(err as Error);
@@ -321,7 +341,7 @@ export class OpenLoopDriver {
     this.o.onAttemptFailed?.(code);
   }
 
-  private delivered(l: Lane, batch: LaneMessage[], ackMs: number): void {
+  private delivered(l: Lane, batch: LaneMessage[], ackMs: number, baseOffset: bigint | null = null): void {
     const { names, startMs } = this.o;
     let bytes = 0;
     let wire = RECORD_BATCH_HEADER_BYTES + produceRequestOverheadBytes(this.o.clientId ?? '', l.topic);
@@ -336,10 +356,15 @@ export class OpenLoopDriver {
     this.stats.payloadBytes += bytes;
     this.stats.acked += events.length;
     this.acked.add(Math.floor((ackMs - startMs) / 1000), events.length);
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
       this.ackedSeqs.add(e.seq);
       if (e.bad !== 'missing_field') this.markPartition(e.seq, l.partition, e.intendedMs - startMs);
-      if (e.bad) this.stats.bad++;
+      if (e.bad) {
+        this.stats.bad++;
+        // One partition's records are one batch: the i-th sits at the base offset + i.
+        this.badAcked.push({ seq: e.seq, kind: e.bad, partition: l.partition, offset: baseOffset === null ? null : String(baseOffset + BigInt(i)) });
+      }
       if (e.bad === 'missing_field') this.missingIdAcked++;
     }
     this.o.onPartitionAck?.(l.partition, ackMs);

@@ -59,6 +59,8 @@ export class ClickstreamGenerator {
   readonly pools: Pools;
   readonly curve: RateCurve;
   private readonly rng: Rng;
+  /** Poisson arrivals: exponential gaps drawn from this stream; null: evenly spaced. */
+  private readonly arrivalRng: Rng | null;
   private readonly userZipf: ZipfSampler;
   private readonly productZipf: ZipfSampler;
   private readonly pageZipf: ZipfSampler;
@@ -87,6 +89,9 @@ export class ClickstreamGenerator {
     const root = new Rng(scenario.seed);
     const stateRng = new Rng(root.fork());
     this.rng = new Rng(root.fork());
+    // Arrival times from their own stream (forked last): the events' content is the same whichever arrivals.
+    const arrivalSeed = root.fork();
+    this.arrivalRng = scenario.traffic.arrivals === 'poisson' ? new Rng(arrivalSeed) : null;
     const pop = scenario.population;
     this.userZipf = new ZipfSampler(pop.users, pop.user_zipf);
     this.productZipf = new ZipfSampler(pop.products, pop.product_zipf);
@@ -130,7 +135,9 @@ export class ClickstreamGenerator {
     const rng = this.rng;
     const t = this.tMs;
     const rate = this.curve.rateAt(t);
-    this.tMs = t + 1000 / rate;
+    // Poisson: independent arrivals, exponential gaps with mean 1000/rate ms (the rate at this instant: a
+    // non-homogeneous process following the curve); uniform: exactly 1000/rate ms apart.
+    this.tMs = t + (this.arrivalRng ? -Math.log(1 - this.arrivalRng.next()) : 1) * (1000 / rate);
     const intendedMs = this.opts.startMs + Math.round(t);
     const seq = this.seq++;
 

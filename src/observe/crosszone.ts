@@ -49,6 +49,8 @@ export interface CrossZoneResult {
   costUsd: number;
   pricePerGb: number;
   modelled: true;
+  /** The partition layout changed between the two readings (a fault, a move): the figure is the mean of the model on each. */
+  layoutChanged?: boolean;
 }
 
 export const CROSS_ZONE_FORMULA = [
@@ -56,6 +58,7 @@ export const CROSS_ZONE_FORMULA = [
   'replication bytes(p) × |{f ∈ followers(p) : zone(f) ≠ zone(leader(p))}|',
   'consume bytes(p) cross zones when zone(consumer) ≠ zone(served(p)), served(p) = an in-sync replica in the consumer\'s zone if any and the probe saw rack-aware fetching work, else leader(p)',
   'cost = cross-zone GB (10^9 bytes) × price per GB',
+  'layout: leaders, replicas and ISRs read at each phase boundary; a phase whose layout changed (a fault, a move) is the mean of the model on its start and end layouts; the run is the sum of its phases',
 ];
 
 export const PROFILE_ASSUMPTIONS: Record<Profile, string[]> = {
@@ -120,4 +123,35 @@ export function crossZoneBytes(opts: {
     pricePerGb: opts.pricePerGb,
     modelled: true,
   };
+}
+
+/** Client zones (role → zone) that name no broker rack: against such a cluster every byte to or from those clients would count as cross-zone. Empty when the brokers report no racks. */
+export function unmatchedClientZones(clientZones: Record<string, string>, brokerRacks: readonly (string | null)[]): string[] {
+  const racks = new Set(brokerRacks.filter((r): r is string => r !== null && r !== ''));
+  if (racks.size === 0) return [];
+  return Object.entries(clientZones).filter(([, z]) => !racks.has(z)).map(([role, z]) => `${role} ${z}`);
+}
+
+/** Figures summed (e.g. phases into a run), or scaled by `weight` each (0.5 + 0.5: the mean of the model on two layouts). */
+export function sumCrossZone(parts: readonly CrossZoneResult[], weight = 1): CrossZoneResult {
+  const flow = (f: (x: CrossZoneResult) => FlowBytes): FlowBytes => ({ bytes: parts.reduce((a, x) => a + f(x).bytes * weight, 0), crossZoneBytes: parts.reduce((a, x) => a + f(x).crossZoneBytes * weight, 0) });
+  const pairs: Record<string, number> = {};
+  for (const x of parts) for (const [k, v] of Object.entries(x.byZonePair)) pairs[k] = (pairs[k] ?? 0) + v * weight;
+  const produce = flow((x) => x.produce);
+  const replication = flow((x) => x.replication);
+  const consume = flow((x) => x.consume);
+  const cross = produce.crossZoneBytes + replication.crossZoneBytes + consume.crossZoneBytes;
+  const price = parts[0]?.pricePerGb ?? 0;
+  return {
+    profile: parts[0]?.profile ?? 'apache-kafka', produce, replication, consume, totalBytes: produce.bytes + replication.bytes + consume.bytes, crossZoneBytes: cross,
+    byZonePair: pairs, costUsd: (cross / 1e9) * price, pricePerGb: price, modelled: true,
+    ...(parts.some((x) => x.layoutChanged) ? { layoutChanged: true } : {}),
+  };
+}
+
+/** Whether two readings of the partition layout differ (leader, replicas or ISR of any partition). */
+export function layoutDiffers(a: readonly PartitionPlacement[], b: readonly PartitionPlacement[]): boolean {
+  const key = (p: PartitionPlacement) => `${p.topic}:${p.partition}:${p.leader}:${[...p.replicas].sort().join(',')}:${[...p.isr].sort().join(',')}`;
+  const sa = new Set(a.map(key));
+  return a.length !== b.length || b.some((p) => !sa.has(key(p)));
 }

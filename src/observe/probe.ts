@@ -32,6 +32,8 @@ export class Probe {
   /** generation → seq counts (enriched + DLQ, by the raw record's position). */
   readonly seen = new Map<number, SeqCounts>();
   readonly bytesByTopic = new Map<string, Map<number, number>>();
+  /** "partition:offset" of the raw record → the DLQ reason, for every DLQ record read (any generation). */
+  readonly dlqBySource = new Map<string, string>();
   stats = { enriched: 0, dlq: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, unparsable: 0, redelivered: 0, negativeEnrichMs: 0 };
   /** topic:partition → next offset not yet seen: the probe's own group re-reads after a rebalance (its
    *  coordinator moved, a broker died) are re-deliveries to the probe, not duplicates in the sink. */
@@ -105,7 +107,13 @@ export class Probe {
       if (PII.test(value)) this.stats.piiLeaks++;
       // Every 10th record: no raw identifier or full IP for a person without analytics consent.
       if (this.stats.enriched % 10 === 0) this.checkPseudonymized(value);
-    } else this.stats.dlq++;
+    } else {
+      this.stats.dlq++;
+      // Where the DLQ'd record came from: the event contract looks every injected bad record up by its raw position.
+      const sp = header('cb-source-partition');
+      const so = header('cb-source-offset');
+      if (sp !== undefined && so !== undefined) this.dlqBySource.set(`${sp}:${so}`, header('cb-dlq-reason') ?? '');
+    }
     // The event's sequence number from its id (first field of both raw and enriched JSON).
     const seq = eventSeqOf(value, this.sourceKey);
     if (Number.isFinite(seq)) {

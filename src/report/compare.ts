@@ -1,5 +1,5 @@
 /** `clickbench compare`: runs side by side, differences against the first run highlighted. */
-import { isMeasured, type Results } from '../run/results.js';
+import { isMeasured, READABLE_SCHEMAS, type Results } from '../run/results.js';
 import { scorecard } from '../score/scorecard.js';
 
 interface Row {
@@ -62,8 +62,18 @@ export function compareMarkdown(runs: Results[]): string {
     });
     lines.push(`| ${row.label} | ${cells.join(' | ')} |`);
   }
-  const why = movementExplained(runs);
+  const why = [...schemaNotes(runs), ...movementExplained(runs)];
   return lines.join('\n') + '\n' + (why.length ? `\n${why.join('\n')}\n` : '');
+}
+
+/** Runs written under different results schemas: which figures changed meaning between them (not comparable as they stand). */
+export function schemaNotes(runs: Results[]): string[] {
+  const schemas = [...new Set(runs.map((r) => r.schema))];
+  if (schemas.length < 2) return [];
+  const out = [`**Not comparable as they stand:** these runs were written under different results schemas (${runs.map((r) => `\`${r.run.id}\` ${r.schema}`).join(', ')}); figures that changed meaning since the older one:`];
+  const changed = new Set(schemas.flatMap((x) => READABLE_SCHEMAS[x] ?? [`${x}: unknown to this clickbench`]));
+  for (const c of changed) out.push(`- ${c}`);
+  return out;
 }
 
 /** What drove the bytes a scale-out or replacement moved in each run: its storage model and retained volume. */

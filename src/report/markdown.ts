@@ -3,7 +3,8 @@
  * from it). Verdict first, then how each score was earned, then every measurement with its table
  * and charts that render on a code host without attachments (mermaid xychart).
  */
-import { isMeasured, type Results } from '../run/results.js';
+import { isMeasured, type PhaseResult, type Results } from '../run/results.js';
+import { phaseCrossZone } from '../score/crosszone-source.js';
 import type { LatencyTriple } from '../observe/latency.js';
 import { ROW_RULES, scoreCap } from '../score/scorecard.js';
 import type { Evaluation } from '../score/evaluate.js';
@@ -177,6 +178,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
       out.push('');
     }
     out.push(`Projection for the retention window (${formatDurationMs(d.projection.retentionMs)}): **${(d.projection.averageRetainedBytes / 1e9).toFixed(1)} GB** at the average rate (${mb(d.projection.averageIngestBytesPerSec)}/s), **${(d.projection.peakRetainedBytes / 1e9).toFixed(1)} GB** at the peak rate (${mb(d.projection.peakIngestBytesPerSec)}/s). Formula: ${d.projection.formula}.`);
+    if (d.projection.basis) out.push('', `Projected from ${d.projection.basis}.${d.projection.oneOffBytes ? ` One-off writes, not projected: ${mb(d.projection.oneOffBytes)} (${Object.entries(d.projection.oneOffByPhase ?? {}).filter(([, b]) => b > 0).map(([p, b]) => `${p} ${mb(b)}`).join(', ')}).` : ''}`);
     out.push('');
     out.push(`Ground truth: ${isMeasured(d.groundTruth) ? `${d.groundTruth.method}: ${mb(d.groundTruth.bytes)}, DescribeLogDirs ${d.groundTruth.diffPct >= 0 ? '+' : ''}${d.groundTruth.diffPct.toFixed(2)} % from it` : `not measured — ${d.groundTruth.reason}`}. Tiered: ${isMeasured(d.tiered) ? `${mb(d.tiered.remoteBytes)} in the remote tier, ${mb(d.tiered.localBytes)} on broker disks` : `not measured — ${d.tiered.reason}`}.`);
     out.push('');
@@ -191,12 +193,21 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   out.push('');
   if (isMeasured(r.crossZone)) {
     const z = r.crossZone;
-    out.push(`**Modelled** from the live topology (leaders, replicas, ISR, broker racks ${Object.entries(z.brokerZones).map(([b, zn]) => `${b}→${zn}`).join(', ')}) and per-partition payload bytes; client zones: producer ${r.clients.producerZone}, enrichment ${r.clients.enrichmentZone}, probe ${r.clients.probeZone}.`);
+    out.push(`The model: **modelled** from the live topology (leaders, replicas, ISR, broker racks ${Object.entries(z.brokerZones).map(([b, zn]) => `${b}→${zn}`).join(', ')}) and per-partition payload bytes; client zones: producer ${r.clients.producerZone}, enrichment ${r.clients.enrichmentZone}, probe ${r.clients.probeZone}.`);
     out.push('');
-    out.push(table(['phase', 'produce', 'replication', 'consume', 'cross-zone total', 'of all bytes', 'cost'], [
-      ...r.phases.map((p) => isMeasured(p.crossZone) ? [p.name, mb(p.crossZone.produce.crossZoneBytes), mb(p.crossZone.replication.crossZoneBytes), mb(p.crossZone.consume.crossZoneBytes), mb(p.crossZone.crossZoneBytes), mb(p.crossZone.totalBytes), `$${p.crossZone.costUsd.toFixed(4)}`] : [p.name, 'not measured', '', '', '', '', '']),
-      ['**run**', mb(z.total.produce.crossZoneBytes), mb(z.total.replication.crossZoneBytes), mb(z.total.consume.crossZoneBytes), `**${mb(z.total.crossZoneBytes)}**`, mb(z.total.totalBytes), `$${z.total.costUsd.toFixed(4)}`],
+    out.push('The model\'s columns are modelled; the last column is the phase\'s cross-zone figure as measured, with its source (kernel TCP counters on the sandbox, or a flow-log export), or "modelled only" when nothing measured it.');
+    out.push('');
+    const measuredCell = (p: PhaseResult) => {
+      const f = phaseCrossZone(r, p);
+      return f.source === 'kernel counters' || f.source === 'flow log' ? `${mb(f.crossZoneBytes ?? 0)} (${f.source})` : 'modelled only';
+    };
+    const fileTotal = r.crossZoneFile && isMeasured(r.crossZoneFile) ? `${mb(r.crossZoneFile.total.crossZoneBytes)} (flow log, ${(r.crossZoneFile.total.coverage * 100).toFixed(0)} % covered)` : undefined;
+    const kernelTotal = z.measuredBytes && isMeasured(z.measuredBytes) ? `${mb(z.measuredBytes.crossZone.bytes)} (kernel counters)` : undefined;
+    out.push(table(['phase', 'produce (model)', 'replication (model)', 'consume (model)', 'cross-zone total (model)', 'of all bytes (model)', 'cost (model)', 'cross-zone measured'], [
+      ...r.phases.map((p) => isMeasured(p.crossZone) ? [p.name, mb(p.crossZone.produce.crossZoneBytes), mb(p.crossZone.replication.crossZoneBytes), mb(p.crossZone.consume.crossZoneBytes), mb(p.crossZone.crossZoneBytes), mb(p.crossZone.totalBytes), `$${p.crossZone.costUsd.toFixed(4)}`, measuredCell(p)] : [p.name, 'not modelled', '', '', '', '', '', measuredCell(p)]),
+      ['**run**', mb(z.total.produce.crossZoneBytes), mb(z.total.replication.crossZoneBytes), mb(z.total.consume.crossZoneBytes), `**${mb(z.total.crossZoneBytes)}**`, mb(z.total.totalBytes), `$${z.total.costUsd.toFixed(4)}`, kernelTotal ?? fileTotal ?? 'modelled only'],
     ]));
+    if (r.crossZoneFile) out.push('', isMeasured(r.crossZoneFile) ? `Flow log: ${r.crossZoneFile.method}.` : `Flow log: not measured — ${r.crossZoneFile.reason}.`);
     out.push('');
     out.push('Formula:');
     for (const f of z.formula) out.push(`- ${f}`);

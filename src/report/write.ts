@@ -1,10 +1,12 @@
 /** Render a results.json into scorecard.md beside it, print the console summary, and decide the exit code. */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { redact } from '../kafka/security.js';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { readFlowLog } from '../observe/flowlog.js';
+import { withFlowLog } from '../score/crosszone-source.js';
 import chalk from 'chalk';
 import { ClickbenchError, ExitCode } from '../errors.js';
-import { RESULTS_SCHEMA, type Results } from '../run/results.js';
+import { isMeasured, READABLE_SCHEMAS, RESULTS_SCHEMA, type Results } from '../run/results.js';
 import { evaluateGates } from '../score/gates.js';
 import { asProfile } from '../score/profiles.js';
 import type { Profile } from '../observe/crosszone.js';
@@ -13,9 +15,11 @@ import { renderMarkdown, verdictLine } from './markdown.js';
 import { evaluate, type Evaluation } from '../score/evaluate.js';
 import { stealWarning } from '../observe/host.js';
 
+const resultsPath = (path: string) => (existsSync(path) && statSync(path).isDirectory() ? join(path, 'results.json') : path);
+
 /** A results.json, or a run's report directory holding one. */
 export function readResults(path: string): Results {
-  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'results.json') : path;
+  const file = resultsPath(path);
   if (!existsSync(file)) throw new ClickbenchError(`no results at ${file}`, { exitCode: ExitCode.usage, hint: 'give the path of a results.json written by `clickbench run`' });
   let r: Results;
   try {
@@ -23,7 +27,7 @@ export function readResults(path: string): Results {
   } catch (err) {
     throw new ClickbenchError(`${file} is not JSON: ${(err as Error).message}`, { exitCode: ExitCode.usage });
   }
-  if (r.schema !== RESULTS_SCHEMA) throw new ClickbenchError(`${file} has schema ${JSON.stringify(r.schema)}, expected ${RESULTS_SCHEMA}`, { exitCode: ExitCode.usage, hint: 'it was written by another clickbench version' });
+  if (!(r.schema in READABLE_SCHEMAS)) throw new ClickbenchError(`${file} has schema ${JSON.stringify(r.schema)}, expected ${RESULTS_SCHEMA} (or ${Object.keys(READABLE_SCHEMAS).filter((x) => x !== RESULTS_SCHEMA).join(', ')})`, { exitCode: ExitCode.usage, hint: 'it was written by another clickbench version' });
   return r;
 }
 
@@ -50,12 +54,19 @@ export interface ReportOutcome {
   evaluation: Evaluation;
 }
 
-export async function writeReport(resultsFile: string, opts: { io: Io; summaryJson?: string; out?: string; profile?: Profile }): Promise<ReportOutcome> {
-  const recorded = readResults(resultsFile);
+export async function writeReport(resultsFile: string, opts: { io: Io; summaryJson?: string; out?: string; profile?: Profile; crossZoneFile?: string }): Promise<ReportOutcome> {
+  let recorded = readResults(resultsFile);
+  if (opts.crossZoneFile) {
+    // The export is evidence about this run: kept in its results.json, so later reports and compares see it.
+    recorded = withFlowLog(recorded, readFlowLog(opts.crossZoneFile), resolve(opts.crossZoneFile));
+    if (!isMeasured(recorded.crossZoneFile!)) throw new ClickbenchError(`cannot use ${opts.crossZoneFile}: ${recorded.crossZoneFile!.reason}`, { exitCode: ExitCode.usage });
+    writeFileSync(resultsPath(resultsFile), JSON.stringify(recorded, null, 2) + '\n');
+    opts.io.out(`cross-zone flow log: ${recorded.crossZoneFile.rows} rows, ${Object.entries(recorded.crossZoneFile.phases).map(([p, w]) => `${p} ${(w.crossZoneBytes / 1e6).toFixed(1)} MB (${(w.coverage * 100).toFixed(0)} % covered)`).join(', ')}; written into ${resultsPath(resultsFile)}`);
+  }
   const r = opts.profile ? asProfile(recorded, opts.profile) : recorded;
   const gates = evaluateGates(r);
   const e = evaluate(r, gates);
-  const md = opts.out ?? join(dirname(resultsFile), 'scorecard.md');
+  const md = opts.out ?? join(dirname(resultsPath(resultsFile)), 'scorecard.md');
   writeFileSync(md, redact(renderMarkdown(r, e)));
   printSummary(opts.io, r, e);
   opts.io.out(`report: ${md}`);

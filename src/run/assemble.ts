@@ -125,12 +125,23 @@ export function diskResult(o: {
   end: { totalBytes: number; byBroker: Record<string, number> };
   ingestedBytes: number; elapsedMs: number; peakEventsPerSec: number; averageEventBytes: number; retentionMs: number; replication: number;
   groundTruth: DiskFigures['groundTruth']; tiered: DiskFigures['tiered'];
+  /** Each phase's disk growth (null: not measured), payload bytes acknowledged in it, and whether only the live pipeline wrote (warmup, steady, burst). */
+  phases?: { name: string; live: boolean; growthBytes: number | null; ingestedBytes: number }[];
 }): DiskFigures {
   const growth = o.end.totalBytes - o.start.totalBytes;
   const ingested = o.ingestedBytes;
   const avgIngest = ingested / Math.max(1, o.elapsedMs / 1000);
   const peakIngest = o.peakEventsPerSec * o.averageEventBytes;
-  const amplification = ingested > 0 ? growth / ingested : 0;
+  // Retention is projected from the live pipeline's writes only: the phases where nothing but the live
+  // pipeline wrote give disk bytes per payload byte; what other phases wrote beyond that rate (a dual-run's
+  // second output, a replay's or rollback's re-written sink) is one-off and shown apart.
+  const live = (o.phases ?? []).filter((p) => p.live && p.growthBytes !== null);
+  const liveGrowth = live.reduce((a, p) => a + (p.growthBytes ?? 0), 0);
+  const liveIngested = live.reduce((a, p) => a + p.ingestedBytes, 0);
+  const fromLive = liveIngested > 0;
+  const amplification = fromLive ? liveGrowth / liveIngested : ingested > 0 ? growth / ingested : 0;
+  const oneOffByPhase: Record<string, number> = {};
+  if (fromLive) for (const p of o.phases ?? []) if (!p.live && p.growthBytes !== null) oneOffByPhase[p.name] = Math.max(0, p.growthBytes - amplification * p.ingestedBytes);
   const retentionS = o.retentionMs / 1000;
   const byBroker: Record<string, { startBytes: number; endBytes: number }> = {};
   for (const id of new Set([...Object.keys(o.start.byBroker), ...Object.keys(o.end.byBroker)])) byBroker[id] = { startBytes: o.start.byBroker[id] ?? 0, endBytes: o.end.byBroker[id] ?? 0 };
@@ -140,7 +151,13 @@ export function diskResult(o: {
     projection: {
       retentionMs: o.retentionMs, averageIngestBytesPerSec: avgIngest, peakIngestBytesPerSec: peakIngest,
       averageRetainedBytes: avgIngest * retentionS * amplification, peakRetainedBytes: peakIngest * retentionS * amplification,
-      formula: 'retained = ingest rate (payload B/s) × retention (s) × measured disk bytes per payload byte (replication, enrichment outputs and overhead included); peak rate = the schedule\'s busiest intended second × the average event size (not the highest acknowledged second, which after a stall is a catch-up flush)',
+      bytesPerPayloadByte: amplification,
+      basis: fromLive
+        ? `the live pipeline's writes: ${live.map((p) => p.name).join(', ')} grew the disks ${(liveGrowth / 1e6).toFixed(1)} MB for ${(liveIngested / 1e6).toFixed(1)} MB ingested (${amplification.toFixed(2)} disk bytes per payload byte)`
+        : 'the whole run (no warmup, steady or burst phase with a disk measurement): one-off writes (dual-run outputs, replays) are included',
+      oneOffBytes: Object.values(oneOffByPhase).reduce((a, b) => a + b, 0),
+      oneOffByPhase,
+      formula: 'retained = ingest rate (payload B/s) × retention (s) × disk bytes per payload byte of the live pipeline (replication, enrichment outputs and overhead included; measured over the warmup, steady and burst phases); peak rate = the schedule\'s busiest intended second × the average event size (not the highest acknowledged second, which after a stall is a catch-up flush); one-off writes = what a dual-run, replay or rollback phase grew the disks beyond the live rate, not projected',
     },
     tiered: o.tiered,
     groundTruth: o.groundTruth,

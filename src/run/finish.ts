@@ -4,19 +4,26 @@
  * correctness), the raw topic read back when a phase can lose writes, and the stages' counters
  * summed. Each part that is a pure function of recorded values lives in ./assemble.ts, unit-tested.
  */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ClickbenchError } from '../errors.js';
 import { readBackSeqs } from '../observe/readback.js';
 import { bottleneck } from '../observe/health.js';
 import type { HealthSummary } from '../observe/health.js';
-import { CROSS_ZONE_FORMULA, PROFILE_ASSUMPTIONS, type CrossZoneResult } from '../observe/crosszone.js';
+import { checkBadRecords } from '../observe/contract.js';
+import { readFlowLog } from '../observe/flowlog.js';
+import { withFlowLog } from '../score/crosszone-source.js';
+import { CROSS_ZONE_FORMULA, PROFILE_ASSUMPTIONS, sumCrossZone, type CrossZoneResult } from '../observe/crosszone.js';
 import { record } from '../observe/latency.js';
 import { phaseAt } from '../phases/timeline.js';
+import { phaseSpec, type PhaseKind } from '../phases/registry.js';
 import type { OpenLoopDriver } from '../drive/driver.js';
 import type { Probe } from '../observe/probe.js';
 import type { StageHandle } from '../enrich/child.js';
 import { transientAnswers } from '../kafka/client.js';
 import { addCounters, catchUpSeconds, diskResult, rawAccounting, seenInSink } from './assemble.js';
 import { withModel } from './byte-maps.js';
-import { isMeasured, notMeasured, type PhaseResult } from './results.js';
+import { isMeasured, notMeasured, type PhaseResult, type Results } from './results.js';
 import { sandboxLogBytes } from './target.js';
 import type { RunContext } from './context.js';
 import type { Observer, Snapshot } from './observe.js';
@@ -75,6 +82,7 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
     ctx.ledger && b.net ? withModel(ctx.ledger.summarize(a.net, b.net), m instanceof Error ? undefined : m) : notMeasured(ctx.ledger ? `no counter reading at ${what}` : 'kernel counters are read on the sandbox only (the brokers are not on this machine)');
 
   // Phases.
+  const phaseModels: (CrossZoneResult | Error)[] = [];
   for (let i = 0; i < phaseStarts.length; i++) {
     const w = ctx.phases[i];
     const a = phaseStarts[i];
@@ -86,6 +94,7 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
       acked += driver.acked.values[sec] ?? 0;
     }
     const model = await zoneModel(a, b);
+    phaseModels.push(model);
     const pr: PhaseResult = {
       name: w.name, kind: w.kind, scored: w.scored, startOffsetMs: w.startMs, endOffsetMs: w.endMs,
       events: { intended, acked },
@@ -156,9 +165,11 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
       // The peak is the schedule's busiest second: the highest acknowledged second can be a catch-up flush after a stall or a fault.
       start: startDisk, end: endDisk, ingestedBytes: st.payloadBytes, elapsedMs: endOffset, peakEventsPerSec: Math.max(0, ...driver.intended.values),
       averageEventBytes: results.throughput.averageEventBytes || 0, retentionMs: s.topics.retention, replication: s.topics.replication, groundTruth, tiered,
+      phases: results.phases.map((p) => ({ name: p.name, live: phaseSpec(p.kind as PhaseKind).runner === 'load', growthBytes: isMeasured(p.disk) ? p.disk.growthBytes : null, ingestedBytes: p.events.acked * (results.throughput.averageEventBytes || 0) })),
     });
   }
-  const totalModel = await zoneModel(first, last);
+  // The run's model is the sum of its phases' (each on the layouts read at its boundaries), not the final layout's.
+  const totalModel = phaseModels.length && phaseModels.every((m) => !(m instanceof Error)) ? sumCrossZone(phaseModels as CrossZoneResult[]) : await zoneModel(first, last);
   const total = modelled(totalModel);
   if ('modelled' in total) {
     results.crossZone = {
@@ -166,6 +177,7 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
       measuredBytes: measuredZone(first, last, 'the run\'s end', totalModel),
       assumptions: PROFILE_ASSUMPTIONS[ctx.profile], brokerZones: Object.fromEntries([...ctx.brokerZone].map(([k, v]) => [String(k), v])) };
   } else results.crossZone = total;
+  if (s.measured_cross_zone) results.crossZoneFile = flowLogOf(results, s.measured_cross_zone);
 
   // Accounting: every acknowledged event with an id must be in the sink or the DLQ (in some generation).
   const expected = driver.ackedSeqs.size - driver.missingIdAcked;
@@ -174,6 +186,7 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
     ackedEvents: st.acked, expectedInSink: expected, seenDistinct: seenUnion, missing: Math.max(0, expected - seenUnion),
     duplicates: probe.stats.duplicates, piiLeaks: probe.stats.piiLeaks, unpseudonymized: probe.stats.unpseudonymized, checkedWithoutConsent: probe.stats.checkedWithoutConsent,
     badRecordsAcked: st.bad, dlqRecords: probe.stats.dlq, timedOut: r.timedOut,
+    badRecords: checkBadRecords(driver.badAcked, probe.dlqBySource),
   };
   results.latencySamples = {
     dlqRecordsExcluded: probe.stats.dlq, duplicatesExcluded: probe.stats.duplicates, negativeEnrichMs: probe.stats.negativeEnrichMs,
@@ -183,6 +196,17 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
   results.errors.produceFailedEvents = st.failed;
   results.errors.produceRetries = st.retries + Object.values(ctx.produceRetries).reduce((a, b) => a + b, 0);
   results.errors.byCode = { ...driver.errorsByCode, ...Object.fromEntries(Object.entries(ctx.produceRetries).map(([k, v]) => [`client retry: ${k}`, v])) };
+}
+
+/** The scenario's flow-log export, per phase; a file not there yet (flow logs arrive minutes later) is not an error: `report --cross-zone-file` adds it. */
+function flowLogOf(results: Results, named: string): Results['crossZoneFile'] {
+  const file = resolve(dirname(results.scenario.file), named);
+  if (!existsSync(file)) return notMeasured(`${file} does not exist (yet): add it when the export is ready with clickbench report <run> --cross-zone-file ${named}`);
+  try {
+    return withFlowLog(results, readFlowLog(file), file).crossZoneFile;
+  } catch (err) {
+    return notMeasured(`${(err as Error).message}${err instanceof ClickbenchError && err.hint ? ` (${err.hint})` : ''}`);
+  }
 }
 
 /** Every acknowledged id looked up in the raw topic read back from its start (runs whose phases can lose writes). */

@@ -7,7 +7,7 @@
 import { LogDirsProbe } from '../kafka/logdirs.js';
 import { socketLabels } from '../kafka/client.js';
 import { NetLedger } from '../observe/netflows.js';
-import { crossZoneBytes, type ClientFlow, type CrossZoneResult, type PartitionPlacement } from '../observe/crosszone.js';
+import { crossZoneBytes, layoutDiffers, sumCrossZone, type ClientFlow, type CrossZoneResult, type PartitionPlacement } from '../observe/crosszone.js';
 import { sampleDisk, type DiskSample } from '../observe/samplers.js';
 import { hostCpuBetween, readHostCpu, type HostCpu, type HostCpuReading } from '../observe/host.js';
 import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CpuReading, type PhaseCost, type RequestCounts } from '../observe/cost.js';
@@ -28,6 +28,8 @@ export interface Snapshot {
   /** clickbench's own cost so far: requests sent, broker and own CPU seconds. */
   cost: { atMs: number; requests: RequestCounts; brokerCpu: CpuReading; selfCpuSeconds: number };
   host?: HostCpuReading;
+  /** The run topics' leaders, replicas and ISRs at this snapshot (undefined: the metadata request failed). */
+  placements?: PartitionPlacement[];
 }
 
 /** Whether the compatibility probe saw a consumer with client.rack served by a same-zone follower (the cross-zone model assumes it only then). */
@@ -93,6 +95,7 @@ export class Observer {
       disk: await this.diskAt(offsetMs),
       cost: this.ownCost(),
       host: readHostCpu(),
+      placements: await this.placements().catch(() => undefined),
     };
   }
 
@@ -117,7 +120,10 @@ export class Observer {
     return (await this.runTopics()).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })));
   }
 
-  /** The cross-zone model over the bytes every client moved between two snapshots, on today's placement. */
+  /**
+   * The cross-zone model over the bytes every client moved between two snapshots, on the partition
+   * layout read at them: when it changed in between (a fault, a move), the mean of the model on each.
+   */
   async crossZoneBetween(a: Snapshot, b: Snapshot): Promise<CrossZoneResult> {
     const { zones, names, profile, brokerZone, s } = this.ctx;
     const produced = diffNested(a.driverBytes, b.driverBytes);
@@ -133,7 +139,11 @@ export class Observer {
       flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'produce', topic, bytesByPartition: parts });
       flows.push({ client: 'probe', zone: zones.probe, kind: 'consume', topic, bytesByPartition: parts });
     }
-    return crossZoneBytes({ profile, placements: await this.placements(), brokerZone, flows, pricePerGb: s.price.cross_zone_per_gb, rackAwareFetch: rackAwareFetchSeen(this.ctx.results.compatibility) });
+    const model = (placements: PartitionPlacement[]) => crossZoneBytes({ profile, placements, brokerZone, flows, pricePerGb: s.price.cross_zone_per_gb, rackAwareFetch: rackAwareFetchSeen(this.ctx.results.compatibility) });
+    const first = a.placements ?? b.placements ?? (await this.placements());
+    const last = b.placements ?? first;
+    if (!layoutDiffers(first, last)) return model(first);
+    return { ...sumCrossZone([model(first), model(last)], 0.5), layoutChanged: true };
   }
 
   costOf(a: Snapshot, b: Snapshot, acked: number): PhaseCost | NotMeasured {

@@ -14,6 +14,8 @@ import type { ElasticResult } from '../elastic/elastic.js';
 import type { ProbeResult } from '../probe/probe.js';
 import type { describeSecurity } from '../kafka/security.js';
 import type { CrossZoneResult } from '../observe/crosszone.js';
+import type { BadRecordCheck } from '../observe/contract.js';
+import type { FlowLogWindow } from '../observe/flowlog.js';
 import type { LatencyTriple } from '../observe/latency.js';
 import type { DiskSample, LagSample } from '../observe/samplers.js';
 import type { EnrichmentCounters } from '../enrich/enricher.js';
@@ -39,7 +41,18 @@ export function writeResults(results: Results, reportsDir: string): string {
   return file;
 }
 
-export const RESULTS_SCHEMA = 'clickbench/results@1';
+export const RESULTS_SCHEMA = 'clickbench/results@2';
+/** Schemas `report` and `compare` still read, and what changed meaning since each (compare says so when runs differ). */
+export const READABLE_SCHEMAS: Record<string, string[]> = {
+  'clickbench/results@1': [
+    'latency samples exclude DLQ records and duplicates (schema 2)',
+    'the disk projection\'s peak is the schedule\'s busiest second, not the highest acknowledged one (schema 2)',
+    'consumers are modelled as fetching from the leader unless the probe saw rack-aware fetching work (schema 2)',
+    'bad records are checked one by one in the DLQ; a DLQ count alone no longer earns the event-contract 2 (schema 2)',
+    'cloud networking needs measured cross-zone bytes (kernel counters or a flow log) for a 2; modelled bytes alone earn 1 (schema 2)',
+  ],
+  'clickbench/results@2': [],
+};
 
 export interface NotMeasured {
   measured: false;
@@ -179,12 +192,14 @@ export interface PhaseResult {
 }
 
 export interface Results {
-  schema: typeof RESULTS_SCHEMA;
+  schema: string;
   run: {
     id: string;
     status: 'completed' | 'interrupted' | 'failed';
     error?: string;
     startedAt: string;
+    /** Wall-clock time (epoch ms) of the schedule's offset 0: phase windows in wall-clock time (e.g. to read a flow log). Schema 2. */
+    scheduleStartMs?: number;
     endedAt: string;
     durationMs: number;
     clickbenchVersion: string;
@@ -273,10 +288,17 @@ export interface Results {
         bytesPerGbIngested: number;
         replicationFactor: number;
         byBroker: Record<string, { startBytes: number; endBytes: number }>;
-        projection: { retentionMs: number; averageIngestBytesPerSec: number; peakIngestBytesPerSec: number; averageRetainedBytes: number; peakRetainedBytes: number; formula: string };
+        projection: {
+          retentionMs: number; averageIngestBytesPerSec: number; peakIngestBytesPerSec: number; averageRetainedBytes: number; peakRetainedBytes: number; formula: string;
+          /** Disk bytes per payload byte the projection used, what it was measured over, and the one-off writes kept out of it (schema 2). */
+          bytesPerPayloadByte?: number; basis?: string; oneOffBytes?: number; oneOffByPhase?: Record<string, number>;
+        };
         tiered: NotMeasured | { measured: true; remoteBytes: number; localBytes: number };
         groundTruth: NotMeasured | { measured: true; method: string; bytes: number; diffPct: number };
       };
+  /** Cross-zone bytes measured outside clickbench (a flow-log or billing export the scenario or `report --cross-zone-file` named), per phase. */
+  crossZoneFile?: NotMeasured | { measured: true; file: string; method: string; rows: number; phases: Record<string, FlowLogWindow>; total: FlowLogWindow };
+  /** The topology model (modelled, whatever `measured` says: that flag means the model could be computed); measured figures are crossZoneMeasured per phase and crossZoneFile. */
   crossZone:
     | NotMeasured
     | { measured: true; total: CrossZoneResult; measuredBytes?: MeasuredVsModel | NotMeasured; formula: string[]; assumptions: string[]; brokerZones: Record<string, string> };
@@ -314,6 +336,8 @@ export interface Results {
     /** Acknowledged events the probe had not seen when the drain ended: in `missing`, and recorded in the
      *  e2e histograms at the time waited (a lower bound), so they do not vanish from the tail. */
     timedOut?: number;
+    /** Every acknowledged bad record looked up in the DLQ by its raw position (schema 4; absent in older results). */
+    badRecords?: BadRecordCheck | NotMeasured;
   };
   errors: {
     produceErrors: number; produceFailedEvents: number; produceRetries: number; byCode: Record<string, number>; messages: string[]; repeated: Record<string, number>;

@@ -48,6 +48,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
 
     // The schedule starts now: events carry wall-clock intended times from here (same seed, same pools → same stream).
     ctx.scheduleStart = Date.now() + 500;
+    ctx.results.run.scheduleStartMs = ctx.scheduleStart;
     const gen = new ClickstreamGenerator(s, { startMs: ctx.scheduleStart, idPrefix: ctx.runPrefix, pools: tablesGen.pools });
     ctx.probe = new Probe({
       kafka: ctx.probeKafka, groupId: `${ctx.runPrefix}.probe`, enrichedTopic: ctx.names.enriched, dlqTopic: ctx.names.dlq, rack: ctx.zones.probe, idPrefix: ctx.runPrefix,

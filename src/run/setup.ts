@@ -13,6 +13,7 @@ import { writeHistory } from '../drive/history.js';
 import { fillLookups } from '../drive/lookups.js';
 import { ClickstreamGenerator } from '../generate/clickstream.js';
 import { ClickbenchError, ExitCode } from '../errors.js';
+import { unmatchedClientZones } from '../observe/crosszone.js';
 import { isMeasured, notMeasured } from './results.js';
 import type { RunContext } from './context.js';
 
@@ -22,6 +23,13 @@ export async function preflight(ctx: RunContext, connection: ConnectionCheck): P
   const facts = await describeBrokers(ctx.admin);
   results.cluster.brokers = facts.map((b) => ({ id: b.nodeId, rack: b.rack }));
   ctx.brokerZone = new Map(facts.map((b) => [b.nodeId, b.rack ?? target.zoneOf(b.nodeId) ?? 'unknown']));
+  // Client zones that name no broker rack would make every byte cross-zone, silently: stop unless the scenario says so.
+  const unmatched = unmatchedClientZones(ctx.zones, facts.map((b) => b.rack));
+  if (unmatched.length && !s.clients.outside_broker_zones) {
+    const racks = [...new Set(facts.map((b) => b.rack).filter(Boolean))].join(', ');
+    throw new ClickbenchError(`client zone(s) ${unmatched.join(', ')} match no broker rack (the brokers report ${racks})`, { exitCode: ExitCode.usage, hint: `name the clients' zones after the racks (clients.producer_zone / enrichment_zone / probe_zone: one of ${racks}), or set clients.outside_broker_zones: true if the clients really run outside the brokers' zones` });
+  }
+  if (unmatched.length) log(`clients outside the brokers' zones (${unmatched.join(', ')}): every byte to or from them counts as cross-zone`);
   // What the cluster can do, exercised before any load; a scenario needing what it lacks stops here.
   try {
     log('probing the cluster (transactions, groups, offsets by time, log dirs, configs, rack-aware fetch)');

@@ -168,6 +168,7 @@ export const scenarioSchema = z.strictObject({
     base_rate: z.number().gt(0).max(10_000_000).describe('events per second before curve and bursts'),
     curve: curve.default({ kind: 'constant' }),
     bursts: z.array(burst).default([]),
+    arrivals: z.enum(['poisson', 'uniform']).default('poisson').describe('when events arrive: poisson (independent clicks, exponential gaps, deterministic by seed; queues form as they do in production) or uniform (evenly spaced, 1000/rate ms apart: kinder to queues than real traffic)'),
   }),
   population: z.strictObject({
     users: count().default(100_000),
@@ -219,6 +220,7 @@ export const scenarioSchema = z.strictObject({
     producer_zone: z.string().min(1).optional().describe('zone (client.rack) of the producer; default: the first broker zone'),
     enrichment_zone: z.string().min(1).optional(),
     probe_zone: z.string().min(1).optional().describe('zone of the downstream consumer that measures end-to-end latency'),
+    outside_broker_zones: z.boolean().default(false).describe('the clients run outside every broker zone (another region, on premises): a client zone that names no broker rack is then expected, not an error, and its bytes count as cross-zone'),
     acks: z.enum(['all', '1']).default('all').describe('producer acks: all (idempotent) or 1 (leader only, not idempotent)'),
     delivery_timeout: duration().default(120_000).describe('how long the producer keeps retrying a failed send (Kafka\'s delivery.timeout.ms default: 2 min)'),
     linger: duration().default(10).describe('how long the producer waits for more events before a broker\'s request goes (linger.ms; default 10ms: Kafka 4 defaults to 5ms, high-rate producers often run 10ms or more; each request costs the brokers CPU, see README)'),
@@ -227,6 +229,7 @@ export const scenarioSchema = z.strictObject({
   calibrate: z.boolean().default(false).describe('before the load: measure the cluster\'s ceilings with Apache Kafka\'s own tools (clickbench calibrate) and report the run against them'),
   gates: z.partialRecord(z.enum(GATE_METRICS), z.string().regex(GATE_EXPR, 'expected a comparison such as "< 250" or ">= 1"')).default({}),
   owners: z.partialRecord(z.enum(SCORECARD_ROWS), z.string().min(1)).default({}),
+  measured_cross_zone: z.string().min(1).optional().describe('a per-zone byte export from the cloud provider\'s flow logs or billing data (CSV or JSON: start,end,src_zone,dst_zone,bytes), relative to this file: measured cross-zone bytes per phase where clickbench cannot read kernel counters; read at the end of the run (or later: clickbench report --cross-zone-file)'),
   price: z.strictObject({
     cross_zone_per_gb: z.number().min(0).default(0.02).describe('USD per GB crossing zones (each direction)'),
     storage_per_gb_month: z.number().min(0).default(0.08).describe('USD per GB-month of broker disk (block storage)'),

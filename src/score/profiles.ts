@@ -104,6 +104,7 @@ export function asProfile(r: Results, profile: Profile): Results {
       if (isMeasured(p.crossZone)) p.crossZone = automqCrossZone(p.crossZone);
       if (p.crossZoneMeasured && isMeasured(p.crossZoneMeasured)) p.crossZoneMeasured = notMeasured(`measured on ${from}; AutoMQ is modelled only`);
     }
+    if (out.crossZoneFile && isMeasured(out.crossZoneFile)) out.crossZoneFile = notMeasured(`the flow log was measured on ${from}; AutoMQ is modelled only`);
     // Shared storage: a partition changes brokers by metadata; no retained byte is copied.
     out.elasticity = out.elasticity?.map((m) => ({
       ...m, durationMs: null, moveMs: null, completedAtOffsetMs: null, nodesUsableAtOffsetMs: null, bytesMovedLogDirs: 0, bytesMovedNetwork: null, networkVsLogDirsPct: null, networkByLink: null,

@@ -1,10 +1,33 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { crossZoneBytes } from '../../src/observe/crosszone.js';
+import { crossZoneBytes, layoutDiffers, sumCrossZone, unmatchedClientZones } from '../../src/observe/crosszone.js';
 import { rackAwareFetchSeen } from '../../src/run/observe.js';
 import { notMeasured } from '../../src/run/results.js';
 
 describe('cross-zone model (hand computation)', () => {
+  it('a phase whose layout changed is the mean of the model on both layouts; phases sum into the run', () => {
+    const brokerZone = new Map([[1, 'a'], [2, 'b']]);
+    const before = [{ topic: 't', partition: 0, leader: 1, replicas: [1, 2], isr: [1, 2] }];
+    const after = [{ topic: 't', partition: 0, leader: 2, replicas: [1, 2], isr: [2] }];
+    assert.equal(layoutDiffers(before, before.map((p) => ({ ...p, replicas: [2, 1] }))), false, 'replica order is not a change');
+    assert.equal(layoutDiffers(before, after), true);
+    const flows = [{ client: 'producer', zone: 'a', kind: 'produce' as const, topic: 't', bytesByPartition: new Map([[0, 1000]]) }];
+    const m = (placements: typeof before) => crossZoneBytes({ profile: 'apache-kafka', placements, brokerZone, flows, pricePerGb: 0.02 });
+    // Leader in a: produce stays in a, replication a→b 1 000. Leader in b: produce a→b 1 000, replication b→a 1 000.
+    const mean = sumCrossZone([m(before), m(after)], 0.5);
+    assert.deepEqual([mean.produce.crossZoneBytes, mean.replication.crossZoneBytes, mean.crossZoneBytes, mean.totalBytes], [500, 1000, 1500, 2000]);
+    assert.deepEqual(mean.byZonePair, { 'a→b': 1000, 'b→a': 500 });
+    const run = sumCrossZone([m(before), m(after)]);
+    assert.equal(run.crossZoneBytes, 3000);
+    assert.equal(run.costUsd, 3000 / 1e9 * 0.02);
+  });
+
+  it('client zones that name no broker rack are found (cloud racks named use1-az1 and clients named a, b, c)', () => {
+    assert.deepEqual(unmatchedClientZones({ producer: 'a', enrichment: 'use1-az2', probe: 'c' }, ['use1-az1', 'use1-az2', 'use1-az3']), ['producer a', 'probe c']);
+    assert.deepEqual(unmatchedClientZones({ producer: 'a', enrichment: 'b', probe: 'c' }, ['a', 'b', 'c']), []);
+    assert.deepEqual(unmatchedClientZones({ producer: 'unknown' }, [null, null]), [], 'no racks reported: nothing to compare against');
+  });
+
   it('counts produce, replication and rack-aware consume bytes that cross zones', () => {
     // Brokers 1,2,3 in zones a,b,c. p0: leader 1, replicas 1,2,3. p1: leader 2, replicas 2,3 (no replica in a).
     const brokerZone = new Map([[1, 'a'], [2, 'b'], [3, 'c']]);

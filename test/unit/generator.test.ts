@@ -10,6 +10,7 @@ const BASE = `name: g
 duration: 60s
 traffic:
   base_rate: 2000
+  arrivals: uniform
   bursts:
     - {name: sale, kind: flash-sale, at: 20s, duration: 10s, multiplier: 5}
 population: {users: 5000, products: 2000, pages: 300, campaigns: 5, bots: 20}
@@ -44,6 +45,35 @@ describe('clickstream generator', () => {
     for (const p of inBurst) assert.ok(Math.abs(p.generatedEvents - 10_000) <= 300, `second ${p.second}: ${p.generatedEvents}`);
     for (const p of before) assert.ok(Math.abs(p.generatedEvents - 2_000) <= 60, `second ${p.second}: ${p.generatedEvents}`);
     assert.ok(stats.maxRateDeviation < 0.03);
+  });
+
+  it('poisson arrivals (the default): exponential gaps with mean 1/rate, per-second counts spread like a Poisson count, same content, deterministic by seed', () => {
+    const p = scenarioOf().traffic;
+    assert.equal(parseScenario('name: d\nduration: 1s\ntraffic: {base_rate: 10}\n').scenario.traffic.arrivals, 'poisson', 'the default');
+    const flat = 'name: g\nduration: 30s\npopulation: {users: 5000, products: 2000, pages: 300, campaigns: 5, bots: 20}\n';
+    const poisson = scenarioOf(`traffic: {base_rate: 2000, arrivals: poisson}\n`, 11, flat);
+    assert.equal(p.arrivals, 'uniform');
+    const a = take(newGen(poisson), 40_000);
+    const b = take(newGen(poisson), 40_000);
+    assert.deepEqual(a.map((e) => e.intendedMs), b.map((e) => e.intendedMs), 'same seed, same arrival times');
+    // The content does not depend on the arrivals: same events as the uniform schedule, at other times.
+    const u = take(newGen(scenarioOf(`traffic: {base_rate: 2000, arrivals: uniform}\n`, 11, flat)), 40_000);
+    assert.deepEqual(a.map((e) => e.type + e.key), u.map((e) => e.type + e.key));
+    // 40 000 events at 2 000/s: ~20 s. Gaps: mean 0.5 ms, standard deviation ≈ mean (exponential), so
+    // per-second counts have variance ≈ mean (index of dispersion ≈ 1); uniform spacing has ≈ 0.
+    const perSecond = (ev: GeneratedEvent[]) => {
+      const n = new Map<number, number>();
+      for (const e of ev) n.set(Math.floor((e.intendedMs - DEFAULT_START_MS) / 1000), (n.get(Math.floor((e.intendedMs - DEFAULT_START_MS) / 1000)) ?? 0) + 1);
+      const full = [...n.entries()].filter(([sec]) => sec < 19).map(([, c]) => c);
+      const mean = full.reduce((x, y) => x + y, 0) / full.length;
+      return { mean, dispersion: full.reduce((x, c) => x + (c - mean) ** 2, 0) / (full.length - 1) / mean };
+    };
+    const pp = perSecond(a);
+    assert.ok(Math.abs(pp.mean - 2000) < 40, `mean ${pp.mean}`);
+    assert.ok(pp.dispersion > 0.3 && pp.dispersion < 3, `poisson dispersion ${pp.dispersion}`);
+    assert.ok(perSecond(u).dispersion < 0.01, 'uniform: the same count every second');
+    const span = a[a.length - 1].intendedMs - a[0].intendedMs;
+    assert.ok(Math.abs(span - 20_000) < 400, `40 000 events span ${span} ms`);
   });
 
   it('intended times are non-decreasing, start at startMs and follow 1/rate spacing', () => {

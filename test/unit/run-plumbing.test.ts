@@ -75,6 +75,27 @@ describe('results assembly (pure, hand-computed)', () => {
     assert.equal(d.projection.averageRetainedBytes, 10_800_000);
     assert.equal(d.projection.peakRetainedBytes, 21_600_000);
   });
+  it('disk: the projection uses the live pipeline\'s phases only; a dual-run\'s and a rollback\'s extra writes are shown apart', () => {
+    const d = diskResult({
+      start: { totalBytes: 0, byBroker: {} }, end: { totalBytes: 40_000, byBroker: {} },
+      ingestedBytes: 10_000, elapsedMs: 10_000, peakEventsPerSec: 20, averageEventBytes: 100, retentionMs: 3_600_000, replication: 3,
+      groundTruth: notMeasured('x'), tiered: notMeasured('y'),
+      phases: [
+        { name: 'steady', live: true, growthBytes: 12_000, ingestedBytes: 6_000 },
+        { name: 'dual-run', live: false, growthBytes: 20_000, ingestedBytes: 3_000 },
+        { name: 'rollback', live: false, growthBytes: 8_000, ingestedBytes: 1_000 },
+        { name: 'burst', live: true, growthBytes: null, ingestedBytes: 9_000 },
+      ],
+    });
+    // Live: 12 000 B for 6 000 B ingested = 2 per byte (the burst's disk was not measured, so it does not count).
+    assert.equal(d.projection.bytesPerPayloadByte, 2);
+    assert.equal(d.projection.averageRetainedBytes, 1_000 * 3_600 * 2);
+    assert.deepEqual(d.projection.oneOffByPhase, { 'dual-run': 20_000 - 6_000, rollback: 8_000 - 2_000 });
+    assert.equal(d.projection.oneOffBytes, 20_000);
+    assert.match(d.projection.basis!, /^the live pipeline's writes: steady grew the disks/);
+    // The whole-run figure stays as measured (4 per byte, one-off writes included).
+    assert.ok(Math.abs(d.bytesPerGbIngested - 4e9) < 1);
+  });
 });
 
 describe('accounting (pure)', () => {

@@ -140,6 +140,7 @@ describe('scenario files', () => {
     assert.equal(s.partitions.count, 12);
     assert.equal(s.partitions.events.reduce((a: number, b: number) => a + b, 0), s.events);
     assert.ok(Math.abs(s.visitors.fittedZipf - 0.7) < 0.1);
-    assert.ok(s.maxRateDeviation < 0.01);
+    // Poisson arrivals: at 1 000 events/s a second's count has a standard deviation of ~32 (3.2 %).
+    assert.ok(s.maxRateDeviation > 0.01 && s.maxRateDeviation < 0.15, `worst second off by ${s.maxRateDeviation}`);
   });
 });
