@@ -22,6 +22,9 @@ export interface ProbeSample {
   duplicate: boolean;
 }
 
+/** The lineage headers every enriched record carries (src/enrich/enricher.ts): the audit trail from sink back to source. */
+export const LINEAGE_HEADERS = ['cb-schema-version', 'cb-enrichment-version', 'cb-source-partition', 'cb-source-offset'] as const;
+
 /** How often the probe commits its group's offsets (Kafka's auto.commit.interval.ms default). */
 export const PROBE_COMMIT_INTERVAL_MS = 5_000;
 
@@ -34,7 +37,7 @@ export class Probe {
   readonly bytesByTopic = new Map<string, Map<number, number>>();
   /** "partition:offset" of the raw record → the DLQ reason, for every DLQ record read (any generation). */
   readonly dlqBySource = new Map<string, string>();
-  stats = { enriched: 0, dlq: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, unparsable: 0, redelivered: 0, negativeEnrichMs: 0 };
+  stats = { enriched: 0, dlq: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, unparsable: 0, redelivered: 0, negativeEnrichMs: 0, lineageMissing: 0 };
   /** topic:partition → next offset not yet seen: the probe's own group re-reads after a rebalance (its
    *  coordinator moved, a broker died) are re-deliveries to the probe, not duplicates in the sink. */
   private readonly nextOffset = new Map<string, number>();
@@ -104,6 +107,8 @@ export class Probe {
     if (sample.enrichMs !== null && sample.enrichMs < 0) this.stats.negativeEnrichMs++;
     if (kind === 'enriched') {
       this.stats.enriched++;
+      // Audit: every enriched record says where it came from and which code made it.
+      if (LINEAGE_HEADERS.some((k) => h[k] === undefined)) this.stats.lineageMissing++;
       if (PII.test(value)) this.stats.piiLeaks++;
       // Every 10th record: no raw identifier or full IP for a person without analytics consent.
       if (this.stats.enriched % 10 === 0) this.checkPseudonymized(value);

@@ -42,6 +42,9 @@ export function replayResetOffsets(byTime: Map<number, number>, committed: Map<n
 /** Field-by-field diff of the two versions' outputs for the events both produced. */
 export function diffDualRun(a: Map<number, string>, b: Map<number, string>, otherVersion: string, mainVersion: string): DualRunResult {
   const fieldDiffs: Record<string, number> = {};
+  const removed: Record<string, number> = {};
+  const added: Record<string, number> = {};
+  const retyped: Record<string, number> = {};
   let compared = 0;
   let identical = 0;
   const ignore = new Set(['enrichment_version']);
@@ -54,6 +57,15 @@ export function diffDualRun(a: Map<number, string>, b: Map<number, string>, othe
     let same = true;
     for (const k of new Set([...Object.keys(oa), ...Object.keys(ob)])) {
       if (ignore.has(k)) continue;
+      // Schema evolution main → other: a field dropped or given another type breaks readers of the main output.
+      const ta = jsonType(oa[k]);
+      const tb = jsonType(ob[k]);
+      if (ta !== 'absent' && tb === 'absent') removed[k] = (removed[k] ?? 0) + 1;
+      else if (ta === 'absent' && tb !== 'absent') added[k] = (added[k] ?? 0) + 1;
+      else if (ta !== tb && ta !== 'null' && tb !== 'null') {
+        const key = `${k}: ${ta} → ${tb}`;
+        retyped[key] = (retyped[key] ?? 0) + 1;
+      }
       if (JSON.stringify(oa[k]) !== JSON.stringify(ob[k])) {
         fieldDiffs[k] = (fieldDiffs[k] ?? 0) + 1;
         same = false;
@@ -61,7 +73,22 @@ export function diffDualRun(a: Map<number, string>, b: Map<number, string>, othe
     }
     if (same) identical++;
   }
-  return { measured: true, versions: [mainVersion, otherVersion], onlyMain: a.size - compared, onlyOther: b.size - compared, compared, identical, differing: compared - identical, fieldDiffs };
+  return {
+    measured: true, versions: [mainVersion, otherVersion], onlyMain: a.size - compared, onlyOther: b.size - compared, compared, identical, differing: compared - identical, fieldDiffs,
+    compatibility: {
+      rule: `${otherVersion} may add fields to ${mainVersion}'s output but not drop one or change its JSON type (null is compatible with any type), checked on every event both versions enriched`,
+      compatible: compared > 0 && Object.keys(removed).length === 0 && Object.keys(retyped).length === 0,
+      removed, retyped, added,
+    },
+  };
+}
+
+/** The JSON type of a parsed value ('absent' when the field is not there). */
+function jsonType(v: unknown): string {
+  if (v === undefined) return 'absent';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
 }
 
 /** Sum two counter sets field by field (nested objects too; maxima stay maxima). */

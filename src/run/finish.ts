@@ -187,6 +187,7 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
     duplicates: probe.stats.duplicates, piiLeaks: probe.stats.piiLeaks, unpseudonymized: probe.stats.unpseudonymized, checkedWithoutConsent: probe.stats.checkedWithoutConsent,
     badRecordsAcked: st.bad, dlqRecords: probe.stats.dlq, timedOut: r.timedOut,
     badRecords: checkBadRecords(driver.badAcked, probe.dlqBySource),
+    lineageMissing: probe.stats.lineageMissing,
   };
   results.latencySamples = {
     dlqRecordsExcluded: probe.stats.dlq, duplicatesExcluded: probe.stats.duplicates, negativeEnrichMs: probe.stats.negativeEnrichMs,

@@ -102,6 +102,8 @@ export interface DualRunResult {
   onlyOther: number;
   /** top-level field → events whose value differs between the versions */
   fieldDiffs: Record<string, number>;
+  /** The output's schema evolution main → other, judged on every event both enriched (schema 2). */
+  compatibility?: { rule: string; compatible: boolean; removed: Record<string, number>; retyped: Record<string, number>; added: Record<string, number> };
 }
 
 export interface FaultResult {
@@ -338,6 +340,8 @@ export interface Results {
     timedOut?: number;
     /** Every acknowledged bad record looked up in the DLQ by its raw position (schema 4; absent in older results). */
     badRecords?: BadRecordCheck | NotMeasured;
+    /** Enriched records the probe read without every lineage header (schema 2). */
+    lineageMissing?: number;
   };
   errors: {
     produceErrors: number; produceFailedEvents: number; produceRetries: number; byCode: Record<string, number>; messages: string[]; repeated: Record<string, number>;

@@ -31,6 +31,17 @@ describe('the probe (duplicates, generations, re-deliveries)', () => {
     assert.deepEqual(samples.map((x) => x.duplicate), [false, false, false, true]);
     assert.deepEqual(enriched, [35, 36, 35, 35]);
   });
+  it('lineage: an enriched record without every lineage header is counted; DLQ records carry their source position for the bad-record check', () => {
+    const { probe, rec } = make();
+    const lineage = { 'cb-schema-version': '1', 'cb-enrichment-version': 'v1', 'cb-source-partition': '2', 'cb-source-offset': '41' };
+    const full = { ...rec(1), headers: { ...rec(1).headers, ...lineage } };
+    probe.accept('run.enriched', 0, full, 2_000);
+    probe.accept('run.enriched', 0, rec(2), 2_000);
+    assert.equal(probe.stats.lineageMissing, 1);
+    probe.accept('run.dlq', 0, { ...rec(3), headers: { ...rec(3).headers, 'cb-source-partition': '4', 'cb-source-offset': '17', 'cb-dlq-reason': 'wrong_type' } }, 2_000);
+    assert.deepEqual([...probe.dlqBySource], [['4:17', 'wrong_type']]);
+    assert.equal(probe.stats.lineageMissing, 1, 'DLQ records are not audited for enrichment lineage');
+  });
   it('a re-read of an offset the probe already saw (its own group rebalanced) is a re-delivery, not a duplicate', () => {
     const { probe, rec, samples } = make();
     probe.accept('run.enriched', 0, rec(1, { offset: 10 }), 2_000);

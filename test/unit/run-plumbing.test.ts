@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { phaseTimeline } from '../../src/phases/timeline.js';
-import { addCounters, catchUpSeconds, diskResult, rawAccounting, replayResetOffsets, replayResult, seenInSink } from '../../src/run/assemble.js';
+import { addCounters, catchUpSeconds, diffDualRun, diskResult, rawAccounting, replayResetOffsets, replayResult, seenInSink } from '../../src/run/assemble.js';
 import { notMeasured, type PhaseResult } from '../../src/run/results.js';
 import { parseScenario } from '../../src/scenario/load.js';
 
@@ -95,6 +95,32 @@ describe('results assembly (pure, hand-computed)', () => {
     assert.match(d.projection.basis!, /^the live pipeline's writes: steady grew the disks/);
     // The whole-run figure stays as measured (4 per byte, one-off writes included).
     assert.ok(Math.abs(d.bytesPerGbIngested - 4e9) < 1);
+  });
+});
+
+describe('dual-run diff (pure)', () => {
+  it('compares the events both versions enriched field by field, and judges the schema evolution', () => {
+    const v1 = new Map([
+      [1, JSON.stringify({ id: 1, segment: 'a', price: 10, tier: null, enrichment_version: 'v1' })],
+      [2, JSON.stringify({ id: 2, segment: 'b', price: 12, tier: 'gold', enrichment_version: 'v1' })],
+      [3, JSON.stringify({ id: 3, segment: 'c', price: 1, tier: null, enrichment_version: 'v1' })],
+    ]);
+    // v2: adds "score", keeps the rest (tier null → string is not a retype); event 3 not enriched by v2 yet.
+    const v2 = new Map([
+      [1, JSON.stringify({ id: 1, segment: 'a', price: 10, tier: 'silver', score: 0.5, enrichment_version: 'v2' })],
+      [2, JSON.stringify({ id: 2, segment: 'b', price: 12, tier: 'gold', score: 0.1, enrichment_version: 'v2' })],
+    ]);
+    const d = diffDualRun(v1, v2, 'v2', 'v1');
+    assert.deepEqual([d.compared, d.identical, d.differing, d.onlyMain, d.onlyOther], [2, 0, 2, 1, 0]);
+    assert.deepEqual(d.fieldDiffs, { tier: 1, score: 2 });
+    assert.deepEqual(d.compatibility && [d.compatibility.compatible, d.compatibility.removed, d.compatibility.retyped, d.compatibility.added], [true, {}, {}, { score: 2 }]);
+    // v2 drops "segment" and turns "price" into a string: incompatible, and says which.
+    const bad = new Map([[1, JSON.stringify({ id: 1, price: '10', tier: null })], [2, JSON.stringify({ id: 2, price: '12', tier: 'gold' })]]);
+    const x = diffDualRun(v1, bad, 'v2', 'v1').compatibility!;
+    assert.equal(x.compatible, false);
+    assert.deepEqual(x.removed, { segment: 2 });
+    assert.deepEqual(x.retyped, { 'price: number → string': 2 });
+    assert.equal(diffDualRun(v1, new Map(), 'v2', 'v1').compatibility!.compatible, false, 'nothing compared: not shown compatible');
   });
 });
 

@@ -1,0 +1,77 @@
+/**
+ * The scorecard, checklist and gates of recorded results, compared with what was reviewed: every
+ * row's score, evidence and "what is missing", word for word. The evidence is the product (it is what
+ * a platform team signs off on), so a change to how a figure is computed or worded must show here.
+ * After a deliberate change: CLICKBENCH_UPDATE_GOLDEN=1 node --test dist/test/unit/score-golden.test.js,
+ * then review the diff of test/fixtures/scorecard.golden.json.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { checkBadRecords } from '../../src/observe/contract.js';
+import type { FlowLogRow } from '../../src/observe/flowlog.js';
+import { notMeasured, type Results } from '../../src/run/results.js';
+import { withFlowLog } from '../../src/score/crosszone-source.js';
+import { evaluate } from '../../src/score/evaluate.js';
+import { evaluateGates } from '../../src/score/gates.js';
+import { asProfile } from '../../src/score/profiles.js';
+import { checklist, scorecard, scoreCap } from '../../src/score/scorecard.js';
+import { GATE_METRICS } from '../../src/scenario/schema.js';
+
+const GOLDEN = 'test/fixtures/scorecard.golden.json';
+const recorded = (): Results => JSON.parse(readFileSync('test/fixtures/results-recorded.json', 'utf8'));
+
+/** The recorded run with the evidence a schema-2 run adds: bad records found by position, a dual-run, a rollback, a flow log. */
+function complete(): Results {
+  const r = recorded();
+  const kinds = r.scenario.spec.bad_records.kinds;
+  const bad = Array.from({ length: r.correctness.badRecordsAcked }, (_, i) => ({ seq: i, kind: kinds[i % kinds.length], partition: i % 6, offset: String(500 + i) }));
+  r.correctness.badRecords = checkBadRecords(bad, new Map(bad.map((b) => [`${b.partition}:${b.offset}`, b.kind as string])));
+  r.phases.push({ ...r.phases[2], name: 'dual', kind: 'dual-run', startOffsetMs: 25_000, endOffsetMs: 30_000 });
+  r.phases.push({ ...r.phases[3], name: 'rollback', kind: 'rollback', startOffsetMs: 30_000, endOffsetMs: 36_000 });
+  if (r.replay.measured) r.rollback = { ...r.replay, phase: 'rollback', toVersion: 'v1' };
+  r.dualRun = { measured: true, versions: ['v1', 'v2'], compared: 900, identical: 850, differing: 50, onlyMain: 3, onlyOther: 1, fieldDiffs: { segment: 50 } };
+  r.run.scheduleStartMs = 1_000_000;
+  const rows: FlowLogRow[] = [{ startMs: 1_000_000, endMs: 1_036_000, srcZone: 'a', dstZone: 'b', bytes: 36_000_000 }];
+  return withFlowLog(r, rows, 'flows.csv');
+}
+
+const variants: Record<string, () => Results> = {
+  'recorded (schema 1)': recorded,
+  'complete (schema 2 evidence)': complete,
+  'complete, re-read as automq': () => asProfile(complete(), 'automq'),
+  'complete, re-read as tiered': () => asProfile(complete(), 'tiered'),
+  'complete, interrupted': () => ({ ...complete(), run: { ...complete().run, status: 'interrupted', error: 'SIGINT' } }),
+  'recorded, nothing measured': () => {
+    const r = recorded();
+    r.disk = notMeasured('DescribeLogDirs is not supported');
+    r.crossZone = notMeasured('brokers report no racks');
+    for (const p of r.phases) p.crossZone = notMeasured('brokers report no racks');
+    r.replay = notMeasured('no replay');
+    r.enrichment.counters = null;
+    return r;
+  },
+};
+
+function judged(r: Results) {
+  // Every metric, under each operator in turn.
+  const ops = ['< 1000', '<= 1', '> 0', '>= 2', '== 0', '!= 0'];
+  const gates = evaluateGates(r, Object.fromEntries(GATE_METRICS.map((m, i) => [m, ops[i % ops.length]])));
+  const e = evaluate(r, gates);
+  return {
+    scorecard: scorecard(r).map((x) => ({ id: x.id, score: x.score, owner: x.owner, evidence: x.evidence, missing: x.missing })),
+    checklist: checklist(r),
+    gates: gates.map((g) => ({ metric: g.metric, expression: g.expression, value: g.value, passed: g.passed, note: g.note ?? null })),
+    passed: e.passed,
+    cap: scoreCap(r) ?? null,
+  };
+}
+
+describe('scorecard, checklist and gates word for word (golden)', () => {
+  const now = Object.fromEntries(Object.entries(variants).map(([k, f]) => [k, judged(f())]));
+  if (process.env.CLICKBENCH_UPDATE_GOLDEN) writeFileSync(GOLDEN, JSON.stringify(now, null, 1) + '\n');
+  const golden = JSON.parse(readFileSync(GOLDEN, 'utf8'));
+  for (const name of Object.keys(variants)) {
+    it(name, () => assert.deepEqual(JSON.parse(JSON.stringify(now[name])), golden[name]));
+  }
+});
