@@ -63,7 +63,9 @@ type Op = (typeof OPS)[number];
 export function parseGate(expression: string): { op: Op; threshold: number } {
   const t = expression.trim();
   const op = OPS.find((o) => t.startsWith(o));
-  const threshold = op ? Number(t.slice(op.length).trim()) : NaN;
+  const rest = op ? t.slice(op.length).trim() : '';
+  // Number('') is 0: an operator with no number is refused, not read as "< 0".
+  const threshold = rest === '' ? NaN : Number(rest);
   if (!op || !Number.isFinite(threshold)) throw new Error(`gate "${expression}": expected "<op> <number>" with op one of ${OPS.join(' ')}`);
   return { op, threshold };
 }

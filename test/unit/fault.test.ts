@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { FaultResult, Results } from '../../src/run/results.js';
+import type { Results } from '../../src/run/results.js';
+import { accountingResult, faultResult, recorded } from './recorded.js';
 import { checklist } from '../../src/score/scorecard.js';
 import { evaluateGates } from '../../src/score/gates.js';
 import { errorCode } from '../../src/drive/driver.js';
@@ -82,16 +82,8 @@ describe('fault measurements (pure)', () => {
 });
 
 describe('Recovery row and fault gates (pure, on recorded results)', () => {
-  const recorded = (): Results => JSON.parse(readFileSync('test/fixtures/results-recorded.json', 'utf8'));
-  const fault = (over: Partial<FaultResult> = {}): FaultResult => ({
-    phase: 'leader-kill', action: 'broker-kill', target: 'node 1', nodes: [1], wiped: false, injectedAtOffsetMs: 20_000, restoredAtOffsetMs: 35_000, downForMs: 15_000, error: null, commands: [],
-    writeUnavailability: { measured: true, affectedPartitions: 12, perPartition: [], maxMs: 9_800, p50Ms: 8_900, p99Ms: 9_800, method: 'm' },
-    produceErrors: {}, clientRetries: {},
-    latency: { baselinePhase: 'steady', before: { produceAck: null, enrich: null, e2e: null }, during: { produceAck: null, enrich: null, e2e: null } },
-    recovery: { leaderElections: 4, underReplicatedMax: 12, leadersMovedAtOffsetMs: 29_600, leadersMovedMs: 9_600, isrRestoredAtOffsetMs: 36_000, isrRestoreMs: 1_000, lag: { steadyRecords: 300, peakRecords: 9_000, peakAtOffsetMs: 30_000, thresholdRecords: 450, drainedAtOffsetMs: 50_000, drainMs: 30_000 }, milestones: [] },
-    ...over,
-  });
-  const accounting = (ackedLost: number, sinkDuplicates = 0) => ({ measured: true as const, method: 'm', rawRecordsRead: 10, ackedChecked: 10, ackedLost, lostByPartition: {}, rawDuplicates: 0, sinkMissing: 0, sinkDuplicates });
+  const fault = faultResult;
+  const accounting = accountingResult;
   const recoveryRow = (r: Results) => checklist(r).find((c) => c.item === 'Recovery')!;
 
   it('is not measured without a fault, yes with a clean recovery, no when anything acknowledged was lost', () => {

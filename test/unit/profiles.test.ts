@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { evaluate } from '../../src/score/evaluate.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { evaluateGates } from '../../src/score/gates.js';
 import { asProfile, storageCost } from '../../src/score/profiles.js';
+import { recorded, scaleOut } from './recorded.js';
 
 /** The results.json recorded from a real sandbox run (apache-kafka, RF 3, 7 days retention). */
-const recorded = (): Results => JSON.parse(readFileSync('test/fixtures/results-recorded.json', 'utf8'));
 const retained = 2504905699967.9995; // its disk projection: average retained bytes (all replicas)
 
 describe('platform profiles (pure, on recorded results)', () => {
@@ -55,12 +54,7 @@ describe('platform profiles (pure, on recorded results)', () => {
 
   it('AutoMQ re-read of a scale-out: no retained bytes move, marked modelled, and it is no evidence of health', () => {
     const r = recorded();
-    const move = {
-      phase: 'add-broker', action: 'scale-out' as const, nodes: [4], requestedAtOffsetMs: 40_000, nodesUsableAtOffsetMs: 49_000, completedAtOffsetMs: 55_000, durationMs: 15_000, moveMs: 6_000,
-      replicasMoved: 24, partitionsMoved: 24, bytesMovedLogDirs: 84_200_000, bytesMovedNetwork: 87_800_000, networkVsLogDirsPct: 4.3, networkByLink: null, groundTruthBytes: 84_200_000, logDirsVsGroundTruthPct: 0,
-      retainedBytesAtRequest: 450_000_000, bytesMovedPerGbRetained: 187_000_000, remoteTierBytes: null, throttleBytesPerSec: null, leadersOnNewNodes: 8, capacityUsableAtOffsetMs: 56_000, capacityUsableAfterMs: 16_000,
-      headroom: null, milestones: [{ offsetMs: 40_000, what: 'starting 1 broker node(s) in zone(s) a' }], error: null,
-    };
+    const move = scaleOut();
     r.elasticity = [move];
     const a = asProfile(r, 'automq');
     const [m] = a.elasticity!;

@@ -17,9 +17,9 @@ import { evaluateGates } from '../../src/score/gates.js';
 import { asProfile } from '../../src/score/profiles.js';
 import { checklist, scorecard, scoreCap } from '../../src/score/scorecard.js';
 import { GATE_METRICS } from '../../src/scenario/schema.js';
+import { accountingResult, faultResult, headroomResult, recorded, scaleOut } from './recorded.js';
 
 const GOLDEN = 'test/fixtures/scorecard.golden.json';
-const recorded = (): Results => JSON.parse(readFileSync('test/fixtures/results-recorded.json', 'utf8'));
 
 /** The recorded run with the evidence a schema-2 run adds: bad records found by position, a dual-run, a rollback, a flow log. */
 function complete(): Results {
@@ -42,6 +42,36 @@ const variants: Record<string, () => Results> = {
   'complete, re-read as automq': () => asProfile(complete(), 'automq'),
   'complete, re-read as tiered': () => asProfile(complete(), 'tiered'),
   'complete, interrupted': () => ({ ...complete(), run: { ...complete().run, status: 'interrupted', error: 'SIGINT' } }),
+  'complete, with faults and a scale-out that went well': () => {
+    const r = complete();
+    r.faults = [
+      faultResult({ latency: { baselinePhase: 'steady', before: { produceAck: null, enrich: null, e2e: { p50Ms: 40, p90Ms: 80, p99Ms: 120, p999Ms: 200, maxMs: 300, count: 9000, meanMs: 50 } }, during: { produceAck: null, enrich: null, e2e: { p50Ms: 400, p90Ms: 900, p99Ms: 1900, p999Ms: 2500, maxMs: 3000, count: 7000, meanMs: 500 } } } }),
+      faultResult({ phase: 'stage-crash', action: 'enricher-kill', target: 'the enrichment stage', nodes: [], writeUnavailability: { measured: false, reason: 'no broker was stopped' }, injectedAtOffsetMs: 40_000, restoredAtOffsetMs: 42_500, downForMs: 2_500 }),
+    ];
+    r.accounting = accountingResult(0);
+    r.elasticity = [scaleOut({ headroom: headroomResult(20_000, 26_000) })];
+    return r;
+  },
+  'complete, with faults and moves that went wrong': () => {
+    const r = complete();
+    r.faults = [
+      faultResult({ recovery: { ...faultResult().recovery, isrRestoreMs: null, isrRestoredAtOffsetMs: null, lag: { ...faultResult().recovery.lag, drainMs: null, drainedAtOffsetMs: null } } }),
+      faultResult({ phase: 'stage-crash', action: 'enricher-kill', target: 'the enrichment stage', nodes: [], injectedAtOffsetMs: null, restoredAtOffsetMs: null, error: 'the stage did not start' }),
+    ];
+    r.accounting = accountingResult(3, 2);
+    r.elasticity = [scaleOut({ completedAtOffsetMs: null, durationMs: null, headroom: headroomResult(20_000, null) }), scaleOut({ phase: 'replace', action: 'replace-broker', error: 'the reassignment was refused', nodes: [] })];
+    r.correctness.missing = 4;
+    r.correctness.duplicates = 1;
+    r.correctness.piiLeaks = 1;
+    return r;
+  },
+  'complete, tiered topics': () => {
+    const r = asProfile(complete(), 'tiered');
+    r.cluster.profileSource = 'scenario';
+    r.topics.tiered = true;
+    if (r.disk.measured) r.disk.tiered = { measured: true, remoteBytes: 0, localBytes: 90_000_000 };
+    return r;
+  },
   'recorded, nothing measured': () => {
     const r = recorded();
     r.disk = notMeasured('DescribeLogDirs is not supported');

@@ -16,8 +16,7 @@ import { withFlowLog } from '../../src/score/crosszone-source.js';
 import { asProfile } from '../../src/score/profiles.js';
 
 /** A results.json recorded from a real 25 s sandbox run (warmup, steady, burst, replay; owners set). */
-const RECORDED = readFileSync('test/fixtures/results-recorded.json', 'utf8');
-const recorded = (): Results => JSON.parse(RECORDED);
+import { recorded } from './recorded.js';
 const row = (r: Results, id: RowId) => scorecard(r).find((x) => x.id === id)!;
 const io = () => {
   const out: string[] = [];
@@ -236,6 +235,26 @@ describe('gates', () => {
     const cases: [string, string, number][] = [['< 250', '<', 250], ['<= 1', '<=', 1], ['>=0.5', '>=', 0.5], ['== 0', '==', 0], ['!= 3', '!=', 3], ['> -1', '>', -1]];
     for (const [expr, op, t] of cases) assert.deepEqual(parseGate(expr), { op, threshold: t }, expr);
     assert.throws(() => parseGate('about 5'), /expected "<op> <number>"/);
+    assert.throws(() => parseGate('< five'), /expected "<op> <number>"/, 'an operator without a number');
+    assert.throws(() => parseGate('<'), /expected "<op> <number>"/);
+  });
+
+  it('each operator passes and fails exactly at its boundary (value just below, at, just above the threshold)', () => {
+    const r = recorded();
+    const v = r.correctness.duplicates; // a whole number measured in the run
+    const at = (expr: string) => evaluateGates(r, { 'correctness.duplicates': expr })[0].passed;
+    const row = (op: string) => [at(`${op} ${v + 1}`), at(`${op} ${v}`), at(`${op} ${v - 1}`)];
+    // threshold above the value, equal to it, below it
+    assert.deepEqual(row('<'), [true, false, false]);
+    assert.deepEqual(row('<='), [true, true, false]);
+    assert.deepEqual(row('>'), [false, false, true]);
+    assert.deepEqual(row('>='), [false, true, true]);
+    assert.deepEqual(row('=='), [false, true, false]);
+    assert.deepEqual(row('!='), [true, false, true]);
+    const unknown = evaluateGates(r, { 'no.such_metric': '< 1' })[0];
+    assert.deepEqual([unknown.passed, unknown.value], [false, null]);
+    assert.match(unknown.note!, /^unknown metric \(known: e2e\.p50_ms, /);
+    assert.deepEqual(evaluateGates(r, { 'e2e.p99_ms': undefined }), [], 'an unset gate is not evaluated');
   });
 
   it('evaluates against measured values, and an unmeasured metric fails with its reason', () => {
@@ -252,7 +271,7 @@ describe('gates', () => {
   it('`clickbench report` exits 0 when the gates pass and 1 when one fails, printing it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cb-report-'));
     const pass = join(dir, 'pass.json');
-    writeFileSync(pass, RECORDED);
+    writeFileSync(pass, JSON.stringify(recorded()));
     const a = io();
     assert.equal(await main(['report', pass], a.io), 0);
     assert.match(a.out[0], /^PASS — all 3 gates passed · readiness 9\/12/);

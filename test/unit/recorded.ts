@@ -1,0 +1,35 @@
+/** Recorded results and the pieces tests add to them (a fault, a scale-out), shared by the scoring tests. */
+import { readFileSync } from 'node:fs';
+import type { FaultResult, Results } from '../../src/run/results.js';
+import type { Headroom, HeadroomProbe } from '../../src/elastic/headroom.js';
+
+/** A results.json recorded from a real 25 s sandbox run (warmup, steady, burst, replay; owners set; schema 1). */
+export const recorded = (): Results => JSON.parse(readFileSync('test/fixtures/results-recorded.json', 'utf8'));
+
+export const faultResult = (over: Partial<FaultResult> = {}): FaultResult => ({
+  phase: 'leader-kill', action: 'broker-kill', target: 'node 1', nodes: [1], wiped: false, injectedAtOffsetMs: 20_000, restoredAtOffsetMs: 35_000, downForMs: 15_000, error: null, commands: [],
+  writeUnavailability: { measured: true, affectedPartitions: 12, perPartition: [], maxMs: 9_800, p50Ms: 8_900, p99Ms: 9_800, method: 'm' },
+  produceErrors: {}, clientRetries: {},
+  latency: { baselinePhase: 'steady', before: { produceAck: null, enrich: null, e2e: null }, during: { produceAck: null, enrich: null, e2e: null } },
+  recovery: { leaderElections: 4, underReplicatedMax: 12, leadersMovedAtOffsetMs: 29_600, leadersMovedMs: 9_600, isrRestoredAtOffsetMs: 36_000, isrRestoreMs: 1_000, lag: { steadyRecords: 300, peakRecords: 9_000, peakAtOffsetMs: 30_000, thresholdRecords: 450, drainedAtOffsetMs: 50_000, drainMs: 30_000 }, milestones: [] },
+  ...over,
+});
+
+export const accountingResult = (ackedLost: number, sinkDuplicates = 0) => ({ measured: true as const, method: 'm', rawRecordsRead: 10, ackedChecked: 10, ackedLost, lostByPartition: {}, rawDuplicates: 0, sinkMissing: 0, sinkDuplicates });
+
+const probe = (when: 'before' | 'after', rate: number | null): HeadroomProbe => ({ when, startedAtOffsetMs: when === 'before' ? 30_000 : 60_000, durationMs: 12_000, brokers: when === 'before' ? 3 : 4, underLiveLoad: true, steps: [], sustainableRate: rate, atMax: false, firstFailedRate: rate === null ? null : rate * 2, error: null });
+
+export const headroomResult = (before: number | null, after: number | null): Headroom => ({
+  settings: { startRate: 5_000, maxRate: 80_000, stepMs: 3_000, p99LimitMs: 500, minAchieved: 0.95, refine: 1, recordBytes: 600, partitions: 12, replication: 3, tool: 'ProducerPerformance' },
+  before: probe('before', before), after: probe('after', after),
+  gainPct: before && after ? ((after - before) / before) * 100 : null, gainNote: before && after ? null : 'a probe found no sustainable rate',
+});
+
+export type ElasticMove = NonNullable<Results['elasticity']>[number];
+export const scaleOut = (over: Partial<ElasticMove> = {}): ElasticMove => ({
+  phase: 'add-broker', action: 'scale-out' as const, nodes: [4], requestedAtOffsetMs: 40_000, nodesUsableAtOffsetMs: 49_000, completedAtOffsetMs: 55_000, durationMs: 15_000, moveMs: 6_000,
+  replicasMoved: 24, partitionsMoved: 24, bytesMovedLogDirs: 84_200_000, bytesMovedNetwork: 87_800_000, networkVsLogDirsPct: 4.3, networkByLink: null, groundTruthBytes: 84_200_000, logDirsVsGroundTruthPct: 0,
+  retainedBytesAtRequest: 450_000_000, bytesMovedPerGbRetained: 187_000_000, remoteTierBytes: null, throttleBytesPerSec: null, leadersOnNewNodes: 8, capacityUsableAtOffsetMs: 56_000, capacityUsableAfterMs: 16_000,
+  headroom: null, milestones: [{ offsetMs: 40_000, what: 'starting 1 broker node(s) in zone(s) a' }], error: null,
+  ...over,
+});
