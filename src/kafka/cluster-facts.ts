@@ -26,3 +26,10 @@ export async function describeBrokers(admin: Admin): Promise<BrokerFact[]> {
     .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: rackOf.get(String(b.nodeId)) ?? null }))
     .sort((a, b) => a.nodeId - b.nodeId);
 }
+
+/** A topic's configs as the cluster reports them (its effective values: a cluster policy may override what was asked). */
+export async function describeTopicConfigs(admin: Admin, topic: string, names: string[]): Promise<Record<string, string | null>> {
+  const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: names }] });
+  const entries = res.resources[0]?.configEntries ?? [];
+  return Object.fromEntries(names.map((n) => [n, entries.find((e) => e.configName === n)?.configValue ?? null]));
+}

@@ -50,3 +50,24 @@ export function checkBadRecords(bad: readonly AckedBadRecord[], dlqBySource: Rea
   }
   return out;
 }
+
+export interface RetentionCheck {
+  measured: true;
+  topic: string;
+  /** The scenario's policy (topics.retention). */
+  expectedMs: number;
+  /** As the cluster reports it (null: not reported). */
+  actualMs: number | null;
+  cleanupPolicy: string | null;
+  /** Records older than the policy are deleted: retention.ms equals it and cleanup.policy includes delete. */
+  matches: boolean;
+}
+
+/** The sink's retention and deletion settings as the cluster reports them, against the scenario's policy (pure). */
+export function retentionCheck(topic: string, expectedMs: number, configs: Record<string, string | null>): RetentionCheck {
+  const raw = configs['retention.ms'];
+  const actualMs = raw === null || raw === undefined || !/^-?\d+$/.test(raw) ? null : Number(raw);
+  const cleanupPolicy = configs['cleanup.policy'] ?? null;
+  const deletes = (cleanupPolicy ?? '').split(',').map((x) => x.trim()).includes('delete');
+  return { measured: true, topic, expectedMs, actualMs, cleanupPolicy, matches: actualMs === expectedMs && deletes };
+}

@@ -84,6 +84,12 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   out.push('');
   out.push(table(['row', 'score', 'owner', 'evidence', 'to reach the next score'], e.rows.map((x) => [x.title, `**${x.score}**`, x.owner ?? '_none_', x.evidence.join('; '), x.score === 2 ? '–' : x.missing.join('; ') || '–'])));
   out.push('');
+  out.push('### Clause by clause');
+  out.push('');
+  out.push('A 2 needs every clause of the row\'s definition evidenced by this run (✓); ✗ failed, – not evidenced, with what would evidence it.');
+  out.push('');
+  out.push(table(['row', 'clause', '', 'what the run showed', 'what would evidence it'], e.rows.flatMap((x) => (x.clauses ?? []).map((c, i) => [i === 0 ? x.title : '', c.clause, c.status === 'evidenced' ? '✓' : c.status === 'failed' ? '✗' : '–', c.evidence, c.status === 'evidenced' ? '' : c.toEvidence ?? '']))));
+  out.push('');
   out.push('<details><summary>How each row is scored (argue with the rules, not the numbers)</summary>');
   out.push('');
   for (const x of e.rows) out.push(`- **${x.title}**: ${ROW_RULES[x.id]}`);

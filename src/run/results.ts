@@ -14,8 +14,9 @@ import type { ElasticResult } from '../elastic/elastic.js';
 import type { ProbeResult } from '../probe/probe.js';
 import type { describeSecurity } from '../kafka/security.js';
 import type { CrossZoneResult } from '../observe/crosszone.js';
-import type { BadRecordCheck } from '../observe/contract.js';
+import type { BadRecordCheck, RetentionCheck } from '../observe/contract.js';
 import type { FlowLogWindow } from '../observe/flowlog.js';
+import type { AccessCheck } from '../kafka/access.js';
 import type { LatencyTriple } from '../observe/latency.js';
 import type { DiskSample, LagSample } from '../observe/samplers.js';
 import type { EnrichmentCounters } from '../enrich/enricher.js';
@@ -298,6 +299,10 @@ export interface Results {
         tiered: NotMeasured | { measured: true; remoteBytes: number; localBytes: number };
         groundTruth: NotMeasured | { measured: true; method: string; bytes: number; diffPct: number };
       };
+  /** Governance, access: a limited principal refused what it is not granted (schema 2). */
+  accessCheck?: AccessCheck | NotMeasured;
+  /** The sink topic's retention and deletion settings as the cluster reports them, against the scenario's policy (schema 2). */
+  retentionCheck?: RetentionCheck | NotMeasured;
   /** Cross-zone bytes measured outside clickbench (a flow-log or billing export the scenario or `report --cross-zone-file` named), per phase. */
   crossZoneFile?: NotMeasured | { measured: true; file: string; method: string; rows: number; phases: Record<string, FlowLogWindow>; total: FlowLogWindow };
   /** The topology model (modelled, whatever `measured` says: that flag means the model could be computed); measured figures are crossZoneMeasured per phase and crossZoneFile. */

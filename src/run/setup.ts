@@ -3,7 +3,10 @@
  * it lacks stops here), calibration when asked, then the run's topics, retained history and lookup
  * tables.
  */
-import { describeBrokers } from '../kafka/cluster-facts.js';
+import { describeBrokers, describeTopicConfigs } from '../kafka/cluster-facts.js';
+import { retentionCheck } from '../observe/contract.js';
+import { transactionalIdRefused } from '../kafka/access.js';
+import { SANDBOX_LIMITED_USER, sandboxSecurity } from '../sandbox/cluster.js';
 import type { ConnectionCheck } from '../kafka/preflight.js';
 import { probeCluster, requirements, unmet } from '../probe/probe.js';
 import { calibrate as runCalibration, sealCalibration } from '../calibrate/calibrate.js';
@@ -53,6 +56,12 @@ export async function preflight(ctx: RunContext, connection: ConnectionCheck): P
       throw new ClickbenchError(`the cluster cannot run this scenario: it needs ${missing.id} (${missing.why}), and the probe found none: ${missing.evidence}`, { exitCode: ExitCode.runFailed, hint: missing.fix });
     }
   }
+  // Governance, access: on the secured sandbox, its limited principal must be refused a transactional id.
+  const secured = target.sandbox?.state.security;
+  if (secured && target.security.protocol === 'SASL_SSL') {
+    log(`access check: ${SANDBOX_LIMITED_USER} asks for a transactional id (it must be refused)`);
+    results.accessCheck = await transactionalIdRefused(ctx.brokers, sandboxSecurity(secured, SANDBOX_LIMITED_USER)).catch((err: Error) => notMeasured(`the access check failed: ${err.message}`));
+  } else results.accessCheck = notMeasured(target.sandbox ? 'the sandbox runs without an authorizer (PLAINTEXT): start it with --security sasl-ssl for an access check' : 'no limited principal to check on this cluster (not automated for external clusters yet)');
   if (s.topics.replication > facts.length) {
     throw new ClickbenchError(`the scenario asks for replication ${s.topics.replication} but the cluster has ${facts.length} broker(s)`, { exitCode: ExitCode.usage, hint: 'lower topics.replication or add brokers' });
   }
@@ -81,6 +90,10 @@ export async function createRunData(ctx: RunContext, extraTopics: string[]): Pro
   const specs = topicSpecs(names, s, extraTopics);
   await createTopics(ctx.admin, specs);
   ctx.createdTopics = specs.map((t) => t.topic);
+  // Governance: the sink's retention as the cluster keeps it (a policy may override what was asked).
+  results.retentionCheck = await describeTopicConfigs(ctx.admin, names.enriched, ['retention.ms', 'cleanup.policy'])
+    .then((c) => retentionCheck(names.enriched, s.topics.retention, c))
+    .catch((err: Error) => notMeasured(`DescribeConfigs of ${names.enriched} failed: ${err.message}`));
   await producer.connect();
   ctx.producerConnected = true;
   const tablesGen = new ClickstreamGenerator(s, { startMs: 0, idPrefix: runPrefix });

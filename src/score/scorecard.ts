@@ -7,6 +7,7 @@
  */
 import { storageCost } from './profiles.js';
 import { phaseCrossZone } from './crosszone-source.js';
+import { clausesOf, type Clause } from './clauses.js';
 import type { Profile } from '../observe/crosszone.js';
 import { isMeasured, type Results } from '../run/results.js';
 import { SCORECARD_ROWS } from '../scenario/schema.js';
@@ -23,6 +24,8 @@ export interface ScoreRow {
   evidence: string[];
   /** What stood between this row and the next score. */
   missing: string[];
+  /** The row's definition clause by clause: evidenced, not evidenced, or failed (./clauses.ts). */
+  clauses: Clause[];
 }
 
 export const ROW_TITLES: Record<RowId, string> = {
@@ -35,12 +38,12 @@ export const ROW_TITLES: Record<RowId, string> = {
 };
 
 export const ROW_RULES: Record<RowId, string> = {
-  event_contract: '2 = events carry a schema version, bad records of every configured kind were injected and every acknowledged one was found in the DLQ, by its position in the raw topic, with a reason, and an owner is named. 1 = events were validated but bad-record handling was not fully shown. 0 = nothing was enriched.',
-  enrichment_state: '2 = lookup tables loaded from compacted topics and joined, late profile updates counted, sessions and campaign attribution (across logins) exercised, and the sink has no missing and no duplicate events, with an owner. 1 = enrichment ran but one of these was not shown. 0 = no enrichment ran.',
-  broker_storage: '2 = broker disk growth measured (DescribeLogDirs) in a steady and a burst phase, a replay ran and caught up, and a retention projection exists, with an owner. 1 = disk growth measured but not all of that. 0 = disk not measured.',
-  cloud_networking: '2 = cross-zone bytes measured (kernel counters on the sandbox, or a flow-log export the scenario names) for normal, burst, dual-run and replay phases, with an owner. 1 = measured or modelled for some of them, or modelled from topology only. 0 = neither measured nor modelled.',
-  governance: '2 = no PII (email, phone) in the sink, identifiers pseudonymized and IPs truncated for every sampled person without analytics consent (some were checked), with an owner. 1 = checks ran but too little was checked. 0 = a leak was found or nothing was checked.',
-  rollback: '2 = a rollback (v2 → v1 by replay) ran and the sink showed no duplicates or losses, with an owner. 1 = the mechanism (a replay to a timestamp) was exercised without loss, or a rollback is planned in the scenario. 0 = neither.',
+  event_contract: '2 = compatibility rules, owners and bad-record paths are tested: a schema version on every event, a compatibility rule checked (a dual-run: the other version drops or retypes no field), bad records of every configured kind injected and every acknowledged one found in the DLQ, by its position in the raw topic, with a reason, and an owner. 1 = events were validated but a clause was not shown. 0 = nothing was processed.',
+  enrichment_state: '2 = versioning, late data and replay behaviour are validated: lookup tables loaded from compacted topics and joined, late profile updates counted, sessions and campaign attribution (across logins) exercised, the state after a replay or restart checked, and the sink has no missing and no duplicate events, with an owner. 1 = enrichment ran but a clause was not shown. 0 = no enrichment ran.',
+  broker_storage: '2 = retention, replay, scaling and recovery are modelled: broker disk growth measured (DescribeLogDirs) in a steady and a burst phase, a retention projection, a replay caught up, a scale-out or broker replacement measured, and a broker recovery measured, with an owner. 1 = disk growth measured but a clause missing (the clauses say which phases would raise it). 0 = disk not measured.',
+  cloud_networking: '2 = normal, burst, dual-running and replay traffic are measured: cross-zone bytes measured (kernel counters on the sandbox, or a flow-log export the scenario names) for each, with an owner. 1 = measured or modelled for some of them, or modelled from topology only. 0 = neither measured nor modelled.',
+  governance: '2 = PII, consent, access, retention and audit signals are enforced: no PII (email, phone) in the sink, identifiers pseudonymized and IPs truncated for every sampled person without analytics consent (at least 10 checked), an ACL-limited principal refused what it is not granted, the sink\'s retention settings matching the scenario\'s policy, and lineage headers on every enriched record, with an owner. 1 = checks ran but a clause was not shown. 0 = a leak was found or nothing was checked.',
+  rollback: '2 = replay position, consumer group state and sink idempotency are tested: a rollback (v2 → v1 by replay) ran and caught up, its reset position and the group\'s offsets were recorded, and the sink showed no duplicates or losses by id, with an owner. 1 = the mechanism (a replay to a timestamp) was exercised without loss, or a rollback is planned in the scenario. 0 = neither.',
 };
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
@@ -53,7 +56,7 @@ function withOwner(r: Results, id: RowId, score: Score, evidence: string[], miss
     s = 1;
     missing.push(`no owner: add owners.${id} to the scenario (a row without an owner with rollback authority cannot score 2)`);
   }
-  return { id, title: ROW_TITLES[id], score: s, owner, rule: ROW_RULES[id], evidence, missing };
+  return { id, title: ROW_TITLES[id], score: s, owner, rule: ROW_RULES[id], evidence, missing, clauses: [] };
 }
 
 function eventContract(r: Results): ScoreRow {
@@ -195,8 +198,16 @@ function rollback(r: Results): ScoreRow {
   return withOwner(r, 'rollback', 0, ['no rollback and no replay ran'], ['add a replay or rollback phase']);
 }
 
+/** A 2 needs every clause of the row's definition evidenced: one that is not (or failed) holds the row at 1 and says what would evidence it. */
+function judgedByClause(r: Results, x: ScoreRow): ScoreRow {
+  const clauses = clausesOf(r, x.id);
+  const open = clauses.filter((c) => c.status !== 'evidenced');
+  if (x.score < 2 || open.length === 0) return { ...x, clauses };
+  return { ...x, clauses, score: 1, missing: [...x.missing, ...open.map((c) => `${c.clause}: ${c.status === 'failed' ? `FAILED — ${c.evidence}` : c.evidence} (${c.toEvidence})`)] };
+}
+
 export function scorecard(r: Results): ScoreRow[] {
-  const rows = [eventContract(r), enrichmentState(r), brokerStorage(r), cloudNetworking(r), governance(r), rollback(r)];
+  const rows = [eventContract(r), enrichmentState(r), brokerStorage(r), cloudNetworking(r), governance(r), rollback(r)].map((x) => judgedByClause(r, x));
   // A run that did not complete is not evidence of readiness: every row is capped at 1, and says why.
   if (r.run.status === 'completed') return rows;
   return rows.map((x) => (x.score < 2 ? x : { ...x, score: 1, missing: [...x.missing, `the run ${r.run.status}${r.run.error ? ` (${r.run.error})` : ''}: a run that did not complete caps every row at 1`] }));

@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import type { FaultResult, Results } from '../../src/run/results.js';
 import type { Headroom, HeadroomProbe } from '../../src/elastic/headroom.js';
+import { checkBadRecords, retentionCheck } from '../../src/observe/contract.js';
+import type { FlowLogRow } from '../../src/observe/flowlog.js';
+import { withFlowLog } from '../../src/score/crosszone-source.js';
 
 /** A results.json recorded from a real 25 s sandbox run (warmup, steady, burst, replay; owners set; schema 1). */
 export const recorded = (): Results => JSON.parse(readFileSync('test/fixtures/results-recorded.json', 'utf8'));
@@ -33,3 +36,32 @@ export const scaleOut = (over: Partial<ElasticMove> = {}): ElasticMove => ({
   headroom: null, milestones: [{ offsetMs: 40_000, what: 'starting 1 broker node(s) in zone(s) a' }], error: null,
   ...over,
 });
+
+/**
+ * The recorded run with every piece of evidence the readiness definitions ask for, as a schema-2 run
+ * of scenarios/readiness.yaml would record it: bad records found by position, a compatible dual-run, a
+ * rollback with its reset position, a flow log covering every phase, the sink's retention read back,
+ * the limited principal refused, lineage on every record, a completed scale-out and a broker recovery.
+ */
+export function complete(): Results {
+  const r = recorded();
+  const kinds = r.scenario.spec.bad_records.kinds;
+  const bad = Array.from({ length: r.correctness.badRecordsAcked }, (_, i) => ({ seq: i, kind: kinds[i % kinds.length], partition: i % 6, offset: String(500 + i) }));
+  r.correctness.badRecords = checkBadRecords(bad, new Map(bad.map((b) => [`${b.partition}:${b.offset}`, b.kind as string])));
+  r.correctness.lineageMissing = 0;
+  r.phases.push({ ...r.phases[2], name: 'dual', kind: 'dual-run', startOffsetMs: 25_000, endOffsetMs: 30_000 });
+  r.phases.push({ ...r.phases[3], name: 'rollback', kind: 'rollback', startOffsetMs: 30_000, endOffsetMs: 36_000 });
+  if (r.replay.measured) r.rollback = { ...r.replay, phase: 'rollback', toVersion: 'v1', resetFrom: { lookbackPartitions: 6, behindPartitions: 0, behindRecords: 0, note: 'every partition reset to 10 s before the phase began' } };
+  r.dualRun = {
+    measured: true, versions: ['v1', 'v2'], compared: 900, identical: 850, differing: 50, onlyMain: 3, onlyOther: 1, fieldDiffs: { segment: 50 },
+    compatibility: { rule: 'v2 may add fields to v1\'s output but not drop one or change its JSON type', compatible: true, removed: {}, retyped: {}, added: { score: 900 } },
+  };
+  r.retentionCheck = retentionCheck(r.topics.enriched, r.topics.retentionMs, { 'retention.ms': String(r.topics.retentionMs), 'cleanup.policy': 'delete' });
+  r.accessCheck = { measured: true, principal: 'User:clickbench-limited', action: 'InitProducerId with a transactional id (exactly-once) without TransactionalId ACLs', refused: true, answer: 'refused: TRANSACTIONAL_ID_AUTHORIZATION_FAILED', method: 'm' };
+  r.elasticity = [scaleOut()];
+  r.faults = [faultResult()];
+  r.accounting = accountingResult(0);
+  r.run.scheduleStartMs = 1_000_000;
+  const rows: FlowLogRow[] = [{ startMs: 1_000_000, endMs: 1_036_000, srcZone: 'a', dstZone: 'b', bytes: 36_000_000 }];
+  return withFlowLog(r, rows, 'flows.csv');
+}

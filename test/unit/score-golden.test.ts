@@ -8,33 +8,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { checkBadRecords } from '../../src/observe/contract.js';
-import type { FlowLogRow } from '../../src/observe/flowlog.js';
 import { notMeasured, type Results } from '../../src/run/results.js';
-import { withFlowLog } from '../../src/score/crosszone-source.js';
 import { evaluate } from '../../src/score/evaluate.js';
 import { evaluateGates } from '../../src/score/gates.js';
 import { asProfile } from '../../src/score/profiles.js';
 import { checklist, scorecard, scoreCap } from '../../src/score/scorecard.js';
 import { GATE_METRICS } from '../../src/scenario/schema.js';
-import { accountingResult, faultResult, headroomResult, recorded, scaleOut } from './recorded.js';
+import { accountingResult, complete, faultResult, headroomResult, recorded, scaleOut } from './recorded.js';
 
 const GOLDEN = 'test/fixtures/scorecard.golden.json';
-
-/** The recorded run with the evidence a schema-2 run adds: bad records found by position, a dual-run, a rollback, a flow log. */
-function complete(): Results {
-  const r = recorded();
-  const kinds = r.scenario.spec.bad_records.kinds;
-  const bad = Array.from({ length: r.correctness.badRecordsAcked }, (_, i) => ({ seq: i, kind: kinds[i % kinds.length], partition: i % 6, offset: String(500 + i) }));
-  r.correctness.badRecords = checkBadRecords(bad, new Map(bad.map((b) => [`${b.partition}:${b.offset}`, b.kind as string])));
-  r.phases.push({ ...r.phases[2], name: 'dual', kind: 'dual-run', startOffsetMs: 25_000, endOffsetMs: 30_000 });
-  r.phases.push({ ...r.phases[3], name: 'rollback', kind: 'rollback', startOffsetMs: 30_000, endOffsetMs: 36_000 });
-  if (r.replay.measured) r.rollback = { ...r.replay, phase: 'rollback', toVersion: 'v1' };
-  r.dualRun = { measured: true, versions: ['v1', 'v2'], compared: 900, identical: 850, differing: 50, onlyMain: 3, onlyOther: 1, fieldDiffs: { segment: 50 } };
-  r.run.scheduleStartMs = 1_000_000;
-  const rows: FlowLogRow[] = [{ startMs: 1_000_000, endMs: 1_036_000, srcZone: 'a', dstZone: 'b', bytes: 36_000_000 }];
-  return withFlowLog(r, rows, 'flows.csv');
-}
 
 const variants: Record<string, () => Results> = {
   'recorded (schema 1)': recorded,

@@ -1,0 +1,132 @@
+/**
+ * The readiness definitions clause by clause: "2" means every clause of the row's definition was
+ * evidenced by this run. Each clause says what the run showed, or what would evidence it. A row
+ * whose own rule would give 2 stays at 1 while one of its clauses is not evidenced (or failed).
+ */
+import { isMeasured, type Results } from '../run/results.js';
+import { phaseCrossZone } from './crosszone-source.js';
+import type { SCORECARD_ROWS } from '../scenario/schema.js';
+
+type RowId = (typeof SCORECARD_ROWS)[number];
+
+export type ClauseStatus = 'evidenced' | 'not evidenced' | 'failed';
+
+export interface Clause {
+  clause: string;
+  status: ClauseStatus;
+  /** What the run showed (or why it shows nothing). */
+  evidence: string;
+  /** What would evidence it (when it is not evidenced or failed). */
+  toEvidence?: string;
+}
+
+const yes = (clause: string, evidence: string): Clause => ({ clause, status: 'evidenced', evidence });
+const no = (clause: string, evidence: string, toEvidence: string): Clause => ({ clause, status: 'not evidenced', evidence, toEvidence });
+const failed = (clause: string, evidence: string, toEvidence: string): Clause => ({ clause, status: 'failed', evidence, toEvidence });
+
+function eventContract(r: Results): Clause[] {
+  const c = r.enrichment.counters;
+  const out: Clause[] = [];
+  out.push(c && c.processed > 0
+    ? yes('a schema version on every event', `schema_version validated on each of ${c.processed} events (an event without one goes to the DLQ as missing_field)`)
+    : no('a schema version on every event', 'no event was processed', 'run the scenario to completion'));
+  const compat = isMeasured(r.dualRun) ? r.dualRun.compatibility : undefined;
+  if (!compat) out.push(no('a compatibility rule checked', isMeasured(r.dualRun) ? 'the dual-run result predates the compatibility check' : 'no dual-run phase ran', 'add a dual-run phase: the other version\'s output is checked against the main one\'s, field by field'));
+  else if (compat.compatible) out.push(yes('a compatibility rule checked', `${compat.rule}: compatible${Object.keys(compat.added).length ? ` (added: ${Object.keys(compat.added).join(', ')})` : ''}`));
+  else out.push(failed('a compatibility rule checked', `${compat.rule}: ${[...Object.keys(compat.removed).map((f) => `${f} dropped`), ...Object.keys(compat.retyped)].join(', ') || 'no event compared'}`, 'keep every field of the main version\'s output with its type (or version the topic), and rerun the dual-run'));
+  const bad = r.correctness.badRecords;
+  if (!bad || !isMeasured(bad)) out.push(no('every injected bad record in a DLQ, by id, with a reason', bad ? bad.reason : 'results written before bad records were checked one by one', 'rerun with this clickbench and bad_records.rate > 0'));
+  else if (bad.acked === 0) out.push(no('every injected bad record in a DLQ, by id, with a reason', 'no bad record was injected', 'set bad_records.rate > 0'));
+  else if (bad.found === bad.acked) out.push(yes('every injected bad record in a DLQ, by id, with a reason', `${bad.found} of ${bad.acked} found by their raw position`));
+  else out.push(failed('every injected bad record in a DLQ, by id, with a reason', `${bad.acked - bad.found} of ${bad.acked} not found`, 'find why the stage lost them (see the DLQ and the stage\'s log)'));
+  return out;
+}
+
+function enrichmentState(r: Results): Clause[] {
+  const c = r.enrichment.counters;
+  const out: Clause[] = [];
+  const fill = r.enrichment.lookupFill;
+  out.push(fill ? yes('lookup tables loaded from compacted, replayable topics', `${fill.profiles} profiles, ${fill.catalog} products, ${fill.campaigns} campaigns, ${fill.consent} consent records`) : no('lookup tables loaded from compacted, replayable topics', 'no table fill recorded', 'run the scenario to completion'));
+  out.push(c && c.lateProfile.updates > 0 ? yes('late data counted', `${c.lateProfile.updates} late profile update(s) after ${c.lateProfile.events} event(s) that needed them`) : no('late data counted', 'no late profile update was observed', 'raise events.late_profile_updates.share or run longer'));
+  const replays = [r.replay, r.rollback].filter((x) => isMeasured(x) && x.caughtUp) as Extract<Results['replay'], { measured: true }>[];
+  const restarts = (r.faults ?? []).filter((f) => f.action === 'enricher-kill' && f.restoredAtOffsetMs !== null);
+  const clean = r.correctness.missing === 0 && r.correctness.duplicates === 0;
+  if (replays.length + restarts.length === 0) out.push(no('state after a replay or restart checked', 'no replay, rollback or enricher restart completed', 'add a replay or rollback phase, or an enricher-kill fault'));
+  else if (clean) out.push(yes('state after a replay or restart checked', `after ${[...replays.map((x) => x.phase), ...restarts.map((f) => f.phase)].join(', ')}: the sink holds every event once per generation`));
+  else out.push(failed('state after a replay or restart checked', `after ${[...replays.map((x) => x.phase), ...restarts.map((f) => f.phase)].join(', ')}: ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicated`, 'find where the stage lost or repeated events'));
+  return out;
+}
+
+function brokerStorage(r: Results): Clause[] {
+  const out: Clause[] = [];
+  out.push(isMeasured(r.disk) ? yes('a retention projection', `${(r.disk.projection.averageRetainedBytes / 1e9).toFixed(1)} GB at the average rate over ${(r.disk.projection.retentionMs / 86_400_000).toFixed(1)} days`) : no('a retention projection', `broker disk not measured: ${r.disk.reason}`, 'a cluster that answers DescribeLogDirs'));
+  const replays = [r.replay, r.rollback].filter((x) => isMeasured(x)) as Extract<Results['replay'], { measured: true }>[];
+  const caught = replays.filter((x) => x.caughtUp);
+  out.push(caught.length ? yes('a replay measured', caught.map((x) => `${x.phase}: ${(x.lookbackMs / 1000).toFixed(0)} s of history in ${((x.durationMs ?? 0) / 1000).toFixed(1)} s`).join('; ')) : no('a replay measured', replays.length ? 'no replay caught up within the run' : 'no replay or rollback phase ran', 'add a replay phase (lookback) and let it catch up'));
+  const moves = (r.elasticity ?? []).filter((m) => !m.modelled && m.error === null && m.completedAtOffsetMs !== null);
+  const modelled = (r.elasticity ?? []).filter((m) => m.modelled);
+  out.push(moves.length
+    ? yes('a scale-out or broker replacement measured', moves.map((m) => `${m.phase} (${m.action}): ${m.bytesMovedLogDirs === null ? 'bytes not measured' : `${(m.bytesMovedLogDirs / 1e6).toFixed(1)} MB moved`} in ${((m.moveMs ?? 0) / 1000).toFixed(1)} s`).join('; '))
+    : no('a scale-out or broker replacement measured', modelled.length ? 'modelled only (another profile)' : (r.elasticity ?? []).length ? 'no move completed' : 'no scale-out or replace-broker phase ran', 'add a scale-out or replace-broker phase'));
+  const recovered = (r.faults ?? []).filter((f) => f.nodes.length > 0 && f.restoredAtOffsetMs !== null && f.recovery.isrRestoreMs !== null);
+  out.push(recovered.length
+    ? yes('a broker recovery measured', recovered.map((f) => `${f.phase} (${f.action}): ISR whole ${((f.recovery.isrRestoreMs ?? 0) / 1000).toFixed(1)} s after the restart`).join('; '))
+    : no('a broker recovery measured', (r.faults ?? []).some((f) => f.nodes.length > 0) ? 'a broker fault ran but the ISR was not whole again within the run' : 'no broker fault ran', 'add a fault phase that stops a broker (broker-kill) and let it recover'));
+  return out;
+}
+
+function cloudNetworking(r: Results): Clause[] {
+  const needed: [string[], string][] = [[['steady'], 'normal'], [['burst'], 'burst'], [['dual-run'], 'dual-running'], [['replay', 'rollback'], 'replay']];
+  return needed.map(([kinds, label]) => {
+    const figures = r.phases.filter((p) => kinds.includes(p.kind)).map((p) => ({ p, f: phaseCrossZone(r, p) }));
+    const m = figures.filter(({ f }) => f.source === 'kernel counters' || f.source === 'flow log');
+    const clause = `${label} traffic measured`;
+    if (m.length) return yes(clause, m.map(({ p, f }) => `${p.name}: ${((f.crossZoneBytes ?? 0) / 1e6).toFixed(1)} MB cross-zone by ${f.source}`).join('; '));
+    if (figures.length) return no(clause, `modelled only (${figures[0].f.note ?? 'no measured source'})`, 'kernel counters (the sandbox) or a flow-log export (measured_cross_zone)');
+    return no(clause, 'no such phase ran', `add a ${kinds.join(' or ')} phase`);
+  });
+}
+
+function governance(r: Results): Clause[] {
+  const k = r.correctness;
+  const c = r.enrichment.counters;
+  const out: Clause[] = [];
+  if (!c || c.enriched === 0) out.push(no('no PII in the sink', 'nothing was enriched', 'run the scenario to completion'));
+  else out.push(k.piiLeaks === 0 ? yes('no PII in the sink', `no email or phone in ${c.enriched} enriched records`) : failed('no PII in the sink', `${k.piiLeaks} record(s) with an email or phone`, 'withhold every PII field in the stage'));
+  if (k.unpseudonymized > 0) out.push(failed('consent masking sampled', `${k.unpseudonymized} raw identifier(s) among ${k.checkedWithoutConsent} sampled records without analytics consent`, 'pseudonymize identifiers without consent'));
+  else out.push(k.checkedWithoutConsent >= 10 ? yes('consent masking sampled', `${k.checkedWithoutConsent} records without analytics consent sampled, all pseudonymized`) : no('consent masking sampled', `only ${k.checkedWithoutConsent} records without analytics consent sampled`, 'run longer (more people without consent)'));
+  const acc = r.accessCheck;
+  const access = 'access: an ACL-limited principal is refused what it must not do';
+  if (!acc || !isMeasured(acc)) out.push(no(access, acc ? acc.reason : 'results written before the access check', 'run on the secured sandbox (target.security: sasl-ssl, or --security sasl-ssl): its limited principal is checked'));
+  else out.push(acc.refused ? yes(access, `${acc.principal}: ${acc.action} — ${acc.answer}`) : failed(access, `${acc.principal}: ${acc.action} — ${acc.answer}`, 'remove the grant the principal should not have'));
+  const ret = r.retentionCheck;
+  if (!ret || !isMeasured(ret)) out.push(no('retention: the sink\'s settings match the policy', ret ? ret.reason : 'results written before the retention check', 'rerun with this clickbench'));
+  else out.push(ret.matches ? yes('retention: the sink\'s settings match the policy', `${ret.topic}: retention.ms ${ret.actualMs} = topics.retention, cleanup.policy ${ret.cleanupPolicy}`) : failed('retention: the sink\'s settings match the policy', `${ret.topic}: retention.ms ${ret.actualMs ?? 'not reported'} (policy ${ret.expectedMs}), cleanup.policy ${ret.cleanupPolicy ?? 'not reported'}`, 'align the topic\'s retention with topics.retention (a cluster policy may cap it)'));
+  if (k.lineageMissing === undefined) out.push(no('audit: lineage headers on every enriched record', 'results written before lineage was audited', 'rerun with this clickbench'));
+  else if (!c || c.enriched === 0) out.push(no('audit: lineage headers on every enriched record', 'nothing was enriched', 'run the scenario to completion'));
+  else out.push(k.lineageMissing === 0 ? yes('audit: lineage headers on every enriched record', `schema version, enrichment version and source partition/offset on each of the ${c.enriched} records the probe read`) : failed('audit: lineage headers on every enriched record', `${k.lineageMissing} enriched record(s) without every lineage header`, 'write cb-schema-version, cb-enrichment-version, cb-source-partition and cb-source-offset on every record'));
+  return out;
+}
+
+function rollback(r: Results): Clause[] {
+  const out: Clause[] = [];
+  const rb = isMeasured(r.rollback) ? r.rollback : undefined;
+  out.push(rb?.caughtUp ? yes('the rollback ran', `to ${rb.toVersion}: ${rb.replayedRecords} records replayed in ${((rb.durationMs ?? 0) / 1000).toFixed(1)} s`) : no('the rollback ran', rb ? 'it did not catch up within the run' : r.rollback.measured === false ? r.rollback.reason : 'no rollback result', 'add a rollback phase and let it catch up'));
+  out.push(rb?.resetFrom ? yes('replay position and consumer-group state recorded', `${rb.resetFrom.note}; the group's offsets were read back until they passed the end offsets at the reset`) : no('replay position and consumer-group state recorded', rb ? 'results written before the reset position was recorded' : 'no rollback ran', 'rerun with this clickbench and a rollback phase'));
+  const clean = r.correctness.missing === 0 && r.correctness.duplicates === 0;
+  out.push(!rb ? no('sink idempotent: 0 lost, 0 duplicated by id', 'no rollback ran', 'add a rollback phase') : clean ? yes('sink idempotent: 0 lost, 0 duplicated by id', `every acknowledged event once per generation (${r.correctness.expectedInSink} checked by id)`) : failed('sink idempotent: 0 lost, 0 duplicated by id', `${r.correctness.missing} missing, ${r.correctness.duplicates} duplicated`, 'find where the rollback lost or repeated events'));
+  return out;
+}
+
+const CLAUSES: Record<RowId, (r: Results) => Clause[]> = {
+  event_contract: eventContract,
+  enrichment_state: enrichmentState,
+  broker_storage: brokerStorage,
+  cloud_networking: cloudNetworking,
+  governance,
+  rollback,
+};
+
+export function clausesOf(r: Results, id: RowId): Clause[] {
+  return CLAUSES[id](r);
+}
