@@ -8,6 +8,7 @@
 import { storageCost } from './profiles.js';
 import { phaseCrossZone } from './crosszone-source.js';
 import { clausesOf, type Clause } from './clauses.js';
+import { PHASES, type PhaseKind } from '../phases/registry.js';
 import type { Profile } from '../observe/crosszone.js';
 import { isMeasured, type Results } from '../run/results.js';
 import { SCORECARD_ROWS } from '../scenario/schema.js';
@@ -220,6 +221,12 @@ export function scoreCap(r: Results): string | undefined {
 
 export type Signal = 'yes' | 'no' | 'not measured';
 
+/** The scenario's end-to-end p99 budget: its gate e2e.p99_ms when that is an upper bound ("< 3000"), else null. */
+export function latencyBudgetMs(r: Results): number | null {
+  const m = /^\s*<=?\s*(\d+(?:\.\d+)?)\s*$/.exec(r.scenario.spec.gates?.['e2e.p99_ms'] ?? '');
+  return m ? Number(m[1]) : null;
+}
+
 export interface ChecklistRow {
   item: string;
   healthy: Signal;
@@ -253,13 +260,18 @@ function storageHealth(r: Results, ev: string[]): { healthy: Signal; evidence: s
     const ok = x.caughtUp && x.durationMs !== null && (budget === null || x.durationMs <= budget);
     checks.push({ ok, text: `${x.phase}: ${(x.lookbackMs / 1000).toFixed(0)} s of history ${x.durationMs !== null ? `read back in ${(x.durationMs / 1000).toFixed(1)} s` : 'not read back within the run'} (healthy: caught up within the phase${budget !== null ? `, ${(budget / 1000).toFixed(0)} s` : ''})` });
   }
+  // Broker recovery must not surprise the team with large unplanned data movement: it needs a broker fault or a replacement.
+  const replaced = (r.elasticity ?? []).filter((m) => !m.modelled && m.action === 'replace-broker');
+  const broken = (r.faults ?? []).filter((f) => f.nodes.length > 0);
+  if (replaced.length + broken.length === 0) checks.push({ ok: null, text: 'broker recovery: not exercised (no broker fault or replacement ran), so the data a recovery moves is not shown' });
+  for (const m of replaced) checks.push({ ok: m.error === null && m.completedAtOffsetMs !== null, text: `${m.phase}: rebuilding a broker ${m.error ? `failed (${m.error})` : m.completedAtOffsetMs === null ? 'did not complete within the run' : `moved ${m.bytesMovedLogDirs === null ? 'an unmeasured amount' : `${(m.bytesMovedLogDirs / 1e6).toFixed(1)} MB`} in ${((m.moveMs ?? 0) / 1000).toFixed(1)} s`}` });
+  for (const f of broken) checks.push({ ok: f.restoredAtOffsetMs !== null && f.recovery.isrRestoreMs !== null, text: `${f.phase}: ${f.action} of ${f.target}: ${f.recovery.isrRestoreMs !== null ? `ISR whole ${(f.recovery.isrRestoreMs / 1000).toFixed(1)} s after the restart (the node caught up from its own log)` : 'ISR not whole again within the run'}` });
   const healthy: Signal = checks.some((c) => c.ok === false) ? 'no' : checks.some((c) => c.ok === null) ? 'not measured' : 'yes';
   return { healthy, evidence: [...ev, ...checks.map((c) => `${c.ok === null ? '–' : c.ok ? '✓' : '✗'} ${c.text}`)] };
 }
 
 export function checklist(r: Results): ChecklistRow[] {
   const rows: ChecklistRow[] = [];
-  const c = r.enrichment.counters;
   // Kafka compatibility.
   {
     const ev = [`client: ${r.clients.library}; cluster: ${r.cluster.kafkaVersion ? `Apache Kafka ${r.cluster.kafkaVersion}` : 'version not reported'}, ${r.cluster.brokers.length} brokers`];
@@ -274,7 +286,11 @@ export function checklist(r: Results): ChecklistRow[] {
     } else if (probe) ev.push(`probe not measured: ${probe.reason}`);
     // Failed attempts during a fault are expected (and retried); events given up on are not.
     const faulted = (r.faults ?? []).some((f) => f.injectedAtOffsetMs !== null);
-    const healthy: Signal = r.throughput.ackedEvents === 0 ? 'not measured' : (faulted ? r.errors.produceFailedEvents === 0 : r.errors.produceErrors === 0) && r.enrichment.groupJoins > 0 && (r.enrichment.delivery !== 'eos' || r.enrichment.batches > 0) ? 'yes' : 'no';
+    // What the run needed from the cluster (its phases' needs, transactions for eos) must not be missing.
+    const needed = new Set([...r.phases.flatMap((p) => (PHASES[p.kind as PhaseKind]?.needs ?? []).map((n) => n.capability)), ...(r.enrichment.delivery === 'eos' ? ['transactions'] : [])]);
+    const lacking = probe && isMeasured(probe) ? probe.capabilities.filter((x) => needed.has(x.id) && x.status === 'no') : [];
+    if (lacking.length) ev.push(`needed but missing: ${lacking.map((x) => `${x.name} (${x.evidence})`).join('; ')}`);
+    const healthy: Signal = r.throughput.ackedEvents === 0 ? 'not measured' : lacking.length === 0 && (faulted ? r.errors.produceFailedEvents === 0 : r.errors.produceErrors === 0) && r.enrichment.groupJoins > 0 && (r.enrichment.delivery !== 'eos' || r.enrichment.batches > 0) ? 'yes' : 'no';
     rows.push({ item: 'Kafka compatibility', healthy, evidence: ev });
   }
   // Storage model: healthy when the disk figures are trustworthy, every replica is on disk (or in the
@@ -320,18 +336,30 @@ export function checklist(r: Results): ChecklistRow[] {
         ev.push(`${b.name}: ${b.events.acked}/${b.events.intended} events acknowledged (${b.achievedRatio !== null ? pct(b.achievedRatio) : '–'}), lag peak ${lagPeak ?? 'not measured'} records, drained ${drain !== null ? `${(Math.max(0, drain) / 1000).toFixed(1)} s after the burst` : 'not within the run'}; e2e p99 ${b.latency.e2e?.p99Ms ?? '–'} ms`);
         if (drain === null || (b.achievedRatio ?? 0) < 0.95) ok = false;
       }
+      // A burst far over the run's own latency budget is not absorbed, whatever else held.
+      const budget = latencyBudgetMs(r);
+      for (const b of bursts) {
+        const p99 = b.latency.e2e?.p99Ms ?? null;
+        if (budget !== null && p99 !== null && p99 > budget) {
+          ok = false;
+          ev.push(`${b.name}: e2e p99 ${p99} ms is over the scenario's budget of ${budget} ms (gates: e2e.p99_ms)`);
+        }
+      }
+      // Elasticity is headroom added without long copy windows: it needs a measured scale-out (or
+      // replacement) with its headroom; a burst alone shows burst absorption, not elasticity.
       // Modelled moves (a profile re-read) say what would happen; they are not evidence of health.
-      rows.push({ item: 'Elasticity', healthy: bursts.length === 0 && measuredMoves.length === 0 ? 'not measured' : ok ? 'yes' : 'no', evidence: ev });
+      const withHeadroom = measuredMoves.filter((m) => m.headroom?.after?.sustainableRate != null);
+      if (measuredMoves.length === 0) ev.push('no scale-out or broker replacement was measured: a burst shows burst absorption, not elasticity (add a scale-out phase)');
+      else if (withHeadroom.length === 0) ev.push('no headroom was measured around the move (elastic.headroom): capacity added is not shown');
+      const healthy: Signal = !ok ? 'no' : measuredMoves.length === 0 || withHeadroom.length === 0 ? 'not measured' : 'yes';
+      rows.push({ item: 'Elasticity', healthy, evidence: ev });
     }
   }
-  // Governance.
+  // Governance: the row's clauses (PII, consent, access, retention, audit).
   {
-    const k = r.correctness;
-    rows.push({
-      item: 'Governance',
-      healthy: !c ? 'not measured' : k.piiLeaks === 0 && k.unpseudonymized === 0 && k.checkedWithoutConsent > 0 ? 'yes' : 'no',
-      evidence: [`${k.piiLeaks} PII leak(s) in the sink; ${k.unpseudonymized} un-pseudonymized of ${k.checkedWithoutConsent} sampled records without analytics consent`],
-    });
+    const clauses = clausesOf(r, 'governance');
+    const healthy: Signal = clauses.some((x) => x.status === 'failed') ? 'no' : clauses.every((x) => x.status === 'evidenced') ? 'yes' : 'not measured';
+    rows.push({ item: 'Governance', healthy, evidence: clauses.map((x) => `${x.status === 'evidenced' ? '✓' : x.status === 'failed' ? '✗' : '–'} ${x.clause}: ${x.evidence}`) });
   }
   rows.push(recovery(r));
   return rows;

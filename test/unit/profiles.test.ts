@@ -5,7 +5,7 @@ import { evaluate } from '../../src/score/evaluate.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { evaluateGates } from '../../src/score/gates.js';
 import { asProfile, storageCost } from '../../src/score/profiles.js';
-import { recorded, scaleOut } from './recorded.js';
+import { headroomResult, recorded, scaleOut } from './recorded.js';
 
 /** The results.json recorded from a real sandbox run (apache-kafka, RF 3, 7 days retention). */
 const retained = 2504905699967.9995; // its disk projection: average retained bytes (all replicas)
@@ -54,7 +54,7 @@ describe('platform profiles (pure, on recorded results)', () => {
 
   it('AutoMQ re-read of a scale-out: no retained bytes move, marked modelled, and it is no evidence of health', () => {
     const r = recorded();
-    const move = scaleOut();
+    const move = scaleOut({ headroom: headroomResult(20_000, 26_000) });
     r.elasticity = [move];
     const a = asProfile(r, 'automq');
     const [m] = a.elasticity!;

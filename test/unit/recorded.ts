@@ -58,7 +58,7 @@ export function complete(): Results {
   };
   r.retentionCheck = retentionCheck(r.topics.enriched, r.topics.retentionMs, { 'retention.ms': String(r.topics.retentionMs), 'cleanup.policy': 'delete' });
   r.accessCheck = { measured: true, principal: 'User:clickbench-limited', action: 'InitProducerId with a transactional id (exactly-once) without TransactionalId ACLs', refused: true, answer: 'refused: TRANSACTIONAL_ID_AUTHORIZATION_FAILED', method: 'm' };
-  r.elasticity = [scaleOut()];
+  r.elasticity = [scaleOut({ headroom: headroomResult(20_000, 26_000) })];
   r.faults = [faultResult()];
   r.accounting = accountingResult(0);
   r.run.scheduleStartMs = 1_000_000;

@@ -244,19 +244,19 @@ describe('readiness scorecard (pure, on recorded results)', () => {
 
   it('storage model is healthy only on trustworthy disk figures, every replica on disk and history read back within its phase', () => {
     const storage = (r: Results) => checklist(r).find((x) => x.item === 'Storage model')!;
-    assert.equal(storage(recorded()).healthy, 'yes');
-    assert.match(storage(recorded()).evidence.join('\n'), /✓ replay: 10 s of history read back in 1\.3 s \(healthy: caught up within the phase, 6 s\)/);
-    const apart = recorded();
+    assert.equal(storage(complete()).healthy, 'yes');
+    assert.match(storage(complete()).evidence.join('\n'), /✓ replay: 10 s of history read back in 1\.3 s \(healthy: caught up within the phase, 6 s\)/);
+    const apart = complete();
     if (apart.disk.measured && apart.disk.groundTruth.measured) apart.disk.groundTruth.diffPct = 12;
     assert.equal(storage(apart).healthy, 'no');
-    const thin = recorded();
+    const thin = complete();
     if (thin.disk.measured) thin.disk.bytesPerGbIngested = 2.5e9;
     assert.equal(storage(thin).healthy, 'no', 'less than RF 3 × 0.9 GB on disk per GB ingested');
-    const slow = recorded();
+    const slow = complete();
     if (slow.replay.measured) slow.replay.durationMs = 6_001;
     assert.equal(storage(slow).healthy, 'no', 'the replay took longer than its phase');
     // At the boundaries: within ±5 %, ≥ 0.9 × RF, within the phase — healthy; a hair beyond — not.
-    const edge = (f: (r: Results) => void) => { const r = recorded(); f(r); return storage(r).healthy; };
+    const edge = (f: (r: Results) => void) => { const r = complete(); f(r); return storage(r).healthy; };
     assert.equal(edge((r) => { if (r.disk.measured && r.disk.groundTruth.measured) r.disk.groundTruth.diffPct = -5; }), 'yes');
     assert.equal(edge((r) => { if (r.disk.measured && r.disk.groundTruth.measured) r.disk.groundTruth.diffPct = -5.01; }), 'no');
     assert.equal(edge((r) => { if (r.disk.measured) r.disk.bytesPerGbIngested = 2.7e9; }), 'yes');
@@ -264,10 +264,15 @@ describe('readiness scorecard (pure, on recorded results)', () => {
     assert.equal(edge((r) => { if (r.replay.measured) r.replay.durationMs = 6_000; }), 'yes');
     assert.equal(edge((r) => { if (r.replay.measured) r.replay.caughtUp = false; }), 'no');
     assert.equal(edge((r) => { if (r.disk.measured) r.disk.groundTruth = notMeasured('not the sandbox'); }), 'not measured', 'log dirs not checked against files');
-    const none = recorded();
+    const none = complete();
     none.replay = notMeasured('no replay phase');
+    none.rollback = notMeasured('no rollback phase');
     assert.equal(storage(none).healthy, 'not measured');
-    assert.equal(storage(asProfile(recorded(), 'automq')).healthy, 'not measured');
+    assert.equal(storage(asProfile(complete(), 'automq')).healthy, 'not measured');
+    // Recovery must be exercised: without a broker fault or replacement the signal is not measured; a broker that never rejoined is "no".
+    assert.equal(edge((r) => { r.faults = []; }), 'not measured');
+    assert.equal(edge((r) => { r.faults = [faultResult({ recovery: { ...faultResult().recovery, isrRestoreMs: null } })]; }), 'no');
+    assert.equal(edge((r) => { r.faults = []; r.elasticity = [scaleOut({ phase: 'rebuild', action: 'replace-broker' })]; }), 'yes');
   });
 
   it('checklist says yes / no / not measured with evidence', () => {
