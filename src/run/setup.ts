@@ -26,6 +26,14 @@ export async function preflight(ctx: RunContext, connection: ConnectionCheck): P
   const facts = await describeBrokers(ctx.admin);
   results.cluster.brokers = facts.map((b) => ({ id: b.nodeId, rack: b.rack }));
   ctx.brokerZone = new Map(facts.map((b) => [b.nodeId, b.rack ?? target.zoneOf(b.nodeId) ?? 'unknown']));
+  // Clients the scenario placed nowhere (no clients.*_zone, no target.zones) sit in the first broker's zone, as on the sandbox.
+  const firstRack = facts.find((b) => b.rack)?.rack;
+  const placedNowhere = (Object.keys(ctx.zones) as (keyof typeof ctx.zones)[]).filter((k) => ctx.zones[k] === 'unknown');
+  if (firstRack && placedNowhere.length) {
+    for (const k of placedNowhere) ctx.zones[k] = firstRack;
+    Object.assign(results.clients, { producerZone: ctx.zones.producer, enrichmentZone: ctx.zones.enrichment, probeZone: ctx.zones.probe });
+    log(`clients ${placedNowhere.join(', ')}: no zone named (clients.*_zone), placed in the first broker's zone ${firstRack}`);
+  }
   // Client zones that name no broker rack would make every byte cross-zone, silently: stop unless the scenario says so.
   const unmatched = unmatchedClientZones(ctx.zones, facts.map((b) => b.rack));
   if (unmatched.length && !s.clients.outside_broker_zones) {

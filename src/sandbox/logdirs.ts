@@ -10,11 +10,27 @@ import { join } from 'node:path';
 export function segmentBytes(root: string, counted: (dirName: string) => boolean): number {
   if (!existsSync(root)) return 0;
   let total = 0;
+  // Kafka deletes directories and segments while this walks (a deleted topic's `-delete` directory,
+  // a segment past retention): one that vanished between listing and reading holds nothing now.
+  const gone = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
   const walk = (dir: string, inCounted: boolean) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      if (gone(err)) return;
+      throw err;
+    }
+    for (const e of entries) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p, inCounted || counted(e.name));
-      else if (inCounted && e.name.endsWith('.log')) total += statSync(p).size;
+      else if (inCounted && e.name.endsWith('.log')) {
+        try {
+          total += statSync(p).size;
+        } catch (err) {
+          if (!gone(err)) throw err;
+        }
+      }
     }
   };
   walk(root, false);

@@ -25,6 +25,25 @@ describe('log dir walking (sandbox/logdirs)', () => {
     assert.equal(segmentBytes(join(root, 'remote'), (n) => withoutRemoteUuid(n) === 'run1.clicks.raw-0'), 400);
     assert.equal(segmentBytes(join(root, 'missing'), () => true), 0);
   });
+  it('a directory Kafka deletes while the walk runs (a deleted topic\'s -delete dir) is skipped, not an error', () => {
+    const r2 = mkdtempSync(join(tmpdir(), 'cb-logdirs-race-'));
+    for (const d of ['a.raw-0', 'b.probe-0-delete', 'c.raw-0']) {
+      mkdirSync(join(r2, d));
+      writeFileSync(join(r2, d, '00000000000000000000.log'), Buffer.alloc(10));
+    }
+    // The first decision (whichever directory the listing gives first) deletes the -delete directory, as
+    // Kafka's delayed delete would between the listing and reading it: its walk then finds it gone.
+    let removed = false;
+    const counted = (n: string) => {
+      if (!removed) {
+        removed = true;
+        rmSync(join(r2, 'b.probe-0-delete'), { recursive: true });
+      }
+      return n.endsWith('.raw-0');
+    };
+    assert.equal(segmentBytes(r2, counted), 20);
+    rmSync(r2, { recursive: true });
+  });
   it('removes the directories it is told to, directly under the log dir, and nothing else', () => {
     assert.equal(removeDirs(root, (n) => n.startsWith('run1.')), 2);
     assert.equal(existsSync(join(root, 'run1.clicks.raw-0')), false);
