@@ -71,7 +71,7 @@ function judged(r: Results) {
   const gates = evaluateGates(r, Object.fromEntries(GATE_METRICS.map((m, i) => [m, ops[i % ops.length]])));
   const e = evaluate(r, gates);
   return {
-    scorecard: scorecard(r).map((x) => ({ id: x.id, score: x.score, owner: x.owner, evidence: x.evidence, missing: x.missing })),
+    scorecard: scorecard(r).map((x) => ({ id: x.id, score: x.score, owner: x.owner, evidence: x.evidence, missing: x.missing, clauses: x.clauses })),
     checklist: checklist(r),
     gates: gates.map((g) => ({ metric: g.metric, expression: g.expression, value: g.value, passed: g.passed, note: g.note ?? null })),
     passed: e.passed,
