@@ -8,6 +8,7 @@
  * node↔node bytes the new replicas received (kernel TCP counters); how much of the moved
  * partitions' data stayed in the remote tier (tiered storage); the reassignment's own timeline.
  */
+import type { NetHealth } from '../observe/netflows.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { segmentBytes, withoutRemoteUuid } from '../sandbox/logdirs.js';
 import { lastLine, runUserCommand } from '../run/user-command.js';
@@ -51,6 +52,8 @@ export interface ElasticResult {
   networkVsLogDirsPct: number | null;
   /** Network bytes by "follower←leader" node pair. */
   networkByLink: Record<string, number> | null;
+  /** How the kernel counters were read during the move: readings, connections closed between two readings (their last bytes are not counted, so the network figure is a lower bound), readings that printed a connection without its owner. */
+  networkCounting?: { samples: number; closedCounted: number; connectionsClosed: number; ownerFilled: number } | null;
   /** The moved replicas' `.log` segment files on the receiving nodes' disks (sandbox ground truth). */
   groundTruthBytes: number | null;
   /** (log dirs − ground truth) / ground truth, %. */
@@ -90,6 +93,8 @@ interface Ctx {
   offsetOf: (ms: number) => number;
   /** Kernel-counter snapshots (undefined when not available). */
   net: () => Promise<Map<string, unknown> | undefined>;
+  /** The counters' reading health so far (see NetLedger.health). */
+  netHealth?: () => NetHealth | undefined;
   replicationInto: (a: Map<string, unknown>, b: Map<string, unknown>, followers: number[]) => { total: number; byLeader: Record<string, number> };
   log: (line: string) => void;
   /** Whether the scenario's load is still being driven. */
@@ -385,6 +390,7 @@ export class ElasticRunner {
     let moved: { broker: number; topic: string; partition: number }[] = [];
     let plan: Assignment[] = [];
     let net0: Map<string, unknown> | undefined;
+    let health0: NetHealth | undefined;
     let moveStart = 0;
     if (p.kind === 'replace-broker') {
       const id = spec.node ?? Math.max(...sb!.state.nodes.filter((n) => n.role !== 'broker').map((n) => n.id));
@@ -396,6 +402,7 @@ export class ElasticRunner {
         const wiped = sb.wipeData(id);
         this.mark(r, `node ${id}: ${wiped} partition directories removed (an empty disk); starting it again`);
         net0 = await this.ctx.net();
+        health0 = this.ctx.netHealth?.();
         moveStart = Date.now();
         await sb.startNode(id);
       } else {
@@ -439,6 +446,7 @@ export class ElasticRunner {
         this.mark(r, `replication throttled to ${(spec.throttle / 1e6).toFixed(1)} MB/s per broker`);
       }
       net0 = await this.ctx.net();
+      health0 = this.ctx.netHealth?.();
       moveStart = Date.now();
       if (plan.length) {
         await this.ctx.admin.alterPartitionReassignments({ topics: [...new Set(plan.map((a) => a.topic))].map((topic) => ({ topic, partitionAssignment: plan.filter((a) => a.topic === topic).map((a) => ({ partition: a.partition, replicas: a.replicas })) })) });
@@ -466,6 +474,8 @@ export class ElasticRunner {
     const got = net0 && net1 ? this.ctx.replicationInto(net0, net1, receivers) : undefined;
     r.bytesMovedNetwork = got ? got.total : null;
     r.networkByLink = got?.byLeader ?? null;
+    const health1 = this.ctx.netHealth?.();
+    r.networkCounting = health0 && health1 ? { samples: health1.samples - health0.samples, closedCounted: health1.closedCounted - health0.closedCounted, connectionsClosed: health1.connectionsClosed - health0.connectionsClosed, ownerFilled: health1.ownerFilled - health0.ownerFilled } : null;
     if (r.bytesMovedLogDirs && r.bytesMovedNetwork !== null) r.networkVsLogDirsPct = ((r.bytesMovedNetwork - r.bytesMovedLogDirs) / r.bytesMovedLogDirs) * 100;
     if (r.bytesMovedLogDirs !== null && r.retainedBytesAtRequest) r.bytesMovedPerGbRetained = (r.bytesMovedLogDirs / r.retainedBytesAtRequest) * 1e9;
     if (p.kind === 'scale-in' && sb) {

@@ -10,11 +10,14 @@
  *                                port its Kafka client registered (src/kafka/client.ts label)
  *
  * Counters are read from the connecting side only (the accepting side holds the same bytes).
- * Connections opened and closed between two samples are missed, and a closed connection's bytes
- * after its last sample too: sampling every second keeps that small, and the ledger says how many
- * connections it saw close.
+ * A connection's last bytes would go with it when it closes between two readings (a replica
+ * fetcher shut down when leaders move at the end of a reassignment carries megabytes in its last
+ * quarter second), so the ledger also listens to the kernel's socket-destroy events (`ss -tinHE`),
+ * which print every closing socket's final counters: its bytes since the last reading are counted,
+ * and a connection opened and closed between two readings is counted whole. Where that stream
+ * cannot be opened the ledger says so, and how many connections it saw close uncounted.
  */
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 
 export interface SocketStat {
   localPort: number;
@@ -72,9 +75,21 @@ export interface MeasuredBytes {
   byClient: Record<string, { zone: string; sentBytes: number; receivedBytes: number; crossZoneBytes: number }>;
   connectionsSeen: number;
   connectionsClosed: number;
+  /** Of those, closed without their final counters (no destroy event): their last bytes are missing. */
+  connectionsClosedUncounted?: number;
 }
 
 type Key = string;
+
+export interface NetHealth {
+  samples: number;
+  /** Connections closed whose final counters were counted (socket-destroy events). */
+  closedCounted: number;
+  /** Connections seen to close without their final counters: their bytes since the last reading are missing. */
+  connectionsClosed: number;
+  ownerFilled: number;
+  destroyEvents: 'off' | 'listening' | 'failed';
+}
 interface Entry {
   kind: 'replication' | 'client';
   from: number; // follower node or -1 (client)
@@ -89,7 +104,19 @@ export class NetLedger {
   private last = new Map<Key, { sent: number; received: number }>();
   private readonly acc = new Map<string, Entry>();
   private seen = new Set<Key>();
+  /** The process that owns each connection, as first read: `ss -p` now and then prints a socket without its owner (its /proc walk races the process's own fd changes), and bytes read then must not leave the flow they belong to. */
+  private owner = new Map<Key, number>();
   private closed = 0;
+  private closedCounted = 0;
+  private ownerFilled = 0;
+  private samples = 0;
+  /** Connections whose final counters the destroy stream gave (key → when): a reading taken before they closed must not count them again. */
+  private finished = new Map<Key, number>();
+  /** Connections a reading found gone before their destroy event arrived: their last counters, until the event comes. */
+  private gone = new Map<Key, { sent: number; received: number; at: number; owner?: number }>();
+  private events?: ResultPromise;
+  private eventsState: 'off' | 'listening' | 'failed' = 'off';
+  private listened = false;
   private sampling?: Promise<void>;
 
   constructor(private readonly o: { nodes: () => NodePorts[]; labelOf: (localPort: number, pid: number | null) => string | undefined; zoneOfLabel: (label: string) => string | undefined; read?: () => Promise<string> }) {}
@@ -100,32 +127,118 @@ export class NetLedger {
     return this.sampling;
   }
 
+  /**
+   * Listen to socket-destroy events (`ss -tinHE`) until stop(): every closing connection's final
+   * counters are counted. `lines` replaces the kernel stream (tests feed it by hand).
+   */
+  async listen(lines?: AsyncIterable<string>): Promise<void> {
+    if (this.eventsState === 'listening') return;
+    let source = lines;
+    if (!source) {
+      const child = execa('ss', ['-tinHE'], { reject: false, buffer: false, stdin: 'ignore', stderr: 'ignore', cleanup: true });
+      this.events = child;
+      child.catch(() => undefined);
+      source = child.iterable() as AsyncIterable<string>;
+    }
+    this.eventsState = 'listening';
+    this.listened = true;
+    void (async () => {
+      let head: string | undefined;
+      try {
+        for await (const line of source) {
+          if (!/^\s/.test(line)) {
+            head = line;
+            continue;
+          }
+          if (head !== undefined) for (const st of parseSs(`${head}\n${line}`)) this.destroyed(st);
+          head = undefined;
+        }
+      } catch {
+        /* the stream ended with stop() or could not start */
+      }
+      if (this.eventsState === 'listening') this.eventsState = 'failed';
+    })();
+  }
+
+  /** Stop listening (the `ss -E` process is stopped by its pid). */
+  stop(): void {
+    if (this.eventsState === 'listening') this.eventsState = 'off';
+    this.events?.kill('SIGTERM');
+    this.events = undefined;
+  }
+
+  /** A socket closed: its bytes since the last reading (all of them if no reading saw it) go to its flow. */
+  private destroyed(s: SocketStat): void {
+    const nodes = this.o.nodes();
+    const to = nodes.find((n) => n.port === s.peerPort);
+    if (!to || nodes.some((n) => n.port === s.localPort)) return;
+    const key = `${s.localPort}>${s.peerPort}`;
+    if (this.finished.has(key)) return;
+    const now = Date.now();
+    for (const [k, at] of this.finished) if (now - at > 10_000) this.finished.delete(k);
+    this.finished.set(key, now);
+    for (const [k, g] of this.gone) if (now - g.at > 10_000) this.gone.delete(k);
+    // A reading may have noticed the connection gone before its event arrived: count from that reading on.
+    const gone = this.gone.get(key);
+    this.gone.delete(key);
+    const before = this.last.get(key) ?? gone;
+    this.addDelta(key, { ...s, pid: this.owner.get(key) ?? gone?.owner ?? null }, before ?? { sent: 0, received: 0 }, nodes);
+    this.last.delete(key);
+    this.owner.delete(key);
+    if (!gone) this.closed++;
+    this.closedCounted++;
+  }
+
+  private addDelta(key: Key, s: SocketStat, before: { sent: number; received: number }, nodes: NodePorts[]): void {
+    const to = nodes.find((n) => n.port === s.peerPort)!;
+    // A new connection reusing a port starts from zero again.
+    const dSent = s.bytesSent >= before.sent ? s.bytesSent - before.sent : s.bytesSent;
+    const dRecv = s.bytesReceived >= before.received ? s.bytesReceived - before.received : s.bytesReceived;
+    this.seen.add(key);
+    let pid = s.pid;
+    if (pid === null && this.owner.has(key) && this.last.has(key)) {
+      pid = this.owner.get(key)!;
+      this.ownerFilled++;
+    } else if (pid !== null) this.owner.set(key, pid);
+    const follower = pid !== null ? nodes.find((n) => n.pid === pid) : undefined;
+    const label = follower ? `node ${follower.id}` : this.o.labelOf(s.localPort, pid) ?? 'other';
+    const flowKey = `${follower ? 'r' : 'c'}|${follower?.id ?? -1}|${to.id}|${label}`;
+    let e = this.acc.get(flowKey);
+    if (!e) this.acc.set(flowKey, (e = { kind: follower ? 'replication' : 'client', from: follower?.id ?? -1, to: to.id, label, sent: 0, received: 0 }));
+    e.sent += dSent;
+    e.received += dRecv;
+  }
+
   private async doSample(): Promise<void> {
     const text = this.o.read ? await this.o.read() : (await execa('ss', ['-tinpH'], { reject: false })).stdout;
     const nodes = this.o.nodes();
     const byPort = new Map(nodes.map((n) => [n.port, n]));
-    const byPid = new Map(nodes.map((n) => [n.pid, n]));
     const now = new Map<Key, { sent: number; received: number }>();
     for (const s of parseSs(text)) {
       const to = byPort.get(s.peerPort);
       if (!to || byPort.has(s.localPort)) continue; // not a connection to a broker port, or the accepting side
       const key = `${s.localPort}>${s.peerPort}`;
-      const before = this.last.get(key) ?? { sent: 0, received: 0 };
-      // A new connection reusing a port starts from zero again.
-      const dSent = s.bytesSent >= before.sent ? s.bytesSent - before.sent : s.bytesSent;
-      const dRecv = s.bytesReceived >= before.received ? s.bytesReceived - before.received : s.bytesReceived;
+      if (this.finished.has(key)) continue; // closed since this reading was taken: counted to its end already
+      this.addDelta(key, s, this.last.get(key) ?? { sent: 0, received: 0 }, nodes);
       now.set(key, { sent: s.bytesSent, received: s.bytesReceived });
-      this.seen.add(key);
-      const follower = s.pid !== null ? byPid.get(s.pid) : undefined;
-      const label = follower ? `node ${follower.id}` : this.o.labelOf(s.localPort, s.pid) ?? 'other';
-      const flowKey = `${follower ? 'r' : 'c'}|${follower?.id ?? -1}|${to.id}|${label}`;
-      let e = this.acc.get(flowKey);
-      if (!e) this.acc.set(flowKey, (e = { kind: follower ? 'replication' : 'client', from: follower?.id ?? -1, to: to.id, label, sent: 0, received: 0 }));
-      e.sent += dSent;
-      e.received += dRecv;
     }
-    for (const k of this.last.keys()) if (!now.has(k)) this.closed++;
+    for (const [k, v] of this.last) {
+      if (now.has(k)) continue;
+      this.closed++;
+      this.gone.set(k, { ...v, at: Date.now(), owner: this.owner.get(k) });
+      this.owner.delete(k);
+    }
     this.last = now;
+    this.samples++;
+  }
+
+  /**
+   * How the counting went so far: readings taken; connections that closed with their final counters
+   * counted (destroy events) and those that closed uncounted since their last reading (no event
+   * stream); readings where `ss` printed a known connection without its owner; the event stream's state.
+   */
+  health(): NetHealth {
+    return { samples: this.samples, closedCounted: this.closedCounted, connectionsClosed: this.closed - this.closedCounted, ownerFilled: this.ownerFilled, destroyEvents: this.eventsState };
   }
 
   /** Bytes the given nodes received as followers (replica fetch responses) between two snapshots. */
@@ -190,8 +303,8 @@ export class NetLedger {
     }
     return {
       measured: true,
-      method: 'kernel TCP counters of every loopback connection to a sandbox broker port (ss -tinp, sampled every second), read on the connecting side; zones from the node of each port and the client that opened each connection',
-      total, crossZone: cross, byZonePair: pairs, byClient, connectionsSeen: this.seen.size, connectionsClosed: this.closed,
+      method: `kernel TCP counters of every loopback connection to a sandbox broker port (ss -tinp, sampled every second; ${this.listened ? 'with' : 'without'} the final counters of connections closing between readings (ss -tinE)${this.eventsState === 'failed' ? ', until that stream ended' : ''}), read on the connecting side; zones from the node of each port and the client that opened each connection`,
+      total, crossZone: cross, byZonePair: pairs, byClient, connectionsSeen: this.seen.size, connectionsClosed: this.closed, connectionsClosedUncounted: this.closed - this.closedCounted,
     };
   }
 }

@@ -34,6 +34,7 @@ export class ElasticPhases implements PhaseRunnerModule {
         const ledger = ctx.ledger;
         return ledger ? ledger.sample().then(() => ledger.snapshot() as Map<string, unknown>).catch(() => undefined) : undefined;
       },
+      netHealth: () => ctx.ledger?.health(),
       replicationInto: (a, b, f) => NetLedger.replicationInto(a as never, b as never, f),
       loadRunning: () => ctx.loadRunning,
       shape: { recordBytes: averageEventBytes(s), partitions: s.topics.partitions, replication: s.topics.replication, minInsyncReplicas: s.topics.min_insync_replicas },

@@ -257,7 +257,7 @@ function fidelity(r: Results): string[] {
     out.push(`Cross-zone bytes measured: not measured — ${m?.reason ?? 'not in these results'}.`, '');
   } else {
     const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(1)} %`);
-    out.push(`Measured with ${m.method}; ${m.connectionsSeen} connections seen, ${m.connectionsClosed} closed during the run. Difference = (model − measured) / measured.`);
+    out.push(`Measured with ${m.method}; ${m.connectionsSeen} connections seen, ${m.connectionsClosed} closed during the run${m.connectionsClosedUncounted ? ` (${m.connectionsClosedUncounted} without their last bytes: a lower bound)` : ''}. Difference = (model − measured) / measured.`);
     out.push('');
     out.push(table(['cross-zone flow', 'modelled (records as on the wire)', 'measured (TCP bytes)', 'difference'], [
       ['produce: clients → leaders', m.model ? mb(m.model.produce) : '–', mb(m.crossZone.clientToBroker), pct(m.diffPct?.produce)],
@@ -419,7 +419,7 @@ function elasticSection(r: Results): string[] {
   out.push(table(['phase', 'change', 'replicas moved', 'in sync after', 'bytes moved (log dirs)', 'bytes moved (network)', 'per GB retained', 'left in remote tier', 'throttle'], moves.map((m) => [
     m.phase, `${m.action} ${m.nodes.join(', ')}`, m.error ? `failed: ${m.error}` : `${m.replicasMoved} (${m.partitionsMoved} partitions)`,
     m.moveMs !== null ? `${(m.moveMs / 1000).toFixed(1)} s (${((m.durationMs ?? 0) / 1000).toFixed(1)} s from the request)` : m.modelled ? 'not measured (modelled)' : '–',
-    m2(m.bytesMovedLogDirs), m.bytesMovedNetwork === null ? 'not measured' : `${mb(m.bytesMovedNetwork)}${m.networkVsLogDirsPct !== null ? ` (${m.networkVsLogDirsPct >= 0 ? '+' : ''}${m.networkVsLogDirsPct.toFixed(1)} %)` : ''}`,
+    m2(m.bytesMovedLogDirs), m.bytesMovedNetwork === null ? 'not measured' : `${mb(m.bytesMovedNetwork)}${m.networkVsLogDirsPct !== null ? ` (${m.networkVsLogDirsPct >= 0 ? '+' : ''}${m.networkVsLogDirsPct.toFixed(1)} %)` : ''}${m.networkCounting?.connectionsClosed ? `, a lower bound: ${m.networkCounting.connectionsClosed} connection(s) closed between readings` : ''}`,
     m.bytesMovedPerGbRetained !== null ? `${(m.bytesMovedPerGbRetained / 1e9).toFixed(3)} GB` : '–', !r.topics.tiered ? '– (not tiered)' : m.remoteTierBytes === null ? 'not measured' : mb(m.remoteTierBytes), m.throttleBytesPerSec ? `${(m.throttleBytesPerSec / 1e6).toFixed(1)} MB/s` : 'none',
   ])));
   out.push('');

@@ -57,10 +57,12 @@ export class Observer {
         labelOf: (port, pid) => (pid === process.pid ? socketLabels.get(port) : pid !== null && ctx.stageProcessPids().includes(pid) ? 'enrichment' : undefined),
         zoneOfLabel: (label) => ({ producer: zones.producer, admin: zones.producer, probe: zones.probe, enrichment: zones.enrichment } as Record<string, string>)[label],
       });
+      await ctx.ledger.listen();
     }
   }
 
   async close(): Promise<void> {
+    this.ctx.ledger?.stop();
     await this.logDirs?.close();
   }
 

@@ -398,7 +398,7 @@ function recovery(r: Results): ChecklistRow {
     const rc = f.recovery;
     const drain = rc.lag.drainMs !== null ? `lag peak ${rc.lag.peakRecords} drained in ${(rc.lag.drainMs / 1000).toFixed(1)} s` : `lag peak ${rc.lag.peakRecords}, not drained within the run`;
     const isr = f.nodes.length ? (rc.isrRestoreMs !== null ? `ISR whole ${(rc.isrRestoreMs / 1000).toFixed(1)} s after the restart` : 'ISR not whole within the run') : '';
-    ev.push(`${f.phase}: ${f.action} of ${f.target}, down ${(f.downForMs / 1000).toFixed(0)} s — ${[wu, p99, drain, `${rc.leaderElections} leader election(s)`, isr].filter(Boolean).join('; ')}`);
+    ev.push(`${f.phase}: ${f.action} of ${f.target}, down ${(f.downForMs / 1000).toFixed(0)} s${f.restoredAtOffsetMs === null ? ' planned, never restored' : ''} — ${[wu, p99, drain, `${rc.leaderElections} leader election(s)`, isr].filter(Boolean).join('; ')}`);
     if (f.restoredAtOffsetMs === null || rc.lag.drainMs === null || (f.nodes.length > 0 && rc.isrRestoreMs === null)) ok = false;
   }
   if (isMeasured(r.accounting)) {

@@ -62,7 +62,7 @@ describe('elasticity phases on the sandbox', () => {
     await nodesRunning([1, 2, 3, 4, 5]);
     const [lo] = local.r.elasticity!;
     const [to] = tiered.r.elasticity!;
-    console.log(`# scale-out local: ${lo.replicasMoved} replicas, ${(lo.bytesMovedLogDirs! / 1e6).toFixed(1)} MB (network ${(lo.bytesMovedNetwork! / 1e6).toFixed(1)} MB ${JSON.stringify(lo.networkByLink)}, truth ${(lo.groundTruthBytes! / 1e6).toFixed(1)} MB) in ${lo.moveMs} ms; tiered: ${to.replicasMoved} replicas, ${(to.bytesMovedLogDirs! / 1e6).toFixed(1)} MB (network ${(to.bytesMovedNetwork! / 1e6).toFixed(1)} MB, truth ${(to.groundTruthBytes! / 1e6).toFixed(1)} MB) in ${to.moveMs} ms, ${(to.remoteTierBytes! / 1e6).toFixed(1)} MB left in the remote tier`);
+    console.log(`# scale-out local: ${lo.replicasMoved} replicas, ${(lo.bytesMovedLogDirs! / 1e6).toFixed(1)} MB (network ${(lo.bytesMovedNetwork! / 1e6).toFixed(1)} MB ${JSON.stringify(lo.networkByLink)}, truth ${(lo.groundTruthBytes! / 1e6).toFixed(1)} MB) in ${lo.moveMs} ms; tiered: ${to.replicasMoved} replicas, ${(to.bytesMovedLogDirs! / 1e6).toFixed(1)} MB (network ${(to.bytesMovedNetwork! / 1e6).toFixed(1)} MB, truth ${(to.groundTruthBytes! / 1e6).toFixed(1)} MB) in ${to.moveMs} ms, ${(to.remoteTierBytes! / 1e6).toFixed(1)} MB left in the remote tier; counting ${JSON.stringify([lo.networkCounting, to.networkCounting])} ${JSON.stringify(to.networkByLink)}`);
     for (const [{ r, out }, id] of [[local, 4], [tiered, 5]] as const) {
       assert.equal(r.run.status, 'completed', out.join('\n'));
       const [o] = r.elasticity!;

@@ -35,4 +35,68 @@ describe('kernel TCP counters (pure)', () => {
     const later = ledger.summarize(first, ledger.snapshot());
     assert.equal(later.total.replication, 4_500);
   });
+
+  it('a reading that prints a known connection without its owner keeps its bytes in that connection\'s flow', async () => {
+    const nodes = [{ id: 1, zone: 'a', port: 9001, pid: 101 }, { id: 2, zone: 'b', port: 9002, pid: 102 }];
+    const readings = [
+      ss([[40000, 9001, 102, 10, 1_000]]),
+      ss([[40000, 9001, null, 20, 4_000], [41000, 9001, null, 5, 70]]), // owner missing; a new connection without owner stays 'other'
+      ss([[40000, 9001, 102, 30, 6_000]]),
+    ];
+    let i = 0;
+    const ledger = new NetLedger({ nodes: () => nodes, labelOf: () => undefined, zoneOfLabel: () => undefined, read: async () => readings[i++] });
+    for (let k = 0; k < 3; k++) await ledger.sample();
+    const snap = ledger.snapshot();
+    assert.deepEqual(NetLedger.replicationInto(new Map(), snap as never, [2]), { total: 6_000, byLeader: { '2←1': 6_000 } });
+    assert.equal(ledger.summarize(undefined, snap).total.brokerToClient, 70);
+    assert.deepEqual(ledger.health(), { samples: 3, closedCounted: 0, connectionsClosed: 1, ownerFilled: 1, destroyEvents: 'off' });
+  });
+
+  it('a connection that closes between readings is counted to its last byte from its destroy event, and never twice', async () => {
+    const nodes = [{ id: 1, zone: 'a', port: 9001, pid: 101 }, { id: 2, zone: 'b', port: 9002, pid: 102 }];
+    const readings = [
+      ss([[40000, 9001, 102, 10, 1_000], [50000, 9002, 7, 100, 10], [40001, 9001, 102, 10, 500]]),
+      // Taken before the fetcher closed, read after its destroy event: must not count it again.
+      ss([[40000, 9001, 102, 20, 3_000], [50000, 9002, 7, 200, 20]]),
+      ss([[50000, 9002, 7, 300, 30]]),
+    ];
+    let i = 0;
+    const ledger = new NetLedger({ nodes: () => nodes, labelOf: (port) => (port >= 50000 ? 'producer' : undefined), zoneOfLabel: () => 'a', read: async () => readings[i++] });
+    let push!: (line: string | null) => void;
+    const queue: (string | null)[] = [];
+    let wake: (() => void) | undefined;
+    push = (line) => {
+      queue.push(line);
+      wake?.();
+    };
+    const lines = (async function* () {
+      for (;;) {
+        while (!queue.length) await new Promise<void>((r) => (wake = r));
+        const l = queue.shift()!;
+        if (l === null) return;
+        yield l;
+      }
+    })();
+    await ledger.listen(lines);
+    await ledger.sample();
+    const destroy = (l: number, p: number, sent: number, recv: number) => ss([[l, p, null, sent, recv]]).split('\n').forEach((x) => push(x));
+    destroy(40000, 9001, 25, 4_000); // the fetcher's final counters: 3 000 B since the first reading
+    destroy(9001, 40000, 4_000, 25); // the accepting side: ignored
+    destroy(41000, 9002, 5, 700); // a client connection opened and closed between readings: counted whole
+    await new Promise((r) => setTimeout(r, 10));
+    await ledger.sample(); // finds 40001 gone before its event arrived
+    destroy(40001, 9001, 12, 800); // counted from the first reading on: 500 + 300 B
+    await new Promise((r) => setTimeout(r, 10));
+    await ledger.sample();
+    const snap = ledger.snapshot();
+    assert.deepEqual(NetLedger.replicationInto(new Map(), snap as never, [2]), { total: 4_800, byLeader: { '2←1': 4_800 } });
+    const sum = ledger.summarize(undefined, snap);
+    assert.deepEqual([sum.total.clientToBroker, sum.total.brokerToClient], [305, 730]);
+    assert.deepEqual(ledger.health(), { samples: 3, closedCounted: 3, connectionsClosed: 0, ownerFilled: 0, destroyEvents: 'listening' });
+    assert.match(sum.method, /with the final counters of connections closing between readings/);
+    push(null);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(ledger.health().destroyEvents, 'failed', 'a stream that ends by itself is reported, not taken for listening');
+    ledger.stop();
+  });
 });

@@ -5,6 +5,8 @@ import type { Headroom, HeadroomProbe } from '../../src/elastic/headroom.js';
 import { checkBadRecords, retentionCheck } from '../../src/observe/contract.js';
 import type { FlowLogRow } from '../../src/observe/flowlog.js';
 import { withFlowLog } from '../../src/score/crosszone-source.js';
+import { CAPABILITIES, type CapabilityId, type CapabilityStatus, type ProbeResult } from '../../src/probe/probe.js';
+import { describeSecurity } from '../../src/kafka/security.js';
 
 /** A results.json recorded from a real 25 s sandbox run (warmup, steady, burst, replay; owners set; schema 1). */
 export const recorded = (): Results => JSON.parse(readFileSync('test/fixtures/results-recorded.json', 'utf8'));
@@ -64,4 +66,12 @@ export function complete(): Results {
   r.run.scheduleStartMs = 1_000_000;
   const rows: FlowLogRow[] = [{ startMs: 1_000_000, endMs: 1_036_000, srcZone: 'a', dstZone: 'b', bytes: 36_000_000 }];
   return withFlowLog(r, rows, 'flows.csv');
+}
+
+/** A compatibility probe's result: every capability 'yes' unless named otherwise. */
+export function probeResult(status: Partial<Record<CapabilityId, CapabilityStatus>> = {}): ProbeResult {
+  return {
+    bootstrap: '127.0.0.1:9092', security: describeSecurity({ protocol: 'PLAINTEXT' } as never), connection: { ok: true } as never, brokers: [], kafkaVersion: { value: '4.1.1', how: 'm' }, detectedProfile: 'apache-kafka', profileEvidence: 'm', durationMs: 1_000,
+    capabilities: CAPABILITIES.map((id) => ({ id, name: id, status: status[id] ?? 'yes', evidence: status[id] === 'no' ? `${id}: UNSUPPORTED_VERSION` : 'exercised', ms: 1 })),
+  };
 }

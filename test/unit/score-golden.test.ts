@@ -14,7 +14,7 @@ import { evaluateGates } from '../../src/score/gates.js';
 import { asProfile } from '../../src/score/profiles.js';
 import { checklist, scorecard, scoreCap } from '../../src/score/scorecard.js';
 import { GATE_METRICS } from '../../src/scenario/schema.js';
-import { accountingResult, complete, faultResult, headroomResult, recorded, scaleOut } from './recorded.js';
+import { accountingResult, complete, faultResult, headroomResult, probeResult, recorded, scaleOut } from './recorded.js';
 
 const GOLDEN = 'test/fixtures/scorecard.golden.json';
 
@@ -52,6 +52,48 @@ const variants: Record<string, () => Results> = {
     r.cluster.profileSource = 'scenario';
     r.topics.tiered = true;
     if (r.disk.measured) r.disk.tiered = { measured: true, remoteBytes: 0, localBytes: 90_000_000 };
+    return r;
+  },
+  'complete, probed: a needed capability missing, the burst over the latency budget, a duplicate under eos': () => {
+    const r = complete();
+    r.compatibility = probeResult({ 'timestamp-lookup': 'no', 'log-compaction': 'no', 'listener-security': 'not checked' });
+    r.scenario.spec.gates = { ...r.scenario.spec.gates, 'e2e.p99_ms': '<= 900' };
+    r.accounting = { ...accountingResult(0, 1), sinkMissing: 0 };
+    r.errors.produceErrors = 3;
+    return r;
+  },
+  'complete, probed clean, at-least-once with acks=1, a fault recovered without a rollback or replay': () => {
+    const r = complete();
+    r.compatibility = probeResult();
+    r.enrichment.delivery = 'alo';
+    r.scenario.spec.clients = { ...r.scenario.spec.clients, acks: '1' } as never;
+    r.phases = r.phases.filter((p) => p.kind !== 'replay' && p.kind !== 'rollback');
+    r.scenario.spec.phases = r.scenario.spec.phases.filter((p) => p.kind !== 'replay' && p.kind !== 'rollback');
+    r.replay = notMeasured('no replay phase');
+    r.rollback = notMeasured('no rollback phase');
+    r.faults = [faultResult({ phase: 'stage-crash', action: 'enricher-kill', target: 'the enrichment stage', nodes: [], injectedAtOffsetMs: 12_000, restoredAtOffsetMs: 14_000, downForMs: 2_000 })];
+    r.accounting = accountingResult(0);
+    r.elasticity = [];
+    r.scenario.spec.gates = { ...r.scenario.spec.gates, 'e2e.p99_ms': '< 5000' };
+    return r;
+  },
+  'recorded, a rollback planned that did not run, the burst lag never drained, the probe not measured': () => {
+    const r = recorded();
+    r.scenario.spec.phases = [...r.scenario.spec.phases, { kind: 'rollback', duration: '5s', lookback: '10s' } as never];
+    r.compatibility = notMeasured('the probe could not connect');
+    const burstEnd = r.phases.find((p) => p.kind === 'burst')!.endOffsetMs;
+    r.series.lag = r.series.lag.map((l) => (l.offsetMs >= burstEnd ? { ...l, lag: 5_000 } : l));
+    r.faults = [faultResult({ restoredAtOffsetMs: null })];
+    r.accounting = notMeasured('the raw topic could not be read back');
+    return r;
+  },
+  'complete, a broker replaced, data in the remote tier': () => {
+    const r = asProfile(complete(), 'tiered');
+    r.cluster.profileSource = 'scenario';
+    r.topics.tiered = true;
+    if (r.disk.measured) r.disk.tiered = { measured: true, remoteBytes: 40_000_000, localBytes: 50_000_000 };
+    r.elasticity = [scaleOut({ phase: 'replace', action: 'replace-broker', nodes: [3], moveMs: 13_000, bytesMovedLogDirs: 115_200_000, headroom: null })];
+    r.faults = [faultResult({ nodes: [2, 3] }), faultResult({ phase: 'stage-crash', action: 'enricher-kill', target: 'the enrichment stage', nodes: [], recovery: { ...faultResult().recovery, isrRestoreMs: null } })];
     return r;
   },
   'recorded, nothing measured': () => {

@@ -9,7 +9,7 @@ import { renderMarkdown, verdictLine } from '../../src/report/markdown.js';
 import { evaluate } from '../../src/score/evaluate.js';
 import { notMeasured, type Results } from '../../src/run/results.js';
 import { evaluateGates, parseGate } from '../../src/score/gates.js';
-import { checklist, scorecard, type RowId } from '../../src/score/scorecard.js';
+import { checklist, latencyBudgetMs, scorecard, type RowId } from '../../src/score/scorecard.js';
 import { checkBadRecords } from '../../src/observe/contract.js';
 import { flowLogWindow, parseFlowLog, type FlowLogRow } from '../../src/observe/flowlog.js';
 import { withFlowLog } from '../../src/score/crosszone-source.js';
@@ -381,5 +381,20 @@ describe('gates', () => {
     assert.match(md, /\| scale-out: new capacity usable after \| 16,000 ms \| 16,000 ms \|/);
     assert.match(md, /\| scale-out: sustainable rate before \| not measured \| not measured \|/);
     assert.match(md, /What drove the data movement:\n\n- `[^`]+` add-broker \(scale-out\): 24 replicas, 84\.2 MB of 450\.0 MB on the brokers' disks \(all replicas\) in 5\.9 s — local disks: every moved replica copies its partition's whole retained log from the leader; the duration follows the retained bytes\.\n- `[^`]+` add-broker \(scale-out\): 24 replicas, 7\.0 MB of 450\.0 MB on the brokers' disks \(all replicas\) in 6\.1 s — tiered topics: a new replica copies only the local tail \(segments not yet in the remote tier, kept locally for 3 s, plus the active segment\); 50\.2 MB of the moved partitions stayed in the remote tier and were not copied\./);
+  });
+});
+
+describe('the latency budget read from the e2e.p99_ms gate', () => {
+  const budget = (gate: string | undefined) => {
+    const r = recorded();
+    r.scenario.spec.gates = gate === undefined ? (undefined as never) : ({ 'e2e.p99_ms': gate } as never);
+    return latencyBudgetMs(r);
+  };
+  it('takes an upper bound written with < or <=, with or without spaces, decimals too', () => {
+    assert.deepEqual(['<= 2500', '<2500', '  <=  2500  ', '< 2500.75', '<=9'].map(budget), [2500, 2500, 2500, 2500.75, 9]);
+  });
+  it('is no budget for a lower bound, another unit, a malformed number or no gate', () => {
+    assert.deepEqual(['>= 2500', '== 2500', '<= 2500 ms', 'x <= 2500', '<= 25 00', '<= 2500.', '<= .5', '<= abc', ''].map(budget), [null, null, null, null, null, null, null, null, null]);
+    assert.equal(budget(undefined), null);
   });
 });
