@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { compareMarkdown } from '../../src/report/compare.js';
 import { renderMarkdown, verdictLine } from '../../src/report/markdown.js';
 import { evaluate } from '../../src/score/evaluate.js';
-import { notMeasured, type Results } from '../../src/run/results.js';
+import { isMeasured, notMeasured, type Results } from '../../src/run/results.js';
 import { evaluateGates, parseGate } from '../../src/score/gates.js';
 import { checklist, latencyBudgetMs, scorecard, type RowId } from '../../src/score/scorecard.js';
 import { checkBadRecords } from '../../src/observe/contract.js';
@@ -396,5 +396,41 @@ describe('the latency budget read from the e2e.p99_ms gate', () => {
   it('is no budget for a lower bound, another unit, a malformed number or no gate', () => {
     assert.deepEqual(['>= 2500', '== 2500', '<= 2500 ms', 'x <= 2500', '<= 25 00', '<= 2500.', '<= .5', '<= abc', ''].map(budget), [null, null, null, null, null, null, null, null, null]);
     assert.equal(budget(undefined), null);
+  });
+});
+
+describe('gates on figures that were not measured (pure)', () => {
+  const judge = (r: Results, metric: string, expression = '< 1e12') => {
+    const [g] = evaluateGates(r, { [metric]: expression });
+    return [g.passed, g.value, g.note ?? null];
+  };
+  it('fail saying why, per metric', () => {
+    const r = recorded();
+    r.latency.e2e = null as never;
+    assert.deepEqual(judge(r, 'e2e.p99_ms'), [false, null, 'not measured: no e2e latency samples']);
+    r.series.lag = [];
+    assert.deepEqual(judge(r, 'lag.max_records'), [false, null, 'not measured: no lag samples']);
+    if (!isMeasured(r.replay)) throw new Error('the recorded run has a replay');
+    r.replay = { ...r.replay, minutesPerHour: null, durationMs: null, liveP99Degradation: null } as never;
+    assert.deepEqual(judge(r, 'replay.minutes_per_hour'), [false, null, 'not measured: the replay did not catch up']);
+    assert.deepEqual(judge(r, 'replay.duration_ms'), [false, null, 'not measured: the replay did not catch up']);
+    assert.deepEqual(judge(r, 'replay.p99_degradation'), [false, null, 'not measured: no live latency before or during the replay']);
+    assert.equal(judge(r, 'cross_zone.gb_per_tb')[0], true);
+    r.throughput.payloadBytes = 0;
+    assert.deepEqual(judge(r, 'cross_zone.gb_per_tb'), isMeasured(r.crossZone) ? [false, null, 'not measured: nothing was ingested'] : [false, null, `not measured: ${r.crossZone.reason}`]);
+    r.throughput.achievedRatio = null as never;
+    assert.deepEqual(judge(r, 'throughput.achieved_ratio'), [false, null, 'not measured: no value']);
+  });
+  it('measured figures are compared with spaces or none around the operator', () => {
+    const r = recorded();
+    const p99 = r.latency.e2e!.p99Ms;
+    assert.deepEqual([`<=${p99}`, `  <= ${p99}  `, `<${p99}`, `>=${p99}`, `== ${p99}`, `!=${p99}`].map((e) => judge(r, 'e2e.p99_ms', e)[0]), [true, true, false, true, true, false]);
+  });
+  it('a run that did not complete fails even when every gate passes', () => {
+    const r = { ...recorded(), run: { ...recorded().run, status: 'interrupted' as const } };
+    const gates = evaluateGates(r, { 'e2e.p99_ms': '< 1e9' });
+    assert.equal(gates[0].passed, true);
+    assert.equal(evaluate(r, gates).passed, false);
+    assert.equal(evaluate(recorded(), gates).passed, true);
   });
 });
