@@ -4,7 +4,7 @@
  * whose own rule would give 2 stays at 1 while one of its clauses is not evidenced (or failed).
  */
 import { isMeasured, type Results } from '../run/results.js';
-import { phaseCrossZone } from './crosszone-source.js';
+import { TRAFFIC_KINDS, trafficFigures } from './crosszone-source.js';
 import type { SCORECARD_ROWS } from '../scenario/schema.js';
 
 type RowId = (typeof SCORECARD_ROWS)[number];
@@ -76,10 +76,8 @@ function brokerStorage(r: Results): Clause[] {
 }
 
 function cloudNetworking(r: Results): Clause[] {
-  const needed: [string[], string][] = [[['steady'], 'normal'], [['burst'], 'burst'], [['dual-run'], 'dual-running'], [['replay', 'rollback'], 'replay']];
-  return needed.map(([kinds, label]) => {
-    const figures = r.phases.filter((p) => kinds.includes(p.kind)).map((p) => ({ p, f: phaseCrossZone(r, p) }));
-    const m = figures.filter(({ f }) => f.source === 'kernel counters' || f.source === 'flow log');
+  return TRAFFIC_KINDS.map(({ kinds, label }) => {
+    const { figures, measured: m } = trafficFigures(r, kinds);
     const clause = `${label} traffic measured`;
     if (m.length) return yes(clause, m.map(({ p, f }) => `${p.name}: ${((f.crossZoneBytes ?? 0) / 1e6).toFixed(1)} MB cross-zone by ${f.source}`).join('; '));
     if (figures.length) return no(clause, `modelled only (${figures[0].f.note ?? 'no measured source'})`, 'kernel counters (the sandbox) or a flow-log export (measured_cross_zone)');

@@ -18,6 +18,24 @@ export interface PhaseCrossZone {
   note?: string;
 }
 
+/** The traffic kinds whose cross-zone bytes the cloud-networking row asks for, and the phase kinds that carry each. */
+export const TRAFFIC_KINDS: readonly { label: string; kinds: readonly string[] }[] = [
+  { label: 'normal', kinds: ['steady'] },
+  { label: 'burst', kinds: ['burst'] },
+  { label: 'dual-run', kinds: ['dual-run'] },
+  { label: 'replay', kinds: ['replay', 'rollback'] },
+];
+
+/** Each phase of the given kinds with its figure, split by source: measured (kernel counters or a flow log) and modelled. */
+export function trafficFigures(r: Results, kinds: readonly string[]) {
+  const figures = r.phases.filter((p) => kinds.includes(p.kind)).map((p) => ({ p, f: phaseCrossZone(r, p) }));
+  return {
+    figures,
+    measured: figures.filter(({ f }) => f.source === 'kernel counters' || f.source === 'flow log'),
+    modelled: figures.filter(({ f }) => f.source === 'modelled'),
+  };
+}
+
 export function phaseCrossZone(r: Results, p: PhaseResult): PhaseCrossZone {
   if (p.crossZoneMeasured && isMeasured(p.crossZoneMeasured)) return { source: 'kernel counters', crossZoneBytes: p.crossZoneMeasured.crossZone.bytes };
   const file = r.crossZoneFile && isMeasured(r.crossZoneFile) ? r.crossZoneFile : undefined;

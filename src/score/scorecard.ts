@@ -6,7 +6,7 @@
  * scores 2. Each row states its rule and the evidence that earned the score.
  */
 import { storageCost } from './profiles.js';
-import { phaseCrossZone } from './crosszone-source.js';
+import { phaseCrossZone, TRAFFIC_KINDS, trafficFigures } from './crosszone-source.js';
 import { clausesOf, type Clause } from './clauses.js';
 import { PHASES, type PhaseKind } from '../phases/registry.js';
 import type { Profile } from '../observe/crosszone.js';
@@ -139,13 +139,10 @@ function cloudNetworking(r: Results): ScoreRow {
     const t = r.crossZone.total;
     evidence.push(`modelled from topology: cross-zone ${(t.crossZoneBytes / 1e6).toFixed(1)} MB of ${(t.totalBytes / 1e6).toFixed(1)} MB moved (produce ${(t.produce.crossZoneBytes / 1e6).toFixed(1)}, replication ${(t.replication.crossZoneBytes / 1e6).toFixed(1)}, consume ${(t.consume.crossZoneBytes / 1e6).toFixed(1)} MB), $${t.costUsd.toFixed(4)} at $${t.pricePerGb}/GB (${r.crossZone.assumptions.length} stated assumptions)`);
   }
-  const needed: [string[], string][] = [[['steady'], 'normal'], [['burst'], 'burst'], [['dual-run'], 'dual-run'], [['replay', 'rollback'], 'replay']];
   let modelledOnly = false;
-  for (const [kinds, label] of needed) {
-    const ps = r.phases.filter((p) => kinds.includes(p.kind));
-    const figures = ps.map((p) => ({ p, f: phaseCrossZone(r, p) }));
-    const measured = figures.filter(({ f }) => f.source === 'kernel counters' || f.source === 'flow log');
-    const modelled = figures.filter(({ f }) => f.source === 'modelled');
+  for (const { kinds, label } of TRAFFIC_KINDS) {
+    const { figures, measured, modelled } = trafficFigures(r, kinds);
+    const ps = figures.map(({ p }) => p);
     if (measured.length) evidence.push(`${label}: measured (${measured.map(({ p, f }) => `${p.name} ${((f.crossZoneBytes ?? 0) / 1e6).toFixed(1)} MB by ${f.source}`).join(', ')})`);
     else if (modelled.length) {
       modelledOnly = true;
@@ -312,8 +309,7 @@ export function checklist(r: Results): ChecklistRow[] {
         ev.push(`${p.name}: cross-zone ${(p.crossZone.crossZoneBytes / 1e6).toFixed(1)} MB, $${p.crossZone.costUsd.toFixed(4)}`);
       }
     }
-    const wanted = ['steady', 'burst', 'dual-run', 'replay'];
-    const lacking = wanted.filter((k) => !have.includes(k));
+    const lacking = TRAFFIC_KINDS.filter((t) => !t.kinds.some((k) => have.includes(k))).map((t) => t.kinds[0]);
     if (lacking.length) ev.push(`not measured: ${lacking.join(', ')} (no such phase ran)`);
     rows.push({ item: 'Cost model', healthy: ev.length === 0 ? 'not measured' : lacking.length === 0 && isMeasured(r.disk) ? 'yes' : 'no', evidence: ev });
   }

@@ -52,7 +52,7 @@ describe('readiness scorecard (pure, on recorded results)', () => {
       ['broker_storage', /a scale-out or broker replacement measured: no move completed/, (r) => { r.elasticity = [scaleOut({ completedAtOffsetMs: null })]; }],
       ['broker_storage', /a broker recovery measured: no broker fault ran/, (r) => { r.faults = []; }],
       ['broker_storage', /a broker recovery measured: a broker fault ran but the ISR was not whole/, (r) => { r.faults = [faultResult({ recovery: { ...faultResult().recovery, isrRestoreMs: null } })]; }],
-      ['cloud_networking', /dual-running traffic measured: no such phase ran|dual-run phase: cross-zone bytes not measured/, (r) => { r.phases = r.phases.filter((p) => p.kind !== 'dual-run'); }],
+      ['cloud_networking', /dual-run traffic measured: no such phase ran|dual-run phase: cross-zone bytes not measured/, (r) => { r.phases = r.phases.filter((p) => p.kind !== 'dual-run'); }],
       ['governance', /access: an ACL-limited principal is refused what it must not do: the sandbox runs without an authorizer/, (r) => { r.accessCheck = notMeasured('the sandbox runs without an authorizer (PLAINTEXT)'); }],
       ['governance', /access: .*: FAILED — User:clickbench-limited: .* granted/, (r) => { r.accessCheck = { ...(r.accessCheck as AccessCheck), refused: false, answer: 'granted: a producer id was issued' }; }],
       ['governance', /retention: the sink's settings match the policy: FAILED — .*retention\.ms 86400000 \(policy 604800000\)/, (r) => { r.retentionCheck = retentionCheck(r.topics.enriched, r.topics.retentionMs, { 'retention.ms': '86400000', 'cleanup.policy': 'delete' }); }],
