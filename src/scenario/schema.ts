@@ -234,6 +234,8 @@ export const scenarioSchema = z.strictObject({
     cross_zone_per_gb: z.number().min(0).default(0.02).describe('USD per GB crossing zones (each direction)'),
     storage_per_gb_month: z.number().min(0).default(0.08).describe('USD per GB-month of broker disk (block storage)'),
     object_storage_per_gb_month: z.number().min(0).default(0.023).describe('USD per GB-month of object storage (a remote tier, AutoMQ\'s shared storage)'),
+    broker_per_hour: z.number().min(0).optional().describe('USD per broker instance-hour (compute): the cost model prices the cluster\'s brokers around the clock with it; unset, compute is listed as not priced'),
+    endpoint_per_gb: z.number().min(0).optional().describe('USD per GB the clients exchange with the brokers through a private endpoint or NAT gateway (PrivateLink, NAT): 0 says they connect directly; unset on an external cluster, endpoint traffic is listed as not named'),
   }).prefault({}),
 }).superRefine((s, ctx) => {
   s.traffic.bursts.forEach((b, i) => {

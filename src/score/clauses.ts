@@ -4,7 +4,7 @@
  * whose own rule would give 2 stays at 1 while one of its clauses is not evidenced (or failed).
  */
 import { isMeasured, type Results } from '../run/results.js';
-import { TRAFFIC_KINDS, trafficFigures } from './crosszone-source.js';
+import { endpointTraffic, TRAFFIC_KINDS, trafficFigures } from './crosszone-source.js';
 import type { SCORECARD_ROWS } from '../scenario/schema.js';
 
 type RowId = (typeof SCORECARD_ROWS)[number];
@@ -76,13 +76,16 @@ function brokerStorage(r: Results): Clause[] {
 }
 
 function cloudNetworking(r: Results): Clause[] {
-  return TRAFFIC_KINDS.map(({ kinds, label }) => {
+  const out = TRAFFIC_KINDS.map(({ kinds, label }) => {
     const { figures, measured: m } = trafficFigures(r, kinds);
     const clause = `${label} traffic measured`;
     if (m.length) return yes(clause, m.map(({ p, f }) => `${p.name}: ${((f.crossZoneBytes ?? 0) / 1e6).toFixed(1)} MB cross-zone by ${f.source}`).join('; '));
     if (figures.length) return no(clause, `modelled only (${figures[0].f.note ?? 'no measured source'})`, 'kernel counters (the sandbox) or a flow-log export (measured_cross_zone)');
     return no(clause, 'no such phase ran', `add a ${kinds.join(' or ')} phase`);
   });
+  const e = endpointTraffic(r);
+  out.push(e.named ? yes('endpoint traffic named', e.text) : no('endpoint traffic named', e.text, 'set price.endpoint_per_gb: the private endpoint or NAT price per GB, or 0 if the clients connect to the brokers directly'));
+  return out;
 }
 
 function governance(r: Results): Clause[] {

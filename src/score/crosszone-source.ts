@@ -36,6 +36,22 @@ export function trafficFigures(r: Results, kinds: readonly string[]) {
   };
 }
 
+/**
+ * Endpoint traffic (a private endpoint or NAT gateway between the clients and the brokers, priced per
+ * GB): named when the scenario prices it (0 = the clients connect directly) or the target is the
+ * sandbox (loopback, no endpoint). Its bytes are those the clients counted (produce + consume), over the run.
+ */
+export function endpointTraffic(r: Results): { named: boolean; text: string; bytes: number | null; usd: number | null } {
+  const price = r.scenario.spec.price?.endpoint_per_gb;
+  if (r.cluster.target === 'sandbox') return { named: true, text: 'not applicable: the sandbox\'s clients reach the brokers directly on loopback', bytes: null, usd: null };
+  if (price === undefined) return { named: false, text: 'not named: the scenario does not say whether the clients reach the brokers through a private endpoint or NAT gateway', bytes: null, usd: null };
+  if (price === 0) return { named: true, text: 'none: price.endpoint_per_gb is 0 (the clients connect to the brokers directly)', bytes: 0, usd: 0 };
+  if (!isMeasured(r.crossZone)) return { named: true, text: `priced at $${price}/GB, but the clients' bytes were not counted (${r.crossZone.reason})`, bytes: null, usd: null };
+  const t = r.crossZone.total;
+  const bytes = t.produce.bytes + t.consume.bytes;
+  return { named: true, text: `${(bytes / 1e6).toFixed(1)} MB between the clients and the brokers (produce ${(t.produce.bytes / 1e6).toFixed(1)}, consume ${(t.consume.bytes / 1e6).toFixed(1)} MB, counted by the clients) × $${price}/GB`, bytes, usd: (bytes / 1e9) * price };
+}
+
 export function phaseCrossZone(r: Results, p: PhaseResult): PhaseCrossZone {
   if (p.crossZoneMeasured && isMeasured(p.crossZoneMeasured)) return { source: 'kernel counters', crossZoneBytes: p.crossZoneMeasured.crossZone.bytes };
   const file = r.crossZoneFile && isMeasured(r.crossZoneFile) ? r.crossZoneFile : undefined;

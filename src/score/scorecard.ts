@@ -6,7 +6,7 @@
  * scores 2. Each row states its rule and the evidence that earned the score.
  */
 import { storageCost } from './profiles.js';
-import { phaseCrossZone, TRAFFIC_KINDS, trafficFigures } from './crosszone-source.js';
+import { endpointTraffic, phaseCrossZone, TRAFFIC_KINDS, trafficFigures } from './crosszone-source.js';
 import { clausesOf, type Clause } from './clauses.js';
 import { PHASES, type PhaseKind } from '../phases/registry.js';
 import type { Profile } from '../observe/crosszone.js';
@@ -311,7 +311,18 @@ export function checklist(r: Results): ChecklistRow[] {
     }
     const lacking = TRAFFIC_KINDS.filter((t) => !t.kinds.some((k) => have.includes(k))).map((t) => t.kinds[0]);
     if (lacking.length) ev.push(`not measured: ${lacking.join(', ')} (no such phase ran)`);
-    rows.push({ item: 'Cost model', healthy: ev.length === 0 ? 'not measured' : lacking.length === 0 && isMeasured(r.disk) ? 'yes' : 'no', evidence: ev });
+    const perHour = r.scenario.spec.price?.broker_per_hour;
+    const brokers = r.cluster.brokers.length;
+    const nothingPriced = !cost && have.length === 0;
+    if (perHour !== undefined) ev.push(`compute: ${brokers} broker(s) × $${perHour}/instance-hour × 730 h = $${(brokers * perHour * 730).toFixed(2)}/month (brokers as the cluster reported them)`);
+    else {
+      lacking.push('compute');
+      ev.push('compute: not priced (set price.broker_per_hour, USD per broker instance-hour)');
+    }
+    const endpoint = endpointTraffic(r);
+    ev.push(`endpoint: ${endpoint.text}${endpoint.usd ? ` = $${endpoint.usd.toFixed(4)} over the run` : ''}`);
+    if (!endpoint.named) lacking.push('endpoint');
+    rows.push({ item: 'Cost model', healthy: nothingPriced ? 'not measured' : lacking.length === 0 && isMeasured(r.disk) ? 'yes' : 'no', evidence: ev });
   }
   // Elasticity: was the burst absorbed, and what did adding or replacing a broker cost?
   {

@@ -64,6 +64,7 @@ export function complete(): Results {
   r.faults = [faultResult()];
   r.accounting = accountingResult(0);
   r.run.scheduleStartMs = 1_000_000;
+  r.scenario.spec.price = { ...r.scenario.spec.price, broker_per_hour: 0.192 };
   const rows: FlowLogRow[] = [{ startMs: 1_000_000, endMs: 1_036_000, srcZone: 'a', dstZone: 'b', bytes: 36_000_000 }];
   return withFlowLog(r, rows, 'flows.csv');
 }

@@ -434,3 +434,40 @@ describe('gates on figures that were not measured (pure)', () => {
     assert.equal(evaluate(recorded(), gates).passed, true);
   });
 });
+
+describe('endpoint traffic and compute in the cost model (pure)', () => {
+  const external = (price: Record<string, number>) => {
+    const r = complete();
+    r.cluster.target = 'external' as never;
+    r.scenario.spec.price = { ...r.scenario.spec.price, ...price };
+    return r;
+  };
+  const endpointClause = (r: Results) => scorecard(r).find((x) => x.id === 'cloud_networking')!.clauses.find((c) => c.clause === 'endpoint traffic named')!;
+  const cost = (r: Results) => checklist(r).find((c) => c.item === 'Cost model')!;
+  it('an external cluster that does not say how its clients reach the brokers: the clause is not evidenced, the cost model lacks endpoint', () => {
+    const r = external({});
+    assert.equal(endpointClause(r).status, 'not evidenced');
+    assert.equal(scorecard(r).find((x) => x.id === 'cloud_networking')!.score, 1);
+    assert.equal(cost(r).healthy, 'no');
+    assert.match(cost(r).evidence.join('\n'), /endpoint: not named/);
+  });
+  it('priced per GB: the bytes the clients counted × the price; 0 says they connect directly', () => {
+    const r = external({ endpoint_per_gb: 0.01 });
+    if (!isMeasured(r.crossZone)) throw new Error('the recorded run has a traffic model');
+    const bytes = r.crossZone.total.produce.bytes + r.crossZone.total.consume.bytes;
+    assert.equal(endpointClause(r).status, 'evidenced');
+    assert.ok(cost(r).evidence.includes(`endpoint: ${(bytes / 1e6).toFixed(1)} MB between the clients and the brokers (produce ${(r.crossZone.total.produce.bytes / 1e6).toFixed(1)}, consume ${(r.crossZone.total.consume.bytes / 1e6).toFixed(1)} MB, counted by the clients) × $0.01/GB = $${((bytes / 1e9) * 0.01).toFixed(4)} over the run`), cost(r).evidence.join('\n'));
+    assert.equal(cost(r).healthy, 'yes');
+    const direct = external({ endpoint_per_gb: 0 });
+    assert.match(endpointClause(direct).evidence, /^none: price.endpoint_per_gb is 0/);
+    assert.equal(cost(direct).healthy, 'yes');
+  });
+  it('compute is priced from the brokers the cluster reported, or listed as not priced', () => {
+    const r = complete();
+    assert.ok(cost(r).evidence.includes(`compute: ${r.cluster.brokers.length} broker(s) × $0.192/instance-hour × 730 h = $${(r.cluster.brokers.length * 0.192 * 730).toFixed(2)}/month (brokers as the cluster reported them)`));
+    assert.equal(cost(r).healthy, 'yes');
+    r.scenario.spec.price = { ...r.scenario.spec.price, broker_per_hour: undefined };
+    assert.equal(cost(r).healthy, 'no');
+    assert.ok(cost(r).evidence.includes('compute: not priced (set price.broker_per_hour, USD per broker instance-hour)'));
+  });
+});
