@@ -475,7 +475,7 @@ export class ElasticRunner {
     r.bytesMovedNetwork = got ? got.total : null;
     r.networkByLink = got?.byLeader ?? null;
     const health1 = this.ctx.netHealth?.();
-    r.networkCounting = health0 && health1 ? { samples: health1.samples - health0.samples, closedCounted: health1.closedCounted - health0.closedCounted, connectionsClosed: health1.connectionsClosed - health0.connectionsClosed, ownerFilled: health1.ownerFilled - health0.ownerFilled } : null;
+    r.networkCounting = health0 && health1 ? { samples: health1.samples - health0.samples, closedCounted: health1.closedCounted - health0.closedCounted, connectionsClosed: Math.max(0, health1.connectionsClosed - health0.connectionsClosed), ownerFilled: health1.ownerFilled - health0.ownerFilled } : null;
     if (r.bytesMovedLogDirs && r.bytesMovedNetwork !== null) r.networkVsLogDirsPct = ((r.bytesMovedNetwork - r.bytesMovedLogDirs) / r.bytesMovedLogDirs) * 100;
     if (r.bytesMovedLogDirs !== null && r.retainedBytesAtRequest) r.bytesMovedPerGbRetained = (r.bytesMovedLogDirs / r.retainedBytesAtRequest) * 1e9;
     if (p.kind === 'scale-in' && sb) {
