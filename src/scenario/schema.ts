@@ -230,6 +230,11 @@ export const scenarioSchema = z.strictObject({
   gates: z.partialRecord(z.enum(GATE_METRICS), z.string().regex(GATE_EXPR, 'expected a comparison such as "< 250" or ">= 1"')).default({}),
   owners: z.partialRecord(z.enum(SCORECARD_ROWS), z.string().min(1)).default({}),
   measured_cross_zone: z.string().min(1).optional().describe('a per-zone byte export from the cloud provider\'s flow logs or billing data (CSV or JSON: start,end,src_zone,dst_zone,bytes), relative to this file: measured cross-zone bytes per phase where clickbench cannot read kernel counters; read at the end of the run (or later: clickbench report --cross-zone-file)'),
+  budgets: z.strictObject({
+    e2e_p99_ms: z.number().positive().optional().describe('the end-to-end p99 the pipeline must hold, bursts included (ms): a burst over it is not elasticity; unset, the e2e.p99_ms gate\'s upper bound is the budget'),
+    replay_minutes_per_hour: z.number().positive().optional().describe('how long replaying one hour of history may take (minutes): a replay or rollback slower than that fails the storage model; unset, a replay must catch up within its phase'),
+    cost_per_month: z.number().positive().optional().describe('USD per month the cluster may cost at this run\'s steady rate (storage + compute + steady cross-zone + endpoint traffic, as priced): over it, the cost model is "no"'),
+  }).prefault({}).describe('the checklist\'s budgets: its signals are judged against them, never "yes" by default'),
   price: z.strictObject({
     cross_zone_per_gb: z.number().min(0).default(0.02).describe('USD per GB crossing zones (each direction)'),
     storage_per_gb_month: z.number().min(0).default(0.08).describe('USD per GB-month of broker disk (block storage)'),

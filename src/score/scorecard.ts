@@ -220,8 +220,32 @@ export type Signal = 'yes' | 'no' | 'not measured';
 
 /** The scenario's end-to-end p99 budget: its gate e2e.p99_ms when that is an upper bound ("< 3000"), else null. */
 export function latencyBudgetMs(r: Results): number | null {
+  const own = r.scenario.spec.budgets?.e2e_p99_ms;
+  if (own !== undefined) return own;
   const m = /^\s*<=?\s*(\d+(?:\.\d+)?)\s*$/.exec(r.scenario.spec.gates?.['e2e.p99_ms'] ?? '');
   return m ? Number(m[1]) : null;
+}
+
+/** Where the latency budget came from, for the evidence. */
+const latencyBudgetSource = (r: Results): string => (r.scenario.spec.budgets?.e2e_p99_ms !== undefined ? 'budgets: e2e_p99_ms' : 'gates: e2e.p99_ms');
+
+const HOURS_PER_MONTH = 730;
+
+/**
+ * What the cluster would cost per month at this run's steady rate: storage (the retention projection),
+ * compute, the steady phases' cross-zone dollars per second, and endpoint dollars per second of the
+ * run, each over 730 hours. Null, with what is missing, unless every part is priced.
+ */
+export function monthlyTotal(r: Results, storageUsd: number | null, computeUsd: number | null, endpointRunUsd: number | null): { usd: number | null; parts: string; missing: string[] } {
+  const steady = r.phases.filter((p) => p.kind === 'steady' && isMeasured(p.crossZone));
+  const steadySeconds = steady.reduce((a, p) => a + (p.endOffsetMs - p.startOffsetMs) / 1000, 0);
+  const crossZoneUsd = steadySeconds > 0 ? (steady.reduce((a, p) => a + (isMeasured(p.crossZone) ? p.crossZone.costUsd : 0), 0) / steadySeconds) * HOURS_PER_MONTH * 3600 : null;
+  const runSeconds = Math.max(0, ...r.phases.map((p) => p.endOffsetMs)) / 1000;
+  const endpointUsd = endpointRunUsd === null || runSeconds === 0 ? null : (endpointRunUsd / runSeconds) * HOURS_PER_MONTH * 3600;
+  const parts: [string, number | null][] = [['storage', storageUsd], ['compute', computeUsd], ['steady cross-zone', crossZoneUsd], ['endpoint', endpointUsd]];
+  const missing = parts.filter(([, v]) => v === null).map(([k]) => k);
+  if (missing.length) return { usd: null, parts: '', missing };
+  return { usd: parts.reduce((a, [, v]) => a + v!, 0), parts: parts.map(([k, v]) => `${k} $${v!.toFixed(2)}`).join(' + '), missing };
 }
 
 export interface ChecklistRow {
@@ -251,11 +275,18 @@ function storageHealth(r: Results, ev: string[]): { healthy: Signal; evidence: s
   }
   const replays = [r.replay, r.rollback].filter((x) => isMeasured(x)) as Extract<Results['replay'], { measured: true }>[];
   if (replays.length === 0) checks.push({ ok: null, text: 'reads of history: not exercised (no replay or rollback ran)' });
+  const perHourBudget = r.scenario.spec.budgets?.replay_minutes_per_hour;
   for (const x of replays) {
     const phase = r.phases.find((p) => p.name === x.phase);
     const budget = phase ? phase.endOffsetMs - phase.startOffsetMs : null;
+    const read = `${x.phase}: ${(x.lookbackMs / 1000).toFixed(0)} s of history ${x.durationMs !== null ? `read back in ${(x.durationMs / 1000).toFixed(1)} s` : 'not read back within the run'}`;
+    if (perHourBudget !== undefined) {
+      const ok = x.caughtUp && x.minutesPerHour !== null && x.minutesPerHour <= perHourBudget;
+      checks.push({ ok, text: `${read}${x.minutesPerHour !== null ? `, ${x.minutesPerHour.toFixed(2)} minutes per hour of history` : ''} (healthy: within the budget of ${perHourBudget} minutes per hour, budgets: replay_minutes_per_hour)` });
+      continue;
+    }
     const ok = x.caughtUp && x.durationMs !== null && (budget === null || x.durationMs <= budget);
-    checks.push({ ok, text: `${x.phase}: ${(x.lookbackMs / 1000).toFixed(0)} s of history ${x.durationMs !== null ? `read back in ${(x.durationMs / 1000).toFixed(1)} s` : 'not read back within the run'} (healthy: caught up within the phase${budget !== null ? `, ${(budget / 1000).toFixed(0)} s` : ''})` });
+    checks.push({ ok, text: `${read} (healthy: caught up within the phase${budget !== null ? `, ${(budget / 1000).toFixed(0)} s` : ''})` });
   }
   // Broker recovery must not surprise the team with large unplanned data movement: it needs a broker fault or a replacement.
   const replaced = (r.elasticity ?? []).filter((m) => !m.modelled && m.action === 'replace-broker');
@@ -314,7 +345,7 @@ export function checklist(r: Results): ChecklistRow[] {
     const perHour = r.scenario.spec.price?.broker_per_hour;
     const brokers = r.cluster.brokers.length;
     const nothingPriced = !cost && have.length === 0;
-    if (perHour !== undefined) ev.push(`compute: ${brokers} broker(s) × $${perHour}/instance-hour × 730 h = $${(brokers * perHour * 730).toFixed(2)}/month (brokers as the cluster reported them)`);
+    if (perHour !== undefined) ev.push(`compute: ${brokers} broker(s) × $${perHour}/instance-hour × ${HOURS_PER_MONTH} h = $${(brokers * perHour * HOURS_PER_MONTH).toFixed(2)}/month (brokers as the cluster reported them)`);
     else {
       lacking.push('compute');
       ev.push('compute: not priced (set price.broker_per_hour, USD per broker instance-hour)');
@@ -322,7 +353,17 @@ export function checklist(r: Results): ChecklistRow[] {
     const endpoint = endpointTraffic(r);
     ev.push(`endpoint: ${endpoint.text}${endpoint.usd ? ` = $${endpoint.usd.toFixed(4)} over the run` : ''}`);
     if (!endpoint.named) lacking.push('endpoint');
-    rows.push({ item: 'Cost model', healthy: nothingPriced ? 'not measured' : lacking.length === 0 && isMeasured(r.disk) ? 'yes' : 'no', evidence: ev });
+    const costBudget = r.scenario.spec.budgets?.cost_per_month;
+    let overBudget = false;
+    if (costBudget !== undefined) {
+      const month = monthlyTotal(r, cost?.usdPerMonth ?? null, perHour === undefined ? null : brokers * perHour * HOURS_PER_MONTH, endpoint.named ? endpoint.usd ?? 0 : null);
+      if (month.usd === null) ev.push(`budget $${costBudget}/month (budgets: cost_per_month): the monthly total is not known (${month.missing.join(', ')} not priced)`);
+      else {
+        overBudget = month.usd > costBudget;
+        ev.push(`${overBudget ? '✗' : '✓'} $${month.usd.toFixed(2)}/month at the steady rate (${month.parts}) ${overBudget ? 'is over' : 'is within'} the budget of $${costBudget}/month (budgets: cost_per_month)`);
+      }
+    }
+    rows.push({ item: 'Cost model', healthy: nothingPriced ? 'not measured' : lacking.length === 0 && isMeasured(r.disk) && !overBudget ? 'yes' : 'no', evidence: ev });
   }
   // Elasticity: was the burst absorbed, and what did adding or replacing a broker cost?
   {
@@ -349,7 +390,7 @@ export function checklist(r: Results): ChecklistRow[] {
         const p99 = b.latency.e2e?.p99Ms ?? null;
         if (budget !== null && p99 !== null && p99 > budget) {
           ok = false;
-          ev.push(`${b.name}: e2e p99 ${p99} ms is over the scenario's budget of ${budget} ms (gates: e2e.p99_ms)`);
+          ev.push(`${b.name}: e2e p99 ${p99} ms is over the scenario's budget of ${budget} ms (${latencyBudgetSource(r)})`);
         }
       }
       // Elasticity is headroom added without long copy windows: it needs a measured scale-out (or

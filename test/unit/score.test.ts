@@ -9,7 +9,7 @@ import { renderMarkdown, verdictLine } from '../../src/report/markdown.js';
 import { evaluate } from '../../src/score/evaluate.js';
 import { isMeasured, notMeasured, type Results } from '../../src/run/results.js';
 import { evaluateGates, parseGate } from '../../src/score/gates.js';
-import { checklist, latencyBudgetMs, scorecard, type RowId } from '../../src/score/scorecard.js';
+import { checklist, latencyBudgetMs, monthlyTotal, scorecard, type RowId } from '../../src/score/scorecard.js';
 import { checkBadRecords } from '../../src/observe/contract.js';
 import { flowLogWindow, parseFlowLog, type FlowLogRow } from '../../src/observe/flowlog.js';
 import { withFlowLog } from '../../src/score/crosszone-source.js';
@@ -469,5 +469,47 @@ describe('endpoint traffic and compute in the cost model (pure)', () => {
     r.scenario.spec.price = { ...r.scenario.spec.price, broker_per_hour: undefined };
     assert.equal(cost(r).healthy, 'no');
     assert.ok(cost(r).evidence.includes('compute: not priced (set price.broker_per_hour, USD per broker instance-hour)'));
+  });
+});
+
+describe('the checklist judged against the scenario\'s budgets (pure)', () => {
+  const item = (r: Results, name: string) => checklist(r).find((c) => c.item === name)!;
+  it('budgets.e2e_p99_ms is the latency budget, ahead of the e2e gate', () => {
+    const r = complete();
+    const p99 = r.phases.find((p) => p.kind === 'burst')!.latency.e2e!.p99Ms;
+    r.scenario.spec.budgets = { e2e_p99_ms: p99 - 1 };
+    assert.equal(latencyBudgetMs(r), p99 - 1);
+    assert.equal(item(r, 'Elasticity').healthy, 'no');
+    assert.ok(item(r, 'Elasticity').evidence.includes(`burst: e2e p99 ${p99} ms is over the scenario's budget of ${p99 - 1} ms (budgets: e2e_p99_ms)`));
+    r.scenario.spec.budgets = { e2e_p99_ms: p99 };
+    assert.equal(item(r, 'Elasticity').healthy, 'yes');
+  });
+  it('budgets.replay_minutes_per_hour: a replay slower than that fails the storage model', () => {
+    const r = complete();
+    if (!isMeasured(r.replay) || r.replay.minutesPerHour === null) throw new Error('the recorded run has a replay that caught up');
+    const mph = r.replay.minutesPerHour;
+    r.scenario.spec.budgets = { replay_minutes_per_hour: mph * 0.99 };
+    assert.equal(item(r, 'Storage model').healthy, 'no');
+    assert.ok(item(r, 'Storage model').evidence.some((e) => e.startsWith('✗ replay: ') && e.endsWith(`, ${mph.toFixed(2)} minutes per hour of history (healthy: within the budget of ${mph * 0.99} minutes per hour, budgets: replay_minutes_per_hour)`)), item(r, 'Storage model').evidence.join('\n'));
+    r.scenario.spec.budgets = { replay_minutes_per_hour: Math.max(mph, (isMeasured(r.rollback) && r.rollback.minutesPerHour) || 0) };
+    assert.equal(item(r, 'Storage model').healthy, 'yes');
+  });
+  it('budgets.cost_per_month: storage + compute + steady cross-zone + endpoint at the steady rate, over it is "no"', () => {
+    const r = complete();
+    const steady = r.phases.filter((p) => p.kind === 'steady');
+    const secs = steady.reduce((a, p) => a + (p.endOffsetMs - p.startOffsetMs) / 1000, 0);
+    const xz = (steady.reduce((a, p) => a + (isMeasured(p.crossZone) ? p.crossZone.costUsd : 0), 0) / secs) * 730 * 3600;
+    const storage = Number(/= \$(\d+\.\d+)\/month$/.exec(item(r, 'Cost model').evidence[0])![1]);
+    const total = monthlyTotal(r, storage, r.cluster.brokers.length * 0.192 * 730, 0);
+    assert.ok(Math.abs(total.usd! - (storage + r.cluster.brokers.length * 0.192 * 730 + xz)) < 1e-9);
+    assert.equal(total.parts, `storage $${storage.toFixed(2)} + compute $${(r.cluster.brokers.length * 0.192 * 730).toFixed(2)} + steady cross-zone $${xz.toFixed(2)} + endpoint $0.00`);
+    r.scenario.spec.budgets = { cost_per_month: Math.floor(total.usd! * 10) / 10 };
+    assert.equal(item(r, 'Cost model').healthy, 'no');
+    assert.ok(item(r, 'Cost model').evidence.some((e) => e.startsWith('✗ $') && e.includes(`/month at the steady rate (storage $${storage.toFixed(2)} + compute $${(r.cluster.brokers.length * 0.192 * 730).toFixed(2)} + steady cross-zone $${xz.toFixed(2)} + endpoint $0.00)`) && e.endsWith('is over the budget of $' + Math.floor(total.usd! * 10) / 10 + '/month (budgets: cost_per_month)')), item(r, 'Cost model').evidence.join('\n'));
+    r.scenario.spec.budgets = { cost_per_month: Math.ceil(total.usd!) };
+    assert.equal(item(r, 'Cost model').healthy, 'yes');
+    r.scenario.spec.price = { ...r.scenario.spec.price, broker_per_hour: undefined };
+    assert.ok(item(r, 'Cost model').evidence.includes(`budget $${Math.ceil(total.usd!)}/month (budgets: cost_per_month): the monthly total is not known (compute not priced)`));
+    assert.deepEqual(monthlyTotal(r, null, null, null).missing, ['storage', 'compute', 'endpoint']);
   });
 });
