@@ -5,7 +5,7 @@ import type { Headroom, HeadroomProbe } from '../../src/elastic/headroom.js';
 import { checkBadRecords, retentionCheck } from '../../src/observe/contract.js';
 import type { FlowLogRow } from '../../src/observe/flowlog.js';
 import { withFlowLog } from '../../src/score/crosszone-source.js';
-import { CAPABILITIES, type CapabilityId, type CapabilityStatus, type ProbeResult } from '../../src/probe/probe.js';
+import type { CapabilityId, CapabilityStatus, ProbeResult } from '../../src/probe/probe.js';
 import { describeSecurity } from '../../src/kafka/security.js';
 
 /** A results.json recorded from a real 25 s sandbox run (warmup, steady, burst, replay; owners set; schema 1). */
@@ -68,6 +68,12 @@ export function complete(): Results {
   const rows: FlowLogRow[] = [{ startMs: 1_000_000, endMs: 1_036_000, srcZone: 'a', dstZone: 'b', bytes: 36_000_000 }];
   return withFlowLog(r, rows, 'flows.csv');
 }
+
+/** The probe's capability ids (src/probe/probe.ts CAPABILITIES; listed here so the scoring tests do not load the Kafka clients). */
+const CAPABILITIES: CapabilityId[] = [
+  'api-versions', 'racks', 'idempotent-produce', 'transactions', 'consumer-groups', 'timestamp-lookup',
+  'log-compaction', 'describe-log-dirs', 'describe-configs', 'remote-storage', 'rack-aware-fetch', 'listener-security',
+];
 
 /** A compatibility probe's result: every capability 'yes' unless named otherwise. */
 export function probeResult(status: Partial<Record<CapabilityId, CapabilityStatus>> = {}): ProbeResult {
