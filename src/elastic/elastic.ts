@@ -95,6 +95,8 @@ interface Ctx {
   net: () => Promise<Map<string, unknown> | undefined>;
   /** The counters' reading health so far (see NetLedger.health). */
   netHealth?: () => NetHealth | undefined;
+  /** Count closing connections to their last byte (socket-destroy events) while on: switched on for a move only. */
+  closesCounted?: (on: boolean) => Promise<void> | void;
   replicationInto: (a: Map<string, unknown>, b: Map<string, unknown>, followers: number[]) => { total: number; byLeader: Record<string, number> };
   log: (line: string) => void;
   /** Whether the scenario's load is still being driven. */
@@ -401,6 +403,7 @@ export class ElasticRunner {
         await sb.stopNode(id, 'SIGTERM');
         const wiped = sb.wipeData(id);
         this.mark(r, `node ${id}: ${wiped} partition directories removed (an empty disk); starting it again`);
+        await this.ctx.closesCounted?.(true);
         net0 = await this.ctx.net();
         health0 = this.ctx.netHealth?.();
         moveStart = Date.now();
@@ -445,6 +448,7 @@ export class ElasticRunner {
         await this.setThrottle(spec.throttle, throttled);
         this.mark(r, `replication throttled to ${(spec.throttle / 1e6).toFixed(1)} MB/s per broker`);
       }
+      await this.ctx.closesCounted?.(true);
       net0 = await this.ctx.net();
       health0 = this.ctx.netHealth?.();
       moveStart = Date.now();
@@ -460,12 +464,14 @@ export class ElasticRunner {
     const doneAt = Date.now();
     window.to = doneAt;
     if (spec.throttle) await this.setThrottle(null, sb ? sb.state.nodes.map((n) => n.id) : await this.liveBrokers().catch(() => [])).catch((e) => this.ctx.log(`removing the throttle failed: ${(e as Error).message}`));
+    if (!ok) await this.ctx.closesCounted?.(false);
     if (!ok) throw new Error(`the moved replicas were not all in sync within ${(deadline - t0) / 60_000} min`);
     r.completedAtOffsetMs = this.ctx.offsetOf(doneAt);
     r.durationMs = doneAt - t0;
     r.moveMs = doneAt - moveStart;
     this.mark(r, `every new replica in its ISR after ${((doneAt - moveStart) / 1000).toFixed(1)} s`, doneAt);
     const net1 = await this.ctx.net();
+    await this.ctx.closesCounted?.(false);
     const disk1 = await this.diskOf(moved).catch(() => undefined);
     r.bytesMovedLogDirs = disk1 ? moved.reduce((a, m) => a + disk1.sizeOn(m.broker, m.topic, m.partition), 0) : null;
     const receivers = [...new Set(moved.map((m) => m.broker))];

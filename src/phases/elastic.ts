@@ -35,6 +35,7 @@ export class ElasticPhases implements PhaseRunnerModule {
         return ledger ? ledger.sample().then(() => ledger.snapshot() as Map<string, unknown>).catch(() => undefined) : undefined;
       },
       netHealth: () => ctx.ledger?.health(),
+      closesCounted: (on) => (on ? ctx.ledger?.listen() : ctx.ledger?.stop()),
       replicationInto: (a, b, f) => NetLedger.replicationInto(a as never, b as never, f),
       loadRunning: () => ctx.loadRunning,
       shape: { recordBytes: averageEventBytes(s), partitions: s.topics.partitions, replication: s.topics.replication, minInsyncReplicas: s.topics.min_insync_replicas },

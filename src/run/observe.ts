@@ -57,7 +57,6 @@ export class Observer {
         labelOf: (port, pid) => (pid === process.pid ? socketLabels.get(port) : pid !== null && ctx.stageProcessPids().includes(pid) ? 'enrichment' : undefined),
         zoneOfLabel: (label) => ({ producer: zones.producer, admin: zones.producer, probe: zones.probe, enrichment: zones.enrichment } as Record<string, string>)[label],
       });
-      await ctx.ledger.listen();
     }
   }
 
