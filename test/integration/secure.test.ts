@@ -204,6 +204,10 @@ describe('secured connections and the compatibility probe', () => {
     assert.equal(res.correctness.duplicates, 0);
     assert.ok(isMeasured(res.disk), 'disk measured over SASL_SSL (DescribeLogDirs)');
     assert.ok(res.compatibility && isMeasured(res.compatibility) && res.compatibility.capabilities.every((c) => c.status === 'yes'));
+    // The ACL-limited principal is refused a transactional id (Governance, access), with the broker's answer.
+    assert.ok(res.accessCheck && isMeasured(res.accessCheck), JSON.stringify(res.accessCheck));
+    assert.equal(res.accessCheck.refused, true, res.accessCheck.answer);
+    assert.match(res.accessCheck.answer, /^refused: .*AUTHORIZATION_FAILED/);
     const outputs = [...allFiles(reports), ['console', r.lines.join('\n')] as [string, string]];
     for (const [f, text] of outputs) assert.equal(text.includes(password), false, `the password appears in ${f}`);
     const md = readFileSync(join(reports, runDir, 'scorecard.md'), 'utf8');
