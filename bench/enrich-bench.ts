@@ -9,7 +9,7 @@ import { createConsumer, createKafka, createProducer, type Kafka } from '../src/
 import { ClickstreamGenerator, DEFAULT_START_MS } from '../src/generate/clickstream.js';
 import { fillLookups } from '../src/drive/lookups.js';
 import { createTopics, topicNames, topicSpecs, type TopicNames } from '../src/drive/topics.js';
-import { EnrichmentStage } from '../src/enrich/stage.js';
+import { EnrichmentStage, FETCH_BYTES_PER_PARTITION } from '../src/enrich/stage.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { sleep, waitUntil } from '../src/sandbox/process.js';
 import { groupLag } from '../src/observe/samplers.js';
@@ -46,7 +46,8 @@ async function prepare(kafka: Kafka, prefix: string, events: number): Promise<To
 async function passthrough(kafka: Kafka, names: TopicNames, groupId: string, out: string): Promise<number> {
   const producer = createProducer(kafka, { idempotent: true });
   await producer.connect();
-  const consumer = createConsumer(kafka, { groupId, maxBytesPerPartition: 256 * 1024 });
+  // The same fetch size as the stage: the comparison is of the work per record, not of batch sizes.
+  const consumer = createConsumer(kafka, { groupId, maxBytesPerPartition: FETCH_BYTES_PER_PARTITION });
   await consumer.connect();
   await consumer.subscribe({ topic: names.raw, fromBeginning: true });
   const t0 = Date.now();

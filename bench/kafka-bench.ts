@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calibrate, type Calibration } from '../src/calibrate/calibrate.js';
 import { averageEventBytes } from '../src/calibrate/settings.js';
-import { OpenLoopDriver } from '../src/drive/driver.js';
+import { driverRetry, OpenLoopDriver } from '../src/drive/driver.js';
+import { LeaderMap } from '../src/kafka/leaders.js';
 import { createTopics, topicNames, topicSpecs } from '../src/drive/topics.js';
 import { ClickstreamGenerator } from '../src/generate/clickstream.js';
 import { createConsumer, createKafka, createProducer } from '../src/kafka/client.js';
@@ -44,11 +45,19 @@ async function drive(sb: Sandbox, s: Scenario, prefix: string, onAck?: (events: 
   await admin.connect();
   const names = topicNames(prefix);
   await createTopics(admin, topicSpecs(names, s));
-  const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 5 });
+  // The producer and driver as `run` makes them (src/run/context.ts, src/run/run.ts): requests grouped
+  // per leader, the run's retries and linger. Without the leaders the driver sends one request at a time.
+  const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 5, retry: driverRetry() });
   await producer.connect();
+  const leaders = new LeaderMap(admin, () => [names.raw, ...Object.values(names.lookups)]);
+  await leaders.refresh();
   const start = Date.now() + 200;
   const gen = new ClickstreamGenerator(s, { startMs: start, idPrefix: prefix });
-  const driver = new OpenLoopDriver({ producer, names, gen, startMs: start, durationMs: s.duration, partitions: s.topics.partitions, lookupPartitions: 6, onAck: onAck ? (b) => onAck(b.events, b.ackMs) : undefined });
+  const driver = new OpenLoopDriver({
+    producer, names, gen, startMs: start, durationMs: s.duration, partitions: s.topics.partitions, lookupPartitions: Math.min(6, s.topics.partitions),
+    leaderOf: (t, p) => leaders.get(t, p), onLeadersStale: () => void leaders.refresh(), lingerMs: s.clients.linger, acks: s.clients.acks === 'all' ? -1 : 1,
+    onAck: onAck ? (b) => onAck(b.events, b.ackMs) : undefined,
+  });
   const t0 = Date.now();
   await driver.run();
   const elapsed = (Date.now() - Math.max(t0, start)) / 1000;

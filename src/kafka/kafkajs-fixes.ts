@@ -1,5 +1,7 @@
 /**
- * Fixes for kafkajs 2.2.4 (the library is no longer released, so they are applied here, at load).
+ * Fixes for kafkajs 2.2.4 (the library is no longer released, so they are applied here, at load):
+ * 1. a stopped consumer's fetchers spin; 2. every connection runs a 1 ms timer; 3. each record is
+ * encoded through seven zero-filled buffers (src/kafka/record-encoder.ts writes it into one).
  *
  * 1. A stopped consumer's fetchers spin.
  * When the brokers leading a consumer's partitions change (a broker added, a preferred-leader
@@ -13,6 +15,7 @@
  * runner's scheduling ends as after a normal stop) and yields to the event loop before returning.
  */
 import { createRequire } from 'node:module';
+import { recordEncoder } from './record-encoder.js';
 
 /*
  * 2. Every broker connection runs a 1 ms timer for as long as it lives (tulios/kafkajs#1751).
@@ -76,6 +79,14 @@ export function installKafkajsFixes(): void {
   if (typeof Runner?.prototype?.fetch !== 'function') throw new Error(`kafkajs ${version}: consumer Runner.fetch not found; the stopped-consumer fix cannot be installed`);
   const RequestQueue = require('kafkajs/src/network/requestQueue') as { prototype: RequestQueueLike };
   if (typeof RequestQueue?.prototype?.scheduleCheckPendingRequests !== 'function') throw new Error(`kafkajs ${version}: RequestQueue.scheduleCheckPendingRequests not found; the request-queue timer fix cannot be installed`);
+  // 3. Records encoded into one exactly-sized buffer each (src/kafka/record-encoder.ts). kafkajs's produce
+  // request takes its record encoder from the module cache when it is first loaded, on the first produce.
+  const recordPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0');
+  const producePath = require.resolve('kafkajs/src/protocol/requests/produce/v3/request');
+  if (require.cache[producePath]) throw new Error(`kafkajs ${version}: its produce request was loaded before clickbench's fixes; the record encoder cannot be installed`);
+  const original = require(recordPath) as Parameters<typeof recordEncoder>[0];
+  if (typeof original !== 'function') throw new Error(`kafkajs ${version}: record encoder not found at ${recordPath}`);
+  require.cache[recordPath]!.exports = recordEncoder(original);
   Runner.prototype.fetch = stoppedRunnerSafeFetch(Runner.prototype.fetch);
   RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
   installed = true;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import '../../src/kafka/client.js';
 import { stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
+import { recordEncoder, sizeOfVarLong, writeVarLong, type EncodedRecord, type RecordInput } from '../../src/kafka/record-encoder.js';
 import { sleep } from '../../src/sandbox/process.js';
 
 describe('kafkajs fix: a stopped consumer\'s fetchers end instead of spinning', () => {
@@ -106,3 +107,80 @@ describe('kafkajs fix: a broker connection schedules a pending-request check onl
   });
 });
 
+
+describe('kafkajs fix: records encoded into one exactly-sized buffer (src/kafka/record-encoder.ts)', () => {
+  const require = createRequire(import.meta.url);
+  type Enc = (r: RecordInput) => EncodedRecord;
+  const installed = require('kafkajs/src/protocol/recordBatch/record/v0') as Enc;
+  const Encoder = require('kafkajs/src/protocol/encoder') as new () => { writeVarInt(v: number): unknown; writeInt8(v: number): unknown; writeVarLong(v: unknown): unknown; writeVarIntBytes(v: unknown): unknown; writeVarIntString(v: unknown): unknown; writeEncoder(e: unknown): unknown; buffer: Buffer };
+  /** kafkajs 2.2.4's record encoding, written out from its protocol description (Record v0), to compare against. */
+  const reference = (r: RecordInput): Buffer => {
+    const pairs = Object.entries((r.headers ?? {}) as Record<string, unknown>).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]));
+    const body = new Encoder();
+    body.writeInt8(0);
+    body.writeVarLong(r.timestampDelta ?? 0);
+    body.writeVarInt((r.offsetDelta ?? 0) as number);
+    body.writeVarIntBytes(r.key);
+    body.writeVarIntBytes(r.value);
+    body.writeVarInt(pairs.length);
+    for (const [k, v] of pairs) {
+      body.writeVarIntString(k);
+      body.writeVarIntBytes(v);
+    }
+    const out = new Encoder();
+    out.writeVarInt(body.buffer.length);
+    out.writeEncoder(body);
+    return out.buffer;
+  };
+  const fallbacks: RecordInput[] = [];
+  const fast = recordEncoder((r) => {
+    fallbacks.push(r);
+    return { buf: Buffer.alloc(0), buffer: Buffer.alloc(0) };
+  });
+
+  it('is what kafkajs\'s produce request loads (installed at client load, before the first produce)', () => {
+    assert.equal(installed.name, 'encodeRecord');
+  });
+
+  it('writes the same bytes as kafkajs for keys, values and headers of every kind it takes', () => {
+    const cases: RecordInput[] = [
+      { key: 'u1', value: '{"a":1}', headers: { 'cb-schema-version': '2', 'cb-x': 'ü€😀' }, offsetDelta: 3, timestampDelta: 5 },
+      { key: null, value: null, offsetDelta: 0, timestampDelta: 0 },
+      { value: 'v' },
+      { key: Buffer.from([0, 1, 2]), value: 'x'.repeat(300), headers: { h: ['1', Buffer.from('2')], e: '' }, offsetDelta: 200, timestampDelta: -70_000 },
+      { key: '', value: '', headers: {}, offsetDelta: 63, timestampDelta: 64 },
+      { key: 'k', value: 'v', offsetDelta: 8191, timestampDelta: 2 ** 40 },
+      { key: 'k', value: 'v', offsetDelta: 8192, timestampDelta: -(2 ** 40) },
+    ];
+    for (let i = 0; i < 500; i++) cases.push({ key: i % 7 ? `k${i}` : undefined, value: 'é'.repeat(i % 170), headers: i % 3 ? { a: String(i), b: 'x'.repeat(i % 150) } : undefined, offsetDelta: i * 37, timestampDelta: (i - 250) * 123_457 });
+    for (const c of cases) {
+      const got = fast(c);
+      assert.deepEqual(got.buffer, reference(c), JSON.stringify(c).slice(0, 120));
+      assert.equal(got.buf, got.buffer);
+    }
+    assert.equal(fallbacks.length, 0, 'none of these went to kafkajs');
+    // And the installed one, through kafkajs's own module:
+    for (const c of cases.slice(0, 20)) assert.deepEqual(installed(c).buffer, reference(c));
+  });
+
+  it('leaves to kafkajs what it does not take: a Long timestamp delta, a header value that is neither string nor Buffer', () => {
+    fallbacks.length = 0;
+    const Long = require('kafkajs/src/utils/long') as { fromNumber(n: number): unknown };
+    const long = { key: 'k', value: 'v', timestampDelta: Long.fromNumber(5) };
+    const numHeader = { key: 'k', value: 'v', headers: { n: 5 } };
+    fast(long);
+    fast(numHeader);
+    fast({ key: 'k', value: 'v', timestampDelta: 1.5 });
+    assert.deepEqual(fallbacks, [long, numHeader, { key: 'k', value: 'v', timestampDelta: 1.5 }]);
+  });
+
+  it('varlongs: sizes and bytes at the 7-bit boundaries, zig-zag for negatives', () => {
+    const buf = Buffer.alloc(10);
+    const cases: [number, number[]][] = [[0, [0]], [-1, [1]], [1, [2]], [63, [126]], [-64, [127]], [64, [128, 1]], [8191, [254, 127]], [8192, [128, 128, 1]]];
+    for (const [v, bytes] of cases) {
+      assert.equal(sizeOfVarLong(v), bytes.length, `size of ${v}`);
+      assert.equal(writeVarLong(buf, 0, v), bytes.length);
+      assert.deepEqual([...buf.subarray(0, bytes.length)], bytes, `bytes of ${v}`);
+    }
+  });
+});
