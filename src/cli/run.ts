@@ -6,6 +6,7 @@ import { ExitCode, ExitWith } from '../errors.js';
 import { defaultWarmupSeconds } from '../sandbox/defaults.js';
 import { parseIntFlag } from './flags.js';
 import type { Io } from '../report/io.js';
+import type { RunSignal } from '../run/context.js';
 
 export interface RunFlags extends SecurityFlags {
   profile?: Profile;
@@ -39,12 +40,8 @@ export function runCommand(io: Io): Command {
       const s = loaded.scenario;
       const runId = newRunId(s.name);
       const target = await resolveTarget(s, { brokers: o.brokers, stateDir: o.stateDir, keepSandbox: o.keepSandbox, warmupSeconds: o.warmup, log: (l) => io.err(l), security: securityInput(o), profile: o.profile, scenarioFile: loaded.file });
-      const signal = { aborted: false };
-      const onSigint = () => {
-        if (signal.aborted) process.exit(ExitCode.interrupted);
-        signal.aborted = true;
-        io.err('\nstopping: finishing what is in flight and writing a partial report (Ctrl-C again to quit at once)');
-      };
+      const signal: RunSignal = { aborted: false };
+      const onSigint = interruptHandler(signal, io, (code) => process.exit(code));
       process.on('SIGINT', onSigint);
       let lastPlain = 0;
       const progress = (line: string) => {
@@ -74,4 +71,36 @@ export function runCommand(io: Io): Command {
       }
       if (exit !== ExitCode.ok) throw new ExitWith(exit);
     });
+}
+
+/** Time a second Ctrl-C gives the run to put back what it broke before quitting. */
+export const RESTORE_ON_QUIT_MS = 60_000;
+
+/**
+ * Ctrl-C during a run. First: stop gracefully (finish what is in flight, write the partial report).
+ * Second: quit now, but first put back what the run broke (a broker a fault stopped is started again:
+ * otherwise the next run finds the sandbox broken), at most `restoreMs`, then exit 130. Third: quit
+ * at once without restoring.
+ */
+export function interruptHandler(signal: RunSignal, io: Pick<Io, 'err'>, exit: (code: number) => void, restoreMs = RESTORE_ON_QUIT_MS): () => void {
+  let presses = 0;
+  return () => {
+    presses++;
+    if (presses === 1) {
+      signal.aborted = true;
+      io.err('\nstopping: finishing what is in flight and writing a partial report (Ctrl-C again to quit sooner)');
+    } else if (presses === 2) {
+      io.err(signal.restore
+        ? `\nquitting: first putting back what the run broke (stopped brokers started again, at most ${restoreMs / 1000} s; Ctrl-C once more to quit without it)`
+        : '\nquitting (Ctrl-C once more to force)');
+      let timer: NodeJS.Timeout | undefined;
+      void Promise.race([
+        (signal.restore?.() ?? Promise.resolve()).catch((err: Error) => io.err(`could not put everything back: ${err.message}`)),
+        new Promise<void>((r) => (timer = setTimeout(r, restoreMs))),
+      ]).then(() => {
+        clearTimeout(timer);
+        exit(ExitCode.interrupted);
+      });
+    } else exit(ExitCode.interrupted);
+  };
 }

@@ -4,7 +4,8 @@
  * LeaderElectionCommand. Secured targets get a client properties file (mode 600, in a private
  * temporary directory removed by close()); the password never reaches argv, a log or a report.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { markOwned, removeOwnedDir } from '../sandbox/owned.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -54,6 +55,7 @@ export async function openKafkaTools(security: Security, log?: (line: string) =>
   await requireJava();
   const libs = await resolveKafkaLibs({ log });
   const dir = mkdtempSync(join(tmpdir(), 'cb-kafka-tools-'));
+  markOwned(dir, 'scratch folder of Kafka\'s tools');
   chmodSync(dir, 0o700);
   const log4j = join(dir, 'log4j2.properties');
   writeFileSync(log4j, 'rootLogger.level = ERROR\nrootLogger.appenderRef.stderr.ref = STDERR\nappender.stderr.type = Console\nappender.stderr.name = STDERR\nappender.stderr.target = SYSTEM_ERR\nappender.stderr.layout.type = PatternLayout\nappender.stderr.layout.pattern = %m%n\n');
@@ -80,7 +82,7 @@ export async function openKafkaTools(security: Security, log?: (line: string) =>
       }
       return out;
     },
-    close: () => rmSync(dir, { recursive: true, force: true }),
+    close: () => removeOwnedDir(dir, 'scratch folder of Kafka\'s tools'),
   };
 }
 

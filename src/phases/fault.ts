@@ -52,6 +52,9 @@ export class FaultPhases implements PhaseRunnerModule {
         },
       },
     }, ctx.phases, this.specs);
+    // A second Ctrl-C quits at once, but first puts back what a fault stopped (src/cli/run.ts).
+    const runner = this.runner;
+    ctx.signal.restore = () => runner.restoreAll();
   }
 
   private get faults() {

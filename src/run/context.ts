@@ -24,6 +24,16 @@ import { notMeasured, RESULTS_SCHEMA, type Results } from './results.js';
 import type { RunTarget } from './target.js';
 import { CLICKBENCH_VERSION, dependencyVersion } from '../version.js';
 
+/**
+ * How a user stops a run: `aborted` (first Ctrl-C: finish what is in flight, write the partial
+ * report); `restore`, set by the run while it has something broken (a stopped broker), is what a
+ * second Ctrl-C runs before quitting.
+ */
+export interface RunSignal {
+  aborted: boolean;
+  restore?: () => Promise<void>;
+}
+
 export interface RunOptions {
   target: RunTarget;
   runId: string;
@@ -33,7 +43,7 @@ export interface RunOptions {
   progress?: (line: string, final?: boolean) => void;
   log?: (line: string) => void;
   /** Set to stop the run early (Ctrl-C); a partial report is still written. */
-  signal?: { aborted: boolean };
+  signal?: RunSignal;
   /** Client zones (client.rack); default: the first zone for all. */
   zones?: { producer?: string; enrichment?: string; probe?: string };
 }
@@ -76,7 +86,7 @@ export class RunContext {
   readonly names: TopicNames;
   readonly phases: PhaseWindow[];
   readonly zones: { producer: string; enrichment: string; probe: string };
-  readonly signal: { aborted: boolean };
+  readonly signal: RunSignal;
   readonly log: (line: string) => void;
   readonly errors: string[] = [];
   /** The same client error repeats while a broker is down: the first of each kind is printed and kept, the rest counted. */

@@ -4,7 +4,7 @@
  */
 import { segmentBytes } from '../sandbox/logdirs.js';
 import { dirname } from 'node:path';
-import { ClickbenchError, UsageError } from '../errors.js';
+import { ClickbenchError, ExitCode, UsageError } from '../errors.js';
 import { parseBrokers } from '../kafka/client.js';
 import { PLAINTEXT, resolveSecurity, type Security, type SecurityInput } from '../kafka/security.js';
 import { Sandbox, SANDBOX_USER } from '../sandbox/cluster.js';
@@ -86,12 +86,27 @@ export async function resolveTarget(s: Scenario, opts: TargetFlags): Promise<Run
   const stateDir = opts.stateDir ?? defaultStateDir();
   let sb = Sandbox.load(stateDir);
   let started = false;
-  if (!sb || !(await sb.status()).every((n) => n.alive)) {
+  /** Nodes of an existing sandbox this run started again (all of them: it stops them again at the end). */
+  let restartedAll = false;
+  const status = sb ? await sb.status() : [];
+  if (!sb) {
     const storage = s.target.storage === 'tiered' || s.topics.tiered ? 'tiered' : 'local';
     opts.log?.(`no sandbox running in ${stateDir}: starting ${s.target.nodes} Apache Kafka node(s) (${storage} storage${wantSecure ? ', SASL_SSL listener' : ''})`);
-    if (sb) await sb.stop({ wipe: true });
     sb = await Sandbox.start({ nodes: s.target.nodes, zones: s.target.zones, storage, stateDir, log: opts.log, security: wantSecure ? 'sasl-ssl' : 'plaintext' });
     started = true;
+  } else if (!status.every((n) => n.alive)) {
+    // A sandbox with nodes down keeps its data (a user's topics, a half-finished investigation): the
+    // nodes that are down start again; it is never wiped and recreated behind the user's back.
+    const down = status.filter((n) => !n.alive).map((n) => n.id);
+    restartedAll = down.length === status.length;
+    opts.log?.(`the sandbox in ${stateDir} has node(s) ${down.join(', ')} down: starting ${down.length === 1 ? 'it' : 'them'} again (its data are kept)`);
+    const box = sb;
+    await box.restartDown().catch((err: Error) => {
+      throw new ClickbenchError(`the sandbox in ${stateDir} has node(s) ${down.join(', ')} down and ${down.length === 1 ? 'it' : 'they'} did not start again: ${err instanceof ClickbenchError ? err.message : err.message.slice(0, 200)}`, {
+        exitCode: ExitCode.runFailed,
+        hint: `see the node logs under ${stateDir}; to start afresh (its topics are lost): clickbench sandbox down --wipe --state-dir ${stateDir}`,
+      });
+    });
   }
   const box = sb;
   let warmup: SandboxWarmup;
@@ -129,6 +144,7 @@ export async function resolveTarget(s: Scenario, opts: TargetFlags): Promise<Run
     sandbox: box,
     release: async () => {
       if (started && !opts.keepSandbox) await box.stop({ wipe: true });
+      else if (restartedAll && !opts.keepSandbox) await box.stop({ wipe: false });
     },
   };
 }

@@ -2,9 +2,10 @@
  * Where the sandbox's Apache Kafka jars come from: an official distribution named by KAFKA_HOME,
  * or the jar cache filled from Maven Central by the pom shipped in `sandbox/pom.xml`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { isLegacyJarDir, markOwned, removeOwnedDir } from './owned.js';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { ClickbenchError } from '../errors.js';
 import { PACKAGE_ROOT } from '../version.js';
@@ -89,8 +90,9 @@ async function fetchFromMaven(libDir: string, log?: (line: string) => void): Pro
     });
   }
   const tmp = `${libDir}.partial-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(dirname(libDir), { recursive: true });
+  removeOwnedDir(tmp, 'partial Kafka jar download', isLegacyJarDir);
+  mkdirSync(tmp, { recursive: true });
+  markOwned(tmp, 'Kafka jars fetched from Maven Central');
   log?.(`fetching Apache Kafka jars from Maven Central into ${libDir} …`);
   try {
     await execa('mvn', ['-q', '-B', '-f', sandboxPomPath, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`], {
@@ -98,13 +100,13 @@ async function fetchFromMaven(libDir: string, log?: (line: string) => void): Pro
       all: true,
     });
   } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
+    removeOwnedDir(tmp, 'partial Kafka jar download', isLegacyJarDir);
     const out = String((err as { all?: string }).all ?? '').split('\n').filter((l) => /ERROR/.test(l)).slice(0, 2).join(' ');
     throw new ClickbenchError(`could not fetch the Kafka jars from Maven Central, and none are cached${out ? ` (${out.trim().slice(0, 300)})` : ''}`, {
       hint: 'check that Maven Central is reachable (mvn settings, proxy), or set KAFKA_HOME to an Apache Kafka distribution',
       cause: err,
     });
   }
-  rmSync(libDir, { recursive: true, force: true });
+  removeOwnedDir(libDir, 'Kafka jar cache', isLegacyJarDir);
   renameSync(tmp, libDir);
 }

@@ -10,7 +10,8 @@ import { defaultStateDir } from './defaults.js';
 import { removeDirs } from './logdirs.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { assertOwnable, isLegacySandboxDir, removeInsideOwned, removeOwnedDir, takeOwnedDir } from './owned.js';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import kafkajsEnums from 'kafkajs';
@@ -241,6 +242,8 @@ export class Sandbox {
         });
       }
     }
+    // Nothing is removed from a folder clickbench did not make (checked before anything is started or changed).
+    assertOwnable(opts.stateDir, 'sandbox state directory', isLegacySandboxDir);
     await requireJava();
     const libs = await resolveKafkaLibs({ log });
     if (opts.storage === 'tiered' && !libs.hasLocalTieredStorage) {
@@ -249,8 +252,7 @@ export class Sandbox {
         hint: 'unset KAFKA_HOME so the jars come from Maven Central, or use --storage local',
       });
     }
-    rmSync(opts.stateDir, { recursive: true, force: true });
-    mkdirSync(opts.stateDir, { recursive: true });
+    takeOwnedDir(opts.stateDir, 'sandbox state directory', isLegacySandboxDir);
     const secure = opts.security === 'sasl-ssl';
     const per = secure ? 3 : 2;
     const ports = await freePorts(opts.nodes * per);
@@ -520,6 +522,22 @@ export class Sandbox {
   }
 
   /**
+   * Start again the nodes that are down (a node that crashed, or a sandbox stopped with its data kept),
+   * all at once so that a controller quorum can form, and wait until the cluster is usable. Returns
+   * their ids. The data stays: nothing is formatted or removed.
+   */
+  async restartDown(timeoutMs = 120_000): Promise<number[]> {
+    const down = this.st.nodes.filter((n) => !this.ownsPid(n));
+    for (const n of down) {
+      this.log(`starting node ${n.id} again (zone ${n.zone})`);
+      this.spawnNode(n);
+    }
+    this.save();
+    if (down.length > 0) await this.waitUsable(timeoutMs);
+    return down.map((n) => n.id);
+  }
+
+  /**
    * Add broker-only nodes (scale-out): same cluster, the controllers' quorum unchanged, each in
    * the given zone. Returns their ids once every one is in the metadata.
    */
@@ -560,7 +578,7 @@ export class Sandbox {
     await this.stopNode(id, 'SIGTERM');
     this.st.nodes = this.st.nodes.filter((x) => x.id !== id);
     this.save();
-    rmSync(join(this.st.stateDir, `node-${id}`), { recursive: true, force: true });
+    removeInsideOwned(this.st.stateDir, join(this.st.stateDir, `node-${id}`), 'sandbox node folder', isLegacySandboxDir);
   }
 
   /** Remove every partition directory of a stopped node's log dir but the cluster metadata (a replaced disk). */
@@ -594,7 +612,7 @@ export class Sandbox {
   async stop(opts: { wipe?: boolean } = {}): Promise<void> {
     await Promise.all(this.st.nodes.map((n) => this.stopNode(n.id, 'SIGTERM', 20_000)));
     for (const n of this.st.nodes) n.pid = 0;
-    if (opts.wipe) rmSync(this.st.stateDir, { recursive: true, force: true });
+    if (opts.wipe) removeOwnedDir(this.st.stateDir, 'sandbox state directory', isLegacySandboxDir);
     else this.save();
   }
 }

@@ -5,6 +5,8 @@
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ClickbenchError } from '../errors.js';
+import { isLegacySandboxDir, OWNED_MARKER, ownerOf } from './owned.js';
 
 /** Total size of `.log` files that sit below a directory whose name `counted` accepts, anywhere under `root` (0 when root is missing). */
 export function segmentBytes(root: string, counted: (dirName: string) => boolean): number {
@@ -37,8 +39,12 @@ export function segmentBytes(root: string, counted: (dirName: string) => boolean
   return total;
 }
 
-/** Removes the directories directly under `logDir` whose name `remove` accepts; returns how many. */
+/**
+ * Removes the directories directly under `logDir` whose name `remove` accepts; returns how many.
+ * Only inside a folder clickbench owns (a sandbox state directory): anything else is refused.
+ */
 export function removeDirs(logDir: string, remove: (dirName: string) => boolean): number {
+  if (!ownerOf(logDir, isLegacySandboxDir)) throw new ClickbenchError(`${logDir} is not inside a folder clickbench made (no ${OWNED_MARKER} above it): refusing to remove partition folders from it`, { exitCode: 3 });
   let n = 0;
   for (const e of readdirSync(logDir, { withFileTypes: true })) {
     if (e.isDirectory() && remove(e.name)) {

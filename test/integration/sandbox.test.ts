@@ -7,6 +7,9 @@ import { createConsumer, createProducer, type Admin } from '../../src/kafka/clie
 import { describeBrokers } from '../../src/kafka/cluster-facts.js';
 import { createTopics } from '../../src/drive/topics.js';
 import { testKafka, testSandbox, uniqueName, waitUntil } from '../helpers.js';
+import { resolveTarget } from '../../src/run/target.js';
+import { Sandbox } from '../../src/sandbox/cluster.js';
+import { parseScenario } from '../../src/scenario/load.js';
 
 const sb = testSandbox();
 const kafka = testKafka(sb);
@@ -156,6 +159,27 @@ describe('sandbox: a real Apache Kafka cluster', () => {
     }, 60_000, 500);
     await producer.disconnect();
     assert.ok(rejoined, `node ${victim} is back in the ISR of every partition`);
+  });
+
+  it('a run finds a node down: starts it again and keeps the sandbox\'s topics (never wipes and recreates it)', async () => {
+    const topic = uniqueName('cb-test-kept');
+    await createTopics(admin, [{ topic, numPartitions: 3, replicationFactor: 3, configEntries: [] }]);
+    const victim = sb.state.nodes[sb.state.nodes.length - 1].id;
+    await sb.stopNode(victim, 'SIGKILL');
+    const lines: string[] = [];
+    const { scenario } = parseScenario('name: kept\nduration: 10s\ntraffic: { base_rate: 10 }\n');
+    const target = await resolveTarget(scenario, { stateDir: sb.state.stateDir, warmupSeconds: 0, log: (l) => lines.push(l) });
+    try {
+      assert.equal(target.startedByRun, false);
+      assert.ok(lines.some((l) => new RegExp(`node\\(s\\) ${victim} down: starting it again \\(its data are kept\\)`).test(l)), lines.join('\n'));
+      const now = await Sandbox.load(sb.state.stateDir)!.status();
+      assert.ok(now.every((n) => n.alive), 'every node runs again');
+      assert.ok((await admin.listTopics()).includes(topic), 'the topic made before is still there');
+    } finally {
+      await target.release();
+    }
+    assert.ok((await Sandbox.load(sb.state.stateDir)!.status()).every((n) => n.alive), 'release leaves a sandbox it found running, running');
+    await admin.deleteTopics({ topics: [topic] });
   });
 
   it('tiered storage: segments move to the remote directory, local segments go, a read from offset 0 still gets every record', async () => {
