@@ -1,4 +1,5 @@
 /** Topic names of a run (all carry the run's prefix) and their creation with the scenario's settings. */
+import { ClickbenchError, ExitCode } from '../errors.js';
 import type { Admin } from '../kafka/client.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { LookupKind } from '../enrich/tables.js';
@@ -68,13 +69,17 @@ export async function createTopics(admin: Admin, specs: TopicSpec[], timeoutMs =
     // kafkajs waits for leaders but gives up when the broker it asks has not applied the new
     // topics' metadata yet (UNKNOWN_TOPIC_OR_PARTITION, common right after a node joined or
     // left): the topics exist; wait for their leaders here instead.
-    if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+    if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw topicsRefused(missing, err);
   }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const md = await retryUnknownTopic(() => admin.fetchTopicMetadata({ topics: missing.map((s) => s.topic) }), Math.max(0, deadline - Date.now()));
     if (md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break;
-    if (Date.now() > deadline) throw new Error(`topics ${missing.map((s) => s.topic).join(', ')} have no leaders after ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) {
+      throw new ClickbenchError(`topics ${missing.map((s) => s.topic).join(', ')} have no leaders ${timeoutMs / 1000} s after they were created`, {
+        exitCode: ExitCode.runFailed, hint: 'check that enough brokers are up for the replication factor (clickbench sandbox status, or the cluster\'s own tools)',
+      });
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return missing.map((s) => s.topic);
@@ -98,4 +103,19 @@ export async function deleteTopicsWithPrefix(admin: Admin, prefix: string): Prom
   const mine = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
   if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 30_000 });
   return mine;
+}
+
+/** The cluster refused to create the run's topics: one line with the broker's reason and what to check. */
+export function topicsRefused(specs: TopicSpec[], err: unknown): ClickbenchError {
+  const e = err as Error & { type?: string; errors?: { type?: string; message?: string; topic?: string }[] };
+  const reason = e.errors?.map((x) => `${x.topic ?? ''} ${x.type ?? x.message ?? ''}`.trim()).join('; ') || e.type || e.message;
+  const rf = Math.max(...specs.map((s) => s.replicationFactor));
+  const hint = /AUTHORIZ/.test(reason)
+    ? 'the principal needs CREATE on the cluster or on the topic prefix (or create the topics yourself and run with --keep)'
+    : /REPLICATION|INVALID_REPLICATION/.test(reason)
+      ? `the scenario asks for replication ${rf}: it cannot exceed the number of live brokers (topics.replication)`
+      : /PARTITIONS|POLICY/.test(reason)
+        ? 'the cluster\'s limits or topic policy refused the scenario\'s topics: lower topics.partitions or ask the cluster\'s owners'
+        : 'check the cluster\'s logs and the scenario\'s topics block';
+  return new ClickbenchError(`the cluster refused to create ${specs.map((s) => s.topic).join(', ')}: ${reason}`, { exitCode: ExitCode.runFailed, hint, cause: err });
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../version.js';
 import type { EnrichmentCounters, EnrichmentVersion } from './enricher.js';
 import { waitUntil } from '../sandbox/process.js';
+import { ClickbenchError, ExitCode } from '../errors.js';
 import { securityArgs, type Security } from '../kafka/security.js';
 import type { RequestCounts } from '../observe/cost.js';
 
@@ -63,6 +64,8 @@ export interface StageProcessOptions {
   statsEveryMs?: number;
   /** Output and DLQ topics (default: the prefix's enriched and DLQ topics). */
   output?: string;
+  /** The process ended by itself after it started (not by kill or stop): a crash the run must not carry on past. */
+  onCrash?: (message: string) => void;
   dlq?: string;
 }
 
@@ -73,6 +76,7 @@ export class StageProcess implements StageHandle {
   private child?: ChildProcess;
   private last?: StageStats;
   private exited = false;
+  private stopping = false;
   killed = false;
   readonly pid = () => this.child?.pid;
 
@@ -109,13 +113,21 @@ export class StageProcess implements StageHandle {
       if (/running on/.test(text)) running = true;
       for (const line of text.split('\n')) if (line && !/running on/.test(line)) o.log?.(`enrichment process: ${line}`);
     });
-    child.on('exit', () => {
+    let lastLine = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      const lines = d.toString().split('\n').filter((l) => l.trim());
+      if (lines.length) lastLine = lines[lines.length - 1].trim();
+    });
+    child.on('exit', (code, sig) => {
       this.exited = true;
+      if (running && !this.killed && !this.stopping) o.onCrash?.(`the enrichment process (pid ${child.pid}) ended by itself (${sig ? `signal ${sig}` : `exit ${code}`})${lastLine ? `: ${lastLine.replace(/^clickbench: /, '').slice(0, 300)}` : ''}`);
     });
     const ok = await waitUntil(() => running || this.exited, 60_000, 50);
     if (!ok || !running) {
       child.kill('SIGKILL');
-      throw new Error(`the enrichment process did not start${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`);
+      throw new ClickbenchError(`the enrichment process did not start${ok ? '' : ' within 60 s'}${stderr ? `: ${stderr.trim().split('\n').pop()!.replace(/^clickbench: /, '')}` : ''}`, {
+        exitCode: ExitCode.runFailed, hint: 'run it alone to see why: clickbench enrich --help (it takes the same --brokers and security flags as run)',
+      });
     }
   }
 
@@ -129,6 +141,7 @@ export class StageProcess implements StageHandle {
 
   async stop(): Promise<void> {
     if (!this.child || this.exited) return;
+    this.stopping = true;
     this.child.kill('SIGTERM');
     if (!(await waitUntil(() => this.exited, 30_000, 50))) await this.kill();
   }

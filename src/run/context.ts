@@ -23,6 +23,7 @@ import { phaseAt, phaseTimeline, type PhaseWindow } from '../phases/timeline.js'
 import { notMeasured, RESULTS_SCHEMA, type Results } from './results.js';
 import type { RunTarget } from './target.js';
 import { CLICKBENCH_VERSION, dependencyVersion } from '../version.js';
+import { ClickbenchError, ExitCode } from '../errors.js';
 
 /**
  * How a user stops a run: `aborted` (first Ctrl-C: finish what is in flight, write the partial
@@ -182,6 +183,16 @@ export class RunContext {
     return `${this.runPrefix}.enrich.${version}`;
   }
 
+  /** What ended the run early (an enrichment process that crashed for good): the run stops its load and fails with it (exit 3). */
+  fatal?: ClickbenchError;
+
+  /** Stop the run: its load ends, what was measured is kept, and the run fails with `message` (exit 3). */
+  fail(message: string): void {
+    if (this.fatal) return;
+    this.fatal = new ClickbenchError(message, { exitCode: ExitCode.runFailed, hint: 'the partial report holds what was measured until then; see the lines above for the cause' });
+    this.errorLine(`${message}: stopping the run`);
+  }
+
   /** Offset of a wall-clock time from the start of the schedule. */
   offsetOf(epochMs: number): number {
     return epochMs - this.scheduleStart;
@@ -193,7 +204,7 @@ export class RunContext {
     const { s, target } = this;
     const dlq = main ? this.names.dlq : `${this.names.dlq}.${version}`;
     if (this.stageAsProcess) {
-      return new StageProcess({ brokers: this.brokers, security: target.security, prefix: this.runPrefix, version, delivery: s.enrichment.delivery, scenarioFile: this.loaded.file, rack: this.zones.enrichment, generation, log: this.errorLine, ...(main ? {} : { output: outputTopic, dlq }) });
+      return new StageProcess({ brokers: this.brokers, security: target.security, prefix: this.runPrefix, version, delivery: s.enrichment.delivery, scenarioFile: this.loaded.file, rack: this.zones.enrichment, generation, log: this.errorLine, onCrash: (m) => this.fail(m), ...(main ? {} : { output: outputTopic, dlq }) });
     }
     return new EnrichmentStage({
       brokers: this.brokers, security: target.security, names: { ...this.names, dlq }, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,

@@ -89,7 +89,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     // Phase boundaries: a snapshot, then the runner of the phase that ends hears `leave` (when the next is
     // another runner's) and the next phase's runner `begin`; every runner ticks every 50 ms.
     const phaseWatcher = (async () => {
-      while (!finished && !signal.aborted) {
+      while (!finished && !signal.aborted && !ctx.fatal) {
         const offset = Date.now() - ctx.scheduleStart;
         for (const b of boundariesPassed(phases, phaseStarts.length - 1, offset)) {
           phaseStarts[b.window.index] = await observer.snapshot(b.window.startMs);
@@ -105,9 +105,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     health.start();
     log(`running ${s.duration / 1000} s of traffic (${phases.map((p) => p.name).join(' → ')})`);
     await driver.run(() => {
-      if (signal.aborted) driver.abandon();
-      return signal.aborted;
+      if (signal.aborted || ctx.fatal) driver.abandon();
+      return signal.aborted || ctx.fatal !== undefined;
     });
+    if (ctx.fatal) throw ctx.fatal;
     ctx.loadRunning = false;
     for (const r of runners) await r.afterLoad?.();
     // Drain: wait until the probe saw every acknowledged event (the union over generations), at most

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { checklist } from '../../src/score/scorecard.js';
 import { Sandbox } from '../../src/sandbox/cluster.js';
-import { collectingIo, testSandbox } from '../helpers.js';
+import { collectingIo, sleep, testSandbox, waitUntil } from '../helpers.js';
 
 const sb = testSandbox();
 
@@ -110,6 +110,34 @@ describe('fault phases on the sandbox', () => {
     assert.notEqual(f.recovery.isrRestoreMs, null);
   });
 
+  it('an enrichment process that crashes by itself stops the run: one error line, exit 3, the partial report kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-crash-'));
+    const file = join(dir, 'scenario.yaml');
+    // The stage runs as its own process in runs with an enricher-kill fault; this one's comes too late to matter.
+    writeFileSync(file, scenario('stage-crash', {
+      phases: `  - { kind: steady, duration: 20s }
+  - { kind: fault, name: late-kill, duration: 15s, fault: { action: enricher-kill, at: 10s, down_for: 3s } }`,
+    }));
+    const out: string[] = [];
+    const running = main(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(dir, 'reports')], collectingIo(out));
+    assert.ok(await waitUntil(() => out.some((l) => /running 35 s of traffic/.test(l)), 90_000, 100), out.join('\n'));
+    await sleep(4_000);
+    const stages = childrenOf(process.pid, ' enrich ');
+    assert.equal(stages.length, 1, `one enrichment process (${stages.join(', ')})`);
+    process.kill(stages[0], 'SIGKILL'); // from outside: a crash, not the run's own fault
+    const t0 = Date.now();
+    const code = await running;
+    assert.equal(code, 3, out.join('\n'));
+    assert.ok(Date.now() - t0 < 45_000, 'the run stopped instead of carrying on to its end');
+    assert.ok(out.some((l) => new RegExp(`^clickbench: the enrichment process \\(pid ${stages[0]}\\) ended by itself \\(signal SIGKILL\\)`).test(l)), out.join('\n'));
+    const runDir = readdirSync(join(dir, 'reports'))[0];
+    const r = JSON.parse(readFileSync(join(dir, 'reports', runDir, 'results.json'), 'utf8')) as Results;
+    assert.equal(r.run.status, 'failed');
+    assert.match(r.run.error ?? '', /ended by itself/);
+    assert.ok(existsSync(join(dir, 'reports', runDir, 'scorecard.md')));
+    assert.equal(r.topics.deleted, true);
+  });
+
   it('enricher kill with at-least-once reports the duplicates it causes', async () => {
     const { r, out } = await run(scenario('fault-alo', {
       delivery: 'alo',
@@ -158,3 +186,18 @@ describe('fault phases on the sandbox', () => {
     assert.match(out.join('\n'), /needs fault\.command/);
   });
 });
+
+/** Pids of processes whose parent is `ppid` and whose command line contains `text`. */
+function childrenOf(ppid: number, text: string): number[] {
+  const found: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const parent = /PPid:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1];
+      if (Number(parent) === ppid && readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ').includes(text)) found.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}

@@ -1,3 +1,4 @@
+import { topicsRefused } from '../../src/drive/topics.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Message } from 'kafkajs';
@@ -21,5 +22,17 @@ describe('sendByBroker', () => {
     const sent: number[] = [];
     await sendByBroker([{ topic: 't', messages: [msg(0, 'a')] }, { topic: 't', messages: [msg(1, 'b')] }], () => 1, async (tm) => { sent.push(tm.length); }, true);
     assert.deepEqual(sent, [1, 1]);
+  });
+});
+
+describe('topics the cluster refuses: one line with its reason and what to check', () => {
+  const specs = [{ topic: 'cb-x.clicks.raw', numPartitions: 12, replicationFactor: 3, configEntries: [] }];
+  it('names the topics, the broker\'s reason, the exit code and a fix per reason', () => {
+    const auth = topicsRefused(specs, Object.assign(new Error('Topic authorization failed'), { type: 'TOPIC_AUTHORIZATION_FAILED' }));
+    assert.equal(auth.line(), 'the cluster refused to create cb-x.clicks.raw: TOPIC_AUTHORIZATION_FAILED — the principal needs CREATE on the cluster or on the topic prefix (or create the topics yourself and run with --keep)');
+    assert.equal(auth.exitCode, 3);
+    const rf = topicsRefused(specs, Object.assign(new Error('x'), { errors: [{ topic: 'cb-x.clicks.raw', type: 'INVALID_REPLICATION_FACTOR' }] }));
+    assert.equal(rf.line(), 'the cluster refused to create cb-x.clicks.raw: cb-x.clicks.raw INVALID_REPLICATION_FACTOR — the scenario asks for replication 3: it cannot exceed the number of live brokers (topics.replication)');
+    assert.match(topicsRefused(specs, new Error('boom')).line(), /: boom — check the cluster's logs/);
   });
 });
