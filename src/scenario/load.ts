@@ -21,6 +21,11 @@ export function formatProblem(p: ScenarioProblem): string {
   return `${p.file}:${p.line}:${p.col}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
 }
 
+/** A path as `phases.2.fault.at`; a key that is empty, blank or unusual is quoted (`"" ` or `" x"`), and a long one cut. */
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.map((k) => (typeof k === 'number' || /^[A-Za-z0-9_.<>-]+$/.test(k) ? String(k) : JSON.stringify(k.length > 40 ? k.slice(0, 40) + '…' : k))).join('.');
+}
+
 export class ScenarioError extends ClickbenchError {
   constructor(readonly problems: ScenarioProblem[]) {
     super(problems.map(formatProblem).join('\n'), { exitCode: ExitCode.usage });
@@ -61,6 +66,12 @@ function locate(doc: Document, path: readonly PathKey[], keyOf?: string): Node |
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
+  const said = describeIssueAs(issue);
+  // A key that is missing is "required", not "undefined is invalid".
+  return issue.input === undefined ? said.replace(/^undefined is (invalid|not allowed)/, 'is required') : said;
+}
+
+function describeIssueAs(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
       // A schema's own message wins (e.g. "passwords are not read from scenario files"), without echoing the value.
@@ -111,6 +122,9 @@ function knownKeysAt(doc: Document, path: readonly PathKey[], unknown: string[])
   return present.filter((k) => !unknown.includes(k));
 }
 
+/** Most alias nodes a scenario may expand (YAML's own default; a scenario needs a handful). */
+export const MAX_ALIASES = 100;
+
 /** Parse and validate scenario text. Throws ScenarioError with every problem found. */
 export function parseScenario(source: string, file = '<scenario>', overrides: Record<string, unknown> = {}): LoadedScenario {
   const lineCounter = new LineCounter();
@@ -122,11 +136,21 @@ export function parseScenario(source: string, file = '<scenario>', overrides: Re
   if (doc.errors.length > 0) {
     throw new ScenarioError(doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '', message: `YAML syntax: ${e.message.split('\n')[0]}` })));
   }
-  const raw = doc.toJS() ?? {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
+  let raw: unknown;
+  try {
+    // Aliases are expanded here: an unresolved one, or a billion-laughs expansion (more than
+    // MAX_ALIASES alias nodes), is refused instead of thrown or expanded.
+    raw = doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {};
+  } catch (err) {
+    const message = (err as Error).message;
+    const alias = /Unresolved alias.*: (\S+)/.exec(message)?.[1];
+    const offset = alias ? source.indexOf(`*${alias}`) : source.indexOf('*');
+    throw new ScenarioError([{ file, ...at(offset >= 0 ? offset : 0), path: '', message: alias ? `YAML: alias *${alias} has no anchor &${alias} before it` : `YAML: ${message.split('\n')[0]} (at most ${MAX_ALIASES} aliases are expanded)` }]);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ScenarioError([{ file, line: 1, col: 1, path: '', message: 'expected a mapping of scenario keys (name, duration, traffic, …)' }]);
   }
-  Object.assign(raw, overrides);
+  Object.assign(raw as Record<string, unknown>, overrides);
   const result = scenarioSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     const problems: ScenarioProblem[] = [];
@@ -137,12 +161,12 @@ export function parseScenario(source: string, file = '<scenario>', overrides: Re
           const node = locate(doc, path, key);
           const schemaKeys = knownSchemaKeys(path);
           const guess = closest(key, schemaKeys.length ? schemaKeys : knownKeysAt(doc, path, issue.keys));
-          problems.push({ file, ...at(node?.range?.[0]), path: [...path, key].join('.'), message: `unknown key${guess ? ` (did you mean "${guess}"?)` : ''}` });
+          problems.push({ file, ...at(node?.range?.[0]), path: formatPath([...path, key]), message: `unknown key${guess ? ` (did you mean "${guess}"?)` : ''}` });
         }
         continue;
       }
       const node = locate(doc, path);
-      problems.push({ file, ...at(node?.range?.[0]), path: path.join('.'), message: describeIssue(issue) });
+      problems.push({ file, ...at(node?.range?.[0]), path: formatPath(path), message: describeIssue(issue) });
     }
     problems.sort((a, b) => a.line - b.line || a.col - b.col);
     throw new ScenarioError(problems);

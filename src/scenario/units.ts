@@ -5,6 +5,13 @@ export const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?(?:ms|s|m|h|d))+\s*$/;
 
 /** Parse "1h30m", "90s", "250ms", or a bare number of seconds, into milliseconds. Undefined when not a duration. */
 export function parseDurationMs(v: string | number): number | undefined {
+  return finite(parseDuration(v));
+}
+
+/** A figure that overflowed (a 400-digit number of seconds) is not a duration or a size. */
+const finite = (x: number | undefined): number | undefined => (x !== undefined && Number.isFinite(x) ? x : undefined);
+
+function parseDuration(v: string | number): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v * 1_000 : undefined;
   if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Number(v) * 1_000;
   if (!DURATION_PATTERN.test(v)) return undefined;
@@ -20,7 +27,7 @@ export function parseSizeBytes(v: string | number): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : undefined;
   const m = SIZE_PATTERN.exec(v);
   if (!m) return undefined;
-  return Math.round(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]);
+  return finite(Math.round(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]));
 }
 
 export function formatDurationMs(ms: number): string {

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { removeDirs, segmentBytes, withoutRemoteUuid } from '../../src/sandbox/logdirs.js';
+import { takeOwnedDir } from '../../src/sandbox/owned.js';
 
 describe('log dir walking (sandbox/logdirs)', () => {
   const root = mkdtempSync(join(tmpdir(), 'cb-logdirs-'));
+  takeOwnedDir(root, 'test log dir'); // removal happens only inside folders clickbench marked (test/unit/owned.test.ts)
   const file = (path: string, bytes: number) => {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), Buffer.alloc(bytes));
