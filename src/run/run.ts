@@ -108,14 +108,13 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       if (signal.aborted || ctx.fatal) driver.abandon();
       return signal.aborted || ctx.fatal !== undefined;
     });
-    if (ctx.fatal) throw ctx.fatal;
     ctx.loadRunning = false;
     for (const r of runners) await r.afterLoad?.();
     // Drain: wait until the probe saw every acknowledged event (the union over generations), at most
     // 30 s (10 s after Ctrl-C); no early stop on a quiet probe (a rollback's stage may still be loading
     // its tables). What is still unseen then counts as timed out.
     const drainStart = Date.now();
-    const drainCap = signal.aborted ? 10_000 : 30_000;
+    const drainCap = signal.aborted || ctx.fatal ? 10_000 : 30_000;
     while (Date.now() - drainStart < drainCap && unseenAcked(driver, ctx.probe).length > 0) await sleep(500);
     finished = true;
     await sampler.stop();
@@ -139,6 +138,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     for (const r of runners) await r.contribute?.();
     if (runners.some((r) => r.checksEveryAck)) await accountRaw(ctx);
     results.run.status = signal.aborted ? 'interrupted' : 'completed';
+    // A fatal end (an enrichment process that crashed for good) fails the run, with everything measured until then assembled.
+    if (ctx.fatal) throw ctx.fatal;
   } catch (err) {
     results.run.status = signal.aborted ? 'interrupted' : 'failed';
     results.run.error = (err as Error).message;

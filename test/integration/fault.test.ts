@@ -134,6 +134,8 @@ describe('fault phases on the sandbox', () => {
     const r = JSON.parse(readFileSync(join(dir, 'reports', runDir, 'results.json'), 'utf8')) as Results;
     assert.equal(r.run.status, 'failed');
     assert.match(r.run.error ?? '', /ended by itself/);
+    assert.ok(r.throughput.ackedEvents > 1_000, `what was measured before the crash is in the partial results (${r.throughput.ackedEvents} acknowledged)`);
+    assert.ok(r.phases.length > 0 && r.latency.produceAck !== null, 'phases and latency assembled');
     assert.ok(existsSync(join(dir, 'reports', runDir, 'scorecard.md')));
     assert.equal(r.topics.deleted, true);
   });
