@@ -25,7 +25,12 @@ export class Secret {
   readonly #value: string;
   constructor(value: string, readonly source: string) {
     this.#value = value;
-    if (value.length >= 4) secrets.add(value);
+    if (value.length >= 4) {
+      secrets.add(value);
+      // As it appears inside JSON (a quote, a backslash, a control character escaped): results.json is JSON.
+      const escaped = JSON.stringify(value).slice(1, -1);
+      if (escaped !== value) secrets.add(escaped);
+    }
   }
   reveal(): string {
     return this.#value;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { writeResults } from '../../src/run/results.js';
+import { complete } from './recorded.js';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
@@ -123,5 +125,29 @@ describe('probe logic (pure)', () => {
     assert.equal(unmet(caps('no'), alo), undefined);
     assert.equal(unmet(caps('yes'), eos), undefined);
     assert.ok(requirements({ enrichment: { delivery: 'alo' }, clients: { acks: '1' }, phases: [{ kind: 'replay' }] }).some((n) => n.id === 'timestamp-lookup'));
+  });
+});
+
+describe('a password that is also part of a topic name, an event field and an error: no copy in any output', () => {
+  it('results.json, scorecard.md, the summary JSON and the console carry no copy, raw or JSON-escaped', async () => {
+    const password = 'clk"s\\7';
+    new Secret(password, 'test');
+    const r = complete();
+    r.topics.prefix = `cb-${password}-run`;
+    r.topics.raw = `${r.topics.prefix}.clicks.raw`;
+    r.run.error = `broker said: authentication failed for password ${password}`;
+    (r as unknown as { note: string }).note = `event field page_title=${password}`;
+    const dir = mkdtempSync(join(tmpdir(), 'cb-secret-'));
+    const file = writeResults(r, dir);
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), isTTY: false };
+    const code = await main(['report', file, '--summary-json', join(dir, 'summary.json')], io);
+    assert.ok(code === 0 || code === 1, out.join('\n'));
+    const escaped = JSON.stringify(password).slice(1, -1);
+    for (const [what, text] of [['results.json', readFileSync(file, 'utf8')], ['scorecard.md', readFileSync(join(dirname(file), 'scorecard.md'), 'utf8')], ['summary.json', readFileSync(join(dir, 'summary.json'), 'utf8')], ['console', out.join('\n')]] as const) {
+      assert.equal(text.includes(password), false, `the password in ${what}`);
+      assert.equal(text.includes(escaped), false, `the JSON-escaped password in ${what}`);
+    }
+    assert.match(readFileSync(file, 'utf8'), /cb-\[redacted\]-run/);
   });
 });
