@@ -12,6 +12,7 @@
  * the same way for certain (a `Long` timestamp delta, a header value that is neither string nor
  * Buffer) goes to kafkajs's own encoder, and the unit tests compare the two byte for byte.
  */
+import { varintBytes } from './wire.js';
 
 export interface RecordInput {
   offsetDelta?: number;
@@ -28,17 +29,6 @@ export interface EncodedRecord {
 }
 
 type Original = (r: RecordInput) => EncodedRecord;
-
-/** Bytes of a zig-zag varint (varlong) for a safe integer. */
-export function sizeOfVarLong(v: number): number {
-  let u = v >= 0 ? v * 2 : -v * 2 - 1;
-  let n = 1;
-  while (u >= 128) {
-    u = Math.floor(u / 128);
-    n++;
-  }
-  return n;
-}
 
 /** Writes a zig-zag varint (varlong) of a safe integer at `at`; returns the next offset. */
 export function writeVarLong(buf: Buffer, at: number, v: number): number {
@@ -95,12 +85,12 @@ export function recordEncoder(original: Original): Original {
     const keyLen = key == null ? 0 : byteLength(key as string | Buffer);
     const valueLen = value == null ? 0 : byteLength(value as string | Buffer);
     const headerLens = headers.map(([k, v]) => [Buffer.byteLength(k, 'utf8'), byteLength(v)]);
-    let body = 1 + sizeOfVarLong(ts) + sizeOfVarLong(offsetDelta);
-    body += key == null ? 1 : sizeOfVarLong(keyLen) + keyLen;
-    body += value == null ? 1 : sizeOfVarLong(valueLen) + valueLen;
-    body += sizeOfVarLong(headers.length);
-    for (const [kl, vl] of headerLens) body += sizeOfVarLong(kl) + kl + sizeOfVarLong(vl) + vl;
-    const buf = Buffer.allocUnsafe(sizeOfVarLong(body) + body);
+    let body = 1 + varintBytes(ts) + varintBytes(offsetDelta);
+    body += key == null ? 1 : varintBytes(keyLen) + keyLen;
+    body += value == null ? 1 : varintBytes(valueLen) + valueLen;
+    body += varintBytes(headers.length);
+    for (const [kl, vl] of headerLens) body += varintBytes(kl) + kl + varintBytes(vl) + vl;
+    const buf = Buffer.allocUnsafe(varintBytes(body) + body);
     let at = writeVarLong(buf, 0, body);
     buf[at++] = 0; // attributes
     at = writeVarLong(buf, at, ts);

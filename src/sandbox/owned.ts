@@ -74,7 +74,7 @@ export function takeOwnedDir(dir: string, what: string, legacy?: (dir: string) =
     writeMarker(dir, what, false);
     return;
   }
-  if (!isOwned(dir, legacy)) throw refuse(dir, what, 'reuse and empty');
+  assertOwnable(dir, what, legacy);
   const createdFolder = readMarker(dir)?.createdFolder ?? true;
   for (const e of entries) if (e !== OWNED_MARKER) rmSync(join(dir, e), { recursive: true, force: true });
   writeMarker(dir, what, createdFolder);

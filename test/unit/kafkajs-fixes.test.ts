@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import '../../src/kafka/client.js';
 import { stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
-import { recordEncoder, sizeOfVarLong, writeVarLong, type EncodedRecord, type RecordInput } from '../../src/kafka/record-encoder.js';
+import { recordEncoder, writeVarLong, type EncodedRecord, type RecordInput } from '../../src/kafka/record-encoder.js';
+import { varintBytes } from '../../src/kafka/wire.js';
 import { sleep } from '../../src/sandbox/process.js';
 
 describe('kafkajs fix: a stopped consumer\'s fetchers end instead of spinning', () => {
@@ -178,7 +179,7 @@ describe('kafkajs fix: records encoded into one exactly-sized buffer (src/kafka/
     const buf = Buffer.alloc(10);
     const cases: [number, number[]][] = [[0, [0]], [-1, [1]], [1, [2]], [63, [126]], [-64, [127]], [64, [128, 1]], [8191, [254, 127]], [8192, [128, 128, 1]]];
     for (const [v, bytes] of cases) {
-      assert.equal(sizeOfVarLong(v), bytes.length, `size of ${v}`);
+      assert.equal(varintBytes(v), bytes.length, `size of ${v}`);
       assert.equal(writeVarLong(buf, 0, v), bytes.length);
       assert.deepEqual([...buf.subarray(0, bytes.length)], bytes, `bytes of ${v}`);
     }
