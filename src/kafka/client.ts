@@ -169,9 +169,27 @@ export async function sendByPartition(requests: { topic: string; messages: Messa
     if (!lane) lanes.set(key, (lane = []));
     lane.push(r);
   }
-  await Promise.all([...lanes.values()].map(async (lane) => {
-    for (const r of lane) await send(r);
-  }));
+  await settleLanes([...lanes.values()], (lane, failed) => (async () => {
+    for (const r of lane) {
+      if (failed()) return;
+      await send(r);
+    }
+  })());
+}
+
+/**
+ * Run every lane; once one fails, the others start no new request, and the first error is thrown
+ * only when every lane has settled. A caller that aborts a transaction on that error must not do it
+ * while other requests of the transaction are still in flight: kafkajs then sends their
+ * AddPartitionsToTxn in state ABORTING ("Cannot call addPartitionsToTransaction in state ABORTING",
+ * seen in the zone-outage test) and the stage's recovery started under a producer still sending.
+ */
+export async function settleLanes<L>(lanes: L[], run: (lane: L, failed: () => boolean) => Promise<void>): Promise<void> {
+  let failure: { err: unknown } | undefined;
+  await Promise.all(lanes.map((l) => run(l, () => failure !== undefined).catch((err: unknown) => {
+    failure ??= { err };
+  })));
+  if (failure) throw failure.err;
 }
 
 /** After a failed or retried request: one partition per request for this long (see sendByBroker). */
@@ -204,8 +222,8 @@ export async function sendByBroker(
     if (!lane) lanes.set(key, (lane = []));
     lane.push(r);
   }
-  await Promise.all([...byBroker.values()].map(async (lanes) => {
+  await settleLanes([...byBroker.values()], async (lanes, failed) => {
     const rounds = Math.max(...[...lanes.values()].map((l) => l.length));
-    for (let i = 0; i < rounds; i++) await send([...lanes.values()].flatMap((l) => (l[i] ? [l[i]] : [])));
-  }));
+    for (let i = 0; i < rounds && !failed(); i++) await send([...lanes.values()].flatMap((l) => (l[i] ? [l[i]] : [])));
+  });
 }

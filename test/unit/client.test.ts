@@ -23,6 +23,28 @@ describe('sendByBroker', () => {
     await sendByBroker([{ topic: 't', messages: [msg(0, 'a')] }, { topic: 't', messages: [msg(1, 'b')] }], () => 1, async (tm) => { sent.push(tm.length); }, true);
     assert.deepEqual(sent, [1, 1]);
   });
+  it('a failed request: the error comes only after every lane settled, and no lane starts a new request after it', async () => {
+    const leaders: Record<string, number> = { 't:0': 1, 't:1': 2 };
+    const log: string[] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const failing = sendByBroker(
+      [{ topic: 't', messages: [msg(0, 'a')] }, { topic: 't', messages: [msg(1, 'b')] }, { topic: 't', messages: [msg(1, 'c')] }],
+      (t, p) => leaders[`${t}:${p}`],
+      async (tm) => {
+        const v = tm.map((r) => r.messages[0].value).join('');
+        log.push(`start ${v}`);
+        if (v === 'a') throw new Error('broker 1 down');
+        await slow;
+        log.push(`end ${v}`);
+      },
+    ).then(() => 'resolved', (err: Error) => { log.push('rejected'); return err.message; });
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(log, ['start a', 'start b'], 'broker 1 failed while broker 2 was still sending');
+    release();
+    assert.equal(await failing, 'broker 1 down');
+    assert.deepEqual(log, ['start a', 'start b', 'end b', 'rejected'], 'rejected after b settled; c (next round of broker 2) never started');
+  });
 });
 
 describe('topics the cluster refuses: one line with its reason and what to check', () => {
