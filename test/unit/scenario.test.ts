@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { parseScenario, ScenarioError } from '../../src/scenario/load.js';
@@ -130,6 +131,24 @@ describe('scenario files', () => {
     assert.equal(a.split('\n').length, 3001);
     assert.equal(a, b);
     assert.notEqual(a, c);
+  });
+
+  it('`generate | head -1000` ends promptly with exit 0 and no EPIPE stack trace; the 1 000 lines are the first 1 000 events', async () => {
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', 'node bin/clickbench.js generate scenarios/quickstart.yaml --events 2000000 --seed 5 | head -1000'], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 2 ** 20 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 1000);
+    const file = join(mkdtempSync(join(tmpdir(), 'cb-')), 'first.jsonl');
+    assert.equal(await main(['generate', 'scenarios/quickstart.yaml', '--events', '1000', '--seed', '5', '--out', file], capture().io), 0);
+    assert.equal(r.stdout, readFileSync(file, 'utf8'));
+  });
+
+  it('`generate --out` into a folder that does not exist: one line naming the file, exit 2', async () => {
+    const c = capture();
+    const out = join(mkdtempSync(join(tmpdir(), 'cb-')), 'missing', 'events.jsonl');
+    assert.equal(await main(['generate', 'scenarios/quickstart.yaml', '--events', '10', '--out', out], c.io), 2);
+    assert.deepEqual(c.err, [`clickbench: could not write the events to ${out}: ENOENT — check that the folder exists, is writable and has space`]);
   });
 
   it('`generate --stats --json` reports rate, mix, Zipf fit and partition load', async () => {
