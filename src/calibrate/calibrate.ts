@@ -6,6 +6,9 @@
  * against them ("clickbench drove X % of the measured produce ceiling").
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Codec } from '../kafka/compression.js';
 import { createTopics } from '../drive/topics.js';
 import type { Admin } from '../kafka/client.js';
 import { PLAINTEXT, type Security } from '../kafka/security.js';
@@ -25,6 +28,13 @@ export interface CalibrationSettings {
   /** Records for the latency floor (sent one at a time). */
   latencyRecords: number;
   topicPrefix: string;
+  /** The producer's codec (ProducerPerformance's compression.type; default none). */
+  compression?: Codec;
+  /**
+   * Sample events sent as ProducerPerformance's payloads (--payload-file) instead of its random
+   * letters, which compress unlike real events: set whenever `compression` is not none.
+   */
+  payloads?: string[];
   /** How the tools connect (default PLAINTEXT). */
   security?: Security;
   log?: (line: string) => void;
@@ -34,7 +44,7 @@ export interface Calibration {
   measured: true;
   tool: string;
   kafkaVersion: string;
-  settings: { recordBytes: number; acks: string; partitions: number; replication: number; records: number; latencyRecords: number };
+  settings: { recordBytes: number; acks: string; partitions: number; replication: number; records: number; latencyRecords: number; compression?: Codec; payloads?: string };
   produce: { recordsPerSec: number; mbPerSec: number; avgLatencyMs: number; p99LatencyMs: number; line: string };
   consume: { recordsPerSec: number; mbPerSec: number; fetchRecordsPerSec: number; rebalanceMs: number; line: string };
   latency: { avgMs: number; p50Ms: number; p99Ms: number; p999Ms: number; line: string };
@@ -70,6 +80,14 @@ export function parseEndToEndLatency(out: string): Calibration['latency'] {
   return { avgMs: Number(avg[1]), p50Ms: Number(p[1]), p99Ms: Number(p[2]), p999Ms: Number(p[3]), line: `${avg[0]}; ${p[0]}` };
 }
 
+/** Writes the payloads (one per line) into the tools' scratch folder; undefined when there are none. */
+function payloadFile(dir: string, payloads: string[] | undefined): string | undefined {
+  if (!payloads?.length) return undefined;
+  const file = join(dir, 'payloads.txt');
+  writeFileSync(file, payloads.join('\n') + '\n');
+  return file;
+}
+
 export async function calibrate(admin: Admin, c: CalibrationSettings): Promise<Calibration> {
   const t0 = Date.now();
   const tools = await openKafkaTools(c.security ?? PLAINTEXT, c.log);
@@ -80,7 +98,7 @@ export async function calibrate(admin: Admin, c: CalibrationSettings): Promise<C
   try {
     await createTopics(admin, [{ topic, numPartitions: c.partitions, replicationFactor: c.replication, configEntries: [{ name: 'min.insync.replicas', value: String(c.minInsyncReplicas) }] }]);
     c.log?.(`calibrate: ProducerPerformance, ${c.records} records of ${c.recordBytes} B, acks=${c.acks}, ${c.partitions} partitions, RF ${c.replication}`);
-    const produce = parseProducerPerformance(await java('ProducerPerformance', producerPerformanceArgs({ topic, records: c.records, recordBytes: c.recordBytes, throughput: -1, bootstrap: c.brokers, acks: c.acks }), 600_000));
+    const produce = parseProducerPerformance(await java('ProducerPerformance', producerPerformanceArgs({ topic, records: c.records, recordBytes: c.recordBytes, throughput: -1, bootstrap: c.brokers, acks: c.acks, compression: c.compression, payloadFile: payloadFile(tools.dir, c.payloads) }), 600_000));
     c.log?.(`calibrate: ConsumerPerformance, reading the ${c.records} records back`);
     const consume = parseConsumerPerformance(await java('ConsumerPerformance', [
       '--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(c.records), '--timeout', '60000', '--group', `${topic}.reader`,
@@ -91,7 +109,7 @@ export async function calibrate(admin: Admin, c: CalibrationSettings): Promise<C
     ], 300_000));
     return {
       measured: true, tool: 'org.apache.kafka.tools (ProducerPerformance, ConsumerPerformance, EndToEndLatency)', kafkaVersion: tools.kafkaVersion,
-      settings: { recordBytes: c.recordBytes, acks: c.acks, partitions: c.partitions, replication: c.replication, records: c.records, latencyRecords: c.latencyRecords },
+      settings: { recordBytes: c.recordBytes, acks: c.acks, partitions: c.partitions, replication: c.replication, records: c.records, latencyRecords: c.latencyRecords, compression: c.compression ?? 'none', payloads: c.payloads ? `${c.payloads.length} sample events of the scenario` : 'random letters (--record-size)' },
       produce, consume, latency, scratchTopic: topic, scratchTopicRemoved: false, durationMs: 0,
     } satisfies Calibration;
   } finally {

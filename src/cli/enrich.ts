@@ -4,6 +4,7 @@ import type { StageStats } from '../enrich/child.js';
 import type { EnrichmentStage } from '../enrich/stage.js';
 import type { RequestCounts } from '../observe/cost.js';
 import { UsageError } from '../errors.js';
+import { CODECS, totalCodecCount, type Codec } from '../kafka/compression.js';
 import type { Io } from '../report/io.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
 import { resolveSecurity } from '../kafka/security.js';
@@ -28,10 +29,12 @@ export function enrichCommand(io: Io): Command {
     .option('--instance <id>', 'instance id (keeps the transactional id stable across restarts)', '0')
     .option('--rack <zone>', 'client.rack of this stage (rack-aware fetching)')
     .option('--stats-every <s>', 'print a JSON stats line every s seconds', '5')
+    .addOption(new Option('--compression <codec>', 'record-batch codec of the output (default: the scenario\'s clients.enrichment_compression, else none)').choices([...CODECS]))
     .option('--generation <n>', 'generation header written on outputs (a replay is a new generation)', '0')
-    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; dlq?: string; instance: string; rack?: string; statsEvery: string; generation: string }) => {
+    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; dlq?: string; instance: string; rack?: string; statsEvery: string; generation: string; compression?: Codec }) => {
       const [{ EnrichmentStage }, { topicNames }, { loadScenario }, { defaultEnrichmentConfig }] = await Promise.all([import('../enrich/stage.js'), import('../drive/topics.js'), import('../scenario/load.js'), import('../scenario/schema.js')]);
-      const config = o.scenario ? loadScenario(o.scenario).scenario.enrichment : defaultEnrichmentConfig();
+      const scenario = o.scenario ? loadScenario(o.scenario).scenario : undefined;
+      const config = scenario ? scenario.enrichment : defaultEnrichmentConfig();
       const names = { ...topicNames(o.prefix), ...(o.dlq ? { dlq: o.dlq } : {}) };
       const stage = new EnrichmentStage({
         brokers: await resolveBrokers(o.brokers),
@@ -45,6 +48,7 @@ export function enrichCommand(io: Io): Command {
         transactionalId: `${o.prefix}.enrich.${o.version}.${o.instance}`,
         rack: o.rack,
         generation: Number(o.generation) || 0,
+        compression: o.compression ?? (scenario ? scenario.clients.enrichment_compression ?? scenario.clients.compression : 'none'),
         log: (l) => io.err(l),
       });
       await stage.start();
@@ -66,7 +70,9 @@ export function enrichCommand(io: Io): Command {
 /** The stats line of `enrich` (one JSON object per line on stdout; `run` reads it from a child stage). */
 export function stageStats(stage: EnrichmentStage, requests?: RequestCounts): StageStats {
   const cpu = process.cpuUsage();
+  const compressed = totalCodecCount();
   return {
+    ...(compressed.batches > 0 ? { compressed } : {}),
     ...(requests ? { requests: Object.fromEntries([...requests].map(([role, apis]) => [role, Object.fromEntries(apis)])) } : {}),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     at: new Date().toISOString(), batches: stage.batches, transactionsAborted: stage.transactionsAborted, concurrentTransactionRetries: stage.concurrentTransactionRetries,

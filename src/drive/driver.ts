@@ -50,6 +50,8 @@ export interface DriverOptions {
   /** Every failed produce attempt (after the client's own retries), by error code. */
   onAttemptFailed?: (code: string) => void;
   acks?: -1 | 1;
+  /** kafkajs CompressionTypes value of every batch (0: none; src/kafka/compression.ts). */
+  compression?: number;
   deliveryTimeoutMs?: number;
   clock?: () => number;
   /** The producer's client id (its length is part of every request). */
@@ -302,7 +304,7 @@ export class OpenLoopDriver {
       for (;;) {
         try {
           // kafkajs encodes key, value, partition, headers and timestamp; the `event` riding along is not sent.
-          const meta = await this.o.producer.sendBatch({ topicMessages: parts.map((x) => ({ topic: x.lane.topic, messages: x.batch })), acks: this.o.acks ?? -1 });
+          const meta = await this.o.producer.sendBatch({ topicMessages: parts.map((x) => ({ topic: x.lane.topic, messages: x.batch })), acks: this.o.acks ?? -1, compression: this.o.compression ?? 0 });
           const ackMs = this.clock();
           for (const x of parts) this.delivered(x.lane, x.batch, ackMs, baseOffsetOf(meta, x.lane));
           return;

@@ -4,6 +4,7 @@
  * child's stats lines, so the run sees the same counters as from an in-process stage (as of the
  * last line before a kill: up to `statsEveryMs` old).
  */
+import type { Codec, CodecCount } from '../kafka/compression.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../version.js';
@@ -30,6 +31,8 @@ export interface StageStats {
   requests?: Record<string, Record<string, number>>;
   /** CPU seconds (user + system) the process used so far. */
   cpuSeconds?: number;
+  /** What the process's output producer fed its codec and got out of it (absent: nothing compressed). */
+  compressed?: CodecCount;
 }
 
 /** What `run` uses of a stage, in process or not. */
@@ -49,6 +52,8 @@ export interface StageHandle {
   readonly consumedBytes: Map<number, number>;
   /** A stage in its own process: the requests and CPU it spent, which this process's own counters do not see. */
   readonly ownCost?: { requests: RequestCounts; cpuSeconds: number };
+  /** A stage in its own process: what its producer compressed (in this process, `codecCounts` holds it). */
+  readonly compressed?: CodecCount;
 }
 
 export interface StageProcessOptions {
@@ -60,6 +65,8 @@ export interface StageProcessOptions {
   scenarioFile: string;
   rack?: string;
   generation: number;
+  /** Codec of the stage's output (the scenario's clients.enrichment_compression or compression). */
+  compression?: Codec;
   log?: (line: string) => void;
   statsEveryMs?: number;
   /** Output and DLQ topics (default: the prefix's enriched and DLQ topics). */
@@ -85,7 +92,7 @@ export class StageProcess implements StageHandle {
   async start(): Promise<void> {
     const o = this.o;
     const args = ['enrich', '--brokers', o.brokers.join(','), '--prefix', o.prefix, '--version', o.version, '--delivery', o.delivery, '--scenario', o.scenarioFile,
-      '--instance', '0', '--generation', String(o.generation), '--stats-every', String((o.statsEveryMs ?? 500) / 1000), ...(o.rack ? ['--rack', o.rack] : []), ...(o.output ? ['--output', o.output] : []), ...(o.dlq ? ['--dlq', o.dlq] : [])];
+      '--instance', '0', '--generation', String(o.generation), '--stats-every', String((o.statsEveryMs ?? 500) / 1000), ...(o.rack ? ['--rack', o.rack] : []), ...(o.compression ? ['--compression', o.compression] : []), ...(o.output ? ['--output', o.output] : []), ...(o.dlq ? ['--dlq', o.dlq] : [])];
     // Security flags in argv; the password only in the child's environment.
     const sec = o.security ? securityArgs(o.security) : { args: [], env: {} };
     args.push(...sec.args);
@@ -178,6 +185,9 @@ export class StageProcess implements StageHandle {
   }
   get consumedBytes(): Map<number, number> {
     return new Map(Object.entries(this.last?.consumedBytes ?? {}).map(([k, v]) => [Number(k), v]));
+  }
+  get compressed(): CodecCount | undefined {
+    return this.last?.compressed;
   }
   get ownCost(): { requests: RequestCounts; cpuSeconds: number } {
     return {

@@ -19,6 +19,7 @@ import type { TopicNames } from '../drive/topics.js';
 import { sleep } from '../sandbox/process.js';
 import { ClickbenchError } from '../errors.js';
 import { partitionForKey } from '../kafka/murmur2.js';
+import { CODEC_TYPE, type Codec } from '../kafka/compression.js';
 import { CAREFUL_MS, isRetriableError, sendByBroker } from '../kafka/client.js';
 import { LeaderMap } from '../kafka/leaders.js';
 import { fetchedBytes } from '../kafka/wire.js';
@@ -69,6 +70,8 @@ export interface StageOptions {
   rack?: string;
   /** Written as header cb-generation: bumped by each replay, so a replayed output is told from a duplicate. */
   generation?: number;
+  /** Record-batch codec of the output producer (default none). */
+  compression?: Codec;
   log?: (line: string) => void;
 }
 
@@ -424,7 +427,7 @@ export class EnrichmentStage {
         continue;
       }
       try {
-        await this.send(items.flatMap((it) => it.requests), (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 }));
+        await this.send(items.flatMap((it) => it.requests), (topicMessages) => txn.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] }));
         // kafkajs does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (kafkajs #430): retry it here.
         await this.retryConcurrent(() => txn.sendOffsets({
           consumerGroupId: this.opts.groupId,
@@ -535,7 +538,7 @@ export class EnrichmentStage {
 
   private async aloBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
-    await this.send(this.produceRequests(this.transform(batch)), (topicMessages) => this.producer!.sendBatch({ topicMessages, acks: -1 })).catch((err: Error) => {
+    await this.send(this.produceRequests(this.transform(batch)), (topicMessages) => this.producer!.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] })).catch((err: Error) => {
       this.beCareful();
       throw err;
     });

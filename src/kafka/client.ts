@@ -9,8 +9,10 @@ import type { Admin, Consumer, Kafka, KafkaConfig, Message, Producer, ProducerCo
 import { redact, type Security } from './security.js';
 import { countRequest } from '../observe/cost.js';
 import { installKafkajsFixes } from './kafkajs-fixes.js';
+import { registerCodecs } from './compression.js';
 
 installKafkajsFixes();
+registerCodecs();
 
 const { Kafka: KafkaCtor, logLevel, Partitioners } = kafkajs;
 export { logLevel };

@@ -176,6 +176,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
     const d = r.disk;
     out.push(`Source: DescribeLogDirs (sizes of the run's partitions on every broker). Growth ${mb(d.growthBytes)} for ${mb(d.ingestedPayloadBytes)} of payload ingested = **${(d.bytesPerGbIngested / 1e9).toFixed(2)} GB of broker disk per GB ingested** (RF ${d.replicationFactor}; the raw topic, the enriched sink, the DLQ and the lookup topics all count).`);
     out.push('');
+    if (r.compression) out.push(compressionLine(r.compression), '');
     out.push(table(['broker', 'start', 'end', 'growth'], Object.entries(d.byBroker).map(([b, v]) => [b, mb(v.startBytes), mb(v.endBytes), mb(v.endBytes - v.startBytes)])));
     out.push('');
     const lastDisk = r.series.disk[r.series.disk.length - 1];
@@ -448,4 +449,11 @@ function elasticSection(r: Results): string[] {
   }
   out.push('');
   return out;
+}
+
+/** What each producer's codec did to its batches (the disk and cross-zone figures are of the compressed batches). */
+export function compressionLine(c: NonNullable<Results['compression']>): string {
+  const one = (who: string, f: NonNullable<Results['compression']>['producer']) =>
+    f.measured ? `${who} ${f.codec}: ${mb(f.recordBytes)} of records → ${mb(f.compressedBytes)} (**${(f.ratio * 100).toFixed(1)} %**, ${num(f.batches)} batches)` : `${who} ${f.codec}: ${f.reason}`;
+  return `Compression (bytes each producer fed its codec and got back, counted in the client): ${one('load producer', c.producer)}; ${one('enrichment output', c.enrichment)}.`;
 }

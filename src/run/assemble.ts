@@ -2,7 +2,8 @@
  * Pure pieces of a run's results: each turns what the run recorded into a part of results.json, so it
  * can be checked on recorded inputs (test/unit/run-plumbing.test.ts) without a cluster.
  */
-import { notMeasured, type DualRunResult, type NotMeasured, type PhaseResult, type ReplayResult, type Results } from './results.js';
+import type { Codec, CodecCount } from '../kafka/compression.js';
+import { notMeasured, type CompressionFigure, type DualRunResult, type NotMeasured, type PhaseResult, type ReplayResult, type Results } from './results.js';
 import type { PhaseWindow } from '../phases/timeline.js';
 
 /** Seconds (after the first) whose acknowledged count exceeded the intended by over 10 % while the seconds before had a backlog (acked < intended summed so far). */
@@ -224,4 +225,31 @@ export function rawAccounting(generated: number, acked: (seq: number) => boolean
     }
   }
   return { checked, lost, rawDuplicates, lostByPartition };
+}
+
+/** One producer's compression, from what it fed its codec and got back (`who` names the producer in the reasons). */
+export function compressionFigure(codec: Codec, count: CodecCount | undefined, who: string): CompressionFigure {
+  if (codec === 'none') return { codec, ...notMeasured(`${who} does not compress (codec none)`) };
+  if (!count || count.recordBytes === 0) return { codec, ...notMeasured(`${who} compressed nothing`) };
+  return {
+    codec, measured: true, method: `the bytes ${who} fed the ${codec} codec (each batch's records) and the bytes it returned, counted in the client`,
+    batches: count.batches, recordBytes: count.recordBytes, compressedBytes: count.compressedBytes, ratio: count.compressedBytes / count.recordBytes,
+  };
+}
+
+/**
+ * The share of the clients' uncompressed byte counts that is on the wire once compressed: `wireBytes`
+ * (records, batch headers and request framing, as src/kafka/wire.ts counts them) less what the codec
+ * saved on the records. Only the records compress, so framing keeps its size: scaling the whole count
+ * by the codec's ratio undercounted a compressed quickstart by 8 % against the kernel's counters.
+ */
+export function compressionFactor(f: CompressionFigure | undefined, wireBytes: number): number {
+  if (!f || !f.measured || wireBytes <= 0) return 1;
+  return Math.max(f.ratio, 1 - (f.recordBytes - f.compressedBytes) / wireBytes);
+}
+
+export function addCodecCounts(counts: (CodecCount | undefined)[]): CodecCount | undefined {
+  const present = counts.filter((c): c is CodecCount => !!c);
+  if (!present.length) return undefined;
+  return present.reduce((a, c) => ({ batches: a.batches + c.batches, recordBytes: a.recordBytes + c.recordBytes, compressedBytes: a.compressedBytes + c.compressedBytes }), { batches: 0, recordBytes: 0, compressedBytes: 0 });
 }

@@ -22,6 +22,13 @@ export function mergeNested<K>(a: Map<string, Map<K, number>>, b: Map<string, Ma
   }
   return a;
 }
+/** Every count × f (a producer's compression ratio); the same maps when f is 1. */
+export function scaleFlat(m: Map<number, number>, f: number): Map<number, number> {
+  return f === 1 ? m : new Map([...m].map(([p, v]) => [p, v * f]));
+}
+export function scaleNested(m: Map<string, Map<number, number>>, f: number): Map<string, Map<number, number>> {
+  return f === 1 ? m : new Map([...m].map(([t, parts]) => [t, scaleFlat(parts, f)]));
+}
 export function mergeFlat(a: Map<number, number>, b: Map<number, number>): Map<number, number> {
   const out = new Map(a);
   for (const [p, v] of b) out.set(p, (out.get(p) ?? 0) + v);

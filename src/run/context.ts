@@ -20,7 +20,9 @@ import type { Profile } from '../observe/crosszone.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { phaseAt, phaseTimeline, type PhaseWindow } from '../phases/timeline.js';
-import { notMeasured, RESULTS_SCHEMA, type Results } from './results.js';
+import { notMeasured, RESULTS_SCHEMA, type CompressionFigure, type Results } from './results.js';
+import { addCodecCounts, compressionFactor, compressionFigure } from './assemble.js';
+import { codecCounts } from '../kafka/compression.js';
 import type { RunTarget } from './target.js';
 import { CLICKBENCH_VERSION, dependencyVersion } from '../version.js';
 import { ClickbenchError, ExitCode } from '../errors.js';
@@ -204,11 +206,11 @@ export class RunContext {
     const { s, target } = this;
     const dlq = main ? this.names.dlq : `${this.names.dlq}.${version}`;
     if (this.stageAsProcess) {
-      return new StageProcess({ brokers: this.brokers, security: target.security, prefix: this.runPrefix, version, delivery: s.enrichment.delivery, scenarioFile: this.loaded.file, rack: this.zones.enrichment, generation, log: this.errorLine, onCrash: (m) => this.fail(m), ...(main ? {} : { output: outputTopic, dlq }) });
+      return new StageProcess({ brokers: this.brokers, security: target.security, prefix: this.runPrefix, version, delivery: s.enrichment.delivery, scenarioFile: this.loaded.file, rack: this.zones.enrichment, generation, compression: s.clients.enrichment_compression ?? s.clients.compression, log: this.errorLine, onCrash: (m) => this.fail(m), ...(main ? {} : { output: outputTopic, dlq }) });
     }
     return new EnrichmentStage({
       brokers: this.brokers, security: target.security, names: { ...this.names, dlq }, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,
-      groupId: this.groupOf(version), transactionalId: `${this.groupOf(version)}.0`, rack: this.zones.enrichment, generation, log: this.errorLine,
+      groupId: this.groupOf(version), transactionalId: `${this.groupOf(version)}.0`, rack: this.zones.enrichment, generation, compression: s.clients.enrichment_compression ?? s.clients.compression, log: this.errorLine,
     });
   }
 
@@ -245,6 +247,31 @@ export class RunContext {
   /** Every stage the run started, still running or not. */
   allStages(): StageHandle[] {
     return [...this.retired, ...(this.stage ? [this.stage] : []), ...(this.side ? [this.side.stage] : [])];
+  }
+
+  /**
+   * The compression the load producer and the enrichment output achieved so far. A stage in its own
+   * process reports its codec's counts on its stats line; one inside this process shares this
+   * process's counts, which tell it apart from the producer only when the two use different codecs.
+   * `wire`: the uncompressed bytes the model counts for each producer's topics so far (the factors
+   * remove what the codec saved from them).
+   */
+  compression(wire: { producer: number; enrichment: number } = { producer: 0, enrichment: 0 }): { producer: CompressionFigure; enrichment: CompressionFigure; factors: { producer: number; enrichment: number } } {
+    const { compression, enrichment_compression } = this.s.clients;
+    const enrichmentCodec = enrichment_compression ?? compression;
+    const stages = this.allStages();
+    const inProcess = stages.some((x) => !(x instanceof StageProcess));
+    const shared = inProcess && enrichmentCodec === compression && compression !== 'none';
+    const producer = compressionFigure(compression, codecCounts.get(compression), shared ? 'the load producer and the in-process enrichment stage' : 'the load producer');
+    const enrichment = shared
+      ? { codec: enrichmentCodec, ...notMeasured('the enrichment stage ran inside the run process with the producer\'s codec: its bytes are counted with the producer\'s') }
+      : compressionFigure(enrichmentCodec, inProcess ? codecCounts.get(enrichmentCodec) : addCodecCounts(stages.map((x) => x.compressed)), 'the enrichment output producer');
+    // Counted together, the two share one ratio (their events compress alike: both are JSON click events).
+    if (shared) {
+      const f = compressionFactor(producer, wire.producer + wire.enrichment);
+      return { producer, enrichment, factors: { producer: f, enrichment: f } };
+    }
+    return { producer, enrichment, factors: { producer: compressionFactor(producer, wire.producer), enrichment: compressionFactor(enrichment, wire.enrichment) } };
   }
 
   /** Pids of the enrichment stages running as child processes (their sockets are the enrichment client's). */

@@ -241,6 +241,8 @@ export function sumCounters(ctx: RunContext): void {
     results.enrichment.consumerRestarts = sum((x) => x.consumerRestarts);
     results.enrichment.producerReplacements = sum((x) => x.producerReplacements);
   }
+  const { producer, enrichment } = ctx.compression();
+  results.compression = { producer, enrichment };
   results.errors.repeated = Object.fromEntries(Object.entries(ctx.repeated).filter(([, n]) => n > 1));
   results.errors.transient = Object.fromEntries(Object.entries(transientAnswers).map(([k, n]) => [k, n - (ctx.transientAtStart[k] ?? 0)]).filter(([, n]) => (n as number) > 0));
 }

@@ -11,7 +11,7 @@ import { crossZoneBytes, layoutDiffers, sumCrossZone, type ClientFlow, type Cros
 import { sampleDisk, type DiskSample } from '../observe/samplers.js';
 import { hostCpuBetween, readHostCpu, type HostCpu, type HostCpuReading } from '../observe/host.js';
 import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CpuReading, type PhaseCost, type RequestCounts } from '../observe/cost.js';
-import { copyNested, diffFlat, diffNested, mergeFlat, mergeNested } from './byte-maps.js';
+import { copyNested, diffFlat, diffNested, mergeFlat, mergeNested, scaleFlat, scaleNested } from './byte-maps.js';
 import { isMeasured, notMeasured, type NotMeasured, type Results } from './results.js';
 import type { RunContext } from './context.js';
 
@@ -127,15 +127,19 @@ export class Observer {
    */
   async crossZoneBetween(a: Snapshot, b: Snapshot): Promise<CrossZoneResult> {
     const { zones, names, profile, brokerZone, s } = this.ctx;
-    const produced = diffNested(a.driverBytes, b.driverBytes);
-    const probed = diffNested(a.probeBytes, b.probeBytes);
+    // The clients count record bytes before compression; the brokers store, replicate and serve the
+    // compressed batches. Each producer's bytes are scaled by the ratio its codec achieved so far.
+    const total = (m: Map<string, Map<number, number>>) => [...m.values()].reduce((a, parts) => a + [...parts.values()].reduce((x, y) => x + y, 0), 0);
+    const { producer: fp, enrichment: fe } = this.ctx.compression({ producer: total(b.driverBytes), enrichment: total(b.probeBytes) }).factors;
+    const produced = scaleNested(diffNested(a.driverBytes, b.driverBytes), fp);
+    const probed = scaleNested(diffNested(a.probeBytes, b.probeBytes), fe);
     const flows: ClientFlow[] = [];
     for (const [topic, parts] of produced) {
       flows.push({ client: 'producer', zone: zones.producer, kind: 'produce', topic, bytesByPartition: parts });
       if (topic !== names.raw) flows.push({ client: 'enrichment tables', zone: zones.enrichment, kind: 'consume', topic, bytesByPartition: parts });
     }
-    flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: diffFlat(a.stageBytes, b.stageBytes) });
-    if (b.sideBytes.size > 0) flows.push({ client: 'enrichment (dual-run)', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: diffFlat(a.sideBytes, b.sideBytes) });
+    flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: scaleFlat(diffFlat(a.stageBytes, b.stageBytes), fp) });
+    if (b.sideBytes.size > 0) flows.push({ client: 'enrichment (dual-run)', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: scaleFlat(diffFlat(a.sideBytes, b.sideBytes), fp) });
     for (const [topic, parts] of probed) {
       flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'produce', topic, bytesByPartition: parts });
       flows.push({ client: 'probe', zone: zones.probe, kind: 'consume', topic, bytesByPartition: parts });

@@ -6,6 +6,7 @@
  * from the start of the schedule. A figure that could not be measured is
  * `{ "measured": false, "reason": "…" }`, never a made-up number.
  */
+import type { Codec } from '../kafka/compression.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { redact } from '../kafka/security.js';
@@ -54,6 +55,11 @@ export const READABLE_SCHEMAS: Record<string, string[]> = {
   ],
   'clickbench/results@2': [],
 };
+
+export type CompressionFigure = { codec: Codec } & (
+  | { measured: true; method: string; batches: number; recordBytes: number; compressedBytes: number; /** compressed ÷ record bytes (0.2 = 5× smaller) */ ratio: number }
+  | NotMeasured
+);
 
 export interface NotMeasured {
   measured: false;
@@ -309,6 +315,12 @@ export interface Results {
   crossZone:
     | NotMeasured
     | { measured: true; total: CrossZoneResult; measuredBytes?: MeasuredVsModel | NotMeasured; formula: string[]; assumptions: string[]; brokerZones: Record<string, string> };
+  /**
+   * Record-batch compression of the load producer and of the enrichment output, measured as the bytes
+   * each producer fed its codec (the records of a batch) and the bytes it got back. Optional: results
+   * written before clickbench compressed have none.
+   */
+  compression?: { producer: CompressionFigure; enrichment: CompressionFigure };
   enrichment: {
     version: string;
     delivery: string;

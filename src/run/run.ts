@@ -7,6 +7,7 @@
  * (./context.ts); each phase kind is carried out by a runner of src/phases/ (./runner.ts there);
  * set-up is ./setup.ts, observation ./observe.ts and ./sampler.ts, results ./finish.ts.
  */
+import { CODEC_TYPE } from '../kafka/compression.js';
 import { ClickstreamGenerator } from '../generate/clickstream.js';
 import { connectAdmin } from '../kafka/admin.js';
 import { checkConnection } from '../kafka/preflight.js';
@@ -74,6 +75,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       onPartitionAck: (partition, ackMs) => { for (const r of runners) r.partitionAcked?.(partition, ackMs); },
       onAttemptFailed: (code) => { for (const r of runners) r.attemptFailed?.(code); },
       acks: s.clients.acks === 'all' ? -1 : 1,
+      compression: CODEC_TYPE[s.clients.compression],
       clientId: `clickbench-run-${opts.runId}-producer`,
       costPerEventUs: Number(process.env.CLICKBENCH_TEST_SLOW_SERIALIZER_US) || undefined,
       deliveryTimeoutMs: s.clients.delivery_timeout,

@@ -5,6 +5,7 @@
  * Durations are written "90s", "2m", "1h30m" (or seconds as a number) and parsed into
  * milliseconds; every duration field of the parsed Scenario is in ms.
  */
+import { CODECS, codecProblem } from '../kafka/compression.js';
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDurationMs, parseSizeBytes, SIZE_PATTERN } from './units.js';
 import { SASL_MECHANISMS, SECURITY_PROTOCOLS } from '../kafka/security.js';
@@ -223,6 +224,8 @@ export const scenarioSchema = z.strictObject({
     outside_broker_zones: z.boolean().default(false).describe('the clients run outside every broker zone (another region, on premises): a client zone that names no broker rack is then expected, not an error, and its bytes count as cross-zone'),
     acks: z.enum(['all', '1']).default('all').describe('producer acks: all (idempotent) or 1 (leader only, not idempotent)'),
     delivery_timeout: duration().default(120_000).describe('how long the producer keeps retrying a failed send (Kafka\'s delivery.timeout.ms default: 2 min)'),
+    compression: z.enum(CODECS).default('none').describe('record-batch codec of the load producer: none, gzip, snappy, lz4 or zstd (zstd needs Node 22.15+); the brokers store and replicate the compressed batches as they are (topic compression.type stays "producer")'),
+    enrichment_compression: z.enum(CODECS).optional().describe('codec of the enrichment stage\'s output producer (default: the same as compression)'),
     linger: duration().default(10).describe('how long the producer waits for more events before a broker\'s request goes (linger.ms; default 10ms: Kafka 4 defaults to 5ms, high-rate producers often run 10ms or more; each request costs the brokers CPU, see README)'),
   }).prefault({}),
   phases: z.array(phase).default([]),
@@ -243,6 +246,11 @@ export const scenarioSchema = z.strictObject({
     endpoint_per_gb: z.number().min(0).optional().describe('USD per GB the clients exchange with the brokers through a private endpoint or NAT gateway (PrivateLink, NAT): 0 says they connect directly; unset on an external cluster, endpoint traffic is listed as not named'),
   }).prefault({}),
 }).superRefine((s, ctx) => {
+  for (const key of ['compression', 'enrichment_compression'] as const) {
+    const codec = s.clients[key];
+    const problem = codec ? codecProblem(codec) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['clients', key], message: problem });
+  }
   s.traffic.bursts.forEach((b, i) => {
     if (b.at - b.ramp_up < 0) ctx.addIssue({ code: 'custom', path: ['traffic', 'bursts', i, 'ramp_up'], message: `the ramp starts before the run (at ${b.at / 1000} s − ramp ${b.ramp_up / 1000} s)` });
     if (b.at + b.duration > s.duration) {

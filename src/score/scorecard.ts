@@ -271,7 +271,11 @@ function storageHealth(r: Results, ev: string[]): { healthy: Signal; evidence: s
     if (isMeasured(d.tiered)) checks.push({ ok: d.tiered.remoteBytes > 0, text: `remote tier holds ${(d.tiered.remoteBytes / 1e6).toFixed(1)} MB, local ${(d.tiered.localBytes / 1e6).toFixed(1)} MB (healthy: segments reached the remote tier)` });
     else checks.push({ ok: null, text: `remote tier: not measured (${d.tiered.reason})` });
   } else {
-    checks.push({ ok: perGb >= MIN_REPLICA_SHARE * d.replicationFactor, text: `${perGb.toFixed(2)} GB of broker disk per GB ingested (healthy: ≥ ${(MIN_REPLICA_SHARE * d.replicationFactor).toFixed(1)}, every one of RF ${d.replicationFactor} replicas on disk)` });
+    // Compressed batches take the codec's share of the payload on disk: the floor shrinks by the measured ratio.
+    const c = r.compression?.producer;
+    const ratio = c?.measured ? c.ratio : 1;
+    const floor = MIN_REPLICA_SHARE * d.replicationFactor * ratio;
+    checks.push({ ok: perGb >= floor, text: `${perGb.toFixed(2)} GB of broker disk per GB ingested (healthy: ≥ ${floor.toFixed(ratio === 1 ? 1 : 2)}, every one of RF ${d.replicationFactor} replicas on disk${ratio === 1 ? '' : `, batches ${c!.codec}-compressed to ${(ratio * 100).toFixed(0)} % of their records`})` });
   }
   const replays = [r.replay, r.rollback].filter((x) => isMeasured(x)) as Extract<Results['replay'], { measured: true }>[];
   if (replays.length === 0) checks.push({ ok: null, text: 'reads of history: not exercised (no replay or rollback ran)' });

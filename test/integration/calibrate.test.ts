@@ -16,10 +16,10 @@ const capture = () => {
   return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false }, out, err };
 };
 
-async function shortRun(name: string, rate: number, env: Record<string, string> = {}): Promise<Results> {
+async function shortRun(name: string, rate: number, env: Record<string, string> = {}, extra = ''): Promise<Results> {
   const dir = mkdtempSync(join(tmpdir(), 'cb-health-'));
   const file = join(dir, 's.yaml');
-  writeFileSync(file, `name: ${name}\nseed: 3\nduration: 14s\ntopics: { partitions: 6, replication: 3, min_insync_replicas: 2 }\ntraffic: { base_rate: ${rate} }\npopulation: { users: 3000, products: 1000, pages: 200, campaigns: 4, bots: 5 }\n`);
+  writeFileSync(file, `name: ${name}\nseed: 3\nduration: 14s\ntopics: { partitions: 6, replication: 3, min_insync_replicas: 2 }\ntraffic: { base_rate: ${rate} }\npopulation: { users: 3000, products: 1000, pages: 200, campaigns: 4, bots: 5 }\n${extra}`);
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {
@@ -49,6 +49,38 @@ describe('calibration and the bottleneck verdict', () => {
     const left = (await admin.listTopics()).filter((t) => t.includes('.calibrate-'));
     await admin.disconnect();
     assert.deepEqual(left, []);
+  });
+
+  it('compression: lz4 from the load producer, snappy from the enrichment stage; the brokers store the compressed batches, every event arrives, and calibrate compresses alike', async () => {
+    const r = await shortRun('compressed', 800, {}, 'clients: { compression: lz4, enrichment_compression: snappy }\n');
+    assert.equal(r.correctness.missing, 0, JSON.stringify(r.correctness));
+    assert.ok(r.correctness.seenDistinct > 5_000, `${r.correctness.seenDistinct} events in the sink`);
+    const c = r.compression!;
+    assert.ok(c.producer.measured && c.enrichment.measured, JSON.stringify(c));
+    assert.equal(c.producer.codec, 'lz4');
+    assert.equal(c.enrichment.codec, 'snappy');
+    console.log(`# compression: producer lz4 ${(c.producer.ratio * 100).toFixed(1)} % of ${c.producer.recordBytes} B; enrichment snappy ${(c.enrichment.ratio * 100).toFixed(1)} % of ${c.enrichment.recordBytes} B`);
+    // JSON click events: several-fold smaller, never larger.
+    assert.ok(c.producer.ratio > 0.05 && c.producer.ratio < 0.6, `lz4 ratio ${c.producer.ratio}`);
+    assert.ok(c.enrichment.ratio > 0.05 && c.enrichment.ratio < 0.6, `snappy ratio ${c.enrichment.ratio}`);
+    assert.ok(c.producer.recordBytes >= r.throughput.payloadBytes, 'every produced record went through the codec');
+    // The disks hold compressed batches: RF 3 uncompressed would be ≥ 3 GB per GB ingested for the raw topic alone.
+    assert.ok(isMeasured(r.disk));
+    // What the disks grew by is what the codecs returned, once per replica, plus each batch's 61-byte header.
+    const stored = 3 * (c.producer.compressedBytes + c.enrichment.compressedBytes + 61 * (c.producer.batches + c.enrichment.batches));
+    console.log(`# compression: disks grew ${r.disk.growthBytes} B, the codecs' output × RF 3 with batch headers ${stored} B; ${(r.disk.bytesPerGbIngested / 1e9).toFixed(2)} GB of broker disk per GB ingested`);
+    assert.ok(r.disk.growthBytes > 0.9 * stored && r.disk.growthBytes < 1.25 * stored, `disk ${r.disk.growthBytes} B vs compressed ${stored} B`);
+    assert.ok(isMeasured(r.disk.groundTruth) && Math.abs(r.disk.groundTruth.diffPct) < 2);
+
+    const cal = capture();
+    const dir = mkdtempSync(join(tmpdir(), 'cb-cal-'));
+    const file = join(dir, 'lz4.yaml');
+    writeFileSync(file, readFileSync('scenarios/quickstart.yaml', 'utf8').replace(/\nclients:/, '\nclients:\n  compression: lz4'));
+    assert.equal(await main(['calibrate', file, '--state-dir', sb.state.stateDir, '--records', '20000', '--json'], cal.io), 0, cal.err.join('\n'));
+    const k = JSON.parse(cal.out.join('\n')) as Calibration;
+    assert.equal(k.settings.compression, 'lz4');
+    assert.match(k.settings.payloads ?? '', /sample events of the scenario/);
+    assert.ok(k.produce.recordsPerSec > 1_000);
   });
 
   it('a run throttled on the client side (slow serializer hook) is reported client-bound', async () => {

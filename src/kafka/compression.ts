@@ -1,0 +1,150 @@
+/**
+ * Record-batch compression, as production producers run it. kafkajs 2.2.4 implements only gzip and
+ * lets an application register the other codecs (`CompressionCodecs`); they are registered here, at
+ * load of the Kafka seam (src/kafka/client.ts), so every kafkajs client of a run — the driver, the
+ * enrichment stage, the probe, the read-back, the table loaders — reads what any of them wrote.
+ *
+ *   gzip    Node's zlib (as kafkajs's own, registered again so that its bytes are counted)
+ *   snappy  the `snappy` package (napi-rs; prebuilt per platform, from the npm registry), in the
+ *           xerial framing that Apache Kafka's Java producer writes; raw snappy is read too
+ *   lz4     the `lz4-napi` package (napi-rs, prebuilt), LZ4 frame format (Kafka ≥ 0.10, KIP-57)
+ *   zstd    Node's own zlib (Node ≥ 22.15 and 23.8); on an older Node a scenario asking for it is refused
+ *           at validation with one line
+ *
+ * Native codecs load on first use (`registerCodecs`); `codecProblem` tells validation whether this Node can run one.
+ */
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
+
+export const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type Codec = (typeof CODECS)[number];
+
+/** kafkajs's CompressionTypes (the batch attribute's codec bits). */
+export const CODEC_TYPE: Record<Codec, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+
+const require = createRequire(import.meta.url);
+const gzip = promisify(zlib.gzip);
+const unzip = promisify(zlib.unzip);
+
+interface KafkajsCodec {
+  compress(encoder: { buffer: Buffer }): Promise<Buffer>;
+  decompress(buffer: Buffer): Promise<Buffer>;
+}
+
+type ZstdZlib = typeof zlib & { zstdCompressSync?: (b: Buffer) => Buffer; zstdDecompressSync?: (b: Buffer) => Buffer };
+
+/** Why this Node cannot run `codec`, or undefined when it can. */
+export function codecProblem(codec: Codec): string | undefined {
+  if (codec === 'zstd' && typeof (zlib as ZstdZlib).zstdCompressSync !== 'function') {
+    return `zstd needs Node 22.15 or later (its zlib has zstd); this is Node ${process.versions.node} — use lz4, snappy or gzip, or a newer Node`;
+  }
+  for (const [c, pkg] of [['snappy', 'snappy'], ['lz4', 'lz4-napi']] as const) {
+    if (codec !== c) continue;
+    try {
+      require(pkg);
+    } catch (err) {
+      return `${c} needs the ${pkg} package, which did not load here (${(err as Error).message.split('\n')[0]}) — run npm ci again, or use gzip`;
+    }
+  }
+  return undefined;
+}
+
+/* xerial snappy-java's stream framing (what Kafka's Java producer writes for snappy): a 16-byte header
+ * (magic, version 1, compatible version 1), then blocks of [int32 compressed length][raw snappy]. */
+const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+const XERIAL_BLOCK = 32 * 1024;
+
+export function xerialFrame(data: Buffer, compress: (b: Buffer) => Buffer): Buffer {
+  const parts: Buffer[] = [XERIAL_MAGIC, Buffer.from([0, 0, 0, 1, 0, 0, 0, 1])];
+  for (let at = 0; at < data.length; at += XERIAL_BLOCK) {
+    const block = compress(data.subarray(at, Math.min(data.length, at + XERIAL_BLOCK)));
+    const len = Buffer.allocUnsafe(4);
+    len.writeInt32BE(block.length);
+    parts.push(len, block);
+  }
+  return Buffer.concat(parts);
+}
+
+export function xerialUnframe(data: Buffer, uncompress: (b: Buffer) => Buffer): Buffer {
+  if (data.length < 16 || !data.subarray(0, 8).equals(XERIAL_MAGIC)) return uncompress(data);
+  const out: Buffer[] = [];
+  for (let at = 16; at < data.length; ) {
+    const len = data.readInt32BE(at);
+    out.push(uncompress(data.subarray(at + 4, at + 4 + len)));
+    at += 4 + len;
+  }
+  return Buffer.concat(out);
+}
+
+/** Bytes into and out of each codec's compress in this process: the compression its producers achieved. */
+export interface CodecCount {
+  batches: number;
+  recordBytes: number;
+  compressedBytes: number;
+}
+export const codecCounts = new Map<Codec, CodecCount>();
+
+/** Every codec's counts in this process added up (one process's producers use one codec each). */
+export function totalCodecCount(): CodecCount {
+  const t = { batches: 0, recordBytes: 0, compressedBytes: 0 };
+  for (const c of codecCounts.values()) {
+    t.batches += c.batches;
+    t.recordBytes += c.recordBytes;
+    t.compressedBytes += c.compressedBytes;
+  }
+  return t;
+}
+
+function counted(codec: Codec, impl: KafkajsCodec): KafkajsCodec {
+  return {
+    decompress: impl.decompress,
+    compress: async (e) => {
+      const out = await impl.compress(e);
+      const c = codecCounts.get(codec) ?? { batches: 0, recordBytes: 0, compressedBytes: 0 };
+      c.batches++;
+      c.recordBytes += e.buffer.length;
+      c.compressedBytes += out.length;
+      codecCounts.set(codec, c);
+      return out;
+    },
+  };
+}
+
+function codecFor(codec: Exclude<Codec, 'none'>): KafkajsCodec {
+  if (codec === 'gzip') {
+    return { compress: async (e) => gzip(e.buffer), decompress: async (b) => unzip(b) };
+  }
+  if (codec === 'snappy') {
+    const snappy = require('snappy') as { compressSync(b: Buffer): Buffer; uncompressSync(b: Buffer, o?: { asBuffer: true }): Buffer };
+    return {
+      compress: async (e) => xerialFrame(e.buffer, (b) => snappy.compressSync(b)),
+      decompress: async (b) => xerialUnframe(b, (x) => snappy.uncompressSync(x, { asBuffer: true })),
+    };
+  }
+  if (codec === 'lz4') {
+    const lz4 = require('lz4-napi') as { compressFrame(b: Buffer): Promise<Buffer>; decompressFrame(b: Buffer): Promise<Buffer> };
+    return { compress: (e) => lz4.compressFrame(e.buffer), decompress: (b) => lz4.decompressFrame(b) };
+  }
+  const z = zlib as ZstdZlib;
+  return { compress: async (e) => z.zstdCompressSync!(e.buffer), decompress: async (b) => z.zstdDecompressSync!(b) };
+}
+
+let registered = false;
+
+/**
+ * Registers gzip, snappy, lz4 and zstd with kafkajs (each counting what it compresses: `codecCounts`), each loaded on its first use: a consumer must read
+ * whatever codec a producer of the cluster wrote, and a run that compresses nothing loads no native
+ * module. zstd is registered only where Node's zlib has it; elsewhere kafkajs fails such a batch
+ * with its own "not implemented" error (and validation refuses a scenario that asks for zstd there).
+ */
+export function registerCodecs(): void {
+  if (registered) return;
+  registered = true;
+  const { CompressionCodecs } = require('kafkajs') as { CompressionCodecs: Record<number, () => KafkajsCodec> };
+  for (const c of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+    if (c === 'zstd' && typeof (zlib as ZstdZlib).zstdCompressSync !== 'function') continue;
+    let impl: KafkajsCodec | undefined;
+    CompressionCodecs[CODEC_TYPE[c]] = () => (impl ??= counted(c, codecFor(c)));
+  }
+}
