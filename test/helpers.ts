@@ -153,7 +153,8 @@ export function collectingIo(out: string[]) {
  * the burst and the rollback's lookback scaled with them), written to dir; for tests about something else
  * than the quickstart's own figures (security, outputs), so the suite runs the full 90 s only once.
  */
-export function shortQuickstart(dir: string): string {
+/** The quickstart in 50 s; `compression` sets clients.compression (the codec the producer and the stage write). */
+export function shortQuickstart(dir: string, compression?: string): string {
   const text = readFileSync('scenarios/quickstart.yaml', 'utf8');
   const phases = `phases:
   - { kind: warmup, duration: 5s }
@@ -167,7 +168,8 @@ gates:`;
     .replace(/^duration: 90s$/m, 'duration: 50s')
     .replace(/at: 40s /, 'at: 17s ')
     .replace(/duration: 20s {6}#/, 'duration: 8s       #')
-    .replace(/^phases:[\s\S]*?^gates:/m, phases);
+    .replace(/^phases:[\s\S]*?^gates:/m, phases)
+    .replace(/^clients:/m, compression ? `clients:\n  compression: ${compression}` : 'clients:');
   if (!/duration: 50s/.test(short) || !/at: 17s/.test(short) || !/duration: 8s/.test(short) || !short.includes('lookback: 10s')) {
     throw new Error('scenarios/quickstart.yaml changed shape: update shortQuickstart()');
   }
