@@ -17,6 +17,11 @@ export interface ScenarioProblem {
   message: string;
 }
 
+/** A parser message quotes the offending token whole: keep a line readable when the token is long. */
+function shorten(message: string, max = 160): string {
+  return message.length <= max ? message : `${message.slice(0, max - 1)}…`;
+}
+
 export function formatProblem(p: ScenarioProblem): string {
   return `${p.file}:${p.line}:${p.col}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
 }
@@ -134,7 +139,7 @@ export function parseScenario(source: string, file = '<scenario>', overrides: Re
     return { line: pos.line, col: pos.col };
   };
   if (doc.errors.length > 0) {
-    throw new ScenarioError(doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '', message: `YAML syntax: ${e.message.split('\n')[0]}` })));
+    throw new ScenarioError(doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '', message: `YAML syntax: ${shorten(e.message.split('\n')[0])}` })));
   }
   let raw: unknown;
   try {

@@ -110,6 +110,16 @@ describe('scenario files', () => {
     assert.match(missing.err[0], /cannot read scenario .*ENOENT — give the path of a scenario YAML file/);
   });
 
+  it('a YAML syntax error quoting a long token stays one readable line (found by the fuzz test)', () => {
+    const text = `name: }\nseed: ${'9'.repeat(400)}\n`;
+    assert.throws(() => parseScenario(text, 'c.yaml'), (e: unknown) => {
+      const lines = (e as ScenarioError).lines();
+      const long = lines.find((l) => l.includes('999'))!;
+      assert.equal(long, `c.yaml:2:7: YAML syntax: Unexpected scalar token in YAML stream: "${'9'.repeat(118)}…`);
+      return lines.every((l) => l.length < 200);
+    });
+  });
+
   it('publishes a JSON Schema generated from the validator, and the shipped copy is current', () => {
     const schema = scenarioJsonSchema() as { properties: Record<string, unknown>; required: string[] };
     assert.ok(schema.properties.traffic && schema.properties.population && schema.properties.gates);
