@@ -84,6 +84,31 @@ export interface CodecCount {
   compressedBytes: number;
 }
 export const codecCounts = new Map<Codec, CodecCount>();
+/** The part of `codecCounts` that went into transactional batches (an exactly-once stage's output). */
+export const transactionalCodecCounts = new Map<Codec, CodecCount>();
+
+/**
+ * Whether the batch being encoded is transactional. kafkajs encodes a batch's records and calls the
+ * codec in one synchronous stretch of its RecordBatch; src/kafka/kafkajs-fixes.ts sets this around that
+ * call, so the codec can tell an exactly-once stage's output from the load producer's in one process.
+ */
+let transactionalBatch = false;
+export function withBatchKind<T>(transactional: boolean, encode: () => T): T {
+  transactionalBatch = transactional;
+  try {
+    return encode();
+  } finally {
+    transactionalBatch = false;
+  }
+}
+
+function add(into: Map<Codec, CodecCount>, codec: Codec, recordBytes: number, compressedBytes: number): void {
+  const c = into.get(codec) ?? { batches: 0, recordBytes: 0, compressedBytes: 0 };
+  c.batches++;
+  c.recordBytes += recordBytes;
+  c.compressedBytes += compressedBytes;
+  into.set(codec, c);
+}
 
 /** Every codec's counts in this process added up (one process's producers use one codec each). */
 export function totalCodecCount(): CodecCount {
@@ -100,12 +125,10 @@ function counted(codec: Codec, impl: KafkajsCodec): KafkajsCodec {
   return {
     decompress: impl.decompress,
     compress: async (e) => {
+      const transactional = transactionalBatch; // read before the first await: set for this call only
       const out = await impl.compress(e);
-      const c = codecCounts.get(codec) ?? { batches: 0, recordBytes: 0, compressedBytes: 0 };
-      c.batches++;
-      c.recordBytes += e.buffer.length;
-      c.compressedBytes += out.length;
-      codecCounts.set(codec, c);
+      add(codecCounts, codec, e.buffer.length, out.length);
+      if (transactional) add(transactionalCodecCounts, codec, e.buffer.length, out.length);
       return out;
     },
   };

@@ -16,6 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import { recordEncoder } from './record-encoder.js';
+import { withBatchKind } from './compression.js';
 
 /*
  * 2. Every broker connection runs a 1 ms timer for as long as it lives (tulios/kafkajs#1751).
@@ -87,6 +88,13 @@ export function installKafkajsFixes(): void {
   const original = require(recordPath) as Parameters<typeof recordEncoder>[0];
   if (typeof original !== 'function') throw new Error(`kafkajs ${version}: record encoder not found at ${recordPath}`);
   require.cache[recordPath]!.exports = recordEncoder(original);
+  // 4. Not a fix: each record batch says whether it is transactional while its codec runs (compression
+  // counted per producer kind in one process, src/kafka/compression.ts). The produce request takes
+  // RecordBatch from this module's exports when it loads.
+  const batchModule = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (args: { transactional?: boolean }) => Promise<unknown> };
+  if (typeof batchModule?.RecordBatch !== 'function') throw new Error(`kafkajs ${version}: RecordBatch not found; compression cannot be counted per producer`);
+  const recordBatch = batchModule.RecordBatch;
+  batchModule.RecordBatch = (args) => withBatchKind(!!args.transactional, () => recordBatch(args));
   Runner.prototype.fetch = stoppedRunnerSafeFetch(Runner.prototype.fetch);
   RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
   installed = true;

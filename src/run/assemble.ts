@@ -253,3 +253,9 @@ export function addCodecCounts(counts: (CodecCount | undefined)[]): CodecCount |
   if (!present.length) return undefined;
   return present.reduce((a, c) => ({ batches: a.batches + c.batches, recordBytes: a.recordBytes + c.recordBytes, compressedBytes: a.compressedBytes + c.compressedBytes }), { batches: 0, recordBytes: 0, compressedBytes: 0 });
 }
+
+/** a − b (b's batches were part of a's), or a when there is no b. */
+export function subtractCodecCounts(a: CodecCount | undefined, b: CodecCount | undefined): CodecCount | undefined {
+  if (!a || !b) return a;
+  return { batches: a.batches - b.batches, recordBytes: a.recordBytes - b.recordBytes, compressedBytes: a.compressedBytes - b.compressedBytes };
+}

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
-import { CODEC_TYPE, codecCounts, codecProblem, registerCodecs, xerialFrame, xerialUnframe } from '../../src/kafka/compression.js';
+import { createRequire } from 'node:module';
+import { CODEC_TYPE, codecCounts, codecProblem, registerCodecs, transactionalCodecCounts, xerialFrame, xerialUnframe } from '../../src/kafka/compression.js';
+import '../../src/kafka/client.js';
 import { compressionFactor, compressionFigure } from '../../src/run/assemble.js';
 import { parseScenario, ScenarioError } from '../../src/scenario/load.js';
 import { compressionLine } from '../../src/report/markdown.js';
@@ -66,6 +68,21 @@ describe('compression', () => {
       assert.deepEqual(await impl.decompress(packed), payload, codec);
       assert.equal((codecCounts.get(codec)?.recordBytes ?? 0) - before, payload.length, codec);
     }
+  });
+
+  it('a transactional batch (an exactly-once stage\'s output) is counted apart from a plain one, through kafkajs\'s own produce request', async () => {
+    const produce = createRequire(import.meta.url)('kafkajs/src/protocol/requests/produce/v3/request') as (a: object) => { encode(): Promise<unknown> };
+    const value = JSON.stringify({ event_type: 'page_view', url: '/p/1', consent: { analytics: true } }).repeat(20);
+    const request = (transactionalId: string | undefined) => produce({
+      acks: -1, timeout: 1000, compression: CODEC_TYPE.lz4, transactionalId, producerId: 1, producerEpoch: 0,
+      topicData: [{ topic: 't', partitions: [{ partition: 0, firstSequence: 0, messages: [{ key: 'k', value }, { key: 'k', value }] }, { partition: 1, firstSequence: 0, messages: [{ key: 'k', value }] }] }],
+    });
+    const snap = () => [codecCounts.get('lz4')?.batches ?? 0, transactionalCodecCounts.get('lz4')?.batches ?? 0];
+    const [all0, tx0] = snap();
+    await request(undefined).encode();
+    assert.deepEqual(snap(), [all0 + 2, tx0], 'two plain batches (one per partition)');
+    await request('stage.0').encode();
+    assert.deepEqual(snap(), [all0 + 4, tx0 + 2], 'two transactional batches');
   });
 
   it('a scenario asks for a codec: unknown ones are refused; zstd is refused on a Node without it, in one located line', () => {
