@@ -34,20 +34,21 @@ interface KafkajsCodec {
 
 type ZstdZlib = typeof zlib & { zstdCompressSync?: (b: Buffer) => Buffer; zstdDecompressSync?: (b: Buffer) => Buffer };
 
+const NATIVE_PACKAGE: Partial<Record<Codec, string>> = { snappy: 'snappy', lz4: 'lz4-napi' };
+
 /** Why this Node cannot run `codec`, or undefined when it can. */
 export function codecProblem(codec: Codec): string | undefined {
   if (codec === 'zstd' && typeof (zlib as ZstdZlib).zstdCompressSync !== 'function') {
     return `zstd needs Node 22.15 or later (its zlib has zstd); this is Node ${process.versions.node} — use lz4, snappy or gzip, or a newer Node`;
   }
-  for (const [c, pkg] of [['snappy', 'snappy'], ['lz4', 'lz4-napi']] as const) {
-    if (codec !== c) continue;
-    try {
-      require(pkg);
-    } catch (err) {
-      return `${c} needs the ${pkg} package, which did not load here (${(err as Error).message.split('\n')[0]}) — run npm ci again, or use gzip`;
-    }
+  const pkg = NATIVE_PACKAGE[codec];
+  if (!pkg) return undefined;
+  try {
+    require(pkg);
+    return undefined;
+  } catch (err) {
+    return `${codec} needs the ${pkg} package, which did not load here (${(err as Error).message.split('\n')[0]}) — run npm ci again, or use gzip`;
   }
-  return undefined;
 }
 
 /* xerial snappy-java's stream framing (what Kafka's Java producer writes for snappy): a 16-byte header
@@ -110,15 +111,22 @@ function add(into: Map<Codec, CodecCount>, codec: Codec, recordBytes: number, co
   into.set(codec, c);
 }
 
+/** Counts added up; undefined when there are none. */
+export function sumCodecCounts(counts: Iterable<CodecCount | undefined>): CodecCount | undefined {
+  let t: CodecCount | undefined;
+  for (const c of counts) if (c) t = { batches: (t?.batches ?? 0) + c.batches, recordBytes: (t?.recordBytes ?? 0) + c.recordBytes, compressedBytes: (t?.compressedBytes ?? 0) + c.compressedBytes };
+  return t;
+}
+
+/** a − b (b's batches were part of a's), or a when there is no b. */
+export function subtractCodecCounts(a: CodecCount | undefined, b: CodecCount | undefined): CodecCount | undefined {
+  if (!a || !b) return a;
+  return { batches: a.batches - b.batches, recordBytes: a.recordBytes - b.recordBytes, compressedBytes: a.compressedBytes - b.compressedBytes };
+}
+
 /** Every codec's counts in this process added up (one process's producers use one codec each). */
 export function totalCodecCount(): CodecCount {
-  const t = { batches: 0, recordBytes: 0, compressedBytes: 0 };
-  for (const c of codecCounts.values()) {
-    t.batches += c.batches;
-    t.recordBytes += c.recordBytes;
-    t.compressedBytes += c.compressedBytes;
-  }
-  return t;
+  return sumCodecCounts(codecCounts.values()) ?? { batches: 0, recordBytes: 0, compressedBytes: 0 };
 }
 
 function counted(codec: Codec, impl: KafkajsCodec): KafkajsCodec {

@@ -247,15 +247,3 @@ export function compressionFactor(f: CompressionFigure | undefined, wireBytes: n
   if (!f || !f.measured || wireBytes <= 0) return 1;
   return Math.max(f.ratio, 1 - (f.recordBytes - f.compressedBytes) / wireBytes);
 }
-
-export function addCodecCounts(counts: (CodecCount | undefined)[]): CodecCount | undefined {
-  const present = counts.filter((c): c is CodecCount => !!c);
-  if (!present.length) return undefined;
-  return present.reduce((a, c) => ({ batches: a.batches + c.batches, recordBytes: a.recordBytes + c.recordBytes, compressedBytes: a.compressedBytes + c.compressedBytes }), { batches: 0, recordBytes: 0, compressedBytes: 0 });
-}
-
-/** a − b (b's batches were part of a's), or a when there is no b. */
-export function subtractCodecCounts(a: CodecCount | undefined, b: CodecCount | undefined): CodecCount | undefined {
-  if (!a || !b) return a;
-  return { batches: a.batches - b.batches, recordBytes: a.recordBytes - b.recordBytes, compressedBytes: a.compressedBytes - b.compressedBytes };
-}

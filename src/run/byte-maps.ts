@@ -22,6 +22,12 @@ export function mergeNested<K>(a: Map<string, Map<K, number>>, b: Map<string, Ma
   }
   return a;
 }
+/** All counts added up. */
+export function sumNested(m: Map<string, Map<number, number>>): number {
+  let t = 0;
+  for (const parts of m.values()) for (const v of parts.values()) t += v;
+  return t;
+}
 /** Every count × f (a producer's compression ratio); the same maps when f is 1. */
 export function scaleFlat(m: Map<number, number>, f: number): Map<number, number> {
   return f === 1 ? m : new Map([...m].map(([p, v]) => [p, v * f]));

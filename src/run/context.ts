@@ -21,8 +21,8 @@ import type { LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { phaseAt, phaseTimeline, type PhaseWindow } from '../phases/timeline.js';
 import { notMeasured, RESULTS_SCHEMA, type CompressionFigure, type Results } from './results.js';
-import { addCodecCounts, compressionFactor, compressionFigure, subtractCodecCounts } from './assemble.js';
-import { codecCounts, transactionalCodecCounts } from '../kafka/compression.js';
+import { compressionFactor, compressionFigure } from './assemble.js';
+import { codecCounts, subtractCodecCounts, sumCodecCounts, transactionalCodecCounts } from '../kafka/compression.js';
 import type { RunTarget } from './target.js';
 import { CLICKBENCH_VERSION, dependencyVersion } from '../version.js';
 import { ClickbenchError, ExitCode } from '../errors.js';
@@ -269,7 +269,7 @@ export class RunContext {
     const producer = compressionFigure(compression, own, shared ? 'the load producer and the in-process enrichment stage' : 'the load producer');
     const enrichment = shared
       ? { codec: enrichmentCodec, ...notMeasured('the at-least-once enrichment stage ran inside the run process with the producer\'s codec: its bytes are counted with the producer\'s') }
-      : compressionFigure(enrichmentCodec, !inProcess ? addCodecCounts(stages.map((x) => x.compressed)) : sameCodec ? transactionalCodecCounts.get(enrichmentCodec) : codecCounts.get(enrichmentCodec), 'the enrichment output producer');
+      : compressionFigure(enrichmentCodec, !inProcess ? sumCodecCounts(stages.map((x) => x.compressed)) : sameCodec ? transactionalCodecCounts.get(enrichmentCodec) : codecCounts.get(enrichmentCodec), 'the enrichment output producer');
     // Counted together, the two share one ratio (their events compress alike: both are JSON click events).
     if (shared) {
       const f = compressionFactor(producer, wire.producer + wire.enrichment);

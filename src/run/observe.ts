@@ -11,7 +11,7 @@ import { crossZoneBytes, layoutDiffers, sumCrossZone, type ClientFlow, type Cros
 import { sampleDisk, type DiskSample } from '../observe/samplers.js';
 import { hostCpuBetween, readHostCpu, type HostCpu, type HostCpuReading } from '../observe/host.js';
 import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CpuReading, type PhaseCost, type RequestCounts } from '../observe/cost.js';
-import { copyNested, diffFlat, diffNested, mergeFlat, mergeNested, scaleFlat, scaleNested } from './byte-maps.js';
+import { copyNested, diffFlat, diffNested, mergeFlat, mergeNested, scaleFlat, scaleNested, sumNested } from './byte-maps.js';
 import { isMeasured, notMeasured, type NotMeasured, type Results } from './results.js';
 import type { RunContext } from './context.js';
 
@@ -129,8 +129,7 @@ export class Observer {
     const { zones, names, profile, brokerZone, s } = this.ctx;
     // The clients count record bytes before compression; the brokers store, replicate and serve the
     // compressed batches. Each producer's bytes are scaled by the ratio its codec achieved so far.
-    const total = (m: Map<string, Map<number, number>>) => [...m.values()].reduce((a, parts) => a + [...parts.values()].reduce((x, y) => x + y, 0), 0);
-    const { producer: fp, enrichment: fe } = this.ctx.compression({ producer: total(b.driverBytes), enrichment: total(b.probeBytes) }).factors;
+    const { producer: fp, enrichment: fe } = this.ctx.compression({ producer: sumNested(b.driverBytes), enrichment: sumNested(b.probeBytes) }).factors;
     const produced = scaleNested(diffNested(a.driverBytes, b.driverBytes), fp);
     const probed = scaleNested(diffNested(a.probeBytes, b.probeBytes), fe);
     const flows: ClientFlow[] = [];
