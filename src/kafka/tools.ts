@@ -87,9 +87,9 @@ export async function openKafkaTools(security: Security, log?: (line: string) =>
 }
 
 /** ProducerPerformance's arguments: `records` of `recordBytes` at `throughput` records/s (-1: as fast as it can). */
-export function producerPerformanceArgs(o: { topic: string; records: number; recordBytes: number; throughput: number; bootstrap: string[]; acks: string; lingerMs?: number; spread?: boolean; compression?: string; payloadFile?: string }): string[] {
+export function producerPerformanceArgs(o: { topic: string; records: number; recordBytes: number; throughput: number; bootstrap: string[]; acks: string; lingerMs?: number; spread?: boolean; compression?: string; payloadFile?: string; warmupRecords?: number }): string[] {
   return [
-    '--topic', o.topic, '--num-records', String(o.records), ...(o.payloadFile ? ['--payload-file', o.payloadFile] : ['--record-size', String(o.recordBytes)]), '--throughput', String(o.throughput),
+    '--topic', o.topic, '--num-records', String(o.records), ...(o.warmupRecords ? ['--warmup-records', String(o.warmupRecords)] : []), ...(o.payloadFile ? ['--payload-file', o.payloadFile] : ['--record-size', String(o.recordBytes)]), '--throughput', String(o.throughput),
     '--producer-props', `bootstrap.servers=${o.bootstrap.join(',')}`, `acks=${o.acks}`, `linger.ms=${o.lingerMs ?? 5}`, 'batch.size=65536',
     ...(o.compression && o.compression !== 'none' ? [`compression.type=${o.compression}`] : []),
     // Keyed traffic spreads over every partition; ProducerPerformance sends no keys, so without this its

@@ -10,6 +10,7 @@ import { SeqCounts } from '../drive/driver.js';
 import { eventSeqOf } from '../generate/clickstream.js';
 import { PREFERRED_REPLICA_TTL_MS } from '../enrich/stage.js';
 import { fetchedBytes } from '../kafka/wire.js';
+import type { DuplicateExample } from '../run/results.js';
 
 export interface ProbeSample {
   kind: 'enriched' | 'dlq';
@@ -27,6 +28,7 @@ export const LINEAGE_HEADERS = ['cb-schema-version', 'cb-enrichment-version', 'c
 
 /** How often the probe commits its group's offsets (Kafka's auto.commit.interval.ms default). */
 export const PROBE_COMMIT_INTERVAL_MS = 5_000;
+const MAX_DUPLICATE_EXAMPLES = 10;
 
 const PII = /@(example\.(com|net|org)|mail\.example|inbox\.example)|\+1-555-\d{3}-\d{4}/;
 
@@ -37,6 +39,8 @@ export class Probe {
   readonly bytesByTopic = new Map<string, Map<number, number>>();
   /** "partition:offset" of the raw record → the DLQ reason, for every DLQ record read (any generation). */
   readonly dlqBySource = new Map<string, string>();
+  /** The first duplicates read: where they sat, which producer wrote them, the raw record they came from. */
+  readonly duplicateExamples: DuplicateExample[] = [];
   stats = { enriched: 0, dlq: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, unparsable: 0, redelivered: 0, negativeEnrichMs: 0, lineageMissing: 0 };
   /** topic:partition → next offset not yet seen: the probe's own group re-reads after a rebalance (its
    *  coordinator moved, a broker died) are re-deliveries to the probe, not duplicates in the sink. */
@@ -127,6 +131,14 @@ export class Probe {
       if (counts.add(seq) > 1) {
         this.stats.duplicates++;
         sample.duplicate = true;
+        if (this.duplicateExamples.length < MAX_DUPLICATE_EXAMPLES) {
+          const b = (m as { batchContext?: { producerId?: string; producerEpoch?: number; inTransaction?: boolean } }).batchContext;
+          this.duplicateExamples.push({
+            seq, generation, topic, partition, offset: m.offset,
+            producer: b ? `${b.producerId}/${b.producerEpoch}${b.inTransaction ? ', transactional' : ''}` : 'not reported',
+            source: `${header('cb-source-partition') ?? '?'}:${header('cb-source-offset') ?? '?'}`,
+          });
+        }
       }
       if (kind === 'enriched') this.o.onEnriched?.(seq, value, sample.intendedMs);
     } else this.stats.unparsable++;

@@ -40,6 +40,22 @@ export function segmentBytes(root: string, counted: (dirName: string) => boolean
 }
 
 /**
+ * A replica Kafka has retired but not yet removed: after a reassignment or a topic deletion its folder is
+ * renamed `<topic>-<partition>.<uuid>-delete` and removed file.delete.delay.ms (60 s) later; a replica
+ * KRaft finds the broker should not hold is renamed `-stray`. DescribeLogDirs reports neither.
+ */
+export const isRetiredReplicaDir = (name: string): boolean => /-(delete|stray)$/.test(name);
+
+/**
+ * Sum of `.log` segment sizes in the partition directories of topics starting with `<prefix>.` (recursively),
+ * but the `exclude`d topics and retired replicas (which DescribeLogDirs does not count either).
+ */
+export function sandboxLogBytes(dirs: string[], prefix: string, exclude: string[] = []): number {
+  const counted = (name: string) => name.startsWith(`${prefix}.`) && !isRetiredReplicaDir(name) && !exclude.some((t) => name.startsWith(`${t}-`));
+  return dirs.reduce((total, d) => total + segmentBytes(d, counted), 0);
+}
+
+/**
  * Removes the directories directly under `logDir` whose name `remove` accepts; returns how many.
  * Only inside a folder clickbench owns (a sandbox state directory): anything else is refused.
  */

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { removeDirs, segmentBytes, withoutRemoteUuid } from '../../src/sandbox/logdirs.js';
+import { removeDirs, sandboxLogBytes, segmentBytes, withoutRemoteUuid } from '../../src/sandbox/logdirs.js';
 import { takeOwnedDir } from '../../src/sandbox/owned.js';
 
 describe('log dir walking (sandbox/logdirs)', () => {
@@ -26,6 +26,21 @@ describe('log dir walking (sandbox/logdirs)', () => {
     assert.equal(segmentBytes(root, (n) => n === 'run1.clicks.raw-1'), 75);
     assert.equal(segmentBytes(join(root, 'remote'), (n) => withoutRemoteUuid(n) === 'run1.clicks.raw-0'), 400);
     assert.equal(segmentBytes(join(root, 'missing'), () => true), 0);
+  });
+  it('the ground truth of a run\'s disk: its topics\' segments, without the history topic or replicas Kafka retired (-delete after a reassignment, -stray)', () => {
+    const r3 = mkdtempSync(join(tmpdir(), 'cb-logdirs-retired-'));
+    const put = (d: string, bytes: number) => {
+      mkdirSync(join(r3, d), { recursive: true });
+      writeFileSync(join(r3, d, '00000000000000000000.log'), Buffer.alloc(bytes));
+    };
+    put('run1.clicks.raw-0', 100);
+    put('run1.clicks.raw-1.0123456789abcdef0123456789abcdef-delete', 70);
+    put('run1.clicks.raw-2.0123456789abcdef0123456789abcdef-stray', 30);
+    put('run1.history-0', 500);
+    put('run2.clicks.raw-0', 9);
+    assert.equal(sandboxLogBytes([r3], 'run1', ['run1.history']), 100);
+    assert.equal(sandboxLogBytes([r3], 'run1'), 600);
+    rmSync(r3, { recursive: true });
   });
   it('a directory Kafka deletes while the walk runs (a deleted topic\'s -delete dir) is skipped, not an error', () => {
     const r2 = mkdtempSync(join(tmpdir(), 'cb-logdirs-race-'));
