@@ -200,6 +200,6 @@ export class StageProcess implements StageHandle {
 function emptyCounters(): EnrichmentCounters {
   return {
     processed: 0, enriched: 0, dlq: {} as EnrichmentCounters['dlq'], masked: { pseudonymized: 0, ipTruncated: 0, personalizationDropped: 0, piiFieldsWithheld: 0 },
-    lateProfile: { events: 0, updates: 0, maxLatenessMs: 0, totalLatenessMs: 0 }, profileMisses: 0, catalogMisses: 0, attributed: 0, merges: 0, risk: { flagged: 0, bySignal: {} },
+    lateProfile: { events: 0, updates: 0, maxLatenessMs: 0, totalLatenessMs: 0 }, profileAsOf: { joins: 0, earlierVersion: 0 }, profileMisses: 0, catalogMisses: 0, attributed: 0, merges: 0, risk: { flagged: 0, bySignal: {} },
   };
 }

@@ -39,6 +39,9 @@ export interface EnrichmentCounters {
   masked: { pseudonymized: number; ipTruncated: number; personalizationDropped: number; piiFieldsWithheld: number };
   /** Events enriched before a profile version valid at their event time had arrived. */
   lateProfile: { events: number; updates: number; maxLatenessMs: number; totalLatenessMs: number };
+  /** Profile joins as of event time: `earlierVersion` of them took an older version than the newest the stage
+   *  held, because the newest became effective after the event (a replay re-enriching old events does this). */
+  profileAsOf: { joins: number; earlierVersion: number };
   profileMisses: number;
   catalogMisses: number;
   attributed: number;
@@ -78,6 +81,7 @@ export class Enricher {
     dlq: { oversized: 0, malformed_json: 0, missing_field: 0, wrong_type: 0, unknown_event_type: 0 },
     masked: { pseudonymized: 0, ipTruncated: 0, personalizationDropped: 0, piiFieldsWithheld: 0 },
     lateProfile: { events: 0, updates: 0, maxLatenessMs: 0, totalLatenessMs: 0 },
+    profileAsOf: { joins: 0, earlierVersion: 0 },
     profileMisses: 0,
     catalogMisses: 0,
     attributed: 0,
@@ -193,6 +197,8 @@ export class Enricher {
       const v = this.tables.profileAt(userId, eventMs);
       if (v) {
         profileEffective = v.effective_time;
+        this.counters.profileAsOf.joins++;
+        if (this.tables.isOlderThanNewest(userId, v)) this.counters.profileAsOf.earlierVersion++;
         profile = {};
         for (const [k, val] of Object.entries(v.fields)) {
           if (this.pii.has(k)) {

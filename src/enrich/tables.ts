@@ -85,6 +85,12 @@ export class LookupTables {
     }
   }
 
+  /** Whether `v` (a version of `userId`'s profile) is older than the newest version the table holds. */
+  isOlderThanNewest(userId: string, v: ProfileVersion): boolean {
+    const list = this.profiles.get(userId);
+    return list !== undefined && list[list.length - 1] !== v;
+  }
+
   /** The profile version valid at `eventTimeMs` among those that have arrived, or undefined. */
   profileAt(userId: string, eventTimeMs: number): ProfileVersion | undefined {
     const list = this.profiles.get(userId);

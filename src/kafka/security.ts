@@ -16,6 +16,8 @@ export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 export const PASSWORD_ENV = 'CLICKBENCH_SASL_PASSWORD';
+/** The ACL-limited principal's password for the access check (target.security.limited_principal). */
+export const LIMITED_PASSWORD_ENV = 'CLICKBENCH_LIMITED_SASL_PASSWORD';
 
 const REDACTED = '[redacted]';
 const secrets = new Set<string>();
@@ -95,7 +97,7 @@ export interface SecurityInput {
   baseDir?: string;
 }
 
-export function resolveSecurity(inputs: SecurityInput[], env: NodeJS.ProcessEnv = process.env): Security {
+export function resolveSecurity(inputs: SecurityInput[], env: NodeJS.ProcessEnv = process.env, passwordEnv = PASSWORD_ENV): Security {
   const pick = <K extends keyof SecurityInput>(k: K): { value: SecurityInput[K]; origin: string } | undefined => {
     for (const i of inputs) if (i[k] !== undefined) return { value: i[k], origin: i.origin };
     return undefined;
@@ -115,8 +117,8 @@ export function resolveSecurity(inputs: SecurityInput[], env: NodeJS.ProcessEnv 
     if (!user?.value) throw new UsageError(`${protocol} needs a SASL user name`, 'add --sasl-username or target.security.sasl_username');
     // The password: a file named by the first input (the flags), else the environment, else a file named further down.
     const first = inputs[0]?.passwordFile ? { value: inputs[0].passwordFile, origin: inputs[0].origin } : undefined;
-    const fromEnv = env[PASSWORD_ENV];
-    sec.sasl = { mechanism: mechanism as SaslMechanism, username: user.value, password: readPassword(first ?? (fromEnv ? undefined : pick('passwordFile')), inputs, env) };
+    const fromEnv = env[passwordEnv];
+    sec.sasl = { mechanism: mechanism as SaslMechanism, username: user.value, password: readPassword(first ?? (fromEnv ? undefined : pick('passwordFile')), inputs, env, passwordEnv) };
   }
   if (usesTls(sec)) {
     const ca = pick('caFile');
@@ -137,18 +139,18 @@ export function resolveSecurity(inputs: SecurityInput[], env: NodeJS.ProcessEnv 
   return sec;
 }
 
-function readPassword(file: { value: unknown; origin: string } | undefined, inputs: SecurityInput[], env: NodeJS.ProcessEnv): Secret {
+function readPassword(file: { value: unknown; origin: string } | undefined, inputs: SecurityInput[], env: NodeJS.ProcessEnv, passwordEnv: string): Secret {
   if (file?.value) {
     const base = inputs.find((i) => i.origin === file.origin)?.baseDir;
     const path = resolve(base ?? '.', String(file.value));
-    if (!existsSync(path)) throw new UsageError(`${file.origin}: password file ${path} does not exist`, `create it (one line, mode 600) or set ${PASSWORD_ENV}`);
+    if (!existsSync(path)) throw new UsageError(`${file.origin}: password file ${path} does not exist`, `create it (one line, mode 600) or set ${passwordEnv}`);
     const value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
     if (!value) throw new UsageError(`${file.origin}: password file ${path} is empty`, 'write the password on its first line');
     return new Secret(value, `file ${path}`);
   }
-  const fromEnv = env[PASSWORD_ENV];
-  if (fromEnv) return new Secret(fromEnv, `environment ${PASSWORD_ENV}`);
-  throw new UsageError('SASL needs a password and none was given', `set ${PASSWORD_ENV} or give a password file (--sasl-password-file, target.security.password_file); passwords are never taken from a flag`);
+  const fromEnv = env[passwordEnv];
+  if (fromEnv) return new Secret(fromEnv, `environment ${passwordEnv}`);
+  throw new UsageError(`SASL needs a password for ${inputs.find((i) => i.saslUsername)?.saslUsername ?? 'its user'} and none was given`, `set ${passwordEnv} or give a password file (${passwordEnv === PASSWORD_ENV ? '--sasl-password-file, target.security.password_file' : 'target.security.limited_principal.password_file'}); passwords are never taken from a flag`);
 }
 
 /** The flag values to hand a child clickbench process (the password travels in its environment, never in argv). */

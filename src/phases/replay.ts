@@ -12,6 +12,13 @@ import type { PhaseWindow } from './timeline.js';
 
 type ReplayState = ReplayRecord & { generation: number; group: string };
 
+/** The group's state and members (DescribeGroups). */
+async function describeGroup(admin: RunContext['admin'], group: string): Promise<{ state: string; members: number }> {
+  const d = await admin.describeGroups([group]).catch(() => undefined);
+  const g = d?.groups.find((x) => x.groupId === group);
+  return { state: g?.state ?? 'not described', members: g?.members.length ?? 0 };
+}
+
 export class ReplayPhases implements PhaseRunnerModule {
   private readonly replays: ReplayState[] = [];
 
@@ -48,13 +55,14 @@ export class ReplayPhases implements PhaseRunnerModule {
       new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)])),
     );
     const endAtReset = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+    const groupBefore = { ...(await describeGroup(admin, ctx.groupOf(version))), committed: new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)])) };
     if (reset.behindPartitions > 0) ctx.log(`${w.kind}: the group was already more than ${lookback / 1000} s behind on ${reset.behindPartitions} partition(s) (${reset.behindRecords} records): it restarts from its committed offsets there, so nothing is skipped`);
     ctx.mainVersion = version;
     ctx.groupId = ctx.groupOf(version);
     await admin.setOffsets({ groupId: ctx.groupId, topic: names.raw, partitions: [...reset.offsets].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
     ctx.generation++;
     ctx.generationStart[ctx.generation] = w.startMs;
-    this.replays.push({ window: w, startedAt: Date.now(), resetOffsets: reset.offsets, endAtReset, lagCurve: [], generation: ctx.generation, group: ctx.groupId, reset });
+    this.replays.push({ window: w, startedAt: Date.now(), resetOffsets: reset.offsets, endAtReset, lagCurve: [], generation: ctx.generation, group: ctx.groupId, reset, groupBefore });
     ctx.stage = ctx.stageFor(ctx.generation, version);
     await ctx.stage.start();
   }
@@ -66,7 +74,10 @@ export class ReplayPhases implements PhaseRunnerModule {
     rp.lagCurve.push({ offsetMs, lag });
     const committed = await this.ctx.admin.fetchOffsets({ groupId: rp.group, topics: [this.ctx.names.raw] }).catch(() => undefined);
     const c = new Map(committed?.[0]?.partitions.map((x) => [x.partition, Number(x.offset)]) ?? []);
-    if ([...rp.endAtReset].every(([p, end]) => (c.get(p) ?? 0) >= end)) rp.caughtUpAt = Date.now();
+    if ([...rp.endAtReset].every(([p, end]) => (c.get(p) ?? 0) >= end)) {
+      rp.caughtUpAt = Date.now();
+      rp.groupAfter = { ...(await describeGroup(this.ctx.admin, rp.group)), committed: c, atMs: rp.caughtUpAt };
+    }
   }
 
   async contribute(): Promise<void> {

@@ -7,6 +7,7 @@ import { isMeasured, type PhaseResult, type Results } from '../run/results.js';
 import { phaseCrossZone } from '../score/crosszone-source.js';
 import type { LatencyTriple } from '../observe/latency.js';
 import { ROW_RULES, scoreCap } from '../score/scorecard.js';
+import { groupStateText } from '../score/clauses.js';
 import type { Evaluation } from '../score/evaluate.js';
 import { formatBytes, formatDurationMs } from '../scenario/units.js';
 import { storageCost } from '../score/profiles.js';
@@ -163,7 +164,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   out.push('');
   if (isMeasured(r.rollback)) {
     const rb = r.rollback;
-    out.push(`Rollback to ${rb.toVersion}: its consumer group was reset ${formatDurationMs(rb.lookbackMs)} back and replayed ${num(rb.replayedRecords)} records into the sink as a new generation; ${rb.durationMs === null ? 'it did not catch up within the run' : `caught up in ${formatDurationMs(rb.durationMs)} (${num(rb.ratePerSec)} records/s)`}. Live e2e p99 ${num(rb.liveE2eP99BeforeMs)} → ${num(rb.liveE2eP99DuringMs)} ms. Sink afterwards: ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicates within a generation.`);
+    out.push(`Rollback to ${rb.toVersion}: its consumer group was reset ${formatDurationMs(rb.lookbackMs)} back and replayed ${num(rb.replayedRecords)} records into the sink as a new generation; ${rb.durationMs === null ? 'it did not catch up within the run' : `caught up in ${formatDurationMs(rb.durationMs)} (${num(rb.ratePerSec)} records/s)`}. Live e2e p99 ${num(rb.liveE2eP99BeforeMs)} → ${num(rb.liveE2eP99DuringMs)} ms. Sink afterwards: ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicates within a generation.${rb.groupState ? ` Consumer group: ${groupStateText(rb.groupState)}.` : ''}`);
   } else out.push(`Rollback: not measured — ${r.rollback.reason}.`);
   out.push('');
 
@@ -240,7 +241,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
     ['masking', c ? `${c.masked.piiFieldsWithheld} PII fields withheld, ${c.masked.pseudonymized} pseudonymized, ${c.masked.ipTruncated} IPs truncated, ${c.masked.personalizationDropped} personalization drops` : '–'],
     ['risk', c ? `${c.risk.flagged} flagged; signals ${Object.entries(c.risk.bySignal).map(([x, n]) => `${x} ${n}`).join(', ') || 'none'}` : '–'],
     ['transactions', `${r.enrichment.batches} batches, ${r.enrichment.transactionsAborted} aborted, ${r.enrichment.concurrentTransactionRetries} CONCURRENT_TRANSACTIONS retries, ${r.enrichment.redeliveredSkipped} re-delivered records skipped${r.enrichment.commitsConfirmedAfterError ? `, ${r.enrichment.commitsConfirmedAfterError} commit(s) that raised an error but had landed (found in the group's offsets, not redone)` : ''}`],
-    ['accounting', `${num(k.ackedEvents)} acknowledged; ${num(k.expectedInSink)} expected in sink/DLQ by id, ${num(k.seenDistinct)} seen, **${k.missing} missing**, **${k.duplicates} duplicates**`],
+    ['accounting', `${num(k.ackedEvents)} acknowledged; ${num(k.expectedInSink)} expected in sink/DLQ by id, ${num(k.seenDistinct)} seen, **${k.missing} missing**, **${k.duplicates} duplicates**${k.duplicateExamples?.length ? ` (first ones: ${k.duplicateExamples.map((d) => `event ${d.seq} of generation ${d.generation} at ${d.topic}[${d.partition}]@${d.offset}, producer ${d.producer}, from raw ${d.source}`).join('; ')})` : ''}`],
     ['governance probe', `${k.piiLeaks} PII leak(s); ${k.unpseudonymized} raw identifier(s) in ${k.checkedWithoutConsent} sampled records without analytics consent`],
     ['errors', `${r.errors.produceErrors} failed produce attempt(s), retried (${r.errors.produceFailedEvents} events given up on)${Object.keys(r.errors.byCode ?? {}).length ? `; by code: ${Object.entries(r.errors.byCode).map(([x, n]) => `${x} ${n}`).join(', ')}` : ''}${r.errors.messages.length ? `; first message: ${r.errors.messages[0]}` : ''}`],
   ]));

@@ -115,6 +115,43 @@ export interface ReplayRecord {
   caughtUpAt?: number;
   lagCurve: { offsetMs: number; lag: number }[];
   reset: ReturnType<typeof replayResetOffsets>;
+  /** The consumer group the replay reset. */
+  group?: string;
+  /** The group as the reset found it (after the old stage left) and as the catch-up left it. */
+  groupBefore?: GroupSnapshot;
+  groupAfter?: GroupSnapshot & { atMs: number };
+}
+
+/** A consumer group read through the admin API: its state, its members, its committed offsets (partition → offset, -1 none). */
+export interface GroupSnapshot {
+  state: string;
+  members: number;
+  committed: Map<number, number>;
+}
+
+/**
+ * The group's state before the reset and after the catch-up, as a figure: committed offsets against the
+ * raw topic's end at the reset (lag before), where the reset put them, and whether every partition's
+ * committed offset passed that end afterwards with the new stage a member of the group.
+ */
+export function groupStateResult(group: string, rp: Pick<ReplayRecord, 'startedAt' | 'resetOffsets' | 'endAtReset' | 'groupBefore' | 'groupAfter'>): NonNullable<ReplayResult['groupState']> | undefined {
+  const b = rp.groupBefore;
+  if (!b) return undefined;
+  const ends = [...rp.endAtReset];
+  const committedBefore = ends.filter(([p]) => (b.committed.get(p) ?? -1) >= 0);
+  const a = rp.groupAfter;
+  const passed = a ? ends.filter(([p, end]) => (a.committed.get(p) ?? -1) >= end).length : 0;
+  return {
+    group,
+    before: {
+      state: b.state, members: b.members, partitionsCommitted: committedBefore.length, partitions: ends.length,
+      lagRecords: committedBefore.reduce((x, [p, end]) => x + Math.max(0, end - (b.committed.get(p) ?? end)), 0),
+    },
+    resetRecordsBack: ends.reduce((x, [p, end]) => x + Math.max(0, end - (rp.resetOffsets.get(p) ?? end)), 0),
+    after: a ? { state: a.state, members: a.members, partitionsPastEnd: passed, partitions: ends.length, afterMs: a.atMs - rp.startedAt } : null,
+    // The reset is safe only with nobody in the group; the catch-up is shown only when every partition passed the end with the new stage in the group.
+    checked: b.members === 0 && a !== undefined && passed === ends.length && a.members > 0,
+  };
 }
 
 /** A replay's (or rollback's) figures: records replayed, time to catch up, pace per hour of history, live p99 before vs during. */
@@ -133,6 +170,7 @@ export function replayResult(rp: ReplayRecord, phases: PhaseResult[], tiered: bo
     minutesPerHour: durationMs ? (durationMs / 60_000) / (lookbackMs / 3_600_000) : null,
     liveE2eP99BeforeMs: b, liveE2eP99DuringMs: d, liveP99Degradation: b && d ? d / b : null,
     lagCurve: rp.lagCurve,
+    ...(rp.groupBefore ? { groupState: groupStateResult(rp.group ?? '', rp) } : {}),
     resetFrom: {
       lookbackPartitions: rp.reset.offsets.size - rp.reset.behindPartitions, behindPartitions: rp.reset.behindPartitions, behindRecords: rp.reset.behindRecords,
       note: rp.reset.behindPartitions > 0

@@ -24,7 +24,7 @@ import { transientAnswers } from '../kafka/client.js';
 import { addCounters, catchUpSeconds, diskResult, rawAccounting, seenInSink } from './assemble.js';
 import { withModel } from './byte-maps.js';
 import { isMeasured, notMeasured, type PhaseResult, type Results } from './results.js';
-import { sandboxLogBytes } from './target.js';
+import { sandboxLogBytes } from '../sandbox/logdirs.js';
 import type { RunContext } from './context.js';
 import type { Observer, Snapshot } from './observe.js';
 import type { Sampler } from './sampler.js';
@@ -184,7 +184,7 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
   const seenUnion = seenInSink(st.generated, (seq) => driver.ackedSeqs.get(seq) > 0, [...probe.seen.values()]);
   results.correctness = {
     ackedEvents: st.acked, expectedInSink: expected, seenDistinct: seenUnion, missing: Math.max(0, expected - seenUnion),
-    duplicates: probe.stats.duplicates, piiLeaks: probe.stats.piiLeaks, unpseudonymized: probe.stats.unpseudonymized, checkedWithoutConsent: probe.stats.checkedWithoutConsent,
+    duplicates: probe.stats.duplicates, ...(probe.duplicateExamples.length ? { duplicateExamples: probe.duplicateExamples } : {}), piiLeaks: probe.stats.piiLeaks, unpseudonymized: probe.stats.unpseudonymized, checkedWithoutConsent: probe.stats.checkedWithoutConsent,
     badRecordsAcked: st.bad, dlqRecords: probe.stats.dlq, timedOut: r.timedOut,
     badRecords: checkBadRecords(driver.badAcked, probe.dlqBySource),
     lineageMissing: probe.stats.lineageMissing,

@@ -94,7 +94,29 @@ export interface ReplayResult {
    *  partitions where the group was already further behind than the lookback (it stays there: moving it
    *  forward would skip events that were never enriched). */
   resetFrom?: { lookbackPartitions: number; behindPartitions: number; behindRecords: number; note: string };
+  /** The consumer group before the reset (nobody in it, its committed offsets and lag) and after the catch-up
+   *  (committed past the end at the reset on every partition, the new stage a member). */
+  groupState?: {
+    group: string;
+    before: { state: string; members: number; partitionsCommitted: number; partitions: number; lagRecords: number };
+    resetRecordsBack: number;
+    after: { state: string; members: number; partitionsPastEnd: number; partitions: number; afterMs: number } | null;
+    checked: boolean;
+  };
   remoteTier: NotMeasured | { measured: true; remoteBytes: number; note: string };
+}
+
+/** One record the probe read twice for the same event in the same generation. */
+export interface DuplicateExample {
+  seq: number;
+  generation: number;
+  topic: string;
+  partition: number;
+  offset: string;
+  /** The writing producer (id/epoch) and whether its batch was transactional. */
+  producer: string;
+  /** The raw record it was made from (cb-source-partition / cb-source-offset). */
+  source: string;
 }
 
 export interface DualRunResult {
@@ -347,6 +369,8 @@ export interface Results {
     seenDistinct: number;
     missing: number;
     duplicates: number;
+    /** The first duplicates the probe read, where they sat and which producer wrote them (schema 2). */
+    duplicateExamples?: DuplicateExample[];
     piiLeaks: number;
     unpseudonymized: number;
     checkedWithoutConsent: number;

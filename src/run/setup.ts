@@ -69,7 +69,10 @@ export async function preflight(ctx: RunContext, connection: ConnectionCheck): P
   if (secured && target.security.protocol === 'SASL_SSL') {
     log(`access check: ${SANDBOX_LIMITED_USER} asks for a transactional id (it must be refused)`);
     results.accessCheck = await transactionalIdRefused(ctx.brokers, sandboxSecurity(secured, SANDBOX_LIMITED_USER)).catch((err: Error) => notMeasured(`the access check failed: ${err.message}`));
-  } else results.accessCheck = notMeasured(target.sandbox ? 'the sandbox runs without an authorizer (PLAINTEXT): start it with --security sasl-ssl for an access check' : 'no limited principal to check on this cluster (not automated for external clusters yet)');
+  } else if (target.limitedPrincipal) {
+    log(`access check: ${target.limitedPrincipal.sasl?.username} (target.security.limited_principal) asks for a transactional id (it must be refused)`);
+    results.accessCheck = await transactionalIdRefused(ctx.brokers, target.limitedPrincipal).catch((err: Error) => notMeasured(`the access check failed: ${err.message}`));
+  } else results.accessCheck = notMeasured(target.sandbox ? 'the sandbox runs without an authorizer (PLAINTEXT): start it with --security sasl-ssl for an access check' : 'no limited principal named for this cluster (target.security.limited_principal)');
   if (s.topics.replication > facts.length) {
     throw new ClickbenchError(`the scenario asks for replication ${s.topics.replication} but the cluster has ${facts.length} broker(s)`, { exitCode: ExitCode.usage, hint: 'lower topics.replication or add brokers' });
   }

@@ -2,11 +2,10 @@
  * Where a run goes: the sandbox (a running one, or one the run starts and stops), or any cluster
  * given by --brokers / the scenario's target block.
  */
-import { segmentBytes } from '../sandbox/logdirs.js';
 import { dirname } from 'node:path';
 import { ClickbenchError, ExitCode, UsageError } from '../errors.js';
 import { parseBrokers } from '../kafka/client.js';
-import { PLAINTEXT, resolveSecurity, type Security, type SecurityInput } from '../kafka/security.js';
+import { LIMITED_PASSWORD_ENV, PLAINTEXT, resolveSecurity, usesSasl, type Security, type SecurityInput } from '../kafka/security.js';
 import { Sandbox, SANDBOX_USER } from '../sandbox/cluster.js';
 import { defaultStateDir, SANDBOX_WARMUP_SECONDS } from '../sandbox/defaults.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -37,6 +36,8 @@ export interface RunTarget {
   warmup?: SandboxWarmup;
   /** The sandbox nodes' JVM options (sandbox targets). */
   jvmOptions?: string[];
+  /** An ACL-limited principal to check is refused a transactional id (external clusters: target.security.limited_principal). */
+  limitedPrincipal?: Security;
   /** Broker settings the sandbox changed from Kafka's defaults (sandbox targets only). */
   brokerOverrides?: Record<string, string>;
 }
@@ -58,6 +59,14 @@ export interface TargetFlags {
   warmupSeconds?: number;
 }
 
+/** The limited principal connects as the run's own clients do (protocol, mechanism, CA), under its own name and password. */
+function limitedPrincipal(main: Security, lp: { sasl_username: string; password_file?: string } | undefined, fileSec: SecurityInput): Security | undefined {
+  if (!lp) return undefined;
+  const origin = `${fileSec.origin}.limited_principal`;
+  if (!usesSasl(main) || !main.sasl) throw new UsageError(`${origin}: the access check signs in with SASL, but the run connects with ${main.protocol}`, 'set target.security.protocol to SASL_SSL or SASL_PLAINTEXT (with its sasl_mechanism), or drop limited_principal');
+  return resolveSecurity([{ origin, baseDir: fileSec.baseDir, protocol: main.protocol, saslMechanism: main.sasl.mechanism, saslUsername: lp.sasl_username, passwordFile: lp.password_file, caFile: main.tls?.caFile, tlsVerify: main.tls?.verify }], process.env, LIMITED_PASSWORD_ENV);
+}
+
 export async function resolveTarget(s: Scenario, opts: TargetFlags): Promise<RunTarget> {
   const flagSec = opts.security ?? { origin: 'command line' };
   if (opts.brokers || s.target.kind === 'brokers') {
@@ -70,8 +79,9 @@ export async function resolveTarget(s: Scenario, opts: TargetFlags): Promise<Run
     };
     const scenarioProfile = s.target.kind === 'brokers' ? s.target.profile : undefined;
     const profile = opts.profile ?? scenarioProfile ?? 'apache-kafka';
+    const security = resolveSecurity([flagSec, fileSec]);
     return {
-      kind: 'brokers', brokers: list, security: resolveSecurity([flagSec, fileSec]), profile, profileSource: opts.profile ? 'flag' : scenarioProfile ? 'scenario' : 'detect',
+      kind: 'brokers', brokers: list, security, limitedPrincipal: limitedPrincipal(security, fromFile?.limited_principal, fileSec), profile, profileSource: opts.profile ? 'flag' : scenarioProfile ? 'scenario' : 'detect',
       storage: profile === 'tiered' ? 'tiered' : 'local', remoteStorageEnabled: profile === 'tiered' || s.topics.tiered,
       kafkaVersion: null, startedByRun: false, defaultZone: Object.values(zones)[0] ?? 'unknown', zoneOf: (id) => zones[String(id)], release: async () => {},
     };
@@ -161,12 +171,6 @@ export function sandboxEndpoint(box: Sandbox, flagSec: SecurityInput, secure: bo
   }
   const security = resolveSecurity([{ ...flagSec, protocol: 'SASL_SSL' }, { origin: 'the sandbox', saslMechanism: 'SCRAM-SHA-512', saslUsername: SANDBOX_USER, passwordFile: flagSec.saslUsername ? undefined : sec.passwordFile, caFile: sec.caFile }]);
   return { brokers: sec.bootstrap.split(','), security };
-}
-
-/** Sum of `.log` segment sizes in the partition directories of topics starting with `<prefix>.` (recursively), but the `exclude`d topics. */
-export function sandboxLogBytes(dirs: string[], prefix: string, exclude: string[] = []): number {
-  const counted = (name: string) => name.startsWith(`${prefix}.`) && !exclude.some((t) => name.startsWith(`${t}-`));
-  return dirs.reduce((total, d) => total + segmentBytes(d, counted), 0);
 }
 
 function pickWarmup(w: WarmupResult) {

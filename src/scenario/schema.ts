@@ -49,6 +49,10 @@ const security = z.strictObject({
   password: z.never({ error: 'passwords are not read from scenario files: use password_file or the CLICKBENCH_SASL_PASSWORD environment variable' }).optional(),
   ca_file: z.string().min(1).optional().describe('PEM CA the brokers\' certificates chain to (default: the system CAs); relative to the scenario file'),
   tls_verify: z.boolean().default(true),
+  limited_principal: z.strictObject({
+    sasl_username: z.string().min(1),
+    password_file: z.string().min(1).optional().describe('file holding its password (else CLICKBENCH_LIMITED_SASL_PASSWORD); relative to the scenario file'),
+  }).optional().describe('Governance, access: a principal your ACLs grant no TransactionalId rights; clickbench checks the cluster refuses it a transactional producer id (same protocol, mechanism and CA as above)'),
 });
 const brokersTarget = z.strictObject({
   kind: z.literal('brokers'),

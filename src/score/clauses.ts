@@ -37,7 +37,12 @@ function eventContract(r: Results): Clause[] {
   const bad = r.correctness.badRecords;
   if (!bad || !isMeasured(bad)) out.push(no('every injected bad record in a DLQ, by id, with a reason', bad ? bad.reason : 'results written before bad records were checked one by one', 'rerun with this clickbench and bad_records.rate > 0'));
   else if (bad.acked === 0) out.push(no('every injected bad record in a DLQ, by id, with a reason', 'no bad record was injected', 'set bad_records.rate > 0'));
-  else if (bad.found === bad.acked) out.push(yes('every injected bad record in a DLQ, by id, with a reason', `${bad.found} of ${bad.acked} found by their raw position`));
+  else if (bad.found === bad.acked) {
+    const unseen = r.scenario.spec.bad_records.kinds.filter((k) => !bad.byKind[k]?.found);
+    out.push(unseen.length
+      ? no('every injected bad record in a DLQ, by id, with a reason', `${bad.found} of ${bad.acked} found by their raw position, but kinds never seen in the DLQ: ${unseen.join(', ')}`, 'run longer or raise bad_records.rate so every configured kind is injected')
+      : yes('every injected bad record in a DLQ, by id, with a reason', `${bad.found} of ${bad.acked} found by their raw position, every configured kind among them`));
+  }
   else out.push(failed('every injected bad record in a DLQ, by id, with a reason', `${bad.acked - bad.found} of ${bad.acked} not found`, 'find why the stage lost them (see the DLQ and the stage\'s log)'));
   return out;
 }
@@ -46,12 +51,23 @@ function enrichmentState(r: Results): Clause[] {
   const c = r.enrichment.counters;
   const out: Clause[] = [];
   const fill = r.enrichment.lookupFill;
-  out.push(fill ? yes('lookup tables loaded from compacted, replayable topics', `${fill.profiles} profiles, ${fill.catalog} products, ${fill.campaigns} campaigns, ${fill.consent} consent records`) : no('lookup tables loaded from compacted, replayable topics', 'no table fill recorded', 'run the scenario to completion'));
+  const asOf = c?.profileAsOf;
+  const lookups = 'lookup tables versioned and replayable: profiles joined as of event time';
+  if (!fill) out.push(no(lookups, 'no table fill recorded', 'run the scenario to completion'));
+  else if (!asOf) out.push(no(lookups, 'results written before joins as of event time were counted', 'rerun with this clickbench'));
+  else if (asOf.earlierVersion > 0) out.push(yes(lookups, `${fill.profiles} profiles, ${fill.catalog} products, ${fill.campaigns} campaigns, ${fill.consent} consent records loaded from compacted topics by every stage that started; of ${asOf.joins} profile joins, ${asOf.earlierVersion} took an earlier version than the newest held, the newer one being effective only after the event`));
+  else out.push(no(lookups, `of ${asOf.joins} profile joins, none needed an earlier version than the newest held, so versioning by event time was not exercised`, 'a replay or rollback over a window with profile updates (events re-enriched after their person\'s profile changed)'));
   out.push(c && c.lateProfile.updates > 0 ? yes('late data counted', `${c.lateProfile.updates} late profile update(s) after ${c.lateProfile.events} event(s) that needed them`) : no('late data counted', 'no late profile update was observed', 'raise events.late_profile_updates.share or run longer'));
   const replays = [r.replay, r.rollback].filter((x) => isMeasured(x) && x.caughtUp) as Extract<Results['replay'], { measured: true }>[];
-  const restarts = (r.faults ?? []).filter((f) => f.action === 'enricher-kill' && f.restoredAtOffsetMs !== null);
+  out.push(c && c.attributed > 0 && c.merges > 0
+    ? yes('sessions and campaign attribution across logins', `${c.attributed} events attributed to a campaign touch, ${c.merges} identity merges followed`)
+    : no('sessions and campaign attribution across logins', `${c?.attributed ?? 0} events attributed, ${c?.merges ?? 0} identity merges`, 'run longer: campaign attribution across an identity merge (a login) was not exercised'));
+  const kills = (r.faults ?? []).filter((f) => f.action === 'enricher-kill');
+  const restarts = kills.filter((f) => f.restoredAtOffsetMs !== null);
+  const unfinished = kills.filter((f) => f.injectedAtOffsetMs === null || f.restoredAtOffsetMs === null);
   const clean = r.correctness.missing === 0 && r.correctness.duplicates === 0;
-  if (replays.length + restarts.length === 0) out.push(no('state after a replay or restart checked', 'no replay, rollback or enricher restart completed', 'add a replay or rollback phase, or an enricher-kill fault'));
+  if (unfinished.length) out.push(failed('state after a replay or restart checked', unfinished.map((f) => `the enricher-kill of ${f.phase} did not complete: ${f.error ?? 'the run ended first'}`).join('; '), 'see the stage\'s log: the stage was not back within the run'));
+  else if (replays.length + restarts.length === 0) out.push(no('state after a replay or restart checked', 'no replay, rollback or enricher restart completed', 'add a replay or rollback phase, or an enricher-kill fault'));
   else if (clean) out.push(yes('state after a replay or restart checked', `after ${[...replays.map((x) => x.phase), ...restarts.map((f) => f.phase)].join(', ')}: the sink holds every event once per generation`));
   else out.push(failed('state after a replay or restart checked', `after ${[...replays.map((x) => x.phase), ...restarts.map((f) => f.phase)].join(', ')}: ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicated`, 'find where the stage lost or repeated events'));
   return out;
@@ -60,6 +76,11 @@ function enrichmentState(r: Results): Clause[] {
 function brokerStorage(r: Results): Clause[] {
   const out: Clause[] = [];
   out.push(isMeasured(r.disk) ? yes('a retention projection', `${(r.disk.projection.averageRetainedBytes / 1e9).toFixed(1)} GB at the average rate over ${(r.disk.projection.retentionMs / 86_400_000).toFixed(1)} days`) : no('a retention projection', `broker disk not measured: ${r.disk.reason}`, 'a cluster that answers DescribeLogDirs'));
+  const grew = (kind: string) => r.phases.some((p) => p.kind === kind && isMeasured(p.disk));
+  const phasesMissing = ['steady', 'burst'].filter((k) => !grew(k));
+  out.push(phasesMissing.length === 0
+    ? yes('disk growth measured in a steady and a burst phase', r.phases.filter((p) => (p.kind === 'steady' || p.kind === 'burst') && isMeasured(p.disk)).map((p) => `${p.name} ${isMeasured(p.disk) ? (p.disk.growthBytes / 1e6).toFixed(1) : '–'} MB`).join(', '))
+    : no('disk growth measured in a steady and a burst phase', `no ${phasesMissing.join(' or ')} phase with a disk measurement`, `add a ${phasesMissing.join(' and a ')} phase`));
   const replays = [r.replay, r.rollback].filter((x) => isMeasured(x)) as Extract<Results['replay'], { measured: true }>[];
   const caught = replays.filter((x) => x.caughtUp);
   out.push(caught.length ? yes('a replay measured', caught.map((x) => `${x.phase}: ${(x.lookbackMs / 1000).toFixed(0)} s of history in ${((x.durationMs ?? 0) / 1000).toFixed(1)} s`).join('; ')) : no('a replay measured', replays.length ? 'no replay caught up within the run' : 'no replay or rollback phase ran', 'add a replay phase (lookback) and let it catch up'));
@@ -98,7 +119,7 @@ function governance(r: Results): Clause[] {
   else out.push(k.checkedWithoutConsent >= 10 ? yes('consent masking sampled', `${k.checkedWithoutConsent} records without analytics consent sampled, all pseudonymized`) : no('consent masking sampled', `only ${k.checkedWithoutConsent} records without analytics consent sampled`, 'run longer (more people without consent)'));
   const acc = r.accessCheck;
   const access = 'access: an ACL-limited principal is refused what it must not do';
-  if (!acc || !isMeasured(acc)) out.push(no(access, acc ? acc.reason : 'results written before the access check', 'run on the secured sandbox (target.security: sasl-ssl, or --security sasl-ssl): its limited principal is checked'));
+  if (!acc || !isMeasured(acc)) out.push(no(access, acc ? acc.reason : 'results written before the access check', 'on the sandbox: run it secured (target.security: sasl-ssl, or --security-protocol SASL_SSL), its limited principal is checked; on your cluster: name a principal your ACLs limit in target.security.limited_principal'));
   else out.push(acc.refused ? yes(access, `${acc.principal}: ${acc.action} — ${acc.answer}`) : failed(access, `${acc.principal}: ${acc.action} — ${acc.answer}`, 'remove the grant the principal should not have'));
   const ret = r.retentionCheck;
   if (!ret || !isMeasured(ret)) out.push(no('retention: the sink\'s settings match the policy', ret ? ret.reason : 'results written before the retention check', 'rerun with this clickbench'));
@@ -113,10 +134,31 @@ function rollback(r: Results): Clause[] {
   const out: Clause[] = [];
   const rb = isMeasured(r.rollback) ? r.rollback : undefined;
   out.push(rb?.caughtUp ? yes('the rollback ran', `to ${rb.toVersion}: ${rb.replayedRecords} records replayed in ${((rb.durationMs ?? 0) / 1000).toFixed(1)} s`) : no('the rollback ran', rb ? 'it did not catch up within the run' : r.rollback.measured === false ? r.rollback.reason : 'no rollback result', 'add a rollback phase and let it catch up'));
-  out.push(rb?.resetFrom ? yes('replay position and consumer-group state recorded', `${rb.resetFrom.note}; the group's offsets were read back until they passed the end offsets at the reset`) : no('replay position and consumer-group state recorded', rb ? 'results written before the reset position was recorded' : 'no rollback ran', 'rerun with this clickbench and a rollback phase'));
+  out.push(groupStateClause(rb));
   const clean = r.correctness.missing === 0 && r.correctness.duplicates === 0;
   out.push(!rb ? no('sink idempotent: 0 lost, 0 duplicated by id', 'no rollback ran', 'add a rollback phase') : clean ? yes('sink idempotent: 0 lost, 0 duplicated by id', `every acknowledged event once per generation (${r.correctness.expectedInSink} checked by id)`) : failed('sink idempotent: 0 lost, 0 duplicated by id', `${r.correctness.missing} missing, ${r.correctness.duplicates} duplicated`, 'find where the rollback lost or repeated events'));
   return out;
+}
+
+/** The group before the reset and after the catch-up, in words. */
+export function groupStateText(g: NonNullable<NonNullable<Extract<Results['rollback'], { measured: true }>['groupState']>>): string {
+  const b = g.before;
+  const before = `before the reset ${g.group} was ${b.state} with ${b.members} member(s), offsets committed on ${b.partitionsCommitted} of ${b.partitions} partitions, ${b.lagRecords} records behind the end`;
+  const reset = `reset ${g.resetRecordsBack} records back`;
+  const a = g.after;
+  const after = a ? `${(a.afterMs / 1000).toFixed(1)} s later ${a.state} with ${a.members} member(s), committed past the end at the reset on ${a.partitionsPastEnd} of ${a.partitions} partitions` : 'not caught up within the run, so its state after was not read';
+  return `${before}; ${reset}; ${after}`;
+}
+
+function groupStateClause(rb: Extract<Results['rollback'], { measured: true }> | undefined): Clause {
+  const clause = 'replay position and consumer-group state checked before and after';
+  if (!rb) return no(clause, 'no rollback ran', 'add a rollback phase');
+  const g = rb.groupState;
+  if (!g) return no(clause, rb.resetFrom ? `${rb.resetFrom.note}; the group's state was not read (results written before it was)` : 'results written before the reset position was recorded', 'rerun with this clickbench and a rollback phase');
+  const text = `${rb.resetFrom ? `${rb.resetFrom.note}; ` : ''}${groupStateText(g)}`;
+  if (g.checked) return yes(clause, text);
+  if (g.before.members > 0) return failed(clause, text, 'stop every consumer of the group before resetting its offsets');
+  return no(clause, text, 'let the rollback catch up within its phase (a longer phase or a shorter lookback)');
 }
 
 const CLAUSES: Record<RowId, (r: Results) => Clause[]> = {

@@ -40,172 +40,143 @@ export const ROW_TITLES: Record<RowId, string> = {
 
 export const ROW_RULES: Record<RowId, string> = {
   event_contract: '2 = compatibility rules, owners and bad-record paths are tested: a schema version on every event, a compatibility rule checked (a dual-run: the other version drops or retypes no field), bad records of every configured kind injected and every acknowledged one found in the DLQ, by its position in the raw topic, with a reason, and an owner. 1 = events were validated but a clause was not shown. 0 = nothing was processed.',
-  enrichment_state: '2 = versioning, late data and replay behaviour are validated: lookup tables loaded from compacted topics and joined, late profile updates counted, sessions and campaign attribution (across logins) exercised, the state after a replay or restart checked, and the sink has no missing and no duplicate events, with an owner. 1 = enrichment ran but a clause was not shown. 0 = no enrichment ran.',
+  enrichment_state: '2 = versioning, late data and replay behaviour are validated: lookup tables loaded from compacted topics, profiles joined as of event time (an earlier version when the newer one took effect after the event, as a replay shows), late profile updates counted, sessions and campaign attribution (across logins) exercised, the state after a replay or restart checked, and the sink has no missing and no duplicate events, with an owner. 1 = enrichment ran but a clause was not shown. 0 = no enrichment ran.',
   broker_storage: '2 = retention, replay, scaling and recovery are modelled: broker disk growth measured (DescribeLogDirs) in a steady and a burst phase, a retention projection, a replay caught up, a scale-out or broker replacement measured, and a broker recovery measured, with an owner. 1 = disk growth measured but a clause missing (the clauses say which phases would raise it). 0 = disk not measured.',
   cloud_networking: '2 = normal, burst, dual-running and replay traffic are measured: cross-zone bytes measured (kernel counters on the sandbox, or a flow-log export the scenario names) for each, with an owner. 1 = measured or modelled for some of them, or modelled from topology only. 0 = neither measured nor modelled.',
   governance: '2 = PII, consent, access, retention and audit signals are enforced: no PII (email, phone) in the sink, identifiers pseudonymized and IPs truncated for every sampled person without analytics consent (at least 10 checked), an ACL-limited principal refused what it is not granted, the sink\'s retention settings matching the scenario\'s policy, and lineage headers on every enriched record, with an owner. 1 = checks ran but a clause was not shown. 0 = a leak was found or nothing was checked.',
-  rollback: '2 = replay position, consumer group state and sink idempotency are tested: a rollback (v2 → v1 by replay) ran and caught up, its reset position and the group\'s offsets were recorded, and the sink showed no duplicates or losses by id, with an owner. 1 = the mechanism (a replay to a timestamp) was exercised without loss, or a rollback is planned in the scenario. 0 = neither.',
+  rollback: '2 = replay position, consumer group state and sink idempotency are tested: a rollback (v2 → v1 by replay) ran and caught up, its reset position recorded and the consumer group checked before the reset (no member) and after the catch-up (committed past the end at the reset on every partition, the new stage a member), and the sink showed no duplicates or losses by id, with an owner. 1 = the mechanism (a replay to a timestamp) was exercised without loss, or a rollback is planned in the scenario. 0 = neither.',
 };
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 const phasesOfKind = (r: Results, kind: string) => r.phases.filter((p) => p.kind === kind);
 
-function withOwner(r: Results, id: RowId, score: Score, evidence: string[], missing: string[]): ScoreRow {
-  const owner = r.scenario.spec.owners?.[id] ?? null;
-  let s = score;
-  if (s === 2 && !owner) {
-    s = 1;
-    missing.push(`no owner: add owners.${id} to the scenario (a row without an owner with rollback authority cannot score 2)`);
-  }
-  return { id, title: ROW_TITLES[id], score: s, owner, rule: ROW_RULES[id], evidence, missing, clauses: [] };
+/**
+ * What a row function gives: the evidence lines, and either a reason the row scores 0 (nothing to judge,
+ * or a leak) or, for the rollback row, a reason it cannot rise above 1 whatever its clauses say (no
+ * rollback ran). Everything between 1 and 2 is decided by the row's clauses alone (./clauses.ts).
+ */
+interface RowBasis {
+  id: RowId;
+  evidence: string[];
+  zero?: string[];
 }
 
-function eventContract(r: Results): ScoreRow {
+function eventContract(r: Results): RowBasis {
   const c = r.enrichment.counters;
+  if (!c || c.processed === 0) return { id: 'event_contract', evidence: ['no event was processed by the enrichment stage'], zero: ['run the scenario to completion'] };
   const evidence: string[] = [];
-  const missing: string[] = [];
-  if (!c || c.processed === 0) return withOwner(r, 'event_contract', 0, ['no event was processed by the enrichment stage'], ['run the scenario to completion']);
   const dlqTotal = Object.values(c.dlq).reduce((a, b) => a + b, 0);
-  const kindsConfigured = r.scenario.spec.bad_records.kinds;
   evidence.push(`events carry schema_version (validated on every one of ${c.processed} events; lineage headers cb-schema-version, cb-enrichment-version, source partition/offset)`);
   evidence.push(`${r.correctness.badRecordsAcked} bad records injected (${pct(r.scenario.spec.bad_records.rate)} rate); ${dlqTotal} DLQ records written to ${r.topics.dlq} by all stages (replays write again): ${Object.entries(c.dlq).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  let score: Score = 1;
   const check = r.correctness.badRecords;
   if (check && isMeasured(check)) {
     evidence.push(`by record: ${check.found} of ${check.acked} acknowledged bad records found in the DLQ by their raw position${check.missing ? `, ${check.missing} not found (e.g. ${check.missingExamples.map((m) => `${m.kind} at partition ${m.partition} offset ${m.offset}`).join(', ')})` : ''}${check.unlocated ? `, ${check.unlocated} without a position` : ''}${check.otherReason ? `; ${check.otherReason} with another reason than the kind injected` : ''}`);
   }
-  if (r.correctness.badRecordsAcked === 0) missing.push('no bad records were injected (bad_records.rate is 0)');
-  else if (!check || !isMeasured(check)) missing.push(`bad records were not looked up one by one in the DLQ (${check ? check.reason : 'results written before clickbench checked them by position'}): a DLQ count alone cannot show that none was lost`);
-  else if (check.missing > 0 || check.found < check.acked) missing.push(`${check.acked - check.found} acknowledged bad record(s) were not found in the DLQ${check.unlocated ? ` (${check.unlocated} could not be located)` : ''}`);
-  else if (kindsConfigured.some((k) => !(check.byKind[k]?.found))) missing.push(`kinds never seen in the DLQ: ${kindsConfigured.filter((k) => !(check.byKind[k]?.found)).join(', ')} (run longer or raise the rate)`);
-  else score = 2;
-  return withOwner(r, 'event_contract', score, evidence, missing);
+  return { id: 'event_contract', evidence };
 }
 
-function enrichmentState(r: Results): ScoreRow {
+function enrichmentState(r: Results): RowBasis {
   const c = r.enrichment.counters;
+  if (!c || c.enriched === 0) return { id: 'enrichment_state', evidence: ['no event was enriched'], zero: ['run the scenario to completion'] };
   const evidence: string[] = [];
-  const missing: string[] = [];
-  if (!c || c.enriched === 0) return withOwner(r, 'enrichment_state', 0, ['no event was enriched'], ['run the scenario to completion']);
   const fill = r.enrichment.lookupFill;
   if (fill) evidence.push(`lookup tables from compacted topics: ${fill.profiles} profiles, ${fill.catalog} products, ${fill.campaigns} campaigns, ${fill.consent} consent records`);
   evidence.push(`${c.enriched} events enriched (${r.enrichment.version}, ${r.enrichment.delivery}); profile misses ${c.profileMisses}, catalog misses ${c.catalogMisses}`);
   evidence.push(`late profile updates: ${c.lateProfile.updates} update(s) arrived after ${c.lateProfile.events} event(s) that needed them (max ${c.lateProfile.maxLatenessMs} ms late)`);
   evidence.push(`sessions and attribution: ${c.attributed} events attributed to a campaign touch, ${c.merges} identity merges followed`);
   evidence.push(`sink accounting: ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicate(s) of ${r.correctness.expectedInSink} expected events`);
-  let score: Score = 2;
-  if (c.lateProfile.updates === 0) { score = 1; missing.push('no late profile update was observed (raise events.late_profile_updates.share or run longer)'); }
-  if (c.attributed === 0 || c.merges === 0) { score = 1; missing.push('campaign attribution across an identity merge was not exercised'); }
-  if (r.correctness.missing > 0 || r.correctness.duplicates > 0) { score = 1; missing.push(`the sink lost ${r.correctness.missing} and duplicated ${r.correctness.duplicates} event(s)`); }
   const kills = (r.faults ?? []).filter((f) => f.action === 'enricher-kill');
   if (kills.length === 0) evidence.push('restart after a crash: not exercised (no enricher-kill fault in this run)');
   for (const f of kills) {
-    if (f.injectedAtOffsetMs === null || f.restoredAtOffsetMs === null) { score = 1; missing.push(`the enricher-kill of ${f.phase} did not complete: ${f.error ?? 'the run ended first'}`); continue; }
+    if (f.injectedAtOffsetMs === null || f.restoredAtOffsetMs === null) { evidence.push(`the enricher-kill of ${f.phase} did not complete: ${f.error ?? 'the run ended first'}`); continue; }
     evidence.push(`enrichment process killed (SIGKILL) at ${(f.injectedAtOffsetMs / 1000).toFixed(1)} s and restarted ${((f.restoredAtOffsetMs - f.injectedAtOffsetMs) / 1000).toFixed(1)} s later; lag back to steady ${f.recovery.lag.drainMs !== null ? `${(f.recovery.lag.drainMs / 1000).toFixed(1)} s after the kill` : 'not within the run'}; sink afterwards: ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicate(s) (${r.enrichment.delivery})`);
   }
-  return withOwner(r, 'enrichment_state', score, evidence, missing);
+  return { id: 'enrichment_state', evidence };
 }
 
-function brokerStorage(r: Results): ScoreRow {
+function brokerStorage(r: Results): RowBasis {
+  if (!isMeasured(r.disk)) return { id: 'broker_storage', evidence: [`broker disk not measured: ${r.disk.reason}`], zero: ['a cluster that answers DescribeLogDirs'] };
   const evidence: string[] = [];
-  const missing: string[] = [];
-  if (!isMeasured(r.disk)) return withOwner(r, 'broker_storage', 0, [`broker disk not measured: ${r.disk.reason}`], ['a cluster that answers DescribeLogDirs']);
   const d = r.disk;
   evidence.push(`disk grew ${(d.growthBytes / 1e6).toFixed(1)} MB for ${(d.ingestedPayloadBytes / 1e6).toFixed(1)} MB ingested: ${(d.bytesPerGbIngested / 1e9).toFixed(2)} GB of broker disk per GB ingested (RF ${d.replicationFactor}, all run topics)`);
   evidence.push(`retention projection (${(d.projection.retentionMs / 86_400_000).toFixed(1)} days): ${(d.projection.averageRetainedBytes / 1e9).toFixed(1)} GB at the average rate, ${(d.projection.peakRetainedBytes / 1e9).toFixed(1)} GB at the peak rate${d.projection.basis ? `; projected from ${d.projection.basis}${d.projection.oneOffBytes ? `, one-off writes of ${(d.projection.oneOffBytes / 1e6).toFixed(1)} MB (dual-run, replay, rollback) kept apart` : ''}` : ' (from all growth of the run, one-off writes included)'}`);
-  const measuredIn = (kind: string) => phasesOfKind(r, kind).some((p) => isMeasured(p.disk));
-  const steady = measuredIn('steady');
-  const burst = measuredIn('burst');
   evidence.push(`disk growth per phase: ${r.phases.map((p) => `${p.name} ${isMeasured(p.disk) ? `${(p.disk.growthBytes / 1e6).toFixed(1)} MB` : 'not measured'}`).join(', ')}`);
   const replays = [r.replay, r.rollback].filter((x) => isMeasured(x)) as Extract<Results['replay'], { measured: true }>[];
-  const replayed = replays.some((x) => x.caughtUp);
   for (const x of replays) evidence.push(`replay of ${(x.lookbackMs / 1000).toFixed(0)} s (${x.phase}): ${x.caughtUp ? `caught up in ${((x.durationMs ?? 0) / 1000).toFixed(1)} s` : 'did not catch up within the run'}`);
   const moves = r.elasticity ?? [];
   if (moves.length === 0) evidence.push('data movement on scale-out / broker replacement: not measured (no such phase ran)');
   for (const m of moves) evidence.push(elasticLine(m));
-  let score: Score = 2;
-  if (!steady) missing.push('no steady phase with a disk measurement');
-  if (!burst) missing.push('no burst phase with a disk measurement');
-  if (!replayed) missing.push('no replay (or rollback) phase caught up');
-  if (missing.length) score = 1;
-  return withOwner(r, 'broker_storage', score, evidence, missing);
+  return { id: 'broker_storage', evidence };
 }
 
-function cloudNetworking(r: Results): ScoreRow {
+function cloudNetworking(r: Results): RowBasis {
+  if (r.crossZone.measured === false && !r.phases.some((p) => phaseCrossZone(r, p).source !== 'none')) return { id: 'cloud_networking', evidence: [`cross-zone bytes not measured: ${r.crossZone.reason}`], zero: ['broker racks (broker.rack) and client zones'] };
   const evidence: string[] = [];
-  const missing: string[] = [];
-  if (r.crossZone.measured === false && !r.phases.some((p) => phaseCrossZone(r, p).source !== 'none')) return withOwner(r, 'cloud_networking', 0, [`cross-zone bytes not measured: ${r.crossZone.reason}`], ['broker racks (broker.rack) and client zones']);
   if (isMeasured(r.crossZone)) {
     const t = r.crossZone.total;
     evidence.push(`modelled from topology: cross-zone ${(t.crossZoneBytes / 1e6).toFixed(1)} MB of ${(t.totalBytes / 1e6).toFixed(1)} MB moved (produce ${(t.produce.crossZoneBytes / 1e6).toFixed(1)}, replication ${(t.replication.crossZoneBytes / 1e6).toFixed(1)}, consume ${(t.consume.crossZoneBytes / 1e6).toFixed(1)} MB), $${t.costUsd.toFixed(4)} at $${t.pricePerGb}/GB (${r.crossZone.assumptions.length} stated assumptions)`);
   }
   let modelledOnly = false;
   for (const { kinds, label } of TRAFFIC_KINDS) {
-    const { figures, measured, modelled } = trafficFigures(r, kinds);
-    const ps = figures.map(({ p }) => p);
+    const { measured, modelled } = trafficFigures(r, kinds);
     if (measured.length) evidence.push(`${label}: measured (${measured.map(({ p, f }) => `${p.name} ${((f.crossZoneBytes ?? 0) / 1e6).toFixed(1)} MB by ${f.source}`).join(', ')})`);
     else if (modelled.length) {
       modelledOnly = true;
       evidence.push(`${label}: modelled only (${modelled.map(({ p, f }) => `${p.name} ${((f.crossZoneBytes ?? 0) / 1e6).toFixed(1)} MB`).join(', ')})`);
-      missing.push(`${label} phase: cross-zone bytes modelled, not measured (${modelled[0].f.note})`);
-    } else missing.push(`${label} phase: cross-zone bytes not measured (${ps.length ? figures[0].f.note : 'no such phase ran'})`);
+    }
   }
-  if (modelledOnly) missing.push('for measured figures on a cluster clickbench cannot read kernel counters of: export per-zone bytes from the cloud provider\'s flow logs or billing data and name the file (measured_cross_zone in the scenario, or clickbench report --cross-zone-file)');
-  const score: Score = missing.length === 0 ? 2 : 1;
-  return withOwner(r, 'cloud_networking', score, evidence, missing);
+  if (modelledOnly) evidence.push('for measured figures on a cluster clickbench cannot read kernel counters of: export per-zone bytes from the cloud provider\'s flow logs or billing data and name the file (measured_cross_zone in the scenario, or clickbench report --cross-zone-file)');
+  return { id: 'cloud_networking', evidence };
 }
 
-function governance(r: Results): ScoreRow {
+function governance(r: Results): RowBasis {
   const c = r.enrichment.counters;
   const k = r.correctness;
-  const evidence: string[] = [];
-  const missing: string[] = [];
-  if (!c || c.enriched === 0) return withOwner(r, 'governance', 0, ['nothing was enriched, so nothing was checked'], ['run the scenario to completion']);
-  evidence.push(`stage: ${c.masked.piiFieldsWithheld} PII fields withheld, ${c.masked.pseudonymized} records pseudonymized, ${c.masked.ipTruncated} IPs truncated, ${c.masked.personalizationDropped} personalization drops (rules from enrichment.governance)`);
-  evidence.push(`probe on the sink: ${k.piiLeaks} record(s) with an email or phone of ${r.enrichment.counters?.enriched ?? 0}; ${k.unpseudonymized} raw identifier(s) among ${k.checkedWithoutConsent} sampled records without analytics consent`);
-  if (k.piiLeaks > 0 || k.unpseudonymized > 0) return withOwner(r, 'governance', 0, evidence, ['PII or raw identifiers reached the sink']);
-  if (k.checkedWithoutConsent < 10) return withOwner(r, 'governance', 1, evidence, ['fewer than 10 records without analytics consent were checked']);
-  return withOwner(r, 'governance', 2, evidence, missing);
+  if (!c || c.enriched === 0) return { id: 'governance', evidence: ['nothing was enriched, so nothing was checked'], zero: ['run the scenario to completion'] };
+  const evidence = [
+    `stage: ${c.masked.piiFieldsWithheld} PII fields withheld, ${c.masked.pseudonymized} records pseudonymized, ${c.masked.ipTruncated} IPs truncated, ${c.masked.personalizationDropped} personalization drops (rules from enrichment.governance)`,
+    `probe on the sink: ${k.piiLeaks} record(s) with an email or phone of ${c.enriched}; ${k.unpseudonymized} raw identifier(s) among ${k.checkedWithoutConsent} sampled records without analytics consent`,
+  ];
+  // A leak is not a clause left open: the row is 0.
+  if (k.piiLeaks > 0 || k.unpseudonymized > 0) return { id: 'governance', evidence, zero: ['PII or raw identifiers reached the sink'] };
+  return { id: 'governance', evidence };
 }
 
-function rollback(r: Results): ScoreRow {
-  const evidence: string[] = [];
-  const missing: string[] = [];
+function rollback(r: Results): RowBasis {
   const rb = phasesOfKind(r, 'rollback');
-  const planned = r.scenario.spec.phases.some((p) => p.kind === 'rollback');
-  // No rollback result, no 2: the phase may have been cut short before it reset anything.
-  if (rb.length > 0 && isMeasured(r.rollback) && r.rollback.caughtUp && r.correctness.missing === 0 && r.correctness.duplicates === 0) {
-    evidence.push(`rollback phase ${rb.map((p) => p.name).join(', ')} ran (to ${r.rollback.toVersion}, ${r.rollback.replayedRecords} records replayed in ${((r.rollback.durationMs ?? 0) / 1000).toFixed(1)} s); sink: 0 missing, 0 duplicates`);
-    if (isMeasured(r.dualRun)) evidence.push(`before it, a dual-run diffed ${r.dualRun.compared} events: ${r.dualRun.differing} differ (${Object.entries(r.dualRun.fieldDiffs).map(([f, n]) => `${f} ${n}`).join(', ') || 'no field'})`);
-    return withOwner(r, 'rollback', 2, evidence, missing);
-  }
   if (rb.length > 0) {
-    evidence.push(`rollback phase ran: ${!isMeasured(r.rollback) ? `no rollback result (${r.rollback.reason})` : !r.rollback.caughtUp ? 'it did not catch up within the run' : `the sink lost ${r.correctness.missing} and duplicated ${r.correctness.duplicates}`}`);
-    return withOwner(r, 'rollback', 1, evidence, ['a rollback that catches up with no losses or duplicates']);
+    const evidence = [`rollback phase ${rb.map((p) => p.name).join(', ')} ran${isMeasured(r.rollback) ? ` (to ${r.rollback.toVersion}, ${r.rollback.replayedRecords} records replayed${r.rollback.caughtUp ? ` in ${((r.rollback.durationMs ?? 0) / 1000).toFixed(1)} s` : ', not caught up within the run'})` : `: no rollback result (${r.rollback.reason})`}; sink: ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicates`];
+    if (isMeasured(r.dualRun)) evidence.push(`before it, a dual-run diffed ${r.dualRun.compared} events: ${r.dualRun.differing} differ (${Object.entries(r.dualRun.fieldDiffs).map(([f, n]) => `${f} ${n}`).join(', ') || 'no field'})`);
+    return { id: 'rollback', evidence };
   }
   if (isMeasured(r.replay) && r.replay.caughtUp && r.correctness.missing === 0) {
-    evidence.push(`the rollback mechanism (reset the enrichment group to a timestamp, replay ${r.replay.replayedRecords} records as a new generation) ran and caught up with 0 events lost`);
-    missing.push('no rollback phase (v2 → v1) ran');
-    return withOwner(r, 'rollback', 1, evidence, missing);
+    return { id: 'rollback', evidence: [`the rollback mechanism (reset the enrichment group to a timestamp, replay ${r.replay.replayedRecords} records as a new generation) ran and caught up with 0 events lost`] };
   }
-  if (planned) return withOwner(r, 'rollback', 1, ['a rollback phase is planned in the scenario'], ['it did not run']);
+  if (r.scenario.spec.phases.some((p) => p.kind === 'rollback')) return { id: 'rollback', evidence: ['a rollback phase is planned in the scenario, but it did not run'] };
   const recovered = (r.faults ?? []).filter((f) => f.restoredAtOffsetMs !== null);
   if (recovered.length && isMeasured(r.accounting) && r.accounting.ackedLost === 0) {
-    return withOwner(r, 'rollback', 0, [`no rollback or replay ran; the pipeline did recover from ${recovered.map((f) => f.action).join(', ')} with 0 acknowledged events lost (recovery, not a rollback)`], ['add a replay or rollback phase']);
+    return { id: 'rollback', evidence: [`no rollback or replay ran; the pipeline did recover from ${recovered.map((f) => f.action).join(', ')} with 0 acknowledged events lost (recovery, not a rollback)`], zero: ['add a replay or rollback phase'] };
   }
-  return withOwner(r, 'rollback', 0, ['no rollback and no replay ran'], ['add a replay or rollback phase']);
+  return { id: 'rollback', evidence: ['no rollback and no replay ran'], zero: ['add a replay or rollback phase'] };
 }
 
-/** A 2 needs every clause of the row's definition evidenced: one that is not (or failed) holds the row at 1 and says what would evidence it. */
-function judgedByClause(r: Results, x: ScoreRow): ScoreRow {
-  const clauses = clausesOf(r, x.id);
-  const open = clauses.filter((c) => c.status !== 'evidenced');
-  if (x.score < 2 || open.length === 0) return { ...x, clauses };
-  return { ...x, clauses, score: 1, missing: [...x.missing, ...open.map((c) => `${c.clause}: ${c.status === 'failed' ? `FAILED — ${c.evidence}` : c.evidence} (${c.toEvidence})`)] };
+/**
+ * A row's score from its clauses alone: 0 when the row has nothing to judge (or a leak), 2 when every
+ * clause of its definition is evidenced and an owner is named, else 1; what stands between the row and
+ * the next score is its open clauses (and the owner), each with what would evidence it.
+ */
+function judged(r: Results, b: RowBasis): ScoreRow {
+  const owner = r.scenario.spec.owners?.[b.id] ?? null;
+  const base = { id: b.id, title: ROW_TITLES[b.id], owner, rule: ROW_RULES[b.id], evidence: b.evidence };
+  if (b.zero) return { ...base, score: 0, missing: b.zero, clauses: [] };
+  const clauses = clausesOf(r, b.id);
+  const missing = clauses.filter((c) => c.status !== 'evidenced').map((c) => `${c.clause}: ${c.status === 'failed' ? `FAILED — ${c.evidence}` : c.evidence} (${c.toEvidence})`);
+  if (!owner) missing.push(`no owner: add owners.${b.id} to the scenario (a row without an owner with rollback authority cannot score 2)`);
+  return { ...base, score: missing.length === 0 ? 2 : 1, missing, clauses };
 }
 
 export function scorecard(r: Results): ScoreRow[] {
-  const rows = [eventContract(r), enrichmentState(r), brokerStorage(r), cloudNetworking(r), governance(r), rollback(r)].map((x) => judgedByClause(r, x));
+  const rows = [eventContract(r), enrichmentState(r), brokerStorage(r), cloudNetworking(r), governance(r), rollback(r)].map((x) => judged(r, x));
   // A run that did not complete is not evidence of readiness: every row is capped at 1, and says why.
   if (r.run.status === 'completed') return rows;
   return rows.map((x) => (x.score < 2 ? x : { ...x, score: 1, missing: [...x.missing, `the run ${r.run.status}${r.run.error ? ` (${r.run.error})` : ''}: a run that did not complete caps every row at 1`] }));

@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
-import { PASSWORD_ENV } from '../../src/kafka/security.js';
+import { LIMITED_PASSWORD_ENV, PASSWORD_ENV } from '../../src/kafka/security.js';
+import { transactionalIdRefused } from '../../src/kafka/access.js';
+import { resolveTarget } from '../../src/run/target.js';
+import { parseScenario } from '../../src/scenario/load.js';
 import type { ProbeResult } from '../../src/probe/probe.js';
 import { isMeasured, type Results } from '../../src/run/results.js';
 import { stolenPhases } from '../../src/observe/host.js';
@@ -174,6 +177,50 @@ describe('secured connections and the compatibility probe', () => {
     const md = readFileSync(join(dir, 'reports', runDir, 'scorecard.md'), 'utf8');
     assert.match(md, /\| broker disks \| [\d.]+ \| \$0\.08\/GB-month \| .* \| local hot tail: 8\.3 % of retention on every replica \|/);
     assert.match(md, /\| remote tier \| [\d.]+ \| \$0\.023\/GB-month \|/);
+  });
+
+  it('a cluster of yours: the principal named in target.security.limited_principal is checked, refused when its ACLs limit it and reported granted when not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-limited-'));
+    const file = join(dir, 'external.yaml');
+    const scenario = (user: string, passwordLine: string) => `name: external-access
+target:
+  kind: brokers
+  brokers: ${sec.bootstrap}
+  security:
+    protocol: SASL_SSL
+    sasl_mechanism: SCRAM-SHA-512
+    sasl_username: ${SANDBOX_USER}
+    password_file: ${sec.passwordFile}
+    ca_file: ${sec.caFile}
+    limited_principal:
+      sasl_username: ${user}
+${passwordLine}`;
+    const targetOf = async (user: string, passwordLine: string, env: Record<string, string | undefined> = {}) => {
+      writeFileSync(file, scenario(user, passwordLine));
+      const saved = process.env[LIMITED_PASSWORD_ENV];
+      if (env[LIMITED_PASSWORD_ENV] === undefined) delete process.env[LIMITED_PASSWORD_ENV]; else process.env[LIMITED_PASSWORD_ENV] = env[LIMITED_PASSWORD_ENV];
+      try {
+        return await resolveTarget(parseScenario(readFileSync(file, 'utf8'), file).scenario, { scenarioFile: file });
+      } finally {
+        if (saved === undefined) delete process.env[LIMITED_PASSWORD_ENV]; else process.env[LIMITED_PASSWORD_ENV] = saved;
+      }
+    };
+    // The limited principal's password from its own file, relative to the scenario.
+    writeFileSync(join(dir, 'limited.pw'), `${password}\n`);
+    const limited = await targetOf(SANDBOX_LIMITED_USER, '      password_file: limited.pw');
+    assert.equal(limited.limitedPrincipal?.sasl?.username, SANDBOX_LIMITED_USER);
+    assert.equal(limited.limitedPrincipal?.protocol, 'SASL_SSL');
+    const refused = await transactionalIdRefused(limited.brokers, limited.limitedPrincipal!);
+    assert.equal(refused.refused, true, refused.answer);
+    assert.match(refused.answer, /AUTHORIZATION_FAILED/);
+    // A principal with TransactionalId rights named as "limited": the check says granted (the clause fails).
+    const granted = await targetOf(SANDBOX_USER, '', { [LIMITED_PASSWORD_ENV]: password });
+    assert.equal(granted.limitedPrincipal?.sasl?.password.source, `environment ${LIMITED_PASSWORD_ENV}`);
+    const answer = await transactionalIdRefused(granted.brokers, granted.limitedPrincipal!);
+    assert.equal(answer.refused, false, answer.answer);
+    assert.match(answer.answer, /^granted/);
+    // No password anywhere: one line naming the variable to set.
+    await assert.rejects(targetOf(SANDBOX_LIMITED_USER, ''), (e: Error) => e.message.includes(SANDBOX_LIMITED_USER) && /CLICKBENCH_LIMITED_SASL_PASSWORD/.test(`${e.message} ${(e as Error & { hint?: string }).hint ?? ''}`));
   });
 
   it('the quickstart, every phase kind (each shorter), runs over SASL_SSL, and the password is nowhere in its outputs', async () => {

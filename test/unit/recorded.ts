@@ -42,7 +42,8 @@ export const scaleOut = (over: Partial<ElasticMove> = {}): ElasticMove => ({
 /**
  * The recorded run with every piece of evidence the readiness definitions ask for, as a schema-2 run
  * of scenarios/readiness.yaml would record it: bad records found by position, a compatible dual-run, a
- * rollback with its reset position, a flow log covering every phase, the sink's retention read back,
+ * rollback with its reset position and the group checked before and after, profiles joined as of event
+ * time, a flow log covering every phase, the sink's retention read back,
  * the limited principal refused, lineage on every record, a completed scale-out and a broker recovery.
  */
 export function complete(): Results {
@@ -53,7 +54,14 @@ export function complete(): Results {
   r.correctness.lineageMissing = 0;
   r.phases.push({ ...r.phases[2], name: 'dual', kind: 'dual-run', startOffsetMs: 25_000, endOffsetMs: 30_000 });
   r.phases.push({ ...r.phases[3], name: 'rollback', kind: 'rollback', startOffsetMs: 30_000, endOffsetMs: 36_000 });
-  if (r.replay.measured) r.rollback = { ...r.replay, phase: 'rollback', toVersion: 'v1', resetFrom: { lookbackPartitions: 6, behindPartitions: 0, behindRecords: 0, note: 'every partition reset to 10 s before the phase began' } };
+  if (r.replay.measured) {
+    r.rollback = {
+      ...r.replay, phase: 'rollback', toVersion: 'v1', resetFrom: { lookbackPartitions: 6, behindPartitions: 0, behindRecords: 0, note: 'every partition reset to 10 s before the phase began' },
+      groupState: { group: 'cb-enrich-v1', before: { state: 'Empty', members: 0, partitionsCommitted: 6, partitions: 6, lagRecords: 1_200 }, resetRecordsBack: 9_000, after: { state: 'Stable', members: 1, partitionsPastEnd: 6, partitions: 6, afterMs: 4_000 }, checked: true },
+    };
+  }
+  // A replay re-enriched events of people whose profile changed later: they joined the version valid at their event time.
+  r.enrichment.counters!.profileAsOf = { joins: 20_000, earlierVersion: 37 };
   r.dualRun = {
     measured: true, versions: ['v1', 'v2'], compared: 900, identical: 850, differing: 50, onlyMain: 3, onlyOther: 1, fieldDiffs: { segment: 50 },
     compatibility: { rule: 'v2 may add fields to v1\'s output but not drop one or change its JSON type', compatible: true, removed: {}, retyped: {}, added: { score: 900 } },

@@ -30,7 +30,7 @@ describe('connection security (pure)', () => {
   it('SASL needs a mechanism, a user and a password, and names what is missing', () => {
     assert.throws(() => resolveSecurity([{ origin: 'command line', protocol: 'SASL_SSL' }], {}), (e: Error) => e instanceof UsageError && /needs a SASL mechanism/.test(e.message));
     assert.throws(() => resolveSecurity([{ origin: 'command line', protocol: 'SASL_SSL', saslMechanism: 'SCRAM-SHA-512' }], {}), /needs a SASL user name/);
-    assert.throws(() => resolveSecurity([{ origin: 'command line', protocol: 'SASL_SSL', saslMechanism: 'SCRAM-SHA-512', saslUsername: 'u' }], {}), /needs a password and none was given/);
+    assert.throws(() => resolveSecurity([{ origin: 'command line', protocol: 'SASL_SSL', saslMechanism: 'SCRAM-SHA-512', saslUsername: 'u' }], {}), /needs a password for u and none was given/);
     assert.throws(() => resolveSecurity([{ origin: 'command line', protocol: 'sasl_ssl', saslMechanism: 'GSSAPI', saslUsername: 'u' }], {}), /unsupported SASL mechanism "GSSAPI"/);
   });
 
