@@ -32,14 +32,25 @@ export interface LogDirDisk {
   volumeUsableBytes: number;
 }
 
+/** How long the list of brokers DescribeLogDirs goes to is trusted. */
+const BROKER_LIST_TTL_MS = 5_000;
+
 export class LogDirsProbe {
   private readonly admin: PlatformaticAdmin;
+  private brokersReadAt = 0;
   constructor(brokers: string[], clientId = 'clickbench-logdirs', security?: Security) {
     this.admin = new PlatformaticAdmin({ clientId, bootstrapBrokers: brokers, retries: 2, timeout: 15_000, ...platformaticSecurity(security) });
   }
 
   /** Disk used by the given topics' partitions, per broker and log dir. */
   async describe(topics: { name: string; partitions: number[] }[]): Promise<LogDirDisk[]> {
+    // The client asks the brokers of its cached metadata, and with no topic named it never refreshes
+    // them: a broker added by a scale-out was left out of every later figure (readiness.yaml: -12.7 %
+    // against the files on disk). Forget the brokers every BROKER_LIST_TTL_MS, as a producer would.
+    if (Date.now() - this.brokersReadAt > BROKER_LIST_TTL_MS) {
+      this.admin.clearMetadata();
+      this.brokersReadAt = Date.now();
+    }
     const res = await this.admin.describeLogDirs({ topics });
     const out: LogDirDisk[] = [];
     for (const b of res) {

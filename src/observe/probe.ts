@@ -29,6 +29,22 @@ export const LINEAGE_HEADERS = ['cb-schema-version', 'cb-enrichment-version', 'c
 /** How often the probe commits its group's offsets (Kafka's auto.commit.interval.ms default). */
 export const PROBE_COMMIT_INTERVAL_MS = 5_000;
 const MAX_DUPLICATE_EXAMPLES = 10;
+const RECENT_SIGHTINGS = 20_000;
+
+/** Where the probe read a record: kept for the last RECENT_SIGHTINGS records, put in words only for a duplicate. */
+interface Sighting {
+  topic: string;
+  partition: number;
+  offset: string;
+  batch?: { producerId?: string; producerEpoch?: number; inTransaction?: boolean };
+  h: Record<string, unknown>;
+}
+
+function sightingText(x: Sighting): string {
+  const b = x.batch;
+  const h = (k: string) => (x.h[k] === undefined ? '?' : String(x.h[k]));
+  return `${x.topic}[${x.partition}]@${x.offset}, producer ${b ? `${b.producerId}/${b.producerEpoch}${b.inTransaction ? ' (transactional)' : ''}` : 'not reported'}, from raw ${h('cb-source-partition')}:${h('cb-source-offset')}`;
+}
 
 const PII = /@(example\.(com|net|org)|mail\.example|inbox\.example)|\+1-555-\d{3}-\d{4}/;
 
@@ -41,6 +57,7 @@ export class Probe {
   readonly dlqBySource = new Map<string, string>();
   /** The first duplicates read: where they sat, which producer wrote them, the raw record they came from. */
   readonly duplicateExamples: DuplicateExample[] = [];
+  private readonly recent = new Map<number, Sighting>();
   stats = { enriched: 0, dlq: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, unparsable: 0, redelivered: 0, negativeEnrichMs: 0, lineageMissing: 0 };
   /** topic:partition → next offset not yet seen: the probe's own group re-reads after a rebalance (its
    *  coordinator moved, a broker died) are re-deliveries to the probe, not duplicates in the sink. */
@@ -128,18 +145,18 @@ export class Probe {
     if (Number.isFinite(seq)) {
       let counts = this.seen.get(generation);
       if (!counts) this.seen.set(generation, (counts = new SeqCounts()));
+      const where: Sighting = { topic, partition, offset: m.offset, batch: (m as { batchContext?: Sighting['batch'] }).batchContext, h };
+      const key = seq * 16 + (generation & 15);
       if (counts.add(seq) > 1) {
         this.stats.duplicates++;
         sample.duplicate = true;
-        if (this.duplicateExamples.length < MAX_DUPLICATE_EXAMPLES) {
-          const b = (m as { batchContext?: { producerId?: string; producerEpoch?: number; inTransaction?: boolean } }).batchContext;
-          this.duplicateExamples.push({
-            seq, generation, topic, partition, offset: m.offset,
-            producer: b ? `${b.producerId}/${b.producerEpoch}${b.inTransaction ? ', transactional' : ''}` : 'not reported',
-            source: `${header('cb-source-partition') ?? '?'}:${header('cb-source-offset') ?? '?'}`,
-          });
-        }
+        const first = this.recent.get(key);
+        if (this.duplicateExamples.length < MAX_DUPLICATE_EXAMPLES) this.duplicateExamples.push({ seq, generation, copy: sightingText(where), first: first ? sightingText(first) : null });
       }
+      // The last RECENT_SIGHTINGS records' places, so a duplicate can name its first copy (an aborted
+      // transaction read as committed, a redo) without keeping every record's place.
+      this.recent.set(key, where);
+      if (this.recent.size > RECENT_SIGHTINGS) this.recent.delete(this.recent.keys().next().value!);
       if (kind === 'enriched') this.o.onEnriched?.(seq, value, sample.intendedMs);
     } else this.stats.unparsable++;
     this.o.onSample(sample);

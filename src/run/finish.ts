@@ -44,17 +44,32 @@ export function unseenAcked(driver: OpenLoopDriver, probe: Probe): number[] {
  * Events acknowledged but never seen downstream: recorded at the time waited for them (a lower bound),
  * so the tail shows them instead of losing them; counted as timed out (and missing). Returns their count.
  */
-export function recordTimedOut(ctx: RunContext): number {
+export function recordTimedOut(ctx: RunContext): TimedOut {
   const waitedUntil = Date.now();
   const timedOut = unseenAcked(ctx.driver, ctx.probe);
+  const out: TimedOut = { count: timedOut.length, byPhase: {}, byRawPartition: {} };
   for (const seq of timedOut) {
     const offset = ctx.driver.intendedOffsetOfSeq(seq);
     const p = phaseAt(ctx.phases, offset);
     const e2e = waitedUntil - (ctx.scheduleStart + offset);
     record(ctx.latency.phase[p.index].e2e, e2e);
     if (p.scored) record(ctx.latency.run.e2e, e2e);
+    out.byPhase[p.name] = (out.byPhase[p.name] ?? 0) + 1;
+    const rp = String(ctx.driver.partitionOfSeq(seq));
+    out.byRawPartition[rp] = (out.byRawPartition[rp] ?? 0) + 1;
+    out.firstIntendedOffsetMs = Math.min(out.firstIntendedOffsetMs ?? offset, offset);
+    out.lastIntendedOffsetMs = Math.max(out.lastIntendedOffsetMs ?? offset, offset);
   }
-  return timedOut.length;
+  return out;
+}
+
+/** Acknowledged events the probe never saw: how many, in which phases (by intended time) and raw partitions. */
+export interface TimedOut {
+  count: number;
+  byPhase: Record<string, number>;
+  byRawPartition: Record<string, number>;
+  firstIntendedOffsetMs?: number;
+  lastIntendedOffsetMs?: number;
 }
 
 export interface Recorded {
@@ -66,7 +81,7 @@ export interface Recorded {
   /** Offset the schedule reached (≤ its duration). */
   endOffset: number;
   health: HealthSummary;
-  timedOut: number;
+  timedOut: TimedOut;
 }
 
 /** results.json's figures from what the run recorded. */
@@ -185,7 +200,7 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
   results.correctness = {
     ackedEvents: st.acked, expectedInSink: expected, seenDistinct: seenUnion, missing: Math.max(0, expected - seenUnion),
     duplicates: probe.stats.duplicates, ...(probe.duplicateExamples.length ? { duplicateExamples: probe.duplicateExamples } : {}), piiLeaks: probe.stats.piiLeaks, unpseudonymized: probe.stats.unpseudonymized, checkedWithoutConsent: probe.stats.checkedWithoutConsent,
-    badRecordsAcked: st.bad, dlqRecords: probe.stats.dlq, timedOut: r.timedOut,
+    badRecordsAcked: st.bad, dlqRecords: probe.stats.dlq, timedOut: r.timedOut.count, ...(r.timedOut.count ? { timedOutWhere: { byPhase: r.timedOut.byPhase, byRawPartition: r.timedOut.byRawPartition, intendedOffsetMs: [r.timedOut.firstIntendedOffsetMs!, r.timedOut.lastIntendedOffsetMs!] as [number, number] } } : {}),
     badRecords: checkBadRecords(driver.badAcked, probe.dlqBySource),
     lineageMissing: probe.stats.lineageMissing,
   };

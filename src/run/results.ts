@@ -110,13 +110,10 @@ export interface ReplayResult {
 export interface DuplicateExample {
   seq: number;
   generation: number;
-  topic: string;
-  partition: number;
-  offset: string;
-  /** The writing producer (id/epoch) and whether its batch was transactional. */
-  producer: string;
-  /** The raw record it was made from (cb-source-partition / cb-source-offset). */
-  source: string;
+  /** The copy read second, and the first one when it was among the probe's recent records (else null):
+   *  topic[partition]@offset, the writing producer (id/epoch, transactional or not), the raw record it came from. */
+  copy: string;
+  first: string | null;
 }
 
 export interface DualRunResult {
@@ -379,6 +376,8 @@ export interface Results {
     /** Acknowledged events the probe had not seen when the drain ended: in `missing`, and recorded in the
      *  e2e histograms at the time waited (a lower bound), so they do not vanish from the tail. */
     timedOut?: number;
+    /** Where the timed-out events were: per phase (by intended time), per raw partition, first and last intended offset (schema 2). */
+    timedOutWhere?: { byPhase: Record<string, number>; byRawPartition: Record<string, number>; intendedOffsetMs: [number, number] };
     /** Every acknowledged bad record looked up in the DLQ by its raw position (schema 4; absent in older results). */
     badRecords?: BadRecordCheck | NotMeasured;
     /** Enriched records the probe read without every lineage header (schema 2). */

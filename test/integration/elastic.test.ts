@@ -77,6 +77,10 @@ describe('elasticity phases on the sandbox', () => {
       const extra = o.bytesMovedNetwork! - o.bytesMovedLogDirs!;
       assert.ok(o.networkVsLogDirsPct! > -10 && extra < 0.25 * o.bytesMovedLogDirs! + 0.5e6 * (o.moveMs! / 1000), `network vs log dirs: ${o.networkVsLogDirsPct} % (${(extra / 1e6).toFixed(1)} MB more in ${o.moveMs} ms)`);
       assert.ok(isMeasured(r.accounting) && r.accounting.ackedLost === 0, 'nothing acknowledged was lost');
+      // The run's disk figures count the new node too (its DescribeLogDirs answer), and agree with the files
+      // on every node's disk, the moved replicas' old folders (-delete, removed 60 s later) left out.
+      assert.ok(isMeasured(r.disk) && String(id) in r.disk.byBroker, `disk per broker: ${isMeasured(r.disk) ? Object.keys(r.disk.byBroker) : r.disk.reason}`);
+      assert.ok(isMeasured(r.disk.groundTruth) && Math.abs(r.disk.groundTruth.diffPct) < 5, `DescribeLogDirs vs the files: ${JSON.stringify(r.disk.groundTruth)}`);
       // Elasticity is headroom added: judged where the headroom was probed (the local run), not measured without it (the tiered run).
       const elasticity = checklist(r).find((c) => c.item === 'Elasticity')!;
       if (o.headroom?.after?.sustainableRate != null) assert.notEqual(elasticity.healthy, 'not measured', elasticity.evidence.join('\n'));

@@ -30,6 +30,11 @@ describe('the probe (duplicates, generations, re-deliveries)', () => {
     // Only the duplicate sighting is marked (the run keeps it out of the latency figures).
     assert.deepEqual(samples.map((x) => x.duplicate), [false, false, false, true]);
     assert.deepEqual(enriched, [35, 36, 35, 35]);
+    // The duplicate names both copies: where each sits, which producer (id/epoch) wrote it, and from which raw record.
+    assert.deepEqual(probe.duplicateExamples, [{ seq: 35, generation: 0, first: 'run.enriched[0]@0, producer not reported, from raw ?:?', copy: 'run.enriched[2]@3, producer not reported, from raw ?:?' }]);
+    const batchContext = { producerId: '7', producerEpoch: 3, inTransaction: true };
+    probe.accept('run.enriched', 4, { ...rec(36), batchContext, headers: { ...rec(36).headers, 'cb-source-partition': '5', 'cb-source-offset': '99' } } as never, 2_000);
+    assert.equal(probe.duplicateExamples[1].copy, 'run.enriched[4]@4, producer 7/3 (transactional), from raw 5:99');
   });
   it('lineage: an enriched record without every lineage header is counted; DLQ records carry their source position for the bad-record check', () => {
     const { probe, rec } = make();

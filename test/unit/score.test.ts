@@ -70,6 +70,9 @@ describe('readiness scorecard (pure, on recorded results)', () => {
       ['enrichment_state', /sessions and campaign attribution across logins: \d+ events attributed, 0 identity merges/, (r) => { r.enrichment.counters!.merges = 0; }],
       ['enrichment_state', /state after a replay or restart checked: FAILED — the enricher-kill of crash did not complete: the run ended first/, (r) => { r.faults = [...(r.faults ?? []), faultResult({ phase: 'crash', action: 'enricher-kill', target: 'the enrichment stage', nodes: [], restoredAtOffsetMs: null })]; }],
       ['broker_storage', /disk growth measured in a steady and a burst phase: no burst phase with a disk measurement/, (r) => { for (const p of r.phases) if (p.kind === 'burst') p.disk = notMeasured('x'); }],
+      ['broker_storage', /a replay measured: no replay caught up within the run/, (r) => { for (const x of [r.replay, r.rollback]) if (x.measured) x.caughtUp = false; }],
+      ['rollback', /sink idempotent: 0 lost, 0 duplicated by id: FAILED — 0 missing, 3 duplicated/, (r) => { r.correctness.duplicates = 3; }],
+      ['governance', /consent masking sampled: only 5 records without analytics consent sampled/, (r) => { r.correctness.checkedWithoutConsent = 5; }],
       ['event_contract', /every injected bad record in a DLQ, by id, with a reason: no bad record was injected/, (r) => { if (r.correctness.badRecords && isMeasured(r.correctness.badRecords)) r.correctness.badRecords.acked = 0; }],
       ['rollback', /the rollback ran: it did not catch up/, (r) => { if (r.rollback.measured) r.rollback.caughtUp = false; }],
     ];
