@@ -3,7 +3,7 @@
  * call, so this one request goes through @platformatic/kafka's admin client (a maintained
  * client that implements it), kept behind this module.
  */
-import { Admin as PlatformaticAdmin, type BaseOptions } from '@platformatic/kafka';
+import { Admin as PlatformaticAdmin, type BaseOptions, type ListedOffsetsTopic } from '@platformatic/kafka';
 import type { Security } from './security.js';
 
 /** @platformatic/kafka's TLS / SASL options for a connection security. */
@@ -68,6 +68,26 @@ export class LogDirsProbe {
       }
     }
     return out.sort((a, b) => a.broker - b.broker || a.logDir.localeCompare(b.logDir));
+  }
+
+  /**
+   * Partitions whose last stable offset (ListOffsets, read_committed) is behind their high watermark
+   * (read_uncommitted): records past it belong to a transaction still open, which read_committed
+   * consumers cannot read past until it commits or aborts (or, for a hanging one, ever).
+   */
+  async openTransactions(topics: { name: string; partitions: number[] }[]): Promise<{ topic: string; partition: number; lastStable: number; highWatermark: number }[]> {
+    const ask = (isolationLevel: 0 | 1): Promise<ListedOffsetsTopic[]> => this.admin.listOffsets({ topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) })), isolationLevel }) as Promise<ListedOffsetsTopic[]>;
+    const stable = await ask(1);
+    const high = await ask(0);
+    const highOf = new Map(high.flatMap((t) => t.partitions.map((p) => [`${t.name}:${p.partitionIndex}`, Number(p.offset)] as const)));
+    const out: { topic: string; partition: number; lastStable: number; highWatermark: number }[] = [];
+    for (const t of stable) {
+      for (const p of t.partitions) {
+        const hw = highOf.get(`${t.name}:${p.partitionIndex}`);
+        if (hw !== undefined && Number(p.offset) < hw) out.push({ topic: t.name, partition: p.partitionIndex, lastStable: Number(p.offset), highWatermark: hw });
+      }
+    }
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
   }
 
   async close(): Promise<void> {

@@ -241,7 +241,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
     ['masking', c ? `${c.masked.piiFieldsWithheld} PII fields withheld, ${c.masked.pseudonymized} pseudonymized, ${c.masked.ipTruncated} IPs truncated, ${c.masked.personalizationDropped} personalization drops` : '–'],
     ['risk', c ? `${c.risk.flagged} flagged; signals ${Object.entries(c.risk.bySignal).map(([x, n]) => `${x} ${n}`).join(', ') || 'none'}` : '–'],
     ['transactions', `${r.enrichment.batches} batches, ${r.enrichment.transactionsAborted} aborted, ${r.enrichment.concurrentTransactionRetries} CONCURRENT_TRANSACTIONS retries, ${r.enrichment.redeliveredSkipped} re-delivered records skipped${r.enrichment.commitsConfirmedAfterError ? `, ${r.enrichment.commitsConfirmedAfterError} commit(s) that raised an error but had landed (found in the group's offsets, not redone)` : ''}`],
-    ['accounting', `${num(k.ackedEvents)} acknowledged; ${num(k.expectedInSink)} expected in sink/DLQ by id, ${num(k.seenDistinct)} seen, **${k.missing} missing**${k.timedOut ? ` (${k.timedOut} not seen by the probe when the drain ended${k.timedOutWhere ? `: by phase ${Object.entries(k.timedOutWhere.byPhase).map(([p, n]) => `${p} ${n}`).join(', ')}; by raw partition ${Object.entries(k.timedOutWhere.byRawPartition).map(([p, n]) => `${p}: ${n}`).join(', ')}; intended ${(k.timedOutWhere.intendedOffsetMs[0] / 1000).toFixed(1)}–${(k.timedOutWhere.intendedOffsetMs[1] / 1000).toFixed(1)} s into the run` : ''})` : ''}, **${k.duplicates} duplicates**${k.duplicateExamples?.length ? ` (first ones: ${k.duplicateExamples.map((d) => `event ${d.seq} of generation ${d.generation}: ${d.first ?? 'first copy no longer among the probe\'s recent records'}, again at ${d.copy}`).join('; ')})` : ''}`],
+    ['accounting', `${num(k.ackedEvents)} acknowledged; ${num(k.expectedInSink)} expected in sink/DLQ by id, ${num(k.seenDistinct)} seen, **${k.missing} missing**${k.timedOut ? ` (${k.timedOut} not seen by the probe when the drain ended${k.timedOutWhere ? `: by phase ${Object.entries(k.timedOutWhere.byPhase).map(([p, n]) => `${p} ${n}`).join(', ')}; by raw partition ${Object.entries(k.timedOutWhere.byRawPartition).map(([p, n]) => `${p}: ${n}`).join(', ')}; intended ${(k.timedOutWhere.intendedOffsetMs[0] / 1000).toFixed(1)}–${(k.timedOutWhere.intendedOffsetMs[1] / 1000).toFixed(1)} s into the run${openTxnText(k.timedOutWhere.openTransactions)}` : ''})` : ''}, **${k.duplicates} duplicates**${k.duplicateExamples?.length ? ` (first ones: ${k.duplicateExamples.map((d) => `event ${d.seq} of generation ${d.generation}: ${d.first ?? 'first copy no longer among the probe\'s recent records'}, again at ${d.copy}`).join('; ')})` : ''}`],
     ['governance probe', `${k.piiLeaks} PII leak(s); ${k.unpseudonymized} raw identifier(s) in ${k.checkedWithoutConsent} sampled records without analytics consent`],
     ['errors', `${r.errors.produceErrors} failed produce attempt(s), retried (${r.errors.produceFailedEvents} events given up on)${Object.keys(r.errors.byCode ?? {}).length ? `; by code: ${Object.entries(r.errors.byCode).map(([x, n]) => `${x} ${n}`).join(', ')}` : ''}${r.errors.messages.length ? `; first message: ${r.errors.messages[0]}` : ''}`],
   ]));
@@ -275,6 +275,14 @@ function fidelity(r: Results): string[] {
   }
   if (isMeasured(r.disk)) out.push(`Broker disk: ${isMeasured(r.disk.groundTruth) ? `DescribeLogDirs ${r.disk.groundTruth.diffPct >= 0 ? '+' : ''}${r.disk.groundTruth.diffPct.toFixed(2)} % from ${r.disk.groundTruth.method}` : `ground truth not measured — ${r.disk.groundTruth.reason}`}.`, '');
   return out;
+}
+
+/** The sink partitions a transaction still held open at the end (read_committed readers stop there). */
+function openTxnText(o: string | { topic: string; partition: number; lastStable: number; highWatermark: number }[] | undefined): string {
+  if (o === undefined) return '';
+  if (typeof o === 'string') return `; open transactions on the sink not checked: ${o}`;
+  if (o.length === 0) return '; no transaction was open on the sink at the end (last stable offset = high watermark everywhere)';
+  return `; a transaction was still open at the end on ${o.map((x) => `${x.topic}[${x.partition}] (last stable offset ${x.lastStable}, high watermark ${x.highWatermark})`).join(', ')}: read_committed readers cannot pass it`;
 }
 
 /** Which side limited the run (client or cluster), and the cluster's calibrated ceilings. */

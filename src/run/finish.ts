@@ -28,6 +28,7 @@ import { sandboxLogBytes } from '../sandbox/logdirs.js';
 import type { RunContext } from './context.js';
 import type { Observer, Snapshot } from './observe.js';
 import type { Sampler } from './sampler.js';
+import type { OpenTransaction } from './results.js';
 
 /** Acknowledged events with an id that no generation of the probe has seen yet (their sequence numbers). */
 export function unseenAcked(driver: OpenLoopDriver, probe: Probe): number[] {
@@ -70,6 +71,8 @@ export interface TimedOut {
   byRawPartition: Record<string, number>;
   firstIntendedOffsetMs?: number;
   lastIntendedOffsetMs?: number;
+  /** Sink partitions whose last stable offset was behind the high watermark at the end (or why not read). */
+  openTransactions?: OpenTransaction[] | string;
 }
 
 export interface Recorded {
@@ -200,7 +203,7 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
   results.correctness = {
     ackedEvents: st.acked, expectedInSink: expected, seenDistinct: seenUnion, missing: Math.max(0, expected - seenUnion),
     duplicates: probe.stats.duplicates, ...(probe.duplicateExamples.length ? { duplicateExamples: probe.duplicateExamples } : {}), piiLeaks: probe.stats.piiLeaks, unpseudonymized: probe.stats.unpseudonymized, checkedWithoutConsent: probe.stats.checkedWithoutConsent,
-    badRecordsAcked: st.bad, dlqRecords: probe.stats.dlq, timedOut: r.timedOut.count, ...(r.timedOut.count ? { timedOutWhere: { byPhase: r.timedOut.byPhase, byRawPartition: r.timedOut.byRawPartition, intendedOffsetMs: [r.timedOut.firstIntendedOffsetMs!, r.timedOut.lastIntendedOffsetMs!] as [number, number] } } : {}),
+    badRecordsAcked: st.bad, dlqRecords: probe.stats.dlq, timedOut: r.timedOut.count, ...(r.timedOut.count ? { timedOutWhere: { byPhase: r.timedOut.byPhase, byRawPartition: r.timedOut.byRawPartition, intendedOffsetMs: [r.timedOut.firstIntendedOffsetMs!, r.timedOut.lastIntendedOffsetMs!] as [number, number], ...(r.timedOut.openTransactions !== undefined ? { openTransactions: r.timedOut.openTransactions } : {}) } } : {}),
     badRecords: checkBadRecords(driver.badAcked, probe.dlqBySource),
     lineageMissing: probe.stats.lineageMissing,
   };

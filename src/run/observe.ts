@@ -70,6 +70,13 @@ export class Observer {
     return md.topics;
   }
 
+  /** Sink partitions (enriched, DLQ) whose last stable offset is behind the high watermark: a transaction still open there. */
+  async openSinkTransactions(): Promise<{ topic: string; partition: number; lastStable: number; highWatermark: number }[] | string> {
+    if (!this.logDirs) return 'no admin client';
+    const sink = this.topicList.filter((t) => t.name === this.ctx.names.enriched || t.name === this.ctx.names.dlq);
+    return this.logDirs.openTransactions(sink).catch((err: Error) => `ListOffsets failed: ${err.message}`);
+  }
+
   /** A log-dir sample into results.series.disk (undefined when DescribeLogDirs failed; the error is logged once). */
   async diskAt(offsetMs: number): Promise<DiskSample | undefined> {
     if (!this.logDirs) return undefined;

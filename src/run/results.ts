@@ -106,6 +106,14 @@ export interface ReplayResult {
   remoteTier: NotMeasured | { measured: true; remoteBytes: number; note: string };
 }
 
+/** A sink partition whose last stable offset is behind its high watermark. */
+export interface OpenTransaction {
+  topic: string;
+  partition: number;
+  lastStable: number;
+  highWatermark: number;
+}
+
 /** One record the probe read twice for the same event in the same generation. */
 export interface DuplicateExample {
   seq: number;
@@ -377,7 +385,12 @@ export interface Results {
      *  e2e histograms at the time waited (a lower bound), so they do not vanish from the tail. */
     timedOut?: number;
     /** Where the timed-out events were: per phase (by intended time), per raw partition, first and last intended offset (schema 2). */
-    timedOutWhere?: { byPhase: Record<string, number>; byRawPartition: Record<string, number>; intendedOffsetMs: [number, number] };
+    timedOutWhere?: {
+      byPhase: Record<string, number>; byRawPartition: Record<string, number>; intendedOffsetMs: [number, number];
+      /** Sink partitions whose last stable offset was still behind the high watermark after the stages stopped
+       *  (a transaction left open: read_committed readers cannot pass it), or why that was not read. */
+      openTransactions?: OpenTransaction[] | string;
+    };
     /** Every acknowledged bad record looked up in the DLQ by its raw position (schema 4; absent in older results). */
     badRecords?: BadRecordCheck | NotMeasured;
     /** Enriched records the probe read without every lineage header (schema 2). */

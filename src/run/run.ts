@@ -134,6 +134,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     while (Date.now() - Math.max(ctx.probe.lastSeenMs, quietSince) < 1_000 && Date.now() - quietSince < 15_000) await sleep(100);
     const last = await observer.snapshot(endOffset);
     const timedOut = recordTimedOut(ctx);
+    // Events the probe never saw: is a transaction still open on a sink partition (read_committed cannot pass it)?
+    if (timedOut.count > 0) timedOut.openTransactions = await observer.openSinkTransactions();
     const hs = health.stop();
     health = undefined;
     await assembleResults(ctx, { observer, sampler, phaseStarts, last, endOffset, health: hs, timedOut });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { parseScenario } from '../../src/scenario/load.js';
 import { EnrichmentStage } from '../../src/enrich/stage.js';
 import { createProducer } from '../../src/kafka/client.js';
+import { LogDirsProbe } from '../../src/kafka/logdirs.js';
 import { exited, groupLag, produceGenerated, produceMore, readAll, spawnCli, testKafka, testSandbox, uniqueName, waitUntil, type ReadRecord } from '../helpers.js';
 
 const sb = testSandbox();
@@ -132,5 +133,28 @@ describe('enrichment stage on the sandbox', () => {
     console.log(`# at-least-once after a SIGKILL: ${duplicates} duplicate record(s) in ${enriched.length + dlq.length} outputs for ${EVENTS} raw events`);
     assert.equal(seen.size, EVENTS, 'nothing lost');
     assert.ok(duplicates > 0, 'records processed after the last offset commit were processed again');
+  });
+
+  it('a transaction left open on a sink partition is reported (last stable offset behind the high watermark), and no longer once it aborts', async () => {
+    const topic = uniqueName('cb-test-open-txn');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true });
+    const producer = createProducer(kafka, { transactionalId: `${topic}.tx`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const ld = new LogDirsProbe(sb.bootstrap.split(','));
+    try {
+      const txn = await producer.transaction();
+      await txn.send({ topic, messages: [{ partition: 1, value: 'a' }, { partition: 1, value: 'b' }] });
+      assert.deepEqual(await ld.openTransactions([{ name: topic, partitions: [0, 1] }]), [{ topic, partition: 1, lastStable: 0, highWatermark: 2 }]);
+      await txn.abort();
+      // The abort markers are written after EndTxn answers: wait for them, then nothing is open.
+      assert.ok(await waitUntil(async () => (await ld.openTransactions([{ name: topic, partitions: [0, 1] }])).length === 0, 15_000, 250), 'the abort markers close the transaction');
+    } finally {
+      await producer.disconnect();
+      await ld.close();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    }
   });
 });

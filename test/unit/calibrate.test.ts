@@ -11,5 +11,8 @@ describe('Kafka tool output parsing', () => {
     const l = parseEndToEndLatency('0\t1.2\nAvg latency: 1.3456 ms\nPercentiles: 50th = 1, 99th = 7, 99.9th = 14\n');
     assert.deepEqual([l.avgMs, l.p50Ms, l.p99Ms, l.p999Ms], [1.3456, 1, 7, 14]);
     assert.throws(() => parseProducerPerformance('Exception in thread main'), /unexpected ProducerPerformance output/);
+    // With --warmup-records (the headroom probe's steps), the steady-state summary printed last is the one read.
+    const w = parseProducerPerformance('2500 records sent, 480.1 records/sec (0.23 MB/sec), 900.00 ms avg latency, 2100.00 ms max latency, 700 ms 50th, 1900 ms 95th, 2000 ms 99th, 2100 ms 99.9th.\n2000 steady state records sent, 512.4 records/sec (0.25 MB/sec), 80.10 ms avg latency, 400.00 ms max latency, 60 ms 50th, 200 ms 95th, 300 ms 99th, 400 ms 99.9th.\n');
+    assert.deepEqual([w.recordsPerSec, w.avgLatencyMs, w.p99LatencyMs], [512.4, 80.1, 300]);
   });
 });
