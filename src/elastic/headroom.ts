@@ -158,7 +158,7 @@ export async function probeHeadroom(c: ProbeContext, when: 'before' | 'after'): 
         step = { ...(await runStep(c, topic, rate)), retried: true };
       }
       probe.steps.push(step);
-      c.log(`headroom ${when}: ${rate} records/s offered → ${step.achievedRate === null ? 'no result' : `${Math.round(step.achievedRate)}/s, ack p99 ${step.ackP99Ms} ms`} ${step.passed ? 'sustained' : `NOT sustained (${step.why})`}`);
+      c.log(`headroom ${when}: ${rate} records/s offered → ${step.achievedRate === null ? 'no result' : `${Math.round(step.achievedRate)}/s${step.achievedRate > 1.1 * rate ? ' (above the offered rate: after its warm-up records the tool caught up with its schedule)' : ''}, ack p99 ${step.ackP99Ms} ms`} ${step.passed ? 'sustained' : `NOT sustained (${step.why})`}`);
     }
     Object.assign(probe, summarize(probe.steps, c.settings));
   } catch (err) {

@@ -374,6 +374,16 @@ export function checklist(r: Results): ChecklistRow[] {
       const withHeadroom = measuredMoves.filter((m) => m.headroom?.after?.sustainableRate != null);
       if (measuredMoves.length === 0) ev.push('no scale-out or broker replacement was measured: a burst shows burst absorption, not elasticity (add a scale-out phase)');
       else if (withHeadroom.length === 0) ev.push('no headroom was measured around the move (elastic.headroom): capacity added is not shown');
+      // Headroom added means more of it after the move than before: a scale-out that left less is not elastic
+      // (on one machine, a new broker competes with the others for the same cores).
+      for (const m of withHeadroom.filter((x) => x.action === 'scale-out')) {
+        const before = m.headroom!.before?.sustainableRate ?? null;
+        const after = m.headroom!.after!.sustainableRate!;
+        if (before !== null && after <= before) {
+          ok = false;
+          ev.push(`${m.phase}: headroom did not grow with the new broker(s): ${before.toLocaleString('en-US')}/s sustained before, ${after.toLocaleString('en-US')}/s after`);
+        }
+      }
       const healthy: Signal = !ok ? 'no' : measuredMoves.length === 0 || withHeadroom.length === 0 ? 'not measured' : 'yes';
       rows.push({ item: 'Elasticity', healthy, evidence: ev });
     }

@@ -16,7 +16,7 @@ import { withFlowLog } from '../../src/score/crosszone-source.js';
 import { asProfile } from '../../src/score/profiles.js';
 import { retentionCheck } from '../../src/observe/contract.js';
 import type { AccessCheck } from '../../src/kafka/access.js';
-import { faultResult, scaleOut } from './recorded.js';
+import { faultResult, headroomResult, scaleOut } from './recorded.js';
 
 /** A results.json recorded from a real 25 s sandbox run (warmup, steady, burst, replay; owners set). */
 import { complete, recorded } from './recorded.js';
@@ -498,6 +498,17 @@ describe('the checklist judged against the scenario\'s budgets (pure)', () => {
     assert.equal(item(r, 'Elasticity').healthy, 'no');
     assert.ok(item(r, 'Elasticity').evidence.includes(`burst: e2e p99 ${p99} ms is over the scenario's budget of ${p99 - 1} ms (budgets: e2e_p99_ms)`));
     r.scenario.spec.budgets = { e2e_p99_ms: p99 };
+    assert.equal(item(r, 'Elasticity').healthy, 'yes');
+  });
+  it('elasticity is headroom added: a scale-out after which less was sustained than before is "no", saying so', () => {
+    const r = complete();
+    assert.equal(item(r, 'Elasticity').healthy, 'yes');
+    r.elasticity = [scaleOut({ headroom: headroomResult(4_000, 2_000) })];
+    assert.equal(item(r, 'Elasticity').healthy, 'no');
+    assert.ok(item(r, 'Elasticity').evidence.includes('add-broker: headroom did not grow with the new broker(s): 4,000/s sustained before, 2,000/s after'));
+    r.elasticity = [scaleOut({ headroom: headroomResult(4_000, 4_000) })];
+    assert.equal(item(r, 'Elasticity').healthy, 'no');
+    r.elasticity = [scaleOut({ headroom: headroomResult(4_000, 4_400) })];
     assert.equal(item(r, 'Elasticity').healthy, 'yes');
   });
   it('budgets.replay_minutes_per_hour: a replay slower than that fails the storage model', () => {
