@@ -1,7 +1,8 @@
 /**
  * Fixes for kafkajs 2.2.4 (the library is no longer released, so they are applied here, at load):
  * 1. a stopped consumer's fetchers spin; 2. every connection runs a 1 ms timer; 3. each record is
- * encoded through seven zero-filled buffers (src/kafka/record-encoder.ts writes it into one).
+ * encoded through seven zero-filled buffers (src/kafka/record-encoder.ts writes it into one);
+ * 5. an OFFSET_OUT_OF_RANGE from a follower resets the group's offset instead of asking the leader.
  *
  * 1. A stopped consumer's fetchers spin.
  * When the brokers leading a consumer's partitions change (a broker added, a preferred-leader
@@ -69,6 +70,37 @@ export function stoppedRunnerSafeFetch(original: (this: RunnerLike, nodeId: numb
   };
 }
 
+/*
+ * 5. An OFFSET_OUT_OF_RANGE from a follower resets the group's offset instead of asking the leader.
+ *
+ * A consumer with `rackId` reads from a follower in its zone (KIP-392). A follower that is behind (a new
+ * replica still catching up during a reassignment, one back from a restart) answers OFFSET_OUT_OF_RANGE
+ * for an offset the leader has. kafkajs means to retry with the leader then, but its check,
+ * `typeof preferredReadReplicas[partition] === 'number'`, never holds: the entries are
+ * `{ nodeId, expireAt }` objects. So it falls through to the reset: it commits the default offset
+ * (the earliest, for clickbench's consumers) for the group and reads the partition again from the start.
+ *
+ * The fix: when the partition was read from a preferred replica, forget that replica (the next fetch goes
+ * to the leader), as kafkajs meant to; only a leader's answer resets the offset.
+ */
+interface ConsumerGroupLike {
+  preferredReadReplicasPerTopicPartition: Record<string, Record<number, unknown> | undefined>;
+  logger?: { info: (msg: string, extra?: object) => void };
+}
+
+/** The replacement for `ConsumerGroup.prototype.recoverFromOffsetOutOfRange`, around the original. */
+export function followerOutOfRangeToLeader(original: (this: ConsumerGroupLike, e: { topic: string; partition: number }) => Promise<void>) {
+  return async function recoverFromOffsetOutOfRange(this: ConsumerGroupLike, e: { topic: string; partition: number }): Promise<void> {
+    const replicas = this.preferredReadReplicasPerTopicPartition?.[e.topic];
+    if (replicas && replicas[e.partition] != null) {
+      this.logger?.info('Offset out of range while fetching from follower, retrying with leader', { topic: e.topic, partition: e.partition });
+      delete replicas[e.partition];
+      return;
+    }
+    return original.call(this, e);
+  };
+}
+
 let installed = false;
 
 /** Installs the fixes once, on the module instances kafkajs's clients use; throws when kafkajs no longer has a method. */
@@ -95,6 +127,9 @@ export function installKafkajsFixes(): void {
   if (typeof batchModule?.RecordBatch !== 'function') throw new Error(`kafkajs ${version}: RecordBatch not found; compression cannot be counted per producer`);
   const recordBatch = batchModule.RecordBatch;
   batchModule.RecordBatch = (args) => withBatchKind(!!args.transactional, () => recordBatch(args));
+  const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup') as { prototype: { recoverFromOffsetOutOfRange: Parameters<typeof followerOutOfRangeToLeader>[0] } };
+  if (typeof ConsumerGroup?.prototype?.recoverFromOffsetOutOfRange !== 'function') throw new Error(`kafkajs ${version}: ConsumerGroup.recoverFromOffsetOutOfRange not found; the follower fix cannot be installed`);
+  ConsumerGroup.prototype.recoverFromOffsetOutOfRange = followerOutOfRangeToLeader(ConsumerGroup.prototype.recoverFromOffsetOutOfRange);
   Runner.prototype.fetch = stoppedRunnerSafeFetch(Runner.prototype.fetch);
   RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
   installed = true;

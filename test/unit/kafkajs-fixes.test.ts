@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import '../../src/kafka/client.js';
-import { stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
+import { followerOutOfRangeToLeader, stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
 import { recordEncoder, writeVarLong, type EncodedRecord, type RecordInput } from '../../src/kafka/record-encoder.js';
 import { varintBytes } from '../../src/kafka/wire.js';
 import { sleep } from '../../src/sandbox/process.js';
@@ -33,6 +33,36 @@ describe('kafkajs fix: a stopped consumer\'s fetchers end instead of spinning', 
   it('is installed on the Runner kafkajs\'s consumers use when the client module loads', () => {
     const Runner = createRequire(import.meta.url)('kafkajs/src/consumer/runner') as { prototype: { fetch: { name: string; toString(): string } } };
     assert.match(Runner.prototype.fetch.toString(), /this\.fetchManager\.stop\(\)/);
+  });
+});
+
+describe('kafkajs fix: an OFFSET_OUT_OF_RANGE from a follower goes back to the leader, not to a reset', () => {
+  const make = () => {
+    const resets: string[] = [];
+    const original = async function (this: unknown, e: { topic: string; partition: number }) {
+      resets.push(`${e.topic}:${e.partition}`);
+    };
+    return { resets, fix: followerOutOfRangeToLeader(original) };
+  };
+
+  it('read from a preferred replica (kafkajs keeps { nodeId, expireAt }): the replica is forgotten, the offset kept', async () => {
+    const { resets, fix } = make();
+    const group = { preferredReadReplicasPerTopicPartition: { raw: { 3: { nodeId: 2, expireAt: Date.now() + 5_000 }, 4: { nodeId: 1, expireAt: 0 } } } };
+    await fix.call(group as never, { topic: 'raw', partition: 3 });
+    assert.deepEqual(resets, []);
+    assert.deepEqual(Object.keys(group.preferredReadReplicasPerTopicPartition.raw), ['4'], 'only partition 3 goes back to its leader');
+  });
+
+  it('read from the leader: the original reset runs', async () => {
+    const { resets, fix } = make();
+    await fix.call({ preferredReadReplicasPerTopicPartition: { raw: { 4: { nodeId: 1, expireAt: 0 } } } } as never, { topic: 'raw', partition: 3 });
+    await fix.call({ preferredReadReplicasPerTopicPartition: {} } as never, { topic: 'other', partition: 0 });
+    assert.deepEqual(resets, ['raw:3', 'other:0']);
+  });
+
+  it('is installed on the ConsumerGroup kafkajs\'s consumers use', () => {
+    const ConsumerGroup = createRequire(import.meta.url)('kafkajs/src/consumer/consumerGroup') as { prototype: { recoverFromOffsetOutOfRange: { toString(): string } } };
+    assert.match(ConsumerGroup.prototype.recoverFromOffsetOutOfRange.toString(), /replicas\[e\.partition\] != null/);
   });
 });
 
