@@ -183,6 +183,8 @@ describe('secured connections and the compatibility probe', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cb-limited-'));
     const file = join(dir, 'external.yaml');
     const scenario = (user: string, passwordLine: string) => `name: external-access
+duration: 10s
+traffic: { base_rate: 100 }
 target:
   kind: brokers
   brokers: ${sec.bootstrap}
