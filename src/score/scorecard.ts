@@ -168,8 +168,9 @@ function rollback(r: Results): RowBasis {
 function judged(r: Results, b: RowBasis): ScoreRow {
   const owner = r.scenario.spec.owners?.[b.id] ?? null;
   const base = { id: b.id, title: ROW_TITLES[b.id], owner, rule: ROW_RULES[b.id], evidence: b.evidence };
-  if (b.zero) return { ...base, score: 0, missing: b.zero, clauses: [] };
   const clauses = clausesOf(r, b.id);
+  // A row at 0 still shows its clauses: what the run showed and what would evidence each.
+  if (b.zero) return { ...base, score: 0, missing: b.zero, clauses };
   const missing = clauses.filter((c) => c.status !== 'evidenced').map((c) => `${c.clause}: ${c.status === 'failed' ? `FAILED — ${c.evidence}` : c.evidence} (${c.toEvidence})`);
   if (!owner) missing.push(`no owner: add owners.${b.id} to the scenario (a row without an owner with rollback authority cannot score 2)`);
   return { ...base, score: missing.length === 0 ? 2 : 1, missing, clauses };
