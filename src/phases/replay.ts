@@ -50,12 +50,10 @@ export class ReplayPhases implements PhaseRunnerModule {
     const byTime = await admin.fetchTopicOffsetsByTimestamp(names.raw, ts);
     const ends = await admin.fetchTopicOffsets(names.raw);
     const committed = await admin.fetchOffsets({ groupId: ctx.groupOf(version), topics: [names.raw] });
-    const reset = replayResetOffsets(
-      new Map(byTime.map((p) => [p.partition, Number(p.offset)])),
-      new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)])),
-    );
+    const committedBefore = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    const reset = replayResetOffsets(new Map(byTime.map((p) => [p.partition, Number(p.offset)])), committedBefore);
     const endAtReset = new Map(ends.map((p) => [p.partition, Number(p.high)]));
-    const groupBefore = { ...(await describeGroup(admin, ctx.groupOf(version))), committed: new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)])) };
+    const groupBefore = { ...(await describeGroup(admin, ctx.groupOf(version))), committed: committedBefore };
     if (reset.behindPartitions > 0) ctx.log(`${w.kind}: the group was already more than ${lookback / 1000} s behind on ${reset.behindPartitions} partition(s) (${reset.behindRecords} records): it restarts from its committed offsets there, so nothing is skipped`);
     ctx.mainVersion = version;
     ctx.groupId = ctx.groupOf(version);

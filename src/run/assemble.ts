@@ -134,7 +134,7 @@ export interface GroupSnapshot {
  * raw topic's end at the reset (lag before), where the reset put them, and whether every partition's
  * committed offset passed that end afterwards with the new stage a member of the group.
  */
-export function groupStateResult(group: string, rp: Pick<ReplayRecord, 'startedAt' | 'resetOffsets' | 'endAtReset' | 'groupBefore' | 'groupAfter'>): NonNullable<ReplayResult['groupState']> | undefined {
+export function groupStateResult(rp: Pick<ReplayRecord, 'group' | 'startedAt' | 'resetOffsets' | 'endAtReset' | 'groupBefore' | 'groupAfter'>): NonNullable<ReplayResult['groupState']> | undefined {
   const b = rp.groupBefore;
   if (!b) return undefined;
   const ends = [...rp.endAtReset];
@@ -142,21 +142,24 @@ export function groupStateResult(group: string, rp: Pick<ReplayRecord, 'startedA
   const a = rp.groupAfter;
   const passed = a ? ends.filter(([p, end]) => (a.committed.get(p) ?? -1) >= end).length : 0;
   return {
-    group,
+    group: rp.group ?? '',
     before: {
       state: b.state, members: b.members, partitionsCommitted: committedBefore.length, partitions: ends.length,
       lagRecords: committedBefore.reduce((x, [p, end]) => x + Math.max(0, end - (b.committed.get(p) ?? end)), 0),
     },
-    resetRecordsBack: ends.reduce((x, [p, end]) => x + Math.max(0, end - (rp.resetOffsets.get(p) ?? end)), 0),
+    resetRecordsBack: recordsBack(rp),
     after: a ? { state: a.state, members: a.members, partitionsPastEnd: passed, partitions: ends.length, afterMs: a.atMs - rp.startedAt } : null,
     // The reset is safe only with nobody in the group; the catch-up is shown only when every partition passed the end with the new stage in the group.
     checked: b.members === 0 && a !== undefined && passed === ends.length && a.members > 0,
   };
 }
 
+/** Records between a replay's reset offsets and the raw topic's end at the reset, over all partitions. */
+const recordsBack = (rp: Pick<ReplayRecord, 'resetOffsets' | 'endAtReset'>): number => [...rp.endAtReset].reduce((a, [p, end]) => a + Math.max(0, end - (rp.resetOffsets.get(p) ?? end)), 0);
+
 /** A replay's (or rollback's) figures: records replayed, time to catch up, pace per hour of history, live p99 before vs during. */
 export function replayResult(rp: ReplayRecord, phases: PhaseResult[], tiered: boolean): ReplayResult {
-  const replayed = [...rp.endAtReset].reduce((a, [p, end]) => a + Math.max(0, end - (rp.resetOffsets.get(p) ?? end)), 0);
+  const replayed = recordsBack(rp);
   const durationMs = rp.caughtUpAt !== undefined ? rp.caughtUpAt - rp.startedAt : null;
   const idx = rp.window.index;
   const before = phases.slice(0, idx).reverse().find((p) => p.scored);
@@ -170,7 +173,7 @@ export function replayResult(rp: ReplayRecord, phases: PhaseResult[], tiered: bo
     minutesPerHour: durationMs ? (durationMs / 60_000) / (lookbackMs / 3_600_000) : null,
     liveE2eP99BeforeMs: b, liveE2eP99DuringMs: d, liveP99Degradation: b && d ? d / b : null,
     lagCurve: rp.lagCurve,
-    ...(rp.groupBefore ? { groupState: groupStateResult(rp.group ?? '', rp) } : {}),
+    ...(rp.groupBefore ? { groupState: groupStateResult(rp) } : {}),
     resetFrom: {
       lookbackPartitions: rp.reset.offsets.size - rp.reset.behindPartitions, behindPartitions: rp.reset.behindPartitions, behindRecords: rp.reset.behindRecords,
       note: rp.reset.behindPartitions > 0

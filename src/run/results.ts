@@ -118,8 +118,9 @@ export interface OpenTransaction {
 export interface DuplicateExample {
   seq: number;
   generation: number;
-  /** The copy read second, and the first one when it was among the probe's recent records (else null):
-   *  topic[partition]@offset, the writing producer (id/epoch, transactional or not), the raw record it came from. */
+  /** The copy read second (topic[partition]@offset, the writing producer's id/epoch and whether it was
+   *  transactional, the raw record it came from), and the first one's place and producer when it was among
+   *  the probe's last 20 000 records (else null). */
   copy: string;
   first: string | null;
 }

@@ -31,7 +31,7 @@ describe('the probe (duplicates, generations, re-deliveries)', () => {
     assert.deepEqual(samples.map((x) => x.duplicate), [false, false, false, true]);
     assert.deepEqual(enriched, [35, 36, 35, 35]);
     // The duplicate names both copies: where each sits, which producer (id/epoch) wrote it, and from which raw record.
-    assert.deepEqual(probe.duplicateExamples, [{ seq: 35, generation: 0, first: 'run.enriched[0]@0, producer not reported, from raw ?:?', copy: 'run.enriched[2]@3, producer not reported, from raw ?:?' }]);
+    assert.deepEqual(probe.duplicateExamples, [{ seq: 35, generation: 0, first: 'run.enriched[0]@0, producer not reported', copy: 'run.enriched[2]@3, producer not reported, from raw ?:?' }]);
     const batchContext = { producerId: '7', producerEpoch: 3, inTransaction: true };
     probe.accept('run.enriched', 4, { ...rec(36), batchContext, headers: { ...rec(36).headers, 'cb-source-partition': '5', 'cb-source-offset': '99' } } as never, 2_000);
     assert.equal(probe.duplicateExamples[1].copy, 'run.enriched[4]@4, producer 7/3 (transactional), from raw 5:99');

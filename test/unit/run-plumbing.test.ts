@@ -66,18 +66,18 @@ describe('results assembly (pure, hand-computed)', () => {
     const reset = replayResetOffsets(new Map([[0, 100], [1, 200], [2, 10]]), new Map([[0, 50], [1, 250]]));
     const base = { startedAt: 1_000, resetOffsets: reset.offsets, endAtReset: new Map([[0, 400], [1, 500], [2, 30]]) };
     const before = { state: 'Empty', members: 0, committed: new Map([[0, 50], [1, 250], [2, -1]]) };
-    const g = groupStateResult('g1', { ...base, groupBefore: before, groupAfter: { state: 'Stable', members: 1, committed: new Map([[0, 420], [1, 500], [2, 31]]), atMs: 9_500 } })!;
+    const g = groupStateResult({ ...base, group: 'g1', groupBefore: before, groupAfter: { state: 'Stable', members: 1, committed: new Map([[0, 420], [1, 500], [2, 31]]), atMs: 9_500 } })!;
     // lag before: (400 - 50) + (500 - 250), partition 2 had nothing committed; reset back: 400 - 50, 500 - 200, 30 - 10
     assert.deepEqual(g.before, { state: 'Empty', members: 0, partitionsCommitted: 2, partitions: 3, lagRecords: 600 });
     assert.equal(g.resetRecordsBack, 350 + 300 + 20);
     assert.deepEqual(g.after, { state: 'Stable', members: 1, partitionsPastEnd: 3, partitions: 3, afterMs: 8_500 });
     assert.equal(g.checked, true);
     // One partition short of the end, a member in the group at the reset, or never caught up: not checked.
-    assert.equal(groupStateResult('g1', { ...base, groupBefore: before, groupAfter: { state: 'Stable', members: 1, committed: new Map([[0, 399], [1, 500], [2, 31]]), atMs: 9_500 } })!.checked, false);
-    assert.equal(groupStateResult('g1', { ...base, groupBefore: { ...before, members: 1 }, groupAfter: { state: 'Stable', members: 1, committed: new Map([[0, 420], [1, 500], [2, 31]]), atMs: 9_500 } })!.checked, false);
-    const never = groupStateResult('g1', { ...base, groupBefore: before })!;
+    assert.equal(groupStateResult({ ...base, group: 'g1', groupBefore: before, groupAfter: { state: 'Stable', members: 1, committed: new Map([[0, 399], [1, 500], [2, 31]]), atMs: 9_500 } })!.checked, false);
+    assert.equal(groupStateResult({ ...base, group: 'g1', groupBefore: { ...before, members: 1 }, groupAfter: { state: 'Stable', members: 1, committed: new Map([[0, 420], [1, 500], [2, 31]]), atMs: 9_500 } })!.checked, false);
+    const never = groupStateResult({ ...base, group: 'g1', groupBefore: before })!;
     assert.deepEqual([never.after, never.checked], [null, false]);
-    assert.equal(groupStateResult('g1', base), undefined);
+    assert.equal(groupStateResult({ ...base, group: 'g1' }), undefined);
   });
   it('disk: growth per GB ingested, per broker, and the retention projection from the measured amplification', () => {
     const d = diskResult({
