@@ -2,7 +2,10 @@
  * Fixes for kafkajs 2.2.4 (the library is no longer released, so they are applied here, at load):
  * 1. a stopped consumer's fetchers spin; 2. every connection runs a 1 ms timer; 3. each record is
  * encoded through seven zero-filled buffers (src/kafka/record-encoder.ts writes it into one);
- * 5. an OFFSET_OUT_OF_RANGE from a follower resets the group's offset instead of asking the leader.
+ * 5. an OFFSET_OUT_OF_RANGE from a follower resets the group's offset instead of asking the leader;
+ * 6. a produce request is copied through six growing buffers and its CRC taken a byte at a time
+ * (src/kafka/produce-encoder.ts writes it once); 7. kafkajs's encoders grow into zero-filled buffers;
+ * 8. every exactly-once transaction looks up its coordinators six times.
  *
  * 1. A stopped consumer's fetchers spin.
  * When the brokers leading a consumer's partitions change (a broker added, a preferred-leader
@@ -17,6 +20,7 @@
  */
 import { createRequire } from 'node:module';
 import { recordEncoder } from './record-encoder.js';
+import { produceRequestV3, type ProduceArgs, type ProduceRequest } from './produce-encoder.js';
 import { withBatchKind } from './compression.js';
 
 /*
@@ -101,6 +105,117 @@ export function followerOutOfRangeToLeader(original: (this: ConsumerGroupLike, e
   };
 }
 
+/*
+ * 8. Every transaction asks for its coordinators six times.
+ *
+ * kafkajs's `Cluster.findGroupCoordinator` sends a FindCoordinator request on every call, and its
+ * transactional producer calls it before each AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit and
+ * EndTxn: six round trips per exactly-once transaction before the requests themselves (bench:cost, the
+ * quickstart pipeline at 1 000 events/s: 50.6 FindCoordinator per 1 000 events, 6.4 per transaction).
+ * Kafka's Java client keeps its coordinator until a request to it fails.
+ *
+ * The fix: the answer is kept per client (cluster), per coordinator type and key, for up to
+ * COORDINATOR_TTL_MS, and forgotten as soon as a request that goes to a coordinator fails with "not the
+ * coordinator", "coordinator not available" or a connection error, or the broker is no longer known.
+ * kafkajs retries those requests, and the retry asks again.
+ */
+export const COORDINATOR_TTL_MS = 60_000;
+
+/** kafkajs's error types that say a broker is not (or no longer) the coordinator asked for. */
+const STALE_COORDINATOR = new Set(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_COORDINATOR_NOT_AVAILABLE']);
+const CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError']);
+
+/** Whether an error from a coordinator request means the coordinator should be looked up again. */
+export function staleCoordinatorError(e: unknown): boolean {
+  const err = e as { type?: string; name?: string; code?: string } | null;
+  return !!err && (STALE_COORDINATOR.has(err.type ?? '') || CONNECTION_ERRORS.has(err.name ?? '') || err.code === 'ECONNREFUSED');
+}
+
+/** The broker requests that go to a group or transaction coordinator. */
+export const COORDINATOR_REQUESTS = ['initProducerId', 'addPartitionsToTxn', 'addOffsetsToTxn', 'txnOffsetCommit', 'endTxn', 'joinGroup', 'syncGroup', 'heartbeat', 'leaveGroup', 'offsetCommit', 'offsetFetch', 'describeGroups'] as const;
+
+interface BrokerLike {
+  nodeId: number | null;
+}
+interface ClusterLike {
+  findBroker(a: { nodeId: number }): Promise<BrokerLike>;
+}
+type FindCoordinator = (this: ClusterLike, a: { groupId: string; coordinatorType?: number }) => Promise<BrokerLike>;
+
+/** Coordinator answers per cluster, and the failures that void them. */
+export class CoordinatorCache {
+  private readonly byCluster = new WeakMap<object, Map<string, { nodeId: number; at: number; seq: number }>>();
+  /** Per broker id: the sequence number of its last coordinator failure (answers from before it are void). */
+  private readonly failedAt = new Map<number, number>();
+  private seq = 0;
+  lookups = 0;
+  hits = 0;
+
+  constructor(private readonly ttlMs = COORDINATOR_TTL_MS, private readonly now: () => number = Date.now) {}
+
+  /** The replacement for `Cluster.prototype.findGroupCoordinator`, around the original. */
+  find(original: FindCoordinator): FindCoordinator {
+    const cache = this;
+    return async function findGroupCoordinator(this: ClusterLike, a) {
+      let answers = cache.byCluster.get(this);
+      if (!answers) cache.byCluster.set(this, (answers = new Map()));
+      const key = `${a.coordinatorType ?? 0}:${a.groupId}`;
+      const hit = answers.get(key);
+      if (hit && cache.now() - hit.at < cache.ttlMs && (cache.failedAt.get(hit.nodeId) ?? -1) < hit.seq) {
+        try {
+          const broker = await this.findBroker({ nodeId: hit.nodeId });
+          cache.hits++;
+          return broker;
+        } catch {
+          answers.delete(key);
+        }
+      }
+      cache.lookups++;
+      const seq = ++cache.seq;
+      const broker = await original.call(this, a);
+      if (typeof broker?.nodeId === 'number') answers.set(key, { nodeId: broker.nodeId, at: cache.now(), seq });
+      return broker;
+    };
+  }
+
+  /** A coordinator request on `broker` failed with `err`: void what was kept for it when the error says so. */
+  failed(broker: BrokerLike, err: unknown): void {
+    if (typeof broker.nodeId === 'number' && staleCoordinatorError(err)) this.failedAt.set(broker.nodeId, ++this.seq);
+  }
+
+  /** The replacement for a broker's coordinator request, around the original. */
+  watch<A extends unknown[], R>(original: (this: BrokerLike, ...a: A) => Promise<R>): (this: BrokerLike, ...a: A) => Promise<R> {
+    const cache = this;
+    return async function coordinatorRequest(this: BrokerLike, ...a: A): Promise<R> {
+      try {
+        return await original.apply(this, a);
+      } catch (err) {
+        cache.failed(this, err);
+        throw err;
+      }
+    };
+  }
+}
+
+/** The process's coordinator cache. */
+export const coordinatorCache = new CoordinatorCache();
+
+interface EncoderLike {
+  buf: Buffer;
+  offset: number;
+  ensureAvailable(length: number): void;
+}
+
+/** The replacement for `Encoder.prototype.ensureAvailable`: the same growth, into a buffer that is not zero-filled first. */
+export function growUnzeroed(nextPowerOfTwo: (n: number) => number) {
+  return function ensureAvailable(this: EncoderLike, length: number): void {
+    if (this.offset + length <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(nextPowerOfTwo(this.offset + length));
+    this.buf.copy(grown, 0, 0, this.offset);
+    this.buf = grown;
+  };
+}
+
 let installed = false;
 
 /** Installs the fixes once, on the module instances kafkajs's clients use; throws when kafkajs no longer has a method. */
@@ -127,6 +242,25 @@ export function installKafkajsFixes(): void {
   if (typeof batchModule?.RecordBatch !== 'function') throw new Error(`kafkajs ${version}: RecordBatch not found; compression cannot be counted per producer`);
   const recordBatch = batchModule.RecordBatch;
   batchModule.RecordBatch = (args) => withBatchKind(!!args.transactional, () => recordBatch(args));
+  // 6. Produce requests written into one exactly-sized buffer (src/kafka/produce-encoder.ts). Loaded now,
+  // after the record encoder and RecordBatch above (the original takes both when it loads), and put in
+  // its place for versions 4 to 7, which load it on the first produce.
+  const produceV3 = require(producePath) as (a: ProduceArgs) => ProduceRequest;
+  if (typeof produceV3 !== 'function') throw new Error(`kafkajs ${version}: produce request v3 not found at ${producePath}`);
+  require.cache[producePath]!.exports = produceRequestV3(produceV3);
+  // 7. kafkajs's Encoder grows into zero-filled buffers (Buffer.alloc) of the next power of two and
+  // copies what it holds: a 1 MB produce request is framed through two more 2 MB zero-fills. Nothing
+  // reads past what an Encoder wrote (its `buffer` ends at `offset`), so the growth need not be zeroed.
+  const EncoderClass = require('kafkajs/src/protocol/encoder') as { prototype: EncoderLike; nextPowerOfTwo(n: number): number };
+  if (typeof EncoderClass?.prototype?.ensureAvailable !== 'function' || typeof EncoderClass.nextPowerOfTwo !== 'function') throw new Error(`kafkajs ${version}: Encoder.ensureAvailable not found; the encoder fix cannot be installed`);
+  EncoderClass.prototype.ensureAvailable = growUnzeroed(EncoderClass.nextPowerOfTwo);
+  // 8. Coordinators kept until a request to them fails.
+  const Cluster = require('kafkajs/src/cluster') as { prototype: { findGroupCoordinator: FindCoordinator } };
+  const Broker = require('kafkajs/src/broker') as { prototype: Record<string, unknown> };
+  if (typeof Cluster?.prototype?.findGroupCoordinator !== 'function') throw new Error(`kafkajs ${version}: Cluster.findGroupCoordinator not found; the coordinator cache cannot be installed`);
+  for (const m of COORDINATOR_REQUESTS) if (typeof Broker?.prototype?.[m] !== 'function') throw new Error(`kafkajs ${version}: Broker.${m} not found; the coordinator cache cannot be installed`);
+  Cluster.prototype.findGroupCoordinator = coordinatorCache.find(Cluster.prototype.findGroupCoordinator);
+  for (const m of COORDINATOR_REQUESTS) Broker.prototype[m] = coordinatorCache.watch(Broker.prototype[m] as (this: BrokerLike) => Promise<unknown>);
   const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup') as { prototype: { recoverFromOffsetOutOfRange: Parameters<typeof followerOutOfRangeToLeader>[0] } };
   if (typeof ConsumerGroup?.prototype?.recoverFromOffsetOutOfRange !== 'function') throw new Error(`kafkajs ${version}: ConsumerGroup.recoverFromOffsetOutOfRange not found; the follower fix cannot be installed`);
   ConsumerGroup.prototype.recoverFromOffsetOutOfRange = followerOutOfRangeToLeader(ConsumerGroup.prototype.recoverFromOffsetOutOfRange);

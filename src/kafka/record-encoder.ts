@@ -69,40 +69,46 @@ function headerPairs(headers: unknown): [string, string | Buffer][] | undefined 
   return out;
 }
 
+/** One record in one exactly-sized buffer, or undefined for an input the fast path does not take. */
+export function encodeRecordBuffer(r: RecordInput): Buffer | undefined {
+  const offsetDelta = r.offsetDelta ?? 0;
+  const ts = r.timestampDelta ?? 0;
+  const headers = headerPairs(r.headers);
+  const { key, value } = r;
+  if (
+    headers === undefined ||
+    typeof ts !== 'number' || !Number.isSafeInteger(ts) ||
+    !Number.isSafeInteger(offsetDelta) ||
+    (key != null && !isBytes(key)) || (value != null && !isBytes(value))
+  ) return undefined;
+  const keyLen = key == null ? 0 : byteLength(key as string | Buffer);
+  const valueLen = value == null ? 0 : byteLength(value as string | Buffer);
+  const headerLens = headers.map(([k, v]) => [Buffer.byteLength(k, 'utf8'), byteLength(v)]);
+  let body = 1 + varintBytes(ts) + varintBytes(offsetDelta);
+  body += key == null ? 1 : varintBytes(keyLen) + keyLen;
+  body += value == null ? 1 : varintBytes(valueLen) + valueLen;
+  body += varintBytes(headers.length);
+  for (const [kl, vl] of headerLens) body += varintBytes(kl) + kl + varintBytes(vl) + vl;
+  const buf = Buffer.allocUnsafe(varintBytes(body) + body);
+  let at = writeVarLong(buf, 0, body);
+  buf[at++] = 0; // attributes
+  at = writeVarLong(buf, at, ts);
+  at = writeVarLong(buf, at, offsetDelta);
+  at = writeBytes(buf, at, key as string | Buffer | null | undefined, keyLen);
+  at = writeBytes(buf, at, value as string | Buffer | null | undefined, valueLen);
+  at = writeVarLong(buf, at, headers.length);
+  for (let i = 0; i < headers.length; i++) {
+    at = writeBytes(buf, at, headers[i][0], headerLens[i][0]);
+    at = writeBytes(buf, at, headers[i][1], headerLens[i][1]);
+  }
+  if (at !== buf.length) throw new Error(`record encoder: wrote ${at} of ${buf.length} bytes`);
+  return buf;
+}
+
 /** The record encoder: the fast path, or `original` (kafkajs's) for inputs it does not take. */
 export function recordEncoder(original: Original): Original {
   return function encodeRecord(r: RecordInput): EncodedRecord {
-    const offsetDelta = r.offsetDelta ?? 0;
-    const ts = r.timestampDelta ?? 0;
-    const headers = headerPairs(r.headers);
-    const { key, value } = r;
-    if (
-      headers === undefined ||
-      typeof ts !== 'number' || !Number.isSafeInteger(ts) ||
-      !Number.isSafeInteger(offsetDelta) ||
-      (key != null && !isBytes(key)) || (value != null && !isBytes(value))
-    ) return original(r);
-    const keyLen = key == null ? 0 : byteLength(key as string | Buffer);
-    const valueLen = value == null ? 0 : byteLength(value as string | Buffer);
-    const headerLens = headers.map(([k, v]) => [Buffer.byteLength(k, 'utf8'), byteLength(v)]);
-    let body = 1 + varintBytes(ts) + varintBytes(offsetDelta);
-    body += key == null ? 1 : varintBytes(keyLen) + keyLen;
-    body += value == null ? 1 : varintBytes(valueLen) + valueLen;
-    body += varintBytes(headers.length);
-    for (const [kl, vl] of headerLens) body += varintBytes(kl) + kl + varintBytes(vl) + vl;
-    const buf = Buffer.allocUnsafe(varintBytes(body) + body);
-    let at = writeVarLong(buf, 0, body);
-    buf[at++] = 0; // attributes
-    at = writeVarLong(buf, at, ts);
-    at = writeVarLong(buf, at, offsetDelta);
-    at = writeBytes(buf, at, key as string | Buffer | null | undefined, keyLen);
-    at = writeBytes(buf, at, value as string | Buffer | null | undefined, valueLen);
-    at = writeVarLong(buf, at, headers.length);
-    for (let i = 0; i < headers.length; i++) {
-      at = writeBytes(buf, at, headers[i][0], headerLens[i][0]);
-      at = writeBytes(buf, at, headers[i][1], headerLens[i][1]);
-    }
-    if (at !== buf.length) throw new Error(`record encoder: wrote ${at} of ${buf.length} bytes`);
-    return { buf, buffer: buf };
+    const buf = encodeRecordBuffer(r);
+    return buf ? { buf, buffer: buf } : original(r);
   };
 }

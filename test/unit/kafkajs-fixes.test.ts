@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import '../../src/kafka/client.js';
-import { followerOutOfRangeToLeader, stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
+import { COORDINATOR_REQUESTS, CoordinatorCache, followerOutOfRangeToLeader, stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
 import { recordEncoder, writeVarLong, type EncodedRecord, type RecordInput } from '../../src/kafka/record-encoder.js';
 import { varintBytes } from '../../src/kafka/wire.js';
+import { crc32c, encodeProduceRequest, type ProduceArgs, type ProduceMessage, type ProduceRequest } from '../../src/kafka/produce-encoder.js';
 import { sleep } from '../../src/sandbox/process.js';
 
 describe('kafkajs fix: a stopped consumer\'s fetchers end instead of spinning', () => {
@@ -213,5 +214,178 @@ describe('kafkajs fix: records encoded into one exactly-sized buffer (src/kafka/
       assert.equal(writeVarLong(buf, 0, v), bytes.length);
       assert.deepEqual([...buf.subarray(0, bytes.length)], bytes, `bytes of ${v}`);
     }
+  });
+});
+
+describe('kafkajs fix: produce requests written into one buffer, CRC-32C eight bytes at a time (src/kafka/produce-encoder.ts)', () => {
+  const require = createRequire(import.meta.url);
+  type Req = (a: ProduceArgs) => ProduceRequest;
+  const v3Path = require.resolve('kafkajs/src/protocol/requests/produce/v3/request');
+  const installed = require(v3Path) as Req;
+  /** kafkajs's own v3 request, loaded afresh beside the installed one (with the record encoder the tests above compare). */
+  const kafkajsV3 = (() => {
+    const saved = require.cache[v3Path];
+    delete require.cache[v3Path];
+    try {
+      return require(v3Path) as Req;
+    } finally {
+      require.cache[v3Path] = saved;
+    }
+  })();
+  const Long = require('kafkajs/src/utils/long') as { fromString(s: string): unknown; fromNumber(n: number): unknown };
+  const bytesOf = async (r: ProduceRequest) => ((await r.encode()) as { buffer: Buffer }).buffer;
+  const msgs = (n: number, from: number, withTime: boolean): ProduceMessage[] => Array.from({ length: n }, (_, i) => ({
+    key: i % 5 ? `user-${from + i}` : null,
+    value: JSON.stringify({ i: from + i, s: 'ü'.repeat((from + i) % 40) }),
+    headers: i % 2 ? { 'cb-schema-version': '2', 'cb-source-offset': String(from + i) } : undefined,
+    ...(withTime ? { timestamp: 1_790_000_000_000 + ((i * 7919) % 1000) } : {}),
+  }));
+
+  it('is what kafkajs loads for produce requests', () => {
+    assert.equal(installed.name, 'produceRequest');
+  });
+
+  it('CRC-32C: the check value, and kafkajs\'s own CRC on 300 buffers of every length and offset', () => {
+    const crcKafkajs = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
+    assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
+    assert.equal(crc32c(Buffer.alloc(0)), 0);
+    for (let n = 0; n < 300; n++) {
+      const b = Buffer.from(Array.from({ length: n * 3 + 1 }, (_, i) => (i * 131 + n * 17) & 255));
+      assert.equal(crc32c(b), crcKafkajs(b), `length ${b.length}`);
+      const from = n % 11;
+      assert.equal(crc32c(b, from, b.length), crcKafkajs(b.subarray(from)), `from ${from}`);
+    }
+  });
+
+  it('writes the same bytes as kafkajs: transactional or not, several topics and partitions, with and without timestamps', async () => {
+    const realNow = Date.now;
+    Date.now = () => 1_790_000_123_456;
+    try {
+      const cases: ProduceArgs[] = [
+        { acks: -1, timeout: 30_000, topicData: [{ topic: 'raw', partitions: [{ partition: 0, messages: msgs(1, 0, false) }] }] },
+        { acks: 1, timeout: 5_000, transactionalId: 'cb-enrich.0', producerId: Long.fromString('4001'), producerEpoch: 3, compression: 0, topicData: [
+          { topic: 'enriched', partitions: [{ partition: 3, firstSequence: 17, messages: msgs(40, 10, true) }, { partition: 11, firstSequence: 2 ** 31 - 5, messages: msgs(7, 90, true) }] },
+          { topic: 'dlq-ü', partitions: [{ partition: 0, firstSequence: 0, messages: msgs(3, 500, false) }] },
+        ] },
+        { acks: -1, timeout: 30_000, producerId: 12, producerEpoch: 0, topicData: [{ topic: 'raw', partitions: [{ partition: 5, firstSequence: 1000, messages: msgs(2_000, 0, false) }] }] },
+      ];
+      for (const c of cases) {
+        const got = await bytesOf(installed(c));
+        assert.ok(encodeProduceRequest(c), 'written by the fast path');
+        assert.deepEqual(got, await bytesOf(kafkajsV3(c)));
+        assert.equal(installed(c).apiVersion, 3);
+        assert.equal(installed(c).expectResponse(), c.acks !== 0);
+      }
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('leaves to kafkajs a compressed batch, an empty partition and a Long timestamp, with kafkajs\'s bytes', async () => {
+    const gzip: ProduceArgs = { acks: -1, timeout: 30_000, compression: 1, topicData: [{ topic: 't', partitions: [{ partition: 0, messages: msgs(20, 0, true) }] }] };
+    const longTs: ProduceArgs = { acks: -1, timeout: 30_000, topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [{ key: 'k', value: 'v', timestamp: Long.fromNumber(1_790_000_000_000) }] }] }] };
+    assert.equal(encodeProduceRequest(gzip), undefined);
+    assert.equal(encodeProduceRequest(longTs), undefined);
+    assert.equal(encodeProduceRequest({ acks: -1, timeout: 1, topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [] }] }] }), undefined);
+    // gzip's output is not deterministic across zlib versions in principle, but is within one process:
+    assert.deepEqual(await bytesOf(installed(gzip)), await bytesOf(kafkajsV3(gzip)));
+    assert.deepEqual(await bytesOf(installed(longTs)), await bytesOf(kafkajsV3(longTs)));
+  });
+
+  it('an Encoder grown past its first buffer holds exactly what was written (growth not zero-filled)', () => {
+    const Encoder = require('kafkajs/src/protocol/encoder') as new () => { writeInt32(v: number): unknown; writeString(s: string): unknown; buffer: Buffer; buf: Buffer };
+    const e = new Encoder();
+    const expected: number[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      e.writeInt32(i * 65_537);
+      const b = Buffer.alloc(4);
+      b.writeInt32BE((i * 65_537) | 0);
+      expected.push(...b);
+    }
+    assert.deepEqual([...e.buffer], expected);
+    assert.ok(e.buf.length >= 4_000 && e.buf.length <= 8_192);
+  });
+});
+
+describe('kafkajs fix: coordinators kept until a request to them fails', () => {
+  const broker = (nodeId: number) => ({ nodeId });
+  const setup = (ttlMs = 60_000) => {
+    let t = 0;
+    const cache = new CoordinatorCache(ttlMs, () => t);
+    const asked: string[] = [];
+    let answer = 1;
+    const known = new Set([1, 2, 3]);
+    const cluster = {
+      findBroker: async ({ nodeId }: { nodeId: number }) => {
+        if (!known.has(nodeId)) throw Object.assign(new Error(`broker ${nodeId} not found`), { name: 'KafkaJSBrokerNotFound' });
+        return broker(nodeId);
+      },
+    };
+    const find = cache.find(async function (a) {
+      asked.push(`${a.coordinatorType ?? 0}:${a.groupId}`);
+      return broker(answer);
+    });
+    return { cache, asked, cluster, find: (groupId: string, coordinatorType?: number) => find.call(cluster, { groupId, coordinatorType }), setAnswer: (n: number) => (answer = n), advance: (ms: number) => (t += ms), known };
+  };
+
+  it('asks once per coordinator type and key, then answers from what it kept', async () => {
+    const s = setup();
+    assert.equal((await s.find('txn-1', 1)).nodeId, 1);
+    assert.equal((await s.find('txn-1', 1)).nodeId, 1);
+    assert.equal((await s.find('txn-1', 1)).nodeId, 1);
+    await s.find('txn-1', 0);
+    await s.find('group-a');
+    await s.find('group-a');
+    assert.deepEqual(s.asked, ['1:txn-1', '0:txn-1', '0:group-a']);
+    assert.deepEqual([s.cache.lookups, s.cache.hits], [3, 3]);
+  });
+
+  it('asks again after "not the coordinator", "not available" or a connection error on that broker, not after other errors', async () => {
+    const s = setup();
+    await s.find('txn-1', 1);
+    const fail = (type: Record<string, string | undefined>) => s.cache.watch(async function () {
+      throw Object.assign(new Error('x'), type);
+    });
+    await assert.rejects(fail({ type: 'INVALID_PRODUCER_EPOCH' }).call(broker(1)));
+    await s.find('txn-1', 1);
+    assert.equal(s.asked.length, 1, 'a fenced producer is not a moved coordinator');
+    await assert.rejects(fail({ type: 'NOT_COORDINATOR_FOR_GROUP' }).call(broker(2)));
+    await s.find('txn-1', 1);
+    assert.equal(s.asked.length, 1, 'another broker failing leaves broker 1\'s answer');
+    for (const [i, e] of [{ type: 'NOT_COORDINATOR_FOR_GROUP' }, { type: 'GROUP_COORDINATOR_NOT_AVAILABLE' }, { name: 'KafkaJSConnectionError' }, { name: 'KafkaJSRequestTimeoutError' }, { code: 'ECONNREFUSED' }].entries()) {
+      s.setAnswer(i % 2 ? 1 : 2);
+      await assert.rejects(fail(e).call(broker(i % 2 ? 2 : 1)));
+      assert.equal((await s.find('txn-1', 1)).nodeId, i % 2 ? 1 : 2, JSON.stringify(e));
+      assert.equal(s.asked.length, 2 + i, `asked again after ${JSON.stringify(e)}`);
+    }
+  });
+
+  it('a successful request passes its answer through; the answer expires after the TTL; a broker no longer known is asked again', async () => {
+    const s = setup(1_000);
+    const ok = s.cache.watch(async function (this: { nodeId: number | null }, x: number) {
+      return x * 2;
+    });
+    assert.equal(await ok.call(broker(1), 21), 42);
+    await s.find('g');
+    s.advance(999);
+    await s.find('g');
+    assert.equal(s.asked.length, 1);
+    s.advance(1);
+    await s.find('g');
+    assert.equal(s.asked.length, 2, 'expired');
+    s.known.delete(1);
+    s.setAnswer(3);
+    assert.equal((await s.find('g')).nodeId, 3);
+    assert.equal(s.asked.length, 3, 'broker 1 left the cluster');
+  });
+
+  it('is installed on kafkajs\'s cluster and on every coordinator request of its brokers', () => {
+    const require = createRequire(import.meta.url);
+    const Cluster = require('kafkajs/src/cluster') as { prototype: { findGroupCoordinator: { name: string } } };
+    const Broker = require('kafkajs/src/broker') as { prototype: Record<string, { name: string }> };
+    assert.equal(Cluster.prototype.findGroupCoordinator.name, 'findGroupCoordinator');
+    assert.notEqual(String(Cluster.prototype.findGroupCoordinator).indexOf('answers'), -1);
+    for (const m of COORDINATOR_REQUESTS) assert.equal(Broker.prototype[m].name, 'coordinatorRequest', m);
+    assert.equal(Broker.prototype.produce.name, 'produce', 'produce requests are not coordinator requests');
   });
 });
