@@ -12,6 +12,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { calibrate, type Calibration } from '../src/calibrate/calibrate.js';
 import { averageEventBytes } from '../src/calibrate/settings.js';
 import { driverRetry, OpenLoopDriver } from '../src/drive/driver.js';
@@ -40,7 +41,11 @@ export interface KafkaBench {
 
 const FLOOR_ROUNDS = 3;
 
-export interface FloorRound { events: number; p50Ms: number | null; p99Ms: number | null; ackP99Ms: number | null; seenAfterAckP99Ms: number | null }
+export interface FloorRound {
+  events: number; p50Ms: number | null; p99Ms: number | null; ackP99Ms: number | null; seenAfterAckP99Ms: number | null;
+  /** This process during the round: garbage-collection pauses (count, longest, total) and the longest event-loop delay. */
+  process: { gcPauses: number; gcMaxMs: number; gcTotalMs: number; loopDelayMaxMs: number };
+}
 
 const QUICK = (rate: number, seconds: number, lingerMs?: number) => parseScenario(`name: bench\nseed: 9\nduration: ${seconds}s\ntopics: { partitions: 12, replication: 3, min_insync_replicas: 2 }\ntraffic: { base_rate: ${rate} }\n${lingerMs === undefined ? '' : `clients: { linger: ${lingerMs}ms }\n`}population: { users: 20000, products: 10000, pages: 1000 }\n`, 'bench.yaml').scenario;
 
@@ -97,6 +102,18 @@ async function floorRound(sb: Sandbox, s: Scenario, prefix: string): Promise<Flo
     },
   });
   await sleep(3_000);
+  // Where a tail can come from on this side: the process's own pauses while the round runs.
+  const gc = { pauses: 0, maxMs: 0, totalMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.pauses++;
+      gc.totalMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const floor = await drive(sb, s, prefix, (events, ackMs) => {
     for (const e of events) {
       record(ack, ackMs - e.intendedMs);
@@ -104,13 +121,18 @@ async function floorRound(sb: Sandbox, s: Scenario, prefix: string): Promise<Flo
     }
   });
   await sleep(2_000);
+  gcObserver.disconnect();
+  loop.disable();
   await consumer.disconnect();
   await floor.admin.disconnect();
   await admin.deleteTopics({ topics: [...Object.values(names.lookups), names.raw, names.enriched, names.dlq] }).catch(() => {});
   await admin.deleteGroups([`${prefix}-reader`]).catch(() => {});
   await admin.disconnect();
   const [se, sa, sf] = [summarize(e2e), summarize(ack), summarize(afterAck)];
-  return { events: se?.count ?? 0, p50Ms: se?.p50Ms ?? null, p99Ms: se?.p99Ms ?? null, ackP99Ms: sa?.p99Ms ?? null, seenAfterAckP99Ms: sf?.p99Ms ?? null };
+  return {
+    events: se?.count ?? 0, p50Ms: se?.p50Ms ?? null, p99Ms: se?.p99Ms ?? null, ackP99Ms: sa?.p99Ms ?? null, seenAfterAckP99Ms: sf?.p99Ms ?? null,
+    process: { gcPauses: gc.pauses, gcMaxMs: Math.round(gc.maxMs), gcTotalMs: Math.round(gc.totalMs), loopDelayMaxMs: Math.round(loop.max / 1e6) },
+  };
 }
 
 export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise<KafkaBench> {

@@ -23,6 +23,7 @@ import { CODEC_TYPE, type Codec } from '../kafka/compression.js';
 import { CAREFUL_MS, isRetriableError, sendByBroker } from '../kafka/client.js';
 import { LeaderMap } from '../kafka/leaders.js';
 import { fetchedBytes } from '../kafka/wire.js';
+import { concurrentRetries } from '../kafka/kafkajs-fixes.js';
 
 /** At-least-once commits consumed offsets this often (Kafka's enable.auto.commit default is 5 s). */
 export const ALO_COMMIT_INTERVAL_MS = 2_000;
@@ -86,7 +87,12 @@ export class EnrichmentStage {
   private readonly tableOffsets = new Map<string, number>();
   batches = 0;
   transactionsAborted = 0;
-  concurrentTransactionRetries = 0;
+  /** CONCURRENT_TRANSACTIONS answers retried: by kafkajs or the stage (counted here), and below kafkajs (kafkajs fix 9). */
+  get concurrentTransactionRetries(): number {
+    return this.concurrentSeen + (concurrentRetries.get(this.opts.transactionalId) ?? 0) - this.concurrentBase;
+  }
+  private concurrentSeen = 0;
+  private readonly concurrentBase: number;
   groupJoins = 0;
   /** Records skipped because this instance had already committed them (stale re-delivery after a rebalance). */
   redeliveredSkipped = 0;
@@ -127,16 +133,17 @@ export class EnrichmentStage {
       label: 'enrichment',
       clientId: `clickbench-enrich-${opts.version}`,
       log: (line) => {
-        if (/concurrent operation on the same transaction/.test(line)) this.concurrentTransactionRetries++;
+        if (/concurrent operation on the same transaction/.test(line)) this.concurrentSeen++;
         else opts.log?.(line);
       },
       // A produce retried by the client: leaders may be moving, so one partition per request for a while.
       // (CONCURRENT_TRANSACTIONS right after a commit is the transaction's own pace, not a moving leader.)
       onRetry: (reason) => {
-        if (/concurrent operation on the same transaction/.test(reason)) this.concurrentTransactionRetries++;
+        if (/concurrent operation on the same transaction/.test(reason)) this.concurrentSeen++;
         else this.beCareful();
       },
     });
+    this.concurrentBase = concurrentRetries.get(opts.transactionalId) ?? 0;
     this.enricher = new Enricher(this.tables, opts.version, opts.config);
     this.generationHeader = String(opts.generation ?? 0);
     for (const k of LOOKUP_KINDS) this.topicOfKind.set(opts.names.lookups[k], k);
@@ -159,7 +166,7 @@ export class EnrichmentStage {
         return await fn();
       } catch (err) {
         if (i >= attempts || !/concurrent operation on the same transaction/.test((err as Error).message)) throw err;
-        this.concurrentTransactionRetries++;
+        this.concurrentSeen++;
         await sleep(Math.min(100, 5 * (i + 1)));
       }
     }

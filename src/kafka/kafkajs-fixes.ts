@@ -5,7 +5,8 @@
  * 5. an OFFSET_OUT_OF_RANGE from a follower resets the group's offset instead of asking the leader;
  * 6. a produce request is copied through six growing buffers and its CRC taken a byte at a time
  * (src/kafka/produce-encoder.ts writes it once); 7. kafkajs's encoders grow into zero-filled buffers;
- * 8. every exactly-once transaction looks up its coordinators six times.
+ * 8. every exactly-once transaction looks up its coordinators six times; 9. CONCURRENT_TRANSACTIONS
+ * after a commit costs a metadata refresh and a growing back-off.
  *
  * 1. A stopped consumer's fetchers spin.
  * When the brokers leading a consumer's partitions change (a broker added, a preferred-leader
@@ -197,6 +198,40 @@ export class CoordinatorCache {
   }
 }
 
+/*
+ * 9. CONCURRENT_TRANSACTIONS right after a commit costs a metadata refresh and a growing back-off.
+ *
+ * After EndTxn the coordinator still writes the commit markers; until they are written, the next
+ * transaction's AddPartitionsToTxn (and AddOffsetsToTxn) is refused with CONCURRENT_TRANSACTIONS. kafkajs
+ * takes that as a retriable send failure: it refreshes the metadata and retries the whole send after its
+ * exponential back-off. With the enrichment bench's back-to-back transactions that was ~2 Metadata
+ * requests per transaction (99 in 54). Kafka's Java producer retries these two requests after a short
+ * fixed back-off instead (KAFKA-5477).
+ *
+ * The fix: those two requests are sent again after CONCURRENT_RETRY_MS, up to CONCURRENT_RETRY_LIMIT
+ * times, before kafkajs sees the error; the retries are counted per transactional id.
+ */
+export const CONCURRENT_RETRY_MS = 5;
+export const CONCURRENT_RETRY_LIMIT = 200;
+/** Per transactional id: CONCURRENT_TRANSACTIONS answers retried by fix 9. */
+export const concurrentRetries = new Map<string, number>();
+
+/** The replacement for `Broker.prototype.addPartitionsToTxn` / `addOffsetsToTxn`, around the original. */
+export function retryConcurrentTransactions<A extends { transactionalId?: string }, R>(original: (this: unknown, a: A) => Promise<R>, waitMs = CONCURRENT_RETRY_MS, limit = CONCURRENT_RETRY_LIMIT) {
+  return async function concurrentRetrying(this: unknown, a: A): Promise<R> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await original.call(this, a);
+      } catch (err) {
+        if ((err as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || attempt >= limit) throw err;
+        const id = a?.transactionalId ?? '';
+        concurrentRetries.set(id, (concurrentRetries.get(id) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
+  };
+}
+
 /** The process's coordinator cache. */
 export const coordinatorCache = new CoordinatorCache();
 
@@ -261,6 +296,8 @@ export function installKafkajsFixes(): void {
   for (const m of COORDINATOR_REQUESTS) if (typeof Broker?.prototype?.[m] !== 'function') throw new Error(`kafkajs ${version}: Broker.${m} not found; the coordinator cache cannot be installed`);
   Cluster.prototype.findGroupCoordinator = coordinatorCache.find(Cluster.prototype.findGroupCoordinator);
   for (const m of COORDINATOR_REQUESTS) Broker.prototype[m] = coordinatorCache.watch(Broker.prototype[m] as (this: BrokerLike) => Promise<unknown>);
+  // 9. CONCURRENT_TRANSACTIONS retried at once, below kafkajs's send retries.
+  for (const m of ['addPartitionsToTxn', 'addOffsetsToTxn']) Broker.prototype[m] = retryConcurrentTransactions(Broker.prototype[m] as (a: { transactionalId?: string }) => Promise<unknown>);
   const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup') as { prototype: { recoverFromOffsetOutOfRange: Parameters<typeof followerOutOfRangeToLeader>[0] } };
   if (typeof ConsumerGroup?.prototype?.recoverFromOffsetOutOfRange !== 'function') throw new Error(`kafkajs ${version}: ConsumerGroup.recoverFromOffsetOutOfRange not found; the follower fix cannot be installed`);
   ConsumerGroup.prototype.recoverFromOffsetOutOfRange = followerOutOfRangeToLeader(ConsumerGroup.prototype.recoverFromOffsetOutOfRange);

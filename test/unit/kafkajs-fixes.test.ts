@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import '../../src/kafka/client.js';
-import { COORDINATOR_REQUESTS, CoordinatorCache, followerOutOfRangeToLeader, stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
+import { concurrentRetries, COORDINATOR_REQUESTS, CoordinatorCache, followerOutOfRangeToLeader, retryConcurrentTransactions, stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
 import { recordEncoder, writeVarLong, type EncodedRecord, type RecordInput } from '../../src/kafka/record-encoder.js';
 import { varintBytes } from '../../src/kafka/wire.js';
 import { crc32c, encodeProduceRequest, type ProduceArgs, type ProduceMessage, type ProduceRequest } from '../../src/kafka/produce-encoder.js';
@@ -385,7 +385,36 @@ describe('kafkajs fix: coordinators kept until a request to them fails', () => {
     const Broker = require('kafkajs/src/broker') as { prototype: Record<string, { name: string }> };
     assert.equal(Cluster.prototype.findGroupCoordinator.name, 'findGroupCoordinator');
     assert.notEqual(String(Cluster.prototype.findGroupCoordinator).indexOf('answers'), -1);
-    for (const m of COORDINATOR_REQUESTS) assert.equal(Broker.prototype[m].name, 'coordinatorRequest', m);
+    for (const m of COORDINATOR_REQUESTS) assert.equal(Broker.prototype[m].name, ['addPartitionsToTxn', 'addOffsetsToTxn'].includes(m) ? 'concurrentRetrying' : 'coordinatorRequest', m);
     assert.equal(Broker.prototype.produce.name, 'produce', 'produce requests are not coordinator requests');
+  });
+});
+
+describe('kafkajs fix: CONCURRENT_TRANSACTIONS after a commit retried at once, below kafkajs', () => {
+  const refuse = (times: number, type = 'CONCURRENT_TRANSACTIONS') => {
+    let calls = 0;
+    const fn = retryConcurrentTransactions(async function (this: unknown, a: { transactionalId?: string; n: number }) {
+      calls++;
+      if (calls <= times) throw Object.assign(new Error('The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing'), { type });
+      return a.n * 2;
+    }, 1, 5);
+    return { fn, calls: () => calls };
+  };
+
+  it('sends the same request again until it is taken, and counts the retries per transactional id', async () => {
+    const before = concurrentRetries.get('txn-t') ?? 0;
+    const r = refuse(3);
+    assert.equal(await r.fn({ transactionalId: 'txn-t', n: 21 }), 42);
+    assert.equal(r.calls(), 4);
+    assert.equal((concurrentRetries.get('txn-t') ?? 0) - before, 3);
+  });
+
+  it('gives up after its limit, and passes any other error through at once', async () => {
+    const r = refuse(100);
+    await assert.rejects(r.fn({ transactionalId: 'txn-u', n: 1 }), /concurrent operation/);
+    assert.equal(r.calls(), 6, 'the first try and 5 retries');
+    const other = refuse(1, 'INVALID_PRODUCER_EPOCH');
+    await assert.rejects(other.fn({ transactionalId: 'txn-u', n: 1 }));
+    assert.equal(other.calls(), 1);
   });
 });
