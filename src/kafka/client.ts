@@ -57,10 +57,11 @@ export function kafkajsSecurity(sec: Security | undefined): Pick<KafkaConfig, 's
 const SEND_RETRY = 'Failed to send messages: ';
 /**
  * Broker answers kafkajs logs as errors although it retries them itself and they pass (a coordinator
- * loading or moving, a leader election, a rebalance, a transaction still writing its markers): not news
+ * loading or moving, a leader election, a rebalance, a transaction still writing its markers, a broker
+ * that no longer hosts a partition a reassignment moved away while the client's metadata is older): not news
  * for the user's terminal. They are counted (`onTransient`), not printed.
  */
-export const TRANSIENT_BROKER_ERRORS = /coordinator is loading|not the correct coordinator|coordinator is not available|no leader for this topic-partition|not the leader for|leader is not available|group is rebalancing|concurrent operation on the same transaction|rebalance in progress/i;
+export const TRANSIENT_BROKER_ERRORS = /coordinator is loading|not the correct coordinator|coordinator is not available|no leader for this topic-partition|not the leader for|leader is not available|group is rebalancing|concurrent operation on the same transaction|rebalance in progress|does not host this topic-partition/i;
 const quietLogCreator = (sink?: (line: string) => void, onRetry?: (reason: string) => void, onBrokerError?: (type: string) => void, onTransient?: (line: string) => void): logCreator => () => ({ level, log }) => {
   const type = (log.error as unknown as { type?: string } | undefined)?.type;
   if (onBrokerError && typeof type === 'string') onBrokerError(type);

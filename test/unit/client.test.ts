@@ -2,7 +2,7 @@ import { topicsRefused } from '../../src/drive/topics.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Message } from 'kafkajs';
-import { sendByBroker } from '../../src/kafka/client.js';
+import { sendByBroker, TRANSIENT_BROKER_ERRORS } from '../../src/kafka/client.js';
 
 const msg = (partition: number, v: string): Message => ({ key: v, value: v, partition });
 
@@ -56,5 +56,25 @@ describe('topics the cluster refuses: one line with its reason and what to check
     const rf = topicsRefused(specs, Object.assign(new Error('x'), { errors: [{ topic: 'cb-x.clicks.raw', type: 'INVALID_REPLICATION_FACTOR' }] }));
     assert.equal(rf.line(), 'the cluster refused to create cb-x.clicks.raw: cb-x.clicks.raw INVALID_REPLICATION_FACTOR — the scenario asks for replication 3: it cannot exceed the number of live brokers (topics.replication)');
     assert.match(topicsRefused(specs, new Error('boom')).line(), /: boom — check the cluster's logs/);
+  });
+});
+
+describe('kafkajs lines kept off the terminal: transient answers kafkajs retries itself', () => {
+  it('counts the coordinator, leader, rebalance, transaction-pace and moved-partition answers; prints the rest', () => {
+    const transient = [
+      'kafkajs [Connection] Response GroupCoordinator(key: 10, version: 2): The coordinator is loading and hence can\'t process requests',
+      'kafkajs Response Metadata(key: 3, version: 6): This server does not host this topic-partition',
+      'kafkajs [Connection] Response Produce(key: 0, version: 7): This server is not the leader for that topic-partition',
+      'kafkajs Response AddPartitionsToTxn(key: 24, version: 1): The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing',
+      'kafkajs [Runner] The group is rebalancing, re-joining',
+    ];
+    const news = [
+      'kafkajs Response SaslAuthenticate(key: 36, version: 1): Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512',
+      'kafkajs Response Produce(key: 0, version: 7): Not authorized to access topics: [Topic authorization failed]',
+      'kafkajs Response Produce(key: 0, version: 7): The request included message batch larger than the configured segment size on the server',
+      'kafkajs Response InitProducerId(key: 22, version: 1): The producer has been rejected from the broker because it tried to use an old epoch with the transactionalId',
+    ];
+    for (const l of transient) assert.ok(TRANSIENT_BROKER_ERRORS.test(l), l);
+    for (const l of news) assert.ok(!TRANSIENT_BROKER_ERRORS.test(l), l);
   });
 });
