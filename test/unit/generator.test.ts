@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ClickstreamGenerator, DEFAULT_START_MS, type GeneratedEvent } from '../../src/generate/clickstream.js';
+import { ClickstreamGenerator, DEFAULT_START_MS, profileRecord, type GeneratedEvent } from '../../src/generate/clickstream.js';
+import { buildPools } from '../../src/generate/pools.js';
+import { loadScenario } from '../../src/scenario/load.js';
 import { normalizedMix } from '../../src/generate/mix.js';
 import { collectStats } from '../../src/generate/stats.js';
 import { parseScenario } from '../../src/scenario/load.js';
@@ -185,5 +187,33 @@ describe('clickstream generator', () => {
     assert.equal(during.size, 3);
     const botEvents = [...during.values()].reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(botEvents / duringTotal - 0.75) < 0.02, `bot share during burst ${botEvents / duringTotal}`);
+  });
+});
+
+describe('generator: what an event says matches the pools at that event', () => {
+  it('each profiles-topic record equals profileRecord of the profile as it is at that event; user ids as JSON', () => {
+    const { scenario } = loadScenario('scenarios/quickstart.yaml');
+    const pools = buildPools(scenario);
+    const g = new ClickstreamGenerator({ ...scenario, duration: 1e12 }, { startMs: DEFAULT_START_MS, idPrefix: 'p', pools });
+    let profiles = 0;
+    let identified = 0;
+    for (let i = 0; i < 200_000 && profiles < 2_000; i++) {
+      const e = g.next();
+      if (e.mirror?.kind === 'profiles') {
+        profiles++;
+        assert.equal(e.mirror.value, profileRecord(pools.visitors.profile[e.visitor], e.intendedMs - e.lateMs));
+      }
+      if (!e.bad && e.visitor >= 0) {
+        const v = JSON.parse(e.value) as { user_id: string | null; event_time: number; intended_time: number };
+        if (v.user_id !== null) {
+          identified++;
+          assert.equal(v.user_id, pools.visitors.profile[e.visitor].user_id);
+        }
+        assert.equal(v.intended_time, e.intendedMs);
+        assert.equal(v.event_time, e.intendedMs - e.lateMs);
+      }
+    }
+    assert.ok(profiles >= 500, `profile updates seen: ${profiles}`);
+    assert.ok(identified > 1_000, `identified events seen: ${identified}`);
   });
 });
