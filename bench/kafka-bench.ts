@@ -7,11 +7,10 @@
  *                  topic (intended send time → acknowledged → seen), p99, median of 3 rounds, vs EndToEndLatency
  *   replay         the accounting read-back (a kafkajs consumer from offset 0 to the end) vs
  *                  ConsumerPerformance
- *   memory         RSS of a steady `run` early and late (BENCH_LONG=1: at 2 and 20 minutes)
+ *   memory         RSS of a steady `run` in its own process, early and late (BENCH_LONG=1: at 2 and 20 minutes)
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { calibrate, type Calibration } from '../src/calibrate/calibrate.js';
 import { averageEventBytes } from '../src/calibrate/settings.js';
@@ -22,12 +21,11 @@ import { ClickstreamGenerator } from '../src/generate/clickstream.js';
 import { createConsumer, createKafka, createProducer } from '../src/kafka/client.js';
 import { newHistogram, record, summarize } from '../src/observe/latency.js';
 import { readBackSeqs } from '../src/observe/readback.js';
-import { newRunId, runScenario } from '../src/run/run.js';
-import { resolveTarget } from '../src/run/target.js';
 import type { Sandbox } from '../src/sandbox/cluster.js';
 import { sleep } from '../src/sandbox/process.js';
 import { parseScenario } from '../src/scenario/load.js';
 import type { Scenario } from '../src/scenario/schema.js';
+import type { MemoryAtMark } from './memory-run.js';
 
 export interface KafkaBench {
   recordBytes: number;
@@ -36,7 +34,8 @@ export interface KafkaBench {
   /** Medians over FLOOR_ROUNDS rounds at linger 0; `defaultLinger` one round at the run's default. */
   latency: { clickbenchP50Ms: number | null; clickbenchP99Ms: number | null; ratio: number | null; ackP99Ms: number | null; seenAfterAckP99Ms: number | null; rounds: FloorRound[]; defaultLinger: FloorRound };
   replay: { clickbenchPerSec: number; ratio: number };
-  memory: { early: { atS: number; rssMb: number }; late: { atS: number; rssMb: number }; growthMb: number };
+  /** RSS around each mark (median ±5 s), and after a full collection there (rssMb, heapMb): growth is judged on the latter. */
+  memory: { early: MemoryAtMark; late: MemoryAtMark; highestMb: number; growthMb: number };
 }
 
 const FLOOR_ROUNDS = 3;
@@ -178,22 +177,14 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
   };
   const floorP99 = mid((x) => x.p99Ms);
 
-  // Memory: a steady run of the whole pipeline.
+  // Memory: a steady run of the whole pipeline, in a process of its own (bench/memory-run.ts).
   const long = process.env.BENCH_LONG === '1';
   const [early, late] = long ? [120, 1_200] : [30, 150];
-  log(`memory: a steady run of ${late} s (RSS at ${early} s and ${late} s${long ? '' : '; BENCH_LONG=1 for 2 and 20 minutes'}) …`);
-  const ms = parseScenario(`name: bench-memory\nseed: 4\nduration: ${late + 2}s\ntopics: { partitions: 12, replication: 3, min_insync_replicas: 2 }\ntraffic: { base_rate: 1000 }\npopulation: { users: 20000, products: 10000, pages: 1000 }\n`, 'memory.yaml');
-  const target = await resolveTarget(ms.scenario, { stateDir: sb.state.stateDir });
-  const rss: { atS: number; rssMb: number }[] = [];
-  const t = Date.now();
-  const sampler = setInterval(() => {
-    const at = (Date.now() - t) / 1000;
-    for (const mark of [early, late]) if (at >= mark && !rss.some((x) => x.atS === mark)) rss.push({ atS: mark, rssMb: process.memoryUsage().rss / 2 ** 20 });
-  }, 500);
-  await runScenario(ms, { target, runId: newRunId('bench-memory'), reportsDir: mkdtempSync(join(tmpdir(), 'bench-memory-')) });
-  clearInterval(sampler);
-  const e = rss.find((x) => x.atS === early) ?? { atS: early, rssMb: NaN };
-  const l = rss.find((x) => x.atS === late) ?? { atS: late, rssMb: NaN };
+  log(`memory: a steady run of ${late} s in its own process (RSS at ${early} s and ${late} s, medians of ±5 s${long ? '' : '; BENCH_LONG=1 for 2 and 20 minutes'}) …`);
+  const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('./memory-run.js', import.meta.url)), sb.state.stateDir, String(early), String(late)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const line = child.stdout.split('\n').reverse().find((l) => l.startsWith('{"samples"'));
+  if (child.status !== 0 || !line) throw new Error(`the memory run exited ${child.status}: ${child.stderr.split('\n').slice(-5).join(' ')}`);
+  const { early: e, late: l, highestMb } = JSON.parse(line) as { early: MemoryAtMark; late: MemoryAtMark; highestMb: number };
 
   return {
     recordBytes, calibration,
@@ -203,6 +194,6 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
       ackP99Ms: mid((x) => x.ackP99Ms), seenAfterAckP99Ms: mid((x) => x.seenAfterAckP99Ms), rounds: floors, defaultLinger,
     },
     replay: { clickbenchPerSec: replayPerSec, ratio: replayPerSec / calibration.consume.recordsPerSec },
-    memory: { early: e, late: l, growthMb: l.rssMb - e.rssMb },
+    memory: { early: e, late: l, highestMb, growthMb: (l.afterGc?.rssMb ?? l.rssMb) - (e.afterGc?.rssMb ?? e.rssMb) },
   };
 }

@@ -175,7 +175,9 @@ if (!process.env.BENCH_SKIP_KAFKA) {
       console.log(`| this process in the floor rounds: GC pauses (longest / total ms), longest event-loop delay (ms) | ${k.latency.rounds.map((r) => `${r.process.gcMaxMs} / ${r.process.gcTotalMs}, ${r.process.loopDelayMaxMs}`).join('; ')} | | | diagnostic |`);
       console.log(`| latency floor p99 at the run's default linger, 10 ms (one round) | ${k.latency.defaultLinger.p99Ms ?? '–'} (p50 ${k.latency.defaultLinger.p50Ms ?? '–'}) | | | reference |`);
       console.log(`| catch-up read (records/s) | ${fmt(k.replay.clickbenchPerSec)} | ${fmt(c.consume.recordsPerSec)} (ConsumerPerformance) | ${k.replay.ratio.toFixed(2)}× | ≥ 0.8×: ${mark(k.replay.ratio >= 0.8)} |`);
-      console.log(`| RSS of a steady run (MiB) | ${k.memory.early.rssMb.toFixed(0)} at ${k.memory.early.atS} s → ${k.memory.late.rssMb.toFixed(0)} at ${k.memory.late.atS} s | | ${k.memory.growthMb >= 0 ? '+' : ''}${k.memory.growthMb.toFixed(0)} MiB | flat within 50 MB: ${mark(Math.abs(k.memory.growthMb) <= 50)} |`);
+      const mem = k.memory;
+      const gcText = (m: typeof mem.early) => (m.afterGc ? `${m.afterGc.rssMb.toFixed(0)} (heap ${m.afterGc.heapMb.toFixed(0)})` : 'not measured (no --expose-gc)');
+      console.log(`| RSS of a steady run in its own process after a full GC (MiB) | ${gcText(mem.early)} at ${mem.early.atS} s → ${gcText(mem.late)} at ${mem.late.atS} s; without the GC ${mem.early.rssMb.toFixed(0)} → ${mem.late.rssMb.toFixed(0)}, highest ${mem.highestMb.toFixed(0)} | | ${mem.growthMb >= 0 ? '+' : ''}${mem.growthMb.toFixed(0)} MiB | flat within 50 MB: ${mark(Math.abs(mem.growthMb) <= 50)} |`);
     }
     // clickbench's own cost on the cluster: broker CPU and requests, side by side with ProducerPerformance.
     if (!process.env.BENCH_SKIP_COST) {

@@ -1,3 +1,4 @@
+import { rssAround } from '../../bench/memory-run.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { countsBetween, phaseCost } from '../../src/observe/cost.js';
@@ -36,3 +37,13 @@ describe('cost readings', () => {
   });
 });
 
+
+describe('bench: the RSS of a steady run at a mark, the median of the samples around it', () => {
+  it('takes the median within ±5 s, ignores one transient, and says NaN when there is no sample', () => {
+    const samples = Array.from({ length: 40 }, (_, i) => ({ atS: i + 1, rssMb: 300 + (i % 3) }));
+    samples[29] = { atS: 30, rssMb: 380 }; // a fetch's buffers at the mark itself
+    assert.deepEqual(rssAround(samples, 30), { atS: 30, rssMb: 301 });
+    assert.equal(rssAround(samples, 30, 0).rssMb, 380);
+    assert.ok(Number.isNaN(rssAround(samples, 100).rssMb));
+  });
+});
