@@ -18,8 +18,10 @@ import { driverRetry, OpenLoopDriver } from '../src/drive/driver.js';
 import { LeaderMap } from '../src/kafka/leaders.js';
 import { createTopics, topicNames, topicSpecs } from '../src/drive/topics.js';
 import { ClickstreamGenerator } from '../src/generate/clickstream.js';
+import { buildPools } from '../src/generate/pools.js';
 import { createConsumer, createKafka, createProducer } from '../src/kafka/client.js';
 import { newHistogram, record, summarize } from '../src/observe/latency.js';
+import { probeConsumerConfig } from '../src/observe/probe.js';
 import { readBackSeqs } from '../src/observe/readback.js';
 import type { Sandbox } from '../src/sandbox/cluster.js';
 import { sleep } from '../src/sandbox/process.js';
@@ -60,8 +62,11 @@ async function drive(sb: Sandbox, s: Scenario, prefix: string, onAck?: (events: 
   await producer.connect();
   const leaders = new LeaderMap(admin, () => [names.raw, ...Object.values(names.lookups)]);
   await leaders.refresh();
+  // The population first, as `run` builds it before its schedule starts (src/run/setup.ts): built after
+  // the start time was set, its ~250 ms of work made the first events late and blocked the event loop.
+  const pools = buildPools(s);
   const start = Date.now() + 200;
-  const gen = new ClickstreamGenerator(s, { startMs: start, idPrefix: prefix });
+  const gen = new ClickstreamGenerator(s, { startMs: start, idPrefix: prefix, pools });
   const driver = new OpenLoopDriver({
     producer, names, gen, startMs: start, durationMs: s.duration, partitions: s.topics.partitions, lookupPartitions: Math.min(6, s.topics.partitions),
     leaderOf: (t, p) => leaders.get(t, p), onLeadersStale: () => void leaders.refresh(), lingerMs: s.clients.linger, acks: s.clients.acks === 'all' ? -1 : 1,
@@ -86,18 +91,24 @@ async function floorRound(sb: Sandbox, s: Scenario, prefix: string): Promise<Flo
   const admin = kafka.admin();
   await admin.connect();
   await createTopics(admin, topicSpecs(names, s));
-  const consumer = createConsumer(kafka, { groupId: `${prefix}-reader`, maxWaitTimeInMs: 100 });
+  // The run's probe reader (src/observe/probe.ts): its settings, no OffsetCommit per fetch (kafkajs's
+  // autoCommit sends one after every batch and holds the next fetch for it: that alone put ~25 ms on
+  // this floor's p99), a batch at a time.
+  const consumer = createConsumer(kafka, probeConsumerConfig(`${prefix}-reader`));
   await consumer.connect();
   await consumer.subscribe({ topic: names.raw, fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ message }) => {
-      const m = /"intended_time":(\d+)/.exec(message.value?.toString() ?? '');
-      if (!m) return;
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
       const now = Date.now();
-      const intended = Number(m[1]);
-      record(e2e, now - intended);
-      const a = ackedAt.get(intended);
-      if (a !== undefined) record(afterAck, Math.max(0, now - a));
+      for (const message of batch.messages) {
+        const m = /"intended_time":(\d+)/.exec(message.value?.toString() ?? '');
+        if (!m) continue;
+        const intended = Number(m[1]);
+        record(e2e, now - intended);
+        const a = ackedAt.get(intended);
+        if (a !== undefined) record(afterAck, Math.max(0, now - a));
+      }
     },
   });
   await sleep(3_000);

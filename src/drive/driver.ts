@@ -135,6 +135,9 @@ interface LaneBatch {
   batch: LaneMessage[];
 }
 
+/** The longest the driver sleeps between looks at its schedule and lanes. */
+const MAX_IDLE_MS = 50;
+
 export class OpenLoopDriver {
   readonly intended = new SecondSeries();
   readonly sent = new SecondSeries();
@@ -169,6 +172,8 @@ export class OpenLoopDriver {
   private queued = 0;
   private readonly pending = new Set<Promise<void>>();
   private readonly clock: () => number;
+  /** Ends the run loop's sleep early (a request completed). */
+  private wake?: () => void;
 
   constructor(private readonly o: DriverOptions) {
     this.clock = o.clock ?? Date.now;
@@ -235,6 +240,8 @@ export class OpenLoopDriver {
       const scheduleDone = startMs + gen.nextOffsetMs >= endMs;
       // Lanes with something queued, by the broker leading them; a broker with a request in flight waits.
       let idle = true;
+      // The soonest a lingering lane becomes ready (ms from now).
+      let lingerLeft = Infinity;
       const byBroker = new Map<number, { lanes: Lane[]; ready: boolean }>();
       for (const l of this.lanes.values()) {
         if (l.busy) idle = false;
@@ -252,6 +259,7 @@ export class OpenLoopDriver {
         if (!g) byBroker.set(broker, (g = { lanes: [], ready: scheduleDone }));
         g.lanes.push(l);
         if (now - l.since >= lingerMs || l.queue.length >= maxBatch || l.bytes >= maxBatchBytes) g.ready = true;
+        else lingerLeft = Math.min(lingerLeft, lingerMs - (now - l.since));
       }
       for (const [broker, g] of byBroker) {
         if (!g.ready) continue;
@@ -262,8 +270,19 @@ export class OpenLoopDriver {
         this.pending.add(p);
       }
       if (scheduleDone && idle) break;
-      const wait = Math.max(0, Math.min(lingerMs, startMs + gen.nextOffsetMs - this.clock()));
-      await new Promise((r) => setTimeout(r, wait));
+      // Sleep until the next event is due, a lingering lane is ready or a request completes (its
+      // broker's queued lanes go at once, as the Java producer's sender wakes on a response), at
+      // most MAX_IDLE_MS. Polling at the linger instead kept events behind a busy broker waiting up
+      // to a linger more, and at linger 0 it spun.
+      const wait = Math.max(0, Math.min(MAX_IDLE_MS, lingerLeft, scheduleDone ? Infinity : startMs + gen.nextOffsetMs - this.clock()));
+      await new Promise<void>((r) => {
+        const timer = setTimeout(() => r(), wait);
+        this.wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      this.wake = undefined;
     }
     // Stopped early: what is still queued was never sent.
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
@@ -327,6 +346,7 @@ export class OpenLoopDriver {
     } finally {
       this.brokersBusy.delete(broker);
       for (const { lane } of parts) lane.busy = false;
+      this.wake?.();
     }
   }
 

@@ -6,6 +6,7 @@
  * record for PII that must not leave the enrichment stage.
  */
 import { createConsumer, type Consumer, type Kafka } from '../kafka/client.js';
+import type { ConsumerConfig } from 'kafkajs';
 import { SeqCounts } from '../drive/driver.js';
 import { eventSeqOf } from '../generate/clickstream.js';
 import { PREFERRED_REPLICA_TTL_MS } from '../enrich/stage.js';
@@ -37,6 +38,11 @@ type BatchContext = { producerId?: string; producerEpoch?: number; inTransaction
 /** Where the probe read a record, in words (only for a duplicate). */
 function sightingText(topic: string, partition: number, offset: string | number, b: BatchContext | undefined, source?: string): string {
   return `${topic}[${partition}]@${offset}, producer ${b ? `${b.producerId}/${b.producerEpoch}${b.inTransaction ? ' (transactional)' : ''}` : 'not reported'}${source ? `, from raw ${source}` : ''}`;
+}
+
+/** The probe's consumer settings (also the latency-floor reader of `npm run bench`, so both measure one path). */
+export function probeConsumerConfig(groupId: string, rack?: string): ConsumerConfig {
+  return { groupId, rackId: rack, readUncommitted: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000, metadataMaxAge: PREFERRED_REPLICA_TTL_MS };
 }
 
 const PII = /@(example\.(com|net|org)|mail\.example|inbox\.example)|\+1-555-\d{3}-\d{4}/;
@@ -82,7 +88,7 @@ export class Probe {
   constructor(private readonly o: { kafka: Kafka; groupId: string; enrichedTopic: string; dlqTopic: string; rack?: string; idPrefix: string; onSample: (s: ProbeSample) => void; onEnriched?: (seq: number, value: string, intendedMs: number | null) => void }) {}
 
   async start(): Promise<void> {
-    this.consumer = createConsumer(this.o.kafka, { groupId: this.o.groupId, rackId: this.o.rack, readUncommitted: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000, metadataMaxAge: PREFERRED_REPLICA_TTL_MS }, () => !this.stopped);
+    this.consumer = createConsumer(this.o.kafka, probeConsumerConfig(this.o.groupId, this.o.rack), () => !this.stopped);
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.o.enrichedTopic, this.o.dlqTopic], fromBeginning: true });
     // Offsets committed every 5 s, as Kafka's auto.commit.interval.ms: kafkajs's autoCommit commits after

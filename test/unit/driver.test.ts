@@ -49,4 +49,39 @@ describe('the open-loop driver', () => {
     assert.ok(Math.max(...lat) >= 1_000, `max latency ${Math.max(...lat)} ms`);
     assert.equal(lat.length, driver.ackedSeqs.size);
   });
+
+  it('sends what queued behind a busy broker as soon as its request completes, and a lone event after its linger, not at the next poll', async () => {
+    const slow = parseScenario('name: t\nseed: 5\nduration: 3s\ntopics: { partitions: 4, replication: 1, min_insync_replicas: 1 }\ntraffic: { base_rate: 60 }\npopulation: { users: 200, products: 100, pages: 10, bots: 1, bot_share: 0 }\nbad_records: { rate: 0 }\n', 't.yaml').scenario;
+    let now = 2_000_000;
+    const clock = () => now;
+    const LINGER = 10;
+    const RESPONSE = 15;
+    // One broker; each request answered RESPONSE ms (of the fake clock) after it went.
+    const requests: { at: number; done: number; firstQueuedMs: number }[] = [];
+    const producer = {
+      sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: (Message & { event?: { intendedMs: number } })[] }[] }) => {
+        const raw = topicMessages.flatMap((t) => t.messages).map((m) => m.event?.intendedMs).filter((x): x is number => x !== undefined);
+        const r = { at: now, done: 0, firstQueuedMs: Math.min(...raw) };
+        const until = now + RESPONSE;
+        while (now < until) await new Promise((res) => setImmediate(res));
+        r.done = now;
+        requests.push(r);
+      },
+    } as unknown as Producer;
+    const gen = new ClickstreamGenerator(slow, { startMs: now, idPrefix: 't' });
+    const driver = new OpenLoopDriver({ producer, names: topicNames('t'), gen, startMs: now, durationMs: 3_000, partitions: 4, lookupPartitions: 2, clock, leaderOf: () => 1, lingerMs: LINGER });
+    const ticker = setInterval(() => { now += 1; }, 1);
+    try {
+      await driver.run();
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.equal(driver.stats.acked, driver.stats.generated);
+    const raw = requests.filter((r) => Number.isFinite(r.firstQueuedMs)).sort((a, b) => a.at - b.at);
+    assert.ok(raw.length > 50, `${raw.length} requests`);
+    // A request goes when its broker is free and its oldest event has lingered; any later is the driver's own delay.
+    const delays = raw.slice(1).map((r, i) => r.at - Math.max(raw[i].done, r.firstQueuedMs + LINGER));
+    const late = delays.filter((d) => d > 2);
+    assert.ok(late.length <= raw.length / 20, `${late.length} of ${raw.length} requests went more than 2 ms late: ${late.slice(0, 10).join(', ')} ms`);
+  });
 });
