@@ -3,8 +3,7 @@
  * murmur2 with seed 0x9747b28c over the key's UTF-8 bytes (as the Java client and kafkajs 2.x do).
  * Pure, so per-partition load can be predicted before a run.
  */
-export function murmur2(data: Uint8Array): number {
-  const length = data.length;
+export function murmur2(data: Uint8Array, length = data.length): number {
   const seed = 0x9747b28c;
   const m = 0x5bd1e995;
   const r = 24;
@@ -34,7 +33,20 @@ export function murmur2(data: Uint8Array): number {
 }
 
 const encoder = new TextEncoder();
+/** An ASCII key's bytes, written here instead of a new array per call (TextEncoder.encode allocated one
+ *  per event: in a profile of the driver at its ceiling, 18 % of its CPU and much of its garbage). */
+const scratch = new Uint8Array(256);
 
 export function partitionForKey(key: string, numPartitions: number): number {
+  const length = key.length;
+  if (length <= scratch.length) {
+    let i = 0;
+    for (; i < length; i++) {
+      const c = key.charCodeAt(i);
+      if (c > 0x7f) break;
+      scratch[i] = c;
+    }
+    if (i === length) return (murmur2(scratch, length) & 0x7fffffff) % numPartitions;
+  }
   return (murmur2(encoder.encode(key)) & 0x7fffffff) % numPartitions;
 }

@@ -76,8 +76,6 @@ export const CLIENT_CPU_SATURATED = 0.85;
 export const CLIENT_LOOP_STALLED_MS = 200;
 /** Events generated this late (median over the short seconds) mean the client fell behind itself. */
 export const CLIENT_GENERATION_LATE_MS = 500;
-/** The driver stops generating at 200 000 queued events: lateness then comes from the cluster. */
-const QUEUE_FULL = 150_000;
 
 export interface Bottleneck {
   side: 'none' | 'client' | 'cluster';
@@ -92,7 +90,7 @@ export interface Bottleneck {
  * busy (CPU share ≥ 0.85 of a core, or event-loop p99 ≥ 200 ms) — then it could not send faster —
  * or idle while its requests waited on the cluster (acknowledgement latency up, queue growing)?
  */
-export function bottleneck(o: { intended: number[]; acked: number[]; sent: number[]; health: HealthSample[]; generationLagMs?: number[]; queueDepth?: number[]; produceP99Ms: number | null; ceilingRecordsPerSec?: number }): Bottleneck {
+export function bottleneck(o: { intended: number[]; acked: number[]; sent: number[]; health: HealthSample[]; generationLagMs?: number[]; queueDepth?: number[]; queueFull?: number[]; produceP99Ms: number | null; ceilingRecordsPerSec?: number }): Bottleneck {
   const short: number[] = [];
   for (let sec = 1; sec < o.intended.length; sec++) if (o.intended[sec] > 0 && (o.acked[sec] ?? 0) < o.intended[sec] * 0.95) short.push(sec);
   // A shortfall is a streak of seconds; isolated seconds (a GC pause, a second boundary) are not a verdict.
@@ -113,14 +111,16 @@ export function bottleneck(o: { intended: number[]; acked: number[]; sent: numbe
   const genLag = short.map((s) => o.generationLagMs?.[s] ?? 0).sort((a, b) => a - b);
   const genLagMedian = genLag.length ? genLag[Math.floor((genLag.length - 1) / 2)] : 0;
   const queueMax = Math.max(0, ...short.map((s) => o.queueDepth?.[s] ?? 0));
-  const generatedLate = genLagMedian >= CLIENT_GENERATION_LATE_MS && queueMax < QUEUE_FULL;
+  // The driver stops generating while its queue is full: lateness then comes from the cluster.
+  const queueFullSeconds = short.filter((s) => (o.queueFull?.[s] ?? 0) > 0).length;
+  const generatedLate = genLagMedian >= CLIENT_GENERATION_LATE_MS && queueFullSeconds === 0;
   const sentShort = short.reduce((a, s) => a + (o.sent[s] ?? 0), 0);
   const intendedShort = short.reduce((a, s) => a + o.intended[s], 0);
   const ackedShort = short.reduce((a, s) => a + (o.acked[s] ?? 0), 0);
   const evidence = [
     `${short.length} second(s) acknowledged < 95 % of the intended rate: ${intendedShort} intended, ${sentShort} sent, ${ackedShort} acknowledged in them`,
     `client in those seconds: CPU share median ${(median * 100).toFixed(0)} % of a core, event-loop p99 up to ${loop} ms (${busy.length} of ${inShort.length} sampled second(s) saturated)`,
-    `driver in those seconds: events generated up to ${genLag.length ? genLag[genLag.length - 1] : 0} ms late (median ${genLagMedian} ms), queue up to ${queueMax} events`,
+    `driver in those seconds: events generated up to ${genLag.length ? genLag[genLag.length - 1] : 0} ms late (median ${genLagMedian} ms), queue up to ${queueMax} events${queueFullSeconds ? `, full (generation held back) in ${queueFullSeconds} of them` : ''}`,
     `produce acknowledgement p99 over the run: ${o.produceP99Ms ?? '–'} ms`,
   ];
   if (o.ceilingRecordsPerSec) evidence.push(`calibrated produce ceiling (ProducerPerformance): ${Math.round(o.ceilingRecordsPerSec)} records/s; peak intended here ${Math.max(...o.intended)} events/s`);

@@ -142,7 +142,7 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
   const peakAcked = Math.max(0, ...driver.acked.values.slice(1, seconds));
   results.client = {
     ...hs,
-    bottleneck: bottleneck({ intended: driver.intended.values, acked: driver.acked.values, sent: driver.sent.values, health: hs.samples, generationLagMs: driver.generationLagMs.values, queueDepth: driver.queueDepthMax.values, produceP99Ms: results.latency.produceAck?.p99Ms ?? null, ceilingRecordsPerSec: ceiling }),
+    bottleneck: bottleneck({ intended: driver.intended.values, acked: driver.acked.values, sent: driver.sent.values, health: hs.samples, generationLagMs: driver.generationLagMs.values, queueDepth: driver.queueDepthMax.values, queueFull: driver.queueFull.values, produceP99Ms: results.latency.produceAck?.p99Ms ?? null, ceilingRecordsPerSec: ceiling }),
     calibratedShare: ceiling ? { peakAckedPerSec: peakAcked, ceilingRecordsPerSec: ceiling, share: peakAcked / ceiling } : notMeasured('no calibration in this run (calibrate: true)'),
   };
 

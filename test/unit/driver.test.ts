@@ -84,4 +84,45 @@ describe('the open-loop driver', () => {
     const late = delays.filter((d) => d > 2);
     assert.ok(late.length <= raw.length / 20, `${late.length} of ${raw.length} requests went more than 2 ms late: ${late.slice(0, 10).join(', ')} ms`);
   });
+
+  it('holds at most maxQueuedBytes of due events while the cluster does not answer, marks those seconds, and the held events come out late from their intended time', async () => {
+    let now = 3_000_000;
+    const clock = () => now;
+    const CAP = 40_000;
+    let answerAfter = now + 1_500;
+    let peakQueued = 0;
+    const driverRef: { d?: OpenLoopDriver } = {};
+    const producer = {
+      sendBatch: async () => {
+        while (now < answerAfter) {
+          peakQueued = Math.max(peakQueued, driverRef.d!.queueDepth);
+          await new Promise((res) => setImmediate(res));
+        }
+      },
+    } as unknown as Producer;
+    const gen = new ClickstreamGenerator(scenario, { startMs: now, idPrefix: 't' });
+    const bytes: number[] = [];
+    const worst: number[] = [];
+    const d = (driverRef.d = new OpenLoopDriver({
+      producer, names: topicNames('t'), gen, startMs: now, durationMs: 2_000, partitions: 4, lookupPartitions: 2, clock, leaderOf: () => 1, lingerMs: 5, maxQueuedBytes: CAP,
+      onAck: ({ events, ackMs }) => { for (const e of events) { bytes.push(e.key.length + e.value.length); worst.push(ackMs - e.intendedMs); } },
+    }));
+    const ticker = setInterval(() => { now += 1; }, 0);
+    try {
+      await d.run();
+    } finally {
+      clearInterval(ticker);
+    }
+    answerAfter = 0;
+    assert.equal(d.stats.acked, d.stats.generated, 'every event acknowledged in the end');
+    assert.equal(d.stats.generated, d.intended.values.reduce((a, b) => a + b, 0));
+    const largest = Math.max(...bytes);
+    const avg = bytes.reduce((a, b) => a + b, 0) / bytes.length;
+    // The stall holds the queue at the cap: never more than the cap plus one event, and close to it.
+    assert.ok(peakQueued * avg <= CAP + 3 * largest, `peak ${peakQueued} events of ~${avg.toFixed(0)} B over a ${CAP} B cap`);
+    assert.ok(peakQueued * avg >= CAP * 0.6, `peak ${peakQueued} events of ~${avg.toFixed(0)} B, the cap ${CAP} B was not reached`);
+    assert.equal(d.queueFull.values[0], 1, 'the first second, stalled, was marked full');
+    assert.ok(d.queueFull.values.slice(0, 2).some((x) => x === 1));
+    assert.ok(Math.max(...worst) >= 1_000, 'events held back show the stall in their latency');
+  });
 });

@@ -26,7 +26,7 @@ describe('bottleneck verdict (pure)', () => {
     assert.equal(late.side, 'client');
     assert.match(late.verdict, /generated a median 2500 ms late/);
     // Late because the queue was full (the cluster held it up) is not the client's fault.
-    assert.equal(bottleneck({ intended, acked: short, sent: short, health: health(0.3, 5), generationLagMs: series(10, () => 2_500), queueDepth: series(10, () => 200_000), produceP99Ms: 9_000 }).side, 'cluster');
+    assert.equal(bottleneck({ intended, acked: short, sent: short, health: health(0.3, 5), generationLagMs: series(10, () => 2_500), queueDepth: series(10, () => 60_000), queueFull: series(10, (s) => (s >= 4 ? 1 : 0)), produceP99Ms: 9_000 }).side, 'cluster');
     const cluster = bottleneck({ intended, acked: short, sent: intended, health: health(0.2, 15), generationLagMs: series(10, () => 4), queueDepth: series(10, () => 900), produceP99Ms: 4_000, ceilingRecordsPerSec: 800 });
     assert.equal(cluster.side, 'cluster');
     assert.match(cluster.verdict, /^cluster-bound: .*produce p99 4000 ms/);

@@ -24,6 +24,10 @@ describe("Kafka's murmur2 partitioner", () => {
     for (let i = 0; i < 5_000; i++) {
       const key = `a${i.toString(36)}k${(i * 7919).toString(36)}é`;
       assert.equal(partitionForKey(key, 12), (kafkajsMurmur2(key) & 0x7fffffff) % 12, key);
+      // ASCII keys (the common case, hashed without an array per call) of every length 0..299, across the 256-byte fast path's edge.
+      const ascii = `u-${(i * 104729).toString(36)}`.repeat(1 + (i % 80)).slice(0, i % 300);
+      assert.equal(partitionForKey(ascii, 12), (kafkajsMurmur2(ascii) & 0x7fffffff) % 12, ascii);
+      assert.equal(partitionForKey(ascii, 7), (kafkajsMurmur2(ascii) & 0x7fffffff) % 7, ascii);
     }
   });
 });
