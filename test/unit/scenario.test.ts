@@ -154,6 +154,22 @@ describe('scenario files', () => {
     assert.equal(r.stdout, readFileSync(file, 'utf8'));
   });
 
+  it('`generate` into a pipe writes the bytes it writes to a file, whether the pipe is blocking or not, with back-pressure from a late reader', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cb-')), 'all.jsonl');
+    assert.equal(await main(['generate', 'scenarios/quickstart.yaml', '--events', '30000', '--seed', '7', '--out', file], capture().io), 0);
+    const want = readFileSync(file, 'utf8');
+    assert.ok(want.length > 10 * 2 ** 20, 'several 1 MiB chunks');
+    // The pipe bash makes …
+    const piped = spawnSync('bash', ['-o', 'pipefail', '-c', 'node bin/clickbench.js generate scenarios/quickstart.yaml --events 30000 --seed 7 | cat'], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 2 ** 20 });
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.equal(piped.stdout, want);
+    // … and one made non-blocking (touching process.stdout first does), read late, so the pipe fills and writes wait for 'drain'.
+    const script = "process.stdout; const { main } = await import('./dist/src/cli/main.js'); process.exitCode = await main(['generate', 'scenarios/quickstart.yaml', '--events', '30000', '--seed', '7']);";
+    const nonBlocking = spawnSync('bash', ['-o', 'pipefail', '-c', `node --input-type=module -e "${script}" | (sleep 0.5; cat)`], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 2 ** 20 });
+    assert.equal(nonBlocking.status, 0, nonBlocking.stderr);
+    assert.equal(nonBlocking.stdout, want);
+  });
+
   it('`generate --out` into a folder that does not exist: one line naming the file, exit 2', async () => {
     const c = capture();
     const out = join(mkdtempSync(join(tmpdir(), 'cb-')), 'missing', 'events.jsonl');
