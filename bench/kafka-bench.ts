@@ -50,7 +50,7 @@ export interface FloorRound {
 
 const QUICK = (rate: number, seconds: number, lingerMs?: number) => parseScenario(`name: bench\nseed: 9\nduration: ${seconds}s\ntopics: { partitions: 12, replication: 3, min_insync_replicas: 2 }\ntraffic: { base_rate: ${rate} }\n${lingerMs === undefined ? '' : `clients: { linger: ${lingerMs}ms }\n`}population: { users: 20000, products: 10000, pages: 1000 }\n`, 'bench.yaml').scenario;
 
-async function drive(sb: Sandbox, s: Scenario, prefix: string, onAck?: (events: { seq: number; intendedMs: number }[], ackMs: number) => void) {
+async function drive(sb: Pick<Sandbox, 'brokers'>, s: Scenario, prefix: string, onAck?: (events: { seq: number; intendedMs: number }[], ackMs: number) => void, onStart?: () => void) {
   const kafka = createKafka({ brokers: sb.brokers, clientId: `${prefix}-producer` });
   const admin = kafka.admin();
   await admin.connect();
@@ -73,6 +73,7 @@ async function drive(sb: Sandbox, s: Scenario, prefix: string, onAck?: (events: 
     onAck: onAck ? (b) => onAck(b.events, b.ackMs) : undefined,
   });
   const t0 = Date.now();
+  onStart?.();
   await driver.run();
   const elapsed = (Date.now() - Math.max(t0, start)) / 1000;
   await producer.disconnect();
@@ -80,7 +81,7 @@ async function drive(sb: Sandbox, s: Scenario, prefix: string, onAck?: (events: 
 }
 
 /** One latency-floor round: the run's driver at `s`'s rate, a plain kafkajs consumer on the raw topic. */
-async function floorRound(sb: Sandbox, s: Scenario, prefix: string): Promise<FloorRound> {
+export async function floorRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario, prefix: string): Promise<FloorRound> {
   const e2e = newHistogram();
   const ack = newHistogram();
   const afterAck = newHistogram();
@@ -121,14 +122,16 @@ async function floorRound(sb: Sandbox, s: Scenario, prefix: string): Promise<Flo
       gc.maxMs = Math.max(gc.maxMs, e.duration);
     }
   });
-  gcObserver.observe({ entryTypes: ['gc'] });
   const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
+  // From the schedule's start (building the population before it blocks the loop for ~0.2 s, before any event is due).
   const floor = await drive(sb, s, prefix, (events, ackMs) => {
     for (const e of events) {
       record(ack, ackMs - e.intendedMs);
       ackedAt.set(e.intendedMs, ackMs);
     }
+  }, () => {
+    gcObserver.observe({ entryTypes: ['gc'] });
+    loop.enable();
   });
   await sleep(2_000);
   gcObserver.disconnect();
@@ -175,13 +178,13 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
   // with linger 0 too, so the ratio compares paths, not settings (the run's default linger, 10 ms, is
   // reported beside it). Each event's time splits into intended → acknowledged (the producer side) and
   // acknowledged → seen (the consumer side), so a tail says on which side it is. Median of the rounds.
-  const floors: FloorRound[] = [];
-  for (let r = 0; r < FLOOR_ROUNDS; r++) {
-    log(`clickbench latency floor at 100 events/s for 20 s, linger 0 (round ${r + 1} of ${FLOOR_ROUNDS}) …`);
-    floors.push(await floorRound(sb, QUICK(100, 20, 0), `bench-floor${r}`));
-  }
-  log('clickbench latency floor at 100 events/s for 20 s, the run\'s default linger (10 ms) …');
-  const defaultLinger = await floorRound(sb, QUICK(100, 20), 'bench-floor-l10');
+  // In a process of its own, as a user's `run` is (in this one, the heap of the sections before it
+  // showed as 30–50 ms collector pauses in the floor's tail), like EndToEndLatency in its JVM.
+  log(`clickbench latency floor at 100 events/s for 20 s, linger 0 (${FLOOR_ROUNDS} rounds), then one round at the run's default linger (10 ms), in a process of its own …`);
+  const floorChild = spawnSync(process.execPath, [fileURLToPath(import.meta.url), 'floor', sb.brokers.join(','), String(FLOOR_ROUNDS)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const floorLine = floorChild.stdout.split('\n').reverse().find((l) => l.startsWith('{"floors"'));
+  if (floorChild.status !== 0 || !floorLine) throw new Error(`the latency-floor process exited ${floorChild.status}: ${floorChild.stderr.split('\n').slice(-5).join(' ')}`);
+  const { floors, defaultLinger } = JSON.parse(floorLine) as { floors: FloorRound[]; defaultLinger: FloorRound };
   const mid = (f: (x: FloorRound) => number | null) => {
     const xs = floors.map(f).filter((x): x is number => x !== null).sort((a, b) => a - b);
     return xs.length ? xs[(xs.length - 1) >> 1] : null;
@@ -207,4 +210,20 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
     replay: { clickbenchPerSec: replayPerSec, ratio: replayPerSec / calibration.consume.recordsPerSec },
     memory: { early: e, late: l, highestMb, growthMb: (l.afterGc?.rssMb ?? l.rssMb) - (e.afterGc?.rssMb ?? e.rssMb) },
   };
+}
+
+/** `node kafka-bench.js floor <brokers> <rounds>`: the latency-floor rounds, one JSON line on stdout. */
+async function floorMain(brokers: string[], rounds: number): Promise<void> {
+  const floors: FloorRound[] = [];
+  for (let r = 0; r < rounds; r++) floors.push(await floorRound({ brokers }, QUICK(100, 20, 0), `bench-floor${r}`));
+  const defaultLinger = await floorRound({ brokers }, QUICK(100, 20), 'bench-floor-l10');
+  process.stdout.write(`${JSON.stringify({ floors, defaultLinger })}\n`);
+  process.exit(0);
+}
+
+if (process.argv[1]?.endsWith('kafka-bench.js') && process.argv[2] === 'floor') {
+  void floorMain(process.argv[3].split(','), Number(process.argv[4])).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
 }
