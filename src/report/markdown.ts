@@ -16,6 +16,7 @@ import { jitNote } from '../sandbox/jvm.js';
 import { PHASES } from '../phases/registry.js';
 import { PROFILE_ASSUMPTIONS, type Profile } from '../observe/crosszone.js';
 import { HOST_CPU_METHOD, stealWarning } from '../observe/host.js';
+import { partitionStalls, type LagSample } from '../observe/samplers.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const num = (v: number | null | undefined, digits = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
@@ -131,6 +132,8 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   out.push('');
   const lag = downsample(r.series.lag.filter((l) => l.offsetMs >= 0));
   out.push(chart('Enrichment consumer lag (records)', 'second', lag.items.map((l) => Math.round(l.offsetMs / 1000)), 'records', [{ values: lag.items.map((l) => l.lag) }]));
+  out.push('');
+  out.push(stallsLine(r.series.lag.filter((l) => l.offsetMs >= 0)));
   out.push('');
   if (isMeasured(r.replay)) {
     const rp = r.replay;
@@ -465,4 +468,14 @@ export function compressionLine(c: NonNullable<Results['compression']>): string 
   const one = (who: string, f: NonNullable<Results['compression']>['producer']) =>
     f.measured ? `${who} ${f.codec}: ${mb(f.recordBytes)} of records → ${mb(f.compressedBytes)} (**${(f.ratio * 100).toFixed(1)} %**, ${num(f.batches)} batches)` : `${who} ${f.codec}: ${f.reason}`;
   return `Compression (bytes each producer fed its codec and got back, counted in the client): ${one('load producer', c.producer)}; ${one('enrichment output', c.enrichment)}.`;
+}
+
+/** The input partitions the enrichment group stood still on while records waited (from the lag samples' per-partition offsets). */
+export function stallsLine(samples: LagSample[]): string {
+  if (!samples.some((x) => x.committed)) return 'Input partitions that stood still: not measured (the lag samples carry no per-partition offsets: a run from before they did).';
+  const stalls = partitionStalls(samples);
+  const head = `Input partitions whose committed offset stood still for ≥ 2 s while records waited in them (measured: the group's committed offsets, sampled every 0.25–1 s)`;
+  if (stalls.length === 0) return `${head}: none.`;
+  const shown = stalls.slice(0, 8).map((x) => `partition ${x.partition} for at least ${formatDurationMs(x.toMs - x.fromMs)} from ${formatDurationMs(x.fromMs)}${x.movedMs === null ? ' (still at the end)' : ''}, up to ${num(x.maxLag)} records behind`);
+  return `${head}: ${shown.join('; ')}${stalls.length > 8 ? `; ${stalls.length - 8} more` : ''}. A few partitions standing still while the others move points at one fetch path (a broker, the replica the stage reads from, or the client), not at the cluster's capacity.`;
 }

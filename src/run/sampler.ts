@@ -50,7 +50,7 @@ export class Sampler {
       // Each lag reading is a ListOffsets and an OffsetFetch round.
       const l = lagDue ? await sampleLag(ctx.admin, ctx.groupId, ctx.names.raw).catch(() => undefined) : undefined;
       if (l) {
-        const sample: LagSample = { offsetMs: offset, lag: l.lag, endOffset: l.endOffset };
+        const sample: LagSample = { offsetMs: offset, lag: l.lag, endOffset: l.endOffset, committed: l.committed, lagByPartition: l.lagByPartition };
         results.series.lag.push(sample);
         const p = phaseAt(phases, Math.max(0, offset));
         this.lagMax[p.index] = Math.max(this.lagMax[p.index], l.lag);
