@@ -160,6 +160,22 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
   });
   await admin.disconnect();
 
+  // Latency floor, right after the calibration, as EndToEndLatency ran right after ProducerPerformance:
+  // run after the produce section below (~2 million records offered), its first round read 162–172 ms
+  // in two benches where the later rounds read 19–56, and on a sandbox without that load before it
+  // 16–21. 100 events/s; a reader with the probe's settings measures intended time → seen. EndToEndLatency's
+  // producer does not linger (linger.ms 0) and waits for each record before the next: the driver runs
+  // with linger 0 too, so the ratio compares paths, not settings (the run's default linger, 10 ms, is
+  // reported beside it). Each event's time splits into intended → acknowledged (the producer side) and
+  // acknowledged → seen (the consumer side), so a tail says on which side it is. Median of the rounds.
+  // In a process of its own, as a user's `run` is (in this one, the heap of the sections before it
+  // showed as 30–50 ms collector pauses in the floor's tail), like EndToEndLatency in its JVM.
+  log(`clickbench latency floor at 100 events/s for 20 s, linger 0 (${FLOOR_ROUNDS} rounds), then one round at the run's default linger (10 ms), in a process of its own …`);
+  const floorChild = spawnSync(process.execPath, [fileURLToPath(import.meta.url), 'floor', sb.brokers.join(','), String(FLOOR_ROUNDS)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const floorLine = floorChild.stdout.split('\n').reverse().find((l) => l.startsWith('{"floors"'));
+  if (floorChild.status !== 0 || !floorLine) throw new Error(`the latency-floor process exited ${floorChild.status}: ${floorChild.stderr.split('\n').slice(-5).join(' ')}`);
+  const { floors, defaultLinger } = JSON.parse(floorLine) as { floors: FloorRound[]; defaultLinger: FloorRound };
+
   // Produce: far above what the cluster takes, so the acknowledged rate is the sustained ceiling.
   log('clickbench driver at 200 000 events/s for 10 s …');
   const p = await drive(sb, QUICK(200_000, 10), 'bench-produce');
@@ -173,18 +189,6 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
   await p.admin.deleteTopics({ topics: [...Object.values(p.names.lookups), p.names.raw, p.names.enriched, p.names.dlq] }).catch(() => {});
   await p.admin.disconnect();
 
-  // Latency floor: 100 events/s, a plain consumer measures intended time → seen. EndToEndLatency's
-  // producer does not linger (linger.ms 0) and waits for each record before the next: the driver runs
-  // with linger 0 too, so the ratio compares paths, not settings (the run's default linger, 10 ms, is
-  // reported beside it). Each event's time splits into intended → acknowledged (the producer side) and
-  // acknowledged → seen (the consumer side), so a tail says on which side it is. Median of the rounds.
-  // In a process of its own, as a user's `run` is (in this one, the heap of the sections before it
-  // showed as 30–50 ms collector pauses in the floor's tail), like EndToEndLatency in its JVM.
-  log(`clickbench latency floor at 100 events/s for 20 s, linger 0 (${FLOOR_ROUNDS} rounds), then one round at the run's default linger (10 ms), in a process of its own …`);
-  const floorChild = spawnSync(process.execPath, [fileURLToPath(import.meta.url), 'floor', sb.brokers.join(','), String(FLOOR_ROUNDS)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  const floorLine = floorChild.stdout.split('\n').reverse().find((l) => l.startsWith('{"floors"'));
-  if (floorChild.status !== 0 || !floorLine) throw new Error(`the latency-floor process exited ${floorChild.status}: ${floorChild.stderr.split('\n').slice(-5).join(' ')}`);
-  const { floors, defaultLinger } = JSON.parse(floorLine) as { floors: FloorRound[]; defaultLinger: FloorRound };
   const mid = (f: (x: FloorRound) => number | null) => {
     const xs = floors.map(f).filter((x): x is number => x !== null).sort((a, b) => a - b);
     return xs.length ? xs[(xs.length - 1) >> 1] : null;
