@@ -271,7 +271,8 @@ export class Sandbox {
   /** Wait until every running node is in the metadata and a replicated topic round-trips a record. */
   async waitUsable(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const expected = this.st.nodes.filter((n) => n.pid > 0).map((n) => n.id).sort();
+    const started = this.st.nodes.filter((n) => n.pid > 0);
+    const expected = started.map((n) => n.id).sort();
     const kafka = createKafka({ brokers: this.brokers, clientId: 'clickbench-sandbox', retries: 2, requestTimeoutMs: 10_000 });
     const admin = kafka.admin();
     try {
@@ -285,17 +286,30 @@ export class Sandbox {
           });
         }
         try {
-          await admin.connect();
-          const md = await admin.describeCluster();
-          const ids = md.brokers.map((b) => b.nodeId).sort();
-          if (expected.every((id) => ids.includes(id))) break;
-          lastError = `${ids.length}/${expected.length} brokers registered`;
+          // Each node's own listener first: after a crash the controller keeps the dead node registered
+          // until its session times out (9 s), so "registered" alone passed before a restarted node
+          // listened, and the round trip below met its closed port (a suite run failed so).
+          const closed = [];
+          for (const n of started) if (!(await isListening(n.port))) closed.push(n.id);
+          if (closed.length > 0) {
+            lastError = `node(s) ${closed.join(', ')} not listening yet`;
+          } else {
+            await admin.connect();
+            const md = await admin.describeCluster();
+            const ids = md.brokers.map((b) => b.nodeId).sort();
+            if (expected.every((id) => ids.includes(id))) {
+              await this.roundTrip(kafka, admin, deadline);
+              break;
+            }
+            lastError = `${ids.length}/${expected.length} brokers registered`;
+          }
         } catch (err) {
+          // A node that just started may refuse a request or two (leaders still moving to it): try again until the deadline.
+          if (err instanceof ClickbenchError) throw err;
           lastError = String((err as Error).message ?? err);
         }
         await sleep(500);
       }
-      await this.roundTrip(kafka, admin, deadline);
     } finally {
       await admin.disconnect().catch(() => {});
     }
