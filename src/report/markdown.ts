@@ -133,7 +133,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   const lag = downsample(r.series.lag.filter((l) => l.offsetMs >= 0));
   out.push(chart('Enrichment consumer lag (records)', 'second', lag.items.map((l) => Math.round(l.offsetMs / 1000)), 'records', [{ values: lag.items.map((l) => l.lag) }]));
   out.push('');
-  out.push(stallsLine(r.series.lag.filter((l) => l.offsetMs >= 0)));
+  out.push(stallsLine(r.series.lag.filter((l) => l.offsetMs >= 0), r.phases));
   out.push('');
   if (isMeasured(r.replay)) {
     const rp = r.replay;
@@ -470,12 +470,34 @@ export function compressionLine(c: NonNullable<Results['compression']>): string 
   return `Compression (bytes each producer fed its codec and got back, counted in the client): ${one('load producer', c.producer)}; ${one('enrichment output', c.enrichment)}.`;
 }
 
-/** The input partitions the enrichment group stood still on while records waited (from the lag samples' per-partition offsets). */
-export function stallsLine(samples: LagSample[]): string {
+/**
+ * The input partitions the enrichment group stood still on while records waited (from the lag samples'
+ * per-partition offsets). Stalls that began at the same sample are one line: every partition at once
+ * is the stage not consuming (stopped for a rollback, restarting), a few is one fetch path.
+ */
+export function stallsLine(samples: LagSample[], phases: Pick<PhaseResult, 'name' | 'startOffsetMs' | 'endOffsetMs'>[] = []): string {
   if (!samples.some((x) => x.committed)) return 'Input partitions that stood still: not measured (the lag samples carry no per-partition offsets: a run from before they did).';
   const stalls = partitionStalls(samples);
   const head = `Input partitions whose committed offset stood still for ≥ 2 s while records waited in them (measured: the group's committed offsets, sampled every 0.25–1 s)`;
   if (stalls.length === 0) return `${head}: none.`;
-  const shown = stalls.slice(0, 8).map((x) => `partition ${x.partition} for at least ${formatDurationMs(x.toMs - x.fromMs)} from ${formatDurationMs(x.fromMs)}${x.movedMs === null ? ' (still at the end)' : ''}, up to ${num(x.maxLag)} records behind`);
-  return `${head}: ${shown.join('; ')}${stalls.length > 8 ? `; ${stalls.length - 8} more` : ''}. A few partitions standing still while the others move points at one fetch path (a broker, the replica the stage reads from, or the client), not at the cluster's capacity.`;
+  const partitions = Math.max(...samples.map((x) => x.committed?.length ?? 0));
+  const groups = new Map<number, typeof stalls>();
+  for (const x of stalls) groups.set(x.fromMs, [...(groups.get(x.fromMs) ?? []), x]);
+  const ordered = [...groups.values()].sort((a, b) => b.length - a.length || Math.max(...b.map((x) => x.toMs - x.fromMs)) - Math.max(...a.map((x) => x.toMs - x.fromMs)) || a[0].fromMs - b[0].fromMs);
+  const phaseAt = (ms: number) => phases.find((p) => p.startOffsetMs <= ms && ms < p.endOffsetMs)?.name;
+  const describe = (g: typeof stalls) => {
+    const ids = g.map((x) => x.partition).sort((a, b) => a - b);
+    const who = ids.length === partitions && partitions > 1 ? `all ${partitions} partitions` : ids.length === 1 ? `partition ${ids[0]}` : `partitions ${ids.join(', ')}`;
+    const spans = g.map((x) => x.toMs - x.fromMs);
+    const lo = Math.min(...spans);
+    const hi = Math.max(...spans);
+    const phase = phaseAt(g[0].fromMs);
+    const open = g.some((x) => x.movedMs === null) ? ' (still at the end)' : '';
+    return `${who} for at least ${formatDurationMs(lo)}${hi > lo ? `–${formatDurationMs(hi)}` : ''} from ${formatDurationMs(g[0].fromMs)}${phase ? ` (${phase})` : ''}${open}, up to ${num(Math.max(...g.map((x) => x.maxLag)))} records behind`;
+  };
+  const shown = ordered.slice(0, 6).map(describe);
+  const why: string[] = [];
+  if (ordered.some((g) => g.length === partitions && partitions > 1)) why.push('Every partition standing still at once is the stage not consuming: stopped for a rollback or replay, restarting, or rejoining its group.');
+  if (ordered.some((g) => g.length < partitions || partitions === 1)) why.push('A few partitions standing still while the others move points at one fetch path (a broker, the replica the stage reads from, or the client), not at the cluster\'s capacity.');
+  return `${head}: ${shown.join('; ')}${ordered.length > 6 ? `; ${ordered.length - 6} more` : ''}. ${why.join(' ')}`;
 }

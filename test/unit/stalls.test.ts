@@ -47,4 +47,26 @@ describe('input partitions that stood still', () => {
     assert.match(stallsLine(samples(1_000, [[[0], [0]], [[1], [0]]])), /: none\.$/);
     assert.match(stallsLine([{ offsetMs: 0, lag: 4, endOffset: 9 }]), /^Input partitions that stood still: not measured/);
   });
+
+  it('stalls that begin at one sample are one entry: every partition at once says the stage was not consuming, a few say one fetch path; each names its phase', () => {
+    const s = samples(1_000, [
+      [[10, 10, 10], [1, 1, 1]], // p0 stuck from the first sample …
+      [[10, 20, 20], [2, 1, 1]],
+      [[10, 30, 30], [3, 1, 1]],
+      [[10, 40, 40], [4, 1, 1]], // … until here (3 s)
+      [[50, 50, 50], [0, 0, 0]],
+      [[60, 60, 60], [5, 6, 7]], // all three stuck from 5 s …
+      [[60, 60, 60], [9, 9, 9]],
+      [[60, 60, 60], [9, 12, 9]], // … p1 a sample longer, the others move
+      [[70, 60, 70], [0, 13, 0]],
+      [[80, 80, 80], [0, 0, 0]],
+    ]);
+    const phases = [{ name: 'steady', startOffsetMs: 0, endOffsetMs: 5_000 }, { name: 'rollback', startOffsetMs: 5_000, endOffsetMs: 10_000 }];
+    const line = stallsLine(s, phases);
+    assert.match(line, /: all 3 partitions for at least 2\.0 s–3\.0 s from 5\.0 s \(rollback\), up to 13 records behind; partition 0 for at least 3\.0 s from 0 ms \(steady\), up to 4 records behind\. /);
+    assert.match(line, /Every partition standing still at once is the stage not consuming/);
+    assert.match(line, /A few partitions standing still while the others move/);
+    // Without the partial stall, only the first explanation.
+    assert.doesNotMatch(stallsLine(s.slice(4), phases), /A few partitions/);
+  });
 });
