@@ -27,8 +27,8 @@ import { concurrentRetries } from '../kafka/kafkajs-fixes.js';
 
 /** At-least-once commits consumed offsets this often (Kafka's enable.auto.commit default is 5 s). */
 export const ALO_COMMIT_INTERVAL_MS = 2_000;
-export { TABLE_STALL_MS } from './limits.js';
-import { TABLE_STALL_MS } from './limits.js';
+export { TABLE_STALL_MS, FETCH_MAX_WAIT_MS } from './limits.js';
+import { TABLE_STALL_MS, FETCH_MAX_WAIT_MS } from './limits.js';
 /** Least time between the starts of two transactions (Kafka Streams' commit.interval.ms default under exactly-once). */
 export const EOS_COMMIT_INTERVAL_MS = 100;
 /** Partition batches handled at once (they share one transaction with eos). */
@@ -187,6 +187,7 @@ export class EnrichmentStage {
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       metadataMaxAge: PREFERRED_REPLICA_TTL_MS,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
       maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
     }, () => !this.stopped));
     consumer.on(consumer.events.CRASH, (e) => {
@@ -277,7 +278,7 @@ export class EnrichmentStage {
   private async loadTables(ends: Map<string, number>, rack: string | undefined, deadline: number, stallMs: number): Promise<'loaded' | 'stalled' | 'timeout'> {
     await this.tableConsumer?.disconnect().catch(() => {});
     // A private group that never commits: every instance reads the tables from the start.
-    this.tableConsumer = createConsumer(this.kafka, { groupId: `${this.opts.groupId}.tables.${randomBytes(4).toString('hex')}`, ...(rack ? { rackId: rack } : {}), metadataMaxAge: PREFERRED_REPLICA_TTL_MS }, () => !this.stopped);
+    this.tableConsumer = createConsumer(this.kafka, { groupId: `${this.opts.groupId}.tables.${randomBytes(4).toString('hex')}`, ...(rack ? { rackId: rack } : {}), metadataMaxAge: PREFERRED_REPLICA_TTL_MS, maxWaitTimeInMs: FETCH_MAX_WAIT_MS }, () => !this.stopped);
     let tablesCrash: Error | undefined;
     this.tableConsumer.on(this.tableConsumer.events.CRASH, (e) => {
       const err = e.payload.error as Error;
@@ -567,12 +568,12 @@ export class EnrichmentStage {
     this.stopped = true;
     if (this.commitTimer) clearInterval(this.commitTimer);
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    // The lookup tables' consumer goes while the group member finishes its batches (each waits out its
+    // fetch in flight); the producer only after the member, whose last transaction it carries.
+    const tables = this.tableConsumer?.disconnect().catch(() => {});
     await this.consumer?.stop().catch(() => {});
     await this.commitProduced();
-    await this.consumer?.disconnect().catch(() => {});
-    await this.tableConsumer?.disconnect().catch(() => {});
-    await this.producer?.disconnect().catch(() => {});
-    await this.leadersAdmin?.disconnect().catch(() => {});
+    await Promise.all([this.consumer?.disconnect().catch(() => {}), tables, this.producer?.disconnect().catch(() => {}), this.leadersAdmin?.disconnect().catch(() => {})]);
   }
 }
 

@@ -3,6 +3,7 @@
  * its own output and DLQ topics, read by its own probe; each event's output from both versions is kept
  * for the phase's window and compared field by field (results.dualRun). Leaving the phase stops it.
  */
+import { setGroupOffsets } from '../kafka/group-offsets.js';
 import type { RunContext } from '../run/context.js';
 import { enrichedTopicFor } from '../drive/topics.js';
 import { Probe } from '../observe/probe.js';
@@ -48,7 +49,7 @@ export class DualRunPhases implements PhaseRunnerModule {
     // The other version starts at the live end of the raw topic, as a new deployment would, with
     // empty in-memory state (sessions, touches, velocity); its own output and DLQ topics.
     const now = await ctx.admin.fetchTopicOffsets(ctx.names.raw);
-    await ctx.admin.setOffsets({ groupId: ctx.groupOf(this.version), topic: ctx.names.raw, partitions: now.map((p) => ({ partition: p.partition, offset: p.high })) });
+    await setGroupOffsets(ctx.target, ctx.groupOf(this.version), ctx.names.raw, new Map(now.map((p) => [p.partition, Number(p.high)])));
     const stage = ctx.stageFor(0, this.version, this.topic);
     ctx.side = { stage, version: this.version };
     await stage.start();

@@ -6,6 +6,7 @@
  * results.rollback.
  */
 import type { RunContext } from '../run/context.js';
+import { setGroupOffsets } from '../kafka/group-offsets.js';
 import { replayResetOffsets, replayResult, type ReplayRecord } from '../run/assemble.js';
 import type { PhaseRunnerModule } from './runner.js';
 import type { PhaseWindow } from './timeline.js';
@@ -57,7 +58,7 @@ export class ReplayPhases implements PhaseRunnerModule {
     if (reset.behindPartitions > 0) ctx.log(`${w.kind}: the group was already more than ${lookback / 1000} s behind on ${reset.behindPartitions} partition(s) (${reset.behindRecords} records): it restarts from its committed offsets there, so nothing is skipped`);
     ctx.mainVersion = version;
     ctx.groupId = ctx.groupOf(version);
-    await admin.setOffsets({ groupId: ctx.groupId, topic: names.raw, partitions: [...reset.offsets].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
+    await setGroupOffsets(ctx.target, ctx.groupId, names.raw, reset.offsets);
     ctx.generation++;
     ctx.generationStart[ctx.generation] = w.startMs;
     this.replays.push({ window: w, startedAt: Date.now(), resetOffsets: reset.offsets, endAtReset, lagCurve: [], generation: ctx.generation, group: ctx.groupId, reset, groupBefore });

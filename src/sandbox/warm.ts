@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Security } from '../kafka/security.js';
 import { createConsumer, createKafka, createProducer } from '../kafka/client.js';
 import { createTopics } from '../drive/topics.js';
+import { FETCH_MAX_WAIT_MS } from '../enrich/limits.js';
 
 export interface WarmupResult {
   /** Seconds of warm-up traffic carried. */
@@ -86,8 +87,8 @@ export async function warmCluster(o: WarmupOptions): Promise<WarmupResult> {
   // Several transactional producers, one transaction each at a time: the transform's partitions run concurrently.
   const lanes = Array.from({ length: TRANSFORM_LANES }, (_, i) => ({ producer: createProducer(kafka, { transactionalId: `${id}.transform.${i}`, idempotent: true, maxInFlightRequests: 1 }), busy: Promise.resolve() }));
   let stopping = false;
-  const transform = createConsumer(kafka, { groupId: `${id}.transform`, rackId: o.zones[1 % o.zones.length], readUncommitted: false }, () => !stopping);
-  const reader = createConsumer(kafka, { groupId: `${id}.read`, rackId: o.zones[2 % o.zones.length], readUncommitted: false }, () => !stopping);
+  const transform = createConsumer(kafka, { groupId: `${id}.transform`, rackId: o.zones[1 % o.zones.length], readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS }, () => !stopping);
+  const reader = createConsumer(kafka, { groupId: `${id}.read`, rackId: o.zones[2 % o.zones.length], readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS }, () => !stopping);
   const inLane = <T>(lane: (typeof lanes)[number], f: () => Promise<T>): Promise<T> => {
     const p = lane.busy.then(f);
     lane.busy = p.then(() => {}, () => {});

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseScenario } from '../../src/scenario/load.js';
 import { EnrichmentStage } from '../../src/enrich/stage.js';
-import { createProducer } from '../../src/kafka/client.js';
+import { createConsumer, createProducer } from '../../src/kafka/client.js';
+import { setGroupOffsets } from '../../src/kafka/group-offsets.js';
+import { ClickbenchError } from '../../src/errors.js';
 import { LogDirsProbe } from '../../src/kafka/logdirs.js';
 import { exited, groupLag, produceGenerated, produceMore, readAll, spawnCli, testKafka, testSandbox, uniqueName, waitUntil, type ReadRecord } from '../helpers.js';
 
@@ -153,6 +155,39 @@ describe('enrichment stage on the sandbox', () => {
     } finally {
       await producer.disconnect();
       await ld.close();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    }
+  });
+
+  it("a group's offsets are set in one commit without joining it (as AdminClient does), and refused while a member is in the group", async () => {
+    const topic = uniqueName('cb-test-group-offsets');
+    const groupId = `${topic}.group`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    const producer = createProducer(kafka, { idempotent: true });
+    await producer.connect();
+    const member = createConsumer(kafka, { groupId, maxWaitTimeInMs: 200 });
+    try {
+      await producer.send({ topic, messages: Array.from({ length: 30 }, (_, i) => ({ partition: i % 3, value: `r${i}` })) });
+      await member.connect();
+      await member.subscribe({ topic, fromBeginning: true });
+      let joined = false;
+      member.on(member.events.GROUP_JOIN, () => (joined = true));
+      await member.run({ eachMessage: async () => {} });
+      assert.ok(await waitUntil(async () => joined, 30_000, 100), 'the member joined');
+      // A member is in the group: the broker refuses a commit without a member id, and the error says which group.
+      await assert.rejects(setGroupOffsets({ brokers: sb.bootstrap.split(',') }, groupId, topic, new Map([[0, 1]]), 1_500), (e: Error) => e instanceof ClickbenchError && e.message.includes(`consumer group ${groupId} on ${topic}`));
+      await member.disconnect();
+      const { attempts } = await setGroupOffsets({ brokers: sb.bootstrap.split(',') }, groupId, topic, new Map([[0, 3], [1, 0], [2, 10]]));
+      const got = await admin.fetchOffsets({ groupId, topics: [topic] });
+      assert.deepEqual(got[0].partitions.map((p) => [p.partition, p.offset]).sort(), [[0, '3'], [1, '0'], [2, '10']]);
+      const [group] = (await admin.describeGroups([groupId])).groups;
+      assert.equal(group.state, 'Empty', `no member joined for the commit (attempts ${attempts})`);
+    } finally {
+      await member.disconnect().catch(() => {});
+      await producer.disconnect();
       await admin.deleteTopics({ topics: [topic] }).catch(() => {});
       await admin.disconnect();
     }
