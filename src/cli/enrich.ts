@@ -76,6 +76,6 @@ export function stageStats(stage: EnrichmentStage, requests?: RequestCounts): St
     ...(requests ? { requests: Object.fromEntries([...requests].map(([role, apis]) => [role, Object.fromEntries(apis)])) } : {}),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     at: new Date().toISOString(), batches: stage.batches, transactionsAborted: stage.transactionsAborted, concurrentTransactionRetries: stage.concurrentTransactionRetries,
-    groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, commitsConfirmedAfterError: stage.commitsConfirmedAfterError, tableFallbacks: stage.tableFallbacks, consumerRestarts: stage.consumerRestarts, producerReplacements: stage.producerReplacements, consumedBytes: Object.fromEntries(stage.consumedBytes), counters: stage.counters,
+    groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, commitsConfirmedAfterError: stage.commitsConfirmedAfterError, tableFallbacks: stage.tableFallbacks, consumerRestarts: stage.consumerRestarts, producerReplacements: stage.producerReplacements, txnPartitions: stage.txnPartitions, consumedBytes: Object.fromEntries(stage.consumedBytes), counters: stage.counters,
   };
 }

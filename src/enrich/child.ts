@@ -25,6 +25,8 @@ export interface StageStats {
   tableFallbacks?: number;
   consumerRestarts?: number;
   producerReplacements?: number;
+  /** Σ over ended transactions (committed or aborted) of the output partitions each touched (absent from older versions). */
+  txnPartitions?: number;
   consumedBytes: Record<string, number>;
   counters: EnrichmentCounters;
   /** Kafka requests the process's clients sent, role → API → count (absent from older versions). */
@@ -49,6 +51,8 @@ export interface StageHandle {
   readonly tableFallbacks: number;
   readonly consumerRestarts: number;
   readonly producerReplacements: number;
+  /** Σ over ended transactions of the output partitions each touched (each got a marker). */
+  readonly txnPartitions: number;
   readonly consumedBytes: Map<number, number>;
   /** A stage in its own process: the requests and CPU it spent, which this process's own counters do not see. */
   readonly ownCost?: { requests: RequestCounts; cpuSeconds: number };
@@ -176,6 +180,9 @@ export class StageProcess implements StageHandle {
   }
   get producerReplacements(): number {
     return this.last?.producerReplacements ?? 0;
+  }
+  get txnPartitions(): number {
+    return this.last?.txnPartitions ?? 0;
   }
   get commitsConfirmedAfterError(): number {
     return this.last?.commitsConfirmedAfterError ?? 0;

@@ -122,6 +122,8 @@ export class EnrichmentStage {
   consumerRestarts = 0;
   /** Transactional producers replaced (an abort that did not reach the coordinator, or a producer that could not begin a transaction). */
   producerReplacements = 0;
+  /** Σ over ended transactions (committed or aborted) of the output partitions each touched: each got a marker (the cross-zone model's transaction overhead). */
+  txnPartitions = 0;
   private restartTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: StageOptions) {
@@ -426,6 +428,7 @@ export class EnrichmentStage {
       if (wait > 0) await sleep(wait);
       this.lastTxnAt = Date.now();
       const items = this.groupCommit.splice(0, this.groupCommit.length);
+      const touched = new Set(items.flatMap((it) => it.requests.map((r) => `${r.topic}:${r.messages[0]?.partition}`))).size;
       const txn = await this.producer!.transaction().catch((err: Error) => err);
       if (txn instanceof Error) {
         // A producer that cannot begin a transaction (fenced, or left mid-abort by an outage) stays
@@ -444,6 +447,7 @@ export class EnrichmentStage {
         await txn.commit();
         for (const it of items) this.committedNext.set(it.partition, it.nextOffset);
         this.batches++;
+        this.txnPartitions += touched;
         for (const it of items) it.resolve();
       } catch (err) {
         this.beCareful();
@@ -455,6 +459,7 @@ export class EnrichmentStage {
         // A producer whose error is not retriable (fenced by a newer epoch, seen after outages) fails
         // every later transaction the same way, even when its abort went through: replace it too.
         const abortFailed = await txn.abort().then(() => false, () => true);
+        this.txnPartitions += touched;
         const outcomeUnknown = abortFailed || !isRetriableError(err);
         if (outcomeUnknown) await this.replaceProducer();
         const landed = outcomeUnknown ? await this.committedByBroker(items.map((it) => it.partition)) : new Map<number, number>();

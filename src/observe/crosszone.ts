@@ -9,7 +9,8 @@
  *
  * Bytes are records as on the wire (src/kafka/wire.ts: record and batch framing, headers, and the
  * produce request around each batch), as the clients counted them; other protocol traffic
- * (metadata, fetch requests, commits, transaction markers) is not modelled. Profiles change what applies (see PROFILE_ASSUMPTIONS).
+ * (metadata, fetch requests, commits) is not modelled, except what exactly-once transactions add to
+ * replication (TRANSACTION_REPLICATION_BYTES). Profiles change what applies (see PROFILE_ASSUMPTIONS).
  */
 /** Platform profiles: how storage and networking are read and costed. */
 export const PROFILES = ['apache-kafka', 'tiered', 'automq', 'managed'] as const;
@@ -53,9 +54,23 @@ export interface CrossZoneResult {
   layoutChanged?: boolean;
 }
 
+/**
+ * Replication bytes an exactly-once transaction adds beyond its records, per follower: per transaction,
+ * plus per output partition it touched. Each touched partition gets a commit (or abort) marker, a record
+ * batch of its own, and every appended batch reaches a follower inside a fetch response's framing; the
+ * transaction also writes its state to __transaction_state and its offsets to __consumer_offsets, which
+ * are replicated too. Measured, not derived: bench/replication-overhead.ts on the sandbox (Apache Kafka
+ * 4.3.1, 2026-12-04), the kernel's counters of the followers' connections over 15 s steps, transactions
+ * of one 100-byte record per partition with sendOffsets, as the stage's: beyond the records, per
+ * transaction per follower 1 937 B (1 partition), 4 198 B (6), 5 981 B (12); the least-squares line
+ * through them is used (errors +8, −7, +2 %). The same runs: 113 B per appended batch per follower.
+ */
+export const TRANSACTION_REPLICATION_BYTES = { perTransaction: 1_730, perPartition: 365 };
+
 export const CROSS_ZONE_FORMULA = [
   'produce bytes(p) cross zones when zone(producer) ≠ zone(leader(p))',
   'replication bytes(p) × |{f ∈ followers(p) : zone(f) ≠ zone(leader(p))}|',
+  'exactly-once transactions add to replication, per follower: transactions × 1 730 B + partitions they touched × 365 B (markers, transaction state, offsets, fetch framing: measured on the sandbox), crossing zones as the output topic\'s followers do',
   'consume bytes(p) cross zones when zone(consumer) ≠ zone(served(p)), served(p) = an in-sync replica in the consumer\'s zone if any and the probe saw rack-aware fetching work, else leader(p)',
   'cost = cross-zone GB (10^9 bytes) × price per GB',
   'layout: leaders, replicas and ISRs read at each phase boundary; a phase whose layout changed (a fault, a move) is the mean of the model on its start and end layouts; the run is the sum of its phases',
@@ -76,6 +91,8 @@ export function crossZoneBytes(opts: {
   pricePerGb: number;
   /** Consumers fetch from an in-sync replica in their own zone (client.rack + RackAwareReplicaSelector): only when the probe saw it work. Default: they fetch from the leader. */
   rackAwareFetch?: boolean;
+  /** Exactly-once transactions ended (committed or aborted), the output partitions they touched, and the output topic (whose followers the overhead is spread as). */
+  transactions?: { count: number; partitions: number; topic: string };
 }): CrossZoneResult {
   const { profile, brokerZone } = opts;
   const place = new Map(opts.placements.map((p) => [`${p.topic}:${p.partition}`, p]));
@@ -109,6 +126,14 @@ export function crossZoneBytes(opts: {
         add(served, f.zone, bytes, consume);
       }
     }
+  }
+  // Transactions' own replication, spread over the output topic's leader → follower pairs alike.
+  const t = opts.transactions;
+  if (t && profile !== 'automq' && t.count > 0) {
+    const perFollower = Math.max(0, t.count) * TRANSACTION_REPLICATION_BYTES.perTransaction + Math.max(0, t.partitions) * TRANSACTION_REPLICATION_BYTES.perPartition;
+    const links = opts.placements.filter((p) => p.topic === t.topic).flatMap((p) => p.replicas.filter((r) => r !== p.leader).map((r) => [brokerZone.get(p.leader), brokerZone.get(r)] as const));
+    const followers = links.length / Math.max(1, opts.placements.filter((p) => p.topic === t.topic).length);
+    for (const [from, to] of links) add(from, to, (perFollower * followers) / links.length, replication);
   }
   const cross = produce.crossZoneBytes + replication.crossZoneBytes + consume.crossZoneBytes;
   return {

@@ -226,8 +226,9 @@ export class RunContext {
     const side = this.side;
     if (!side) return;
     this.side = undefined;
-    await side.stage.stop();
+    // Retired before it stops, so a snapshot taken meanwhile still counts it (once).
     this.retired.push(side.stage);
+    await side.stage.stop();
     await side.probe?.stop();
   }
 

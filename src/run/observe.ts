@@ -30,6 +30,8 @@ export interface Snapshot {
   host?: HostCpuReading;
   /** The run topics' leaders, replicas and ISRs at this snapshot (undefined: the metadata request failed). */
   placements?: PartitionPlacement[];
+  /** Exactly-once transactions every stage ended so far (committed or aborted), and the output partitions they touched. */
+  transactions: { count: number; partitions: number };
 }
 
 /** Whether the compatibility probe saw a consumer with client.rack served by a same-zone follower (the cross-zone model assumes it only then). */
@@ -104,6 +106,7 @@ export class Observer {
       cost: this.ownCost(),
       host: readHostCpu(),
       placements: await this.placements().catch(() => undefined),
+      transactions: ctx.s.enrichment.delivery === 'eos' ? ctx.allStages().reduce((t, st) => ({ count: t.count + st.batches + st.transactionsAborted, partitions: t.partitions + st.txnPartitions }), { count: 0, partitions: 0 }) : { count: 0, partitions: 0 },
     };
   }
 
@@ -150,7 +153,8 @@ export class Observer {
       flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'produce', topic, bytesByPartition: parts });
       flows.push({ client: 'probe', zone: zones.probe, kind: 'consume', topic, bytesByPartition: parts });
     }
-    const model = (placements: PartitionPlacement[]) => crossZoneBytes({ profile, placements, brokerZone, flows, pricePerGb: s.price.cross_zone_per_gb, rackAwareFetch: rackAwareFetchSeen(this.ctx.results.compatibility) });
+    const transactions = { count: b.transactions.count - a.transactions.count, partitions: b.transactions.partitions - a.transactions.partitions, topic: names.enriched };
+    const model = (placements: PartitionPlacement[]) => crossZoneBytes({ profile, placements, brokerZone, flows, pricePerGb: s.price.cross_zone_per_gb, rackAwareFetch: rackAwareFetchSeen(this.ctx.results.compatibility), transactions });
     const first = a.placements ?? b.placements ?? (await this.placements());
     const last = b.placements ?? first;
     if (!layoutDiffers(first, last)) return model(first);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { crossZoneBytes, layoutDiffers, sumCrossZone, unmatchedClientZones } from '../../src/observe/crosszone.js';
+import { crossZoneBytes, layoutDiffers, sumCrossZone, TRANSACTION_REPLICATION_BYTES, unmatchedClientZones } from '../../src/observe/crosszone.js';
 import { rackAwareFetchSeen } from '../../src/run/observe.js';
 import { notMeasured } from '../../src/run/results.js';
 
@@ -20,6 +20,27 @@ describe('cross-zone model (hand computation)', () => {
     const run = sumCrossZone([m(before), m(after)]);
     assert.equal(run.crossZoneBytes, 3000);
     assert.equal(run.costUsd, 3000 / 1e9 * 0.02);
+  });
+
+  it('exactly-once transactions add their measured replication overhead, spread over the output topic\'s followers; none on shared storage', () => {
+    // Output topic o: p0 leader 1 (a) → followers 2 (b), 3 (a: same zone); p1 leader 2 (b) → follower 3 (a). 1.5 followers per partition.
+    const brokerZone = new Map([[1, 'a'], [2, 'b'], [3, 'a']]);
+    const placements = [
+      { topic: 'o', partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 2, 3] },
+      { topic: 'o', partition: 1, leader: 2, replicas: [2, 3], isr: [2, 3] },
+    ];
+    const { perTransaction, perPartition } = TRANSACTION_REPLICATION_BYTES;
+    assert.deepEqual([perTransaction, perPartition], [1_730, 365]);
+    const m = (profile: 'apache-kafka' | 'automq', transactions?: { count: number; partitions: number; topic: string }) => crossZoneBytes({ profile, placements, brokerZone, flows: [], pricePerGb: 0.02, transactions });
+    // 10 transactions touching 25 partitions: per follower 10 × 1 730 + 25 × 365 = 26 425 B; × 1.5 followers = 39 637.5 over 3 links, 13 212.5 each.
+    const t = m('apache-kafka', { count: 10, partitions: 25, topic: 'o' });
+    assert.equal(t.replication.bytes, 39_637.5);
+    // a→b and b→a cross; a→a does not.
+    assert.equal(t.replication.crossZoneBytes, 26_425);
+    assert.deepEqual(t.byZonePair, { 'a→b': 13_212.5, 'b→a': 13_212.5 });
+    assert.equal(m('apache-kafka').replication.bytes, 0, 'no transactions, no overhead');
+    assert.equal(m('apache-kafka', { count: 10, partitions: 25, topic: 'elsewhere' }).replication.bytes, 0, 'an output topic the layout does not have: nothing to spread over');
+    assert.equal(m('automq', { count: 10, partitions: 25, topic: 'o' }).replication.bytes, 0);
   });
 
   it('client zones that name no broker rack are found (cloud racks named use1-az1 and clients named a, b, c)', () => {
