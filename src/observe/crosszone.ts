@@ -70,7 +70,7 @@ export const TRANSACTION_REPLICATION_BYTES = { perTransaction: 1_730, perPartiti
 export const CROSS_ZONE_FORMULA = [
   'produce bytes(p) cross zones when zone(producer) ≠ zone(leader(p))',
   'replication bytes(p) × |{f ∈ followers(p) : zone(f) ≠ zone(leader(p))}|',
-  'exactly-once transactions add to replication, per follower: transactions × 1 730 B + partitions they touched × 365 B (markers, transaction state, offsets, fetch framing: measured on the sandbox), crossing zones as the output topic\'s followers do',
+  `exactly-once transactions add to replication, per follower: transactions × ${TRANSACTION_REPLICATION_BYTES.perTransaction.toLocaleString('en-US')} B + partitions they touched × ${TRANSACTION_REPLICATION_BYTES.perPartition} B (markers, transaction state, offsets, fetch framing: measured on the sandbox), crossing zones as the output topic's followers do`,
   'consume bytes(p) cross zones when zone(consumer) ≠ zone(served(p)), served(p) = an in-sync replica in the consumer\'s zone if any and the probe saw rack-aware fetching work, else leader(p)',
   'cost = cross-zone GB (10^9 bytes) × price per GB',
   'layout: leaders, replicas and ISRs read at each phase boundary; a phase whose layout changed (a fault, a move) is the mean of the model on its start and end layouts; the run is the sum of its phases',
