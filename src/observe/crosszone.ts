@@ -131,9 +131,10 @@ export function crossZoneBytes(opts: {
   const t = opts.transactions;
   if (t && profile !== 'automq' && t.count > 0) {
     const perFollower = Math.max(0, t.count) * TRANSACTION_REPLICATION_BYTES.perTransaction + Math.max(0, t.partitions) * TRANSACTION_REPLICATION_BYTES.perPartition;
-    const links = opts.placements.filter((p) => p.topic === t.topic).flatMap((p) => p.replicas.filter((r) => r !== p.leader).map((r) => [brokerZone.get(p.leader), brokerZone.get(r)] as const));
-    const followers = links.length / Math.max(1, opts.placements.filter((p) => p.topic === t.topic).length);
-    for (const [from, to] of links) add(from, to, (perFollower * followers) / links.length, replication);
+    const partitions = opts.placements.filter((p) => p.topic === t.topic);
+    const links = partitions.flatMap((p) => p.replicas.filter((r) => r !== p.leader).map((r) => [brokerZone.get(p.leader), brokerZone.get(r)] as const));
+    // Followers per partition × per-follower bytes, shared equally by the links: perFollower / partitions each.
+    for (const [from, to] of links) add(from, to, perFollower / partitions.length, replication);
   }
   const cross = produce.crossZoneBytes + replication.crossZoneBytes + consume.crossZoneBytes;
   return {

@@ -482,7 +482,11 @@ export function stallsLine(samples: LagSample[], phases: Pick<PhaseResult, 'name
   if (stalls.length === 0) return `${head}: none.`;
   const partitions = Math.max(...samples.map((x) => x.committed?.length ?? 0));
   const groups = new Map<number, typeof stalls>();
-  for (const x of stalls) groups.set(x.fromMs, [...(groups.get(x.fromMs) ?? []), x]);
+  for (const x of stalls) {
+    const g = groups.get(x.fromMs);
+    if (g) g.push(x);
+    else groups.set(x.fromMs, [x]);
+  }
   const ordered = [...groups.values()].sort((a, b) => b.length - a.length || Math.max(...b.map((x) => x.toMs - x.fromMs)) - Math.max(...a.map((x) => x.toMs - x.fromMs)) || a[0].fromMs - b[0].fromMs);
   const phaseAt = (ms: number) => phases.find((p) => p.startOffsetMs <= ms && ms < p.endOffsetMs)?.name;
   const describe = (g: typeof stalls) => {
