@@ -31,6 +31,17 @@ export { TABLE_STALL_MS, FETCH_MAX_WAIT_MS } from './limits.js';
 import { TABLE_STALL_MS, FETCH_MAX_WAIT_MS } from './limits.js';
 /** Least time between the starts of two transactions (Kafka Streams' commit.interval.ms default under exactly-once). */
 export const EOS_COMMIT_INTERVAL_MS = 100;
+/**
+ * When the stage is behind, the least time between a transaction's end and the next one's start. A
+ * transaction's batches come from one or two of the consumer's per-broker fetchers, and those fetch
+ * again only once it commits: without a wait, the next transaction took the other fetchers' batches
+ * alone, ~4 of 12 partitions per transaction on the enrichment bench. Transactions cost the brokers
+ * far more than their records (markers, transaction-log writes): fewer, fuller ones are cheaper.
+ * A live stream (small batches) never waits for this. Measured side by side (6 rounds each of 100 000
+ * events behind, 12 partitions; medians): 45 → 37 transactions, broker CPU 44 → 35 µs per event,
+ * 16 300 → 18 200 events/s.
+ */
+export const EOS_BEHIND_LINGER_MS = 40;
 /** Partition batches handled at once (they share one transaction with eos). */
 export const CONCURRENT_PARTITIONS = 16;
 /**
@@ -52,6 +63,45 @@ export const PREFERRED_REPLICA_TTL_MS = 5_000;
 export const FETCH_BYTES_PER_PARTITION = 256 * 1024;
 /** Wait before the stage replaces a consumer that crashed for good. */
 export const CONSUMER_RESTART_MS = 2_000;
+
+/** Most payload bytes (+200 per record) in one produce request: the broker refuses record batches over 1 MB. */
+const REQUEST_BYTES = 512 * 1024;
+
+/** One partition's messages, in order, as requests of at most REQUEST_BYTES. */
+function cutRequests(topic: string, list: Message[], into: { topic: string; messages: Message[] }[]): void {
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const m of list) {
+    const size = (m.value as string | Buffer).length + 200;
+    if (bytes + size > REQUEST_BYTES && chunk.length > 0) {
+      into.push({ topic, messages: chunk });
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += size;
+  }
+  if (chunk.length) into.push({ topic, messages: chunk });
+}
+
+/**
+ * The requests of several batches that share a transaction, as one set: each partition's messages
+ * together, in the batches' order, cut again at REQUEST_BYTES. Sent apart, every batch added a request
+ * per output partition, and sendByBroker one round per batch (a transaction of 4 batches: 4 rounds of
+ * produce requests waiting for acks=all, one after the other).
+ */
+export function mergeRequests(requests: { topic: string; messages: Message[] }[]): { topic: string; messages: Message[] }[] {
+  const byPartition = new Map<string, { topic: string; messages: Message[] }>();
+  for (const r of requests) {
+    const key = `${r.topic}:${r.messages[0]?.partition}`;
+    const into = byPartition.get(key);
+    if (into) into.messages.push(...r.messages);
+    else byPartition.set(key, { topic: r.topic, messages: r.messages.slice() });
+  }
+  const out: { topic: string; messages: Message[] }[] = [];
+  for (const { topic, messages } of byPartition.values()) cutRequests(topic, messages, out);
+  return out;
+}
 
 export interface StageOptions {
   brokers: string[];
@@ -106,7 +156,8 @@ export class EnrichmentStage {
   tableFallbacks = 0;
   private readonly partitionCount = new Map<string, number>();
   private readonly producedNext = new Map<number, string>();
-  private readonly groupCommit: { requests: { topic: string; messages: Message[] }[]; partition: number; nextOffset: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** Batches waiting for the next transaction; `behind`: the batch was at least half the fetch limit (more records were waiting). */
+  private readonly groupCommit: { requests: { topic: string; messages: Message[] }[]; behind: boolean; partition: number; nextOffset: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private committing = false;
   private readonly generationHeader: string;
   /** Payload bytes consumed from the raw topic, per partition, and produced (enriched + DLQ). */
@@ -117,6 +168,8 @@ export class EnrichmentStage {
   private leadersAdmin?: ReturnType<Kafka['admin']>;
   private carefulUntil = 0;
   private lastTxnAt = 0;
+  private lastTxnEnd = 0;
+  private lastTxnBehind = false;
   private stopped = false;
   /** New consumer-group members started by the stage after a crash kafkajs would not restart. */
   consumerRestarts = 0;
@@ -319,7 +372,7 @@ export class EnrichmentStage {
     return 'loaded';
   }
 
-  private transform(batch: Pick<EachBatchPayload['batch'], 'messages' | 'partition'>): { enriched: Message[]; dlq: Message[] } {
+  private transform(batch: Pick<EachBatchPayload['batch'], 'messages' | 'partition'>): { enriched: Message[]; dlq: Message[]; inBytes: number } {
     const enriched: Message[] = [];
     const dlq: Message[] = [];
     // Bytes as on the wire, for the cross-zone flow of this consumer.
@@ -330,7 +383,7 @@ export class EnrichmentStage {
       out.headers['cb-generation'] = this.generationHeader;
       (out.kind === 'enriched' ? enriched : dlq).push({ key: out.key, value: out.value, headers: out.headers });
     }
-    return { enriched, dlq };
+    return { enriched, dlq, inBytes };
   }
 
   /**
@@ -351,21 +404,7 @@ export class EnrichmentStage {
         if (!list) byPartition.set(p, (list = []));
         list.push(m);
       }
-      for (const list of byPartition.values()) {
-        let chunk: Message[] = [];
-        let bytes = 0;
-        for (const m of list) {
-          const size = (m.value as string | Buffer).length + 200;
-          if (bytes + size > 512 * 1024 && chunk.length > 0) {
-            requests.push({ topic, messages: chunk });
-            chunk = [];
-            bytes = 0;
-          }
-          chunk.push(m);
-          bytes += size;
-        }
-        if (chunk.length) requests.push({ topic, messages: chunk });
-      }
+      for (const list of byPartition.values()) cutRequests(topic, list, requests);
     };
     group(this.opts.outputTopic, out.enriched);
     group(this.opts.names.dlq, out.dlq);
@@ -395,7 +434,7 @@ export class EnrichmentStage {
     this.redeliveredSkipped += batch.messages.length - fresh.length;
     const out = this.transform({ partition: batch.partition, messages: fresh });
     const done = new Promise<void>((resolve, reject) => {
-      this.groupCommit.push({ requests: this.produceRequests(out), partition: batch.partition, nextOffset: Number(batch.lastOffset()) + 1, resolve, reject });
+      this.groupCommit.push({ requests: this.produceRequests(out), behind: out.inBytes >= FETCH_BYTES_PER_PARTITION / 2, partition: batch.partition, nextOffset: Number(batch.lastOffset()) + 1, resolve, reject });
       this.scheduleCommit();
     });
     const settled = done.then(() => {}, () => {});
@@ -424,7 +463,9 @@ export class EnrichmentStage {
       // At most one transaction per EOS_COMMIT_INTERVAL_MS (Kafka Streams' commit.interval.ms under
       // exactly-once): each commit writes a marker into every partition it touched, so back-to-back
       // transactions cost the brokers far more than the records in them. Batches arriving meanwhile join.
-      const wait = this.lastTxnAt + EOS_COMMIT_INTERVAL_MS - Date.now();
+      // Behind (the last transaction held a large batch), also EOS_BEHIND_LINGER_MS after the last commit:
+      // its batches' fetchers fetch again once it ends, and their batches share the next transaction.
+      const wait = Math.max(this.lastTxnAt + EOS_COMMIT_INTERVAL_MS, this.lastTxnBehind ? this.lastTxnEnd + EOS_BEHIND_LINGER_MS : 0) - Date.now();
       if (wait > 0) await sleep(wait);
       this.lastTxnAt = Date.now();
       const items = this.groupCommit.splice(0, this.groupCommit.length);
@@ -438,13 +479,15 @@ export class EnrichmentStage {
         continue;
       }
       try {
-        await this.send(items.flatMap((it) => it.requests), (topicMessages) => txn.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] }));
+        await this.send(items.length === 1 ? items[0].requests : mergeRequests(items.flatMap((it) => it.requests)), (topicMessages) => txn.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] }));
         // kafkajs does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (kafkajs #430): retry it here.
         await this.retryConcurrent(() => txn.sendOffsets({
           consumerGroupId: this.opts.groupId,
           topics: [{ topic: this.opts.names.raw, partitions: items.map((it) => ({ partition: it.partition, offset: String(it.nextOffset) })) }],
         }));
         await txn.commit();
+        this.lastTxnEnd = Date.now();
+        this.lastTxnBehind = items.some((it) => it.behind);
         for (const it of items) this.committedNext.set(it.partition, it.nextOffset);
         this.batches++;
         this.txnPartitions += touched;
