@@ -2,7 +2,9 @@
  * Enrichment throughput on a sandbox, side by side in one run: a plain consume → produce
  * passthrough, the enrichment stage with at-least-once, and with exactly-once. Each round reads
  * the same pre-produced raw topic with a fresh consumer group; the time runs from the stage
- * being ready (tables loaded) until its group has committed the end of the topic.
+ * being ready (tables loaded) until its group has committed the end of the topic. Beside the time,
+ * the CPU each round cost: the brokers' (from /proc, their JVMs) and this process's, per event — on a
+ * 2-core machine the sum is what bounds the rate.
  */
 import type { Sandbox } from '../src/sandbox/cluster.js';
 import { createConsumer, createKafka, createProducer, type Kafka } from '../src/kafka/client.js';
@@ -13,6 +15,22 @@ import { EnrichmentStage, FETCH_BYTES_PER_PARTITION } from '../src/enrich/stage.
 import { parseScenario } from '../src/scenario/load.js';
 import { sleep, waitUntil } from '../src/sandbox/process.js';
 import { groupLag } from '../src/observe/samplers.js';
+import { readBrokerCpu, selfCpuSeconds } from '../src/observe/cost.js';
+
+type Mode = 'passthrough' | 'alo' | 'eos';
+
+/** One round's time (ms) and CPU (µs per event: the brokers', this process's). */
+async function measured(sb: Sandbox, events: number, round: () => Promise<number>): Promise<{ ms: number; brokerUs?: number; clientUs: number }> {
+  const brokers = () => {
+    const r = readBrokerCpu(sb.state.nodes);
+    return Object.keys(r).length === sb.state.nodes.length ? Object.values(r).reduce((a, b) => a + b, 0) : undefined;
+  };
+  const b0 = brokers();
+  const c0 = selfCpuSeconds();
+  const ms = await round();
+  const b1 = brokers();
+  return { ms, brokerUs: b0 !== undefined && b1 !== undefined ? ((b1 - b0) / events) * 1e6 : undefined, clientUs: ((selfCpuSeconds() - c0) / events) * 1e6 };
+}
 
 const scenario = parseScenario(`name: bench
 duration: 1h
@@ -80,14 +98,20 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
   const prefix = `cb-bench-${Date.now().toString(36)}`;
   const names = await prepare(kafka, prefix, events);
   const passOut = topicNames(`${prefix}-pass`).enriched;
-  const times: Record<'passthrough' | 'alo' | 'eos', number[]> = { passthrough: [], alo: [], eos: [] };
+  const times: Record<Mode, number[]> = { passthrough: [], alo: [], eos: [] };
+  const brokerUs: Record<Mode, number[]> = { passthrough: [], alo: [], eos: [] };
+  const clientUs: Record<Mode, number[]> = { passthrough: [], alo: [], eos: [] };
+  const run = async (mode: Mode, round: () => Promise<number>) => {
+    const m = await measured(sb, events, round);
+    times[mode].push(m.ms);
+    if (m.brokerUs !== undefined) brokerUs[mode].push(m.brokerUs);
+    clientUs[mode].push(m.clientUs);
+    await sleep(500);
+  };
   for (let r = 0; r < rounds; r++) {
-    times.passthrough.push(await passthrough(kafka, names, `${prefix}.pass.${r}`, passOut));
-    await sleep(500);
-    times.alo.push(await stage(kafka, sb.brokers, names, `${prefix}.alo.${r}`, 'alo', names.enriched));
-    await sleep(500);
-    times.eos.push(await stage(kafka, sb.brokers, names, `${prefix}.eos.${r}`, 'eos', names.enriched));
-    await sleep(500);
+    await run('passthrough', () => passthrough(kafka, names, `${prefix}.pass.${r}`, passOut));
+    await run('alo', () => stage(kafka, sb.brokers, names, `${prefix}.alo.${r}`, 'alo', names.enriched));
+    await run('eos', () => stage(kafka, sb.brokers, names, `${prefix}.eos.${r}`, 'eos', names.enriched));
   }
-  return { events, rounds, times };
+  return { events, rounds, times, brokerUs, clientUs };
 }

@@ -157,11 +157,13 @@ if (!process.env.BENCH_SKIP_KAFKA) {
     const rate = (ms: number[]) => n / (median(ms) / 1000);
     const pass = rate(enrichment.times.passthrough);
     console.log(`\n### enrichment on a 3-node sandbox — ${n.toLocaleString('en-US')} events, 12 partitions, RF 3, ${enrichment.rounds} rounds (medians)\n`);
-    console.log('| stage | events/s | × passthrough |');
-    console.log('|---|---:|---:|');
+    console.log('| stage | events/s | × passthrough | broker CPU µs/event | this process µs/event |');
+    console.log('|---|---:|---:|---:|---:|');
+    const us = (a: number[]) => (a.length ? median(a).toFixed(1) : 'not measured');
     for (const [k, label] of [['passthrough', 'plain consume → produce'], ['alo', 'enrichment, at-least-once'], ['eos', 'enrichment, exactly-once']] as const) {
-      console.log(`| ${label} | ${fmt(rate(enrichment.times[k]))} | ${(rate(enrichment.times[k]) / pass).toFixed(2)} |`);
+      console.log(`| ${label} | ${fmt(rate(enrichment.times[k]))} | ${(rate(enrichment.times[k]) / pass).toFixed(2)} | ${us(enrichment.brokerUs[k])} | ${us(enrichment.clientUs[k])} |`);
     }
+    console.log('\nOn this 2-core machine the brokers and this process share the cores: the sum of the two CPU columns bounds each rate.');
     if (!process.env.BENCH_SKIP_TOOLS) {
       const k = await withHostCpu('clickbench vs Kafka\'s tools', () => kafkaBench(sb, (l) => console.error(`  ${l}`)));
       kafkaFigures = k;
