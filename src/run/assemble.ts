@@ -279,6 +279,43 @@ export function compressionFigure(codec: Codec, count: CodecCount | undefined, w
 }
 
 /**
+ * What a codec did between two readings of its cumulative figure: the bytes it took in and gave back
+ * since `before` (not measured when it compressed nothing in between). A phase's cross-zone bytes are
+ * scaled by its own ratio, not the run's so far: the ratio moves with batch sizes (an lz4 burst's
+ * big batches compress better than a steady second's small ones).
+ */
+export function compressionSince(before: CompressionFigure, now: CompressionFigure): CompressionFigure {
+  if (!now.measured) return now;
+  const b = before.measured ? before : { batches: 0, recordBytes: 0, compressedBytes: 0 };
+  const recordBytes = now.recordBytes - b.recordBytes;
+  const compressedBytes = now.compressedBytes - b.compressedBytes;
+  if (recordBytes <= 0) return { codec: now.codec, ...notMeasured(`the ${now.codec} codec compressed nothing in between`) };
+  return { ...now, batches: now.batches - b.batches, recordBytes, compressedBytes, ratio: compressedBytes / recordBytes };
+}
+
+/** Each producer's codec figure so far; `shared`: the load producer's figure counts the enrichment output's bytes too. */
+export interface CompressionReading {
+  producer: CompressionFigure;
+  enrichment: CompressionFigure;
+  shared: boolean;
+}
+
+/**
+ * The factors that turn the clients' uncompressed byte counts between two readings into bytes on the
+ * wire, each from what its codec did in between (`wire`: the bytes the model counts for each
+ * producer's topics in between). Counted together, the two share one ratio (their events compress
+ * alike: both are JSON click events).
+ */
+export function compressionFactors(a: CompressionReading, b: CompressionReading, wire: { producer: number; enrichment: number }): { producer: number; enrichment: number } {
+  const producer = compressionSince(a.producer, b.producer);
+  if (b.shared) {
+    const f = compressionFactor(producer, wire.producer + wire.enrichment);
+    return { producer: f, enrichment: f };
+  }
+  return { producer: compressionFactor(producer, wire.producer), enrichment: compressionFactor(compressionSince(a.enrichment, b.enrichment), wire.enrichment) };
+}
+
+/**
  * The share of the clients' uncompressed byte counts that is on the wire once compressed: `wireBytes`
  * (records, batch headers and request framing, as src/kafka/wire.ts counts them) less what the codec
  * saved on the records. Only the records compress, so framing keeps its size: scaling the whole count

@@ -20,8 +20,8 @@ import type { Profile } from '../observe/crosszone.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { phaseAt, phaseTimeline, type PhaseWindow } from '../phases/timeline.js';
-import { notMeasured, RESULTS_SCHEMA, type CompressionFigure, type Results } from './results.js';
-import { compressionFactor, compressionFigure } from './assemble.js';
+import { notMeasured, RESULTS_SCHEMA, type Results } from './results.js';
+import { compressionFigure, type CompressionReading } from './assemble.js';
 import { codecCounts, subtractCodecCounts, sumCodecCounts, transactionalCodecCounts } from '../kafka/compression.js';
 import type { RunTarget } from './target.js';
 import { CLICKBENCH_VERSION, dependencyVersion } from '../version.js';
@@ -254,10 +254,9 @@ export class RunContext {
    * The compression the load producer and the enrichment output achieved so far. A stage in its own
    * process reports its codec's counts on its stats line; one inside this process shares this
    * process's counts, which tell it apart from the producer only when the two use different codecs.
-   * `wire`: the uncompressed bytes the model counts for each producer's topics so far (the factors
-   * remove what the codec saved from them).
+   * `shared`: the two were counted together (the producer's figure holds both).
    */
-  compression(wire: { producer: number; enrichment: number } = { producer: 0, enrichment: 0 }): { producer: CompressionFigure; enrichment: CompressionFigure; factors: { producer: number; enrichment: number } } {
+  compression(): CompressionReading {
     const { compression, enrichment_compression } = this.s.clients;
     const enrichmentCodec = enrichment_compression ?? compression;
     const stages = this.allStages();
@@ -271,12 +270,7 @@ export class RunContext {
     const enrichment = shared
       ? { codec: enrichmentCodec, ...notMeasured('the at-least-once enrichment stage ran inside the run process with the producer\'s codec: its bytes are counted with the producer\'s') }
       : compressionFigure(enrichmentCodec, !inProcess ? sumCodecCounts(stages.map((x) => x.compressed)) : sameCodec ? transactionalCodecCounts.get(enrichmentCodec) : codecCounts.get(enrichmentCodec), 'the enrichment output producer');
-    // Counted together, the two share one ratio (their events compress alike: both are JSON click events).
-    if (shared) {
-      const f = compressionFactor(producer, wire.producer + wire.enrichment);
-      return { producer, enrichment, factors: { producer: f, enrichment: f } };
-    }
-    return { producer, enrichment, factors: { producer: compressionFactor(producer, wire.producer), enrichment: compressionFactor(enrichment, wire.enrichment) } };
+    return { producer, enrichment, shared };
   }
 
   /** Pids of the enrichment stages running as child processes (their sockets are the enrichment client's). */

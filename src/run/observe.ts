@@ -14,6 +14,7 @@ import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, ty
 import { copyNested, diffFlat, diffNested, mergeFlat, mergeNested, scaleFlat, scaleNested, sumNested } from './byte-maps.js';
 import { isMeasured, notMeasured, type NotMeasured, type Results } from './results.js';
 import type { RunContext } from './context.js';
+import { compressionFactors, type CompressionReading } from './assemble.js';
 
 export interface Snapshot {
   offsetMs: number;
@@ -32,6 +33,8 @@ export interface Snapshot {
   placements?: PartitionPlacement[];
   /** Exactly-once transactions every stage ended so far (committed or aborted), and the output partitions they touched. */
   transactions: { count: number; partitions: number };
+  /** What each producer's codec took in and gave back so far. */
+  compression: CompressionReading;
 }
 
 /** Whether the compatibility probe saw a consumer with client.rack served by a same-zone follower (the cross-zone model assumes it only then). */
@@ -106,6 +109,7 @@ export class Observer {
       cost: this.ownCost(),
       host: readHostCpu(),
       placements: await this.placements().catch(() => undefined),
+      compression: ctx.compression(),
       transactions: ctx.s.enrichment.delivery === 'eos' ? ctx.allStages().reduce((t, st) => ({ count: t.count + st.batches + st.transactionsAborted, partitions: t.partitions + st.txnPartitions }), { count: 0, partitions: 0 }) : { count: 0, partitions: 0 },
     };
   }
@@ -138,10 +142,12 @@ export class Observer {
   async crossZoneBetween(a: Snapshot, b: Snapshot): Promise<CrossZoneResult> {
     const { zones, names, profile, brokerZone, s } = this.ctx;
     // The clients count record bytes before compression; the brokers store, replicate and serve the
-    // compressed batches. Each producer's bytes are scaled by the ratio its codec achieved so far.
-    const { producer: fp, enrichment: fe } = this.ctx.compression({ producer: sumNested(b.driverBytes), enrichment: sumNested(b.probeBytes) }).factors;
-    const produced = scaleNested(diffNested(a.driverBytes, b.driverBytes), fp);
-    const probed = scaleNested(diffNested(a.probeBytes, b.probeBytes), fe);
+    // compressed batches. Each producer's bytes are scaled by what its codec did between the two snapshots.
+    const producedRaw = diffNested(a.driverBytes, b.driverBytes);
+    const probedRaw = diffNested(a.probeBytes, b.probeBytes);
+    const { producer: fp, enrichment: fe } = compressionFactors(a.compression, b.compression, { producer: sumNested(producedRaw), enrichment: sumNested(probedRaw) });
+    const produced = scaleNested(producedRaw, fp);
+    const probed = scaleNested(probedRaw, fe);
     const flows: ClientFlow[] = [];
     for (const [topic, parts] of produced) {
       flows.push({ client: 'producer', zone: zones.producer, kind: 'produce', topic, bytesByPartition: parts });

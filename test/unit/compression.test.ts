@@ -4,7 +4,7 @@ import * as zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { CODEC_TYPE, codecCounts, codecProblem, registerCodecs, transactionalCodecCounts, xerialFrame, xerialUnframe } from '../../src/kafka/compression.js';
 import '../../src/kafka/client.js';
-import { compressionFactor, compressionFigure } from '../../src/run/assemble.js';
+import { compressionFactor, compressionFactors, compressionFigure, compressionSince } from '../../src/run/assemble.js';
 import { parseScenario, ScenarioError } from '../../src/scenario/load.js';
 import { compressionLine } from '../../src/report/markdown.js';
 
@@ -33,6 +33,23 @@ describe('compression', () => {
     assert.equal(compressionFactor(f, 6_000), 0.25);
     assert.equal(compressionFactor(compressionFigure('none', undefined, 'p'), 10_000), 1);
     assert.equal(compressionFactor(f, 0), 1);
+  });
+
+  it('a phase is scaled by what its codec did in the phase, not by the run\'s ratio so far', () => {
+    const fig = (recordBytes: number, compressedBytes: number, batches = 1) => compressionFigure('lz4', { batches, recordBytes, compressedBytes }, 'p');
+    // Steady: 8 000 B → 4 000 (0.5); then a burst: 40 000 B more → 8 000 more (0.2). The run so far says 0.25.
+    const atStart = compressionFigure('lz4', undefined, 'p');
+    const afterSteady = fig(8_000, 4_000, 10);
+    const afterBurst = fig(48_000, 12_000, 14);
+    assert.deepEqual(compressionSince(afterSteady, afterBurst), { ...afterBurst, batches: 4, recordBytes: 40_000, compressedBytes: 8_000, ratio: 0.2 });
+    assert.deepEqual(compressionSince(atStart, afterSteady), afterSteady);
+    assert.deepEqual(compressionSince(afterSteady, afterSteady), { codec: 'lz4', measured: false, reason: 'the lz4 codec compressed nothing in between' });
+    const none = compressionFigure('none', undefined, 'p');
+    const reading = (producer: typeof afterSteady, shared = false) => ({ producer, enrichment: none, shared });
+    // The burst's 50 000 B counted on the wire, 40 000 of them records that became 8 000: 18 000 remain.
+    assert.deepEqual(compressionFactors(reading(afterSteady), reading(afterBurst), { producer: 50_000, enrichment: 7_000 }), { producer: 0.36, enrichment: 1 });
+    // Counted together with the enrichment output: one factor over both producers' wire bytes.
+    assert.deepEqual(compressionFactors(reading(afterSteady, true), reading(afterBurst, true), { producer: 40_000, enrichment: 10_000 }), { producer: 0.36, enrichment: 0.36 });
   });
 
   it('snappy in xerial framing (what Kafka\'s Java producer writes): header, 32 KiB blocks, read back; raw snappy is read as it is', () => {
