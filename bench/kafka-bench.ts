@@ -4,7 +4,8 @@
  *   produce        the run's open-loop driver at a rate above what the cluster takes (its sustained
  *                  acknowledged rate) vs ProducerPerformance at the same record size, acks, partitions
  *   latency floor  the driver at a low rate, linger 0 like EndToEndLatency, and a plain consumer on the
- *                  topic (intended send time → acknowledged → seen), p99, median of 3 rounds, vs EndToEndLatency
+ *                  topic (intended send time → acknowledged → seen), p99, median of 3 rounds, vs EndToEndLatency;
+ *                  and EndToEndLatency's own method with clickbench's clients (one record at a time)
  *   replay         the accounting read-back (a kafkajs consumer from offset 0 to the end) vs
  *                  ConsumerPerformance
  *   memory         RSS of a steady `run` in its own process, early and late (BENCH_LONG=1: at 2 and 20 minutes)
@@ -34,18 +35,80 @@ export interface KafkaBench {
   calibration: Calibration;
   produce: { clickbenchPerSec: number; ratio: number };
   /** Medians over FLOOR_ROUNDS rounds at linger 0; `defaultLinger` one round at the run's default. */
-  latency: { clickbenchP50Ms: number | null; clickbenchP99Ms: number | null; ratio: number | null; ackP99Ms: number | null; seenAfterAckP99Ms: number | null; rounds: FloorRound[]; defaultLinger: FloorRound };
+  latency: { clickbenchP50Ms: number | null; clickbenchP99Ms: number | null; ratio: number | null; ackP99Ms: number | null; seenAfterAckP99Ms: number | null; rounds: FloorRound[]; defaultLinger: FloorRound; closedLoop: ClosedLoopRound & { ratio: number | null } };
   replay: { clickbenchPerSec: number; ratio: number };
   /** RSS around each mark (median ±5 s), and after a full collection there (rssMb, heapMb): growth is judged on the latter. */
   memory: { early: MemoryAtMark; late: MemoryAtMark; highestMb: number; growthMb: number };
 }
 
 const FLOOR_ROUNDS = 3;
+/** Records EndToEndLatency sends, one at a time; clickbench's closed-loop round sends as many. */
+const LATENCY_RECORDS = 2_000;
 
 export interface FloorRound {
   events: number; p50Ms: number | null; p99Ms: number | null; ackP99Ms: number | null; seenAfterAckP99Ms: number | null;
   /** This process during the round: garbage-collection pauses (count, longest, total) and the longest event-loop delay. */
   process: { gcPauses: number; gcMaxMs: number; gcTotalMs: number; loopDelayMaxMs: number };
+}
+
+/**
+ * EndToEndLatency's method with clickbench's clients: one record at a time, sent when the reader has seen
+ * the one before, each timed from the send to the reader seeing it. A closed loop hides a stall: the
+ * records that would have been sent during it are not, so one 200 ms stall is one slow sample. The open
+ * loop above sends on schedule whatever happens, and each event a stall delays counts (at 100 events/s,
+ * twenty for one 200 ms stall: enough to move a p99 over 2 000 events). Both methods are reported, so a
+ * difference between clickbench and Kafka's tool is read on the same method.
+ */
+export interface ClosedLoopRound {
+  records: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null;
+}
+
+const CLOSED_LOOP_TIMEOUT_MS = 30_000;
+
+export async function closedLoopRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario, records: number, recordBytes: number, prefix: string): Promise<ClosedLoopRound> {
+  const kafka = createKafka({ brokers: sb.brokers, clientId: prefix });
+  const names = topicNames(prefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  await createTopics(admin, topicSpecs(names, s));
+  const consumer = createConsumer(kafka, probeConsumerConfig(`${prefix}-reader`));
+  let waiting: { key: string; seen: () => void } | undefined;
+  await consumer.connect();
+  await consumer.subscribe({ topic: names.raw, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) if (waiting && m.key?.toString() === waiting.key) waiting.seen();
+    },
+  });
+  await sleep(3_000);
+  // The run's producer (as `drive` makes it), one record per request.
+  const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 5, retry: driverRetry() });
+  await producer.connect();
+  const value = 'x'.repeat(recordBytes);
+  const h = newHistogram();
+  try {
+    for (let i = 0; i < records; i++) {
+      const key = `${prefix}-${i}`;
+      let timer: NodeJS.Timeout | undefined;
+      const seen = new Promise<void>((resolve, reject) => {
+        waiting = { key, seen: resolve };
+        timer = setTimeout(() => reject(new Error(`record ${i} not seen within ${CLOSED_LOOP_TIMEOUT_MS / 1000} s`)), CLOSED_LOOP_TIMEOUT_MS);
+      });
+      const t0 = performance.now();
+      await producer.send({ topic: names.raw, acks: -1, messages: [{ key, value }] });
+      await seen.finally(() => clearTimeout(timer));
+      record(h, performance.now() - t0);
+    }
+  } finally {
+    await producer.disconnect();
+    await consumer.disconnect();
+    await admin.deleteTopics({ topics: [...Object.values(names.lookups), names.raw, names.enriched, names.dlq] }).catch(() => {});
+    await admin.deleteGroups([`${prefix}-reader`]).catch(() => {});
+    await admin.disconnect();
+  }
+  const sm = summarize(h);
+  return { records: sm?.count ?? 0, p50Ms: sm?.p50Ms ?? null, p99Ms: sm?.p99Ms ?? null, maxMs: sm?.maxMs ?? null };
 }
 
 const QUICK = (rate: number, seconds: number, lingerMs?: number) => parseScenario(`name: bench\nseed: 9\nduration: ${seconds}s\ntopics: { partitions: 12, replication: 3, min_insync_replicas: 2 }\ntraffic: { base_rate: ${rate} }\n${lingerMs === undefined ? '' : `clients: { linger: ${lingerMs}ms }\n`}population: { users: 20000, products: 10000, pages: 1000 }\n`, 'bench.yaml').scenario;
@@ -160,7 +223,7 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
   await admin.connect();
   log('ProducerPerformance / ConsumerPerformance / EndToEndLatency …');
   const calibration = await calibrate(admin, {
-    brokers: sb.brokers, recordBytes, acks: 'all', partitions: 12, replication: 3, minInsyncReplicas: 2, records: 300_000, latencyRecords: 2_000, topicPrefix: 'bench', log,
+    brokers: sb.brokers, recordBytes, acks: 'all', partitions: 12, replication: 3, minInsyncReplicas: 2, records: 300_000, latencyRecords: LATENCY_RECORDS, topicPrefix: 'bench', log,
   });
   await admin.disconnect();
 
@@ -175,10 +238,10 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
   // In a process of its own, as a user's `run` is (in this one, the heap of the sections before it
   // showed as 30–50 ms collector pauses in the floor's tail), like EndToEndLatency in its JVM.
   log(`clickbench latency floor at 100 events/s for 20 s, linger 0 (${FLOOR_ROUNDS} rounds), then one round at the run's default linger (10 ms), in a process of its own …`);
-  const floorChild = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'floor', sb.brokers.join(','), String(FLOOR_ROUNDS)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const floorChild = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'floor', sb.brokers.join(','), String(FLOOR_ROUNDS), String(recordBytes), String(LATENCY_RECORDS)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   const floorLine = floorChild.stdout.split('\n').reverse().find((l) => l.startsWith('{"floors"'));
   if (floorChild.status !== 0 || !floorLine) throw new Error(`the latency-floor process exited ${floorChild.status}: ${floorChild.stderr.split('\n').slice(-5).join(' ')}`);
-  const { floors, defaultLinger } = JSON.parse(floorLine) as { floors: FloorRound[]; defaultLinger: FloorRound };
+  const { floors, defaultLinger, closedLoop } = JSON.parse(floorLine) as { floors: FloorRound[]; defaultLinger: FloorRound; closedLoop: ClosedLoopRound };
 
   // Produce: far above what the cluster takes, so the acknowledged rate is the sustained ceiling.
   log('clickbench driver at 200 000 events/s for 10 s …');
@@ -214,23 +277,25 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
     latency: {
       clickbenchP50Ms: mid((x) => x.p50Ms), clickbenchP99Ms: floorP99, ratio: floorP99 !== null ? floorP99 / Math.max(1, calibration.latency.p99Ms) : null,
       ackP99Ms: mid((x) => x.ackP99Ms), seenAfterAckP99Ms: mid((x) => x.seenAfterAckP99Ms), rounds: floors, defaultLinger,
+      closedLoop: { ...closedLoop, ratio: closedLoop.p99Ms !== null ? closedLoop.p99Ms / Math.max(1, calibration.latency.p99Ms) : null },
     },
     replay: { clickbenchPerSec: replayPerSec, ratio: replayPerSec / calibration.consume.recordsPerSec },
     memory: { early: e, late: l, highestMb, growthMb: (l.afterGc?.rssMb ?? l.rssMb) - (e.afterGc?.rssMb ?? e.rssMb) },
   };
 }
 
-/** `node kafka-bench.js floor <brokers> <rounds>`: the latency-floor rounds, one JSON line on stdout. */
-async function floorMain(brokers: string[], rounds: number): Promise<void> {
+/** `node kafka-bench.js floor <brokers> <rounds> <record bytes> <closed-loop records>`: the latency-floor rounds, one JSON line on stdout. */
+async function floorMain(brokers: string[], rounds: number, recordBytes: number, closedLoopRecords: number): Promise<void> {
   const floors: FloorRound[] = [];
   for (let r = 0; r < rounds; r++) floors.push(await floorRound({ brokers }, QUICK(100, 20, 0), `bench-floor${r}`));
   const defaultLinger = await floorRound({ brokers }, QUICK(100, 20), 'bench-floor-l10');
-  process.stdout.write(`${JSON.stringify({ floors, defaultLinger })}\n`);
+  const closedLoop = await closedLoopRound({ brokers }, QUICK(100, 20, 0), closedLoopRecords, recordBytes, 'bench-floor-closed');
+  process.stdout.write(`${JSON.stringify({ floors, defaultLinger, closedLoop })}\n`);
   process.exit(0);
 }
 
 if (process.argv[1]?.endsWith('kafka-bench.js') && process.argv[2] === 'floor') {
-  void floorMain(process.argv[3].split(','), Number(process.argv[4])).catch((err) => {
+  void floorMain(process.argv[3].split(','), Number(process.argv[4]), Number(process.argv[5] ?? 500), Number(process.argv[6] ?? 2_000)).catch((err) => {
     console.error(err);
     process.exit(1);
   });
