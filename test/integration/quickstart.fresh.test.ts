@@ -154,6 +154,11 @@ describe('the quickstart from nothing, as a new user runs it', () => {
     console.log(`# cross-zone: model ${m.model!.crossZoneBytes} B vs measured ${m.crossZone.clientToBroker + m.crossZone.replication + m.crossZone.brokerToClient} B in the data directions (${m.diffPct!.crossZone!.toFixed(2)} %); produce ${m.diffPct!.produce!.toFixed(2)} %, replication ${m.diffPct!.replication!.toFixed(2)} %; replica fetch requests ${m.crossZone.replicationRequests} B not modelled`);
     assert.ok(Math.abs(m.diffPct!.crossZone!) < 5, `cross-zone model off by ${m.diffPct!.crossZone} %`);
     assert.ok(Math.abs(m.diffPct!.produce!) < 5 && Math.abs(m.diffPct!.replication!) < 5, JSON.stringify(m.diffPct));
+    // Rack-aware reads: no cross-zone consume in the model, and the report does not call the brokers' other answers "-100 %".
+    if (m.model!.consume === 0) {
+      const md = readFileSync(join(reports, r.run.id, 'scorecard.md'), 'utf8');
+      assert.match(md, /\| consume: replicas → clients \| 0\.00 MB \| [0-9.]+ MB \| none modelled \(rack-aware reads\); measured: every broker answer sent across zones, not only records \|/);
+    }
     // Every client's connections were told apart (no bytes of the run left unattributed).
     for (const c of ['producer', 'enrichment', 'probe']) assert.ok(m.byClient[c] && m.byClient[c].sentBytes + m.byClient[c].receivedBytes > 1e6, `${c} connections measured`);
     // Per phase too.
