@@ -21,6 +21,7 @@ import { createTopics, topicNames, topicSpecs } from '../src/drive/topics.js';
 import { ClickstreamGenerator } from '../src/generate/clickstream.js';
 import { buildPools } from '../src/generate/pools.js';
 import { createConsumer, createKafka, createProducer } from '../src/kafka/client.js';
+import type { KafkaMessage } from 'kafkajs';
 import { newHistogram, record, summarize } from '../src/observe/latency.js';
 import { probeConsumerConfig } from '../src/observe/probe.js';
 import { readBackSeqs } from '../src/observe/readback.js';
@@ -65,21 +66,34 @@ export interface ClosedLoopRound {
 
 const CLOSED_LOOP_TIMEOUT_MS = 30_000;
 
-export async function closedLoopRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario, records: number, recordBytes: number, prefix: string): Promise<ClosedLoopRound> {
+/**
+ * A floor round's topics and reader: the run's probe reader (src/observe/probe.ts), its settings, no
+ * OffsetCommit per fetch (kafkajs's autoCommit sends one after every batch and holds the next fetch for
+ * it: that alone put ~25 ms on this floor's p99), a batch at a time. `close` removes what it made.
+ */
+async function floorReader(sb: Pick<Sandbox, 'brokers'>, s: Scenario, prefix: string, onBatch: (messages: KafkaMessage[]) => void) {
   const kafka = createKafka({ brokers: sb.brokers, clientId: prefix });
   const names = topicNames(prefix);
   const admin = kafka.admin();
   await admin.connect();
   await createTopics(admin, topicSpecs(names, s));
   const consumer = createConsumer(kafka, probeConsumerConfig(`${prefix}-reader`));
-  let waiting: { key: string; seen: () => void } | undefined;
   await consumer.connect();
   await consumer.subscribe({ topic: names.raw, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) if (waiting && m.key?.toString() === waiting.key) waiting.seen();
-    },
+  await consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => onBatch(batch.messages) });
+  const close = async () => {
+    await consumer.disconnect();
+    await admin.deleteTopics({ topics: [...Object.values(names.lookups), names.raw, names.enriched, names.dlq] }).catch(() => {});
+    await admin.deleteGroups([`${prefix}-reader`]).catch(() => {});
+    await admin.disconnect();
+  };
+  return { kafka, names, close };
+}
+
+export async function closedLoopRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario, records: number, recordBytes: number, prefix: string): Promise<ClosedLoopRound> {
+  let waiting: { key: string; seen: () => void } | undefined;
+  const { kafka, names, close } = await floorReader(sb, s, prefix, (messages) => {
+    for (const m of messages) if (waiting && m.key?.toString() === waiting.key) waiting.seen();
   });
   await sleep(3_000);
   // The run's producer (as `drive` makes it), one record per request.
@@ -102,10 +116,7 @@ export async function closedLoopRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario,
     }
   } finally {
     await producer.disconnect();
-    await consumer.disconnect();
-    await admin.deleteTopics({ topics: [...Object.values(names.lookups), names.raw, names.enriched, names.dlq] }).catch(() => {});
-    await admin.deleteGroups([`${prefix}-reader`]).catch(() => {});
-    await admin.disconnect();
+    await close();
   }
   const sm = summarize(h);
   return { records: sm?.count ?? 0, p50Ms: sm?.p50Ms ?? null, p99Ms: sm?.p99Ms ?? null, maxMs: sm?.maxMs ?? null };
@@ -154,30 +165,16 @@ export async function floorRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario, pref
   const afterAck = newHistogram();
   // Keyed by intended time: at 100 events/s two events rarely share a millisecond, and one that does is left out.
   const ackedAt = new Map<number, number>();
-  const kafka = createKafka({ brokers: sb.brokers, clientId: prefix });
-  const names = topicNames(prefix);
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopics(admin, topicSpecs(names, s));
-  // The run's probe reader (src/observe/probe.ts): its settings, no OffsetCommit per fetch (kafkajs's
-  // autoCommit sends one after every batch and holds the next fetch for it: that alone put ~25 ms on
-  // this floor's p99), a batch at a time.
-  const consumer = createConsumer(kafka, probeConsumerConfig(`${prefix}-reader`));
-  await consumer.connect();
-  await consumer.subscribe({ topic: names.raw, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      const now = Date.now();
-      for (const message of batch.messages) {
-        const m = /"intended_time":(\d+)/.exec(message.value?.toString() ?? '');
-        if (!m) continue;
-        const intended = Number(m[1]);
-        record(e2e, now - intended);
-        const a = ackedAt.get(intended);
-        if (a !== undefined) record(afterAck, Math.max(0, now - a));
-      }
-    },
+  const { close } = await floorReader(sb, s, prefix, (messages) => {
+    const now = Date.now();
+    for (const message of messages) {
+      const m = /"intended_time":(\d+)/.exec(message.value?.toString() ?? '');
+      if (!m) continue;
+      const intended = Number(m[1]);
+      record(e2e, now - intended);
+      const a = ackedAt.get(intended);
+      if (a !== undefined) record(afterAck, Math.max(0, now - a));
+    }
   });
   await sleep(3_000);
   // Where a tail can come from on this side: the process's own pauses while the round runs.
@@ -203,11 +200,8 @@ export async function floorRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario, pref
   await sleep(2_000);
   gcObserver.disconnect();
   loop.disable();
-  await consumer.disconnect();
   await floor.admin.disconnect();
-  await admin.deleteTopics({ topics: [...Object.values(names.lookups), names.raw, names.enriched, names.dlq] }).catch(() => {});
-  await admin.deleteGroups([`${prefix}-reader`]).catch(() => {});
-  await admin.disconnect();
+  await close();
   const [se, sa, sf] = [summarize(e2e), summarize(ack), summarize(afterAck)];
   return {
     events: se?.count ?? 0, p50Ms: se?.p50Ms ?? null, p99Ms: se?.p99Ms ?? null, ackP99Ms: sa?.p99Ms ?? null, seenAfterAckP99Ms: sf?.p99Ms ?? null,

@@ -23,6 +23,7 @@ import { CODEC_TYPE, type Codec } from '../kafka/compression.js';
 import { CAREFUL_MS, isRetriableError, sendByBroker } from '../kafka/client.js';
 import { LeaderMap } from '../kafka/leaders.js';
 import { fetchedBytes } from '../kafka/wire.js';
+import { cutRequests, mergeRequests } from './requests.js';
 import { concurrentRetries } from '../kafka/kafkajs-fixes.js';
 
 /** At-least-once commits consumed offsets this often (Kafka's enable.auto.commit default is 5 s). */
@@ -63,45 +64,6 @@ export const PREFERRED_REPLICA_TTL_MS = 5_000;
 export const FETCH_BYTES_PER_PARTITION = 256 * 1024;
 /** Wait before the stage replaces a consumer that crashed for good. */
 export const CONSUMER_RESTART_MS = 2_000;
-
-/** Most payload bytes (+200 per record) in one produce request: the broker refuses record batches over 1 MB. */
-const REQUEST_BYTES = 512 * 1024;
-
-/** One partition's messages, in order, as requests of at most REQUEST_BYTES. */
-function cutRequests(topic: string, list: Message[], into: { topic: string; messages: Message[] }[]): void {
-  let chunk: Message[] = [];
-  let bytes = 0;
-  for (const m of list) {
-    const size = (m.value as string | Buffer).length + 200;
-    if (bytes + size > REQUEST_BYTES && chunk.length > 0) {
-      into.push({ topic, messages: chunk });
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(m);
-    bytes += size;
-  }
-  if (chunk.length) into.push({ topic, messages: chunk });
-}
-
-/**
- * The requests of several batches that share a transaction, as one set: each partition's messages
- * together, in the batches' order, cut again at REQUEST_BYTES. Sent apart, every batch added a request
- * per output partition, and sendByBroker one round per batch (a transaction of 4 batches: 4 rounds of
- * produce requests waiting for acks=all, one after the other).
- */
-export function mergeRequests(requests: { topic: string; messages: Message[] }[]): { topic: string; messages: Message[] }[] {
-  const byPartition = new Map<string, { topic: string; messages: Message[] }>();
-  for (const r of requests) {
-    const key = `${r.topic}:${r.messages[0]?.partition}`;
-    const into = byPartition.get(key);
-    if (into) into.messages.push(...r.messages);
-    else byPartition.set(key, { topic: r.topic, messages: r.messages.slice() });
-  }
-  const out: { topic: string; messages: Message[] }[] = [];
-  for (const { topic, messages } of byPartition.values()) cutRequests(topic, messages, out);
-  return out;
-}
 
 export interface StageOptions {
   brokers: string[];

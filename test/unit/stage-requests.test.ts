@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message } from 'kafkajs';
-import { mergeRequests } from '../../src/enrich/stage.js';
+import { mergeRequests } from '../../src/enrich/requests.js';
 
 const msg = (partition: number, id: string, bytes = 10): Message => ({ key: id, value: 'x'.repeat(bytes), partition });
 const ids = (r: { topic: string; messages: Message[] }) => `${r.topic}:${r.messages[0].partition}:${r.messages.map((m) => m.key).join(',')}`;
