@@ -32,7 +32,7 @@ export class ElasticPhases implements PhaseRunnerModule {
       sandbox: target.sandbox, zoneOf: target.zoneOf, admin: ctx.admin, brokers: ctx.brokers, security: target.security, topics: () => ctx.createdTopics, runPrefix: ctx.runPrefix, remoteStorageDir: target.remoteStorageDir, offsetOf: (ms) => ctx.offsetOf(ms), log: ctx.log,
       net: async () => {
         const ledger = ctx.ledger;
-        return ledger ? ledger.sample().then(() => ledger.snapshot() as Map<string, unknown>).catch(() => undefined) : undefined;
+        return ledger ? ledger.sample().then(() => ledger.settle()).then(() => ledger.snapshot() as Map<string, unknown>).catch(() => undefined) : undefined;
       },
       netHealth: () => ctx.ledger?.health(),
       closesCounted: (on) => (on ? ctx.ledger?.listen() : ctx.ledger?.stop()),

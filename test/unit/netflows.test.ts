@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createConnection, createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { NetLedger, parseSs } from '../../src/observe/netflows.js';
 
@@ -110,5 +111,30 @@ describe('kernel TCP counters (pure)', () => {
     assert.equal(ledger.health().destroyEvents, 'listening', 'the first stream ending after stop() leaves the second listening');
     ledger.stop();
     assert.equal(ledger.health().destroyEvents, 'off');
+  });
+
+  it('the kernel\'s destroy events come as each connection closes (ss -E into a pipe), so a lone closing connection is counted before the listener stops', async () => {
+    const server = createServer((c) => {
+      c.on('data', () => undefined);
+      c.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const ledger = new NetLedger({ nodes: () => [{ id: 1, zone: 'a', port, pid: -1 }], labelOf: () => 'client', zoneOfLabel: () => 'b' });
+    try {
+      await ledger.listen();
+      const c = createConnection(port, '127.0.0.1');
+      await new Promise((r) => c.once('connect', r));
+      await new Promise((r) => c.write(Buffer.alloc(123_456), r));
+      await new Promise((r) => setTimeout(r, 100));
+      c.destroy();
+      const until = Date.now() + 2_000;
+      while (ledger.health().closedCounted === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(ledger.health().closedCounted, 1, 'the closing connection\'s event arrived within 2 s');
+      assert.equal(ledger.summarize(undefined, ledger.snapshot()).byClient.client.sentBytes, 123_456);
+    } finally {
+      ledger.stop();
+      server.close();
+    }
   });
 });
