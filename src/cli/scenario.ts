@@ -1,5 +1,5 @@
 /** `clickbench validate | generate | schema`: scenario files and the generator, no Kafka needed. */
-import { closeSync, openSync, write as fsWrite, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, write as fsWrite, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { ClickstreamGenerator } from '../generate/clickstream.js';
@@ -88,6 +88,13 @@ export function generateCommand(io: Io): Command {
  */
 const CHUNK_BYTES = 1 << 20;
 const IN_FLIGHT_CHUNKS = 4;
+/**
+ * Into a pipe, 4 MiB chunks, two in flight: fewer hand-overs between the generator, the pool thread and
+ * the reader on a 2-core machine (1 M events `| cat`, 4 runs each, interleaved: median 3.9 → 3.45 s);
+ * to a file they were slower (3.6 → 4.1 s), so files keep 1 MiB × 4.
+ */
+const PIPE_CHUNK_BYTES = 4 << 20;
+const PIPE_IN_FLIGHT_CHUNKS = 2;
 
 /** Write all of `buf` at the descriptor's position; a non-blocking pipe that is full is waited for. */
 async function writeAll(fd: number, buf: Buffer): Promise<void> {
@@ -111,6 +118,9 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
       failed = err as NodeJS.ErrnoException;
     }
   }
+  const pipe = !failed && fstatSync(fd).isFIFO();
+  const chunkBytes = pipe ? PIPE_CHUNK_BYTES : CHUNK_BYTES;
+  const inFlightChunks = pipe ? PIPE_IN_FLIGHT_CHUNKS : IN_FLIGHT_CHUNKS;
   // Chunks are written one after another (a chain), each one's promise kept until it is done.
   let tail: Promise<void> = Promise.resolve();
   const inFlight: Promise<void>[] = [];
@@ -123,20 +133,20 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
       if (reuse) spare.push(reuse);
     }));
     inFlight.push(written);
-    while (inFlight.length > IN_FLIGHT_CHUNKS) await inFlight.shift();
+    while (inFlight.length > inFlightChunks) await inFlight.shift();
     // A turn of the event loop per chunk: the pool's finished write hands over to the next one.
     await new Promise((r) => setImmediate(r));
   };
   const maxEvents = limit.events ?? Infinity;
   let n = 0;
   // Lines are encoded straight into a buffer (joining strings first cost twice the time: bench).
-  let chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  let chunk: Buffer = Buffer.allocUnsafe(chunkBytes);
   let used = 0;
   const flush = async () => {
     if (used === 0) return;
     const full = chunk;
     const length = used;
-    chunk = spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+    chunk = spare.pop() ?? Buffer.allocUnsafe(chunkBytes);
     used = 0;
     await send(full.subarray(0, length), full);
   };
@@ -144,9 +154,9 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
     const line = gen.next().value;
     n++;
     // A line longer than what is left (events are ~0.5 KiB; a chunk is 1 MiB): flush first; one longer than a chunk goes alone.
-    if (used + line.length * 3 + 1 > CHUNK_BYTES) {
+    if (used + line.length * 3 + 1 > chunkBytes) {
       await flush();
-      if (line.length * 3 + 1 > CHUNK_BYTES) {
+      if (line.length * 3 + 1 > chunkBytes) {
         await send(Buffer.from(line + '\n'));
         continue;
       }
