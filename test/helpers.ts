@@ -169,8 +169,8 @@ gates:`;
     .replace(/at: 40s /, 'at: 17s ')
     .replace(/duration: 20s {6}#/, 'duration: 8s       #')
     .replace(/^phases:[\s\S]*?^gates:/m, phases)
-    .replace(/^clients:/m, compression ? `clients:\n  compression: ${compression}` : 'clients:');
-  if (!/duration: 50s/.test(short) || !/at: 17s/.test(short) || !/duration: 8s/.test(short) || !short.includes('lookback: 10s')) {
+    .replace(/^ {2}compression: lz4 /m, `  compression: ${compression ?? 'lz4'} `);
+  if (!/duration: 50s/.test(short) || !/at: 17s/.test(short) || !/duration: 8s/.test(short) || !short.includes('lookback: 10s') || !short.includes(`compression: ${compression ?? 'lz4'} `)) {
     throw new Error('scenarios/quickstart.yaml changed shape: update shortQuickstart()');
   }
   const file = join(dir, 'quickstart-short.yaml');

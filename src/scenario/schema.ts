@@ -228,7 +228,7 @@ export const scenarioSchema = z.strictObject({
     outside_broker_zones: z.boolean().default(false).describe('the clients run outside every broker zone (another region, on premises): a client zone that names no broker rack is then expected, not an error, and its bytes count as cross-zone'),
     acks: z.enum(['all', '1']).default('all').describe('producer acks: all (idempotent) or 1 (leader only, not idempotent)'),
     delivery_timeout: duration().default(120_000).describe('how long the producer keeps retrying a failed send (Kafka\'s delivery.timeout.ms default: 2 min)'),
-    compression: z.enum(CODECS).default('none').describe('record-batch codec of the load producer: none, gzip, snappy, lz4 or zstd (zstd needs Node 22.15+); the brokers store and replicate the compressed batches as they are (topic compression.type stays "producer")'),
+    compression: z.enum(CODECS).default('lz4').describe('record-batch codec of the load producer: lz4 (the default: what production clickstream producers usually run), none (to compare), gzip, snappy or zstd (zstd needs Node 22.15+); the brokers store and replicate the compressed batches as they are (topic compression.type stays "producer")'),
     enrichment_compression: z.enum(CODECS).optional().describe('codec of the enrichment stage\'s output producer (default: the same as compression)'),
     linger: duration().default(10).describe('how long the producer waits for more events before a broker\'s request goes (linger.ms; default 10ms: Kafka 4 defaults to 5ms, high-rate producers often run 10ms or more; each request costs the brokers CPU, see README)'),
   }).prefault({}),

@@ -105,7 +105,8 @@ describe('compression', () => {
   it('a scenario asks for a codec: unknown ones are refused; zstd is refused on a Node without it, in one located line', () => {
     const base = 'name: c\nduration: 10s\ntraffic: { base_rate: 10 }\nclients:\n  compression: ';
     assert.equal(parseScenario(`${base}lz4\n`, 'c.yaml').scenario.clients.compression, 'lz4');
-    assert.equal(parseScenario('name: c\nduration: 10s\ntraffic: { base_rate: 10 }\n', 'c.yaml').scenario.clients.compression, 'none');
+    assert.equal(parseScenario('name: c\nduration: 10s\ntraffic: { base_rate: 10 }\n', 'c.yaml').scenario.clients.compression, 'lz4', 'lz4 by default, as production producers run');
+    assert.equal(parseScenario(`${base}none\n`, 'c.yaml').scenario.clients.compression, 'none');
     assert.throws(() => parseScenario(`${base}brotli\n`, 'c.yaml'), (e: unknown) => e instanceof ScenarioError && /c\.yaml:5:16: clients\.compression: /.test(e.message));
     const hasZstd = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
     if (hasZstd) assert.equal(parseScenario(`${base}zstd\n`, 'c.yaml').scenario.clients.compression, 'zstd');
