@@ -75,9 +75,9 @@ export function generateCommand(io: Io): Command {
 }
 
 /**
- * Events as JSONL, in chunks of about 1 MiB, written in order by descriptor from libuv's thread pool
- * while the next chunk is generated (the copy into a pipe or the page cache runs on the other core).
- * At most IN_FLIGHT_CHUNKS chunks wait: a slow reader holds the generator back instead of filling
+ * Events as JSONL, in chunks of about 1 MiB (4 MiB into a pipe), written in order by descriptor from
+ * libuv's thread pool while the next chunk is generated (the copy into a pipe or the page cache runs on
+ * the other core). At most a few chunks wait: a slow reader holds the generator back instead of filling
  * memory. A reader that closes the pipe early (`| head -1000`) ends the command quietly with exit 0,
  * like other Unix tools; any other write error (a full disk, a folder that does not exist) is one line
  * and exit 2.
