@@ -118,7 +118,12 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
       failed = err as NodeJS.ErrnoException;
     }
   }
-  const pipe = !failed && fstatSync(fd).isFIFO();
+  let pipe = false;
+  try {
+    pipe = !failed && fstatSync(fd).isFIFO();
+  } catch (err) {
+    failed = err as NodeJS.ErrnoException; // standard output closed (`>&-`): EBADF, one line
+  }
   const chunkBytes = pipe ? PIPE_CHUNK_BYTES : CHUNK_BYTES;
   const inFlightChunks = pipe ? PIPE_IN_FLIGHT_CHUNKS : IN_FLIGHT_CHUNKS;
   // Chunks are written one after another (a chain), each one's promise kept until it is done.
