@@ -80,6 +80,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       costPerEventUs: Number(process.env.CLICKBENCH_TEST_SLOW_SERIALIZER_US) || undefined,
       deliveryTimeoutMs: s.clients.delivery_timeout,
       lingerMs: s.clients.linger,
+      maxBatchBytes: s.clients.batch_size,
       onError: (err, n) => ctx.errorLine(`produce failed for ${n} events after retrying for up to ${s.clients.delivery_timeout / 1000} s: ${err.message}`),
     }));
 

@@ -25,6 +25,9 @@ export const SCORECARD_ROWS = ['event_contract', 'enrichment_state', 'broker_sto
 
 const DURATION_HINT = 'expected a duration such as 90s, 2m, 1h30m or a number of seconds';
 /** A duration in the file; milliseconds after parsing. */
+/** Largest clients.batch_size: under the brokers' default message.max.bytes (1 048 588) with room for the batch's framing. */
+const MAX_BATCH_SIZE = 900 * 1024;
+
 const duration = () =>
   z.union([z.number().nonnegative(), z.string().regex(DURATION_PATTERN, DURATION_HINT)], { error: DURATION_HINT })
     .transform((v) => parseDurationMs(v)!)
@@ -230,6 +233,11 @@ export const scenarioSchema = z.strictObject({
     delivery_timeout: duration().default(120_000).describe('how long the producer keeps retrying a failed send (Kafka\'s delivery.timeout.ms default: 2 min)'),
     compression: z.enum(CODECS).default('lz4').describe('record-batch codec of the load producer: lz4 (the default: what production clickstream producers usually run), none (to compare), gzip, snappy or zstd (zstd needs Node 22.15+); the brokers store and replicate the compressed batches as they are (topic compression.type stays "producer")'),
     enrichment_compression: z.enum(CODECS).optional().describe('codec of the enrichment stage\'s output producer (default: the same as compression)'),
+    batch_size: z.union([z.number().int().positive(), z.string().regex(SIZE_PATTERN, 'expected a size such as 64KiB')], { error: 'expected a size such as 64KiB' })
+      .transform((v) => parseSizeBytes(v)!)
+      .pipe(z.number().min(1024, 'at least 1KiB').max(MAX_BATCH_SIZE, 'at most 900KiB: the brokers refuse a record batch over message.max.bytes (1 MB by default)'))
+      .default(512 * 1024)
+      .describe('most bytes of keys and values the load producer puts in one partition\'s record batch, before compression (batch.size; a batch goes when it is full or has lingered); default 512KiB'),
     linger: duration().default(10).describe('how long the producer waits for more events before a broker\'s request goes (linger.ms; default 10ms: Kafka 4 defaults to 5ms, high-rate producers often run 10ms or more; each request costs the brokers CPU, see README)'),
   }).prefault({}),
   phases: z.array(phase).default([]),

@@ -102,6 +102,16 @@ describe('compression', () => {
     assert.deepEqual(snap(), [all0 + 4, tx0 + 2], 'two transactional batches');
   });
 
+  it('clients.batch_size: 512KiB by default, a size or a byte count, refused in one located line outside 1KiB–900KiB', () => {
+    const base = 'name: c\nduration: 10s\ntraffic: { base_rate: 10 }\nclients:\n  batch_size: ';
+    assert.equal(parseScenario('name: c\nduration: 10s\ntraffic: { base_rate: 10 }\n', 'c.yaml').scenario.clients.batch_size, 524_288);
+    assert.equal(parseScenario(`${base}64KiB\n`, 'c.yaml').scenario.clients.batch_size, 65_536);
+    assert.equal(parseScenario(`${base}16384\n`, 'c.yaml').scenario.clients.batch_size, 16_384);
+    assert.throws(() => parseScenario(`${base}2MB\n`, 'c.yaml'), (e: unknown) => e instanceof ScenarioError && /c\.yaml:5:15: clients\.batch_size: 2000000 is too large \(expected ≤ 921600\)/.test(e.message));
+    assert.throws(() => parseScenario(`${base}100\n`, 'c.yaml'), (e: unknown) => e instanceof ScenarioError && /c\.yaml:5:15: clients\.batch_size: 100 is too small \(expected ≥ 1024\)/.test(e.message));
+    assert.throws(() => parseScenario(`${base}lots\n`, 'c.yaml'), (e: unknown) => e instanceof ScenarioError && /c\.yaml:5:15: clients\.batch_size: "lots" is invalid \(expected a size such as 64KiB\)/.test(e.message));
+  });
+
   it('a scenario asks for a codec: unknown ones are refused; zstd is refused on a Node without it, in one located line', () => {
     const base = 'name: c\nduration: 10s\ntraffic: { base_rate: 10 }\nclients:\n  compression: ';
     assert.equal(parseScenario(`${base}lz4\n`, 'c.yaml').scenario.clients.compression, 'lz4');

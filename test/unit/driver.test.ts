@@ -50,6 +50,35 @@ describe('the open-loop driver', () => {
     assert.equal(lat.length, driver.ackedSeqs.size);
   });
 
+  it('a partition\'s record batch holds at most maxBatchBytes of keys and values (clients.batch_size), and goes once full', async () => {
+    const fast = parseScenario('name: t\nseed: 3\nduration: 1s\ntopics: { partitions: 4, replication: 1, min_insync_replicas: 1 }\ntraffic: { base_rate: 8000 }\npopulation: { users: 200, products: 100, pages: 10, bots: 1, bot_share: 0 }\nbad_records: { rate: 0 }\n', 't.yaml').scenario;
+    const largestBatch = async (maxBatchBytes?: number) => {
+      let now = 1_000_000;
+      const batches: number[] = [];
+      const producer = {
+        sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: Message[] }[] }) => {
+          for (const tm of topicMessages) if (tm.topic.endsWith('raw')) batches.push(tm.messages.reduce((a, m) => a + String(m.key).length + String(m.value).length, 0));
+        },
+      } as unknown as Producer;
+      const gen = new ClickstreamGenerator(fast, { startMs: now, idPrefix: 't' });
+      // A 200 ms linger: without a size limit a partition's batch holds ~400 events (~200 KB).
+      const d = new OpenLoopDriver({ producer, names: topicNames('t'), gen, startMs: now, durationMs: 1_000, partitions: 4, lookupPartitions: 2, clock: () => now, leaderOf: () => 1, lingerMs: 200, maxBatchBytes });
+      const ticker = setInterval(() => { now += 1; }, 0);
+      try {
+        await d.run();
+      } finally {
+        clearInterval(ticker);
+      }
+      assert.equal(d.stats.acked, d.stats.generated);
+      return Math.max(...batches);
+    };
+    const capped = await largestBatch(16 * 1024);
+    assert.ok(capped <= 16 * 1024, `largest batch ${capped} B over a 16 KiB batch size`);
+    assert.ok(capped > 12 * 1024, `largest batch ${capped} B: batches fill up to the size`);
+    const uncapped = await largestBatch();
+    assert.ok(uncapped > 64 * 1024, `without the limit a 200 ms linger gathers ${uncapped} B per partition`);
+  });
+
   it('sends what queued behind a busy broker as soon as its request completes, and a lone event after its linger, not at the next poll', async () => {
     const slow = parseScenario('name: t\nseed: 5\nduration: 3s\ntopics: { partitions: 4, replication: 1, min_insync_replicas: 1 }\ntraffic: { base_rate: 60 }\npopulation: { users: 200, products: 100, pages: 10, bots: 1, bot_share: 0 }\nbad_records: { rate: 0 }\n', 't.yaml').scenario;
     let now = 2_000_000;
