@@ -7,6 +7,16 @@ import { parseScenario } from '../../src/scenario/load.js';
 import { topicNames } from '../../src/drive/topics.js';
 import type { Producer } from '../../src/kafka/client.js';
 
+/** Runs the driver while a fake clock advances one tick per timer turn (every `everyMs`). */
+async function runTicking(driver: OpenLoopDriver, tick: () => void, everyMs = 0): Promise<void> {
+  const ticker = setInterval(tick, everyMs);
+  try {
+    await driver.run();
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
 describe('the open-loop driver', () => {
   const scenario = parseScenario('name: t\nseed: 3\nduration: 2s\ntopics: { partitions: 4, replication: 1, min_insync_replicas: 1 }\ntraffic: { base_rate: 500 }\npopulation: { users: 200, products: 100, pages: 10, bots: 1, bot_share: 0 }\nbad_records: { rate: 0 }\n', 't.yaml').scenario;
 
@@ -35,12 +45,7 @@ describe('the open-loop driver', () => {
       onAck: ({ events, ackMs }) => { for (const e of events) worst.set(e.seq, ackMs - e.intendedMs); },
     });
     // A fake clock that advances 1 ms per timer turn.
-    const ticker = setInterval(() => { now += 1; }, 0);
-    try {
-      await driver.run();
-    } finally {
-      clearInterval(ticker);
-    }
+    await runTicking(driver, () => { now += 1; });
     assert.equal(driver.stats.acked, driver.stats.generated, 'every event acknowledged');
     assert.ok(requests.some((r) => r.partitions > 1), 'requests carry several partitions');
     assert.ok(requests.filter((r) => r.broker === 1).length < driver.stats.generated / 4, 'far fewer requests than events');
@@ -63,12 +68,7 @@ describe('the open-loop driver', () => {
       const gen = new ClickstreamGenerator(fast, { startMs: now, idPrefix: 't' });
       // A 200 ms linger: without a size limit a partition's batch holds ~400 events (~200 KB).
       const d = new OpenLoopDriver({ producer, names: topicNames('t'), gen, startMs: now, durationMs: 1_000, partitions: 4, lookupPartitions: 2, clock: () => now, leaderOf: () => 1, lingerMs: 200, maxBatchBytes });
-      const ticker = setInterval(() => { now += 1; }, 0);
-      try {
-        await d.run();
-      } finally {
-        clearInterval(ticker);
-      }
+      await runTicking(d, () => { now += 1; });
       assert.equal(d.stats.acked, d.stats.generated);
       return Math.max(...batches);
     };
@@ -99,12 +99,7 @@ describe('the open-loop driver', () => {
     } as unknown as Producer;
     const gen = new ClickstreamGenerator(slow, { startMs: now, idPrefix: 't' });
     const driver = new OpenLoopDriver({ producer, names: topicNames('t'), gen, startMs: now, durationMs: 3_000, partitions: 4, lookupPartitions: 2, clock, leaderOf: () => 1, lingerMs: LINGER });
-    const ticker = setInterval(() => { now += 1; }, 1);
-    try {
-      await driver.run();
-    } finally {
-      clearInterval(ticker);
-    }
+    await runTicking(driver, () => { now += 1; }, 1);
     assert.equal(driver.stats.acked, driver.stats.generated);
     const raw = requests.filter((r) => Number.isFinite(r.firstQueuedMs)).sort((a, b) => a.at - b.at);
     assert.ok(raw.length > 50, `${raw.length} requests`);
@@ -136,12 +131,7 @@ describe('the open-loop driver', () => {
       producer, names: topicNames('t'), gen, startMs: now, durationMs: 2_000, partitions: 4, lookupPartitions: 2, clock, leaderOf: () => 1, lingerMs: 5, maxQueuedBytes: CAP,
       onAck: ({ events, ackMs }) => { for (const e of events) { bytes.push(e.key.length + e.value.length); worst.push(ackMs - e.intendedMs); } },
     }));
-    const ticker = setInterval(() => { now += 1; }, 0);
-    try {
-      await d.run();
-    } finally {
-      clearInterval(ticker);
-    }
+    await runTicking(d, () => { now += 1; });
     answerAfter = 0;
     assert.equal(d.stats.acked, d.stats.generated, 'every event acknowledged in the end');
     assert.equal(d.stats.generated, d.intended.values.reduce((a, b) => a + b, 0));
