@@ -14,7 +14,7 @@
 import type { GeneratedEvent, ClickstreamGenerator } from '../generate/clickstream.js';
 import { CAREFUL_MS, type Producer } from '../kafka/client.js';
 import { partitionForKey } from '../kafka/murmur2.js';
-import { produceRequestOverheadBytes, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
+import { produceRequestShares, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 import type { TopicNames } from './topics.js';
 import type { BadRecordKind } from '../scenario/schema.js';
 
@@ -352,7 +352,8 @@ export class OpenLoopDriver {
           // kafkajs encodes key, value, partition, headers and timestamp; the `event` riding along is not sent.
           const meta = await this.o.producer.sendBatch({ topicMessages: parts.map((x) => ({ topic: x.lane.topic, messages: x.batch })), acks: this.o.acks ?? -1, compression: this.o.compression ?? 0 });
           const ackMs = this.clock();
-          for (const x of parts) this.delivered(x.lane, x.batch, ackMs, baseOffsetOf(meta, x.lane));
+          const framing = produceRequestShares(this.o.clientId ?? '', null, parts.map((x) => x.lane.topic));
+          parts.forEach((x, i) => this.delivered(x.lane, x.batch, ackMs, framing[i], baseOffsetOf(meta, x.lane)));
           return;
         } catch (err) {
           this.failedAttempt(err as Error);
@@ -390,10 +391,11 @@ export class OpenLoopDriver {
     this.o.onAttemptFailed?.(code);
   }
 
-  private delivered(l: Lane, batch: LaneMessage[], ackMs: number, baseOffset: bigint | null = null): void {
+  /** `framing`: this partition's share of its produce request's framing (produceRequestShares). */
+  private delivered(l: Lane, batch: LaneMessage[], ackMs: number, framing: number, baseOffset: bigint | null = null): void {
     const { names, startMs } = this.o;
     let bytes = 0;
-    let wire = RECORD_BATCH_HEADER_BYTES + produceRequestOverheadBytes(this.o.clientId ?? '', l.topic);
+    let wire = RECORD_BATCH_HEADER_BYTES + framing;
     for (let i = 0; i < batch.length; i++) {
       const m = batch[i];
       bytes += m.key.length + m.value.length;

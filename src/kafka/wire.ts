@@ -59,3 +59,20 @@ export function fetchedBytes(messages: { key?: { length: number } | null; value?
 export function produceRequestOverheadBytes(clientId: string, topic: string, transactionalId: string | null = null): number {
   return 4 + 8 + 2 + clientId.length + 2 + (transactionalId?.length ?? 0) + 2 + 4 + 4 + 2 + topic.length + 4 + 4 + 4;
 }
+
+/**
+ * Each partition's share of one produce request's framing, for a request that carries the partitions
+ * whose topics are `topics` (one entry per partition, in request order): the request's header and
+ * fields split evenly over all of them, a topic's name and partition count over that topic's
+ * partitions, and each partition's own index and records size (8 bytes). The shares add up to the
+ * request's framing; a request of one partition gets produceRequestOverheadBytes. Counting a whole
+ * request's framing per partition overcounted the load producer (several partitions per request) by
+ * ~0.8 % uncompressed, ~3 % once lz4 shrank the records under it.
+ */
+export function produceRequestShares(clientId: string, transactionalId: string | null, topics: string[]): number[] {
+  const request = 4 + 8 + 2 + clientId.length + 2 + (transactionalId?.length ?? 0) + 2 + 4 + 4;
+  const perTopic = new Map<string, number>();
+  for (const t of topics) perTopic.set(t, (perTopic.get(t) ?? 0) + 1);
+  return topics.map((t) => request / topics.length + (2 + t.length + 4) / perTopic.get(t)! + 4 + 4);
+}
+
