@@ -149,6 +149,12 @@ export const MAX_QUEUED_BYTES = 32 * 2 ** 20;
 /** The longest the driver sleeps between looks at its schedule and lanes. */
 const MAX_IDLE_MS = 50;
 
+function addNested(into: Map<string, Map<number, number>>, topic: string, partition: number, n: number): void {
+  let m = into.get(topic);
+  if (!m) into.set(topic, (m = new Map()));
+  m.set(partition, (m.get(partition) ?? 0) + n);
+}
+
 export class OpenLoopDriver {
   readonly intended = new SecondSeries();
   readonly sent = new SecondSeries();
@@ -163,6 +169,9 @@ export class OpenLoopDriver {
   readonly queueFull = new SecondSeries();
   /** topic → partition → bytes produced as on the wire (records, batch header, request; src/kafka/wire.ts). */
   readonly bytesByTopic = new Map<string, Map<number, number>>();
+  /** Per topic and partition: the acknowledged record batches' bytes (header and records, no request framing: what a follower fetches) and their count. */
+  readonly batchBytesByTopic = new Map<string, Map<number, number>>();
+  readonly batchesByTopic = new Map<string, Map<number, number>>();
   readonly ackedSeqs = new SeqCounts();
   /** Acknowledged bad records that carry no event id (missing_field): accounted for by the DLQ count, not by id. */
   missingIdAcked = 0;
@@ -200,10 +209,10 @@ export class OpenLoopDriver {
     return this.queued;
   }
 
-  private countBytes(topic: string, partition: number, bytes: number): void {
-    let m = this.bytesByTopic.get(topic);
-    if (!m) this.bytesByTopic.set(topic, (m = new Map()));
-    m.set(partition, (m.get(partition) ?? 0) + bytes);
+  private countBytes(topic: string, partition: number, bytes: number, framing: number): void {
+    addNested(this.bytesByTopic, topic, partition, bytes);
+    addNested(this.batchBytesByTopic, topic, partition, bytes - framing);
+    addNested(this.batchesByTopic, topic, partition, 1);
   }
 
   private lane(topic: string, partition: number): Lane {
@@ -401,7 +410,7 @@ export class OpenLoopDriver {
       bytes += m.key.length + m.value.length;
       wire += recordBytes(m.key.length, m.value.length, undefined, i);
     }
-    this.countBytes(l.topic, l.partition, wire);
+    this.countBytes(l.topic, l.partition, wire, framing);
     if (l.topic !== names.raw) return;
     const events = batch.map((m) => m.event!);
     this.stats.payloadBytes += bytes;

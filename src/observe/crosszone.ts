@@ -8,7 +8,7 @@
  *                crosses when zone(replica served from) ≠ zone(client)
  *
  * Bytes are records as on the wire (src/kafka/wire.ts: record and batch framing, headers, and the
- * produce request around each batch), as the clients counted them; other protocol traffic
+ * partition's share of the produce request that carried it), as the clients counted them; other protocol traffic
  * (metadata, fetch requests, commits) is not modelled, except what exactly-once transactions add to
  * replication (TRANSACTION_REPLICATION_BYTES). Profiles change what applies (see PROFILE_ASSUMPTIONS).
  */
@@ -31,6 +31,11 @@ export interface ClientFlow {
   topic: string;
   /** bytes per partition */
   bytesByPartition: Map<number, number>;
+  /**
+   * Produce flows: bytes per partition each follower fetches (record batches in fetch responses), when
+   * the client counted its batches; otherwise replication counts `bytesByPartition`.
+   */
+  replicaBytesByPartition?: Map<number, number>;
 }
 
 export interface FlowBytes {
@@ -67,9 +72,17 @@ export interface CrossZoneResult {
  */
 export const TRANSACTION_REPLICATION_BYTES = { perTransaction: 1_730, perPartition: 365 };
 
+/**
+ * Bytes a follower's fetch response carries per appended record batch beyond the batch itself (the
+ * partition's fields in the response, the response's and topic's share). Measured with the kernel's
+ * counters by bench/replication-overhead.ts on the sandbox (Apache Kafka 4.3.1, 2026-12-04): 113 B per
+ * batch per follower at 200–400 batches/s over 12 partitions.
+ */
+export const REPLICA_FETCH_BYTES_PER_BATCH = 113;
+
 export const CROSS_ZONE_FORMULA = [
   'produce bytes(p) cross zones when zone(producer) ≠ zone(leader(p))',
-  'replication bytes(p) × |{f ∈ followers(p) : zone(f) ≠ zone(leader(p))}|',
+  `replication bytes(p) × |{f ∈ followers(p) : zone(f) ≠ zone(leader(p))}|, where a follower fetches p's record batches plus ${REPLICA_FETCH_BYTES_PER_BATCH} B of fetch-response framing per batch (the load producer's; measured on the sandbox)`,
   `exactly-once transactions add to replication, per follower: transactions × ${TRANSACTION_REPLICATION_BYTES.perTransaction.toLocaleString('en-US')} B + partitions they touched × ${TRANSACTION_REPLICATION_BYTES.perPartition} B (markers, transaction state, offsets, fetch framing: measured on the sandbox), crossing zones as the output topic's followers do`,
   'consume bytes(p) cross zones when zone(consumer) ≠ zone(served(p)), served(p) = an in-sync replica in the consumer\'s zone if any and the probe saw rack-aware fetching work, else leader(p)',
   'cost = cross-zone GB (10^9 bytes) × price per GB',
@@ -117,7 +130,8 @@ export function crossZoneBytes(opts: {
         if (profile === 'automq') add(f.zone, zones.has(f.zone) ? f.zone : leaderZone, bytes, produce);
         else add(f.zone, leaderZone, bytes, produce);
         if (profile !== 'automq') {
-          for (const r of p.replicas) if (r !== p.leader) add(leaderZone, brokerZone.get(r), bytes, replication);
+          const replica = f.replicaBytesByPartition ? f.replicaBytesByPartition.get(partition) ?? 0 : bytes;
+          for (const r of p.replicas) if (r !== p.leader) add(leaderZone, brokerZone.get(r), replica, replication);
         }
       } else {
         let served = leaderZone;

@@ -7,7 +7,7 @@
 import { LogDirsProbe } from '../kafka/logdirs.js';
 import { socketLabels } from '../kafka/client.js';
 import { NetLedger } from '../observe/netflows.js';
-import { crossZoneBytes, layoutDiffers, sumCrossZone, type ClientFlow, type CrossZoneResult, type PartitionPlacement } from '../observe/crosszone.js';
+import { crossZoneBytes, layoutDiffers, REPLICA_FETCH_BYTES_PER_BATCH, sumCrossZone, type ClientFlow, type CrossZoneResult, type PartitionPlacement } from '../observe/crosszone.js';
 import { sampleDisk, type DiskSample } from '../observe/samplers.js';
 import { hostCpuBetween, readHostCpu, type HostCpu, type HostCpuReading } from '../observe/host.js';
 import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CpuReading, type PhaseCost, type RequestCounts } from '../observe/cost.js';
@@ -19,6 +19,9 @@ import { compressionFactors, type CompressionReading } from './assemble.js';
 export interface Snapshot {
   offsetMs: number;
   driverBytes: Map<string, Map<number, number>>;
+  /** The driver's record batches: their bytes without request framing, and their count (what followers fetch). */
+  driverBatchBytes: Map<string, Map<number, number>>;
+  driverBatches: Map<string, Map<number, number>>;
   /** Raw bytes consumed by the main enrichment stages so far (all instances). */
   stageBytes: Map<number, number>;
   probeBytes: Map<string, Map<number, number>>;
@@ -102,6 +105,8 @@ export class Observer {
       net: ledger ? await ledger.sample().then(() => ledger.snapshot()).catch(() => undefined) : undefined,
       offsetMs,
       driverBytes: copyNested(ctx.driver.bytesByTopic),
+      driverBatchBytes: copyNested(ctx.driver.batchBytesByTopic),
+      driverBatches: copyNested(ctx.driver.batchesByTopic),
       stageBytes: mergeFlat(ctx.retiredMainBytes, ctx.stage?.consumedBytes ?? new Map()),
       probeBytes: ctx.sideProbes.reduce((all, p) => mergeNested(all, copyNested(p.bytesByTopic)), copyNested(ctx.probe.bytesByTopic)),
       sideBytes: new Map(ctx.side?.stage.consumedBytes ?? []),
@@ -148,9 +153,15 @@ export class Observer {
     const { producer: fp, enrichment: fe } = compressionFactors(a.compression, b.compression, { producer: sumNested(producedRaw), enrichment: sumNested(probedRaw) });
     const produced = scaleNested(producedRaw, fp);
     const probed = scaleNested(probedRaw, fe);
+    // What followers fetch of the driver's partitions: its record batches (compressed as the codec did,
+    // framing kept) inside fetch responses, REPLICA_FETCH_BYTES_PER_BATCH of framing each.
+    const batchRaw = diffNested(a.driverBatchBytes, b.driverBatchBytes);
+    const batches = diffNested(a.driverBatches, b.driverBatches);
+    const fb = compressionFactors(a.compression, b.compression, { producer: sumNested(batchRaw), enrichment: sumNested(probedRaw) }).producer;
     const flows: ClientFlow[] = [];
     for (const [topic, parts] of produced) {
-      flows.push({ client: 'producer', zone: zones.producer, kind: 'produce', topic, bytesByPartition: parts });
+      const replica = new Map([...(batchRaw.get(topic) ?? [])].map(([p, bytes]) => [p, bytes * fb + (batches.get(topic)?.get(p) ?? 0) * REPLICA_FETCH_BYTES_PER_BATCH]));
+      flows.push({ client: 'producer', zone: zones.producer, kind: 'produce', topic, bytesByPartition: parts, replicaBytesByPartition: replica });
       if (topic !== names.raw) flows.push({ client: 'enrichment tables', zone: zones.enrichment, kind: 'consume', topic, bytesByPartition: parts });
     }
     flows.push({ client: 'enrichment', zone: zones.enrichment, kind: 'consume', topic: names.raw, bytesByPartition: scaleFlat(diffFlat(a.stageBytes, b.stageBytes), fp) });

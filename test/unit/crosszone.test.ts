@@ -43,6 +43,18 @@ describe('cross-zone model (hand computation)', () => {
     assert.equal(m('automq', { count: 10, partitions: 25, topic: 'o' }).replication.bytes, 0);
   });
 
+  it('a produce flow that counted its batches replicates what followers fetch (batches and fetch framing), not its produce requests', () => {
+    const brokerZone = new Map([[1, 'a'], [2, 'b'], [3, 'c']]);
+    const placements = [{ topic: 't', partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 2, 3] }];
+    // 1 000 B on the wire to the leader (requests' framing included); followers fetch 950 B each.
+    const flow = { client: 'producer', zone: 'b', kind: 'produce' as const, topic: 't', bytesByPartition: new Map([[0, 1000]]) };
+    const m = (f: typeof flow & { replicaBytesByPartition?: Map<number, number> }) => crossZoneBytes({ profile: 'apache-kafka', placements, brokerZone, flows: [f], pricePerGb: 0.02 });
+    const withBatches = m({ ...flow, replicaBytesByPartition: new Map([[0, 950]]) });
+    assert.deepEqual([withBatches.produce.crossZoneBytes, withBatches.replication.bytes, withBatches.replication.crossZoneBytes], [1000, 1900, 1900]);
+    // Without batch counts, followers are taken to fetch the produced bytes.
+    assert.equal(m(flow).replication.bytes, 2000);
+  });
+
   it('client zones that name no broker rack are found (cloud racks named use1-az1 and clients named a, b, c)', () => {
     assert.deepEqual(unmatchedClientZones({ producer: 'a', enrichment: 'use1-az2', probe: 'c' }, ['use1-az1', 'use1-az2', 'use1-az3']), ['producer a', 'probe c']);
     assert.deepEqual(unmatchedClientZones({ producer: 'a', enrichment: 'b', probe: 'c' }, ['a', 'b', 'c']), []);

@@ -23,14 +23,14 @@ describe('the open-loop driver', () => {
   it('groups partitions by leader into one request per broker, and a stalled broker shows as latency from the intended time, not as lost samples', async () => {
     let now = 1_000_000;
     const clock = () => now;
-    const requests: { broker: number; partitions: number; at: number }[] = [];
+    const requests: { broker: number; partitions: number; at: number; topics: string[] }[] = [];
     const leaderOf = (topic: string, p: number) => (topic.endsWith('raw') ? (p % 2) + 1 : 3);
     // Broker 2 answers only at +1 500 ms (a stall); others at once.
     const producer = {
       sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: Message[] }[] }) => {
         const broker = leaderOf(topicMessages[0].topic, topicMessages[0].messages[0].partition!);
         for (const tm of topicMessages) for (const m of tm.messages) assert.equal(leaderOf(tm.topic, m.partition!), broker, 'one broker per request');
-        requests.push({ broker, partitions: topicMessages.length, at: now });
+        requests.push({ broker, partitions: topicMessages.length, at: now, topics: topicMessages.map((tm) => tm.topic) });
         if (broker === 2 && now < 1_000_000 + 1_500) {
           const until = 1_000_000 + 1_500;
           while (now < until) await new Promise((r) => setImmediate(r));
@@ -53,6 +53,12 @@ describe('the open-loop driver', () => {
     const lat = [...worst.values()];
     assert.ok(Math.max(...lat) >= 1_000, `max latency ${Math.max(...lat)} ms`);
     assert.equal(lat.length, driver.ackedSeqs.size);
+    // Bytes as on the wire: each request's framing once (size, header, no client id, acks, timeout, topic
+    // count: 26 B; per topic its name and partition count; per partition 8 B), not once per partition.
+    const sum = (m: Map<string, Map<number, number>>) => [...m.values()].reduce((a, x) => a + [...x.values()].reduce((b, y) => b + y, 0), 0);
+    const framing = requests.reduce((a, r) => a + 26 + [...new Set(r.topics)].reduce((b, t) => b + 2 + t.length + 4, 0) + 8 * r.topics.length, 0);
+    assert.equal(Math.round(sum(driver.bytesByTopic) - sum(driver.batchBytesByTopic)), framing);
+    assert.equal(sum(driver.batchesByTopic), requests.reduce((a, r) => a + r.topics.length, 0), 'one record batch per partition per request');
   });
 
   it('a partition\'s record batch holds at most maxBatchBytes of keys and values (clients.batch_size), and goes once full', async () => {
