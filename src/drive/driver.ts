@@ -167,7 +167,7 @@ export class OpenLoopDriver {
   /** Per second: 1 when events were due but not generated because the queue held maxQueuedBytes (their
    *  lateness then comes from the cluster not taking them, not from this process). */
   readonly queueFull = new SecondSeries();
-  /** topic → partition → bytes produced as on the wire (records, batch header, request; src/kafka/wire.ts). */
+  /** topic → partition → bytes produced as on the wire (records, batch header, its share of the request; src/kafka/wire.ts). */
   readonly bytesByTopic = new Map<string, Map<number, number>>();
   /** Per topic and partition: the acknowledged record batches' bytes (header and records, no request framing: what a follower fetches) and their count. */
   readonly batchBytesByTopic = new Map<string, Map<number, number>>();
