@@ -121,7 +121,12 @@ const genCases: [string, string[]][] = [
   ['generate 1 000 000 events into a pipe', ['-c', `node bin/clickbench.js generate scenarios/quickstart.yaml --events ${GEN_EVENTS} --seed 5 | cat > /dev/null`]],
 ];
 const genTimes = new Map<string, number[]>(genCases.map(([k]) => [k, []]));
+/** The generator alone in a process of its own, between the `generate` runs (bench/generator-alone.ts). */
+const alone: number[] = [];
 for (let i = 0; i < GEN_RUNS; i++) {
+  const a = spawnSync(process.execPath, [fileURLToPath(new URL('./generator-alone.js', import.meta.url)), String(GEN_EVENTS)], { encoding: 'utf8' });
+  if (a.status !== 0) throw new Error(`generator-alone exited ${a.status}: ${a.stderr}`);
+  alone.push((JSON.parse(a.stdout) as { eventsPerSec: number }).eventsPerSec);
   for (const [k, args] of genCases) {
     // A new file each run, as a user writes one: rewriting the last run's 500 MB file cost ~0.2 s more
     // (ext4 frees the old blocks on open and, a truncated file rewritten, flushes it on close).
@@ -135,12 +140,16 @@ for (let i = 0; i < GEN_RUNS; i++) {
 rmSync(genDir, { recursive: true, force: true });
 const generateRows = genCases.map(([k]) => {
   const perSec = GEN_EVENTS / median(genTimes.get(k)!);
-  return { command: k, medianS: median(genTimes.get(k)!), eventsPerSec: perSec, ratio: perSec / median(gen) };
+  return { command: k, medianS: median(genTimes.get(k)!), eventsPerSec: perSec, ratio: perSec / median(gen), ratioAlone: perSec / median(alone) };
 });
 console.log(`\n### \`clickbench generate\` as a whole process (start-up included), median of ${GEN_RUNS}\n`);
-console.log('| command | seconds | events/s | × in-process generator | target |');
-console.log('|---|---:|---:|---:|---|');
-for (const g of generateRows) console.log(`| ${g.command} | ${g.medianS.toFixed(2)} | ${fmt(g.eventsPerSec)} | ${g.ratio.toFixed(2)} | ≥ 0.8×: ${g.ratio >= 0.8 ? 'met' : 'MISSED'} |`);
+console.log(`In-process generator: ${fmt(median(gen))} events/s warm in this process (above); ${fmt(median(alone))} events/s alone in a process of its own, run between the commands below (min ${fmt(Math.min(...alone))}, max ${fmt(Math.max(...alone))}). The target is judged against both.\n`);
+console.log('| command | seconds | events/s | × in-process, warm | × in-process, alone, interleaved | target |');
+console.log('|---|---:|---:|---:|---:|---|');
+for (const g of generateRows) {
+  const worst = Math.min(g.ratio, g.ratioAlone);
+  console.log(`| ${g.command} | ${g.medianS.toFixed(2)} | ${fmt(g.eventsPerSec)} | ${g.ratio.toFixed(2)} | ${g.ratioAlone.toFixed(2)} | ≥ 0.8×: ${worst >= 0.8 ? 'met' : 'MISSED'} |`);
+}
 
 // Enrichment on a fresh sandbox (skip with BENCH_SKIP_KAFKA=1).
 let enrichment: Awaited<ReturnType<typeof enrichmentBench>> | undefined;
@@ -219,5 +228,5 @@ if (!process.env.BENCH_SKIP_KAFKA) {
 }
 mkdirSync('reports/bench', { recursive: true });
 const file = `reports/bench/bench-${Date.now()}.json`;
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, generate: generateRows, enrichment, kafka: kafkaFigures, cost, hostCpu, cli }, null, 2));
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, generate: generateRows, generatorAloneEventsPerSec: alone, enrichment, kafka: kafkaFigures, cost, hostCpu, cli }, null, 2));
 console.log(`written ${file}`);
