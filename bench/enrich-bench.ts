@@ -113,6 +113,9 @@ async function removeBenchTopics(kafka: Kafka, prefix: string): Promise<void> {
   }
 }
 
+/** The rounds' modes, each round in this order (BENCH_ENRICH_MODES=eos,passthrough for some of them). */
+const modes = (process.env.BENCH_ENRICH_MODES ?? 'passthrough,alo,eos').split(',') as Mode[];
+
 export async function enrichmentBench(sb: Sandbox, events: number, rounds: number) {
   const kafka = createKafka({ brokers: sb.brokers, clientId: 'clickbench-bench' });
   const prefix = `cb-bench-${Date.now().toString(36)}`;
@@ -130,9 +133,9 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
   };
   try {
     for (let r = 0; r < rounds; r++) {
-      await run('passthrough', () => passthrough(kafka, names, `${prefix}.pass.${r}`, passOut));
-      await run('alo', () => stage(kafka, sb.brokers, names, `${prefix}.alo.${r}`, 'alo', names.enriched));
-      await run('eos', () => stage(kafka, sb.brokers, names, `${prefix}.eos.${r}`, 'eos', names.enriched));
+      if (modes.includes('passthrough')) await run('passthrough', () => passthrough(kafka, names, `${prefix}.pass.${r}`, passOut));
+      if (modes.includes('alo')) await run('alo', () => stage(kafka, sb.brokers, names, `${prefix}.alo.${r}`, 'alo', names.enriched));
+      if (modes.includes('eos')) await run('eos', () => stage(kafka, sb.brokers, names, `${prefix}.eos.${r}`, 'eos', names.enriched));
     }
   } finally {
     await removeBenchTopics(kafka, prefix);
