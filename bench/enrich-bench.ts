@@ -14,6 +14,8 @@ import { ClickstreamGenerator, DEFAULT_START_MS } from '../src/generate/clickstr
 import { fillLookups } from '../src/drive/lookups.js';
 import { createTopics, deleteTopicsWithPrefix, topicNames, topicSpecs, type TopicNames } from '../src/drive/topics.js';
 import { EnrichmentStage, FETCH_BYTES_PER_PARTITION } from '../src/enrich/stage.js';
+import { cutRequests } from '../src/enrich/requests.js';
+import type { Message } from 'kafkajs';
 import { parseScenario } from '../src/scenario/load.js';
 import { sleep, waitUntil } from '../src/sandbox/process.js';
 import { groupLag } from '../src/observe/samplers.js';
@@ -75,7 +77,11 @@ async function passthrough(kafka: Kafka, names: TopicNames, groupId: string, out
     partitionsConsumedConcurrently: 16,
     autoCommitInterval: 2_000,
     eachBatch: async ({ batch }) => {
-      await producer.send({ topic: out, acks: -1, messages: batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition })) });
+      // Cut as the stage cuts its output (one partition per request, ≤ 512 KB): a whole 1 MiB fetch re-sent
+      // as one record batch can pass the broker's 1 MB limit (message.max.bytes) and be refused.
+      const requests: { topic: string; messages: Message[] }[] = [];
+      cutRequests(out, batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition })), requests);
+      for (const r of requests) await producer.send({ ...r, acks: -1 });
     },
   });
   await waitUntil(async () => (await groupLag(kafka, groupId, names.raw)) === 0, 600_000, 250);

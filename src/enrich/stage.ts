@@ -55,13 +55,16 @@ export const PREFERRED_REPLICA_TTL_MS = 5_000;
 /**
  * Most bytes fetched per raw partition at once (enriched records are ~2× their raw size; output
  * requests are cut at 512 KB each, under the broker's 1 MB limit). When the stage is behind, one
- * transaction holds up to this much per partition. Measured on the enrichment bench (200 000 events
- * behind, 12 partitions, eos): 128 KiB → 6 000 events/s and 38.8 broker CPU-s, 256 KiB → 9 600–11 000
- * and 15–17 s, 512 KiB → 15 000 and 11 s, 1 MiB → 15 400 and 9.6 s. 512 KiB is not taken yet: the one
- * suite run with it had 42 duplicates in the sink in the leader-kill + enricher-kill test, not seen
- * before; until that is explained, the size every fault test has passed with stays.
+ * transaction holds up to this much per partition: fewer, larger transactions, and the brokers' cost
+ * of a transaction (markers, transaction-log writes, offsets) spread over more records. Measured on the
+ * enrichment bench (100 000 events behind, 12 partitions, eos, one sandbox, medians of 3, 2026-12-05):
+ * 256 KiB → 22 700 events/s and 23–27 µs of broker CPU per event, 1 MiB → 29 400 and 15–19; 2 MiB no
+ * faster (31 100). 512 KiB was tried on 2026-12-03 and withdrawn after one suite run had 42 sink
+ * duplicates in the leader-kill + enricher-kill test; their cause — a restarted consumer's batch
+ * committed by a second transaction while the first still held it, which larger transactions make
+ * likelier — was fixed the same day (`pending` below), and the fault tests pass at 1 MiB.
  */
-export const FETCH_BYTES_PER_PARTITION = 256 * 1024;
+export const FETCH_BYTES_PER_PARTITION = 1024 * 1024;
 /** Wait before the stage replaces a consumer that crashed for good. */
 export const CONSUMER_RESTART_MS = 2_000;
 
