@@ -1,4 +1,5 @@
 /** Facts about a cluster that the kafkajs admin does not hand out directly (racks, broker configs). */
+import './kafkajs-preload.js'; // before kafkajs: fix 10 (src/kafka/kafkajs-fixes.ts)
 import kafkajs from 'kafkajs';
 import type { Admin } from './client.js';
 

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
+import '../kafka/kafkajs-preload.js'; // before kafkajs: fix 10 (src/kafka/kafkajs-fixes.ts)
 import kafkajs from 'kafkajs';
 import { createConsumer, createKafka, createProducer, type Admin, type Kafka } from '../kafka/client.js';
 import { describeBrokers, type BrokerFact } from '../kafka/cluster-facts.js';

@@ -17,6 +17,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { assertOwnable, isLegacySandboxDir, removeInsideOwned, removeOwnedDir, takeOwnedDir } from './owned.js';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import '../kafka/kafkajs-preload.js'; // before kafkajs: fix 10 (src/kafka/kafkajs-fixes.ts)
 import kafkajsEnums from 'kafkajs';
 import { ClickbenchError } from '../errors.js';
 import { createConsumer, createKafka, createProducer } from '../kafka/client.js';

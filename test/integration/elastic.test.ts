@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import '../../src/kafka/kafkajs-preload.js'; // before kafkajs: fix 10 (src/kafka/kafkajs-fixes.ts)
 import { Kafka, logLevel } from 'kafkajs';
 import { main } from '../../src/cli/main.js';
 import { isMeasured, type Results } from '../../src/run/results.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import '../../src/kafka/client.js';
-import { concurrentRetries, COORDINATOR_REQUESTS, CoordinatorCache, followerOutOfRangeToLeader, retryConcurrentTransactions, stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
+import { concurrentRetries, COORDINATOR_REQUESTS, groupMessagesPerPartition, CoordinatorCache, followerOutOfRangeToLeader, retryConcurrentTransactions, stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
 import { recordEncoder, writeVarLong, type EncodedRecord, type RecordInput } from '../../src/kafka/record-encoder.js';
 import { varintBytes } from '../../src/kafka/wire.js';
 import { crc32c, encodeProduceRequest, type ProduceArgs, type ProduceMessage, type ProduceRequest } from '../../src/kafka/produce-encoder.js';
@@ -416,5 +416,45 @@ describe('kafkajs fix: CONCURRENT_TRANSACTIONS after a commit retried at once, b
     const other = refuse(1, 'INVALID_PRODUCER_EPOCH');
     await assert.rejects(other.fn({ transactionalId: 'txn-u', n: 1 }));
     assert.equal(other.calls(), 1);
+  });
+});
+
+describe('kafkajs fix 10: a send\'s messages grouped per partition in one pass', () => {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve('kafkajs/src/producer/groupMessagesPerPartition');
+  /** kafkajs's own function, loaded apart from the module cache that holds the fix. */
+  const kafkajsOwn = (): typeof groupMessagesPerPartition => {
+    const cached = require.cache[path];
+    delete require.cache[path];
+    try {
+      return require(path) as typeof groupMessagesPerPartition;
+    } finally {
+      require.cache[path] = cached;
+    }
+  };
+  const messages = Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, p: (i * 7919) % 12 }));
+  const args = { topic: 't', partitionMetadata: [{}], messages, partitioner: ({ message }: { message: { p: number } }) => message.p };
+
+  it('is what kafkajs\'s producer takes (put in place before kafkajs loaded)', () => {
+    assert.equal(require.cache[path]?.exports, groupMessagesPerPartition);
+    assert.notEqual(kafkajsOwn(), groupMessagesPerPartition);
+  });
+
+  it('groups as kafkajs does: the same partitions, in the same key order, each partition\'s messages in send order', () => {
+    const own = kafkajsOwn()(args);
+    const fixed = groupMessagesPerPartition(args);
+    assert.deepEqual(fixed, own);
+    assert.deepEqual(Object.keys(fixed), Object.keys(own));
+    assert.deepEqual(Object.keys(fixed), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']);
+    assert.deepEqual(fixed[5].map((m) => m.key), messages.filter((m) => m.p === 5).map((m) => m.key));
+    assert.equal(Object.values(fixed).reduce((a, l) => a + l.length, 0), 600);
+  });
+
+  it('no partitions known: nothing grouped, the partitioner not called', () => {
+    let calls = 0;
+    const none = { ...args, partitionMetadata: [], partitioner: () => ++calls };
+    assert.deepEqual(groupMessagesPerPartition(none), {});
+    assert.deepEqual(kafkajsOwn()(none), {});
+    assert.equal(calls, 0);
   });
 });
