@@ -13,7 +13,7 @@
  */
 import * as zlib from 'node:zlib';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Results } from '../src/run/results.js';
@@ -82,6 +82,8 @@ try {
 } finally {
   await sb.stop({ wipe: true });
 }
+// The logs stay for a failure (its lines name them); a pass leaves nothing behind.
+if (!failures.length) rmSync(dir, { recursive: true, force: true });
 console.error(`node smoke on ${process.version}: ${failures.length ? `${failures.length} failure(s)` : 'passed'} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 for (const f of failures) console.error(`\n✗ ${f}`);
 process.exit(failures.length ? 1 : 0);

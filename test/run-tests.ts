@@ -9,7 +9,7 @@
  * cannot leave JVMs behind to slow down the files after it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +26,16 @@ const integrationFiles = files.filter((f) => !unitFiles.includes(f) && !freshFil
 /** Per test file (a file is one test to node's runner, so this bounds the file as a whole). */
 const FILE_TIMEOUT_MS = 15 * 60_000;
 
-const stateDir = mkdtempSync(join(tmpdir(), 'clickbench-test-sandbox-'));
-const extraDir = mkdtempSync(join(tmpdir(), 'clickbench-test-extra-'));
+/**
+ * One folder for everything the suite writes: the sandboxes' state and, as TMPDIR of every test process,
+ * the files the tests make with os.tmpdir() (generated events, scenarios, reports: a suite left ~400 folders
+ * and ~100 MB in /tmp). Removed when the suite ends, unless CLICKBENCH_TEST_KEEP_TMP=1 (to look at them).
+ */
+const suiteDir = mkdtempSync(join(tmpdir(), 'clickbench-test-'));
+const stateDir = join(suiteDir, 'sandbox');
+const extraDir = join(suiteDir, 'extra');
+const testTmp = join(suiteDir, 'tmp');
+for (const d of [stateDir, extraDir, testTmp]) mkdirSync(d);
 const t0 = Date.now();
 let sandbox: Sandbox | undefined;
 let current: ChildProcess | undefined;
@@ -71,8 +79,8 @@ function runFiles(list: string[], fresh = false): Promise<number> {
       detached: true, // its own process group, so an interrupt stops the test file's process too
       // Fresh files get a user's defaults (the sandbox warm-up included) and no suite sandbox.
       env: fresh
-        ? { ...process.env, CLICKBENCH_TEST_EXTRA_DIR: extraDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' }
-        : { CLICKBENCH_WARMUP_SECONDS: '0', ...process.env, CLICKBENCH_TEST_SANDBOX_DIR: stateDir, CLICKBENCH_TEST_EXTRA_DIR: extraDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+        ? { ...process.env, TMPDIR: testTmp, CLICKBENCH_TEST_EXTRA_DIR: extraDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' }
+        : { CLICKBENCH_WARMUP_SECONDS: '0', ...process.env, TMPDIR: testTmp, CLICKBENCH_TEST_SANDBOX_DIR: stateDir, CLICKBENCH_TEST_EXTRA_DIR: extraDir, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     }));
     child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0)));
   });
@@ -109,6 +117,8 @@ try {
   code = 1;
 } finally {
   await stop();
+  if (process.env.CLICKBENCH_TEST_KEEP_TMP !== '1') rmSync(suiteDir, { recursive: true, force: true });
+  else console.error(`[suite] its files are kept in ${suiteDir}`);
   console.error(`[sandbox] stopped; whole suite took ${((Date.now() - t0) / 1000).toFixed(1)} s: ${took.join(', ')}`);
 }
 quit(code);
