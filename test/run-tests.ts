@@ -29,7 +29,8 @@ const FILE_TIMEOUT_MS = 15 * 60_000;
 /**
  * One folder for everything the suite writes: the sandboxes' state and, as TMPDIR of every test process,
  * the files the tests make with os.tmpdir() (generated events, scenarios, reports: a suite left ~400 folders
- * and ~100 MB in /tmp). Removed when the suite ends, unless CLICKBENCH_TEST_KEEP_TMP=1 (to look at them).
+ * and ~100 MB in /tmp). Removed when the suite passes, kept (and named) when a test failed or with
+ * CLICKBENCH_TEST_KEEP_TMP=1.
  */
 const suiteDir = mkdtempSync(join(tmpdir(), 'clickbench-test-'));
 const stateDir = join(suiteDir, 'sandbox');
@@ -117,8 +118,9 @@ try {
   code = 1;
 } finally {
   await stop();
-  if (process.env.CLICKBENCH_TEST_KEEP_TMP !== '1') rmSync(suiteDir, { recursive: true, force: true });
-  else console.error(`[suite] its files are kept in ${suiteDir}`);
+  // A failed suite keeps them: the reports and results of the runs that failed are the evidence.
+  if (code === 0 && process.env.CLICKBENCH_TEST_KEEP_TMP !== '1') rmSync(suiteDir, { recursive: true, force: true });
+  else console.error(`[suite] its files are kept in ${suiteDir}${code === 0 ? '' : ' (a test failed)'}`);
   console.error(`[sandbox] stopped; whole suite took ${((Date.now() - t0) / 1000).toFixed(1)} s: ${took.join(', ')}`);
 }
 quit(code);
