@@ -58,8 +58,8 @@ export const PREFERRED_REPLICA_TTL_MS = 5_000;
  * transaction holds up to this much per partition: fewer, larger transactions, and the brokers' cost
  * of a transaction (markers, transaction-log writes, offsets) spread over more records. Measured on the
  * enrichment bench (100 000 events behind, 12 partitions, eos, one sandbox, medians of 3, 2026-12-05):
- * 256 KiB → 22 700 events/s and 23–27 µs of broker CPU per event, 1 MiB → 29 400 and 15–19; 2 MiB no
- * faster (31 100). 512 KiB was tried on 2026-12-03 and withdrawn after one suite run had 42 sink
+ * 256 KiB → 22 700 events/s and 23–27 µs of broker CPU per event, 1 MiB → 29 400 and 15–19; 2 MiB
+ * 31 100, within the 1 MiB rounds' spread (28 100–31 400). 512 KiB was tried on 2026-12-03 and withdrawn after one suite run had 42 sink
  * duplicates in the leader-kill + enricher-kill test; their cause — a restarted consumer's batch
  * committed by a second transaction while the first still held it, which larger transactions make
  * likelier — was fixed the same day (`pending` below), and the fault tests pass at 1 MiB.
