@@ -53,7 +53,7 @@ export interface ElasticResult {
   /** Network bytes by "follower←leader" node pair. */
   networkByLink: Record<string, number> | null;
   /** How the kernel counters were read during the move: readings, connections closed between two readings (their last bytes are not counted, so the network figure is a lower bound), readings that printed a connection without its owner. */
-  networkCounting?: { samples: number; closedCounted: number; connectionsClosed: number; ownerFilled: number } | null;
+  networkCounting?: { samples: number; closedCounted: number; connectionsClosed: number; ownerFilled: number; ownerAwaited: number } | null;
   /** The moved replicas' `.log` segment files on the receiving nodes' disks (sandbox ground truth). */
   groundTruthBytes: number | null;
   /** (log dirs − ground truth) / ground truth, %. */
@@ -481,7 +481,7 @@ export class ElasticRunner {
     r.bytesMovedNetwork = got ? got.total : null;
     r.networkByLink = got?.byLeader ?? null;
     const health1 = this.ctx.netHealth?.();
-    r.networkCounting = health0 && health1 ? { samples: health1.samples - health0.samples, closedCounted: health1.closedCounted - health0.closedCounted, connectionsClosed: Math.max(0, health1.connectionsClosed - health0.connectionsClosed), ownerFilled: health1.ownerFilled - health0.ownerFilled } : null;
+    r.networkCounting = health0 && health1 ? { samples: health1.samples - health0.samples, closedCounted: health1.closedCounted - health0.closedCounted, connectionsClosed: Math.max(0, health1.connectionsClosed - health0.connectionsClosed), ownerFilled: health1.ownerFilled - health0.ownerFilled, ownerAwaited: health1.ownerAwaited - health0.ownerAwaited } : null;
     if (r.bytesMovedLogDirs && r.bytesMovedNetwork !== null) r.networkVsLogDirsPct = ((r.bytesMovedNetwork - r.bytesMovedLogDirs) / r.bytesMovedLogDirs) * 100;
     if (r.bytesMovedLogDirs !== null && r.retainedBytesAtRequest) r.bytesMovedPerGbRetained = (r.bytesMovedLogDirs / r.retainedBytesAtRequest) * 1e9;
     if (p.kind === 'scale-in' && sb) {

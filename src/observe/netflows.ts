@@ -28,6 +28,8 @@ import { delimiter, join } from 'node:path';
 const STDBUF = (process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'stdbuf')).find((f) => f.startsWith('/') && existsSync(f));
 /** Time for the `ss -E` process to subscribe to destroy events after it starts. */
 const LISTEN_START_MS = 100;
+/** Readings a new connection printed without its owner waits for one that names it, before it counts as 'other'. */
+export const OWNER_WAIT_READINGS = 3;
 
 export interface SocketStat {
   localPort: number;
@@ -98,6 +100,8 @@ export interface NetHealth {
   /** Connections seen to close without their final counters: their bytes since the last reading are missing. */
   connectionsClosed: number;
   ownerFilled: number;
+  /** Readings where a new connection was printed without its owner and left for a later reading to count. */
+  ownerAwaited: number;
   destroyEvents: 'off' | 'listening' | 'failed';
 }
 interface Entry {
@@ -121,6 +125,15 @@ export class NetLedger {
   /** Connections a reading found gone whose destroy event has not (yet) come: their last bytes are missing. */
   private uncounted = 0;
   private ownerFilled = 0;
+  /**
+   * New connections `ss` printed without an owner, not counted yet (key → readings so far, last counters).
+   * A replica fetcher's connection seen first without its pid went to a client flow ('other') for good,
+   * and with it the bytes it had already fetched: a scale-out's new follower counted 0 B from its leader
+   * in one elastic test, the moved bytes in 'other'. The counters are cumulative, so waiting loses
+   * nothing: the first reading with the owner counts the connection from zero.
+   */
+  private unowned = new Map<Key, { readings: number; sent: number; received: number; localPort: number; peerPort: number }>();
+  private ownerAwaited = 0;
   private samples = 0;
   /** Connections whose final counters the destroy stream gave (key → when): a reading taken before they closed must not count them again. */
   private finished = new Map<Key, number>();
@@ -221,6 +234,7 @@ export class NetLedger {
     // A reading may have noticed the connection gone before its event arrived: count from that reading on.
     const gone = this.gone.get(key);
     this.gone.delete(key);
+    this.unowned.delete(key);
     const before = this.last.get(key) ?? gone;
     this.addDelta(key, { ...s, pid: this.owner.get(key) ?? gone?.owner ?? null }, before ?? { sent: 0, received: 0 }, nodes);
     this.last.delete(key);
@@ -255,13 +269,34 @@ export class NetLedger {
     const nodes = this.o.nodes();
     const byPort = new Map(nodes.map((n) => [n.port, n]));
     const now = new Map<Key, { sent: number; received: number }>();
+    const awaited = new Set<Key>();
     for (const s of parseSs(text)) {
       const to = byPort.get(s.peerPort);
       if (!to || byPort.has(s.localPort)) continue; // not a connection to a broker port, or the accepting side
       const key = `${s.localPort}>${s.peerPort}`;
       if (this.finished.has(key)) continue; // closed since this reading was taken: counted to its end already
+      if (s.pid === null && !this.last.has(key) && this.o.labelOf(s.localPort, null) === undefined) {
+        const waited = (this.unowned.get(key)?.readings ?? 0) + 1;
+        if (waited <= OWNER_WAIT_READINGS) {
+          this.unowned.set(key, { readings: waited, sent: s.bytesSent, received: s.bytesReceived, localPort: s.localPort, peerPort: s.peerPort });
+          this.ownerAwaited++;
+          awaited.add(key);
+          continue;
+        }
+      }
+      this.unowned.delete(key);
       this.addDelta(key, s, this.last.get(key) ?? { sent: 0, received: 0 }, nodes);
       now.set(key, { sent: s.bytesSent, received: s.bytesReceived });
+    }
+    // A connection that closed while its owner was awaited: counted as 'other' to its last reading, and
+    // as closed since then like any other (a destroy event, when listening, brings the rest).
+    for (const [k, u] of this.unowned) {
+      if (awaited.has(k) || now.has(k)) continue;
+      this.unowned.delete(k);
+      this.addDelta(k, { localPort: u.localPort, peerPort: u.peerPort, pid: null, bytesSent: u.sent, bytesReceived: u.received }, { sent: 0, received: 0 }, nodes);
+      this.closed++;
+      this.uncounted++;
+      this.gone.set(k, { sent: u.sent, received: u.received, at: Date.now() });
     }
     for (const [k, v] of this.last) {
       if (now.has(k)) continue;
@@ -280,7 +315,7 @@ export class NetLedger {
    * stream); readings where `ss` printed a known connection without its owner; the event stream's state.
    */
   health(): NetHealth {
-    return { samples: this.samples, closedCounted: this.closedCounted, connectionsClosed: this.uncounted, ownerFilled: this.ownerFilled, destroyEvents: this.eventsState };
+    return { samples: this.samples, closedCounted: this.closedCounted, connectionsClosed: this.uncounted, ownerFilled: this.ownerFilled, ownerAwaited: this.ownerAwaited, destroyEvents: this.eventsState };
   }
 
   /** Bytes the given nodes received as followers (replica fetch responses) between two snapshots. */

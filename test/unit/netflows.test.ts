@@ -50,7 +50,27 @@ describe('kernel TCP counters (pure)', () => {
     const snap = ledger.snapshot();
     assert.deepEqual(NetLedger.replicationInto(new Map(), snap as never, [2]), { total: 6_000, byLeader: { '2←1': 6_000 } });
     assert.equal(ledger.summarize(undefined, snap).total.brokerToClient, 70);
-    assert.deepEqual(ledger.health(), { samples: 3, closedCounted: 0, connectionsClosed: 1, ownerFilled: 1, destroyEvents: 'off' });
+    assert.deepEqual(ledger.health(), { samples: 3, closedCounted: 0, connectionsClosed: 1, ownerFilled: 1, ownerAwaited: 1, destroyEvents: 'off' });
+  });
+
+  it('a new connection printed without its owner waits for a reading that names it, then counts from zero', async () => {
+    const nodes = [{ id: 1, zone: 'a', port: 9001, pid: 101 }, { id: 4, zone: 'b', port: 9004, pid: 104 }];
+    const readings = [
+      ss([[40000, 9001, null, 10, 3_000]]), // a new follower's fetcher, its owner not printed yet
+      ss([[40000, 9001, null, 20, 8_000]]),
+      ss([[40000, 9001, 104, 30, 9_000], [42000, 9001, null, 1, 10]]), // named: all 9 000 B are node 4's from node 1
+      ss([[40000, 9001, 104, 40, 9_500], [42000, 9001, null, 2, 20]]),
+      ss([[40000, 9001, 104, 40, 9_500], [42000, 9001, null, 3, 30]]),
+      ss([[40000, 9001, 104, 40, 9_500], [42000, 9001, null, 4, 40]]), // never named after 3 readings: 'other'
+      ss([[40000, 9001, 104, 40, 9_500], [42000, 9001, null, 5, 50]]),
+    ];
+    let i = 0;
+    const ledger = new NetLedger({ nodes: () => nodes, labelOf: () => undefined, zoneOfLabel: () => undefined, read: async () => readings[i++] });
+    for (let k = 0; k < readings.length; k++) await ledger.sample();
+    const snap = ledger.snapshot();
+    assert.deepEqual(NetLedger.replicationInto(new Map(), snap as never, [4]), { total: 9_500, byLeader: { '4←1': 9_500 } });
+    assert.deepEqual([ledger.summarize(undefined, snap).total.clientToBroker, ledger.summarize(undefined, snap).total.brokerToClient], [5, 50]);
+    assert.equal(ledger.health().ownerAwaited, 5);
   });
 
   it('a connection that closes between readings is counted to its last byte from its destroy event, and never twice', async () => {
@@ -93,7 +113,7 @@ describe('kernel TCP counters (pure)', () => {
     assert.deepEqual(NetLedger.replicationInto(new Map(), snap as never, [2]), { total: 4_800, byLeader: { '2←1': 4_800 } });
     const sum = ledger.summarize(undefined, snap);
     assert.deepEqual([sum.total.clientToBroker, sum.total.brokerToClient], [305, 730]);
-    assert.deepEqual(ledger.health(), { samples: 3, closedCounted: 3, connectionsClosed: 0, ownerFilled: 0, destroyEvents: 'listening' });
+    assert.deepEqual(ledger.health(), { samples: 3, closedCounted: 3, connectionsClosed: 0, ownerFilled: 0, ownerAwaited: 0, destroyEvents: 'listening' });
     assert.match(sum.method, /during replica moves also the final counters of connections closing between readings/);
     push(null);
     await new Promise((r) => setTimeout(r, 10));
