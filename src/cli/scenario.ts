@@ -37,6 +37,12 @@ function parseCount(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--events must be a positive whole number, got "${v}"`);
   return Number(v);
 }
+/** `--shard i/N`: this process's shard of the stream (0 ≤ i < N). */
+export function parseShard(v: string): { index: number; of: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard must be i/N with 0 ≤ i < N (e.g. 0/4 … 3/4), got "${v}"`);
+  return { index: Number(m[1]), of: Number(m[2]) };
+}
 function parseDurationFlag(v: string): number {
   const ms = parseDurationMs(v);
   if (ms === undefined || ms <= 0) throw new UsageError(`--duration must be a duration such as 30s or 2m, got "${v}"`);
@@ -51,9 +57,10 @@ export function generateCommand(io: Io): Command {
     .option('--duration <d>', 'stop after this much schedule time (default: the scenario duration)', parseDurationFlag)
     .option('--seed <n>', 'override the scenario seed')
     .option('--out <file>', 'output file, or - for stdout', '-')
+    .option('--shard <i/N>', 'only shard i of N (by visitor: a session never spans shards): N processes, one per shard, write the single stream between them; limit them by --duration, not --events, for their union to be the single stream', parseShard)
     .option('--stats', 'print statistics of the generated traffic instead of the events')
     .option('--json', 'with --stats: print them as JSON')
-    .action(async (file: string, o: { events?: number; duration?: number; seed?: string; out: string; stats?: boolean; json?: boolean }) => {
+    .action(async (file: string, o: { events?: number; duration?: number; seed?: string; out: string; shard?: { index: number; of: number }; stats?: boolean; json?: boolean }) => {
       const overrides: Record<string, unknown> = {};
       if (o.seed !== undefined) {
         if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed must be a whole number, got "${o.seed}"`);
@@ -62,7 +69,10 @@ export function generateCommand(io: Io): Command {
       const [{ loadScenario }, { ClickstreamGenerator, DEFAULT_START_MS }, { collectStats }] = await Promise.all([import('../scenario/load.js'), import('../generate/clickstream.js'), import('../generate/stats.js')]);
       const { scenario } = loadScenario(file, overrides);
       const startMs = scenario.start_time ? Date.parse(scenario.start_time) : DEFAULT_START_MS;
-      const gen = new ClickstreamGenerator(scenario, { startMs, idPrefix: `s${scenario.seed.toString(36)}` });
+      if (o.shard && o.shard.index >= scenario.population.users && o.shard.index >= scenario.population.bots) {
+        throw new UsageError(`--shard ${o.shard.index}/${o.shard.of}: that shard would hold no visitor (the scenario has ${scenario.population.users} users and ${scenario.population.bots} bots); use fewer shards`);
+      }
+      const gen = new ClickstreamGenerator(scenario, { startMs, idPrefix: `s${scenario.seed.toString(36)}`, shard: o.shard });
       const limit = { events: o.events, durationMs: o.duration ?? (o.events ? Infinity : scenario.duration) };
       if (o.stats) {
         const stats = collectStats(gen, scenario, limit);

@@ -44,6 +44,23 @@ export interface GeneratorOptions {
   /** Prefix of event ids (the run id), so ids are unique across runs. */
   idPrefix: string;
   pools?: Pools;
+  /**
+   * Generate only shard `index` of `of` (0 ≤ index < of): the events of the single stream (same seed, same
+   * ids, same values) whose visitor falls in this shard, so a session never spans shards and the union of
+   * all shards is the single stream. Every shard still draws every event (the streams' state and random
+   * draws stay the single stream's); only the owned events are serialized.
+   */
+  shard?: Shard;
+}
+
+export interface Shard {
+  index: number;
+  of: number;
+}
+
+/** The shard a visitor belongs to (visitor ≥ 0 a person by Zipf rank − 1, < 0 a bot): spread by rank, so the hottest visitors land on different shards. */
+export function shardOfVisitor(visitor: number, of: number): number {
+  return visitor >= 0 ? visitor % of : (-1 - visitor) % of;
 }
 
 const CONSENT_JSON = [0, 1, 2, 3, 4, 5, 6, 7].map(
@@ -81,11 +98,25 @@ export class ClickstreamGenerator {
   private productIdx = -1;
   private tMs = 0;
   private readonly durationMs: number;
+  private readonly shard: Shard | null;
+  /** Sharded: the next owned event, drawn ahead (its schedule time is what nextOffsetMs tells the driver), and its offset. */
+  private ahead: GeneratedEvent | null = null;
+  private aheadT = 0;
+  /** Sharded: events of the single stream drawn and left to other shards. */
+  skipped = 0;
 
   constructor(private readonly scenario: Scenario, private readonly opts: GeneratorOptions) {
     this.pools = opts.pools ?? buildPools(scenario);
     this.curve = rateCurve(scenario);
     this.durationMs = scenario.duration;
+    const shard = opts.shard;
+    if (shard && (!Number.isInteger(shard.of) || shard.of < 1 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.of)) {
+      throw new Error(`shard ${shard.index} of ${shard.of}: expected whole numbers with 0 ≤ index < of`);
+    }
+    this.shard = shard && shard.of > 1 ? shard : null;
+    if (this.shard && this.shard.index >= scenario.population.users && this.shard.index >= scenario.population.bots) {
+      throw new Error(`shard ${this.shard.index} of ${this.shard.of} would own no visitor (population: ${scenario.population.users} users, ${scenario.population.bots} bots)`);
+    }
     const root = new Rng(scenario.seed);
     const stateRng = new Rng(root.fork());
     this.rng = new Rng(root.fork());
@@ -121,17 +152,48 @@ export class ClickstreamGenerator {
     return this.consent[visitor];
   }
 
-  /** Relative time (ms since start) of the next event; > duration when the schedule is done. */
+  /** Relative time (ms since start) of the next event (of this shard); > duration when the schedule is done. */
   get nextOffsetMs(): number {
-    return this.tMs;
+    if (!this.shard) return this.tMs;
+    if (!this.ahead) this.drawAhead();
+    return this.aheadT;
   }
 
   done(): boolean {
-    return this.tMs >= this.durationMs;
+    return this.nextOffsetMs >= this.durationMs;
   }
 
   /** The next event of the schedule (call `done()` first; past the duration the schedule continues at the curve's rate). */
   next(): GeneratedEvent {
+    if (!this.shard) return this.step(-1);
+    if (!this.ahead) this.drawAhead();
+    const e = this.ahead!;
+    this.ahead = null;
+    return e;
+  }
+
+  /** Sharded: draw events of the single stream until one of this shard's, and keep it. */
+  private drawAhead(): void {
+    const { index, of } = this.shard!;
+    for (;;) {
+      const t = this.tMs;
+      const e = this.step(index, of);
+      if (e !== null) {
+        this.ahead = e;
+        this.aheadT = t;
+        return;
+      }
+      this.skipped++;
+    }
+  }
+
+  /**
+   * One event of the single stream: every draw and state change it makes; serialized when `shardIndex` is −1
+   * (not sharded) or its visitor is in that shard of `shardOf`, else null.
+   */
+  private step(shardIndex: -1): GeneratedEvent;
+  private step(shardIndex: number, shardOf: number): GeneratedEvent | null;
+  private step(shardIndex: number, shardOf = 1): GeneratedEvent | null {
     const rng = this.rng;
     const t = this.tMs;
     const rate = this.curve.rateAt(t);
@@ -157,6 +219,7 @@ export class ClickstreamGenerator {
       key = this.pools.visitors.anonymousId[visitor];
     }
     const type = visitor < 0 ? BOT_TYPES[rng.int(BOT_TYPES.length)] : this.types[this.typeChoice.pick(rng.next())];
+    const owned = shardIndex < 0 || shardOfVisitor(visitor, shardOf) === shardIndex;
 
     let userId = 'null';
     let consent = 0;
@@ -181,6 +244,12 @@ export class ClickstreamGenerator {
       extra = this.typeFields(type, visitor);
     }
     const url = this.productIdx >= 0 ? `/p/${this.pools.products[this.productIdx].product_id}` : this.pools.pagePaths[this.pageZipf.sample(rng) - 1];
+    if (!owned) {
+      // Another shard's event: the same draws as below (referrer, bad record), no serialization.
+      rng.int(REFERRER_JSON.length);
+      if (this.scenario.bad_records.rate > 0 && rng.next() < this.scenario.bad_records.rate) rng.int(this.badKinds.length);
+      return null;
+    }
     const idField = `"event_id":"${this.opts.idPrefix}-${seq.toString(36)}",`;
     let value = `{${idField}"event_type":"${type}","schema_version":${SCHEMA_VERSION},"event_time":${eventMs},"intended_time":${intendedMs},${fixed},"user_id":${userId},"session_id":"${session}","url":"${url}","referrer":${REFERRER_JSON[rng.int(REFERRER_JSON.length)]},"consent":${CONSENT_JSON[consent]}${extra}}`;
 

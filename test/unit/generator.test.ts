@@ -217,3 +217,60 @@ describe('generator: what an event says matches the pools at that event', () => 
     assert.ok(identified > 1_000, `identified events seen: ${identified}`);
   });
 });
+
+describe('generator shards (issue #20: load workers)', () => {
+  // Bad records, a flash sale and a bot burst, late profile updates, logins, consent changes: all state the shards must keep alike.
+  const s = () => scenarioOf('bad_records: {rate: 0.01}\n', 11, `name: g
+duration: 30s
+traffic:
+  base_rate: 1500
+  bursts:
+    - {name: sale, kind: flash-sale, at: 5s, duration: 5s, multiplier: 3}
+    - {kind: bot, at: 15s, duration: 5s, multiplier: 2, bot_keys: 3}
+population: {users: 3000, products: 800, pages: 200, campaigns: 5, bots: 20}
+`);
+  const until = (gen: ClickstreamGenerator) => {
+    const out: GeneratedEvent[] = [];
+    while (!gen.done()) {
+      const at = gen.nextOffsetMs;
+      const e = gen.next();
+      assert.equal(e.intendedMs, DEFAULT_START_MS + Math.round(at), 'nextOffsetMs is the time of the event next() returns');
+      out.push(e);
+    }
+    return out;
+  };
+  const line = (e: GeneratedEvent) => JSON.stringify([e.seq, e.intendedMs, e.key, e.value, e.type, e.bad, e.visitor, e.lateMs, e.mirror]);
+
+  for (const of of [2, 3, 5]) {
+    it(`the union of ${of} shards is the single stream: same events, ids and bytes; each visitor in one shard; in order within a shard`, () => {
+      const single = until(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r' }));
+      const shards = Array.from({ length: of }, (_, index) => {
+        const g = new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index, of } });
+        const events = until(g);
+        // Every event of the single stream drawn (and the few past the end, up to the next owned one).
+        assert.ok(g.skipped + events.length >= single.length && g.skipped + events.length < single.length + 200, `${g.skipped} + ${events.length} drawn`);
+        return events;
+      });
+      const union = shards.flat().sort((a, b) => a.seq - b.seq).map(line);
+      assert.equal(union.length, single.length);
+      assert.deepEqual(union, single.map(line));
+      const owner = new Map<string, number>();
+      shards.forEach((events, i) => {
+        for (let k = 1; k < events.length; k++) assert.ok(events[k].seq > events[k - 1].seq && events[k].intendedMs >= events[k - 1].intendedMs);
+        for (const e of events) {
+          assert.equal(owner.get(e.key) ?? i, i, `visitor ${e.key} in two shards`);
+          owner.set(e.key, i);
+        }
+        assert.ok(events.length > single.length / of / 3, `shard ${i} of ${of} holds ${events.length} of ${single.length}`);
+      });
+      assert.ok(single.some((e) => e.bad) && single.some((e) => e.mirror) && single.some((e) => e.visitor < 0));
+    });
+  }
+
+  it('shard 0 of 1 is the single stream; an impossible shard is refused', () => {
+    const a = take(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index: 0, of: 1 } }), 2_000).map(line);
+    assert.deepEqual(a, take(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r' }), 2_000).map(line));
+    assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index: 2, of: 2 } }), /0 ≤ index < of/);
+    assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index: 3500, of: 4000 } }), /would own no visitor/);
+  });
+});

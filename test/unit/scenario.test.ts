@@ -170,6 +170,22 @@ describe('scenario files', () => {
     assert.equal(nonBlocking.stdout, want);
   });
 
+  it('`generate --shard i/N`: N shards\' lines are, together, the single stream\'s lines; a shard out of range is one line, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-'));
+    const gen = async (name: string, extra: string[]) => {
+      const c = capture();
+      assert.equal(await main(['generate', 'scenarios/quickstart.yaml', '--duration', '8s', '--seed', '5', '--out', join(dir, name), ...extra], c.io), 0, c.err.join('\n'));
+      return readFileSync(join(dir, name), 'utf8').trimEnd().split('\n');
+    };
+    const single = await gen('all.jsonl', []);
+    const shards = [await gen('s0.jsonl', ['--shard', '0/3']), await gen('s1.jsonl', ['--shard', '1/3']), await gen('s2.jsonl', ['--shard', '2/3'])];
+    for (const s of shards) assert.ok(s.length > single.length / 6, `${s.length} of ${single.length}`);
+    assert.deepEqual(shards.flat().sort(), single.slice().sort());
+    const c = capture();
+    assert.equal(await main(['generate', 'scenarios/quickstart.yaml', '--events', '10', '--shard', '3/3'], c.io), 2);
+    assert.deepEqual(c.err, ['clickbench: --shard must be i/N with 0 ≤ i < N (e.g. 0/4 … 3/4), got "3/3"']);
+  });
+
   it('`generate --out` into a folder that does not exist: one line naming the file, exit 2', async () => {
     const c = capture();
     const out = join(mkdtempSync(join(tmpdir(), 'cb-')), 'missing', 'events.jsonl');
