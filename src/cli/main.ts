@@ -14,6 +14,7 @@ import { enrichCommand } from './enrich.js';
 import { probeCommand } from './probe.js';
 import { runCommand } from './run.js';
 import { compareCommand, reportCommand } from './report.js';
+import { loadCommand, workerCommand } from './workers.js';
 
 export function createProgram(io: Io): Command {
   const program = new Command('clickbench')
@@ -33,6 +34,8 @@ export function createProgram(io: Io): Command {
   program.addCommand(enrichCommand(io));
   program.addCommand(calibrateCommand(io));
   program.addCommand(probeCommand(io));
+  program.addCommand(loadCommand(io));
+  program.addCommand(workerCommand(io));
   for (const c of program.commands) c.exitOverride();
   return program;
 }

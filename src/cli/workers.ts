@@ -1,0 +1,105 @@
+/** `clickbench worker` and `clickbench load`: load from many processes or hosts, coordinated through Kafka (issue #20). */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ClickbenchError, ExitCode, UsageError } from '../errors.js';
+import type { Io } from '../report/io.js';
+import { resolveBrokers } from './enrich.js';
+import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
+import { resolveSecurity } from '../kafka/security.js';
+import type { LoadResult } from '../workers/coordinator.js';
+
+export function workerCommand(io: Io): Command {
+  return addSecurityOptions(new Command('worker'))
+    .description('a load worker: joins the run <prefix> started by `clickbench load`, drives the shard Kafka\'s group protocol gives it, reports to the run\'s results topic, exits when its shard is done')
+    .option('--brokers <list>', 'bootstrap brokers (default: the running sandbox)')
+    .requiredOption('--prefix <prefix>', 'the run\'s topic prefix (printed by `clickbench load`)')
+    .option('--wait <s>', 'how long to wait for the coordinator\'s start (seconds)', '600')
+    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; wait: string }) => {
+      const { runWorker } = await import('../workers/worker.js');
+      const out = await runWorker({ brokers: await resolveBrokers(o.brokers), security: resolveSecurity([securityInput(o)]), prefix: o.prefix, waitMs: Number(o.wait) * 1000, log: (l) => io.err(l) });
+      io.out(JSON.stringify(out));
+    });
+}
+
+function parseWorkers(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 256) throw new UsageError(`--workers must be a whole number from 1 to 256, got "${v}"`);
+  return Number(v);
+}
+
+export function loadCommand(io: Io): Command {
+  return addSecurityOptions(new Command('load'))
+    .description('offer a scenario\'s traffic from N load workers (`clickbench worker`, on any hosts; --spawn starts them here) and merge their produce figures: events/s, per-second totals, produce-ack latency')
+    .argument('<file>', 'scenario YAML')
+    .requiredOption('--workers <n>', 'how many workers to wait for', parseWorkers)
+    .option('--spawn', 'start the workers as local processes')
+    .option('--brokers <list>', 'bootstrap brokers (default: the running sandbox)')
+    .option('--prefix <prefix>', 'topic prefix of the run (default cb-load-<random>)')
+    .option('--seed <n>', 'override the scenario seed')
+    .option('--join-timeout <s>', 'how long to wait for the workers to join (seconds)', '120')
+    .option('--json <file>', 'write the merged result as JSON')
+    .option('--keep', 'keep the run\'s topics (<prefix>.*) afterwards; by default they are deleted')
+    .action(async (file: string, o: SecurityFlags & { workers: number; spawn?: boolean; brokers?: string; prefix?: string; seed?: string; joinTimeout: string; json?: string; keep?: boolean }) => {
+      const [{ coordinate }, { createKafka }, { loadScenario }] = await Promise.all([import('../workers/coordinator.js'), import('../kafka/client.js'), import('../scenario/load.js')]);
+      const overrides: Record<string, unknown> = {};
+      if (o.seed !== undefined) {
+        if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed must be a whole number, got "${o.seed}"`);
+        overrides.seed = Number(o.seed);
+      }
+      loadScenario(file, overrides); // one clear line for a bad scenario, before anything starts
+      const brokers = await resolveBrokers(o.brokers);
+      const security = resolveSecurity([securityInput(o)]);
+      const runId = randomBytes(4).toString('hex');
+      const prefix = o.prefix ?? `cb-load-${runId}`;
+      const kafka = createKafka({ brokers, security, clientId: 'clickbench-load', log: (l) => io.err(l) });
+      io.err(`run ${prefix}: start workers with  clickbench worker --prefix ${prefix} --brokers ${brokers.join(',')}`);
+      const children: ChildProcess[] = [];
+      if (o.spawn) {
+        for (let i = 0; i < o.workers; i++) {
+          const child = spawn(process.execPath, [process.argv[1], 'worker', '--prefix', prefix, '--brokers', brokers.join(',')], { stdio: ['ignore', 'ignore', 'pipe'] });
+          child.stderr!.on('data', (d: Buffer) => { for (const l of String(d).trimEnd().split('\n')) io.err(`  worker ${i + 1}: ${l}`); });
+          children.push(child);
+        }
+      }
+      let result: LoadResult;
+      try {
+        result = await coordinate({ kafka, prefix, runId, scenario: readFileSync(file, 'utf8'), file, overrides, workers: o.workers, joinTimeoutMs: Number(o.joinTimeout) * 1000, log: (l) => io.err(l) });
+      } catch (err) {
+        for (const c of children) c.kill('SIGTERM');
+        throw err;
+      } finally {
+        // Workers end when their shard is done; a worker still running after 30 s more is stopped.
+        await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise<void>((r) => {
+          const t = setTimeout(() => { c.kill('SIGKILL'); r(); }, 30_000);
+          c.once('exit', () => { clearTimeout(t); r(); });
+        }))));
+        if (!o.keep) {
+          const { deleteTopicsWithPrefix } = await import('../drive/topics.js');
+          const admin = kafka.admin();
+          await admin.connect().then(() => deleteTopicsWithPrefix(admin, prefix)).catch((err: Error) => io.err(`could not delete the run's topics ${prefix}.*: ${err.message}`)).finally(() => admin.disconnect());
+        }
+      }
+      for (const line of loadSummary(result, prefix)) io.out(line);
+      if (o.json) writeFileSync(o.json, JSON.stringify({ prefix, runId, ...result }, null, 2) + '\n');
+      if (result.unfinished.length) throw new ClickbenchError(`${result.unfinished.length} of ${o.workers} worker(s) did not finish: ${result.unfinished.map((u) => `shard ${u.shard} (${u.host}) reported up to second ${u.lastSecond}, ${u.notAcknowledged} of its ${u.shardEvents} events not acknowledged`).join('; ')}`, { exitCode: ExitCode.runFailed });
+    });
+}
+
+/** The merged result as markdown: per worker, then the whole. */
+export function loadSummary(r: LoadResult, prefix: string): string[] {
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const seconds = r.durationMs / 1000;
+  const lines = [`## Load from ${r.workers.length} worker(s) — run ${prefix}`, ''];
+  const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  lines.push(row(['shard', 'worker', 'clock offset', 'intended', 'sent', 'acked', 'ack p50 / p99 ms', 'finished']), row(Array(8).fill('---')));
+  lines.push(...r.workers.map((w) => row([
+    String(w.shard), `${w.host}:${w.pid}`, `${w.clockOffsetMs} ms ± ${Math.ceil(w.clockRoundTripMs / 2)}`, String(w.intended), String(w.sent), String(w.acked),
+    w.produceAck ? `${w.produceAck.p50Ms} / ${w.produceAck.p99Ms}` : '–', w.done ? `yes (${w.done.cpuSeconds.toFixed(1)} CPU-s)` : `NO: last second reported ${w.lastSecond}`,
+  ])));
+  const acked = sum(r.acked);
+  lines.push('', `Together: ${sum(r.intended)} events intended, ${sum(r.sent)} sent, ${acked} acknowledged over ${seconds} s (${Math.round(acked / seconds)} events/s); produce ack (intended → ack) p50 ${r.produceAck?.p50Ms ?? '–'} ms, p99 ${r.produceAck?.p99Ms ?? '–'} ms, from one histogram merged from the workers' (${r.mergedCount} values = the sum of theirs: ${sum(r.workers.map((w) => w.produceAck?.count ?? 0))}).`);
+  lines.push(`Merging cost this process ${Math.round(r.mergeCpuUsPerWorkerSecond)} µs of CPU per worker-second reported.`);
+  for (const u of r.unfinished) lines.push(`**Worker of shard ${u.shard} (${u.host}) did not finish**${u.leftGroup ? ' (it left the group)' : ''}: nothing reported after second ${u.lastSecond}; of its shard's ${u.shardEvents} events ${u.notAcknowledged} were not acknowledged — no other worker sends them, and no other shard's events are counted missing.`);
+  return lines;
+}

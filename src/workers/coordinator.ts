@@ -1,0 +1,239 @@
+/**
+ * The coordinator of load workers (issue #20): creates the run's topics and its control and results
+ * topics, publishes the plan, waits until Kafka's group protocol has given each of the expected workers
+ * one control partition (its shard), measures each worker's clock against its own through the cluster
+ * (ping → pong round trips), starts them at one schedule time, and merges what they report into one
+ * set of per-second counters and one produce-ack histogram. A worker that stops reporting is named with
+ * its shard and the seconds it did not report; nothing else is counted missing.
+ */
+import '../kafka/kafkajs-preload.js';
+import { randomBytes } from 'node:crypto';
+import { AssignerProtocol } from 'kafkajs';
+import hdr from 'hdr-histogram-js';
+import { createConsumer, createProducer, type Kafka } from '../kafka/client.js';
+import { createTopics, topicNames, topicSpecs } from '../drive/topics.js';
+import { SecondSeries } from '../drive/driver.js';
+import { newHistogram, summarize, type Histogram, type LatencySummary } from '../observe/latency.js';
+import { parseScenario } from '../scenario/load.js';
+import { ClickstreamGenerator } from '../generate/clickstream.js';
+import { ClickbenchError } from '../errors.js';
+import { controlTopic, decode, encode, resultsTopic, workersGroup, type ControlMessage, type DoneMessage, type HelloMessage, type ResultMessage } from './protocol.js';
+
+export interface CoordinatorOptions {
+  kafka: Kafka;
+  /** Topic prefix of the run (its raw and lookup topics, control and results). */
+  prefix: string;
+  /** Event-id prefix (the single stream's: same seed and run id → same ids). */
+  runId: string;
+  scenario: string;
+  file: string;
+  overrides?: Record<string, unknown>;
+  workers: number;
+  /** How long to wait for the workers to join (default 120 s). */
+  joinTimeoutMs?: number;
+  /** Extra wait for reports after the schedule's end (default: the scenario's delivery timeout + 30 s). */
+  graceMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface WorkerReport {
+  shard: number;
+  memberId: string;
+  host: string;
+  pid: number;
+  /** Worker clock − coordinator clock (ms), from the ping with the shortest round trip, ± half of it. */
+  clockOffsetMs: number;
+  clockRoundTripMs: number;
+  done: DoneMessage | null;
+  /** Events the worker reported as intended (due), sent and acknowledged. */
+  intended: number;
+  sent: number;
+  acked: number;
+  /** Last schedule second it reported (−1: none); for a worker that did not finish, the seconds after it are its gap. */
+  lastSecond: number;
+  produceAck: LatencySummary | null;
+  /** The worker's member left the group before it reported done. */
+  leftGroup: boolean;
+}
+
+export interface LoadResult {
+  workers: WorkerReport[];
+  startMs: number;
+  durationMs: number;
+  /** Merged over workers, per schedule second. */
+  intended: number[];
+  sent: number[];
+  acked: number[];
+  produceAck: LatencySummary | null;
+  /** The merged histogram's count equals the sum of the workers' (a check of the merge, shown in the report). */
+  mergedCount: number;
+  /** Workers that did not report done: shard, member, last second reported. */
+  unfinished: { shard: number; memberId: string; host: string; lastSecond: number; leftGroup: boolean; shardEvents: number; notAcknowledged: number }[];
+  /** Decoding and merging the workers' reports: CPU seconds of this process per worker-second reported. */
+  mergeCpuUsPerWorkerSecond: number;
+}
+
+const PINGS = 3;
+
+export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
+  const log = o.log ?? (() => {});
+  const overrides = o.overrides ?? {};
+  const { scenario } = parseScenario(o.scenario, o.file, overrides);
+  if (o.workers < 1 || (o.workers > scenario.population.users && o.workers > scenario.population.bots)) {
+    throw new ClickbenchError(`${o.workers} workers: each worker's shard needs visitors (the scenario has ${scenario.population.users} users)`);
+  }
+  const names = topicNames(o.prefix);
+  const admin = o.kafka.admin();
+  await admin.connect();
+  const producer = createProducer(o.kafka, { idempotent: true });
+  const results = createConsumer(o.kafka, { groupId: `${o.prefix}.coordinator.${randomBytes(3).toString('hex')}`, maxWaitTimeInMs: 100 });
+  try {
+    const rf = Math.min(3, scenario.topics.replication);
+    await createTopics(admin, [
+      ...topicSpecs(names, scenario),
+      { topic: controlTopic(o.prefix), numPartitions: o.workers, replicationFactor: rf, configEntries: [] },
+      { topic: resultsTopic(o.prefix), numPartitions: 1, replicationFactor: rf, configEntries: [] },
+    ]);
+    await producer.connect();
+    const broadcast = (m: ControlMessage) => producer.send({ topic: controlTopic(o.prefix), acks: -1, messages: Array.from({ length: o.workers }, (_, partition) => ({ partition, value: encode(m) })) });
+
+    const hellos = new Map<string, HelloMessage>();
+    const pongs = new Map<string, { offset: number; rtt: number }>();
+    const pongIds = new Map<number, Set<string>>();
+    const perWorker = new Map<number, { intended: SecondSeries; sent: SecondSeries; acked: SecondSeries; hist: Histogram; lastSecond: number; done: DoneMessage | null }>();
+    const merged = { intended: new SecondSeries(), sent: new SecondSeries(), acked: new SecondSeries(), hist: newHistogram() };
+    let mergeCpuUs = 0;
+    let workerSeconds = 0;
+    await results.connect();
+    await results.subscribe({ topic: resultsTopic(o.prefix), fromBeginning: true });
+    await results.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        const recvAt = Date.now();
+        const m = decode<ResultMessage>(message.value);
+        if (!m) return;
+        if (m.kind === 'hello') hellos.set(m.memberId, m);
+        else if (m.kind === 'pong') {
+          const rtt = recvAt - m.pingAt;
+          const offset = Math.round(m.at - (m.pingAt + recvAt) / 2);
+          const best = pongs.get(m.memberId);
+          if (!best || rtt < best.rtt) pongs.set(m.memberId, { offset, rtt });
+          let ids = pongIds.get(m.pingId);
+          if (!ids) pongIds.set(m.pingId, (ids = new Set()));
+          ids.add(m.memberId);
+        } else if (m.kind === 'second') {
+          const c0 = process.cpuUsage();
+          const w = perWorker.get(m.shard);
+          if (!w) return;
+          for (const [series, n] of [[w.intended, m.intended], [w.sent, m.sent], [w.acked, m.acked], [merged.intended, m.intended], [merged.sent, m.sent], [merged.acked, m.acked]] as const) series.add(m.second, n);
+          if (m.ackHistogram) {
+            const h = hdr.decodeFromCompressedBase64(m.ackHistogram, 32, false);
+            w.hist.add(h);
+            merged.hist.add(h);
+            h.destroy();
+          }
+          w.lastSecond = Math.max(w.lastSecond, m.second);
+          workerSeconds++;
+          const c1 = process.cpuUsage(c0);
+          mergeCpuUs += c1.user + c1.system;
+        } else if (m.kind === 'done') {
+          const w = perWorker.get(m.shard);
+          if (w) w.done = m;
+        }
+      },
+    });
+
+    await broadcast({ kind: 'plan', runId: o.runId, prefix: o.prefix, scenario: o.scenario, file: o.file, overrides, workers: o.workers });
+    log(`waiting for ${o.workers} worker(s) to join ${workersGroup(o.prefix)}`);
+    // Kafka's group protocol assigns the control partitions: wait until the group is stable with one per member.
+    const joinBy = Date.now() + (o.joinTimeoutMs ?? 120_000);
+    let shardOf = new Map<string, number>();
+    for (;;) {
+      const g = (await admin.describeGroups([workersGroup(o.prefix)])).groups[0];
+      shardOf = new Map();
+      for (const member of g?.members ?? []) {
+        const a = member.memberAssignment.length ? AssignerProtocol.MemberAssignment.decode(member.memberAssignment) : null;
+        const parts = a?.assignment[controlTopic(o.prefix)] ?? [];
+        if (parts.length === 1) shardOf.set(member.memberId, parts[0]);
+      }
+      const complete = g?.state === 'Stable' && g.members.length === o.workers && shardOf.size === o.workers && new Set(shardOf.values()).size === o.workers;
+      if (complete && [...shardOf.keys()].every((id) => hellos.has(id))) break;
+      if (Date.now() > joinBy) {
+        throw new ClickbenchError(`${g?.members.length ?? 0} of ${o.workers} workers joined ${workersGroup(o.prefix)} within ${Math.round((o.joinTimeoutMs ?? 120_000) / 1000)} s`, { hint: `start them with: clickbench worker --prefix ${o.prefix} --brokers …` });
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    log(`${o.workers} worker(s) joined: ${[...shardOf].map(([id, s]) => `shard ${s} ${hellos.get(id)!.host}:${hellos.get(id)!.pid}`).join(', ')}`);
+    // Clocks: a few pings through the control topic, answered on the results topic.
+    for (let id = 1; id <= PINGS; id++) {
+      await broadcast({ kind: 'ping', id, at: Date.now() });
+      const by = Date.now() + 10_000;
+      while ((pongIds.get(id)?.size ?? 0) < o.workers && Date.now() < by) await new Promise((r) => setTimeout(r, 10));
+    }
+    const shards: Record<string, { index: number; clockOffsetMs: number }> = {};
+    for (const [id, index] of shardOf) {
+      shards[id] = { index, clockOffsetMs: pongs.get(id)?.offset ?? 0 };
+      perWorker.set(index, { intended: new SecondSeries(), sent: new SecondSeries(), acked: new SecondSeries(), hist: newHistogram(), lastSecond: -1, done: null });
+    }
+    const startMs = Date.now() + 2_000;
+    await broadcast({ kind: 'start', startMs, shards });
+    log(`started ${o.workers} worker(s); schedule of ${scenario.duration / 1000} s`);
+
+    // Until every worker is done, or has left the group (its session ended: killed, or its host gone) after
+    // the schedule's end, or the grace after the end has passed.
+    const until = startMs + scenario.duration + (o.graceMs ?? scenario.clients.delivery_timeout + 30_000);
+    const left = new Map<string, number>();
+    let lookedAt = 0;
+    while (Date.now() < until && [...shardOf].some(([id, shard]) => !perWorker.get(shard)!.done && !(left.has(id) && Date.now() > startMs + scenario.duration))) {
+      if (Date.now() - lookedAt > 1_000) {
+        lookedAt = Date.now();
+        const g = await admin.describeGroups([workersGroup(o.prefix)]).catch(() => null);
+        const present = new Set(g?.groups[0]?.members.map((m) => m.memberId) ?? []);
+        if (g) for (const id of shardOf.keys()) if (!present.has(id) && !perWorker.get(shardOf.get(id)!)!.done && !left.has(id)) {
+          left.set(id, Date.now());
+          log(`worker of shard ${shardOf.get(id)} (${hellos.get(id)!.host}:${hellos.get(id)!.pid}) left the group without finishing`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // What an unfinished worker's shard should have sent: its events of the single stream over the schedule.
+    const shardEvents = (index: number) => {
+      const g = new ClickstreamGenerator(scenario, { startMs, idPrefix: o.runId, shard: { index, of: o.workers } });
+      let n = 0;
+      while (!g.done()) {
+        g.next();
+        n++;
+      }
+      return n;
+    };
+
+    const workers: WorkerReport[] = [...shardOf].map(([memberId, shard]) => {
+      const w = perWorker.get(shard)!;
+      const h = hellos.get(memberId)!;
+      const sum = (s: SecondSeries) => s.values.reduce((a, b) => a + b, 0);
+      return {
+        shard, memberId, host: h.host, pid: h.pid,
+        clockOffsetMs: pongs.get(memberId)?.offset ?? 0, clockRoundTripMs: pongs.get(memberId)?.rtt ?? -1,
+        done: w.done, intended: sum(w.intended), sent: sum(w.sent), acked: sum(w.acked), lastSecond: w.lastSecond, produceAck: summarize(w.hist),
+        leftGroup: left.has(memberId),
+      };
+    }).sort((a, b) => a.shard - b.shard);
+    return {
+      workers,
+      startMs,
+      durationMs: scenario.duration,
+      intended: merged.intended.values,
+      sent: merged.sent.values,
+      acked: merged.acked.values,
+      produceAck: summarize(merged.hist),
+      mergedCount: merged.hist.totalCount,
+      unfinished: workers.filter((w) => !w.done).map((w) => {
+        const expected = shardEvents(w.shard);
+        return { shard: w.shard, memberId: w.memberId, host: `${w.host}:${w.pid}`, lastSecond: w.lastSecond, leftGroup: w.leftGroup, shardEvents: expected, notAcknowledged: expected - w.acked };
+      }),
+      mergeCpuUsPerWorkerSecond: workerSeconds ? mergeCpuUs / workerSeconds : 0,
+    };
+  } finally {
+    await Promise.all([results.disconnect().catch(() => {}), producer.disconnect().catch(() => {}), admin.disconnect().catch(() => {})]);
+  }
+}

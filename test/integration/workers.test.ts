@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ClickstreamGenerator } from '../../src/generate/clickstream.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import { topicNames } from '../../src/drive/topics.js';
+import type { LoadResult } from '../../src/workers/coordinator.js';
+import { exited, readAll, spawnCli, testKafka, testSandbox, uniqueName } from '../helpers.js';
+
+const sb = testSandbox();
+const kafka = testKafka(sb);
+
+// Bursts, bots, bad records, logins and profile changes: the state the shards must keep alike.
+const SCENARIO = `name: workers-test
+duration: 10s
+seed: 21
+traffic:
+  base_rate: 600
+  bursts:
+    - {name: sale, kind: flash-sale, at: 3s, duration: 3s, multiplier: 2}
+topics: {partitions: 6, replication: 3, min_insync_replicas: 2}
+population: {users: 4000, products: 500, pages: 100, campaigns: 4, bots: 12}
+bad_records: {rate: 0.01}
+`;
+
+const hash = (v: string) => createHash('sha256').update(v).digest('base64');
+
+describe('load workers (issue #20): 3 worker processes and a coordinator on the sandbox', () => {
+  it('the union of what the workers produced is the single-process stream (ids and payloads); merged figures add up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-workers-'));
+    const file = join(dir, 'workers.yaml');
+    writeFileSync(file, SCENARIO);
+    const prefix = uniqueName('cb-test-workers');
+    const json = join(dir, 'load.json');
+    const load = spawnCli(['load', file, '--workers', '3', '--spawn', '--brokers', sb.bootstrap, '--prefix', prefix, '--json', json, '--keep']);
+    await exited(load);
+    assert.equal(load.exitCode, 0, load.output.join(''));
+    const r = JSON.parse(readFileSync(json, 'utf8')) as LoadResult & { runId: string };
+
+    // Ground truth: the single stream for the same seed, run id and start.
+    const scenario = parseScenario(SCENARIO).scenario;
+    const single = new ClickstreamGenerator(scenario, { startMs: r.startMs, idPrefix: r.runId });
+    const want: string[] = [];
+    const perSecond: number[] = [];
+    while (!single.done()) {
+      const e = single.next();
+      want.push(hash(e.value));
+      const s = Math.floor((e.intendedMs - r.startMs) / 1000);
+      perSecond[s] = (perSecond[s] ?? 0) + 1;
+    }
+    const raw = await readAll(kafka, topicNames(prefix).raw, want.length);
+    assert.equal(raw.length, want.length, 'as many records in the raw topic as events in the single stream');
+    assert.deepEqual(raw.map((m) => hash(m.value)).sort(), want.sort(), 'the same payloads (event ids included), each once');
+
+    assert.equal(r.workers.length, 3);
+    assert.deepEqual(r.workers.map((w) => w.shard), [0, 1, 2]);
+    assert.equal(new Set(r.workers.map((w) => w.pid)).size, 3, 'three processes');
+    for (const w of r.workers) {
+      assert.ok(w.done, `shard ${w.shard} finished`);
+      assert.ok(w.acked > want.length / 6, `shard ${w.shard} acknowledged ${w.acked}`);
+      assert.ok(Math.abs(w.clockOffsetMs) <= Math.max(5, w.clockRoundTripMs), `one machine: clock offset ${w.clockOffsetMs} ms (round trip ${w.clockRoundTripMs})`);
+    }
+    // (The merged series run as long as any worker reported a second: acknowledgements come after the last intended second.)
+    assert.deepEqual(r.intended.map((n) => n ?? 0).slice(0, perSecond.length), Array.from({ length: perSecond.length }, (_, s) => perSecond[s] ?? 0), 'per-second totals: the single stream\'s');
+    assert.ok(r.intended.slice(perSecond.length).every((n) => !n));
+    assert.equal(r.acked.reduce((a, b) => a + b, 0), want.length);
+    assert.equal(r.mergedCount, r.workers.reduce((a, w) => a + (w.produceAck?.count ?? 0), 0), 'merged histogram = sum of the workers\'');
+    assert.equal(r.mergedCount, want.length);
+    assert.deepEqual(r.unfinished, []);
+    assert.match(load.output.join(''), /## Load from 3 worker\(s\)/);
+  });
+
+  it('a worker killed mid-run: the run completes (exit 3), names the worker, its shard and the events it did not send; nothing else is missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-workers-'));
+    const file = join(dir, 'workers.yaml');
+    writeFileSync(file, SCENARIO);
+    const prefix = uniqueName('cb-test-workers-kill');
+    const json = join(dir, 'load.json');
+    // Workers first (as an orchestrator starts them: before the coordinator made the run's topics), then the coordinator.
+    const workers = [0, 1, 2].map(() => spawnCli(['worker', '--prefix', prefix, '--brokers', sb.bootstrap]));
+    const load = spawnCli(['load', file, '--workers', '3', '--brokers', sb.bootstrap, '--prefix', prefix, '--json', json, '--keep']);
+    const victim = await new Promise<(typeof workers)[number]>((resolve) => {
+      const look = setInterval(() => {
+        const w = workers.find((x) => /schedule starts in/.test(x.output.join('')));
+        if (w) {
+          clearInterval(look);
+          resolve(w);
+        }
+      }, 50);
+    });
+    await new Promise((r) => setTimeout(r, 6_000)); // ~4 s into the 10 s schedule
+    victim.kill('SIGKILL');
+    await exited(load);
+    for (const w of workers) await exited(w);
+    assert.equal(load.exitCode, 3, load.output.join(''));
+    const r = JSON.parse(readFileSync(json, 'utf8')) as LoadResult & { runId: string };
+    assert.equal(r.unfinished.length, 1);
+    const u = r.unfinished[0];
+    const w = r.workers.find((x) => x.shard === u.shard)!;
+    assert.equal(w.pid, victim.pid, 'the killed process is the one named');
+    assert.ok(u.leftGroup);
+    assert.ok(u.lastSecond >= 2 && u.lastSecond <= 7, `last second reported ${u.lastSecond}`);
+    assert.ok(u.notAcknowledged > 0 && u.notAcknowledged < u.shardEvents, `${u.notAcknowledged} of ${u.shardEvents}`);
+    assert.match(load.output.join(''), new RegExp(`did not finish: shard ${u.shard} \\(\\S+:${victim.pid}\\) reported up to second ${u.lastSecond}, ${u.notAcknowledged} of its ${u.shardEvents} events not acknowledged`));
+    // The other shards: every event of theirs in the raw topic, once; the rest are the killed shard's own.
+    const scenario = parseScenario(SCENARIO).scenario;
+    const shardHashes = (index: number) => {
+      const g = new ClickstreamGenerator(scenario, { startMs: r.startMs, idPrefix: r.runId, shard: { index, of: 3 } });
+      const out: string[] = [];
+      while (!g.done()) out.push(hash(g.next().value));
+      return out;
+    };
+    const others = [0, 1, 2].filter((i) => i !== u.shard).flatMap(shardHashes);
+    const killed = new Set(shardHashes(u.shard));
+    assert.equal(killed.size, u.shardEvents);
+    const raw = (await readAll(kafka, topicNames(prefix).raw, others.length)).map((m) => hash(m.value));
+    const count = new Map<string, number>();
+    for (const h of raw) count.set(h, (count.get(h) ?? 0) + 1);
+    assert.deepEqual(others.filter((h) => count.get(h) !== 1), [], 'every event of the other shards once');
+    const fromKilled = raw.filter((h) => killed.has(h)).length;
+    assert.equal(raw.length, others.length + fromKilled, 'nothing in the raw topic from outside the stream');
+    assert.ok(fromKilled >= u.shardEvents - u.notAcknowledged && fromKilled < u.shardEvents, `${fromKilled} of the killed shard's events landed`);
+    for (const x of r.workers.filter((x) => x.shard !== u.shard)) assert.ok(x.done);
+  });
+});
