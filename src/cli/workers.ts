@@ -98,7 +98,7 @@ export function loadSummary(r: LoadResult, prefix: string): string[] {
     w.produceAck ? `${w.produceAck.p50Ms} / ${w.produceAck.p99Ms}` : '–', w.done ? `yes (${w.done.cpuSeconds.toFixed(1)} CPU-s)` : `NO: last second reported ${w.lastSecond}`,
   ])));
   const acked = sum(r.acked);
-  lines.push('', `Together: ${sum(r.intended)} events intended, ${sum(r.sent)} sent, ${acked} acknowledged over ${seconds} s (${Math.round(acked / seconds)} events/s); produce ack (intended → ack) p50 ${r.produceAck?.p50Ms ?? '–'} ms, p99 ${r.produceAck?.p99Ms ?? '–'} ms, from one histogram merged from the workers' (${r.mergedCount} values = the sum of theirs: ${sum(r.workers.map((w) => w.produceAck?.count ?? 0))}).`);
+  lines.push('', `Together: ${sum(r.intended)} events intended, ${sum(r.sent)} sent, ${acked} acknowledged over a ${seconds} s schedule${r.ackedPerSecond !== null ? `, ${Math.round(r.ackedPerSecond)} events/s from its start to the last worker's end` : ''}; produce ack (intended → ack) p50 ${r.produceAck?.p50Ms ?? '–'} ms, p99 ${r.produceAck?.p99Ms ?? '–'} ms, from one histogram merged from the workers' (${r.mergedCount} values = the sum of theirs: ${sum(r.workers.map((w) => w.produceAck?.count ?? 0))}).`);
   lines.push(`Merging cost this process ${Math.round(r.mergeCpuUsPerWorkerSecond)} µs of CPU per worker-second reported.`);
   for (const u of r.unfinished) lines.push(`**Worker of shard ${u.shard} (${u.host}) did not finish**${u.leftGroup ? ' (it left the group)' : ''}: nothing reported after second ${u.lastSecond}; of its shard's ${u.shardEvents} events ${u.notAcknowledged} were not acknowledged — no other worker sends them, and no other shard's events are counted missing.`);
   return lines;

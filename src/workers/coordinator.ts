@@ -54,6 +54,8 @@ export interface WorkerReport {
   produceAck: LatencySummary | null;
   /** The worker's member left the group before it reported done. */
   leftGroup: boolean;
+  /** When its done report arrived, ms after the schedule's start (a worker behind its schedule ends after the schedule does). */
+  doneAfterMs: number | null;
 }
 
 export interface LoadResult {
@@ -67,6 +69,8 @@ export interface LoadResult {
   produceAck: LatencySummary | null;
   /** The merged histogram's count equals the sum of the workers' (a check of the merge, shown in the report). */
   mergedCount: number;
+  /** Acknowledged events per second from the schedule's start to the last worker's done (all workers done), else null. */
+  ackedPerSecond: number | null;
   /** Workers that did not report done: shard, member, last second reported. */
   unfinished: { shard: number; memberId: string; host: string; lastSecond: number; leftGroup: boolean; shardEvents: number; notAcknowledged: number }[];
   /** Decoding and merging the workers' reports: CPU seconds of this process per worker-second reported. */
@@ -100,7 +104,7 @@ export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
     const hellos = new Map<string, HelloMessage>();
     const pongs = new Map<string, { offset: number; rtt: number }>();
     const pongIds = new Map<number, Set<string>>();
-    const perWorker = new Map<number, { intended: SecondSeries; sent: SecondSeries; acked: SecondSeries; hist: Histogram; lastSecond: number; done: DoneMessage | null }>();
+    const perWorker = new Map<number, { intended: SecondSeries; sent: SecondSeries; acked: SecondSeries; hist: Histogram; lastSecond: number; done: DoneMessage | null; doneAt: number }>();
     const merged = { intended: new SecondSeries(), sent: new SecondSeries(), acked: new SecondSeries(), hist: newHistogram() };
     let mergeCpuUs = 0;
     let workerSeconds = 0;
@@ -138,7 +142,10 @@ export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
           mergeCpuUs += c1.user + c1.system;
         } else if (m.kind === 'done') {
           const w = perWorker.get(m.shard);
-          if (w) w.done = m;
+          if (w) {
+            w.done = m;
+            w.doneAt = recvAt;
+          }
         }
       },
     });
@@ -173,7 +180,7 @@ export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
     const shards: Record<string, { index: number; clockOffsetMs: number }> = {};
     for (const [id, index] of shardOf) {
       shards[id] = { index, clockOffsetMs: pongs.get(id)?.offset ?? 0 };
-      perWorker.set(index, { intended: new SecondSeries(), sent: new SecondSeries(), acked: new SecondSeries(), hist: newHistogram(), lastSecond: -1, done: null });
+      perWorker.set(index, { intended: new SecondSeries(), sent: new SecondSeries(), acked: new SecondSeries(), hist: newHistogram(), lastSecond: -1, done: null, doneAt: 0 });
     }
     const startMs = Date.now() + 2_000;
     await broadcast({ kind: 'start', startMs, shards });
@@ -216,6 +223,7 @@ export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
         clockOffsetMs: pongs.get(memberId)?.offset ?? 0, clockRoundTripMs: pongs.get(memberId)?.rtt ?? -1,
         done: w.done, intended: sum(w.intended), sent: sum(w.sent), acked: sum(w.acked), lastSecond: w.lastSecond, produceAck: summarize(w.hist),
         leftGroup: left.has(memberId),
+        doneAfterMs: w.done ? w.doneAt - startMs : null,
       };
     }).sort((a, b) => a.shard - b.shard);
     return {
@@ -227,6 +235,7 @@ export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
       acked: merged.acked.values,
       produceAck: summarize(merged.hist),
       mergedCount: merged.hist.totalCount,
+      ackedPerSecond: workers.every((w) => w.doneAfterMs !== null) ? merged.acked.values.reduce((a, b) => a + b, 0) / (Math.max(...workers.map((w) => w.doneAfterMs!)) / 1000) : null,
       unfinished: workers.filter((w) => !w.done).map((w) => {
         const expected = shardEvents(w.shard);
         return { shard: w.shard, memberId: w.memberId, host: `${w.host}:${w.pid}`, lastSecond: w.lastSecond, leftGroup: w.leftGroup, shardEvents: expected, notAcknowledged: expected - w.acked };
