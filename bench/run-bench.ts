@@ -11,6 +11,9 @@
  *   cost        broker CPU and requests of clickbench's producer vs ProducerPerformance at the same rate
  *               and linger, and of the quickstart pipeline at 1 000 and 3 000 events/s (bench/cost-bench.ts;
  *               `npm run bench:cost` alone, on the running sandbox).
+ *   workers     `clickbench load --workers N --spawn` for 1, 2, 4 local workers at 200 000 events/s offered:
+ *               events/s acknowledged, workers' CPU per event, the coordinator's merge cost
+ *               (bench/workers-bench.ts; BENCH_SKIP_WORKERS=1 skips it).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +25,7 @@ import { SANDBOX_WARMUP_SECONDS } from '../src/sandbox/defaults.js';
 import type { enrichmentBench } from './enrich-bench.js';
 import { kafkaBench } from './kafka-bench.js';
 import { costBench, printCost } from './cost-main.js';
+import { printWorkers, workersBench, type WorkersRow } from './workers-bench.js';
 import type { CostRow } from './cost-bench.js';
 import { hostCpuBetween, readHostCpu, STEAL_WARN_PERCENT, type HostCpu } from '../src/observe/host.js';
 import { ClickstreamGenerator, DEFAULT_START_MS } from '../src/generate/clickstream.js';
@@ -155,6 +159,7 @@ for (const g of generateRows) {
 let enrichment: Awaited<ReturnType<typeof enrichmentBench>> | undefined;
 let kafkaFigures: Awaited<ReturnType<typeof kafkaBench>> | undefined;
 let cost: CostRow[] | undefined;
+let workers: WorkersRow[] | undefined;
 /** This machine's CPU while each Kafka section ran: a shared VM's hypervisor can take a large share (steal), which slows both sides of a comparison but not necessarily alike. */
 const hostCpu: Record<string, HostCpu | null> = {};
 async function withHostCpu<T>(label: string, fn: () => Promise<T>): Promise<T> {
@@ -222,11 +227,16 @@ if (!process.env.BENCH_SKIP_KAFKA) {
       cost = await withHostCpu('cost', () => costBench(sb, (l) => console.error(`  ${l}`)));
       printCost(cost);
     }
+    // Load workers (issue #20): 1, 2, 4 local worker processes against one coordinator (bench/workers-bench.ts).
+    if (!process.env.BENCH_SKIP_WORKERS) {
+      workers = await withHostCpu('load workers', () => workersBench(sb, (l) => console.error(`  ${l}`)));
+      printWorkers(workers, Number(process.env.BENCH_WORKERS_RATE ?? 200_000));
+    }
   } finally {
     await sb.stop({ wipe: true });
   }
 }
 mkdirSync('reports/bench', { recursive: true });
 const file = `reports/bench/bench-${Date.now()}.json`;
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, generate: generateRows, generatorAloneEventsPerSec: alone, enrichment, kafka: kafkaFigures, cost, hostCpu, cli }, null, 2));
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, rounds: ROUNDS, events: EVENTS, rows, ratio, averageEventBytes: bytes, generate: generateRows, generatorAloneEventsPerSec: alone, enrichment, kafka: kafkaFigures, cost, workers, hostCpu, cli }, null, 2));
 console.log(`written ${file}`);

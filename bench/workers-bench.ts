@@ -1,7 +1,7 @@
 /**
  * Load workers (issue #20) on a sandbox: `clickbench load --workers N --spawn` for N = 1, 2, 4 local worker
  * processes offering more than one process can (the quickstart's event mix at BENCH_WORKERS_RATE events/s,
- * default 150 000, for BENCH_WORKERS_SECONDS, default 15), each N in rounds interleaved with the others.
+ * default 200 000, for BENCH_WORKERS_SECONDS, default 10), each N in rounds interleaved with the others.
  * Reports the events/s the brokers acknowledged, the workers' CPU per event, and the coordinator's merge
  * cost per worker-second. `node dist/bench/workers-bench.js <sandbox state dir>` alone, or from run-bench.
  */
@@ -29,8 +29,8 @@ export interface WorkersRow {
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 export async function workersBench(sb: Sandbox, log: (l: string) => void = () => {}): Promise<WorkersRow[]> {
-  const rate = Number(process.env.BENCH_WORKERS_RATE ?? 150_000);
-  const seconds = Number(process.env.BENCH_WORKERS_SECONDS ?? 15);
+  const rate = Number(process.env.BENCH_WORKERS_RATE ?? 200_000);
+  const seconds = Number(process.env.BENCH_WORKERS_SECONDS ?? 10);
   const rounds = Number(process.env.BENCH_WORKERS_ROUNDS ?? 2);
   const counts = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'bench-workers-'));
@@ -83,5 +83,5 @@ if (process.argv[1]?.endsWith('workers-bench.js')) {
   const sb = Sandbox.load(process.argv[2]);
   if (!sb) throw new Error(`no sandbox in ${process.argv[2]}`);
   const rows = await workersBench(sb, (l) => console.error(`  ${l}`));
-  printWorkers(rows, Number(process.env.BENCH_WORKERS_RATE ?? 150_000));
+  printWorkers(rows, Number(process.env.BENCH_WORKERS_RATE ?? 200_000));
 }
