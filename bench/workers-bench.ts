@@ -47,7 +47,7 @@ export async function workersBench(sb: Sandbox, log: (l: string) => void = () =>
       for (const n of counts) {
         const prefix = `cb-bench-workers-${n}-${r}-${Date.now().toString(36)}`;
         const json = join(dir, `${prefix}.json`);
-        const p = spawnSync(process.execPath, ['bin/clickbench.js', 'load', file, '--workers', String(n), '--spawn', '--brokers', sb.brokers.join(','), '--prefix', prefix, '--json', json], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+        const p = spawnSync(process.execPath, ['bin/clickbench.js', 'load', file, '--workers', String(n), '--spawn', '--brokers', sb.brokers.join(','), '--prefix', prefix, '--json', json, '--reports', join(dir, 'reports')], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
         if (p.status !== 0 && p.status !== 3) throw new Error(`load --workers ${n} exited ${p.status}: ${p.stderr.split('\n').slice(-5).join(' ')}`);
         const res = JSON.parse(readFileSync(json, 'utf8')) as LoadResult;
         const acked = res.acked.reduce((a, b) => a + b, 0);

@@ -1,7 +1,8 @@
 /** `clickbench worker` and `clickbench load`: load from many processes or hosts, coordinated through Kafka (issue #20). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { ClickbenchError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../report/io.js';
@@ -38,9 +39,10 @@ export function loadCommand(io: Io): Command {
     .option('--prefix <prefix>', 'topic prefix of the run (default cb-load-<random>)')
     .option('--seed <n>', 'override the scenario seed')
     .option('--join-timeout <s>', 'how long to wait for the workers to join (seconds)', '120')
-    .option('--json <file>', 'write the merged result as JSON')
+    .option('--json <file>', 'also write the merged result as JSON here')
+    .option('--reports <dir>', 'where the report goes (<dir>/<prefix>/load.md and load.json)', 'reports')
     .option('--keep', 'keep the run\'s topics (<prefix>.*) afterwards; by default they are deleted')
-    .action(async (file: string, o: SecurityFlags & { workers: number; spawn?: boolean; brokers?: string; prefix?: string; seed?: string; joinTimeout: string; json?: string; keep?: boolean }) => {
+    .action(async (file: string, o: SecurityFlags & { workers: number; spawn?: boolean; brokers?: string; prefix?: string; seed?: string; joinTimeout: string; json?: string; keep?: boolean; reports: string }) => {
       const [{ coordinate }, { createKafka }, { loadScenario }] = await Promise.all([import('../workers/coordinator.js'), import('../kafka/client.js'), import('../scenario/load.js')]);
       const overrides: Record<string, unknown> = {};
       if (o.seed !== undefined) {
@@ -80,8 +82,15 @@ export function loadCommand(io: Io): Command {
           await admin.connect().then(() => deleteTopicsWithPrefix(admin, prefix)).catch((err: Error) => io.err(`could not delete the run's topics ${prefix}.*: ${err.message}`)).finally(() => admin.disconnect());
         }
       }
-      for (const line of loadSummary(result, prefix)) io.out(line);
-      if (o.json) writeFileSync(o.json, JSON.stringify({ prefix, runId, ...result }, null, 2) + '\n');
+      const summary = loadSummary(result, prefix);
+      for (const line of summary) io.out(line);
+      const json = JSON.stringify({ schema: 'clickbench/load@1', prefix, runId, scenario: file, workersExpected: o.workers, ...result }, null, 2) + '\n';
+      const dir = join(o.reports, prefix);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'load.md'), summary.join('\n') + '\n');
+      writeFileSync(join(dir, 'load.json'), json);
+      io.err(`report: ${join(dir, 'load.md')}`);
+      if (o.json) writeFileSync(o.json, json);
       if (result.unfinished.length) throw new ClickbenchError(`${result.unfinished.length} of ${o.workers} worker(s) did not finish: ${result.unfinished.map((u) => `shard ${u.shard} (${u.host}) reported up to second ${u.lastSecond}, ${u.notAcknowledged} of its ${u.shardEvents} events not acknowledged`).join('; ')}`, { exitCode: ExitCode.runFailed });
     });
 }

@@ -35,7 +35,7 @@ describe('load workers (issue #20): 3 worker processes and a coordinator on the 
     writeFileSync(file, SCENARIO);
     const prefix = uniqueName('cb-test-workers');
     const json = join(dir, 'load.json');
-    const load = spawnCli(['load', file, '--workers', '3', '--spawn', '--brokers', sb.bootstrap, '--prefix', prefix, '--json', json, '--keep']);
+    const load = spawnCli(['load', file, '--workers', '3', '--spawn', '--brokers', sb.bootstrap, '--prefix', prefix, '--json', json, '--keep', '--reports', join(dir, 'reports')]);
     await exited(load);
     assert.equal(load.exitCode, 0, load.output.join(''));
     const r = JSON.parse(readFileSync(json, 'utf8')) as LoadResult & { runId: string };
@@ -71,6 +71,8 @@ describe('load workers (issue #20): 3 worker processes and a coordinator on the 
     assert.equal(r.mergedCount, want.length);
     assert.deepEqual(r.unfinished, []);
     assert.match(load.output.join(''), /## Load from 3 worker\(s\)/);
+    assert.match(readFileSync(join(dir, 'reports', prefix, 'load.md'), 'utf8'), /merged from the workers' \(\d+ values = the sum of theirs: \d+\)/);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'reports', prefix, 'load.json'), 'utf8')).workers, r.workers);
   });
 
   it('a worker killed mid-run: the run completes (exit 3), names the worker, its shard and the events it did not send; nothing else is missing', async () => {
@@ -81,7 +83,7 @@ describe('load workers (issue #20): 3 worker processes and a coordinator on the 
     const json = join(dir, 'load.json');
     // Workers first (as an orchestrator starts them: before the coordinator made the run's topics), then the coordinator.
     const workers = [0, 1, 2].map(() => spawnCli(['worker', '--prefix', prefix, '--brokers', sb.bootstrap]));
-    const load = spawnCli(['load', file, '--workers', '3', '--brokers', sb.bootstrap, '--prefix', prefix, '--json', json, '--keep']);
+    const load = spawnCli(['load', file, '--workers', '3', '--brokers', sb.bootstrap, '--prefix', prefix, '--json', json, '--keep', '--reports', join(dir, 'reports')]);
     const victim = await new Promise<(typeof workers)[number]>((resolve) => {
       const look = setInterval(() => {
         const w = workers.find((x) => /schedule starts in/.test(x.output.join('')));
