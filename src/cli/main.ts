@@ -15,6 +15,7 @@ import { probeCommand } from './probe.js';
 import { runCommand } from './run.js';
 import { compareCommand, reportCommand } from './report.js';
 import { loadCommand, workerCommand } from './workers.js';
+import { sinkCommand } from './sink.js';
 
 export function createProgram(io: Io): Command {
   const program = new Command('clickbench')
@@ -36,6 +37,7 @@ export function createProgram(io: Io): Command {
   program.addCommand(probeCommand(io));
   program.addCommand(loadCommand(io));
   program.addCommand(workerCommand(io));
+  program.addCommand(sinkCommand(io));
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parseScenario } from '../../src/scenario/load.js';
+import { ClickstreamGenerator } from '../../src/generate/clickstream.js';
+import { createTopics, topicNames, topicSpecs } from '../../src/drive/topics.js';
+import { fillLookups } from '../../src/drive/lookups.js';
+import { createProducer } from '../../src/kafka/client.js';
+import { readCommits } from '../../src/sink/table.js';
+import { tableEventIds, type TableCheck } from '../../src/sink/query.js';
+import type { LatencySummary } from '../../src/observe/latency.js';
+import { exited, groupLag, readAll, spawnCli, testKafka, testSandbox, uniqueName, waitUntil } from '../helpers.js';
+
+const sb = testSandbox();
+const kafka = testKafka(sb);
+const EVENTS = 20_000;
+
+// A schedule of 20 000 events/s: the events' intended times are within a second of when the test produces them.
+const scenario = parseScenario(`name: table-test
+duration: 60s
+traffic: {base_rate: 20000, arrivals: uniform}
+topics: {partitions: 6, replication: 3, min_insync_replicas: 2}
+population: {users: 3000, products: 800, pages: 200, campaigns: 6, bots: 10, anonymous_share: 0.5}
+bad_records: {rate: 0.01}
+`).scenario;
+
+describe('table sink (issue #21) on the sandbox', () => {
+  it('enriched events as Parquet: a sink SIGKILLed mid-way and restarted leaves every enriched event in the table once; freshness measured by querying', async (t) => {
+    const prefix = uniqueName('cb-test-table');
+    const names = topicNames(prefix);
+    const admin = kafka.admin();
+    await admin.connect();
+    await createTopics(admin, topicSpecs(names, scenario));
+    await admin.disconnect();
+    const gen = new ClickstreamGenerator(scenario, { startMs: Date.now(), idPrefix: prefix });
+    const producer = createProducer(kafka, { idempotent: true });
+    await producer.connect();
+    await fillLookups(producer, names, gen);
+    const stage = spawnCli(['enrich', '--brokers', sb.bootstrap, '--prefix', prefix, '--delivery', 'eos']);
+    const dir = join(mkdtempSync(join(tmpdir(), 'cb-table-')), 'table');
+    const sinkArgs = ['sink', '--brokers', sb.bootstrap, '--prefix', prefix, '--dir', dir, '--rows', '2000', '--seconds', '1', '--stats-every', '1'];
+    const first = spawnCli(sinkArgs);
+    for (let sent = 0; sent < EVENTS; ) {
+      const batch = [];
+      for (let i = 0; i < 1_000 && sent < EVENTS; i++, sent++) {
+        const e = gen.next();
+        batch.push({ key: e.key, value: e.value });
+      }
+      await producer.send({ topic: names.raw, acks: -1, messages: batch });
+    }
+    await producer.disconnect();
+    const committedRows = () => readCommits(dir).reduce((a, c) => a + c.rows, 0);
+    assert.ok(await waitUntil(async () => committedRows() > EVENTS * 0.3, 120_000, 50), `the sink committed before the kill:\n${first.output.join('')}`);
+    first.kill('SIGKILL');
+    await exited(first);
+    const atKill = committedRows();
+    const second = spawnCli(sinkArgs);
+    assert.ok(await waitUntil(async () => (await groupLag(kafka, `${prefix}.enrich.v1`, names.raw)) === 0, 120_000, 250), `the stage caught up:\n${stage.output.join('')}`);
+    const enriched = await readAll(kafka, names.enriched, 1);
+    const want = enriched.map((r) => (JSON.parse(r.value) as { event_id: string }).event_id);
+    assert.ok(want.length > EVENTS * 0.9, `${want.length} enriched events`);
+    assert.ok(await waitUntil(async () => committedRows() >= want.length, 120_000, 200), `the restarted sink caught up: ${committedRows()} of ${want.length} rows\n${second.output.join('')}`);
+    second.kill('SIGTERM');
+    stage.kill('SIGTERM');
+    await Promise.all([exited(second), exited(stage)]);
+    assert.ok(atKill < want.length, 'the kill left work for the restarted sink');
+    const last = JSON.parse(second.output.join('').trim().split('\n').filter((l) => l.startsWith('{')).at(-1)!) as { table: TableCheck; freshness: LatencySummary | null; skippedBelowCommit: number; queries: number };
+    t.diagnostic(`killed at ${atKill} committed rows; restarted sink: ${JSON.stringify(last)}`);
+    // Exactly once in the table: the enriched topic's events, each once.
+    const got = await tableEventIds(dir);
+    assert.equal(got.length, want.length);
+    assert.deepEqual(got.sort(), want.sort());
+    assert.equal(last.table.rows, want.length);
+    assert.equal(last.table.duplicateRows, 0);
+    assert.deepEqual(last.table.schemaChanges.flatMap((c) => c.typeChanged.filter((x) => !x.compatible)), [], 'one enrichment version: no incompatible type change');
+    assert.deepEqual(last.table.rowsByGeneration, { '0': want.length });
+    assert.equal(last.table.files, readCommits(dir).length);
+    assert.ok(last.table.files >= 3 && last.table.smallFiles === last.table.files, `${last.table.files} files, all under 1 MiB`);
+    // Measured by the restarted sink's queries, for the commits it made.
+    assert.ok(last.queries > 0 && last.freshness && last.freshness.count > 0 && last.freshness.count === want.length - atKill, JSON.stringify(last));
+    assert.ok(last.freshness!.p50Ms > 0 && last.freshness!.p99Ms < 120_000, JSON.stringify(last.freshness));
+  });
+});
