@@ -112,9 +112,11 @@ export class TableSink {
       this.rowsCommitted = commits.reduce((a, c) => a + c.rows, 0);
       this.files = commits.length;
     }
-    // Files a crash left uncommitted are not part of the table: remove them (this sink wrote them).
+    // Files a crash left uncommitted are not part of the table: remove them. Only names this sink writes
+    // (part-<8 digits>.parquet, .part-<8 digits>.ndjson): anything else in the folder is left alone.
     const named = new Set(commits.map((c) => c.file));
-    for (const f of readdirSync(join(this.o.dir, DATA))) if (!named.has(`${DATA}/${f}`)) rmSync(join(this.o.dir, DATA, f), { force: true });
+    for (const f of readdirSync(join(this.o.dir, DATA))) if (/^part-\d{8}\.parquet$/.test(f) && !named.has(`${DATA}/${f}`)) rmSync(join(this.o.dir, DATA, f), { force: true });
+    for (const f of readdirSync(this.o.dir)) if (/^\.part-\d{8}\.ndjson$/.test(f)) rmSync(join(this.o.dir, f), { force: true });
     this.db = await DuckDBInstance.create(':memory:');
     this.con = await this.db.connect();
     const consumer = (this.consumer = createConsumer(this.kafka, { groupId: this.o.groupId, readUncommitted: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 }, () => !this.stopped));

@@ -12,6 +12,7 @@ import { AssignerProtocol } from 'kafkajs';
 import hdr from 'hdr-histogram-js';
 import { createConsumer, createProducer, type Kafka } from '../kafka/client.js';
 import { createTopics, topicNames, topicSpecs } from '../drive/topics.js';
+import { fillLookups } from '../drive/lookups.js';
 import { SecondSeries } from '../drive/driver.js';
 import { newHistogram, summarize, type Histogram, type LatencySummary } from '../observe/latency.js';
 import { parseScenario } from '../scenario/load.js';
@@ -99,6 +100,9 @@ export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
       { topic: resultsTopic(o.prefix), numPartitions: 1, replicationFactor: rf, configEntries: [] },
     ]);
     await producer.connect();
+    // The lookup tables as `run` fills them (profiles, catalog, campaigns, consent), so a pipeline downstream
+    // (`clickbench enrich`, `clickbench sink`) joins what the workers' events refer to.
+    await fillLookups(producer, names, new ClickstreamGenerator(scenario, { startMs: Date.now(), idPrefix: o.runId }));
     const broadcast = (m: ControlMessage) => producer.send({ topic: controlTopic(o.prefix), acks: -1, messages: Array.from({ length: o.workers }, (_, partition) => ({ partition, value: encode(m) })) });
 
     const hellos = new Map<string, HelloMessage>();
