@@ -17,9 +17,16 @@ export function workerCommand(io: Io): Command {
     .option('--brokers <list>', 'bootstrap brokers (default: the running sandbox)')
     .requiredOption('--prefix <prefix>', 'the run\'s topic prefix (printed by `clickbench load`)')
     .option('--wait <s>', 'how long to wait for the coordinator\'s start (seconds)', '600')
-    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; wait: string }) => {
+    .option('--index <i>', 'this worker\'s shard, 0 … N−1 (e.g. a Kubernetes Indexed Job\'s JOB_COMPLETION_INDEX), with --of N; without it the group\'s assignment decides')
+    .option('--of <n>', 'how many workers the run has (with --index)')
+    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; wait: string; index?: string; of?: string }) => {
       const { runWorker } = await import('../workers/worker.js');
-      const out = await runWorker({ brokers: await resolveBrokers(o.brokers), security: resolveSecurity([securityInput(o)]), prefix: o.prefix, waitMs: Number(o.wait) * 1000, log: (l) => io.err(l) });
+      let index: { index: number; of: number } | undefined;
+      if (o.index !== undefined || o.of !== undefined) {
+        if (!/^\d+$/.test(o.index ?? '') || !/^\d+$/.test(o.of ?? '') || Number(o.index) >= Number(o.of)) throw new UsageError(`--index and --of go together, as whole numbers with 0 ≤ index < of; got --index ${o.index ?? '(none)'} --of ${o.of ?? '(none)'}`);
+        index = { index: Number(o.index), of: Number(o.of) };
+      }
+      const out = await runWorker({ brokers: await resolveBrokers(o.brokers), security: resolveSecurity([securityInput(o)]), prefix: o.prefix, index, waitMs: Number(o.wait) * 1000, log: (l) => io.err(l) });
       io.out(JSON.stringify(out));
     });
 }

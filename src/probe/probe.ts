@@ -22,8 +22,12 @@ import { phaseNeeds, type PhaseKind } from '../phases/registry.js';
 
 export const CAPABILITIES = [
   'api-versions', 'racks', 'idempotent-produce', 'transactions', 'consumer-groups', 'timestamp-lookup',
-  'log-compaction', 'describe-log-dirs', 'describe-configs', 'remote-storage', 'rack-aware-fetch', 'listener-security',
+  'log-compaction', 'describe-log-dirs', 'describe-configs', 'remote-storage', 'rack-aware-fetch', 'listener-security', 'table-topic',
 ] as const;
+/** What the pipeline does not need, asked for what it tells about the platform (a "no" is not a lack). */
+export const OPTIONAL_CAPABILITIES: readonly CapabilityId[] = ['table-topic'];
+/** AutoMQ's topic config that makes a topic also an Iceberg table (Table Topic). */
+export const TABLE_TOPIC_CONFIG = 'automq.table.topic.enable';
 export type CapabilityId = (typeof CAPABILITIES)[number];
 export type CapabilityStatus = 'yes' | 'no' | 'not checked';
 
@@ -33,6 +37,8 @@ export interface Capability {
   status: CapabilityStatus;
   evidence: string;
   ms: number;
+  /** Not needed by the pipeline: its "no" is information, not a lack (OPTIONAL_CAPABILITIES). */
+  optional?: boolean;
 }
 
 export interface ProbeResult {
@@ -60,6 +66,7 @@ const NAMES: Record<CapabilityId, string> = {
   'remote-storage': 'remote storage (tiered)',
   'rack-aware-fetch': 'rack-aware fetching (client.rack)',
   'listener-security': 'listener security',
+  'table-topic': 'table topic (a topic config that makes it an Iceberg table, as AutoMQ\'s Table Topic)',
 };
 
 /** The API keys the pipeline uses, by name (ApiVersions lists numbers). */
@@ -110,10 +117,11 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
   const stepMs = o.stepTimeoutMs ?? 15_000;
   const connection = o.connection ?? (await checkConnection(o.brokers, o.security));
   const caps = new Map<CapabilityId, Capability>();
-  const set = (id: CapabilityId, status: CapabilityStatus, evidence: string, since: number) => caps.set(id, { id, name: NAMES[id], status, evidence, ms: Date.now() - since });
+  const set = (id: CapabilityId, status: CapabilityStatus, evidence: string, since: number) => caps.set(id, { id, name: NAMES[id], status, evidence, ms: Date.now() - since, ...(OPTIONAL_CAPABILITIES.includes(id) ? { optional: true } : {}) });
   const tag = randomBytes(4).toString('hex');
   const topic = `clickbench-probe-${tag}`;
   const compactTopic = `${topic}-compact`;
+  const tableTopic = `${topic}-table`;
   const groupId = `clickbench-probe-${tag}`;
   // Broker error codes behind kafkajs's generic errors (an authorization failure at FindCoordinator).
   const brokerErrors = new Set<string>();
@@ -197,6 +205,18 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
       set('log-compaction', policy === 'compact' ? 'yes' : 'no', `a topic with cleanup.policy=compact was created and reads back ${policy ?? 'nothing'} (the cleaner itself is not awaited)`, t);
     } catch (e) {
       set('log-compaction', 'no', errText(e), t);
+    }
+    // Table topic (issue #21): does the cluster accept the config that turns a topic into a table? Apache
+    // Kafka refuses a config it does not know; the answer is the evidence either way.
+    t = Date.now();
+    try {
+      await withTimeout(createTopics(admin, [{ topic: tableTopic, numPartitions: 1, replicationFactor: rf, configEntries: [{ name: TABLE_TOPIC_CONFIG, value: 'true' }] }]), stepMs, 'CreateTopics (table topic)');
+      created.push(tableTopic);
+      const cfg = await retryUnknownTopic(() => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: tableTopic, configNames: [TABLE_TOPIC_CONFIG] }] }), stepMs);
+      const value = cfg.resources[0]?.configEntries.find((c) => c.configName === TABLE_TOPIC_CONFIG)?.configValue;
+      set('table-topic', value === 'true' ? 'yes' : 'no', `a topic with ${TABLE_TOPIC_CONFIG}=true was created and reads back ${value ?? 'nothing'}${value === 'true' ? ' (the table itself is not queried)' : ''}`, t);
+    } catch (e) {
+      set('table-topic', 'no', `${TABLE_TOPIC_CONFIG}=true refused: ${errText(e)}`, t);
     }
 
     // Idempotent produce, with explicit timestamps for the lookup below.
@@ -318,7 +338,7 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
       kafkaVersion,
       detectedProfile: prof.profile,
       profileEvidence: prof.evidence,
-      capabilities: CAPABILITIES.map((id) => caps.get(id) ?? { id, name: NAMES[id], status: 'not checked' as const, evidence: 'the probe stopped before this step', ms: 0 }),
+      capabilities: CAPABILITIES.map((id) => caps.get(id) ?? { id, name: NAMES[id], status: 'not checked' as const, evidence: 'the probe stopped before this step', ms: 0, ...(OPTIONAL_CAPABILITIES.includes(id) ? { optional: true } : {}) }),
       durationMs: Date.now() - t0,
     };
   } finally {

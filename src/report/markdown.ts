@@ -385,7 +385,7 @@ function profileSection(r: Results): string[] {
   else {
     out.push(`Compatibility probe (${(c.durationMs / 1000).toFixed(1)} s, each "yes" exercised on a scratch topic; Kafka version ${c.kafkaVersion.value ?? 'not reported'}: ${c.kafkaVersion.how}):`);
     out.push('');
-    out.push(table(['capability', 'result', 'evidence'], c.capabilities.map((x) => [x.name, x.status === 'yes' ? 'yes' : `**${x.status}**`, x.evidence])));
+    out.push(table(['capability', 'result', 'evidence'], c.capabilities.map((x) => (x.optional ? [`${x.name} — not needed by the pipeline`, x.status, x.evidence] : [x.name, x.status === 'yes' ? 'yes' : `**${x.status}**`, x.evidence]))));
   }
   out.push('');
   return out;

@@ -285,8 +285,10 @@ export function checklist(r: Results): ChecklistRow[] {
     if (isMeasured(r.replay)) ev.push('offsets by timestamp (ListOffsets) used for the replay reset');
     const probe = r.compatibility;
     if (probe && isMeasured(probe)) {
-      const no = probe.capabilities.filter((c) => c.status === 'no');
-      ev.push(`probe: ${probe.capabilities.filter((c) => c.status === 'yes').length}/${probe.capabilities.length} capabilities exercised${no.length ? `; lacking: ${no.map((c) => c.name).join(', ')}` : ''}`);
+      const needs = probe.capabilities.filter((c) => !c.optional);
+      const no = needs.filter((c) => c.status === 'no');
+      const optional = probe.capabilities.filter((c) => c.optional);
+      ev.push(`probe: ${needs.filter((c) => c.status === 'yes').length}/${needs.length} capabilities exercised${no.length ? `; lacking: ${no.map((c) => c.name).join(', ')}` : ''}${optional.length ? `; also asked (not needed): ${optional.map((c) => `${c.name} ${c.status}`).join(', ')}` : ''}`);
     } else if (probe) ev.push(`probe not measured: ${probe.reason}`);
     // Failed attempts during a fault are expected (and retried); events given up on are not.
     const faulted = (r.faults ?? []).some((f) => f.injectedAtOffsetMs !== null);

@@ -162,13 +162,22 @@ export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
     for (;;) {
       const g = (await admin.describeGroups([workersGroup(o.prefix)])).groups[0];
       shardOf = new Map();
+      // Workers started with an explicit --index (an Indexed Job) claim their shard; the others get the partition the group gave them.
+      const explicit = (g?.members ?? []).some((m) => hellos.get(m.memberId)?.index !== undefined);
       for (const member of g?.members ?? []) {
+        const claimed = hellos.get(member.memberId)?.index;
+        if (explicit) {
+          if (claimed !== undefined && claimed < o.workers) shardOf.set(member.memberId, claimed);
+          continue;
+        }
         const a = member.memberAssignment.length ? AssignerProtocol.MemberAssignment.decode(member.memberAssignment) : null;
         const parts = a?.assignment[controlTopic(o.prefix)] ?? [];
         if (parts.length === 1) shardOf.set(member.memberId, parts[0]);
       }
       const complete = g?.state === 'Stable' && g.members.length === o.workers && shardOf.size === o.workers && new Set(shardOf.values()).size === o.workers;
       if (complete && [...shardOf.keys()].every((id) => hellos.has(id))) break;
+      const bad = [...hellos.values()].find((h) => h.index !== undefined && (h.of !== o.workers || h.index >= o.workers));
+      if (bad) throw new ClickbenchError(`a worker (${bad.host}:${bad.pid}) was started as --index ${bad.index} --of ${bad.of}, but this run has ${o.workers} workers`, { hint: `start workers with --of ${o.workers} and indexes 0 … ${o.workers - 1}, or without --index` });
       if (Date.now() > joinBy) {
         throw new ClickbenchError(`${g?.members.length ?? 0} of ${o.workers} workers joined ${workersGroup(o.prefix)} within ${Math.round((o.joinTimeoutMs ?? 120_000) / 1000)} s`, { hint: `start them with: clickbench worker --prefix ${o.prefix} --brokers …` });
       }

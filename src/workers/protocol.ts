@@ -54,6 +54,9 @@ export interface HelloMessage {
   pid: number;
   /** Control partitions the group gave this member (as of this join). */
   partitions: number[];
+  /** The shard this worker was started for (`--index i --of N`), instead of the partition the group gives it. */
+  index?: number;
+  of?: number;
 }
 
 export interface PongMessage {

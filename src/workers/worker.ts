@@ -25,6 +25,8 @@ export interface WorkerOptions {
   security?: Security;
   /** The run's prefix (its control and results topics are named from it). */
   prefix: string;
+  /** This worker's shard, fixed by its orchestrator (a Kubernetes Indexed Job's completion index), instead of the group's assignment. */
+  index?: { index: number; of: number };
   /** How long to wait for the coordinator's start (default 10 min). */
   waitMs?: number;
   log?: (line: string) => void;
@@ -102,7 +104,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
     memberId = e.payload.memberId;
     const partitions = (e.payload.memberAssignment[controlTopic(o.prefix)] ?? []).slice().sort((a, b) => a - b);
     log(`joined ${workersGroup(o.prefix)} as ${memberId}: control partition(s) ${partitions.join(', ') || 'none'}`);
-    void publish([{ kind: 'hello', memberId, host: hostname(), pid: process.pid, partitions }]).catch((err: Error) => log(`hello not sent: ${err.message}`));
+    void publish([{ kind: 'hello', memberId, host: hostname(), pid: process.pid, partitions, ...(o.index ? { index: o.index.index, of: o.index.of } : {}) }]).catch((err: Error) => log(`hello not sent: ${err.message}`));
   });
   await consumer.connect();
   await consumer.subscribe({ topic: controlTopic(o.prefix), fromBeginning: true });

@@ -81,15 +81,16 @@ describe('load workers (issue #20): 3 worker processes and a coordinator on the 
     writeFileSync(file, SCENARIO);
     const prefix = uniqueName('cb-test-workers-kill');
     const json = join(dir, 'load.json');
-    // Workers first (as an orchestrator starts them: before the coordinator made the run's topics), then the coordinator.
-    const workers = [0, 1, 2].map(() => spawnCli(['worker', '--prefix', prefix, '--brokers', sb.bootstrap]));
+    // Workers first (as an orchestrator starts them: before the coordinator made the run's topics), each with
+    // its shard fixed as an Indexed Job fixes it (--index i --of 3), then the coordinator.
+    const workers = [0, 1, 2].map((i) => spawnCli(['worker', '--prefix', prefix, '--brokers', sb.bootstrap, '--index', String(i), '--of', '3']));
     const load = spawnCli(['load', file, '--workers', '3', '--brokers', sb.bootstrap, '--prefix', prefix, '--json', json, '--keep', '--reports', join(dir, 'reports')]);
-    const victim = await new Promise<(typeof workers)[number]>((resolve) => {
+    const victim = workers[1];
+    await new Promise<void>((resolve) => {
       const look = setInterval(() => {
-        const w = workers.find((x) => /schedule starts in/.test(x.output.join('')));
-        if (w) {
+        if (/shard 1 of 3: schedule starts in/.test(victim.output.join(''))) {
           clearInterval(look);
-          resolve(w);
+          resolve();
         }
       }, 50);
     });
@@ -101,6 +102,7 @@ describe('load workers (issue #20): 3 worker processes and a coordinator on the 
     const r = JSON.parse(readFileSync(json, 'utf8')) as LoadResult & { runId: string };
     assert.equal(r.unfinished.length, 1);
     const u = r.unfinished[0];
+    assert.equal(u.shard, 1, 'the shard its --index named');
     const w = r.workers.find((x) => x.shard === u.shard)!;
     assert.equal(w.pid, victim.pid, 'the killed process is the one named');
     assert.ok(u.leftGroup);
