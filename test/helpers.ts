@@ -42,17 +42,22 @@ export interface ProducedStream {
   count: number;
 }
 
-/** Create a run's topics, fill the lookups and produce `count` generated events (as fast as possible, acks all). */
-export async function produceGenerated(kafka: Kafka, prefix: string, scenario: Scenario, count: number): Promise<ProducedStream> {
+/**
+ * Create a run's topics, fill the lookups and produce `count` generated events (as fast as possible, acks all).
+ * `startMs`: the schedule's start (the events' intended times); `ready` runs once the topics and lookups exist,
+ * before the events go (to start consumers that must see them arrive).
+ */
+export async function produceGenerated(kafka: Kafka, prefix: string, scenario: Scenario, count: number, o: { startMs?: number; ready?: () => void } = {}): Promise<ProducedStream> {
   const names = topicNames(prefix);
   const admin = kafka.admin();
   await admin.connect();
   await createTopics(admin, topicSpecs(names, scenario));
   await admin.disconnect();
-  const gen = new ClickstreamGenerator(scenario, { startMs: DEFAULT_START_MS, idPrefix: prefix });
+  const gen = new ClickstreamGenerator(scenario, { startMs: o.startMs ?? DEFAULT_START_MS, idPrefix: prefix });
   const producer = createProducer(kafka, { idempotent: true });
   await producer.connect();
   await fillLookups(producer, names, gen);
+  o.ready?.();
   const stream = { names, gen, badByValue: new Map<string, string>(), count: 0 };
   await sendGenerated(producer, stream, count);
   await producer.disconnect();

@@ -2,6 +2,7 @@
 import { closeSync, fstatSync, openSync, write as fsWrite, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { parseIntFlag } from './flags.js';
 import type { ClickstreamGenerator } from '../generate/clickstream.js';
 import type { TrafficStats } from '../generate/stats.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -55,17 +56,13 @@ export function generateCommand(io: Io): Command {
     .argument('<file>', 'scenario YAML')
     .option('--events <n>', 'stop after n events', parseCount)
     .option('--duration <d>', 'stop after this much schedule time (default: the scenario duration)', parseDurationFlag)
-    .option('--seed <n>', 'override the scenario seed')
+    .option('--seed <n>', 'override the scenario seed', parseIntFlag('--seed'))
     .option('--out <file>', 'output file, or - for stdout', '-')
     .option('--shard <i/N>', 'only shard i of N (by visitor: a session never spans shards): N processes, one per shard, write the single stream between them; limit them by --duration, not --events, for their union to be the single stream', parseShard)
     .option('--stats', 'print statistics of the generated traffic instead of the events')
     .option('--json', 'with --stats: print them as JSON')
-    .action(async (file: string, o: { events?: number; duration?: number; seed?: string; out: string; shard?: { index: number; of: number }; stats?: boolean; json?: boolean }) => {
-      const overrides: Record<string, unknown> = {};
-      if (o.seed !== undefined) {
-        if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed must be a whole number, got "${o.seed}"`);
-        overrides.seed = Number(o.seed);
-      }
+    .action(async (file: string, o: { events?: number; duration?: number; seed?: number; out: string; shard?: { index: number; of: number }; stats?: boolean; json?: boolean }) => {
+      const overrides: Record<string, unknown> = o.seed !== undefined ? { seed: o.seed } : {};
       const [{ loadScenario }, { ClickstreamGenerator, DEFAULT_START_MS }, { collectStats }] = await Promise.all([import('../scenario/load.js'), import('../generate/clickstream.js'), import('../generate/stats.js')]);
       const { scenario } = loadScenario(file, overrides);
       const startMs = scenario.start_time ? Date.parse(scenario.start_time) : DEFAULT_START_MS;

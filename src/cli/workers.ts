@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { ClickbenchError, ExitCode, UsageError } from '../errors.js';
+import { parseIntFlag } from './flags.js';
 import type { Io } from '../report/io.js';
 import { resolveBrokers } from './enrich.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
@@ -44,18 +45,14 @@ export function loadCommand(io: Io): Command {
     .option('--spawn', 'start the workers as local processes')
     .option('--brokers <list>', 'bootstrap brokers (default: the running sandbox)')
     .option('--prefix <prefix>', 'topic prefix of the run (default cb-load-<random>)')
-    .option('--seed <n>', 'override the scenario seed')
+    .option('--seed <n>', 'override the scenario seed', parseIntFlag('--seed'))
     .option('--join-timeout <s>', 'how long to wait for the workers to join (seconds)', '120')
     .option('--json <file>', 'also write the merged result as JSON here')
     .option('--reports <dir>', 'where the report goes (<dir>/<prefix>/load.md and load.json)', 'reports')
     .option('--keep', 'keep the run\'s topics (<prefix>.*) afterwards; by default they are deleted')
-    .action(async (file: string, o: SecurityFlags & { workers: number; spawn?: boolean; brokers?: string; prefix?: string; seed?: string; joinTimeout: string; json?: string; keep?: boolean; reports: string }) => {
+    .action(async (file: string, o: SecurityFlags & { workers: number; spawn?: boolean; brokers?: string; prefix?: string; seed?: number; joinTimeout: string; json?: string; keep?: boolean; reports: string }) => {
       const [{ coordinate }, { createKafka }, { loadScenario }] = await Promise.all([import('../workers/coordinator.js'), import('../kafka/client.js'), import('../scenario/load.js')]);
-      const overrides: Record<string, unknown> = {};
-      if (o.seed !== undefined) {
-        if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed must be a whole number, got "${o.seed}"`);
-        overrides.seed = Number(o.seed);
-      }
+      const overrides: Record<string, unknown> = o.seed !== undefined ? { seed: o.seed } : {};
       loadScenario(file, overrides); // one clear line for a bad scenario, before anything starts
       const brokers = await resolveBrokers(o.brokers);
       const security = resolveSecurity([securityInput(o)]);

@@ -230,17 +230,17 @@ export class ClickstreamGenerator {
     if (visitor >= 0) {
       if (intendedMs - this.lastSeenMs[visitor] > this.scenario.events.session_gap) this.sessionNo[visitor]++;
       this.lastSeenMs[visitor] = intendedMs;
-      session = `${key}.${this.sessionNo[visitor]}`;
+      session = owned ? `${key}.${this.sessionNo[visitor]}` : '';
       extra = this.typeFields(type, visitor);
       if (type === 'profile_update' && rng.next() < this.scenario.events.late_profile_updates.share) {
         const late = this.scenario.events.late_profile_updates;
         lateMs = Math.max(1, Math.round(rng.logNormal(late.median_delay, late.sigma)));
         eventMs = intendedMs - lateMs;
       }
-      if (this.identified[visitor]) userId = `"${this.pools.visitors.profile[visitor].user_id}"`;
+      if (owned && this.identified[visitor]) userId = `"${this.pools.visitors.profile[visitor].user_id}"`;
       consent = this.consent[visitor];
     } else {
-      session = `${key}.0`;
+      session = owned ? `${key}.0` : '';
       extra = this.typeFields(type, visitor);
     }
     const url = this.productIdx >= 0 ? `/p/${this.pools.products[this.productIdx].product_id}` : this.pools.pagePaths[this.pageZipf.sample(rng) - 1];

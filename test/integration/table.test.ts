@@ -4,14 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseScenario } from '../../src/scenario/load.js';
-import { ClickstreamGenerator } from '../../src/generate/clickstream.js';
-import { createTopics, topicNames, topicSpecs } from '../../src/drive/topics.js';
-import { fillLookups } from '../../src/drive/lookups.js';
-import { createProducer } from '../../src/kafka/client.js';
+import { topicNames } from '../../src/drive/topics.js';
 import { readCommits } from '../../src/sink/table.js';
 import { tableEventIds, type TableCheck } from '../../src/sink/query.js';
 import type { LatencySummary } from '../../src/observe/latency.js';
-import { exited, groupLag, readAll, spawnCli, testKafka, testSandbox, uniqueName, waitUntil } from '../helpers.js';
+import { exited, groupLag, produceGenerated, readAll, spawnCli, testKafka, testSandbox, uniqueName, waitUntil } from '../helpers.js';
 
 const sb = testSandbox();
 const kafka = testKafka(sb);
@@ -30,27 +27,18 @@ describe('table sink (issue #21) on the sandbox', () => {
   it('enriched events as Parquet: a sink SIGKILLed mid-way and restarted leaves every enriched event in the table once; freshness measured by querying', async (t) => {
     const prefix = uniqueName('cb-test-table');
     const names = topicNames(prefix);
-    const admin = kafka.admin();
-    await admin.connect();
-    await createTopics(admin, topicSpecs(names, scenario));
-    await admin.disconnect();
-    const gen = new ClickstreamGenerator(scenario, { startMs: Date.now(), idPrefix: prefix });
-    const producer = createProducer(kafka, { idempotent: true });
-    await producer.connect();
-    await fillLookups(producer, names, gen);
-    const stage = spawnCli(['enrich', '--brokers', sb.bootstrap, '--prefix', prefix, '--delivery', 'eos']);
     const dir = join(mkdtempSync(join(tmpdir(), 'cb-table-')), 'table');
     const sinkArgs = ['sink', '--brokers', sb.bootstrap, '--prefix', prefix, '--dir', dir, '--rows', '2000', '--seconds', '1', '--stats-every', '1'];
-    const first = spawnCli(sinkArgs);
-    for (let sent = 0; sent < EVENTS; ) {
-      const batch = [];
-      for (let i = 0; i < 1_000 && sent < EVENTS; i++, sent++) {
-        const e = gen.next();
-        batch.push({ key: e.key, value: e.value });
-      }
-      await producer.send({ topic: names.raw, acks: -1, messages: batch });
-    }
-    await producer.disconnect();
+    // The stage and the sink start once the topics and lookups exist, and see the events arrive.
+    let stage!: ReturnType<typeof spawnCli>;
+    let first!: ReturnType<typeof spawnCli>;
+    await produceGenerated(kafka, prefix, scenario, EVENTS, {
+      startMs: Date.now(),
+      ready: () => {
+        stage = spawnCli(['enrich', '--brokers', sb.bootstrap, '--prefix', prefix, '--delivery', 'eos']);
+        first = spawnCli(sinkArgs);
+      },
+    });
     const committedRows = () => readCommits(dir).reduce((a, c) => a + c.rows, 0);
     assert.ok(await waitUntil(async () => committedRows() > EVENTS * 0.3, 120_000, 50), `the sink committed before the kill:\n${first.output.join('')}`);
     first.kill('SIGKILL');

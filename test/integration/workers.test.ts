@@ -28,26 +28,39 @@ bad_records: {rate: 0.01}
 
 const hash = (v: string) => createHash('sha256').update(v).digest('base64');
 
+/** A run's folder (the scenario file, where load writes its JSON and report), a fresh prefix, and the `load` arguments both tests pass. */
+function newRun(name: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-workers-'));
+  const file = join(dir, 'workers.yaml');
+  writeFileSync(file, SCENARIO);
+  const prefix = uniqueName(name);
+  const json = join(dir, 'load.json');
+  return { dir, prefix, json, loadArgs: ['load', file, '--workers', '3', '--brokers', sb.bootstrap, '--prefix', prefix, '--json', json, '--keep', '--reports', join(dir, 'reports')] };
+}
+
+/** Ground truth: the single stream (or one shard of it) for the run's seed, id and start, as payload hashes with their intended times. */
+function streamOf(r: { startMs: number; runId: string }, shard?: { index: number; of: number }): { hash: string; intendedMs: number }[] {
+  const g = new ClickstreamGenerator(parseScenario(SCENARIO).scenario, { startMs: r.startMs, idPrefix: r.runId, shard });
+  const out: { hash: string; intendedMs: number }[] = [];
+  while (!g.done()) {
+    const e = g.next();
+    out.push({ hash: hash(e.value), intendedMs: e.intendedMs });
+  }
+  return out;
+}
+
 describe('load workers (issue #20): 3 worker processes and a coordinator on the sandbox', () => {
   it('the union of what the workers produced is the single-process stream (ids and payloads); merged figures add up', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-workers-'));
-    const file = join(dir, 'workers.yaml');
-    writeFileSync(file, SCENARIO);
-    const prefix = uniqueName('cb-test-workers');
-    const json = join(dir, 'load.json');
-    const load = spawnCli(['load', file, '--workers', '3', '--spawn', '--brokers', sb.bootstrap, '--prefix', prefix, '--json', json, '--keep', '--reports', join(dir, 'reports')]);
+    const { dir, prefix, json, loadArgs } = newRun('cb-test-workers');
+    const load = spawnCli([...loadArgs, '--spawn']);
     await exited(load);
     assert.equal(load.exitCode, 0, load.output.join(''));
     const r = JSON.parse(readFileSync(json, 'utf8')) as LoadResult & { runId: string };
 
-    // Ground truth: the single stream for the same seed, run id and start.
-    const scenario = parseScenario(SCENARIO).scenario;
-    const single = new ClickstreamGenerator(scenario, { startMs: r.startMs, idPrefix: r.runId });
-    const want: string[] = [];
+    const single = streamOf(r);
+    const want = single.map((e) => e.hash);
     const perSecond: number[] = [];
-    while (!single.done()) {
-      const e = single.next();
-      want.push(hash(e.value));
+    for (const e of single) {
       const s = Math.floor((e.intendedMs - r.startMs) / 1000);
       perSecond[s] = (perSecond[s] ?? 0) + 1;
     }
@@ -76,15 +89,11 @@ describe('load workers (issue #20): 3 worker processes and a coordinator on the 
   });
 
   it('a worker killed mid-run: the run completes (exit 3), names the worker, its shard and the events it did not send; nothing else is missing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-workers-'));
-    const file = join(dir, 'workers.yaml');
-    writeFileSync(file, SCENARIO);
-    const prefix = uniqueName('cb-test-workers-kill');
-    const json = join(dir, 'load.json');
+    const { prefix, json, loadArgs } = newRun('cb-test-workers-kill');
     // Workers first (as an orchestrator starts them: before the coordinator made the run's topics), each with
     // its shard fixed as an Indexed Job fixes it (--index i --of 3), then the coordinator.
     const workers = [0, 1, 2].map((i) => spawnCli(['worker', '--prefix', prefix, '--brokers', sb.bootstrap, '--index', String(i), '--of', '3']));
-    const load = spawnCli(['load', file, '--workers', '3', '--brokers', sb.bootstrap, '--prefix', prefix, '--json', json, '--keep', '--reports', join(dir, 'reports')]);
+    const load = spawnCli(loadArgs);
     const victim = workers[1];
     await new Promise<void>((resolve) => {
       const look = setInterval(() => {
@@ -110,13 +119,7 @@ describe('load workers (issue #20): 3 worker processes and a coordinator on the 
     assert.ok(u.notAcknowledged > 0 && u.notAcknowledged < u.shardEvents, `${u.notAcknowledged} of ${u.shardEvents}`);
     assert.match(load.output.join(''), new RegExp(`did not finish: shard ${u.shard} \\(\\S+:${victim.pid}\\) reported up to second ${u.lastSecond}, ${u.notAcknowledged} of its ${u.shardEvents} events not acknowledged`));
     // The other shards: every event of theirs in the raw topic, once; the rest are the killed shard's own.
-    const scenario = parseScenario(SCENARIO).scenario;
-    const shardHashes = (index: number) => {
-      const g = new ClickstreamGenerator(scenario, { startMs: r.startMs, idPrefix: r.runId, shard: { index, of: 3 } });
-      const out: string[] = [];
-      while (!g.done()) out.push(hash(g.next().value));
-      return out;
-    };
+    const shardHashes = (index: number) => streamOf(r, { index, of: 3 }).map((e) => e.hash);
     const others = [0, 1, 2].filter((i) => i !== u.shard).flatMap(shardHashes);
     const killed = new Set(shardHashes(u.shard));
     assert.equal(killed.size, u.shardEvents);
