@@ -22,9 +22,9 @@ export async function fillLookups(producer: Producer, names: TopicNames, gen: Cl
     }
     fill[kind] += records.length;
   };
-  await send(names.lookups.profiles, 'profiles', pools.visitors.profile.map((p) => ({ key: p.user_id, value: profileRecord(p, 0) })));
+  await send(names.lookups.profiles, 'profiles', Array.from({ length: pools.visitors.size }, (_, i) => { const p = pools.visitors.profile(i); return { key: p.user_id, value: profileRecord(p, 0) }; }));
   await send(names.lookups.catalog, 'catalog', pools.products.map((p) => ({ key: p.product_id, value: JSON.stringify({ name: p.name, category: p.category, brand: p.brand, price: p.price_cents / 100 }) })));
   await send(names.lookups.campaigns, 'campaigns', pools.campaigns.map((c) => ({ key: c.campaign_id, value: JSON.stringify({ name: c.name, channel: c.channel, utm_source: c.utm_source, utm_medium: c.utm_medium, cost_per_click: c.cost_per_click_cents / 100 }) })));
-  await send(names.lookups.consent, 'consent', pools.visitors.anonymousId.map((aid, i) => ({ key: aid, value: consentRecord(gen.consentOf(i), 0) })));
+  await send(names.lookups.consent, 'consent', Array.from({ length: pools.visitors.size }, (_, i) => ({ key: pools.visitors.anonymousId(i), value: consentRecord(gen.consentOf(i), 0) })));
   return fill;
 }

@@ -9,7 +9,7 @@
  */
 import { BAD_RECORD_KINDS, EVENT_TYPES, type BadRecordKind, type EventType, type Scenario } from '../scenario/schema.js';
 import { burstExtra, rateCurve, type RateCurve } from './curve.js';
-import { buildPools, type Pools, type Profile } from './pools.js';
+import { buildPools, flat, type Pools, type Profile } from './pools.js';
 import { normalizedMix } from './mix.js';
 import { Rng, WeightedChoice } from './random.js';
 import { ZipfSampler } from './zipf.js';
@@ -64,7 +64,7 @@ export function shardOfVisitor(visitor: number, of: number): number {
 }
 
 const CONSENT_JSON = [0, 1, 2, 3, 4, 5, 6, 7].map(
-  (b) => `{"analytics":${(b & 1) !== 0},"marketing":${(b & 2) !== 0},"personalization":${(b & 4) !== 0}}`,
+  (b) => flat(`{"analytics":${(b & 1) !== 0},"marketing":${(b & 2) !== 0},"personalization":${(b & 4) !== 0}}`),
 );
 const REFERRERS = ['', 'https://www.google.com/', 'https://www.bing.com/', 'https://www.instagram.com/', 'https://news.example.org/', 'https://duckduckgo.com/'];
 const REFERRER_JSON = REFERRERS.map((r) => (r ? JSON.stringify(r) : 'null'));
@@ -215,8 +215,8 @@ export class ClickstreamGenerator {
       key = this.pools.bots.anonymousId[b];
     } else {
       visitor = this.userZipf.sample(rng) - 1;
-      fixed = this.pools.visitors.fixedJson[visitor];
-      key = this.pools.visitors.anonymousId[visitor];
+      fixed = this.pools.visitors.fixedJson(visitor);
+      key = this.pools.visitors.anonymousId(visitor);
     }
     const type = visitor < 0 ? BOT_TYPES[rng.int(BOT_TYPES.length)] : this.types[this.typeChoice.pick(rng.next())];
     const owned = shardIndex < 0 || shardOfVisitor(visitor, shardOf) === shardIndex;
@@ -237,7 +237,7 @@ export class ClickstreamGenerator {
         lateMs = Math.max(1, Math.round(rng.logNormal(late.median_delay, late.sigma)));
         eventMs = intendedMs - lateMs;
       }
-      if (owned && this.identified[visitor]) userId = `"${this.pools.visitors.profile[visitor].user_id}"`;
+      if (owned && this.identified[visitor]) userId = `"${this.pools.visitors.profile(visitor).user_id}"`;
       consent = this.consent[visitor];
     } else {
       session = owned ? `${key}.0` : '';
@@ -256,7 +256,7 @@ export class ClickstreamGenerator {
     let mirror: GeneratedEvent['mirror'] = null;
     if (visitor >= 0 && (type === 'profile_update' || type === 'consent_change')) {
       mirror = type === 'profile_update'
-        ? { kind: 'profiles', key: this.pools.visitors.profile[visitor].user_id, value: profileRecord(this.pools.visitors.profile[visitor], eventMs) }
+        ? { kind: 'profiles', key: this.pools.visitors.profile(visitor).user_id, value: profileRecord(this.pools.visitors.profile(visitor), eventMs) }
         : { kind: 'consent', key, value: consentRecord(this.consent[visitor], eventMs) };
     }
     let bad: BadRecordKind | null = null;
@@ -324,12 +324,12 @@ export class ClickstreamGenerator {
       }
       case 'identity_update': {
         this.identified[visitor] = 1;
-        return `,"merged_user_id":"${pools.visitors.profile[visitor].user_id}"`;
+        return `,"merged_user_id":"${pools.visitors.profile(visitor).user_id}"`;
       }
       case 'profile_update': {
         // The back office changed the person's profile: the pool is the source of truth.
         this.identified[visitor] = 1;
-        const p = pools.visitors.profile[visitor];
+        const p = pools.visitors.profile(visitor);
         p.segment = pools.segments[rng.int(pools.segments.length)];
         p.tier = pools.tiers[rng.int(pools.tiers.length)];
         return `,"profile_user_id":"${p.user_id}","segment":"${p.segment}","tier":"${p.tier}"`;

@@ -201,13 +201,13 @@ describe('generator: what an event says matches the pools at that event', () => 
       const e = g.next();
       if (e.mirror?.kind === 'profiles') {
         profiles++;
-        assert.equal(e.mirror.value, profileRecord(pools.visitors.profile[e.visitor], e.intendedMs - e.lateMs));
+        assert.equal(e.mirror.value, profileRecord(pools.visitors.profile(e.visitor), e.intendedMs - e.lateMs));
       }
       if (!e.bad && e.visitor >= 0) {
         const v = JSON.parse(e.value) as { user_id: string | null; event_time: number; intended_time: number };
         if (v.user_id !== null) {
           identified++;
-          assert.equal(v.user_id, pools.visitors.profile[e.visitor].user_id);
+          assert.equal(v.user_id, pools.visitors.profile(e.visitor).user_id);
         }
         assert.equal(v.intended_time, e.intendedMs);
         assert.equal(v.event_time, e.intendedMs - e.lateMs);
