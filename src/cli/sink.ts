@@ -22,18 +22,22 @@ export function sinkCommand(io: Io): Command {
     .option('--seconds <s>', 'commit a file at least every s seconds', positive('--seconds'), 5)
     .option('--mb <n>', 'commit a file every n MB of events at most', positive('--mb'), 64)
     .option('--stats-every <s>', 'print a JSON stats line every s seconds', positive('--stats-every'), 5)
-    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; dir: string; topic?: string; rows: number; seconds: number; mb: number; statsEvery: number }) => {
-      const [{ TableSink }, { TableFreshness, checkTable }] = await Promise.all([import('../sink/table.js'), import('../sink/query.js')]);
+    .option('--no-freshness', 'do not query the table for freshness (`run` measures it itself)')
+    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; dir: string; topic?: string; rows: number; seconds: number; mb: number; statsEvery: number; freshness: boolean }) => {
+      const [{ TableSink }, { TableFreshness, checkTable }, { selfCpuSeconds }] = await Promise.all([import('../sink/table.js'), import('../sink/query.js'), import('../observe/cost.js')]);
       const topic = o.topic ?? `${o.prefix}.clicks.enriched`;
       const sink = new TableSink({
         brokers: await resolveBrokers(o.brokers), security: resolveSecurity([securityInput(o)]), topic, groupId: `${o.prefix}.table-sink`, dir: o.dir,
         cadence: { rows: o.rows, seconds: o.seconds, bytes: o.mb * 2 ** 20 }, log: (l) => io.err(l),
       });
-      const freshness = new TableFreshness(o.dir);
+      const freshness = o.freshness ? new TableFreshness(o.dir) : undefined;
       await sink.start();
-      await freshness.start();
+      await freshness?.start();
       io.err(`table sink running: ${topic} → ${o.dir}; stop with Ctrl-C`);
-      const stats = () => ({ at: new Date().toISOString(), files: sink.files, rowsCommitted: sink.rowsCommitted, skippedBelowCommit: sink.skipped, freshness: freshness.summary(), queries: freshness.queries, slowestQueryMs: freshness.slowestQueryMs });
+      const stats = () => ({
+        at: new Date().toISOString(), files: sink.files, rowsCommitted: sink.rowsCommitted, rowsRead: sink.rowsCommitted + sink.rowsBuffered, skippedBelowCommit: sink.skipped, cpuSeconds: selfCpuSeconds(),
+        ...(freshness ? { freshness: freshness.summary(), queries: freshness.queries, slowestQueryMs: freshness.slowestQueryMs } : {}),
+      });
       const timer = setInterval(() => io.out(JSON.stringify(stats())), o.statsEvery * 1000);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -41,7 +45,7 @@ export function sinkCommand(io: Io): Command {
       });
       clearInterval(timer);
       await sink.stop();
-      await freshness.stop();
+      await freshness?.stop();
       io.out(JSON.stringify({ ...stats(), table: await checkTable(o.dir) }));
     });
 }

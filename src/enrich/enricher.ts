@@ -56,7 +56,10 @@ const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
 const BOT_UA = /bot|crawl|spider|python-requests|curl\/|scrapy|headless/i;
 const WINDOW_MS = 10_000;
 
-/** Risk rules per version: the only difference between v1 and v2 (so dual-run diffs show it). */
+/**
+ * Risk rules per version (so dual-run diffs show them). v2 also adds one field, `risk_level` (low / elevated /
+ * high): a compatible schema change (a field added, none dropped or retyped) for dual-run checks and the table.
+ */
 export const RISK_RULES: Record<EnrichmentVersion, { botUa: number; userPer10s: [number, number]; ipPer10s: [number, number]; noReferrerBurst?: [number, number]; flagAt: number }> = {
   v1: { botUa: 40, userPer10s: [20, 30], ipPer10s: [50, 20], flagAt: 50 },
   v2: { botUa: 50, userPer10s: [10, 30], ipPer10s: [30, 20], noReferrerBurst: [5, 10], flagAt: 50 },
@@ -259,6 +262,7 @@ export class Enricher {
     out.product = product;
     out.attribution = attribution;
     out.risk = risk;
+    if (this.version === 'v2') out.risk_level = risk.score >= RISK_RULES.v2.flagAt ? 'high' : risk.score > 0 ? 'elevated' : 'low';
     out.enrichment_version = this.version;
     this.counters.enriched++;
     return {

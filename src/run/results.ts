@@ -18,7 +18,8 @@ import type { CrossZoneResult } from '../observe/crosszone.js';
 import type { BadRecordCheck, RetentionCheck } from '../observe/contract.js';
 import type { FlowLogWindow } from '../observe/flowlog.js';
 import type { AccessCheck } from '../kafka/access.js';
-import type { LatencyTriple } from '../observe/latency.js';
+import type { LatencySummary, LatencyTriple } from '../observe/latency.js';
+import type { TableCheck } from '../sink/query.js';
 import type { DiskSample, LagSample } from '../observe/samplers.js';
 import type { EnrichmentCounters } from '../enrich/enricher.js';
 import type { PhaseKind } from '../phases/timeline.js';
@@ -60,6 +61,30 @@ export type CompressionFigure = { codec: Codec } & (
   | { measured: true; method: string; batches: number; recordBytes: number; compressedBytes: number; /** compressed ÷ record bytes (0.2 = 5× smaller) */ ratio: number }
   | NotMeasured
 );
+
+export interface TableResult extends TableCheck {
+  measured: true;
+  dir: string;
+  cadence: { rows: number; intervalMs: number; bytes: number };
+  /** Distinct events the probe read from the enriched topic (any generation): what the table must hold. */
+  expectedEvents: number;
+  /** Of those, not in the table when the sink stopped. */
+  missingEvents: number;
+  missingExamples: string[];
+  /** Event ids in the table the probe never read from the enriched topic (0 unless the probe missed some). */
+  unexpectedEvents: number;
+  freshness: {
+    method: string;
+    /** Over the scored phases (warmup excluded). */
+    scored: LatencySummary | null;
+    byPhase: { phase: string; freshness: LatencySummary | null }[];
+    /** Rows a replay or rollback rewrote (events from before its generation started): history, not fresh data, so left out. */
+    rewrittenRowsExcluded: number;
+    queries: number;
+    slowestQueryMs: number;
+  };
+  sink: { pid: number | undefined; cpuSeconds: number | null; restartedSkipped: number; stoppedCleanly: boolean };
+}
 
 export interface NotMeasured {
   measured: false;
@@ -313,6 +338,8 @@ export interface Results {
   client: (HealthSummary & { bottleneck: Bottleneck; calibratedShare: { peakAckedPerSec: number; ceilingRecordsPerSec: number; share: number } | NotMeasured }) | NotMeasured;
   /** Every acknowledged event looked up in the raw topic and the sink (runs with fault phases). */
   accounting: AccountingResult | NotMeasured;
+  /** The lakehouse table (scenarios with a `table` block): freshness by queries, the table checked against what was enriched. */
+  table?: TableResult | NotMeasured;
   disk:
     | NotMeasured
     | {

@@ -19,10 +19,11 @@ import { Probe } from '../observe/probe.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { sleep } from '../sandbox/process.js';
 import { boundariesPassed, createRunners } from '../phases/runners.js';
-import { writeResults, type Results } from './results.js';
+import { notMeasured, writeResults, type Results } from './results.js';
 import { RunContext, type RunOptions } from './context.js';
 import { Observer, type Snapshot } from './observe.js';
 import { Sampler } from './sampler.js';
+import { TableRun } from './table.js';
 import { calibrateIfAsked, createRunData, preflight } from './setup.js';
 import { accountRaw, assembleResults, recordTimedOut, sumCounters, unseenAcked } from './finish.js';
 
@@ -40,12 +41,18 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   ctx.admin = await connectAdmin(ctx.kafka, ctx.bootstrap);
   const observer = new Observer(ctx);
   let health: ClientHealth | undefined;
+  let table: TableRun | undefined;
   try {
     await preflight(ctx, connection);
     await calibrateIfAsked(ctx);
     const tablesGen = await createRunData(ctx, runners.flatMap((r) => r.extraTopics?.() ?? []));
     ctx.stage = ctx.stageFor(0);
     await ctx.stage.start();
+    if (s.table) {
+      // The table sink, its own process, reading the enriched topic from the start like any consumer.
+      table = new TableRun(ctx);
+      await table.start();
+    }
 
     // The schedule starts now: events carry wall-clock intended times from here (same seed, same pools → same stream).
     ctx.scheduleStart = Date.now() + 500;
@@ -53,7 +60,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const gen = new ClickstreamGenerator(s, { startMs: ctx.scheduleStart, idPrefix: ctx.runPrefix, pools: tablesGen.pools });
     ctx.probe = new Probe({
       kafka: ctx.probeKafka, groupId: `${ctx.runPrefix}.probe`, enrichedTopic: ctx.names.enriched, dlqTopic: ctx.names.dlq, rack: ctx.zones.probe, idPrefix: ctx.runPrefix,
-      onEnriched: (seq, value, intendedMs) => { for (const r of runners) r.enriched?.(seq, value, intendedMs); },
+      onEnriched: (seq, value, intendedMs) => {
+        table?.enriched(seq);
+        for (const r of runners) r.enriched?.(seq, value, intendedMs);
+      },
       onSample: (sample) => {
         // Latency samples are first sightings of enriched events: a DLQ record or a duplicate is not an end-to-end sample.
         if (sample.intendedMs === null || sample.kind === 'dlq' || sample.duplicate) return;
@@ -140,6 +150,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     const hs = health.stop();
     health = undefined;
     await assembleResults(ctx, { observer, sampler, phaseStarts, last, endOffset, health: hs, timedOut });
+    // The enriched topic is complete: the sink reads the rest, commits, and the table is checked.
+    if (table) results.table = await table.finish(ctx.probe.stats.enriched);
     for (const r of runners) await r.contribute?.();
     if (runners.some((r) => r.checksEveryAck)) await accountRaw(ctx);
     results.run.status = signal.aborted ? 'interrupted' : 'completed';
@@ -148,12 +160,13 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   } catch (err) {
     results.run.status = signal.aborted ? 'interrupted' : 'failed';
     results.run.error = (err as Error).message;
+    if (s.table && !results.table) results.table = notMeasured(`the run ended before the table was checked (${(err as Error).message.slice(0, 200)}); what the sink committed is in ${table?.dir ?? 'its folder'}`);
     throw err;
   } finally {
     sumCounters(ctx);
     health?.stop();
     for (const r of runners) await r.teardown?.();
-    await teardown(ctx, observer);
+    await teardown(ctx, observer, table);
   }
   return results;
 }
@@ -162,13 +175,14 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
 export const TEARDOWN_STEP_MS = 30_000;
 
 /** Stops what is still running (each step bounded), removes the run's topics unless kept, writes results.json. */
-async function teardown(ctx: RunContext, observer: Observer): Promise<void> {
+async function teardown(ctx: RunContext, observer: Observer, table: TableRun | undefined): Promise<void> {
   const { results } = ctx;
   const step = (what: string, p: Promise<unknown> | undefined) => boundedStep(what, p, TEARDOWN_STEP_MS, (l) => ctx.errorLine(l));
   await step('stopping the enrichment stage', ctx.stage?.stop());
   await step('stopping the dual-run stage', ctx.side?.stage.stop());
   await step('stopping the dual-run probe', ctx.side?.probe?.stop());
   await step('stopping the probe', ctx.probe?.stop());
+  await step('stopping the table sink', table?.close());
   await step('closing the log-dir client', observer.close());
   if (ctx.producerConnected) await step('disconnecting the producer', ctx.producer.disconnect());
   if (!ctx.opts.keepTopics) {

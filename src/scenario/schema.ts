@@ -149,6 +149,7 @@ export const GATE_METRICS = [
   'correctness.missing', 'correctness.duplicates', 'correctness.pii_leaks', 'correctness.acked_lost',
   'fault.write_unavailable_max_ms', 'fault.e2e_p99_ms', 'fault.drain_ms', 'fault.isr_restore_ms',
   'scorecard.min_row', 'scorecard.total',
+  'table.freshness_p99_ms', 'table.missing', 'table.duplicates',
 ] as const;
 
 const GATE_EXPR = /^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?\s*$/;
@@ -240,6 +241,12 @@ export const scenarioSchema = z.strictObject({
       .describe('most bytes of keys and values the load producer puts in one partition\'s record batch, before compression (batch.size; a batch goes when it is full or has lingered); default 512KiB'),
     linger: duration().default(10).describe('how long the producer waits for more events before a broker\'s request goes (linger.ms; default 10ms: Kafka 4 defaults to 5ms, high-rate producers often run 10ms or more; each request costs the brokers CPU, see README)'),
   }).prefault({}),
+  table: z.strictObject({
+    commit_rows: count(10_000_000).default(50_000).describe('the sink commits a Parquet file once it holds this many rows'),
+    commit_interval: duration().refine((ms) => ms >= 200, 'at least 200ms').default(5_000).describe('… or once its oldest row waited this long (the bound on the table\'s freshness beside the query cadence)'),
+    commit_size: z.string().regex(SIZE_PATTERN, 'expected a size such as 64MB').transform((v) => parseSizeBytes(v)!).default(64 * 2 ** 20).describe('… or once its rows hold this many bytes of events'),
+    dir: z.string().min(1).optional().describe('the table\'s folder, relative to the scenario file (default: <reports>/<run id>/table); a folder that already holds a table is continued, never emptied'),
+  }).optional().describe('the lakehouse path: a table sink (its own process) commits the enriched topic as Parquet files with exactly-once commit records; the run measures the table\'s freshness by DuckDB queries, per phase, and checks every enriched event is in the table once'),
   phases: z.array(phase).default([]),
   calibrate: z.boolean().default(false).describe('before the load: measure the cluster\'s ceilings with Apache Kafka\'s own tools (clickbench calibrate) and report the run against them'),
   gates: z.partialRecord(z.enum(GATE_METRICS), z.string().regex(GATE_EXPR, 'expected a comparison such as "< 250" or ">= 1"')).default({}),

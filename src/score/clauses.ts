@@ -34,6 +34,12 @@ function eventContract(r: Results): Clause[] {
   if (!compat) out.push(no('a compatibility rule checked', isMeasured(r.dualRun) ? 'the dual-run result predates the compatibility check' : 'no dual-run phase ran', 'add a dual-run phase: the other version\'s output is checked against the main one\'s, field by field'));
   else if (compat.compatible) out.push(yes('a compatibility rule checked', `${compat.rule}: compatible${Object.keys(compat.added).length ? ` (added: ${Object.keys(compat.added).join(', ')})` : ''}`));
   else out.push(failed('a compatibility rule checked', `${compat.rule}: ${[...Object.keys(compat.removed).map((f) => `${f} dropped`), ...Object.keys(compat.retyped)].join(', ') || 'no event compared'}`, 'keep every field of the main version\'s output with its type (or version the topic), and rerun the dual-run'));
+  if (r.table && isMeasured(r.table)) {
+    const incompatible = r.table.schemaChanges.flatMap((c) => c.typeChanged.filter((x) => !x.compatible).map((x) => `${x.column} ${x.from} → ${x.to} at commit ${c.seq}`));
+    out.push(incompatible.length
+      ? failed('the table reads every version\'s rows', `incompatible type changes: ${incompatible.join(', ')}`, 'keep each column\'s type across versions (or write the new type to a new column)')
+      : yes('the table reads every version\'s rows', `${r.table.files} files, ${r.table.schemaChanges.length} schema change(s), none incompatible${r.table.versionOnlyColumns ? ` (${Object.entries(r.table.versionOnlyColumns).map(([v, cs]) => `${v} only: ${cs.join(', ') || 'no column'}`).join(', ')}: null in the other rows)` : ''}`));
+  }
   const bad = r.correctness.badRecords;
   if (!bad || !isMeasured(bad)) out.push(no('every injected bad record in a DLQ, by id, with a reason', bad ? bad.reason : 'results written before bad records were checked one by one', 'rerun with this clickbench and bad_records.rate > 0'));
   else if (bad.acked === 0) out.push(no('every injected bad record in a DLQ, by id, with a reason', 'no bad record was injected', 'set bad_records.rate > 0'));
@@ -137,7 +143,18 @@ function rollback(r: Results): Clause[] {
   out.push(groupStateClause(rb));
   const clean = r.correctness.missing === 0 && r.correctness.duplicates === 0;
   out.push(!rb ? no('sink idempotent: 0 lost, 0 duplicated by id', 'no rollback ran', 'add a rollback phase') : clean ? yes('sink idempotent: 0 lost, 0 duplicated by id', `every acknowledged event once per generation (${r.correctness.expectedInSink} checked by id)`) : failed('sink idempotent: 0 lost, 0 duplicated by id', `${r.correctness.missing} missing, ${r.correctness.duplicates} duplicated`, 'find where the rollback lost or repeated events'));
+  if (r.table) out.push(tableClause(r.table, !!rb));
   return out;
+}
+
+/** With a table: the rollback's rewrite checked in the table too (every enriched event once per generation, by id). */
+function tableClause(t: NonNullable<Results['table']>, rolledBack: boolean): Clause {
+  const clause = 'the table idempotent too: every enriched event once per generation';
+  if (!isMeasured(t)) return no(clause, `the table was not checked: ${t.reason}`, 'let the run end normally (the table is checked after the drain)');
+  if (t.missingEvents > 0 || t.duplicateRows > 0) return failed(clause, `${t.missingEvents} enriched event(s) not in the table, ${t.duplicateRows} duplicate row(s)`, 'see the table sink\'s commits: a file committed twice or offsets skipped');
+  const gens = Object.entries(t.rowsByGeneration).map(([g, n]) => `generation ${g}: ${n} rows`).join(', ');
+  if (!rolledBack || Object.keys(t.rowsByGeneration).length < 2) return no(clause, `${t.expectedEvents} events in the table once (${gens}), but no rollback rewrote any of them`, 'a rollback phase that catches up while the sink runs');
+  return yes(clause, `${t.expectedEvents} events, 0 missing, 0 duplicate rows; ${gens}${t.versionOnlyColumns ? `; ${Object.entries(t.versionOnlyColumns).map(([v, cs]) => `${v} only: ${cs.join(', ') || 'no column'}`).join(', ')}` : ''}`);
 }
 
 /** The group before the reset and after the catch-up, in words. */

@@ -43,6 +43,9 @@ export const METRICS: Record<(typeof GATE_METRICS)[number], Metric> = {
   'fault.isr_restore_ms': worstFault((f) => f.recovery.isrRestoreMs, 'the ISR was not whole again within the run', true),
   'scorecard.min_row': (r) => Math.min(...scorecard(r).map((x) => x.score)),
   'scorecard.total': (r) => scorecard(r).reduce((a, x) => a + x.score, 0),
+  'table.freshness_p99_ms': (r) => (isMeasured(r.table) ? r.table.freshness.scored?.p99Ms ?? { notMeasured: 'no event reached the table in a scored phase' } : { notMeasured: r.table?.reason ?? 'the scenario has no table block' }),
+  'table.missing': (r) => (isMeasured(r.table) ? r.table.missingEvents : { notMeasured: r.table?.reason ?? 'the scenario has no table block' }),
+  'table.duplicates': (r) => (isMeasured(r.table) ? r.table.duplicateRows : { notMeasured: r.table?.reason ?? 'the scenario has no table block' }),
 };
 
 /** The worst (largest) figure over the run's faults; with `strict`, one fault without the figure makes it not measured. */

@@ -21,7 +21,7 @@ export class TableFreshness {
   /** Longest a query took (ms): a slow query delays what it measures. */
   slowestQueryMs = 0;
 
-  constructor(private readonly dir: string, private readonly o: { intervalMs?: number; onSample?: (intendedMs: number, freshnessMs: number) => void } = {}) {}
+  constructor(private readonly dir: string, private readonly o: { intervalMs?: number; onSample?: (intendedMs: number, freshnessMs: number, generation: number) => void } = {}) {}
 
   async start(): Promise<void> {
     this.db = await DuckDBInstance.create(':memory:');
@@ -40,15 +40,15 @@ export class TableFreshness {
     if (newest <= this.lastSeq) return;
     const rel = tableRelation(this.dir, commits)!;
     const t0 = Date.now();
-    const rows = (await this.con!.runAndReadAll(`SELECT intended_time FROM ${rel} WHERE _commit > ${this.lastSeq} AND _commit <= ${newest}`)).getRows();
+    const rows = (await this.con!.runAndReadAll(`SELECT intended_time, _generation FROM ${rel} WHERE _commit > ${this.lastSeq} AND _commit <= ${newest}`)).getRows();
     const seenAt = Date.now();
     this.queries++;
     this.slowestQueryMs = Math.max(this.slowestQueryMs, seenAt - t0);
-    for (const [intended] of rows) {
+    for (const [intended, generation] of rows) {
       if (intended === null || intended === undefined) continue;
       const ms = Number(intended);
       record(this.histogram, seenAt - ms);
-      this.o.onSample?.(ms, seenAt - ms);
+      this.o.onSample?.(ms, seenAt - ms, Number(generation ?? 0));
     }
     this.lastSeq = newest;
   }
@@ -78,6 +78,8 @@ export interface TableCheck {
   smallFiles: number;
   /** Per commit where the columns changed: added columns and columns whose type changed. */
   schemaChanges: { seq: number; added: string[]; typeChanged: { column: string; from: string; to: string; compatible: boolean }[] }[];
+  /** With rows of more than one enrichment version: per version, the columns only its rows fill (null in every other version's rows). */
+  versionOnlyColumns?: Record<string, string[]>;
 }
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$/;
@@ -114,6 +116,7 @@ export async function checkTable(dir: string, smallFileBytes = 1024 * 1024): Pro
     const dups = await one(`SELECT coalesce(sum(n - 1), 0)::BIGINT AS d FROM (SELECT count(*) AS n FROM ${rel} GROUP BY event_id, _generation HAVING count(*) > 1)`);
     const gens = (await con.runAndReadAll(`SELECT _generation AS g, count(*)::BIGINT AS n FROM ${rel} GROUP BY 1 ORDER BY 1`)).getRowObjects();
     return {
+      ...(await versionOnly(con, rel)),
       rows: Number(totals.rows),
       distinctEvents: Number(totals.events),
       duplicateRows: Number(dups.d),
@@ -124,6 +127,18 @@ export async function checkTable(dir: string, smallFileBytes = 1024 * 1024): Pro
     con.closeSync();
     db.closeSync();
   }
+}
+
+/** Per enrichment version, the columns only its rows fill: one query counting each column's values by version. */
+async function versionOnly(con: DuckDBConnection, rel: string): Promise<Pick<TableCheck, 'versionOnlyColumns'>> {
+  const columns = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${rel}`)).getRowObjects().map((r) => String(r.column_name)).filter((c) => !c.startsWith('_'));
+  const quoted = (c: string) => `"${c.replace(/"/g, '""')}"`;
+  const rows = (await con.runAndReadAll(`SELECT _enrichment_version AS v, ${columns.map((c, i) => `count(${quoted(c)})::BIGINT AS c${i}`).join(', ')} FROM ${rel} GROUP BY 1`)).getRowObjects();
+  if (rows.length < 2) return {};
+  const filled = (r: Record<string, unknown>, i: number) => Number(r[`c${i}`]) > 0;
+  const out: Record<string, string[]> = {};
+  for (const r of rows) out[String(r.v)] = columns.filter((_, i) => filled(r, i) && rows.every((o) => o === r || !filled(o, i)));
+  return { versionOnlyColumns: out };
 }
 
 /** Event ids in the table (for checks against what was acknowledged). */

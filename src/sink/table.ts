@@ -95,6 +95,10 @@ export class TableSink {
   skipped = 0;
   rowsCommitted = 0;
   files = 0;
+  /** Rows read and not committed yet. */
+  get rowsBuffered(): number {
+    return this.buffer.length;
+  }
 
   constructor(private readonly o: TableSinkOptions) {
     this.kafka = createKafka({ brokers: o.brokers, security: o.security, clientId: 'clickbench-table-sink', log: o.log });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,6 +8,8 @@ import { topicNames } from '../../src/drive/topics.js';
 import { readCommits } from '../../src/sink/table.js';
 import { tableEventIds, type TableCheck } from '../../src/sink/query.js';
 import type { LatencySummary } from '../../src/observe/latency.js';
+import { isMeasured, type Results } from '../../src/run/results.js';
+import { evaluateGates } from '../../src/score/gates.js';
 import { exited, groupLag, produceGenerated, readAll, spawnCli, testKafka, testSandbox, uniqueName, waitUntil } from '../helpers.js';
 
 const sb = testSandbox();
@@ -69,5 +71,55 @@ describe('table sink (issue #21) on the sandbox', () => {
     // Measured by the restarted sink's queries, for the commits it made.
     assert.ok(last.queries > 0 && last.freshness && last.freshness.count > 0 && last.freshness.count === want.length - atKill, JSON.stringify(last));
     assert.ok(last.freshness!.p50Ms > 0 && last.freshness!.p99Ms < 120_000, JSON.stringify(last.freshness));
+  });
+
+  it('run with a table block: a v2 pipeline rolled back to v1 into one table — every enriched event in it once per generation, both shapes, freshness per phase measured by queries, gates on the table', async (t) => {
+    const work = mkdtempSync(join(tmpdir(), 'cb-lake-'));
+    const file = join(work, 'lake.yaml');
+    writeFileSync(file, `name: lake-test
+seed: 11
+duration: 36s
+topics: {prefix: cb-test-lake, partitions: 6, replication: 3, min_insync_replicas: 2}
+traffic: {base_rate: 400}
+population: {users: 3000, products: 800, pages: 200, campaigns: 6, bots: 10}
+enrichment: {version: v2}
+table: {commit_interval: 1s, dir: table}
+phases:
+  - {kind: warmup, duration: 4s}
+  - {kind: steady, duration: 14s}
+  - {kind: rollback, duration: 18s, lookback: 10s, version: v1}
+gates:
+  table.missing: "== 0"
+  table.duplicates: "== 0"
+  table.freshness_p99_ms: "< 20000"
+`);
+    const child = spawnCli(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(work, 'reports')]);
+    await exited(child);
+    const out = child.output.join('');
+    assert.equal(child.exitCode, 0, out);
+    const runDir = join(work, 'reports', readdirSync(join(work, 'reports'))[0]);
+    const r = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as Results;
+    const tb = r.table;
+    assert.ok(isMeasured(tb), JSON.stringify(tb));
+    t.diagnostic(JSON.stringify({ ...tb, schemaChanges: tb.schemaChanges.length }));
+    // The table against the acknowledgements: every good acknowledged event was enriched, and is in the table.
+    const ids = new Set(await tableEventIds(join(work, 'table')));
+    assert.equal(tb.dir, join(work, 'table'), 'dir is relative to the scenario file');
+    assert.equal(ids.size, tb.expectedEvents);
+    assert.ok(tb.expectedEvents >= r.correctness.ackedEvents - r.correctness.badRecordsAcked && tb.expectedEvents <= r.correctness.ackedEvents, `${tb.expectedEvents} events in the table, ${r.correctness.ackedEvents} acknowledged, ${r.correctness.badRecordsAcked} of them bad records`);
+    assert.equal(tb.missingEvents, 0);
+    assert.equal(tb.unexpectedEvents, 0);
+    assert.equal(tb.duplicateRows, 0);
+    // The rollback rewrote history into the table as generation 1, in v1's shape beside v2's.
+    assert.ok(tb.rowsByGeneration['0'] > 0 && tb.rowsByGeneration['1'] > 0, JSON.stringify(tb.rowsByGeneration));
+    assert.equal(tb.rows, Object.values(tb.rowsByGeneration).reduce((a, b) => a + b, 0));
+    assert.deepEqual(tb.versionOnlyColumns, { v2: ['risk_level'], v1: [] });
+    // Freshness of live rows, per phase; the rewritten rows left out and counted.
+    const steady = tb.freshness.byPhase.find((p) => p.phase === 'steady')!.freshness;
+    assert.ok(steady && steady.count > 3_000 && steady.p50Ms > 0 && steady.p99Ms < 20_000, JSON.stringify(steady));
+    assert.ok(tb.freshness.rewrittenRowsExcluded > 0);
+    assert.ok(tb.sink.stoppedCleanly);
+    assert.deepEqual(evaluateGates(r).map((g) => [g.metric, g.value, g.passed]), [['table.missing', 0, true], ['table.duplicates', 0, true], ['table.freshness_p99_ms', tb.freshness.scored!.p99Ms, true]]);
+    assert.match(readFileSync(join(runDir, 'scorecard.md'), 'utf8'), /## Lakehouse table[\s\S]*v2 only: risk_level/);
   });
 });
