@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compatibleTypes } from '../../src/sink/query.js';
+import { tableSection } from '../../src/report/markdown.js';
+import { METRICS } from '../../src/score/gates.js';
+import type { Results, TableResult } from '../../src/run/results.js';
 
 describe('table schema history (issue #21)', () => {
   it('numbers widen, JSON reads beside anything, a string turned number (or back) is incompatible', async () => {
@@ -12,5 +15,43 @@ describe('table schema history (issue #21)', () => {
     assert.equal(compatibleTypes('VARCHAR', 'BIGINT'), false);
     assert.equal(compatibleTypes('BIGINT', 'VARCHAR'), false);
     assert.equal(compatibleTypes('BOOLEAN', 'BIGINT'), false);
+  });
+});
+
+describe('the table in results: report section, gates (issue #21)', () => {
+  const lat = (p50Ms: number, p99Ms: number, count: number) => ({ count, p50Ms, p90Ms: p99Ms, p99Ms, p999Ms: p99Ms, maxMs: p99Ms + 1, meanMs: p50Ms });
+  const table = (over: Partial<TableResult> = {}): TableResult => ({
+    measured: true, rows: 150, distinctEvents: 100, duplicateRows: 0, rowsByGeneration: { '0': 100, '1': 50 }, files: 12, bytes: 3 * 2 ** 20, smallFiles: 11,
+    schemaChanges: [{ seq: 3, added: ['query'], typeChanged: [{ column: 'price', from: 'BIGINT', to: 'VARCHAR', compatible: false }] }],
+    versionOnlyColumns: { v2: ['risk_level'], v1: [] },
+    dir: '/t', cadence: { rows: 50_000, intervalMs: 2_000, bytes: 64 * 2 ** 20 }, expectedEvents: 100, missingEvents: 0, missingExamples: [], unexpectedEvents: 0,
+    freshness: { method: 'measured: m', scored: lat(1900, 3200, 90), byPhase: [{ phase: 'steady', freshness: lat(1900, 3200, 90) }, { phase: 'rollback', freshness: null }], rewrittenRowsExcluded: 40, queries: 30, slowestQueryMs: 12 },
+    sink: { pid: 7, cpuSeconds: 2.5, restartedSkipped: 0, stoppedCleanly: true },
+    ...over,
+  });
+  const withTable = (t: Results['table']) => ({ table: t }) as unknown as Results;
+
+  it('the section: freshness per phase, exactly-once, generations, files, columns by version, an incompatible type change named', () => {
+    const md = tableSection(table(), 'apache-kafka').join('\n');
+    assert.match(md, /\| steady \| 1900 \/ 3200 \/ 3201 \(90 events\) \|/);
+    assert.match(md, /\| rollback \| no event reached the table \|/);
+    assert.match(md, /100 events read from the enriched topic; \*\*0 not in the table\*\*, \*\*0 duplicate rows\*\*/);
+    assert.match(md, /live 100, generation 1 50/);
+    assert.match(md, /12 \(3\.0 MiB\); 11 under 1 MiB/);
+    assert.match(md, /v2 only: risk_level; v1 only: none/);
+    assert.match(md, /commit 3: added query; price BIGINT → VARCHAR \(\*\*incompatible\*\*\)/);
+    assert.match(md, /40 rows a replay or rollback rewrote/);
+    assert.doesNotMatch(md, /Table Topic/, 'the Table Topic model is for the automq profile only');
+    assert.match(tableSection(table(), 'automq').join('\n'), /\*\*Modelled for AutoMQ Table Topic\*\*.*2\.5 CPU-s and wrote 12 files.*60 s by default; this run's sink committed every 2 s and measured p99 3200 ms/);
+    assert.deepEqual(tableSection({ measured: false, reason: 'the run failed' }, 'automq'), ['## Lakehouse table', '', 'Not measured — the run failed.']);
+  });
+
+  it('gates on the table: missing, duplicates, freshness p99; not measured without a table', () => {
+    assert.equal(METRICS['table.missing'](withTable(table({ missingEvents: 3 }))), 3);
+    assert.equal(METRICS['table.duplicates'](withTable(table({ duplicateRows: 2 }))), 2);
+    assert.equal(METRICS['table.freshness_p99_ms'](withTable(table())), 3200);
+    assert.deepEqual(METRICS['table.freshness_p99_ms'](withTable(table({ freshness: { ...table().freshness, scored: null } }))), { notMeasured: 'no event reached the table in a scored phase' });
+    assert.deepEqual(METRICS['table.missing'](withTable(undefined)), { notMeasured: 'the scenario has no table block' });
+    assert.deepEqual(METRICS['table.duplicates'](withTable({ measured: false, reason: 'the sink did not start' })), { notMeasured: 'the sink did not start' });
   });
 });
