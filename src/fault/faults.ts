@@ -28,6 +28,8 @@ export interface FaultContext {
   rawTopic: string;
   runPrefix: string;
   enricher?: { kill: () => Promise<void>; restart: () => Promise<void> };
+  /** The table sink (scenarios with a table block). */
+  sink?: { kill: () => Promise<void>; restart: () => Promise<void> };
   log: (line: string) => void;
   /** Offset of a wall-clock time from the start of the schedule. */
   offsetOf: (epochMs: number) => number;
@@ -156,6 +158,11 @@ export class FaultRunner {
       f.description = 'the enrichment process (SIGKILL)';
       f.injectedAt = Date.now();
       await this.ctx.enricher.kill();
+    } else if (s.action === 'sink-kill') {
+      if (!this.ctx.sink) throw new Error('no table sink to kill');
+      f.description = 'the table sink process (SIGKILL)';
+      f.injectedAt = Date.now();
+      await this.ctx.sink.kill();
     } else if (s.command) {
       f.description = s.command;
       f.injectedAt = Date.now();
@@ -179,12 +186,13 @@ export class FaultRunner {
   private async restore(f: ActiveFault): Promise<void> {
     const s = f.spec;
     if (s.action === 'enricher-kill') await this.ctx.enricher!.restart();
+    else if (s.action === 'sink-kill') await this.ctx.sink!.restart();
     else if (s.command) {
       if (s.restore) await this.command(f, 'restore', s.restore);
     } else await Promise.all(f.nodes.map((id) => this.ctx.sandbox!.startNode(id)));
     f.restoredAt = Date.now();
     f.state = 'restored';
-    this.milestone(f, s.action === 'enricher-kill' ? 'enrichment process restarted' : s.command ? (s.restore ? 'restore command done' : 'no restore command') : `node${f.nodes.length > 1 ? 's' : ''} ${f.nodes.join(', ')} restarted and back in the metadata`);
+    this.milestone(f, s.action === 'enricher-kill' ? 'enrichment process restarted' : s.action === 'sink-kill' ? 'table sink restarted (it continues from its last commit record)' : s.command ? (s.restore ? 'restore command done' : 'no restore command') : `node${f.nodes.length > 1 ? 's' : ''} ${f.nodes.join(', ')} restarted and back in the metadata`);
   }
 
   private async command(f: ActiveFault, step: 'inject' | 'restore', command: string): Promise<void> {
@@ -330,7 +338,7 @@ export function faultResult(f: ActiveFault, o: { offsetOf: (ms: number) => numbe
   const off = (ms: number | undefined) => (ms === undefined ? null : o.offsetOf(ms));
   let availability: FaultResult['writeUnavailability'];
   if (injected === undefined) availability = notMeasured(f.error ? `the fault was not injected: ${f.error}` : 'the run ended before the fault');
-  else if (f.spec.action === 'enricher-kill') availability = notMeasured('an enricher-kill leaves the brokers up: producing is not affected');
+  else if (f.spec.action === 'enricher-kill' || f.spec.action === 'sink-kill') availability = notMeasured(`an ${f.spec.action} leaves the brokers up: producing is not affected`);
   else {
     const until = Math.max(f.isrRestoredAt ?? f.restoredAt ?? o.endMs, injected + 1);
     // Affected: partitions with a stopped node as leader (a new leader must be elected) or in the ISR

@@ -51,6 +51,7 @@ export class FaultPhases implements PhaseRunnerModule {
           ctx.stage = st;
         },
       },
+      sink: ctx.tableSink,
     }, ctx.phases, this.specs);
     // A second Ctrl-C quits at once, but first puts back what a fault stopped (src/cli/run.ts).
     const runner = this.runner;

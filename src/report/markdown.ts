@@ -273,7 +273,7 @@ export function tableSection(t: NonNullable<Results['table']>, profile: string):
     ['files', `${num(t.files)} (${formatBytes(t.bytes)}); ${num(t.smallFiles)} under 1 MiB`],
     ...(t.versionOnlyColumns ? [['columns by enrichment version', Object.entries(t.versionOnlyColumns).map(([v, cs]) => `${v} only: ${cs.join(', ') || 'none'}`).join('; ') + ' (other rows read null there: queries over the whole table still work)']] : []),
     ['schema history', t.schemaChanges.length ? t.schemaChanges.map((c) => `commit ${c.seq}: ${c.added.length ? `added ${c.added.join(', ')}` : ''}${c.typeChanged.length ? `${c.added.length ? '; ' : ''}${c.typeChanged.map((x) => `${x.column} ${x.from} → ${x.to}${x.compatible ? '' : ' (**incompatible**)'}`).join(', ')}` : ''}`).join('; ') : 'one shape throughout'],
-    ['sink', `${t.sink.cpuSeconds === null ? 'CPU not read' : `${t.sink.cpuSeconds.toFixed(1)} CPU-s`}; ${t.sink.stoppedCleanly ? 'stopped cleanly (last commit made)' : '**did not stop cleanly** (killed; rows after its last commit are not in the table)'}${t.sink.restartedSkipped ? `; ${num(t.sink.restartedSkipped)} re-delivered records skipped below a commit` : ''}`],
+    ['sink', `${t.sink.cpuSeconds === null ? 'CPU not read' : `${t.sink.cpuSeconds.toFixed(1)} CPU-s`}; ${t.sink.kills ? `killed ${t.sink.kills} time${t.sink.kills > 1 ? 's' : ''} by a fault phase and restarted from its last commit record (${num(t.sink.restartedSkipped)} re-delivered records skipped below it); ` : ''}${t.sink.stoppedCleanly ? 'stopped cleanly (last commit made)' : '**did not stop cleanly** (killed; rows after its last commit are not in the table)'}`],
   ]));
   return out;
 }

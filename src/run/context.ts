@@ -88,6 +88,8 @@ export class RunContext {
   readonly runPrefix: string;
   readonly names: TopicNames;
   readonly phases: PhaseWindow[];
+  /** The table sink's process (scenarios with a table block), for fault sink-kill. */
+  tableSink?: { kill: () => Promise<void>; restart: () => Promise<void> };
   readonly zones: { producer: string; enrichment: string; probe: string };
   readonly signal: RunSignal;
   readonly log: (line: string) => void;

@@ -83,7 +83,8 @@ export interface TableResult extends TableCheck {
     queries: number;
     slowestQueryMs: number;
   };
-  sink: { pid: number | undefined; cpuSeconds: number | null; restartedSkipped: number; stoppedCleanly: boolean };
+  /** The sink process: its CPU (the last process's, after a kill), SIGKILLs by fault phases, re-delivered records its restarts skipped. */
+  sink: { pid: number | undefined; cpuSeconds: number | null; kills: number; restartedSkipped: number; stoppedCleanly: boolean };
 }
 
 export interface NotMeasured {

@@ -52,6 +52,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       // The table sink, its own process, reading the enriched topic from the start like any consumer.
       table = new TableRun(ctx);
       await table.start();
+      ctx.tableSink = table;
     }
 
     // The schedule starts now: events carry wall-clock intended times from here (same seed, same pools → same stream).

@@ -45,6 +45,13 @@ export class TableRun {
   private seenDistinct = 0;
   /** Rows of a replay's generation with events from before it started: not measured for freshness. */
   private rewritten = 0;
+  /** Sink processes killed by a fault phase (each restarted from the table's last commit record). */
+  private kills = 0;
+  /** Re-delivered records the restarted sinks skipped (below their last commit record). */
+  private skippedAfterRestart = 0;
+  private skippedBase = 0;
+  /** CPU seconds of the sink processes before the current one. */
+  private cpuBase = 0;
   readonly dir: string;
 
   constructor(private readonly ctx: RunContext) {
@@ -56,6 +63,43 @@ export class TableRun {
   /** Starts the sink process and the freshness queries; throws one clear line when the sink does not come up. */
   async start(): Promise<void> {
     const { ctx } = this;
+    await this.spawnSink();
+    const { TableFreshness } = await import('../sink/query.js');
+    this.freshness = new TableFreshness(this.dir, {
+      onSample: (intendedMs, ms, generation) => {
+        // Live rows only, as the stream's e2e: a replay's rewrite of history is not fresh data (its rows count in rowsByGeneration).
+        if (generation > 0 && ctx.offsetOf(intendedMs) < (ctx.generationStart[generation] ?? 0)) {
+          this.rewritten++;
+          return;
+        }
+        const p = phaseAt(ctx.phases, ctx.offsetOf(intendedMs));
+        record(this.byPhase[p.index], ms);
+        if (p.scored) record(this.scored, ms);
+      },
+    });
+    await this.freshness.start();
+  }
+
+  /** Fault sink-kill: SIGKILL, mid-commit if one is under way. */
+  async kill(): Promise<void> {
+    if (!this.child || this.exited) return;
+    this.kills++;
+    this.child.kill('SIGKILL');
+    await waitUntil(() => this.exited, 10_000, 20);
+  }
+
+  /** After a kill: a new sink process, which continues the table from its last commit record. */
+  async restart(): Promise<void> {
+    await this.spawnSink();
+  }
+
+  private async spawnSink(): Promise<void> {
+    const { ctx } = this;
+    this.exited = false;
+    // A restarted sink's counters start at 0: what the killed one did is kept in the bases.
+    this.cpuBase += this.last?.cpuSeconds ?? 0;
+    this.skippedBase = this.skippedAfterRestart;
+    this.last = undefined;
     const t = ctx.s.table!;
     const args = ['sink', '--brokers', ctx.brokers.join(','), '--prefix', ctx.runPrefix, '--dir', this.dir, '--rows', String(t.commit_rows), '--seconds', String(t.commit_interval / 1000),
       '--mb', String(t.commit_size / 2 ** 20), '--stats-every', '1', '--no-freshness'];
@@ -75,6 +119,7 @@ export class TableRun {
           const stats = JSON.parse(line) as SinkStats;
           if (stats.table) this.final = stats;
           this.last = stats;
+          if (this.kills > 0) this.skippedAfterRestart = this.skippedBase + stats.skippedBelowCommit;
         } catch {
           ctx.log(`table sink: ${line}`);
         }
@@ -89,7 +134,9 @@ export class TableRun {
         }
       }
     });
-    child.on('exit', () => void (this.exited = true));
+    child.on('exit', () => {
+      if (this.child === child) this.exited = true;
+    });
     const ok = await waitUntil(() => running || this.exited, 60_000, 50);
     if (!running) {
       child.kill('SIGKILL');
@@ -97,20 +144,6 @@ export class TableRun {
         exitCode: ExitCode.runFailed, hint: `run it alone to see why: clickbench sink --prefix ${ctx.runPrefix} --dir ${this.dir} (it takes the same --brokers and security flags as run)`,
       });
     }
-    const { TableFreshness } = await import('../sink/query.js');
-    this.freshness = new TableFreshness(this.dir, {
-      onSample: (intendedMs, ms, generation) => {
-        // Live rows only, as the stream's e2e: a replay's rewrite of history is not fresh data (its rows count in rowsByGeneration).
-        if (generation > 0 && ctx.offsetOf(intendedMs) < (ctx.generationStart[generation] ?? 0)) {
-          this.rewritten++;
-          return;
-        }
-        const p = phaseAt(ctx.phases, ctx.offsetOf(intendedMs));
-        record(this.byPhase[p.index], ms);
-        if (p.scored) record(this.scored, ms);
-      },
-    });
-    await this.freshness.start();
   }
 
   /** The probe read an enriched record of event `seq` (any generation). */
@@ -176,7 +209,7 @@ export class TableRun {
         queries: f?.queries ?? 0,
         slowestQueryMs: f?.slowestQueryMs ?? 0,
       },
-      sink: { pid: this.child?.pid, cpuSeconds: this.final?.cpuSeconds ?? this.last?.cpuSeconds ?? null, restartedSkipped: this.last?.skippedBelowCommit ?? 0, stoppedCleanly },
+      sink: { pid: this.child?.pid, cpuSeconds: (this.final ?? this.last)?.cpuSeconds !== undefined ? this.cpuBase + (this.final ?? this.last)!.cpuSeconds! : null, kills: this.kills, restartedSkipped: this.skippedAfterRestart, stoppedCleanly },
     };
   }
 

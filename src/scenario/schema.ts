@@ -91,11 +91,11 @@ const curve = z.discriminatedUnion('kind', [
 
 const mix = z.strictObject(Object.fromEntries(EVENT_TYPES.map((t) => [t, z.number().min(0).optional()])) as Record<EventType, z.ZodOptional<z.ZodNumber>>);
 
-export const FAULT_ACTIONS = ['broker-kill', 'broker-stop', 'zone-outage', 'enricher-kill'] as const;
+export const FAULT_ACTIONS = ['broker-kill', 'broker-stop', 'zone-outage', 'enricher-kill', 'sink-kill'] as const;
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 
 const fault = z.strictObject({
-  action: z.enum(FAULT_ACTIONS).describe('broker-kill = SIGKILL, broker-stop = SIGTERM (controlled shutdown), zone-outage = every node of a zone, enricher-kill = SIGKILL of the enrichment process'),
+  action: z.enum(FAULT_ACTIONS).describe('broker-kill = SIGKILL, broker-stop = SIGTERM (controlled shutdown), zone-outage = every node of a zone, enricher-kill = SIGKILL of the enrichment process, sink-kill = SIGKILL of the table sink (scenarios with a table block); each restarted when the phase ends'),
   node: z.number().int().min(0).optional().describe('broker-kill / broker-stop: the node id'),
   zone: z.string().min(1).optional().describe('zone-outage: the zone; broker-kill / broker-stop: a node of this zone'),
   leader_of: z.enum(['raw', 'enriched', 'dlq']).optional().describe('broker-kill / broker-stop: the node leading most partitions of this run topic (the default: raw)'),
@@ -292,6 +292,7 @@ export const scenarioSchema = z.strictObject({
     if (p.elastic?.headroom && p.kind !== 'scale-out') ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic', 'headroom'], message: `headroom probes belong to scale-out phases (this phase is ${p.kind})` });
     if (isElastic) for (const problem of elasticProblems(p.kind as ElasticKind, p.elastic, s.target.kind)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic', ...(problem.field ? [problem.field] : [])], message: problem.message });
     if (!p.fault || p.kind !== 'fault') return;
+    if (p.fault.action === 'sink-kill' && !s.table) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault', 'action'], message: 'a sink-kill needs a table sink: add a table block to the scenario' });
     for (const problem of faultProblems(p.fault, s.target.kind)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault', problem.field], message: problem.message });
   });
   const m = s.events.mix;
@@ -321,8 +322,9 @@ export function faultProblems(f: FaultSpec, targetKind: 'sandbox' | 'brokers'): 
   if (f.action === 'zone-outage' && f.zone === undefined && !f.command) out.push({ field: 'zone', message: 'a zone-outage needs the zone to take down, e.g. zone: b' });
   if ((f.action === 'broker-kill' || f.action === 'broker-stop') && selectors > 1) out.push({ field: 'node', message: 'name the node one way: node, zone or leader_of' });
   if (f.action === 'enricher-kill' && (f.node !== undefined || f.zone !== undefined || f.leader_of !== undefined)) out.push({ field: 'action', message: 'an enricher-kill takes no node, zone or leader_of (it kills the enrichment process)' });
+  if (f.action === 'sink-kill' && (f.node !== undefined || f.zone !== undefined || f.leader_of !== undefined || f.command)) out.push({ field: 'action', message: 'a sink-kill takes no node, zone, leader_of or command (it kills the table sink clickbench started)' });
   if (f.restore && !f.command) out.push({ field: 'restore', message: 'a restore command needs the command that injects the fault' });
-  if (targetKind === 'brokers' && f.action !== 'enricher-kill' && !f.command) {
+  if (targetKind === 'brokers' && f.action !== 'enricher-kill' && f.action !== 'sink-kill' && !f.command) {
     out.push({ field: 'command', message: `a ${f.action} against an external cluster needs fault.command (and fault.restore), e.g. a kubectl or cloud CLI call; clickbench only stops sandbox nodes itself` });
   }
   if (targetKind === 'brokers' && f.wipe) out.push({ field: 'wipe', message: 'wipe removes partition directories and works on the sandbox only' });

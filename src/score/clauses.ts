@@ -154,7 +154,7 @@ function tableClause(t: NonNullable<Results['table']>, rolledBack: boolean): Cla
   if (t.missingEvents > 0 || t.duplicateRows > 0) return failed(clause, `${t.missingEvents} enriched event(s) not in the table, ${t.duplicateRows} duplicate row(s)`, 'see the table sink\'s commits: a file committed twice or offsets skipped');
   const gens = Object.entries(t.rowsByGeneration).map(([g, n]) => `generation ${g}: ${n} rows`).join(', ');
   if (!rolledBack || Object.keys(t.rowsByGeneration).length < 2) return no(clause, `${t.expectedEvents} events in the table once (${gens}), but no rollback rewrote any of them`, 'a rollback phase that catches up while the sink runs');
-  return yes(clause, `${t.expectedEvents} events, 0 missing, 0 duplicate rows; ${gens}${t.versionOnlyColumns ? `; ${Object.entries(t.versionOnlyColumns).map(([v, cs]) => `${v} only: ${cs.join(', ') || 'no column'}`).join(', ')}` : ''}`);
+  return yes(clause, `${t.expectedEvents} events, 0 missing, 0 duplicate rows${t.sink.kills ? ` after ${t.sink.kills} sink kill(s)` : ''}; ${gens}${t.versionOnlyColumns ? `; ${Object.entries(t.versionOnlyColumns).map(([v, cs]) => `${v} only: ${cs.join(', ') || 'no column'}`).join(', ')}` : ''}`);
 }
 
 /** The group before the reset and after the catch-up, in words. */

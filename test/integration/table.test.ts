@@ -73,12 +73,12 @@ describe('table sink (issue #21) on the sandbox', () => {
     assert.ok(last.freshness!.p50Ms > 0 && last.freshness!.p99Ms < 120_000, JSON.stringify(last.freshness));
   });
 
-  it('run with a table block: a v2 pipeline rolled back to v1 into one table — every enriched event in it once per generation, both shapes, freshness per phase measured by queries, gates on the table', async (t) => {
+  it('run with a table block: a v2 pipeline, its sink SIGKILLed and restarted, rolled back to v1 into one table — every enriched event in it once per generation, both shapes, freshness per phase measured by queries, gates on the table', async (t) => {
     const work = mkdtempSync(join(tmpdir(), 'cb-lake-'));
     const file = join(work, 'lake.yaml');
     writeFileSync(file, `name: lake-test
 seed: 11
-duration: 36s
+duration: 44s
 topics: {prefix: cb-test-lake, partitions: 6, replication: 3, min_insync_replicas: 2}
 traffic: {base_rate: 400}
 population: {users: 3000, products: 800, pages: 200, campaigns: 6, bots: 10}
@@ -87,6 +87,7 @@ table: {commit_interval: 1s, dir: table}
 phases:
   - {kind: warmup, duration: 4s}
   - {kind: steady, duration: 14s}
+  - {kind: fault, duration: 8s, fault: {action: sink-kill}}
   - {kind: rollback, duration: 18s, lookback: 10s, version: v1}
 gates:
   table.missing: "== 0"
@@ -119,6 +120,11 @@ gates:
     assert.ok(steady && steady.count > 3_000 && steady.p50Ms > 0 && steady.p99Ms < 20_000, JSON.stringify(steady));
     assert.ok(tb.freshness.rewrittenRowsExcluded > 0);
     assert.ok(tb.sink.stoppedCleanly);
+    // The sink SIGKILLed by the fault phase and restarted: it went on from its last commit record.
+    assert.equal(tb.sink.kills, 1);
+    const kill = r.faults.find((f) => f.action === 'sink-kill');
+    assert.ok(kill && kill.injectedAtOffsetMs !== null && kill.restoredAtOffsetMs !== null, JSON.stringify(kill));
+    assert.ok(tb.freshness.byPhase.find((p) => p.phase.startsWith('fault'))?.freshness, 'events of the fault window reached the table after the restart');
     assert.deepEqual(evaluateGates(r).map((g) => [g.metric, g.value, g.passed]), [['table.missing', 0, true], ['table.duplicates', 0, true], ['table.freshness_p99_ms', tb.freshness.scored!.p99Ms, true]]);
     assert.match(readFileSync(join(runDir, 'scorecard.md'), 'utf8'), /## Lakehouse table[\s\S]*v2 only: risk_level/);
   });

@@ -26,7 +26,7 @@ describe('the table in results: report section, gates (issue #21)', () => {
     versionOnlyColumns: { v2: ['risk_level'], v1: [] },
     dir: '/t', cadence: { rows: 50_000, intervalMs: 2_000, bytes: 64 * 2 ** 20 }, expectedEvents: 100, missingEvents: 0, missingExamples: [], unexpectedEvents: 0,
     freshness: { method: 'measured: m', scored: lat(1900, 3200, 90), byPhase: [{ phase: 'steady', freshness: lat(1900, 3200, 90) }, { phase: 'rollback', freshness: null }], rewrittenRowsExcluded: 40, queries: 30, slowestQueryMs: 12 },
-    sink: { pid: 7, cpuSeconds: 2.5, restartedSkipped: 0, stoppedCleanly: true },
+    sink: { pid: 7, cpuSeconds: 2.5, kills: 1, restartedSkipped: 120, stoppedCleanly: true },
     ...over,
   });
   const withTable = (t: Results['table']) => ({ table: t }) as unknown as Results;
@@ -41,6 +41,7 @@ describe('the table in results: report section, gates (issue #21)', () => {
     assert.match(md, /v2 only: risk_level; v1 only: none/);
     assert.match(md, /commit 3: added query; price BIGINT → VARCHAR \(\*\*incompatible\*\*\)/);
     assert.match(md, /40 rows a replay or rollback rewrote/);
+    assert.match(md, /2\.5 CPU-s; killed 1 time by a fault phase and restarted from its last commit record \(120 re-delivered records skipped below it\); stopped cleanly/);
     assert.doesNotMatch(md, /Table Topic/, 'the Table Topic model is for the automq profile only');
     assert.match(tableSection(table(), 'automq').join('\n'), /\*\*Modelled for AutoMQ Table Topic\*\*.*2\.5 CPU-s and wrote 12 files.*60 s by default; this run's sink committed every 2 s and measured p99 3200 ms/);
     assert.deepEqual(tableSection({ measured: false, reason: 'the run failed' }, 'automq'), ['## Lakehouse table', '', 'Not measured — the run failed.']);
