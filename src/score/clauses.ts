@@ -71,11 +71,15 @@ function enrichmentState(r: Results): Clause[] {
   const kills = (r.faults ?? []).filter((f) => f.action === 'enricher-kill');
   const restarts = kills.filter((f) => f.restoredAtOffsetMs !== null);
   const unfinished = kills.filter((f) => f.injectedAtOffsetMs === null || f.restoredAtOffsetMs === null);
-  const clean = r.correctness.missing === 0 && r.correctness.duplicates === 0;
+  // With a table, it is checked too: every enriched event once per generation there as well.
+  const t = r.table && isMeasured(r.table) ? r.table : undefined;
+  const tableClean = !t || (t.missingEvents === 0 && t.duplicateRows === 0);
+  const tableText = t ? `; the table: ${t.missingEvents} missing, ${t.duplicateRows} duplicate rows` : '';
+  const clean = r.correctness.missing === 0 && r.correctness.duplicates === 0 && tableClean;
   if (unfinished.length) out.push(failed('state after a replay or restart checked', unfinished.map((f) => `the enricher-kill of ${f.phase} did not complete: ${f.error ?? 'the run ended first'}`).join('; '), 'see the stage\'s log: the stage was not back within the run'));
   else if (replays.length + restarts.length === 0) out.push(no('state after a replay or restart checked', 'no replay, rollback or enricher restart completed', 'add a replay or rollback phase, or an enricher-kill fault'));
-  else if (clean) out.push(yes('state after a replay or restart checked', `after ${[...replays.map((x) => x.phase), ...restarts.map((f) => f.phase)].join(', ')}: the sink holds every event once per generation`));
-  else out.push(failed('state after a replay or restart checked', `after ${[...replays.map((x) => x.phase), ...restarts.map((f) => f.phase)].join(', ')}: ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicated`, 'find where the stage lost or repeated events'));
+  else if (clean) out.push(yes('state after a replay or restart checked', `after ${[...replays.map((x) => x.phase), ...restarts.map((f) => f.phase)].join(', ')}: the sink holds every event once per generation${t ? ', and so does the table' : ''}`));
+  else out.push(failed('state after a replay or restart checked', `after ${[...replays.map((x) => x.phase), ...restarts.map((f) => f.phase)].join(', ')}: ${r.correctness.missing} missing, ${r.correctness.duplicates} duplicated${tableText}`, 'find where the stage (or the table sink) lost or repeated events'));
   return out;
 }
 
