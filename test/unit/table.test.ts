@@ -32,9 +32,9 @@ describe('the table in results: report section, gates (issue #21)', () => {
   const withTable = (t: Results['table']) => ({ table: t }) as unknown as Results;
 
   it('the section: freshness per phase, exactly-once, generations, files, columns by version, an incompatible type change named', () => {
-    const md = tableSection(table(), 'apache-kafka').join('\n');
-    assert.match(md, /\| steady \| 1900 \/ 3200 \/ 3201 \(90 events\) \|/);
-    assert.match(md, /\| rollback \| no event reached the table \|/);
+    const md = tableSection(table(), 'apache-kafka', { steady: lat(210, 450, 90) }).join('\n');
+    assert.match(md, /\| steady \| 1900 \/ 3200 \/ 3201 \(90 events\) \| 210 \/ 450 \|/);
+    assert.match(md, /\| rollback \| no event reached the table \| – \|/);
     assert.match(md, /100 events read from the enriched topic; \*\*0 not in the table\*\*, \*\*0 duplicate rows\*\*/);
     assert.match(md, /live 100, generation 1 50/);
     assert.match(md, /12 \(3\.0 MiB\); 11 under 1 MiB/);
