@@ -1,6 +1,6 @@
 /** Shared test helpers: the suite's sandbox, unique names, polling. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox } from '../src/sandbox/cluster.js';
@@ -27,6 +27,7 @@ export function testKafka(sb: Sandbox = testSandbox()) {
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { IHeaders } from 'kafkajs';
+import type { Results } from '../src/run/results.js';
 import { createConsumer, createProducer, type Kafka } from '../src/kafka/client.js';
 import { ClickstreamGenerator, DEFAULT_START_MS } from '../src/generate/clickstream.js';
 import type { Scenario } from '../src/scenario/schema.js';
@@ -181,4 +182,21 @@ gates:`;
   const file = join(dir, 'quickstart-short.yaml');
   writeFileSync(file, short);
   return file;
+}
+
+/**
+ * `clickbench run` of a scenario written from `yaml` into a new folder (relative paths in it are relative to that
+ * folder), on the suite's sandbox; returns its exit code, output, report folder and results.json.
+ */
+export async function runScenarioFile(sb: Sandbox, yaml: string): Promise<{ exitCode: number | null; output: string; work: string; runDir: string; results: Results }> {
+  const work = mkdtempSync(join(tmpdir(), 'cb-run-'));
+  const file = join(work, 'scenario.yaml');
+  writeFileSync(file, yaml);
+  const child = spawnCli(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(work, 'reports')]);
+  await exited(child);
+  const output = child.output.join('');
+  const runs = existsSync(join(work, 'reports')) ? readdirSync(join(work, 'reports')) : [];
+  if (runs.length !== 1) throw new Error(`expected one report folder, found ${runs.length}:\n${output}`);
+  const runDir = join(work, 'reports', runs[0]);
+  return { exitCode: child.exitCode, output, work, runDir, results: JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as Results };
 }

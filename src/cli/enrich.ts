@@ -4,6 +4,7 @@ import type { StageStats } from '../enrich/child.js';
 import type { EnrichmentStage } from '../enrich/stage.js';
 import type { RequestCounts } from '../observe/cost.js';
 import { UsageError } from '../errors.js';
+import { parseIntFlag } from './flags.js';
 import { CODECS, totalCodecCount, type Codec } from '../kafka/compression.js';
 import type { Io } from '../report/io.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
@@ -26,12 +27,15 @@ export function enrichCommand(io: Io): Command {
     .option('--scenario <file>', 'take enrichment settings (governance, windows) from this scenario')
     .option('--output <topic>', 'enriched topic (default <prefix>.clicks.enriched)')
     .option('--dlq <topic>', 'dead-letter topic (default <prefix>.clicks.dlq)')
-    .option('--instance <id>', 'instance id (keeps the transactional id stable across restarts)', '0')
+    .option('--instance <id>', 'instance id (keeps the transactional id stable across restarts); with --instances N, its index 0 … N−1', '0')
+    .option('--instances <n>', 'N instances share the raw topic\'s partitions in one group, partition p to instance p mod N (exactly-once holds across restarts: a partition never moves to another instance\'s transactional id)', parseIntFlag('--instances'), 1)
     .option('--rack <zone>', 'client.rack of this stage (rack-aware fetching)')
     .option('--stats-every <s>', 'print a JSON stats line every s seconds', '5')
     .addOption(new Option('--compression <codec>', 'record-batch codec of the output (default: the scenario\'s clients.enrichment_compression, else none)').choices([...CODECS]))
     .option('--generation <n>', 'generation header written on outputs (a replay is a new generation)', '0')
-    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; dlq?: string; instance: string; rack?: string; statsEvery: string; generation: string; compression?: Codec }) => {
+    .action(async (o: SecurityFlags & { brokers?: string; prefix: string; version: 'v1' | 'v2'; delivery: 'eos' | 'alo'; scenario?: string; output?: string; dlq?: string; instance: string; instances: number; rack?: string; statsEvery: string; generation: string; compression?: Codec }) => {
+      if (o.instances < 1) throw new UsageError(`--instances must be at least 1, got ${o.instances}`);
+      if (o.instances > 1 && !(/^\d+$/.test(o.instance) && Number(o.instance) < o.instances)) throw new UsageError(`--instance must be a whole number from 0 to ${o.instances - 1} with --instances ${o.instances}, got "${o.instance}"`);
       const [{ EnrichmentStage }, { topicNames }, { loadScenario }, { defaultEnrichmentConfig }] = await Promise.all([import('../enrich/stage.js'), import('../drive/topics.js'), import('../scenario/load.js'), import('../scenario/schema.js')]);
       const scenario = o.scenario ? loadScenario(o.scenario).scenario : undefined;
       const config = scenario ? scenario.enrichment : defaultEnrichmentConfig();
@@ -47,6 +51,7 @@ export function enrichCommand(io: Io): Command {
         groupId: `${o.prefix}.enrich.${o.version}`,
         transactionalId: `${o.prefix}.enrich.${o.version}.${o.instance}`,
         rack: o.rack,
+        ...(o.instances > 1 ? { instance: { index: Number(o.instance), of: o.instances } } : {}),
         generation: Number(o.generation) || 0,
         compression: o.compression ?? (scenario ? scenario.clients.enrichment_compression ?? scenario.clients.compression : 'none'),
         log: (l) => io.err(l),

@@ -13,6 +13,7 @@ import { waitUntil } from '../sandbox/process.js';
 import { ClickbenchError, ExitCode } from '../errors.js';
 import { securityArgs, type Security } from '../kafka/security.js';
 import type { RequestCounts } from '../observe/cost.js';
+import type { InstanceIndex } from './assigner.js';
 
 export interface StageStats {
   at: string;
@@ -73,6 +74,8 @@ export interface StageProcessOptions {
   compression?: Codec;
   log?: (line: string) => void;
   statsEveryMs?: number;
+  /** One of several instances in the group (`--instance i --instances N`); default the only one, instance 0. */
+  instance?: InstanceIndex;
   /** Output and DLQ topics (default: the prefix's enriched and DLQ topics). */
   output?: string;
   /** The process ended by itself after it started (not by kill or stop): a crash the run must not carry on past. */
@@ -96,7 +99,7 @@ export class StageProcess implements StageHandle {
   async start(): Promise<void> {
     const o = this.o;
     const args = ['enrich', '--brokers', o.brokers.join(','), '--prefix', o.prefix, '--version', o.version, '--delivery', o.delivery, '--scenario', o.scenarioFile,
-      '--instance', '0', '--generation', String(o.generation), '--stats-every', String((o.statsEveryMs ?? 500) / 1000), ...(o.rack ? ['--rack', o.rack] : []), ...(o.compression ? ['--compression', o.compression] : []), ...(o.output ? ['--output', o.output] : []), ...(o.dlq ? ['--dlq', o.dlq] : [])];
+      '--instance', String(o.instance?.index ?? 0), ...(o.instance && o.instance.of > 1 ? ['--instances', String(o.instance.of)] : []), '--generation', String(o.generation), '--stats-every', String((o.statsEveryMs ?? 500) / 1000), ...(o.rack ? ['--rack', o.rack] : []), ...(o.compression ? ['--compression', o.compression] : []), ...(o.output ? ['--output', o.output] : []), ...(o.dlq ? ['--dlq', o.dlq] : [])];
     // Security flags in argv; the password only in the child's environment.
     const sec = o.security ? securityArgs(o.security) : { args: [], env: {} };
     args.push(...sec.args);

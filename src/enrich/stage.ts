@@ -8,6 +8,7 @@
  * Delivery `alo`: outputs are produced, offsets committed every 2 s (ALO_COMMIT_INTERVAL_MS); a
  * crash replays whatever was produced after the last commit (duplicates downstream).
  */
+import { indexedAssigner, type InstanceIndex } from './assigner.js';
 import type { Security } from '../kafka/security.js';
 import { randomBytes } from 'node:crypto';
 import type { EachBatchPayload, Message } from 'kafkajs';
@@ -88,6 +89,8 @@ export interface StageOptions {
   generation?: number;
   /** Record-batch codec of the output producer (default none). */
   compression?: Codec;
+  /** One of several instances in the group: partitions by instance index (./assigner.ts); the transactional id must be this instance's. */
+  instance?: InstanceIndex;
   log?: (line: string) => void;
 }
 
@@ -209,6 +212,7 @@ export class EnrichmentStage {
       metadataMaxAge: PREFERRED_REPLICA_TTL_MS,
       maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
       maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
+      ...(o.instance && o.instance.of > 1 ? { partitionAssigners: [indexedAssigner(o.instance, o.log)] } : {}),
     }, () => !this.stopped));
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error as Error & { retriable?: boolean };

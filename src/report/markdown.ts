@@ -235,7 +235,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   const c = r.enrichment.counters;
   const k = r.correctness;
   out.push(table(['figure', 'value'], [
-    ['version / delivery', `${r.enrichment.version} / ${r.enrichment.delivery}`],
+    ['version / delivery', `${r.enrichment.version} / ${r.enrichment.delivery}${r.enrichment.instances ? ` · ${r.enrichment.instances} instances in one group (partition p to instance p mod ${r.enrichment.instances}, each its own transactional id)` : ''}`],
     ['events processed / enriched', c ? `${num(c.processed)} / ${num(c.enriched)}` : 'not measured'],
     ['DLQ by reason', c ? Object.entries(c.dlq).map(([x, n]) => `${x} ${n}`).join(', ') : '–'],
     ...(r.enrichment.tableFallbacks ? [['lookup-table load', `${r.enrichment.tableFallbacks} load(s) stalled ${TABLE_STALL_MS / 1000} s fetching from the stage's zone and were redone from the leaders`]] : []),

@@ -13,6 +13,7 @@ import { driverRetry, type OpenLoopDriver } from '../drive/driver.js';
 import { topicNames, type TopicNames } from '../drive/topics.js';
 import { EnrichmentStage } from '../enrich/stage.js';
 import { StageProcess, type StageHandle } from '../enrich/child.js';
+import { StageGroup } from '../enrich/group.js';
 import { PerSecondLatency, PipelineLatency, RecentLatency, record } from '../observe/latency.js';
 import type { Probe } from '../observe/probe.js';
 import type { NetLedger } from '../observe/netflows.js';
@@ -153,7 +154,7 @@ export class RunContext {
     };
     this.mainVersion = s.enrichment.version;
     this.groupId = this.groupOf(this.mainVersion);
-    this.stageAsProcess = this.phases.some((w) => w.fault?.action === 'enricher-kill');
+    this.stageAsProcess = this.phases.some((w) => w.fault?.action === 'enricher-kill') || s.enrichment.instances > 1;
     this.latency = { run: new PipelineLatency(), phase: this.phases.map(() => new PipelineLatency()), bySecond: new PerSecondLatency(), recent: new RecentLatency() };
     const errorLine = this.errorLine;
     // One client per role, each with its connections labelled (cross-zone bytes measured per client).
@@ -208,7 +209,9 @@ export class RunContext {
     const { s, target } = this;
     const dlq = main ? this.names.dlq : `${this.names.dlq}.${version}`;
     if (this.stageAsProcess) {
-      return new StageProcess({ brokers: this.brokers, security: target.security, prefix: this.runPrefix, version, delivery: s.enrichment.delivery, scenarioFile: this.loaded.file, rack: this.zones.enrichment, generation, compression: s.clients.enrichment_compression ?? s.clients.compression, log: this.errorLine, onCrash: (m) => this.fail(m), ...(main ? {} : { output: outputTopic, dlq }) });
+      const o = { brokers: this.brokers, security: target.security, prefix: this.runPrefix, version, delivery: s.enrichment.delivery, scenarioFile: this.loaded.file, rack: this.zones.enrichment, generation, compression: s.clients.enrichment_compression ?? s.clients.compression, log: this.errorLine, onCrash: (m: string) => this.fail(m), ...(main ? {} : { output: outputTopic, dlq }) };
+      // enrichment.instances: the main pipeline's stage as N processes in one group (a dual-run's side stage stays one).
+      return main && s.enrichment.instances > 1 ? new StageGroup(o, s.enrichment.instances) : new StageProcess(o);
     }
     return new EnrichmentStage({
       brokers: this.brokers, security: target.security, names: { ...this.names, dlq }, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,
@@ -249,7 +252,8 @@ export class RunContext {
 
   /** Every stage the run started, still running or not. */
   allStages(): StageHandle[] {
-    return [...this.retired, ...(this.stage ? [this.stage] : []), ...(this.side ? [this.side.stage] : [])];
+    // A group of instances counts as its processes (pids, compression, transactions are per process).
+    return [...this.retired, ...(this.stage ? [this.stage] : []), ...(this.side ? [this.side.stage] : [])].flatMap((x) => (x instanceof StageGroup ? x.members : [x]));
   }
 
   /**
@@ -303,7 +307,7 @@ export class RunContext {
       client: notMeasured('the run ended before the load started'),
       disk: notMeasured('the run ended before the first disk sample'),
       crossZone: notMeasured('the run ended before traffic was measured'),
-      enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, commitsConfirmedAfterError: 0, tableFallbacks: 0, consumerRestarts: 0, producerReplacements: 0, lookupFill: null },
+      enrichment: { version: s.enrichment.version, delivery: s.enrichment.delivery, ...(s.enrichment.instances > 1 ? { instances: s.enrichment.instances } : {}), counters: null, batches: 0, transactionsAborted: 0, concurrentTransactionRetries: 0, groupJoins: 0, redeliveredSkipped: 0, commitsConfirmedAfterError: 0, tableFallbacks: 0, consumerRestarts: 0, producerReplacements: 0, lookupFill: null },
       correctness: { ackedEvents: 0, expectedInSink: 0, seenDistinct: 0, missing: 0, duplicates: 0, piiLeaks: 0, unpseudonymized: 0, checkedWithoutConsent: 0, badRecordsAcked: 0, dlqRecords: 0 },
       errors: { produceErrors: 0, produceFailedEvents: 0, produceRetries: 0, byCode: {}, messages: this.errors, repeated: {} },
     };

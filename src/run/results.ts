@@ -380,6 +380,8 @@ export interface Results {
   enrichment: {
     version: string;
     delivery: string;
+    /** Enrichment processes in the main group (enrichment.instances; absent: one). */
+    instances?: number;
     counters: EnrichmentCounters | null;
     batches: number;
     transactionsAborted: number;

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMeasured } from '../../src/run/results.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { EnrichmentStage } from '../../src/enrich/stage.js';
+import { assignedPartitions } from '../../src/enrich/assigner.js';
 import { createConsumer, createProducer } from '../../src/kafka/client.js';
 import { setGroupOffsets } from '../../src/kafka/group-offsets.js';
 import { ClickbenchError } from '../../src/errors.js';
 import { LogDirsProbe } from '../../src/kafka/logdirs.js';
-import { exited, groupLag, produceGenerated, produceMore, readAll, spawnCli, testKafka, testSandbox, uniqueName, waitUntil, type ReadRecord } from '../helpers.js';
+import { exited, groupLag, produceGenerated, produceMore, readAll, runScenarioFile, spawnCli, testKafka, testSandbox, uniqueName, waitUntil, type ReadRecord } from '../helpers.js';
 
 const sb = testSandbox();
 const kafka = testKafka(sb);
@@ -92,6 +96,47 @@ describe('enrichment stage on the sandbox', () => {
       }
     }
     assert.ok(masked > 100, `${masked} records without analytics consent were checked`);
+  });
+
+  it('eos with 2 instances in one group (partitions by instance index): instance 1 SIGKILLed mid-way and restarted, the group rebalanced each time — every raw event in the sink or the DLQ exactly once, each instance kept its own partitions', async () => {
+    const prefix = uniqueName('cb-test-enrich-two');
+    const stream = await produceGenerated(kafka, prefix, scenario, EVENTS);
+    const groupId = `${prefix}.enrich.v1`;
+    const args = (i: number) => ['enrich', '--brokers', sb.bootstrap, '--prefix', prefix, '--delivery', 'eos', '--instance', String(i), '--instances', '2', '--stats-every', '1'];
+    const zero = spawnCli(args(0));
+    const one = spawnCli(args(1));
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const written = async () => (await admin.fetchTopicOffsets(stream.names.enriched)).reduce((a, p) => a + Number(p.high), 0);
+      assert.ok(await waitUntil(async () => (await written()) > EVENTS * 0.3, 90_000, 50), `both made progress:\n${zero.output.join('')}${one.output.join('')}`);
+      one.kill('SIGKILL');
+      await exited(one);
+      // Instance 0 goes on alone; instance 1's partitions wait for it (nobody else may take them).
+      const members = async () => (await admin.describeGroups([groupId])).groups[0].members;
+      assert.ok(await waitUntil(async () => (await members()).length === 1, 30_000, 250), 'the group rebalanced without instance 1');
+      const alone = (await members())[0];
+      const assigned = assignedPartitions(alone.memberAssignment)[stream.names.raw] ?? [];
+      assert.deepEqual([...assigned].sort((a, b) => a - b), [0, 2, 4], 'instance 0 holds only its own partitions while instance 1 is down');
+      const again = spawnCli(args(1));
+      const done = await waitUntil(async () => (await groupLag(kafka, groupId, stream.names.raw)) === 0, 120_000, 250);
+      const both = await members();
+      zero.kill('SIGTERM');
+      again.kill('SIGTERM');
+      await Promise.all([exited(zero), exited(again)]);
+      assert.ok(done, `the two caught up:\n${again.output.join('')}`);
+      assert.equal(both.length, 2, 'the restarted instance rejoined the group');
+    } finally {
+      await admin.disconnect();
+    }
+    const all = await readAll(kafka, [stream.names.enriched, stream.names.dlq], EVENTS);
+    const seen = positions(all);
+    assert.equal(seen.size, EVENTS, 'every raw record accounted for');
+    assert.equal([...seen.values()].filter((n) => n > 1).length, 0, 'no duplicates with exactly-once across the instances');
+    assert.equal(all.length, EVENTS);
+    // Each output came from the instance that owns its source partition (transactional ids name the instance).
+    const sources = new Set(all.map((r) => Number(r.headers['cb-source-partition'])));
+    assert.deepEqual([...sources].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
   });
 
   it('eos: a producer fenced mid-way (another instance took its transactional id) is replaced, the crashed consumer restarted, and the work finishes exactly once', async () => {
@@ -191,5 +236,33 @@ describe('enrichment stage on the sandbox', () => {
       await admin.deleteTopics({ topics: [topic] }).catch(() => {});
       await admin.disconnect();
     }
+  });
+
+  it('run with enrichment.instances: 2 — two processes in one group through steady and a replay (a new group of two): 0 missing, 0 duplicates, counters of both', async () => {
+    const { exitCode, output, runDir, results: r } = await runScenarioFile(sb, `name: two-instances
+seed: 3
+duration: 26s
+topics: {prefix: cb-test-inst, partitions: 6, replication: 3, min_insync_replicas: 2}
+traffic: {base_rate: 500}
+population: {users: 3000, products: 800, pages: 200, campaigns: 6, bots: 10}
+enrichment: {instances: 2}
+phases:
+  - {kind: warmup, duration: 4s}
+  - {kind: steady, duration: 10s}
+  - {kind: replay, duration: 12s, lookback: 8s}
+gates:
+  correctness.missing: "== 0"
+  correctness.duplicates: "== 0"
+`);
+    assert.equal(exitCode, 0, output);
+    assert.equal(r.enrichment.instances, 2);
+    assert.equal(r.correctness.missing, 0);
+    assert.equal(r.correctness.duplicates, 0);
+    assert.ok(r.correctness.seenDistinct > 10_000, `${r.correctness.seenDistinct} events seen`);
+    assert.ok(isMeasured(r.replay) && r.replay.caughtUp, JSON.stringify(r.replay));
+    // Two processes per generation reported their counters: together they processed every event once per generation, and more than a live pass.
+    const c = r.enrichment.counters!;
+    assert.ok(c.processed >= r.throughput.ackedEvents, `${c.processed} processed, ${r.throughput.ackedEvents} acknowledged`);
+    assert.match(readFileSync(join(runDir, 'scorecard.md'), 'utf8'), /2 instances in one group/);
   });
 });

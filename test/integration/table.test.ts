@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,9 +8,9 @@ import { topicNames } from '../../src/drive/topics.js';
 import { readCommits } from '../../src/sink/table.js';
 import { tableEventIds, type TableCheck } from '../../src/sink/query.js';
 import type { LatencySummary } from '../../src/observe/latency.js';
-import { isMeasured, type Results } from '../../src/run/results.js';
+import { isMeasured } from '../../src/run/results.js';
 import { evaluateGates } from '../../src/score/gates.js';
-import { exited, groupLag, produceGenerated, readAll, spawnCli, testKafka, testSandbox, uniqueName, waitUntil } from '../helpers.js';
+import { exited, groupLag, produceGenerated, readAll, runScenarioFile, spawnCli, testKafka, testSandbox, uniqueName, waitUntil } from '../helpers.js';
 
 const sb = testSandbox();
 const kafka = testKafka(sb);
@@ -74,9 +74,7 @@ describe('table sink (issue #21) on the sandbox', () => {
   });
 
   it('run with a table block: a v2 pipeline, its sink SIGKILLed and restarted, rolled back to v1 into one table — every enriched event in it once per generation, both shapes, freshness per phase measured by queries, gates on the table', async (t) => {
-    const work = mkdtempSync(join(tmpdir(), 'cb-lake-'));
-    const file = join(work, 'lake.yaml');
-    writeFileSync(file, `name: lake-test
+    const { exitCode, output, work, runDir, results: r } = await runScenarioFile(sb, `name: lake-test
 seed: 11
 duration: 44s
 topics: {prefix: cb-test-lake, partitions: 6, replication: 3, min_insync_replicas: 2}
@@ -92,14 +90,8 @@ phases:
 gates:
   table.missing: "== 0"
   table.duplicates: "== 0"
-  table.freshness_p99_ms: "< 20000"
 `);
-    const child = spawnCli(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(work, 'reports')]);
-    await exited(child);
-    const out = child.output.join('');
-    assert.equal(child.exitCode, 0, out);
-    const runDir = join(work, 'reports', readdirSync(join(work, 'reports'))[0]);
-    const r = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as Results;
+    assert.equal(exitCode, 0, output);
     const tb = r.table;
     assert.ok(isMeasured(tb), JSON.stringify(tb));
     t.diagnostic(JSON.stringify({ ...tb, schemaChanges: tb.schemaChanges.length }));
@@ -117,15 +109,18 @@ gates:
     assert.deepEqual(tb.versionOnlyColumns, { v2: ['risk_level'], v1: [] });
     // Freshness of live rows, per phase; the rewritten rows left out and counted.
     const steady = tb.freshness.byPhase.find((p) => p.phase === 'steady')!.freshness;
-    assert.ok(steady && steady.count > 3_000 && steady.p50Ms > 0 && steady.p99Ms < 20_000, JSON.stringify(steady));
+    // (Its tail holds the rows the sink had buffered when it was killed: they reached the table after the restart.)
+    assert.ok(steady && steady.count > 3_000 && steady.p50Ms > 0 && steady.p50Ms < 5_000, JSON.stringify(steady));
     assert.ok(tb.freshness.rewrittenRowsExcluded > 0);
     assert.ok(tb.sink.stoppedCleanly);
     // The sink SIGKILLed by the fault phase and restarted: it went on from its last commit record.
     assert.equal(tb.sink.kills, 1);
     const kill = r.faults.find((f) => f.action === 'sink-kill');
     assert.ok(kill && kill.injectedAtOffsetMs !== null && kill.restoredAtOffsetMs !== null, JSON.stringify(kill));
-    assert.ok(tb.freshness.byPhase.find((p) => p.phase.startsWith('fault'))?.freshness, 'events of the fault window reached the table after the restart');
-    assert.deepEqual(evaluateGates(r).map((g) => [g.metric, g.value, g.passed]), [['table.missing', 0, true], ['table.duplicates', 0, true], ['table.freshness_p99_ms', tb.freshness.scored!.p99Ms, true]]);
+    // The outage shows in the table's freshness: the fault window's events waited for the restarted sink.
+    const during = tb.freshness.byPhase.find((p) => p.phase.startsWith('fault'))?.freshness;
+    assert.ok(during && during.p50Ms > steady.p50Ms + 3_000, `fault window ${JSON.stringify(during)} against steady ${JSON.stringify(steady)}`);
+    assert.deepEqual(evaluateGates(r).map((g) => [g.metric, g.value, g.passed]), [['table.missing', 0, true], ['table.duplicates', 0, true]]);
     assert.match(readFileSync(join(runDir, 'scorecard.md'), 'utf8'), /## Lakehouse table[\s\S]*v2 only: risk_level/);
   });
 });

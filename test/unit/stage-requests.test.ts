@@ -1,7 +1,8 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message } from 'kafkajs';
 import { mergeRequests } from '../../src/enrich/requests.js';
+import { assignByIndex } from '../../src/enrich/assigner.js';
 
 const msg = (partition: number, id: string, bytes = 10): Message => ({ key: id, value: 'x'.repeat(bytes), partition });
 const ids = (r: { topic: string; messages: Message[] }) => `${r.topic}:${r.messages[0].partition}:${r.messages.map((m) => m.key).join(',')}`;
@@ -26,4 +27,21 @@ test('mergeRequests cuts a merged partition again at 512 KiB (payload + 200 B pe
   assert.deepEqual(merged.map(ids), ['out:3:a0,a1,a2,a3,b0', 'out:3:b1,b2,b3']);
   // The batches' own requests are left as they were.
   assert.equal(a.messages.length, 4);
+});
+
+describe('enrichment instances: partitions by instance index (issue #20)', () => {
+  const m = (memberId: string, index: number | null, of = 3) => ({ memberId, instance: index === null ? null : { index, of } });
+  it('partition p to the member with index p mod N; absent instances leave their partitions waiting; a second claim of an index gets nothing', () => {
+    const parts = { raw: [0, 1, 2, 3, 4, 5, 6] };
+    const all = assignByIndex([m('b', 1), m('a', 0), m('c', 2)], parts);
+    assert.deepEqual(Object.fromEntries(all.assignment), { b: { raw: [1, 4] }, a: { raw: [0, 3, 6] }, c: { raw: [2, 5] } });
+    assert.equal(all.unowned, 0);
+    const two = assignByIndex([m('a', 0), m('c', 2)], parts);
+    assert.deepEqual(Object.fromEntries(two.assignment), { a: { raw: [0, 3, 6] }, c: { raw: [2, 5] } });
+    assert.equal(two.unowned, 2);
+    const dup = assignByIndex([m('x', 0), m('a', 0), m('n', null)], parts);
+    assert.deepEqual(Object.fromEntries(dup.assignment), { x: {}, a: { raw: [0, 3, 6] }, n: {} });
+    assert.equal(dup.conflicts.length, 1);
+    assert.match(dup.conflicts[0], /^x says it is instance 0 of 3, as a does/);
+  });
 });
