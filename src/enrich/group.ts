@@ -14,8 +14,25 @@ import { StageProcess, type StageHandle, type StageProcessOptions } from './chil
 export class StageGroup implements StageHandle {
   readonly members: StageProcess[];
 
-  constructor(o: Omit<StageProcessOptions, 'instance'>, instances: number) {
-    this.members = Array.from({ length: instances }, (_, index) => new StageProcess({ ...o, instance: { index, of: instances } }));
+  constructor(private readonly o: Omit<StageProcessOptions, 'instance'>, private readonly instances: number) {
+    this.members = Array.from({ length: instances }, (_, index) => this.member(index));
+  }
+
+  private member(index: number): StageProcess {
+    return new StageProcess({ ...this.o, instance: { index, of: this.instances } });
+  }
+
+  /** Fault enricher-kill: SIGKILL of instance `index` (its partitions wait, the others go on); returns the dead process, whose counters still count. */
+  async killMember(index: number): Promise<StageProcess> {
+    const dead = this.members[index];
+    await dead.kill();
+    this.members[index] = this.member(index);
+    return dead;
+  }
+
+  /** After a kill: instance `index` again, its transactional id fencing the dead one's open transaction. */
+  async restartMember(index: number): Promise<void> {
+    await this.members[index].start();
   }
 
   async start(): Promise<void> {

@@ -28,6 +28,8 @@ export interface FaultContext {
   rawTopic: string;
   runPrefix: string;
   enricher?: { kill: () => Promise<void>; restart: () => Promise<void> };
+  /** Enrichment processes in the group (the kill takes instance 0). */
+  enricherInstances?: number;
   /** The table sink (scenarios with a table block). */
   sink?: { kill: () => Promise<void>; restart: () => Promise<void> };
   log: (line: string) => void;
@@ -155,7 +157,7 @@ export class FaultRunner {
     }
     if (s.action === 'enricher-kill') {
       if (!this.ctx.enricher) throw new Error('no enrichment process to kill');
-      f.description = 'the enrichment process (SIGKILL)';
+      f.description = this.ctx.enricherInstances && this.ctx.enricherInstances > 1 ? `enrichment instance 0 of ${this.ctx.enricherInstances} (SIGKILL)` : 'the enrichment process (SIGKILL)';
       f.injectedAt = Date.now();
       await this.ctx.enricher.kill();
     } else if (s.action === 'sink-kill') {

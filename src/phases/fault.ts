@@ -6,6 +6,7 @@
  */
 import type { RunContext, LatencyKind } from '../run/context.js';
 import type { StageProcess } from '../enrich/child.js';
+import { StageGroup } from '../enrich/group.js';
 import { AckTimeline, FaultRunner, faultResult } from '../fault/faults.js';
 import { faultProblems, type FaultSpec } from '../scenario/schema.js';
 import { ClickbenchError, ExitCode } from '../errors.js';
@@ -40,17 +41,23 @@ export class FaultPhases implements PhaseRunnerModule {
       sandbox: ctx.target.sandbox, admin: ctx.admin, runPrefix: ctx.runPrefix, rawTopic: names.raw, log: ctx.log, offsetOf: (ms) => ctx.offsetOf(ms),
       topicOf: (role) => (role === 'raw' ? names.raw : role === 'enriched' ? names.enriched : names.dlq),
       enricher: {
+        // With enrichment.instances > 1, instance 0 is killed and restarted; the others go on.
         kill: async () => {
-          const st = ctx.stage as StageProcess;
-          await st.kill();
-          ctx.retireMain(st);
+          const st = ctx.stage;
+          if (st instanceof StageGroup) ctx.retireMain(await st.killMember(0));
+          else {
+            await (st as StageProcess).kill();
+            ctx.retireMain(st!);
+          }
         },
         restart: async () => {
+          if (ctx.stage instanceof StageGroup) return ctx.stage.restartMember(0);
           const st = ctx.stageFor(ctx.generation);
           await st.start();
           ctx.stage = st;
         },
       },
+      enricherInstances: ctx.s.enrichment.instances,
       sink: ctx.tableSink,
     }, ctx.phases, this.specs);
     // A second Ctrl-C quits at once, but first puts back what a fault stopped (src/cli/run.ts).

@@ -213,7 +213,7 @@ export const scenarioSchema = z.strictObject({
   enrichment: z.strictObject({
     version: z.enum(['v1', 'v2']).default('v1'),
     delivery: z.enum(['eos', 'alo']).default('eos'),
-    instances: z.number().int().min(1).max(16).default(1).describe('enrichment processes sharing the raw topic in one consumer group, partition p to instance p mod N, each with its own transactional id (exactly-once holds across restarts: a partition never moves to another instance); more than 1 runs them as child processes'),
+    instances: z.number().int().min(1).max(16).default(1).describe('enrichment processes sharing the raw topic in one consumer group, partition p to instance p mod N, each with its own transactional id (exactly-once holds across restarts: a partition never moves to another instance); more than 1 runs them as child processes, and an enricher-kill fault kills instance 0'),
     max_event_bytes: count(10_000_000).default(16_384),
     attribution_window: duration().default(7 * 86_400_000).describe('last campaign touch counts for this long'),
     session_gap: duration().default(30 * 60_000).describe('server-side sessions end after this much inactivity'),
@@ -293,7 +293,6 @@ export const scenarioSchema = z.strictObject({
     if (p.elastic?.headroom && p.kind !== 'scale-out') ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic', 'headroom'], message: `headroom probes belong to scale-out phases (this phase is ${p.kind})` });
     if (isElastic) for (const problem of elasticProblems(p.kind as ElasticKind, p.elastic, s.target.kind)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'elastic', ...(problem.field ? [problem.field] : [])], message: problem.message });
     if (!p.fault || p.kind !== 'fault') return;
-    if (p.fault.action === 'enricher-kill' && s.enrichment.instances > 1) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault', 'action'], message: `an enricher-kill with enrichment.instances ${s.enrichment.instances} is not supported yet (it kills the single enrichment process); use instances: 1, or kill one instance by hand (clickbench enrich --instance i --instances N)` });
     if (p.fault.action === 'sink-kill' && !s.table) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault', 'action'], message: 'a sink-kill needs a table sink: add a table block to the scenario' });
     for (const problem of faultProblems(p.fault, s.target.kind)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'fault', problem.field], message: problem.message });
   });

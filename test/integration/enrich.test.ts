@@ -238,10 +238,10 @@ describe('enrichment stage on the sandbox', () => {
     }
   });
 
-  it('run with enrichment.instances: 2 — two processes in one group through steady and a replay (a new group of two): 0 missing, 0 duplicates, counters of both', async () => {
+  it('run with enrichment.instances: 2 — two processes in one group through steady, an enricher-kill of instance 0 and a replay (a new group of two): 0 missing, 0 duplicates, counters of both', async () => {
     const { exitCode, output, runDir, results: r } = await runScenarioFile(sb, `name: two-instances
 seed: 3
-duration: 26s
+duration: 34s
 topics: {prefix: cb-test-inst, partitions: 6, replication: 3, min_insync_replicas: 2}
 traffic: {base_rate: 500}
 population: {users: 3000, products: 800, pages: 200, campaigns: 6, bots: 10}
@@ -249,6 +249,7 @@ enrichment: {instances: 2}
 phases:
   - {kind: warmup, duration: 4s}
   - {kind: steady, duration: 10s}
+  - {kind: fault, duration: 8s, fault: {action: enricher-kill}}
   - {kind: replay, duration: 12s, lookback: 8s}
 gates:
   correctness.missing: "== 0"
@@ -264,5 +265,9 @@ gates:
     const c = r.enrichment.counters!;
     assert.ok(c.processed >= r.throughput.ackedEvents, `${c.processed} processed, ${r.throughput.ackedEvents} acknowledged`);
     assert.match(readFileSync(join(runDir, 'scorecard.md'), 'utf8'), /2 instances in one group/);
+    // The kill took instance 0 only, and it came back.
+    const kill = r.faults.find((f) => f.action === 'enricher-kill');
+    assert.ok(kill && kill.restoredAtOffsetMs !== null, JSON.stringify(kill));
+    assert.match(output, /enrichment instance 0 of 2 \(SIGKILL\)/);
   });
 });
