@@ -246,7 +246,7 @@ export const scenarioSchema = z.strictObject({
     commit_rows: count(10_000_000).default(50_000).describe('the sink commits a Parquet file once it holds this many rows'),
     commit_interval: duration().refine((ms) => ms >= 200, 'at least 200ms').default(5_000).describe('… or once its oldest row waited this long (the bound on the table\'s freshness beside the query cadence)'),
     commit_size: z.string().regex(SIZE_PATTERN, 'expected a size such as 64MB').transform((v) => parseSizeBytes(v)!).default(64 * 2 ** 20).describe('… or once its rows hold this many bytes of events'),
-    dir: z.string().min(1).optional().describe('the table\'s folder, relative to the scenario file (default: <reports>/<run id>/table); a folder that already holds a table is continued, never emptied'),
+    dir: z.string().min(1).optional().describe('the table\'s folder, relative to the scenario file (default: <reports>/<run id>/table); a folder holding another run\'s table is refused, never emptied'),
   }).optional().describe('the lakehouse path: a table sink (its own process) commits the enriched topic as Parquet files with exactly-once commit records; the run measures the table\'s freshness by DuckDB queries, per phase, and checks every enriched event is in the table once'),
   phases: z.array(phase).default([]),
   calibrate: z.boolean().default(false).describe('before the load: measure the cluster\'s ceilings with Apache Kafka\'s own tools (clickbench calibrate) and report the run against them'),

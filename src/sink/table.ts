@@ -24,6 +24,8 @@ import type { Security } from '../kafka/security.js';
 
 export interface CommitRecord {
   seq: number;
+  /** The topic the rows came from (absent in records written before it was kept). */
+  topic?: string;
   /** Data file, relative to the table directory. */
   file: string;
   rows: number;
@@ -110,6 +112,10 @@ export class TableSink {
     mkdirSync(join(this.o.dir, DATA), { recursive: true });
     const commits = readCommits(this.o.dir);
     const last = commits.at(-1);
+    // A commit record's offsets are per partition of one topic: another topic's table cannot be continued.
+    if (last?.topic !== undefined && last.topic !== this.o.topic) {
+      throw new Error(`${this.o.dir} holds a table of ${last.topic} (${commits.length} commits), not of ${this.o.topic}: name another folder (the table is left as it is)`);
+    }
     if (last) {
       this.seq = last.seq;
       for (const [p, next] of Object.entries(last.offsets)) this.committed.set(Number(p), next);
@@ -198,7 +204,7 @@ export class TableSink {
       const all: Record<string, number> = {};
       for (const [p, n] of this.committed) all[p] = n;
       for (const [p, n] of offsets) all[p] = n;
-      const record: CommitRecord = { seq, file, rows: rows.length, bytes: Number(bytes ?? 0), offsets: all, committedAtMs: Date.now(), columns };
+      const record: CommitRecord = { seq, topic: this.o.topic, file, rows: rows.length, bytes: Number(bytes ?? 0), offsets: all, committedAtMs: Date.now(), columns };
       const tmp = join(this.o.dir, COMMITS, `.${pad(seq)}.json`);
       writeFileSync(tmp, JSON.stringify(record));
       renameSync(tmp, join(this.o.dir, COMMITS, `${pad(seq)}.json`)); // the commit point

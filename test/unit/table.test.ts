@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TableSink } from '../../src/sink/table.js';
 import { compatibleTypes } from '../../src/sink/query.js';
 import { tableSection } from '../../src/report/markdown.js';
 import { METRICS } from '../../src/score/gates.js';
@@ -54,5 +58,17 @@ describe('the table in results: report section, gates (issue #21)', () => {
     assert.deepEqual(METRICS['table.freshness_p99_ms'](withTable(table({ freshness: { ...table().freshness, scored: null } }))), { notMeasured: 'no event reached the table in a scored phase' });
     assert.deepEqual(METRICS['table.missing'](withTable(undefined)), { notMeasured: 'the scenario has no table block' });
     assert.deepEqual(METRICS['table.duplicates'](withTable({ measured: false, reason: 'the sink did not start' })), { notMeasured: 'the sink did not start' });
+  });
+});
+
+describe('the table sink refuses another topic\'s table (issue #21)', () => {
+  it('a folder whose last commit record came from another topic is refused before anything connects, and left as it is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-table-unit-'));
+    mkdirSync(join(dir, '_commits'), { recursive: true });
+    const record = JSON.stringify({ seq: 1, topic: 'cb-old-1a2b.clicks.enriched', file: 'data/part-00000001.parquet', rows: 5, bytes: 10, offsets: { 0: 5 }, committedAtMs: 0, columns: {} });
+    writeFileSync(join(dir, '_commits', '00000001.json'), record);
+    const sink = new TableSink({ brokers: ['127.0.0.1:1'], topic: 'cb-new-3c4d.clicks.enriched', groupId: 'g', dir });
+    await assert.rejects(sink.start(), /holds a table of cb-old-1a2b\.clicks\.enriched \(1 commits\), not of cb-new-3c4d\.clicks\.enriched: name another folder/);
+    assert.equal(readFileSync(join(dir, '_commits', '00000001.json'), 'utf8'), record);
   });
 });
