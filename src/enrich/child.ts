@@ -86,6 +86,60 @@ export interface StageProcessOptions {
 /** The child is the CLI itself (`clickbench enrich …`), started with the same Node. */
 const BIN = join(PACKAGE_ROOT, 'bin', 'clickbench.js');
 
+/**
+ * `clickbench <args>` as a child process of this one (the enrichment stage, the table sink): security flags in
+ * argv, the password only in the child's environment; its stdout's JSON lines go to `onJson`, its other lines
+ * and its stderr's to `log` (prefixed with `label`). Resolves once a stderr line matches `ready`; if the child
+ * ends first or 60 s pass, it is SIGKILLed and one line says why (the child's last stderr line), exit 3.
+ * `onExit` hears the end: exit code, signal, the last stderr line, whether it had been ready.
+ */
+export async function startCliChild(o: {
+  args: string[]; security?: Security; ready: RegExp; label: string; log?: (line: string) => void; onJson: (v: unknown) => void;
+  onExit: (code: number | null, signal: NodeJS.Signals | null, lastLine: string, running: boolean) => void;
+  notStarted: { what: string; hint: string };
+  /** Called right after the spawn (the pid is known before the child is ready). */
+  onSpawn?: (child: ChildProcess) => void;
+}): Promise<ChildProcess> {
+  const sec = o.security ? securityArgs(o.security) : { args: [], env: {} };
+  const child = spawn(process.execPath, [BIN, ...o.args, ...sec.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...sec.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  o.onSpawn?.(child);
+  let running = false;
+  let exited = false;
+  let lastLine = '';
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        o.onJson(JSON.parse(line));
+      } catch {
+        o.log?.(`${o.label}: ${line}`);
+      }
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    for (const line of d.toString().split('\n').filter((l) => l.trim())) {
+      if (o.ready.test(line)) running = true;
+      else {
+        lastLine = line.trim().replace(/^clickbench: /, '');
+        o.log?.(`${o.label}: ${line}`);
+      }
+    }
+  });
+  child.on('exit', (code, sig) => {
+    exited = true;
+    o.onExit(code, sig, lastLine, running);
+  });
+  const ok = await waitUntil(() => running || exited, 60_000, 50);
+  if (!running) {
+    child.kill('SIGKILL');
+    throw new ClickbenchError(`${o.notStarted.what} did not start${ok ? '' : ' within 60 s'}${lastLine ? `: ${lastLine}` : ''}`, { exitCode: ExitCode.runFailed, hint: o.notStarted.hint });
+  }
+  return child;
+}
+
 export class StageProcess implements StageHandle {
   private child?: ChildProcess;
   private last?: StageStats;
@@ -100,49 +154,15 @@ export class StageProcess implements StageHandle {
     const o = this.o;
     const args = ['enrich', '--brokers', o.brokers.join(','), '--prefix', o.prefix, '--version', o.version, '--delivery', o.delivery, '--scenario', o.scenarioFile,
       '--instance', String(o.instance?.index ?? 0), ...(o.instance && o.instance.of > 1 ? ['--instances', String(o.instance.of)] : []), '--generation', String(o.generation), '--stats-every', String((o.statsEveryMs ?? 500) / 1000), ...(o.rack ? ['--rack', o.rack] : []), ...(o.compression ? ['--compression', o.compression] : []), ...(o.output ? ['--output', o.output] : []), ...(o.dlq ? ['--dlq', o.dlq] : [])];
-    // Security flags in argv; the password only in the child's environment.
-    const sec = o.security ? securityArgs(o.security) : { args: [], env: {} };
-    args.push(...sec.args);
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...sec.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
-    this.child = child;
-    let running = false;
-    let stderr = '';
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          this.last = JSON.parse(line) as StageStats;
-        } catch {
-          o.log?.(`enrichment process: ${line}`);
-        }
-      }
+    this.child = await startCliChild({
+      args, security: o.security, ready: /running on/, label: 'enrichment process', log: o.log, onSpawn: (c) => void (this.child = c),
+      onJson: (v) => void (this.last = v as StageStats),
+      onExit: (code, sig, lastLine, running) => {
+        this.exited = true;
+        if (running && !this.killed && !this.stopping) o.onCrash?.(`the enrichment process (pid ${this.child?.pid}) ended by itself (${sig ? `signal ${sig}` : `exit ${code}`})${lastLine ? `: ${lastLine.slice(0, 300)}` : ''}`);
+      },
+      notStarted: { what: 'the enrichment process', hint: 'run it alone to see why: clickbench enrich --help (it takes the same --brokers and security flags as run)' },
     });
-    child.stderr!.on('data', (d: Buffer) => {
-      const text = d.toString();
-      if (!running) stderr += text;
-      if (/running on/.test(text)) running = true;
-      for (const line of text.split('\n')) if (line && !/running on/.test(line)) o.log?.(`enrichment process: ${line}`);
-    });
-    let lastLine = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      const lines = d.toString().split('\n').filter((l) => l.trim());
-      if (lines.length) lastLine = lines[lines.length - 1].trim();
-    });
-    child.on('exit', (code, sig) => {
-      this.exited = true;
-      if (running && !this.killed && !this.stopping) o.onCrash?.(`the enrichment process (pid ${child.pid}) ended by itself (${sig ? `signal ${sig}` : `exit ${code}`})${lastLine ? `: ${lastLine.replace(/^clickbench: /, '').slice(0, 300)}` : ''}`);
-    });
-    const ok = await waitUntil(() => running || this.exited, 60_000, 50);
-    if (!ok || !running) {
-      child.kill('SIGKILL');
-      throw new ClickbenchError(`the enrichment process did not start${ok ? '' : ' within 60 s'}${stderr ? `: ${stderr.trim().split('\n').pop()!.replace(/^clickbench: /, '')}` : ''}`, {
-        exitCode: ExitCode.runFailed, hint: 'run it alone to see why: clickbench enrich --help (it takes the same --brokers and security flags as run)',
-      });
-    }
   }
 
   /** SIGKILL: a crash, mid-transaction if one is open. */

@@ -6,21 +6,17 @@
  * the table checked by queries — every enriched event in the table once (by event id, within a
  * generation), rows per generation, files and small files, the schema history.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { isAbsolute, join, resolve, dirname } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Histogram } from 'hdr-histogram-js';
-import { PACKAGE_ROOT } from '../version.js';
-import { securityArgs } from '../kafka/security.js';
 import { waitUntil } from '../sandbox/process.js';
-import { ClickbenchError, ExitCode } from '../errors.js';
 import { newHistogram, record, summarize } from '../observe/latency.js';
 import { phaseAt } from '../phases/timeline.js';
+import { startCliChild } from '../enrich/child.js';
 import type { TableCheck, TableFreshness } from '../sink/query.js';
 import type { RunContext } from './context.js';
 import type { NotMeasured, TableResult } from './results.js';
-
-const BIN = join(PACKAGE_ROOT, 'bin', 'clickbench.js');
 
 /** The sink process's stats line (`clickbench sink --stats-every`). */
 interface SinkStats {
@@ -103,47 +99,21 @@ export class TableRun {
     const t = ctx.s.table!;
     const args = ['sink', '--brokers', ctx.brokers.join(','), '--prefix', ctx.runPrefix, '--dir', this.dir, '--rows', String(t.commit_rows), '--seconds', String(t.commit_interval / 1000),
       '--mb', String(t.commit_size / 2 ** 20), '--stats-every', '1', '--no-freshness'];
-    // Security flags in argv; the password only in the child's environment.
-    const sec = ctx.target.security ? securityArgs(ctx.target.security) : { args: [], env: {} };
-    args.push(...sec.args);
-    const child = (this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...sec.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } }));
-    let running = false;
-    let lastErr = '';
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const stats = JSON.parse(line) as SinkStats;
-          if (stats.table) this.final = stats;
-          this.last = stats;
-          if (this.kills > 0) this.skippedAfterRestart = this.skippedBase + stats.skippedBelowCommit;
-        } catch {
-          ctx.log(`table sink: ${line}`);
-        }
-      }
+    let child: ChildProcess | undefined;
+    await startCliChild({
+      args, security: ctx.target.security, ready: /table sink running/, label: 'table sink', log: ctx.log,
+      onSpawn: (c) => void (child = this.child = c),
+      onJson: (v) => {
+        const stats = v as SinkStats;
+        if (stats.table) this.final = stats;
+        this.last = stats;
+        if (this.kills > 0) this.skippedAfterRestart = this.skippedBase + stats.skippedBelowCommit;
+      },
+      onExit: () => {
+        if (this.child === child) this.exited = true;
+      },
+      notStarted: { what: 'the table sink', hint: `run it alone to see why: clickbench sink --prefix ${ctx.runPrefix} --dir ${this.dir} (it takes the same --brokers and security flags as run)` },
     });
-    child.stderr!.on('data', (d: Buffer) => {
-      for (const line of d.toString().split('\n').filter((l) => l.trim())) {
-        if (/table sink running/.test(line)) running = true;
-        else {
-          lastErr = line.trim().replace(/^clickbench: /, '');
-          ctx.log(`table sink: ${lastErr}`);
-        }
-      }
-    });
-    child.on('exit', () => {
-      if (this.child === child) this.exited = true;
-    });
-    const ok = await waitUntil(() => running || this.exited, 60_000, 50);
-    if (!running) {
-      child.kill('SIGKILL');
-      throw new ClickbenchError(`the table sink did not start${ok ? '' : ' within 60 s'}${lastErr ? `: ${lastErr}` : ''}`, {
-        exitCode: ExitCode.runFailed, hint: `run it alone to see why: clickbench sink --prefix ${ctx.runPrefix} --dir ${this.dir} (it takes the same --brokers and security flags as run)`,
-      });
-    }
   }
 
   /** The probe read an enriched record of event `seq` (any generation). */
