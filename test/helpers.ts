@@ -188,11 +188,12 @@ gates:`;
  * `clickbench run` of a scenario written from `yaml` into a new folder (relative paths in it are relative to that
  * folder), on the suite's sandbox; returns its exit code, output, report folder and results.json.
  */
-export async function runScenarioFile(sb: Sandbox, yaml: string): Promise<{ exitCode: number | null; output: string; work: string; runDir: string; results: Results }> {
+export async function runScenarioFile(sb: Sandbox, yaml: string, extraArgs: string[] = [], during?: (child: ChildProcess & { output: string[] }) => Promise<void>): Promise<{ exitCode: number | null; output: string; work: string; runDir: string; results: Results }> {
   const work = mkdtempSync(join(tmpdir(), 'cb-run-'));
   const file = join(work, 'scenario.yaml');
   writeFileSync(file, yaml);
-  const child = spawnCli(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(work, 'reports')]);
+  const child = spawnCli(['run', file, '--state-dir', sb.state.stateDir, '--reports', join(work, 'reports'), ...extraArgs]);
+  await during?.(child);
   await exited(child);
   const output = child.output.join('');
   const runs = existsSync(join(work, 'reports')) ? readdirSync(join(work, 'reports')) : [];

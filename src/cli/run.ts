@@ -2,7 +2,8 @@
 import { Command, Option } from 'commander';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
 import { PROFILES, type Profile } from '../observe/crosszone.js';
-import { ExitCode, ExitWith } from '../errors.js';
+import { ExitCode, ExitWith, UsageError } from '../errors.js';
+import { parseWorkers } from './workers.js';
 import { defaultWarmupSeconds } from '../sandbox/defaults.js';
 import { parseIntFlag } from './flags.js';
 import type { Io } from '../report/io.js';
@@ -17,6 +18,9 @@ export interface RunFlags extends SecurityFlags {
   keepSandbox?: boolean;
   warmup: number;
   summaryJson?: string;
+  workers?: number;
+  externalWorkers?: boolean;
+  joinTimeout: number;
 }
 
 export function runCommand(io: Io): Command {
@@ -30,12 +34,16 @@ export function runCommand(io: Io): Command {
     .option('--keep-sandbox', 'leave a sandbox the run started running')
     .option('--warmup <seconds>', 'at most this many seconds of unmeasured pipeline traffic that warm a cold sandbox\'s JVMs before the run (it ends once the brokers\' CPU per record is flat); 0: none (default: $CLICKBENCH_WARMUP_SECONDS, else 120; see README "The sandbox")', parseIntFlag('--warmup'), defaultWarmupSeconds())
     .option('--summary-json <file>', 'also write the gate summary as JSON here (for CI tooling)')
+    .option('--workers <n>', 'drive the load from N load worker processes (`clickbench worker`) started here, instead of this process; see README "Load from many processes or hosts"', parseWorkers)
+    .option('--external-workers', 'with --workers: do not start them; wait for N workers started elsewhere (the run prints the command)')
+    .option('--join-timeout <seconds>', 'with --workers: how long to wait for the workers to join', parseIntFlag('--join-timeout'), 120)
     .addOption(new Option('--profile <profile>', 'platform profile (default: the scenario\'s, else detected from the cluster)').choices([...PROFILES]))
     .action(async (file: string, o: RunFlags) => {
       // Loaded here, not at start-up, so --help and the other commands do not pay for them.
       const [{ loadScenario }, { newRunId, runScenario }, { resultsPath }, { resolveTarget }, { writeReport }, { logUpdateStderr }] = await Promise.all([
         import('../scenario/load.js'), import('../run/run.js'), import('../run/results.js'), import('../run/target.js'), import('../report/write.js'), import('log-update'),
       ]);
+      if (o.externalWorkers && !o.workers) throw new UsageError('--external-workers goes with --workers N (how many workers to wait for)');
       const loaded = loadScenario(file);
       const s = loaded.scenario;
       const runId = newRunId(s.name);
@@ -56,6 +64,7 @@ export function runCommand(io: Io): Command {
         const results = await runScenario(loaded, {
           target, runId, reportsDir: o.reports, keepTopics: o.keep, signal, progress, log: (l) => (io.isTTY ? logUpdateStderr.clear() : undefined, io.err(l)),
           zones: { producer: s.clients.producer_zone, enrichment: s.clients.enrichment_zone, probe: s.clients.probe_zone },
+          ...(o.workers ? { workers: { count: o.workers, spawn: !o.externalWorkers, joinTimeoutMs: o.joinTimeout * 1000 } } : {}),
         }).catch(async (err) => {
           // A failed run still leaves its partial results.json; render what there is.
           const partial = resultsPath(o.reports, runId);

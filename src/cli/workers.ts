@@ -1,5 +1,4 @@
 /** `clickbench worker` and `clickbench load`: load from many processes or hosts, coordinated through Kafka (issue #20). */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,12 +10,13 @@ import { resolveBrokers } from './enrich.js';
 import { addSecurityOptions, securityInput, type SecurityFlags } from './security-flags.js';
 import { resolveSecurity } from '../kafka/security.js';
 import type { LoadResult } from '../workers/coordinator.js';
+import { loadSummary } from '../report/workers.js';
 
 export function workerCommand(io: Io): Command {
   return addSecurityOptions(new Command('worker'))
-    .description('a load worker: joins the run <prefix> started by `clickbench load`, drives the shard Kafka\'s group protocol gives it, reports to the run\'s results topic, exits when its shard is done')
+    .description('a load worker: joins the run <prefix> started by `clickbench load` or `clickbench run --workers N --external-workers`, drives the shard Kafka\'s group protocol gives it, reports to the run\'s results topic, exits when its shard is done')
     .option('--brokers <list>', 'bootstrap brokers (default: the running sandbox)')
-    .requiredOption('--prefix <prefix>', 'the run\'s topic prefix (printed by `clickbench load`)')
+    .requiredOption('--prefix <prefix>', 'the run\'s topic prefix (printed by `clickbench load` and `clickbench run --workers`)')
     .option('--wait <s>', 'how long to wait for the coordinator\'s start (seconds)', '600')
     .option('--index <i>', 'this worker\'s shard, 0 … N−1 (e.g. a Kubernetes Indexed Job\'s JOB_COMPLETION_INDEX), with --of N; without it the group\'s assignment decides')
     .option('--of <n>', 'how many workers the run has (with --index)')
@@ -32,7 +32,7 @@ export function workerCommand(io: Io): Command {
     });
 }
 
-function parseWorkers(v: string): number {
+export function parseWorkers(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 256) throw new UsageError(`--workers must be a whole number from 1 to 256, got "${v}"`);
   return Number(v);
 }
@@ -60,26 +60,20 @@ export function loadCommand(io: Io): Command {
       const prefix = o.prefix ?? `cb-load-${runId}`;
       const kafka = createKafka({ brokers, security, clientId: 'clickbench-load', log: (l) => io.err(l) });
       io.err(`run ${prefix}: start workers with  clickbench worker --prefix ${prefix} --brokers ${brokers.join(',')}`);
-      const children: ChildProcess[] = [];
-      if (o.spawn) {
-        for (let i = 0; i < o.workers; i++) {
-          const child = spawn(process.execPath, [process.argv[1], 'worker', '--prefix', prefix, '--brokers', brokers.join(',')], { stdio: ['ignore', 'ignore', 'pipe'] });
-          child.stderr!.on('data', (d: Buffer) => { for (const l of String(d).trimEnd().split('\n')) io.err(`  worker ${i + 1}: ${l}`); });
-          children.push(child);
-        }
-      }
+      const { LocalWorkers } = await import('../workers/local.js');
+      const local = o.spawn ? new LocalWorkers({ brokers, security, prefix, log: (l) => io.err(`  ${l}`) }) : undefined;
+      // The workers wait for the run's control topic, which the coordinator creates: they start alongside it.
+      local?.start(o.workers).catch((err: Error) => io.err(err.message));
       let result: LoadResult;
+      let failed = false;
       try {
         result = await coordinate({ kafka, prefix, runId, scenario: readFileSync(file, 'utf8'), file, overrides, workers: o.workers, joinTimeoutMs: Number(o.joinTimeout) * 1000, log: (l) => io.err(l) });
       } catch (err) {
-        for (const c of children) c.kill('SIGTERM');
+        failed = true;
         throw err;
       } finally {
-        // Workers end when their shard is done; a worker still running after 30 s more is stopped.
-        await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise<void>((r) => {
-          const t = setTimeout(() => { c.kill('SIGKILL'); r(); }, 30_000);
-          c.once('exit', () => { clearTimeout(t); r(); });
-        }))));
+        // Workers end when their shard is done; a worker still running after 30 s more (at once when the run failed) is stopped.
+        await local?.stop(failed ? 0 : 30_000);
         if (!o.keep) {
           const { deleteTopicsWithPrefix } = await import('../drive/topics.js');
           const admin = kafka.admin();
@@ -99,20 +93,3 @@ export function loadCommand(io: Io): Command {
     });
 }
 
-/** The merged result as markdown: per worker, then the whole. */
-export function loadSummary(r: LoadResult, prefix: string): string[] {
-  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-  const seconds = r.durationMs / 1000;
-  const lines = [`## Load from ${r.workers.length} worker(s) — run ${prefix}`, ''];
-  const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  lines.push(row(['shard', 'worker', 'clock offset', 'intended', 'sent', 'acked', 'ack p50 / p99 ms', 'finished']), row(Array(8).fill('---')));
-  lines.push(...r.workers.map((w) => row([
-    String(w.shard), `${w.host}:${w.pid}`, `${w.clockOffsetMs} ms ± ${Math.ceil(w.clockRoundTripMs / 2)}`, String(w.intended), String(w.sent), String(w.acked),
-    w.produceAck ? `${w.produceAck.p50Ms} / ${w.produceAck.p99Ms}` : '–', w.done ? `yes (${w.done.cpuSeconds.toFixed(1)} CPU-s)` : `NO: last second reported ${w.lastSecond}`,
-  ])));
-  const acked = sum(r.acked);
-  lines.push('', `Together: ${sum(r.intended)} events intended, ${sum(r.sent)} sent, ${acked} acknowledged over a ${seconds} s schedule${r.ackedPerSecond !== null ? `, ${Math.round(r.ackedPerSecond)} events/s from its start to the last worker's end` : ''}; produce ack (intended → ack) p50 ${r.produceAck?.p50Ms ?? '–'} ms, p99 ${r.produceAck?.p99Ms ?? '–'} ms, from one histogram merged from the workers' (${r.mergedCount} values = the sum of theirs: ${sum(r.workers.map((w) => w.produceAck?.count ?? 0))}).`);
-  lines.push(`Merging cost this process ${Math.round(r.mergeCpuUsPerWorkerSecond)} µs of CPU per worker-second reported.`);
-  for (const u of r.unfinished) lines.push(`**Worker of shard ${u.shard} (${u.host}) did not finish**${u.leftGroup ? ' (it left the group)' : ''}: nothing reported after second ${u.lastSecond}; of its shard's ${u.shardEvents} events ${u.notAcknowledged} were not acknowledged — no other worker sends them, and no other shard's events are counted missing.`);
-  return lines;
-}

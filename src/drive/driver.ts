@@ -104,6 +104,65 @@ export class SeqCounts {
   }
 }
 
+/** Where each acknowledged event with an id went: seq → raw partition and intended time (ms after the schedule's start). */
+export class SeqPlaces {
+  /** seq → intended time (ms after the schedule's start) of acknowledged events. */
+  private intended = new Uint32Array(1 << 16);
+  /** seq → raw partition + 1 of acknowledged events that carry an id (0: not acknowledged, or no id). */
+  private partition = new Uint16Array(1 << 16);
+
+  mark(seq: number, partition: number, intendedOffsetMs: number): void {
+    this.partition = grownFor(this.partition, seq);
+    this.partition[seq] = partition + 1;
+    this.intended = grownFor(this.intended, seq);
+    this.intended[seq] = Math.max(0, intendedOffsetMs);
+  }
+
+  /** The intended time (ms after the schedule's start) of an acknowledged event with an id. */
+  intendedOffsetOf(seq: number): number {
+    return seq < this.intended.length ? this.intended[seq] : 0;
+  }
+
+  /** The raw partition an acknowledged event went to; -1 when not acknowledged or it carries no id. */
+  partitionOf(seq: number): number {
+    return (seq < this.partition.length ? this.partition[seq] : 0) - 1;
+  }
+}
+
+export interface DriverStats {
+  generated: number; sent: number; acked: number; failed: number; bad: number; maxQueueDepth: number; maxScheduleLagMs: number; errors: number; retries: number; payloadBytes: number;
+}
+
+/**
+ * What `run` reads of the load it drove: the open-loop driver in this process, or the load workers'
+ * reports merged (src/workers/remote-driver.ts). Sequence numbers are the single stream's.
+ */
+export interface LoadDriver {
+  readonly intended: SecondSeries;
+  readonly sent: SecondSeries;
+  readonly acked: SecondSeries;
+  readonly generationLagMs: SecondSeries;
+  readonly queueDepthMax: SecondSeries;
+  readonly queueFull: SecondSeries;
+  readonly bytesByTopic: Map<string, Map<number, number>>;
+  readonly batchBytesByTopic: Map<string, Map<number, number>>;
+  readonly batchesByTopic: Map<string, Map<number, number>>;
+  readonly ackedSeqs: SeqCounts;
+  readonly missingIdAcked: number;
+  readonly badAcked: AckedBadRecord[];
+  readonly stats: DriverStats;
+  readonly errorsByCode: Record<string, number>;
+  /** Raw events due and not sent yet. */
+  readonly queueDepth: number;
+  /** One past the highest sequence number of the single stream drawn so far (the bound of loops over seqs). */
+  readonly seqEnd: number;
+  run(shouldStop?: () => boolean): Promise<void>;
+  abandon(): void;
+  clientRetried(): void;
+  partitionOfSeq(seq: number): number;
+  intendedOffsetOfSeq(seq: number): number;
+}
+
 /** An injected bad record the cluster acknowledged, and where it landed. */
 export interface AckedBadRecord {
   seq: number;
@@ -155,7 +214,7 @@ function addNested(into: Map<string, Map<number, number>>, topic: string, partit
   m.set(partition, (m.get(partition) ?? 0) + n);
 }
 
-export class OpenLoopDriver {
+export class OpenLoopDriver implements LoadDriver {
   readonly intended = new SecondSeries();
   readonly sent = new SecondSeries();
   readonly acked = new SecondSeries();
@@ -178,7 +237,7 @@ export class OpenLoopDriver {
   /** Every acknowledged bad record and where it landed (raw partition and offset, from the produce response; null when the
    *  response gave none): the event contract looks each one up in the DLQ (src/observe/contract.ts). */
   readonly badAcked: AckedBadRecord[] = [];
-  stats = { generated: 0, sent: 0, acked: 0, failed: 0, bad: 0, maxQueueDepth: 0, maxScheduleLagMs: 0, errors: 0, retries: 0, payloadBytes: 0 };
+  stats: DriverStats = { generated: 0, sent: 0, acked: 0, failed: 0, bad: 0, maxQueueDepth: 0, maxScheduleLagMs: 0, errors: 0, retries: 0, payloadBytes: 0 };
   /** Failed produce attempts (after the client's own retries) by error code. */
   readonly errorsByCode: Record<string, number> = {};
   private stopped = false;
@@ -186,10 +245,7 @@ export class OpenLoopDriver {
   private carefulUntil = 0;
   /** Brokers with a request in flight (-1: partitions whose leader is not known). */
   private readonly brokersBusy = new Set<number>();
-  /** seq → intended time (ms after the schedule's start) of acknowledged events. */
-  private seqIntended = new Uint32Array(1 << 16);
-  /** seq → raw partition + 1 of acknowledged events that carry an id (0: not acknowledged, or no id). */
-  private seqPartition = new Uint16Array(1 << 16);
+  private readonly places = new SeqPlaces();
   /** One lane per topic-partition: its queued messages and at most one request in flight. */
   private readonly lanes = new Map<string, Lane>();
   private queued = 0;
@@ -202,6 +258,10 @@ export class OpenLoopDriver {
 
   constructor(private readonly o: DriverOptions) {
     this.clock = o.clock ?? Date.now;
+  }
+
+  get seqEnd(): number {
+    return this.stats.generated;
   }
 
   /** Raw events generated (due) and not yet sent. */
@@ -419,7 +479,7 @@ export class OpenLoopDriver {
     for (let i = 0; i < events.length; i++) {
       const e = events[i];
       this.ackedSeqs.add(e.seq);
-      if (e.bad !== 'missing_field') this.markPartition(e.seq, l.partition, e.intendedMs - startMs);
+      if (e.bad !== 'missing_field') this.places.mark(e.seq, l.partition, e.intendedMs - startMs);
       if (e.bad) {
         this.stats.bad++;
         // One partition's records are one batch: the i-th sits at the base offset + i.
@@ -431,21 +491,14 @@ export class OpenLoopDriver {
     this.o.onAck?.({ events, ackMs });
   }
 
-  private markPartition(seq: number, partition: number, intendedOffsetMs: number): void {
-    this.seqPartition = grownFor(this.seqPartition, seq);
-    this.seqPartition[seq] = partition + 1;
-    this.seqIntended = grownFor(this.seqIntended, seq);
-    this.seqIntended[seq] = Math.max(0, intendedOffsetMs);
-  }
-
   /** The intended time (ms after the schedule's start) of an acknowledged event with an id. */
   intendedOffsetOfSeq(seq: number): number {
-    return seq < this.seqIntended.length ? this.seqIntended[seq] : 0;
+    return this.places.intendedOffsetOf(seq);
   }
 
   /** The raw partition an acknowledged event went to; -1 when not acknowledged or it carries no id. */
   partitionOfSeq(seq: number): number {
-    return (seq < this.seqPartition.length ? this.seqPartition[seq] : 0) - 1;
+    return this.places.partitionOf(seq);
   }
 
   /** Stop retrying: what has not been delivered yet counts as failed. */

@@ -17,6 +17,7 @@ import { PHASES } from '../phases/registry.js';
 import { PROFILE_ASSUMPTIONS, type Profile } from '../observe/crosszone.js';
 import { HOST_CPU_METHOD, stealWarning } from '../observe/host.js';
 import { partitionStalls, type LagSample } from '../observe/samplers.js';
+import { unfinishedLines, workerTable } from './workers.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const num = (v: number | null | undefined, digits = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
@@ -125,6 +126,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   out.push(table(['phase', 'kind', 'from', 'to', 'intended', 'acknowledged', 'achieved', 'what it does'], r.phases.map((p) => [p.name, p.kind, `${p.startOffsetMs / 1000} s`, `${p.endOffsetMs / 1000} s`, num(p.events.intended), num(p.events.acked), p.achievedRatio === null ? '–' : `${(p.achievedRatio * 100).toFixed(1)} %`, PHASES[p.kind]?.summary ?? '–'])));
   out.push('');
   out.push(...clientSection(r));
+  if (r.workers) out.push(...workersSection(r.workers), '');
   out.push(chart('Events per second: intended (1st line) vs acknowledged (2nd)', 'second', ps.items.map((x) => x.second), 'events/s', [{ values: ps.items.map((x) => x.intended) }, { values: ps.items.map((x) => x.acked) }]));
   out.push('');
 
@@ -544,4 +546,14 @@ export function stallsLine(samples: LagSample[], phases: Pick<PhaseResult, 'name
   if (ordered.some((g) => g.length === partitions && partitions > 1)) why.push('Every partition standing still at once is the stage not consuming: stopped for a rollback or replay, restarting, or rejoining its group.');
   if (ordered.some((g) => g.length < partitions || partitions === 1)) why.push('A few partitions standing still while the others move points at one fetch path (a broker, the replica the stage reads from, or the client), not at the cluster\'s capacity.');
   return `${head}: ${shown.join('; ')}${ordered.length > 6 ? `; ${ordered.length - 6} more` : ''}. ${why.join(' ')}`;
+}
+
+/** `run --workers N`: who drove the load, and any shard that did not finish. */
+export function workersSection(w: NonNullable<Results['workers']>): string[] {
+  return [
+    `The load came from ${w.expected} load worker process(es) (\`clickbench worker\`), each driving its shard of the single stream (by visitor) on the run's clock, corrected by the offset measured through the cluster; every acknowledged event was reported back and accounted for here as from one process. Their requests are not in this process's request counts; the brokers' CPU includes them. The workers used ${w.cpuSeconds.toFixed(1)} CPU-s together; merging their reports cost this process ${Math.round(w.mergeCpuUsPerWorkerSecond)} µs per worker-second.`,
+    '',
+    ...workerTable(w.workers),
+    ...(w.unfinished.length ? ['', ...unfinishedLines(w.unfinished)] : []),
+  ];
 }

@@ -9,7 +9,7 @@ import { cpus, totalmem } from 'node:os';
 import type { Admin, Kafka, Producer } from '../kafka/client.js';
 import { createKafka, createProducer, transientAnswers } from '../kafka/client.js';
 import { describeSecurity } from '../kafka/security.js';
-import { driverRetry, type OpenLoopDriver } from '../drive/driver.js';
+import { driverRetry, type LoadDriver } from '../drive/driver.js';
 import { topicNames, type TopicNames } from '../drive/topics.js';
 import { EnrichmentStage } from '../enrich/stage.js';
 import { StageProcess, type StageHandle } from '../enrich/child.js';
@@ -50,6 +50,8 @@ export interface RunOptions {
   signal?: RunSignal;
   /** Client zones (client.rack); default: the first zone for all. */
   zones?: { producer?: string; enrichment?: string; probe?: string };
+  /** The load from N load workers (`clickbench worker`) instead of this process: started here (`spawn`) or elsewhere. */
+  workers?: { count: number; spawn: boolean; joinTimeoutMs?: number };
 }
 
 export function newRunId(name: string, now = new Date()): string {
@@ -121,7 +123,7 @@ export class RunContext {
   /** Every side run's probe, stopped or not (the bytes it read still count). */
   readonly sideProbes: Probe[] = [];
   probe!: Probe;
-  driver!: OpenLoopDriver;
+  driver!: LoadDriver;
   mainVersion: 'v1' | 'v2';
   groupId: string;
   /** Enrichment generation: 0, then one more per replay or rollback. */

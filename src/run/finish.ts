@@ -17,7 +17,7 @@ import { CROSS_ZONE_FORMULA, PROFILE_ASSUMPTIONS, sumCrossZone, type CrossZoneRe
 import { record } from '../observe/latency.js';
 import { phaseAt } from '../phases/timeline.js';
 import { phaseSpec, type PhaseKind } from '../phases/registry.js';
-import type { OpenLoopDriver } from '../drive/driver.js';
+import type { LoadDriver } from '../drive/driver.js';
 import type { Probe } from '../observe/probe.js';
 import type { StageHandle } from '../enrich/child.js';
 import { transientAnswers } from '../kafka/client.js';
@@ -31,10 +31,10 @@ import type { Sampler } from './sampler.js';
 import type { OpenTransaction } from './results.js';
 
 /** Acknowledged events with an id that no generation of the probe has seen yet (their sequence numbers). */
-export function unseenAcked(driver: OpenLoopDriver, probe: Probe): number[] {
+export function unseenAcked(driver: LoadDriver, probe: Probe): number[] {
   const sets = [...probe.seen.values()];
   const out: number[] = [];
-  for (let seq = 0; seq < driver.stats.generated; seq++) {
+  for (let seq = 0; seq < driver.seqEnd; seq++) {
     if (driver.ackedSeqs.get(seq) === 0 || driver.partitionOfSeq(seq) < 0) continue;
     if (!sets.some((c) => c.get(seq) > 0)) out.push(seq);
   }
@@ -199,7 +199,7 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
 
   // Accounting: every acknowledged event with an id must be in the sink or the DLQ (in some generation).
   const expected = driver.ackedSeqs.size - driver.missingIdAcked;
-  const seenUnion = seenInSink(st.generated, (seq) => driver.ackedSeqs.get(seq) > 0, [...probe.seen.values()]);
+  const seenUnion = seenInSink(driver.seqEnd, (seq) => driver.ackedSeqs.get(seq) > 0, [...probe.seen.values()]);
   results.correctness = {
     ackedEvents: st.acked, expectedInSink: expected, seenDistinct: seenUnion, missing: Math.max(0, expected - seenUnion),
     duplicates: probe.stats.duplicates, ...(probe.duplicateExamples.length ? { duplicateExamples: probe.duplicateExamples } : {}), piiLeaks: probe.stats.piiLeaks, unpseudonymized: probe.stats.unpseudonymized, checkedWithoutConsent: probe.stats.checkedWithoutConsent,
@@ -233,7 +233,7 @@ export async function accountRaw(ctx: RunContext): Promise<void> {
   const { results, driver, names } = ctx;
   ctx.log('accounting: reading the raw topic back to check every acknowledged event');
   const back = await readBackSeqs(ctx.kafka, ctx.admin, names.raw, ctx.runPrefix);
-  const { checked, lost, rawDuplicates, lostByPartition } = rawAccounting(driver.stats.generated, (seq) => driver.ackedSeqs.get(seq) > 0, (seq) => driver.partitionOfSeq(seq), back.seqs);
+  const { checked, lost, rawDuplicates, lostByPartition } = rawAccounting(driver.seqEnd, (seq) => driver.ackedSeqs.get(seq) > 0, (seq) => driver.partitionOfSeq(seq), back.seqs);
   results.accounting = {
     measured: true,
     method: `every event id the producer saw acknowledged (${checked}) looked up in the raw topic read back from its start (${back.records} records${back.complete ? '' : `, INCOMPLETE: ${back.problem ?? 'the read timed out'}`}) and in the enriched sink + DLQ as the probe saw them (read_committed)`,

@@ -28,6 +28,7 @@ import type { Bottleneck, HealthSummary } from '../observe/health.js';
 import type { MeasuredBytes } from '../observe/netflows.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { PhaseCost } from '../observe/cost.js';
+import type { LoadResult, WorkerReport } from '../workers/coordinator.js';
 import type { HostCpu } from '../observe/host.js';
 
 /** Where a run's results.json lives. */
@@ -61,6 +62,17 @@ export type CompressionFigure = { codec: Codec } & (
   | { measured: true; method: string; batches: number; recordBytes: number; compressedBytes: number; /** compressed ÷ record bytes (0.2 = 5× smaller) */ ratio: number }
   | NotMeasured
 );
+
+/** The load workers of a `run --workers N` (src/workers/remote-driver.ts): each worker, and the shards that did not finish. */
+export interface WorkersResult {
+  expected: number;
+  workers: WorkerReport[];
+  unfinished: LoadResult['unfinished'];
+  /** Decoding and merging the workers' per-second reports: µs of this process's CPU per worker-second. */
+  mergeCpuUsPerWorkerSecond: number;
+  /** CPU seconds the workers used together (those that reported done). */
+  cpuSeconds: number;
+}
 
 export interface TableResult extends TableCheck {
   measured: true;
@@ -341,6 +353,8 @@ export interface Results {
   accounting: AccountingResult | NotMeasured;
   /** The lakehouse table (scenarios with a `table` block): freshness by queries, the table checked against what was enriched. */
   table?: TableResult | NotMeasured;
+  /** `run --workers N`: the load workers that drove the schedule (absent: this process drove it). */
+  workers?: WorkersResult;
   disk:
     | NotMeasured
     | {

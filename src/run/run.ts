@@ -14,12 +14,16 @@ import { checkConnection } from '../kafka/preflight.js';
 import { LeaderMap } from '../kafka/leaders.js';
 import { deleteTopicsWithPrefix } from '../drive/topics.js';
 import { OpenLoopDriver } from '../drive/driver.js';
+import { RemoteDriver } from '../workers/remote-driver.js';
+import { LocalWorkers } from '../workers/local.js';
+import { ClickbenchError, ExitCode } from '../errors.js';
 import { ClientHealth } from '../observe/health.js';
 import { Probe } from '../observe/probe.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { sleep } from '../sandbox/process.js';
 import { boundariesPassed, createRunners } from '../phases/runners.js';
-import { notMeasured, writeResults, type Results } from './results.js';
+import { notMeasured, writeResults, type Results, type WorkersResult } from './results.js';
+import type { LoadResult } from '../workers/coordinator.js';
 import { RunContext, type RunOptions } from './context.js';
 import { Observer, type Snapshot } from './observe.js';
 import { Sampler } from './sampler.js';
@@ -42,6 +46,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   const observer = new Observer(ctx);
   let health: ClientHealth | undefined;
   let table: TableRun | undefined;
+  let remote: RemoteDriver | undefined;
+  let local: LocalWorkers | undefined;
   try {
     await preflight(ctx, connection);
     await calibrateIfAsked(ctx);
@@ -55,9 +61,24 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       ctx.tableSink = table;
     }
 
+    if (opts.workers) {
+      // The load from N workers: they join the run's worker group and measure their clocks before the schedule starts.
+      const w = opts.workers;
+      remote = new RemoteDriver({
+        kafka: ctx.kafka, prefix: ctx.runPrefix, idPrefix: ctx.runPrefix, scenario: s, source: ctx.loaded.source, file: ctx.loaded.file, workers: w.count, joinTimeoutMs: w.joinTimeoutMs, log,
+        onAck: (intendedMs, ackMs) => ctx.record('produceAck', intendedMs, ackMs - intendedMs),
+        onPartitionAck: (partition, ackMs) => { for (const r of runners) r.partitionAcked?.(partition, ackMs); },
+        onAttemptFailed: (code) => { for (const r of runners) r.attemptFailed?.(code); },
+      });
+      ctx.driver = remote;
+      local = w.spawn ? new LocalWorkers({ brokers: ctx.brokers, security: ctx.target.security, prefix: ctx.runPrefix, log: ctx.errorLine }) : undefined;
+      if (!local) log(`waiting for ${w.count} load worker(s): start each with  clickbench worker --prefix ${ctx.runPrefix} --brokers ${ctx.bootstrap}`);
+      await remote.prepare(local ? () => local!.start(w.count) : undefined);
+    }
     // The schedule starts now: events carry wall-clock intended times from here (same seed, same pools → same stream).
-    ctx.scheduleStart = Date.now() + 500;
+    ctx.scheduleStart = Date.now() + (remote ? 2_000 : 500);
     ctx.results.run.scheduleStartMs = ctx.scheduleStart;
+    await remote?.start(ctx.scheduleStart);
     const gen = new ClickstreamGenerator(s, { startMs: ctx.scheduleStart, idPrefix: ctx.runPrefix, pools: tablesGen.pools });
     ctx.probe = new Probe({
       kafka: ctx.probeKafka, groupId: `${ctx.runPrefix}.probe`, enrichedTopic: ctx.names.enriched, dlqTopic: ctx.names.dlq, rack: ctx.zones.probe, idPrefix: ctx.runPrefix,
@@ -79,7 +100,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
 
     const leaders = new LeaderMap(ctx.admin, () => [ctx.names.raw, ...Object.values(ctx.names.lookups)]);
     await leaders.refresh();
-    const driver = (ctx.driver = new OpenLoopDriver({
+    const driver = (ctx.driver = remote ?? new OpenLoopDriver({
       leaderOf: (topic, partition) => leaders.get(topic, partition), onLeadersStale: () => void leaders.refresh(),
       producer: ctx.producer, names: ctx.names, gen, startMs: ctx.scheduleStart, durationMs: s.duration, partitions: s.topics.partitions, lookupPartitions: Math.min(6, s.topics.partitions),
       onAck: ({ events, ackMs }) => { for (const e of events) ctx.record('produceAck', e.intendedMs, ackMs - e.intendedMs); },
@@ -153,11 +174,14 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     await assembleResults(ctx, { observer, sampler, phaseStarts, last, endOffset, health: hs, timedOut });
     // The enriched topic is complete: the sink reads the rest, commits, and the table is checked.
     if (table) results.table = await table.finish(ctx.probe.stats.enriched);
+    if (remote?.load) results.workers = workersResult(remote.load);
     for (const r of runners) await r.contribute?.();
     if (runners.some((r) => r.checksEveryAck)) await accountRaw(ctx);
     results.run.status = signal.aborted ? 'interrupted' : 'completed';
     // A fatal end (an enrichment process that crashed for good) fails the run, with everything measured until then assembled.
     if (ctx.fatal) throw ctx.fatal;
+    const unfinished = remote?.load?.unfinished ?? [];
+    if (unfinished.length) throw new ClickbenchError(`${unfinished.length} of ${opts.workers!.count} load worker(s) did not finish: ${unfinished.map((u) => `shard ${u.shard} (${u.host}) reported up to second ${u.lastSecond}, ${u.notAcknowledged} of its ${u.shardEvents} events not acknowledged`).join('; ')}`, { exitCode: ExitCode.runFailed });
   } catch (err) {
     results.run.status = signal.aborted ? 'interrupted' : 'failed';
     results.run.error = (err as Error).message;
@@ -167,6 +191,12 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     sumCounters(ctx);
     health?.stop();
     for (const r of runners) await r.teardown?.();
+    if (remote) {
+      if (!remote.load) remote.abandon();
+      // Workers end when their shard is done (or told to stop): stopped by their pid if they do not.
+      await boundedStep('stopping the load workers', local?.stop(remote.load ? 30_000 : 10_000), TEARDOWN_STEP_MS + 20_000, (l) => ctx.errorLine(l));
+      await boundedStep('closing the workers\' coordinator', remote.close(), TEARDOWN_STEP_MS, (l) => ctx.errorLine(l));
+    }
     await teardown(ctx, observer, table);
   }
   return results;
@@ -205,4 +235,11 @@ export async function boundedStep(what: string, p: Promise<unknown> | undefined,
   const outcome = await Promise.race([p.then(() => 'done' as const, (e: Error) => e), overrun]);
   clearTimeout(timer);
   if (outcome === 'overrun') log(`teardown: ${what} did not finish within ${ms / 1000} s; moving on`);
+}
+
+export function workersResult(load: LoadResult): WorkersResult {
+  return {
+    expected: load.workers.length, workers: load.workers, unfinished: load.unfinished, mergeCpuUsPerWorkerSecond: load.mergeCpuUsPerWorkerSecond,
+    cpuSeconds: load.workers.reduce((a, w) => a + (w.done?.cpuSeconds ?? 0), 0),
+  };
 }

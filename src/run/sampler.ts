@@ -70,7 +70,7 @@ export class Sampler {
         const driver = ctx.driver;
         const p99 = ctx.latency.recent.takeP99();
         const lagNow = l?.lag ?? results.series.lag[results.series.lag.length - 1]?.lag;
-        ctx.opts.progress(`${p.name} ${(Math.min(offset, s.duration) / 1000).toFixed(0)}/${s.duration / 1000}s · ${driver.acked.values[sec] ?? 0}/${driver.intended.values[sec] ?? 0} ev/s · e2e p99 ${p99 ?? '–'} ms · lag ${lagNow ?? '?'}${driver.queueDepth > 1000 ? ` · behind by ${driver.queueDepth} events` : ''}${this.runners.map((r) => r.status?.() ?? '').join('')}`);
+        ctx.opts.progress(`${p.name} ${(Math.max(0, Math.min(offset, s.duration)) / 1000).toFixed(0)}/${s.duration / 1000}s · ${driver.acked.values[sec] ?? 0}/${driver.intended.values[sec] ?? 0} ev/s · e2e p99 ${p99 ?? '–'} ms · lag ${lagNow ?? '?'}${driver.queueDepth > 1000 ? ` · behind by ${driver.queueDepth} events` : ''}${this.runners.map((r) => r.status?.() ?? '').join('')}`);
       }
     } finally {
       this.sampling = false;

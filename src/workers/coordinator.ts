@@ -10,15 +10,18 @@ import '../kafka/kafkajs-preload.js';
 import { randomBytes } from 'node:crypto';
 import { AssignerProtocol } from 'kafkajs';
 import hdr from 'hdr-histogram-js';
-import { createConsumer, createProducer, type Kafka } from '../kafka/client.js';
-import { createTopics, topicNames, topicSpecs } from '../drive/topics.js';
+import type { Admin, Consumer } from 'kafkajs';
+import { createConsumer, createProducer, type Kafka, type Producer } from '../kafka/client.js';
+import { createTopics, topicNames, topicSpecs, type TopicSpec } from '../drive/topics.js';
 import { fillLookups } from '../drive/lookups.js';
 import { SecondSeries } from '../drive/driver.js';
 import { newHistogram, summarize, type Histogram, type LatencySummary } from '../observe/latency.js';
 import { parseScenario } from '../scenario/load.js';
 import { ClickstreamGenerator } from '../generate/clickstream.js';
 import { ClickbenchError } from '../errors.js';
-import { controlTopic, decode, encode, resultsTopic, workersGroup, type ControlMessage, type DoneMessage, type HelloMessage, type ResultMessage } from './protocol.js';
+import type { Scenario } from '../scenario/schema.js';
+import { sleep } from '../sandbox/process.js';
+import { controlTopic, decode, encode, resultsTopic, workersGroup, type ControlMessage, type DoneMessage, type HelloMessage, type PlanMessage, type ResultMessage } from './protocol.js';
 
 export interface CoordinatorOptions {
   kafka: Kafka;
@@ -80,82 +83,121 @@ export interface LoadResult {
 
 const PINGS = 3;
 
-export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
-  const log = o.log ?? (() => {});
-  const overrides = o.overrides ?? {};
-  const { scenario } = parseScenario(o.scenario, o.file, overrides);
-  if (o.workers < 1 || (o.workers > scenario.population.users && o.workers > scenario.population.bots)) {
-    throw new ClickbenchError(`${o.workers} workers: each worker's shard needs visitors (the scenario has ${scenario.population.users} users)`);
+interface PerWorker {
+  intended: SecondSeries;
+  sent: SecondSeries;
+  acked: SecondSeries;
+  hist: Histogram;
+  lastSecond: number;
+  done: DoneMessage | null;
+  doneAt: number;
+}
+
+/**
+ * The coordinator's side of the protocol, step by step: `open` (control and results topics, reading
+ * the results), `join` (plan, group, clocks), `start`, `waitDone`, `result`, `close`. `clickbench load`
+ * runs the steps in a row (coordinate below); `clickbench run --workers` runs them around its pipeline
+ * (src/workers/remote-driver.ts), reading the `acks` messages through `onResult`.
+ */
+export class Coordinator {
+  readonly log: (line: string) => void;
+  readonly admin: Admin;
+  readonly producer: Producer;
+  private readonly results: Consumer;
+  private readonly hellos = new Map<string, HelloMessage>();
+  private readonly pongs = new Map<string, { offset: number; rtt: number }>();
+  private readonly pongIds = new Map<number, Set<string>>();
+  private readonly perWorker = new Map<number, PerWorker>();
+  private readonly merged = { intended: new SecondSeries(), sent: new SecondSeries(), acked: new SecondSeries(), hist: newHistogram() };
+  private readonly left = new Map<string, number>();
+  private shardOf = new Map<string, number>();
+  private mergeCpuUs = 0;
+  private workerSeconds = 0;
+  private stopSent = false;
+  startMs = 0;
+  /** Every result message, after the coordinator's own handling (the run's per-event accounting). */
+  onResult?: (m: ResultMessage, recvAt: number) => void;
+
+  constructor(private readonly o: Omit<CoordinatorOptions, 'scenario'> & { scenario: Scenario }) {
+    this.log = o.log ?? (() => {});
+    if (o.workers < 1 || (o.workers > o.scenario.population.users && o.workers > o.scenario.population.bots)) {
+      throw new ClickbenchError(`${o.workers} workers: each worker's shard needs visitors (the scenario has ${o.scenario.population.users} users)`);
+    }
+    this.admin = o.kafka.admin();
+    this.producer = createProducer(o.kafka, { idempotent: true });
+    this.results = createConsumer(o.kafka, { groupId: `${o.prefix}.coordinator.${randomBytes(3).toString('hex')}`, maxWaitTimeInMs: 100 });
   }
-  const names = topicNames(o.prefix);
-  const admin = o.kafka.admin();
-  await admin.connect();
-  const producer = createProducer(o.kafka, { idempotent: true });
-  const results = createConsumer(o.kafka, { groupId: `${o.prefix}.coordinator.${randomBytes(3).toString('hex')}`, maxWaitTimeInMs: 100 });
-  try {
-    const rf = Math.min(3, scenario.topics.replication);
-    await createTopics(admin, [
-      ...topicSpecs(names, scenario),
+
+  /** Members (worker ids) and the shard each runs. */
+  get shards(): ReadonlyMap<string, number> {
+    return this.shardOf;
+  }
+
+  /** Create the control and results topics (besides `extraTopics`), and read the results from their start. */
+  async open(extraTopics: TopicSpec[] = []): Promise<void> {
+    const o = this.o;
+    await this.admin.connect();
+    const rf = Math.min(3, o.scenario.topics.replication);
+    await createTopics(this.admin, [
+      ...extraTopics,
       { topic: controlTopic(o.prefix), numPartitions: o.workers, replicationFactor: rf, configEntries: [] },
       { topic: resultsTopic(o.prefix), numPartitions: 1, replicationFactor: rf, configEntries: [] },
     ]);
-    await producer.connect();
-    // The lookup tables as `run` fills them (profiles, catalog, campaigns, consent), so a pipeline downstream
-    // (`clickbench enrich`, `clickbench sink`) joins what the workers' events refer to.
-    await fillLookups(producer, names, new ClickstreamGenerator(scenario, { startMs: Date.now(), idPrefix: o.runId }));
-    const broadcast = (m: ControlMessage) => producer.send({ topic: controlTopic(o.prefix), acks: -1, messages: Array.from({ length: o.workers }, (_, partition) => ({ partition, value: encode(m) })) });
+    await this.producer.connect();
+    await this.results.connect();
+    await this.results.subscribe({ topic: resultsTopic(o.prefix), fromBeginning: true });
+    await this.results.run({ autoCommit: false, eachMessage: async ({ message }) => this.received(message.value) });
+  }
 
-    const hellos = new Map<string, HelloMessage>();
-    const pongs = new Map<string, { offset: number; rtt: number }>();
-    const pongIds = new Map<number, Set<string>>();
-    const perWorker = new Map<number, { intended: SecondSeries; sent: SecondSeries; acked: SecondSeries; hist: Histogram; lastSecond: number; done: DoneMessage | null; doneAt: number }>();
-    const merged = { intended: new SecondSeries(), sent: new SecondSeries(), acked: new SecondSeries(), hist: newHistogram() };
-    let mergeCpuUs = 0;
-    let workerSeconds = 0;
-    await results.connect();
-    await results.subscribe({ topic: resultsTopic(o.prefix), fromBeginning: true });
-    await results.run({
-      autoCommit: false,
-      eachMessage: async ({ message }) => {
-        const recvAt = Date.now();
-        const m = decode<ResultMessage>(message.value);
-        if (!m) return;
-        if (m.kind === 'hello') hellos.set(m.memberId, m);
-        else if (m.kind === 'pong') {
-          const rtt = recvAt - m.pingAt;
-          const offset = Math.round(m.at - (m.pingAt + recvAt) / 2);
-          const best = pongs.get(m.memberId);
-          if (!best || rtt < best.rtt) pongs.set(m.memberId, { offset, rtt });
-          let ids = pongIds.get(m.pingId);
-          if (!ids) pongIds.set(m.pingId, (ids = new Set()));
-          ids.add(m.memberId);
-        } else if (m.kind === 'second') {
-          const c0 = process.cpuUsage();
-          const w = perWorker.get(m.shard);
-          if (!w) return;
-          for (const [series, n] of [[w.intended, m.intended], [w.sent, m.sent], [w.acked, m.acked], [merged.intended, m.intended], [merged.sent, m.sent], [merged.acked, m.acked]] as const) series.add(m.second, n);
-          if (m.ackHistogram) {
-            const h = hdr.decodeFromCompressedBase64(m.ackHistogram, 32, false);
-            w.hist.add(h);
-            merged.hist.add(h);
-            h.destroy();
-          }
-          w.lastSecond = Math.max(w.lastSecond, m.second);
-          workerSeconds++;
-          const c1 = process.cpuUsage(c0);
-          mergeCpuUs += c1.user + c1.system;
-        } else if (m.kind === 'done') {
-          const w = perWorker.get(m.shard);
-          if (w) {
-            w.done = m;
-            w.doneAt = recvAt;
-          }
-        }
-      },
-    });
+  private received(value: Buffer | null): void {
+    const recvAt = Date.now();
+    const m = decode<ResultMessage>(value);
+    if (!m) return;
+    if (m.kind === 'hello') this.hellos.set(m.memberId, m);
+    else if (m.kind === 'pong') {
+      const rtt = recvAt - m.pingAt;
+      const offset = Math.round(m.at - (m.pingAt + recvAt) / 2);
+      const best = this.pongs.get(m.memberId);
+      if (!best || rtt < best.rtt) this.pongs.set(m.memberId, { offset, rtt });
+      let ids = this.pongIds.get(m.pingId);
+      if (!ids) this.pongIds.set(m.pingId, (ids = new Set()));
+      ids.add(m.memberId);
+    } else if (m.kind === 'second') {
+      const c0 = process.cpuUsage();
+      const w = this.perWorker.get(m.shard);
+      if (!w) return;
+      const merged = this.merged;
+      for (const [series, n] of [[w.intended, m.intended], [w.sent, m.sent], [w.acked, m.acked], [merged.intended, m.intended], [merged.sent, m.sent], [merged.acked, m.acked]] as const) series.add(m.second, n);
+      if (m.ackHistogram) {
+        const h = hdr.decodeFromCompressedBase64(m.ackHistogram, 32, false);
+        w.hist.add(h);
+        merged.hist.add(h);
+        h.destroy();
+      }
+      w.lastSecond = Math.max(w.lastSecond, m.second);
+      this.workerSeconds++;
+      const c1 = process.cpuUsage(c0);
+      this.mergeCpuUs += c1.user + c1.system;
+    } else if (m.kind === 'done') {
+      const w = this.perWorker.get(m.shard);
+      if (w) {
+        w.done = m;
+        w.doneAt = recvAt;
+      }
+    }
+    this.onResult?.(m, recvAt);
+  }
 
-    await broadcast({ kind: 'plan', runId: o.runId, prefix: o.prefix, scenario: o.scenario, file: o.file, overrides, workers: o.workers });
-    log(`waiting for ${o.workers} worker(s) to join ${workersGroup(o.prefix)}`);
+  private broadcast(m: ControlMessage) {
+    return this.producer.send({ topic: controlTopic(this.o.prefix), acks: -1, messages: Array.from({ length: this.o.workers }, (_, partition) => ({ partition, value: encode(m) })) });
+  }
+
+  /** Publish the plan, wait until the group gave each expected worker its shard, measure their clocks. `failed`: a reason to stop waiting. */
+  async join(plan: Omit<PlanMessage, 'kind' | 'workers'>, failed: () => Error | undefined = () => undefined): Promise<void> {
+    const o = this.o;
+    const { admin, hellos } = this;
+    await this.broadcast({ kind: 'plan', ...plan, workers: o.workers });
+    this.log(`waiting for ${o.workers} worker(s) to join ${workersGroup(o.prefix)}`);
     // Kafka's group protocol assigns the control partitions: wait until the group is stable with one per member.
     const joinBy = Date.now() + (o.joinTimeoutMs ?? 120_000);
     let shardOf = new Map<string, number>();
@@ -176,49 +218,78 @@ export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
       }
       const complete = g?.state === 'Stable' && g.members.length === o.workers && shardOf.size === o.workers && new Set(shardOf.values()).size === o.workers;
       if (complete && [...shardOf.keys()].every((id) => hellos.has(id))) break;
+      const f = failed();
+      if (f) throw f;
       const bad = [...hellos.values()].find((h) => h.index !== undefined && (h.of !== o.workers || h.index >= o.workers));
       if (bad) throw new ClickbenchError(`a worker (${bad.host}:${bad.pid}) was started as --index ${bad.index} --of ${bad.of}, but this run has ${o.workers} workers`, { hint: `start workers with --of ${o.workers} and indexes 0 … ${o.workers - 1}, or without --index` });
       if (Date.now() > joinBy) {
         throw new ClickbenchError(`${g?.members.length ?? 0} of ${o.workers} workers joined ${workersGroup(o.prefix)} within ${Math.round((o.joinTimeoutMs ?? 120_000) / 1000)} s`, { hint: `start them with: clickbench worker --prefix ${o.prefix} --brokers …` });
       }
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
-    log(`${o.workers} worker(s) joined: ${[...shardOf].map(([id, s]) => `shard ${s} ${hellos.get(id)!.host}:${hellos.get(id)!.pid}`).join(', ')}`);
+    this.shardOf = shardOf;
+    this.log(`${o.workers} worker(s) joined: ${[...shardOf].map(([id, s]) => `shard ${s} ${hellos.get(id)!.host}:${hellos.get(id)!.pid}`).join(', ')}`);
     // Clocks: a few pings through the control topic, answered on the results topic.
     for (let id = 1; id <= PINGS; id++) {
-      await broadcast({ kind: 'ping', id, at: Date.now() });
+      await this.broadcast({ kind: 'ping', id, at: Date.now() });
       const by = Date.now() + 10_000;
-      while ((pongIds.get(id)?.size ?? 0) < o.workers && Date.now() < by) await new Promise((r) => setTimeout(r, 10));
+      while ((this.pongIds.get(id)?.size ?? 0) < o.workers && Date.now() < by) await sleep(10);
     }
-    const shards: Record<string, { index: number; clockOffsetMs: number }> = {};
-    for (const [id, index] of shardOf) {
-      shards[id] = { index, clockOffsetMs: pongs.get(id)?.offset ?? 0 };
-      perWorker.set(index, { intended: new SecondSeries(), sent: new SecondSeries(), acked: new SecondSeries(), hist: newHistogram(), lastSecond: -1, done: null, doneAt: 0 });
-    }
-    const startMs = Date.now() + 2_000;
-    await broadcast({ kind: 'start', startMs, shards });
-    log(`started ${o.workers} worker(s); schedule of ${scenario.duration / 1000} s`);
+  }
 
-    // Until every worker is done, or has left the group (its session ended: killed, or its host gone) after
-    // the schedule's end, or the grace after the end has passed.
-    const until = startMs + scenario.duration + (o.graceMs ?? scenario.clients.delivery_timeout + 30_000);
-    const left = new Map<string, number>();
+  /** Go: every worker paces the schedule from `startMs` (this process's clock), corrected by its measured offset. */
+  async start(startMs: number): Promise<void> {
+    this.startMs = startMs;
+    const shards: Record<string, { index: number; clockOffsetMs: number }> = {};
+    for (const [id, index] of this.shardOf) {
+      shards[id] = { index, clockOffsetMs: this.pongs.get(id)?.offset ?? 0 };
+      this.perWorker.set(index, { intended: new SecondSeries(), sent: new SecondSeries(), acked: new SecondSeries(), hist: newHistogram(), lastSecond: -1, done: null, doneAt: 0 });
+    }
+    await this.broadcast({ kind: 'start', startMs, shards });
+    this.log(`started ${this.o.workers} worker(s); schedule of ${this.o.scenario.duration / 1000} s`);
+  }
+
+  /** Tell every worker to stop driving (once). */
+  async stop(): Promise<void> {
+    if (this.stopSent) return;
+    this.stopSent = true;
+    await this.broadcast({ kind: 'stop' }).catch((err: Error) => this.log(`could not tell the workers to stop: ${err.message}`));
+  }
+
+  /**
+   * Until every worker is done, or has left the group (its session ended: killed, or its host gone) after
+   * the schedule's end, or the grace after the end has passed. `shouldStop` true: the workers are told to
+   * stop, and given 15 s more to report.
+   */
+  async waitDone(shouldStop: () => boolean = () => false): Promise<void> {
+    const { o, perWorker, left, shardOf } = this;
+    const startMs = this.startMs;
+    let until = startMs + o.scenario.duration + (o.graceMs ?? o.scenario.clients.delivery_timeout + 30_000);
     let lookedAt = 0;
-    while (Date.now() < until && [...shardOf].some(([id, shard]) => !perWorker.get(shard)!.done && !(left.has(id) && Date.now() > startMs + scenario.duration))) {
+    while (Date.now() < until && [...shardOf].some(([id, shard]) => !perWorker.get(shard)!.done && !(left.has(id) && (Date.now() > startMs + o.scenario.duration || this.stopSent)))) {
+      if (!this.stopSent && shouldStop()) {
+        await this.stop();
+        until = Math.min(until, Date.now() + 15_000);
+      }
       if (Date.now() - lookedAt > 1_000) {
         lookedAt = Date.now();
-        const g = await admin.describeGroups([workersGroup(o.prefix)]).catch(() => null);
+        const g = await this.admin.describeGroups([workersGroup(o.prefix)]).catch(() => null);
         const present = new Set(g?.groups[0]?.members.map((m) => m.memberId) ?? []);
         if (g) for (const id of shardOf.keys()) if (!present.has(id) && !perWorker.get(shardOf.get(id)!)!.done && !left.has(id)) {
           left.set(id, Date.now());
-          log(`worker of shard ${shardOf.get(id)} (${hellos.get(id)!.host}:${hellos.get(id)!.pid}) left the group without finishing`);
+          this.log(`worker of shard ${shardOf.get(id)} (${this.hellos.get(id)!.host}:${this.hellos.get(id)!.pid}) left the group without finishing`);
         }
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
+  }
+
+  /** What the workers reported, merged; an unfinished worker's shard is counted from the single stream. */
+  result(): LoadResult {
+    const { o, perWorker, hellos, pongs, left, merged, startMs } = this;
     // What an unfinished worker's shard should have sent: its events of the single stream over the schedule.
     const shardEvents = (index: number) => {
-      const g = new ClickstreamGenerator(scenario, { startMs, idPrefix: o.runId, shard: { index, of: o.workers } });
+      const g = new ClickstreamGenerator(o.scenario, { startMs, idPrefix: o.runId, shard: { index, of: o.workers } });
       let n = 0;
       while (!g.done()) {
         g.next();
@@ -226,8 +297,7 @@ export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
       }
       return n;
     };
-
-    const workers: WorkerReport[] = [...shardOf].map(([memberId, shard]) => {
+    const workers: WorkerReport[] = [...this.shardOf].map(([memberId, shard]) => {
       const w = perWorker.get(shard)!;
       const h = hellos.get(memberId)!;
       const sum = (s: SecondSeries) => s.values.reduce((a, b) => a + b, 0);
@@ -242,7 +312,7 @@ export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
     return {
       workers,
       startMs,
-      durationMs: scenario.duration,
+      durationMs: o.scenario.duration,
       intended: merged.intended.values,
       sent: merged.sent.values,
       acked: merged.acked.values,
@@ -253,9 +323,30 @@ export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
         const expected = shardEvents(w.shard);
         return { shard: w.shard, memberId: w.memberId, host: `${w.host}:${w.pid}`, lastSecond: w.lastSecond, leftGroup: w.leftGroup, shardEvents: expected, notAcknowledged: expected - w.acked };
       }),
-      mergeCpuUsPerWorkerSecond: workerSeconds ? mergeCpuUs / workerSeconds : 0,
+      mergeCpuUsPerWorkerSecond: this.workerSeconds ? this.mergeCpuUs / this.workerSeconds : 0,
     };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.results.disconnect().catch(() => {}), this.producer.disconnect().catch(() => {}), this.admin.disconnect().catch(() => {})]);
+  }
+}
+
+export async function coordinate(o: CoordinatorOptions): Promise<LoadResult> {
+  const overrides = o.overrides ?? {};
+  const { scenario } = parseScenario(o.scenario, o.file, overrides);
+  const c = new Coordinator({ ...o, scenario });
+  const names = topicNames(o.prefix);
+  try {
+    await c.open(topicSpecs(names, scenario));
+    // The lookup tables as `run` fills them (profiles, catalog, campaigns, consent), so a pipeline downstream
+    // (`clickbench enrich`, `clickbench sink`) joins what the workers' events refer to.
+    await fillLookups(c.producer, names, new ClickstreamGenerator(scenario, { startMs: Date.now(), idPrefix: o.runId }));
+    await c.join({ runId: o.runId, prefix: o.prefix, scenario: o.scenario, file: o.file, overrides });
+    await c.start(Date.now() + 2_000);
+    await c.waitDone();
+    return c.result();
   } finally {
-    await Promise.all([results.disconnect().catch(() => {}), producer.disconnect().catch(() => {}), admin.disconnect().catch(() => {})]);
+    await c.close();
   }
 }

@@ -9,14 +9,14 @@ import { hostname } from 'node:os';
 import { createConsumer, createKafka, createProducer, type Kafka, type Producer } from '../kafka/client.js';
 import type { Security } from '../kafka/security.js';
 import { ClickstreamGenerator } from '../generate/clickstream.js';
-import { OpenLoopDriver } from '../drive/driver.js';
+import { driverRetry, OpenLoopDriver } from '../drive/driver.js';
 import { topicNames } from '../drive/topics.js';
 import { LeaderMap } from '../kafka/leaders.js';
 import { CODEC_TYPE } from '../kafka/compression.js';
 import { newHistogram, record, type Histogram } from '../observe/latency.js';
 import { selfCpuSeconds } from '../observe/cost.js';
 import { parseScenario } from '../scenario/load.js';
-import { controlTopic, decode, encode, resultsTopic, workersGroup, type ControlMessage, type PlanMessage, type ResultMessage, type StartMessage } from './protocol.js';
+import { AckPacker, controlTopic, decode, encode, resultsTopic, workersGroup, type AcksMessage, type ControlMessage, type PlanMessage, type ResultMessage, type StartMessage } from './protocol.js';
 import hdr from 'hdr-histogram-js';
 import { ClickbenchError } from '../errors.js';
 
@@ -73,6 +73,31 @@ class Reporter {
   }
 }
 
+/** The driver's figures `clickbench run` accounts with: acknowledgements since the last message, the rest cumulative. */
+class AckReporter {
+  private badSent = 0;
+  private seriesFrom = 0;
+
+  constructor(private readonly driver: OpenLoopDriver, private readonly acks: AckPacker, private readonly shard: number, private readonly gen: ClickstreamGenerator) {}
+
+  message(): AcksMessage {
+    const d = this.driver;
+    const bytes: AcksMessage['bytes'] = [];
+    for (const [topic, m] of d.bytesByTopic) for (const [p, b] of m) bytes.push([topic, p, b, d.batchBytesByTopic.get(topic)?.get(p) ?? 0, d.batchesByTopic.get(topic)?.get(p) ?? 0]);
+    const from = this.seriesFrom;
+    const upTo = Math.max(d.generationLagMs.values.length, d.queueDepthMax.values.length, d.queueFull.values.length);
+    // The last second may still grow: sent again next time.
+    this.seriesFrom = Math.max(0, upTo - 1);
+    const bad = d.badAcked.slice(this.badSent);
+    this.badSent = d.badAcked.length;
+    return {
+      kind: 'acks', shard: this.shard, data: this.acks.take(), bad,
+      stats: { ...d.stats, drawn: d.stats.generated + this.gen.skipped }, queueDepth: d.queueDepth, bytes, errorsByCode: { ...d.errorsByCode },
+      series: { from, generationLagMs: d.generationLagMs.values.slice(from), queueDepthMax: d.queueDepthMax.values.slice(from), queueFull: d.queueFull.values.slice(from) },
+    };
+  }
+}
+
 export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
   const log = o.log ?? (() => {});
   const kafka: Kafka = createKafka({ brokers: o.brokers, security: o.security, clientId: `clickbench-worker-${process.pid}`, log });
@@ -85,6 +110,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
   let memberId = '';
   let plan: PlanMessage | undefined;
   let start: StartMessage | undefined;
+  let stopAsked = false;
   const answered = new Set<number>();
   // A worker may start before the coordinator made the run's topics: wait for the control topic (never auto-create it).
   const admin = kafka.admin();
@@ -118,6 +144,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
         answered.add(m.id);
         await publish([{ kind: 'pong', memberId, pingId: m.id, pingAt: m.at, at: Date.now() }]);
       } else if (m.kind === 'start' && memberId && m.shards[memberId]) start = m;
+      else if (m.kind === 'stop') stopAsked = true;
     },
   });
 
@@ -129,22 +156,30 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
   }
   const { index, clockOffsetMs } = start.shards[memberId];
   const of = plan.workers;
-  const { scenario } = parseScenario(plan.scenario, plan.file, plan.overrides);
+  const scenario = plan.resolved ?? parseScenario(plan.scenario, plan.file, plan.overrides).scenario;
   const names = topicNames(plan.prefix);
   // The coordinator's clock: this worker's, corrected by the offset the pings measured.
   const clock = () => Date.now() - clockOffsetMs;
   const gen = new ClickstreamGenerator(scenario, { startMs: start.startMs, idPrefix: plan.runId, shard: { index, of } });
   const leaders = new LeaderMap(admin, () => [names.raw, ...Object.values(names.lookups)]);
   await leaders.refresh();
-  const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
+  // As the run's own driver: idempotent with acks=all, and kafkajs retrying once (the driver retries the rest).
+  const producer = createProducer(kafka, { idempotent: scenario.clients.acks === 'all', maxInFlightRequests: 1, retry: driverRetry() });
   await producer.connect();
   log(`shard ${index} of ${of}: schedule starts in ${Math.max(0, start.startMs - clock())} ms, clock offset ${clockOffsetMs} ms`);
   const startMs = start.startMs;
   let reporter: Reporter | undefined;
+  // For `clickbench run`: every acknowledged event, packed (its seq, raw partition, intended and ack time).
+  const acks = plan.perEventAcks ? new AckPacker() : undefined;
   const driver = new OpenLoopDriver({
     producer, names, gen, startMs, durationMs: scenario.duration, partitions: scenario.topics.partitions, lookupPartitions: Math.min(6, scenario.topics.partitions),
     leaderOf: (t, p) => leaders.get(t, p), onLeadersStale: () => void leaders.refresh(),
-    onAck: ({ events, ackMs }) => { for (const e of events) reporter!.ack(Math.floor((e.intendedMs - startMs) / 1000), ackMs - e.intendedMs); },
+    onAck: ({ events, ackMs }) => {
+      for (const e of events) {
+        reporter!.ack(Math.floor((e.intendedMs - startMs) / 1000), ackMs - e.intendedMs);
+        acks?.add(e.seq, driver.partitionOfSeq(e.seq), e.intendedMs - startMs, ackMs - startMs);
+      }
+    },
     acks: scenario.clients.acks === 'all' ? -1 : 1,
     compression: CODEC_TYPE[scenario.clients.compression],
     clientId: `clickbench-worker-${index}`,
@@ -155,18 +190,27 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
     onError: (err, n) => log(`produce failed for ${n} events: ${err.message}`),
   });
   reporter = new Reporter(driver, index);
+  const accounts = acks ? new AckReporter(driver, acks, index, gen) : undefined;
   const cpu0 = selfCpuSeconds();
   let reporting = Promise.resolve();
+  let ticks = 0;
+  // Per-second figures every second; for a run accounting for each event, those and the acknowledgements every 250 ms,
+  // read in one go, so both tell the same story up to the moment a worker dies.
   const tick = setInterval(() => {
-    reporting = reporting.then(() => publish(reporter!.deltas())).catch((err: Error) => log(`results not sent: ${err.message}`));
-  }, 1_000);
+    const second = ++ticks % 4 === 0 || accounts !== undefined;
+    if (!second && !accounts) return;
+    reporting = reporting.then(() => publish([...(accounts ? [accounts.message()] : []), ...(second ? reporter!.deltas() : [])])).catch((err: Error) => log(`results not sent: ${err.message}`));
+  }, 250);
   try {
-    await driver.run();
+    await driver.run(() => {
+      if (stopAsked) driver.abandon();
+      return stopAsked;
+    });
   } finally {
     clearInterval(tick);
   }
   await reporting;
-  await publish(reporter.deltas());
+  await publish([...(accounts ? [accounts.message()] : []), ...reporter.deltas()]);
   const st = driver.stats;
   await publish([{ kind: 'done', shard: index, memberId, generated: st.generated, acked: st.acked, failed: st.failed, skipped: gen.skipped, cpuSeconds: selfCpuSeconds() - cpu0 }]);
   await Promise.all([producer.disconnect(), admin.disconnect(), consumer.disconnect().catch(() => {}), results.disconnect()]);

@@ -8,7 +8,8 @@ import { ClickstreamGenerator } from '../../src/generate/clickstream.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { topicNames } from '../../src/drive/topics.js';
 import type { LoadResult } from '../../src/workers/coordinator.js';
-import { exited, readAll, spawnCli, testKafka, testSandbox, uniqueName } from '../helpers.js';
+import { isMeasured } from '../../src/run/results.js';
+import { exited, readAll, runScenarioFile, spawnCli, testKafka, testSandbox, uniqueName } from '../helpers.js';
 
 const sb = testSandbox();
 const kafka = testKafka(sb);
@@ -39,8 +40,8 @@ function newRun(name: string) {
 }
 
 /** Ground truth: the single stream (or one shard of it) for the run's seed, id and start, as payload hashes with their intended times. */
-function streamOf(r: { startMs: number; runId: string }, shard?: { index: number; of: number }): { hash: string; intendedMs: number }[] {
-  const g = new ClickstreamGenerator(parseScenario(SCENARIO).scenario, { startMs: r.startMs, idPrefix: r.runId, shard });
+function streamOf(r: { startMs: number; runId: string }, shard?: { index: number; of: number }, yaml = SCENARIO): { hash: string; intendedMs: number }[] {
+  const g = new ClickstreamGenerator(parseScenario(yaml).scenario, { startMs: r.startMs, idPrefix: r.runId, shard });
   const out: { hash: string; intendedMs: number }[] = [];
   while (!g.done()) {
     const e = g.next();
@@ -131,5 +132,66 @@ describe('load workers (issue #20): 3 worker processes and a coordinator on the 
     assert.equal(raw.length, others.length + fromKilled, 'nothing in the raw topic from outside the stream');
     assert.ok(fromKilled >= u.shardEvents - u.notAcknowledged && fromKilled < u.shardEvents, `${fromKilled} of the killed shard's events landed`);
     for (const x of r.workers.filter((x) => x.shard !== u.shard)) assert.ok(x.done);
+  });
+
+  // The whole pipeline fed by workers: enrichment, probe, accounting and scorecard as with one process.
+  const RUN_SCENARIO = SCENARIO.replace('name: workers-test', 'name: workers-run').replace('duration: 10s', 'duration: 12s');
+
+  it('run --workers 2: the workers produce the single-process stream, and the run accounts for every event as with one process', async () => {
+    const run = await runScenarioFile(sb, RUN_SCENARIO, ['--workers', '2', '--keep']);
+    assert.equal(run.exitCode, 0, run.output);
+    const r = run.results;
+    const single = streamOf({ startMs: r.run.scheduleStartMs!, runId: r.topics.prefix }, undefined, RUN_SCENARIO);
+    const raw = await readAll(kafka, r.topics.raw, single.length);
+    assert.deepEqual(raw.map((m) => hash(m.value)).sort(), single.map((e) => e.hash).sort(), 'the raw topic holds the single stream (same ids and payloads), each event once');
+    assert.equal(r.throughput.intendedEvents, single.length);
+    assert.equal(r.throughput.ackedEvents, single.length);
+    assert.equal(r.series.perSecond.reduce((a, x) => a + x.intended, 0), single.length, 'per-second intended adds up');
+    assert.equal(r.latency.produceAck?.count, single.length, 'a produce-ack latency per acknowledged event, reported by the workers');
+    const c = r.correctness;
+    assert.equal(c.missing, 0);
+    assert.equal(c.duplicates, 0);
+    assert.ok(c.badRecordsAcked > 0 && isMeasured(c.badRecords) && c.badRecords.found === c.badRecordsAcked, 'each bad record a worker acknowledged found in the DLQ by its raw partition and offset');
+    assert.equal(c.seenDistinct, c.expectedInSink);
+    assert.ok((r.latency.e2e?.count ?? 0) > single.length * 0.9);
+    const w = r.workers!;
+    assert.equal(w.workers.length, 2);
+    assert.deepEqual(w.workers.map((x) => x.shard), [0, 1]);
+    assert.ok(w.workers.every((x) => x.done && x.acked > 0));
+    assert.equal(w.workers.reduce((a, x) => a + x.acked, 0), single.length);
+    assert.deepEqual(w.unfinished, []);
+    assert.match(readFileSync(join(run.runDir, 'scorecard.md'), 'utf8'), /The load came from 2 load worker process\(es\)/);
+  });
+
+  it('run --workers 2 --external-workers, one worker killed mid-run: exit 3, the report names it and its shard; nothing else is counted missing', async () => {
+    const workers: ReturnType<typeof spawnCli>[] = [];
+    const run = await runScenarioFile(sb, RUN_SCENARIO, ['--workers', '2', '--external-workers'], async (child) => {
+      // As a user would: start the workers with the command the run prints.
+      let cmd: RegExpMatchArray | null = null;
+      while (!(cmd = child.output.join('').match(/start each with\s+clickbench worker --prefix (\S+) --brokers (\S+)/)) && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(cmd, child.output.join(''));
+      for (let i = 0; i < 2; i++) workers.push(spawnCli(['worker', '--prefix', cmd[1], '--brokers', cmd[2]]));
+      const victim = workers[1];
+      while (!/schedule starts in/.test(victim.output.join('')) && victim.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 6_000)); // ~4 s into the 12 s schedule
+      victim.kill('SIGKILL');
+    });
+    for (const x of workers) await exited(x);
+    assert.equal(run.exitCode, 3, run.output);
+    const r = run.results;
+    assert.equal(r.run.status, 'failed');
+    const w = r.workers!;
+    assert.equal(w.unfinished.length, 1);
+    const u = w.unfinished[0];
+    const named = w.workers.find((x) => x.shard === u.shard)!;
+    assert.equal(named.pid, workers[1].pid, 'the killed process is the one named');
+    assert.ok(u.notAcknowledged > 0 && u.notAcknowledged < u.shardEvents, `${u.notAcknowledged} of ${u.shardEvents}`);
+    assert.ok(w.workers.find((x) => x.shard !== u.shard)!.done, 'the other worker finished');
+    // Only what was acknowledged is expected downstream: the killed shard's unsent events are not "missing".
+    assert.equal(r.correctness.missing, 0);
+    assert.equal(r.correctness.duplicates, 0);
+    assert.equal(r.throughput.ackedEvents, w.workers.reduce((a, x) => a + x.acked, 0));
+    assert.match(run.output, new RegExp(`did not finish: shard ${u.shard} \\(\\S+:${named.pid}\\) reported up to second ${u.lastSecond}, ${u.notAcknowledged} of its ${u.shardEvents} events not acknowledged`));
+    assert.match(readFileSync(join(run.runDir, 'scorecard.md'), 'utf8'), new RegExp(`Worker of shard ${u.shard} \\(\\S+:${named.pid}\\) did not finish`));
   });
 });

@@ -1,0 +1,36 @@
+/** Load workers as local child processes (`clickbench run --workers N`, `clickbench load --spawn`). */
+import type { ChildProcess } from 'node:child_process';
+import { startCliChild } from '../enrich/child.js';
+import type { Security } from '../kafka/security.js';
+import { waitUntil } from '../sandbox/process.js';
+
+export class LocalWorkers {
+  private readonly children: ChildProcess[] = [];
+
+  constructor(private readonly o: { brokers: string[]; security?: Security; prefix: string; log?: (line: string) => void }) {}
+
+  /** Start `n` workers and wait until each has joined the run's worker group (at most 60 s each, one clear line if one cannot). */
+  async start(n: number): Promise<void> {
+    const o = this.o;
+    await Promise.all(Array.from({ length: n }, (_, i) => startCliChild({
+      args: ['worker', '--prefix', o.prefix, '--brokers', o.brokers.join(',')], security: o.security, ready: /joined \S+ as /, label: `worker ${i + 1}`, log: o.log,
+      onSpawn: (c) => void this.children.push(c),
+      onJson: () => {},
+      onExit: () => {},
+      notStarted: { what: `load worker ${i + 1}`, hint: `run one alone to see why: clickbench worker --prefix ${o.prefix} --brokers ${o.brokers.join(',')}` },
+    })));
+  }
+
+  get pids(): number[] {
+    return this.children.map((c) => c.pid!).filter(Boolean);
+  }
+
+  /** Workers end by themselves when their shard is done; one still running after `graceMs` gets SIGTERM, then SIGKILL 5 s later. */
+  async stop(graceMs = 30_000): Promise<void> {
+    const running = () => this.children.filter((c) => c.exitCode === null && c.signalCode === null);
+    await waitUntil(() => running().length === 0, graceMs, 100);
+    for (const c of running()) c.kill('SIGTERM');
+    await waitUntil(() => running().length === 0, 5_000, 100);
+    for (const c of running()) c.kill('SIGKILL');
+  }
+}
