@@ -551,7 +551,7 @@ export function stallsLine(samples: LagSample[], phases: Pick<PhaseResult, 'name
 /** `run --workers N`: who drove the load, and any shard that did not finish. */
 export function workersSection(w: NonNullable<Results['workers']>): string[] {
   return [
-    `The load came from ${w.expected} load worker process(es) (\`clickbench worker\`), each driving its shard of the single stream (by visitor) on the run's clock, corrected by the offset measured through the cluster; every acknowledged event was reported back and accounted for here as from one process. Their requests are not in this process's request counts; the brokers' CPU includes them. The workers used ${w.cpuSeconds.toFixed(1)} CPU-s together; merging their reports cost this process ${Math.round(w.mergeCpuUsPerWorkerSecond)} µs per worker-second.`,
+    `The load came from ${w.expected} load worker process(es) (\`clickbench worker\`), each driving its shard of the single stream (by visitor) on the run's clock, corrected by the offset measured through the cluster; every acknowledged event was reported back and accounted for here as from one process. Their requests are not in this process's request counts; the brokers' CPU includes them. The workers used ${w.cpuSeconds.toFixed(1)} CPU-s together; merging their per-second reports cost this process ${Math.round(w.mergeCpuUsPerWorkerSecond)} µs of CPU per worker-second, and accounting for each acknowledged event they reported ${w.accountingCpuUsPerEvent.toFixed(2)} µs per event.`,
     '',
     ...workerTable(w.workers),
     ...(w.unfinished.length ? ['', ...unfinishedLines(w.unfinished)] : []),

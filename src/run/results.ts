@@ -72,6 +72,8 @@ export interface WorkersResult {
   mergeCpuUsPerWorkerSecond: number;
   /** CPU seconds the workers used together (those that reported done). */
   cpuSeconds: number;
+  /** Accounting for each acknowledged event the workers reported (decoding, latency, partitions): µs of this process's CPU per event. */
+  accountingCpuUsPerEvent: number;
 }
 
 export interface TableResult extends TableCheck {

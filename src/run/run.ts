@@ -174,7 +174,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     await assembleResults(ctx, { observer, sampler, phaseStarts, last, endOffset, health: hs, timedOut });
     // The enriched topic is complete: the sink reads the rest, commits, and the table is checked.
     if (table) results.table = await table.finish(ctx.probe.stats.enriched);
-    if (remote?.load) results.workers = workersResult(remote.load);
+    if (remote?.load) results.workers = workersResult(remote.load, remote.accounting);
     for (const r of runners) await r.contribute?.();
     if (runners.some((r) => r.checksEveryAck)) await accountRaw(ctx);
     results.run.status = signal.aborted ? 'interrupted' : 'completed';
@@ -237,8 +237,9 @@ export async function boundedStep(what: string, p: Promise<unknown> | undefined,
   if (outcome === 'overrun') log(`teardown: ${what} did not finish within ${ms / 1000} s; moving on`);
 }
 
-export function workersResult(load: LoadResult): WorkersResult {
+export function workersResult(load: LoadResult, accounting: { cpuUs: number; events: number }): WorkersResult {
   return {
+    accountingCpuUsPerEvent: accounting.events ? accounting.cpuUs / accounting.events : 0,
     expected: load.workers.length, workers: load.workers, unfinished: load.unfinished, mergeCpuUsPerWorkerSecond: load.mergeCpuUsPerWorkerSecond,
     cpuSeconds: load.workers.reduce((a, w) => a + (w.done?.cpuSeconds ?? 0), 0),
   };

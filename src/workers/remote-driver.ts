@@ -65,6 +65,8 @@ export class RemoteDriver implements LoadDriver {
   /** Queue depth per shard per second (summed over shards into queueDepthMax). */
   private readonly queueByShard = new Map<number, SecondSeries>();
   readonly coordinator: Coordinator;
+  /** Accounting for the workers' acknowledgements (decoding, latency, partitions): CPU µs of this process, events. */
+  readonly accounting = { cpuUs: 0, events: 0 };
   /** The workers' figures merged (set when the run's load ended). */
   load?: LoadResult;
 
@@ -102,11 +104,12 @@ export class RemoteDriver implements LoadDriver {
   }
 
   private accountAcks(m: AcksMessage): void {
+    const c0 = process.cpuUsage();
     const o = this.o;
     const startMs = this.coordinator.startMs;
     let lastPartition = -2;
     let lastAck = -1;
-    unpackAcks(m.data, (seq, partition, intendedOffsetMs, ackOffsetMs) => {
+    this.accounting.events += unpackAcks(m.data, (seq, partition, intendedOffsetMs, ackOffsetMs) => {
       this.ackedSeqs.add(seq);
       if (partition >= 0) this.places.mark(seq, partition, intendedOffsetMs);
       else this.missingIdAcked++;
@@ -140,6 +143,8 @@ export class RemoteDriver implements LoadDriver {
       for (const s of this.queueByShard.values()) total += s.values[from + i] ?? 0;
       this.queueDepthMax.max(from + i, total);
     }
+    const c1 = process.cpuUsage(c0);
+    this.accounting.cpuUs += c1.user + c1.system;
   }
 
   private get states(): WorkerState[] {
