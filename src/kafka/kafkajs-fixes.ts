@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import { recordEncoder } from './record-encoder.js';
 import { produceRequestV3, type ProduceArgs, type ProduceRequest } from './produce-encoder.js';
 import { withBatchKind } from './compression.js';
+import { frameRequest } from './request-framing.js';
 
 /*
  * 2. Every broker connection runs a 1 ms timer for as long as it lives (tulios/kafkajs#1751).
@@ -281,15 +282,22 @@ export function groupMessagesPerPartition<M>({ topic, partitionMetadata, message
 
 const GROUP_MODULE = 'kafkajs/src/producer/groupMessagesPerPartition';
 const SEND_MODULE = 'kafkajs/src/producer/sendMessages';
+const CONNECTION_MODULE = 'kafkajs/src/network/connection';
+const FRAMING_MODULE = 'kafkajs/src/protocol/request';
 
 /** Fix 10, into the module cache; throws when kafkajs's producer was loaded before it. Idempotent. */
 export function installBeforeKafkajs(): void {
   const require = createRequire(import.meta.url);
   const groupPath = require.resolve(GROUP_MODULE);
   if (require.cache[groupPath]?.exports === groupMessagesPerPartition) return;
-  if (require.cache[require.resolve(SEND_MODULE)]) throw new Error('kafkajs was loaded before src/kafka/kafkajs-preload.ts: import it before kafkajs in every module that imports kafkajs');
+  if (require.cache[require.resolve(SEND_MODULE)] || require.cache[require.resolve(CONNECTION_MODULE)]) throw new Error('kafkajs was loaded before src/kafka/kafkajs-preload.ts: import it before kafkajs in every module that imports kafkajs');
   require(groupPath);
   require.cache[groupPath]!.exports = groupMessagesPerPartition;
+  // 11. Requests framed once at their exact size (src/kafka/request-framing.ts); connection.js takes the framing when it loads.
+  const framingPath = require.resolve(FRAMING_MODULE);
+  const original = require(framingPath) as Parameters<typeof frameRequest>[0];
+  if (typeof original !== 'function') throw new Error(`kafkajs: request framing not found at ${framingPath}`);
+  require.cache[framingPath]!.exports = frameRequest(original);
 }
 
 let installed = false;

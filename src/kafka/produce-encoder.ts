@@ -16,7 +16,7 @@
  * byte for byte.
  */
 import { createRequire } from 'node:module';
-import { encodeRecordBuffer, type RecordInput } from './record-encoder.js';
+import { recordInto, recordMaxBytes, type RecordInput } from './record-encoder.js';
 
 const require = createRequire(import.meta.url);
 const Long = require('kafkajs/src/utils/long') as { fromValue(v: unknown): { getHighBits(): number; getLowBits(): number } };
@@ -80,45 +80,41 @@ function writeInt64(buf: Buffer, at: number, v: unknown): number {
   return at + 8;
 }
 
-interface EncodedPartition { partition: number; firstSequence: number; records: Buffer[]; bytes: number; firstTimestamp: number; maxTimestamp: number }
+/**
+ * Room left in front of an encoded produce request for kafkajs's request header (size, API key and
+ * version, correlation id, client id): the request framing (src/kafka/request-framing.ts) writes it there
+ * instead of copying the request twice into growing buffers.
+ */
+export const REQUEST_HEADROOM = 512;
 
 /**
- * The request's bytes (after the request header), or undefined when it is not one this encoder writes.
- * Timestamps as kafkajs takes them: the messages' own (sorted as kafkajs sorts them), else the time now.
+ * The request's bytes (after the request header, which `headroom` bytes in front are left for), or
+ * undefined when it is not one this encoder writes. Timestamps as kafkajs takes them: the messages' own
+ * (sorted as kafkajs sorts them), else the time now. Records are written in place (recordInto): each
+ * string is encoded once, straight into the request, which is not copied again.
  */
-export function encodeProduceRequest(a: ProduceArgs, now = Date.now()): Buffer | undefined {
+export function encodeProduceRequest(a: ProduceArgs, now = Date.now(), headroom = 0): Buffer | undefined {
   if ((a.compression ?? 0) !== 0) return undefined;
   const txnId = a.transactionalId ?? null;
   const txnIdLen = txnId === null ? 0 : Buffer.byteLength(txnId, 'utf8');
-  let size = 2 + txnIdLen + 2 + 4 + 4;
-  const topics: { topic: string; topicLen: number; partitions: EncodedPartition[] }[] = [];
+  // The most bytes the request can take, and whether every record is one the in-place writer takes.
+  let max = 2 + txnIdLen + 2 + 4 + 4 + 16;
   for (const t of a.topicData) {
-    const topicLen = Buffer.byteLength(t.topic, 'utf8');
-    size += 2 + topicLen + 4;
-    const partitions: EncodedPartition[] = [];
+    max += 2 + Buffer.byteLength(t.topic, 'utf8') + 4;
     for (const p of t.partitions) {
-      const ms = p.messages;
-      if (ms.length === 0) return undefined;
-      const stamps = ms.map((m) => m.timestamp).filter((x) => x != null).sort();
-      const firstTimestamp = stamps.length === 0 ? now : stamps[0];
-      const maxTimestamp = stamps.length === 0 ? now : stamps[stamps.length - 1];
-      if (typeof firstTimestamp !== 'number' || typeof maxTimestamp !== 'number') return undefined;
-      const records: Buffer[] = new Array(ms.length);
-      let bytes = 0;
-      for (let i = 0; i < ms.length; i++) {
-        const m = ms[i];
-        const ts = (m.timestamp || now) as number;
-        const r = encodeRecordBuffer({ key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta: ts - firstTimestamp });
-        if (!r) return undefined;
-        records[i] = r;
-        bytes += r.length;
+      if (p.messages.length === 0) return undefined;
+      max += 4 + 4 + RECORD_BATCH_OVERHEAD + BATCH_BODY_HEADER;
+      for (const m of p.messages) {
+        const n = recordMaxBytes(m);
+        if (n === undefined) return undefined;
+        max += n;
       }
-      partitions.push({ partition: p.partition, firstSequence: p.firstSequence ?? 0, records, bytes, firstTimestamp, maxTimestamp });
-      size += 4 + 4 + RECORD_BATCH_OVERHEAD + BATCH_BODY_HEADER + bytes;
     }
-    topics.push({ topic: t.topic, topicLen, partitions });
   }
-  const buf = Buffer.allocUnsafe(size);
+  // Written where it is sent from: a buffer of the most it can take (its pages untouched past what is written),
+  // the header's room in front.
+  const whole = Buffer.allocUnsafe(headroom + max);
+  const buf = headroom ? whole.subarray(headroom) : whole;
   let at = 0;
   if (txnId === null) at = buf.writeInt16BE(-1, at);
   else {
@@ -127,37 +123,55 @@ export function encodeProduceRequest(a: ProduceArgs, now = Date.now()): Buffer |
   }
   at = buf.writeInt16BE(a.acks, at);
   at = buf.writeInt32BE(a.timeout, at);
-  at = buf.writeInt32BE(topics.length, at);
+  at = buf.writeInt32BE(a.topicData.length, at);
   const attributes = txnId !== null ? TRANSACTIONAL : 0;
-  for (const t of topics) {
-    at = buf.writeInt16BE(t.topicLen, at);
-    at += buf.write(t.topic, at, t.topicLen, 'utf8');
+  for (const t of a.topicData) {
+    const topicLen = Buffer.byteLength(t.topic, 'utf8');
+    at = buf.writeInt16BE(topicLen, at);
+    at += buf.write(t.topic, at, topicLen, 'utf8');
     at = buf.writeInt32BE(t.partitions.length, at);
     for (const p of t.partitions) {
-      const bodyLen = BATCH_BODY_HEADER + p.bytes;
+      const ms = p.messages;
+      let firstTimestamp: unknown = now;
+      let maxTimestamp: unknown = now;
+      if (ms.some((m) => m.timestamp != null)) {
+        const stamps = ms.map((m) => m.timestamp).filter((x) => x != null).sort();
+        firstTimestamp = stamps[0];
+        maxTimestamp = stamps[stamps.length - 1];
+      }
+      if (typeof firstTimestamp !== 'number' || typeof maxTimestamp !== 'number') return undefined;
       at = buf.writeInt32BE(p.partition, at);
-      at = buf.writeInt32BE(RECORD_BATCH_OVERHEAD + bodyLen, at);
+      // The record set's size, the batch's length and its CRC are filled in once the records are written.
+      const setSizeAt = at;
+      at += 4;
       at = writeInt64(buf, at, 0);
-      at = buf.writeInt32BE(4 + 1 + 4 + bodyLen, at);
+      const batchLengthAt = at;
+      at += 4;
       at = buf.writeInt32BE(0, at); // partition leader epoch
       at = buf.writeInt8(2, at); // magic
       const crcAt = at;
       at += 4;
       const bodyAt = at;
       at = buf.writeInt16BE(attributes, at);
-      at = buf.writeInt32BE(p.records.length - 1, at);
-      at = writeInt64(buf, at, p.firstTimestamp);
-      at = writeInt64(buf, at, p.maxTimestamp);
+      at = buf.writeInt32BE(ms.length - 1, at);
+      at = writeInt64(buf, at, firstTimestamp);
+      at = writeInt64(buf, at, maxTimestamp);
       at = writeInt64(buf, at, a.producerId ?? -1);
       at = buf.writeInt16BE(a.producerEpoch ?? 0, at);
-      at = buf.writeInt32BE(p.firstSequence, at);
-      at = buf.writeInt32BE(p.records.length, at);
-      for (const r of p.records) at += r.copy(buf, at);
+      at = buf.writeInt32BE(p.firstSequence ?? 0, at);
+      at = buf.writeInt32BE(ms.length, at);
+      for (let i = 0; i < ms.length; i++) {
+        const m = ms[i];
+        const timestampDelta = ((m.timestamp || now) as number) - firstTimestamp;
+        if (!Number.isSafeInteger(timestampDelta)) return undefined;
+        at = recordInto(buf, at, { key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta });
+      }
+      buf.writeInt32BE(at - setSizeAt - 4, setSizeAt);
+      buf.writeInt32BE(at - batchLengthAt - 4, batchLengthAt);
       buf.writeUInt32BE(crc32c(buf, bodyAt, at), crcAt);
     }
   }
-  if (at !== size) throw new Error(`produce encoder: wrote ${at} of ${size} bytes`);
-  return buf;
+  return buf.subarray(0, at);
 }
 
 /** The replacement for kafkajs's produce v3 request: this encoder when it takes the request, else `original`'s. */
@@ -167,12 +181,14 @@ export function produceRequestV3(original: (a: ProduceArgs) => ProduceRequest): 
     return {
       ...fallback,
       encode: async () => {
-        const buf = encodeProduceRequest(a);
+        const buf = encodeProduceRequest(a, Date.now(), REQUEST_HEADROOM);
         if (!buf) return fallback.encode();
-        // kafkajs's request framing takes an Encoder (it checks `buf`, copies `buffer`).
-        const e = new Encoder(0);
+        // kafkajs's request framing takes an Encoder (it checks `buf`, copies `buffer`); the framing
+        // (src/kafka/request-framing.ts) writes its header into the room left in front instead.
+        const e = new Encoder(0) as { buf: Buffer; offset: number; framingRoom?: number };
         e.buf = buf;
         e.offset = buf.length;
+        e.framingRoom = REQUEST_HEADROOM;
         return e;
       },
     };

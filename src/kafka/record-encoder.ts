@@ -105,6 +105,109 @@ export function encodeRecordBuffer(r: RecordInput): Buffer | undefined {
   return buf;
 }
 
+/** The most bytes a field takes (its length varint included): a string's UTF-8 is 1 to 3 bytes per UTF-16 unit. */
+function fieldMax(v: string | Buffer | null | undefined): number {
+  if (v == null) return 1;
+  const n = typeof v === 'string' ? v.length * 3 : v.length;
+  return varintBytes(n) + n;
+}
+
+/** Strings up to this long are tried as ASCII, byte by byte. */
+const SHORT = 48;
+
+/**
+ * A field (length varint, bytes) written at `at`; returns the next offset. A string is encoded once, straight
+ * into `buf`: when its shortest and longest UTF-8 lengths take a varint of the same size, that size is left
+ * for the varint and filled in after (no separate pass to measure it), else it is measured first.
+ */
+function writeField(buf: Buffer, at: number, v: string | Buffer | null | undefined): number {
+  if (v == null) return writeVarLong(buf, at, -1);
+  if (typeof v !== 'string') {
+    at = writeVarLong(buf, at, v.length);
+    return at + v.copy(buf, at);
+  }
+  const size = varintBytes(v.length);
+  // A short ASCII string (header names and values) byte by byte: cheaper than a call into the encoder.
+  if (v.length <= SHORT) {
+    let i = 0;
+    const to = at + size;
+    for (; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c >= 128) break;
+      buf[to + i] = c;
+    }
+    if (i === v.length) {
+      writeVarLong(buf, at, i);
+      return to + i;
+    }
+  }
+  if (size === varintBytes(v.length * 3)) {
+    const n = v.length === 0 ? 0 : buf.write(v, at + size, 'utf8');
+    writeVarLong(buf, at, n);
+    return at + size + n;
+  }
+  const n = Buffer.byteLength(v, 'utf8');
+  at = writeVarLong(buf, at, n);
+  return at + buf.write(v, at, n, 'utf8');
+}
+
+/** Header values the in-place writer takes: strings and Buffers, one per key (else undefined). */
+function headerKeys(headers: unknown): string[] | undefined {
+  if (headers == null) return [];
+  if (typeof headers !== 'object') return undefined;
+  const keys = Object.keys(headers);
+  for (const k of keys) if (!isBytes((headers as Record<string, unknown>)[k])) return undefined;
+  return keys;
+}
+
+/** The most bytes `recordInto` writes for this record, or undefined for a record it does not take. */
+export function recordMaxBytes(r: RecordInput): number | undefined {
+  const { key, value } = r;
+  const keys = headerKeys(r.headers);
+  if (keys === undefined || (key != null && !isBytes(key)) || (value != null && !isBytes(value))) return undefined;
+  let max = 5 + 1 + 10 + 10 + fieldMax(key as string | Buffer | null) + fieldMax(value as string | Buffer | null) + 5;
+  const h = r.headers as Record<string, string | Buffer>;
+  for (const k of keys) max += fieldMax(k) + fieldMax(h[k]);
+  return max;
+}
+
+/**
+ * The record written at `at` of `buf` (which has room for recordMaxBytes), the same bytes encodeRecordBuffer
+ * gives; returns the next offset. Only for records recordMaxBytes took, with safe-integer deltas.
+ */
+export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDelta: number; timestampDelta: number }): number {
+  const key = r.key as string | Buffer | null | undefined;
+  const value = r.value as string | Buffer | null | undefined;
+  const h = (r.headers ?? {}) as Record<string, string | Buffer>;
+  const keys = r.headers == null ? [] : Object.keys(h);
+  // The body's length goes first: room for the varint of its longest possible length; moved left if the body came out shorter.
+  let hi = 1 + varintBytes(r.timestampDelta) + varintBytes(r.offsetDelta) + varintBytes(keys.length) + fieldMax(key) + fieldMax(value);
+  for (const k of keys) hi += fieldMax(k) + fieldMax(h[k]);
+  const room = varintBytes(hi);
+  const start = at + room;
+  let p = start;
+  buf[p++] = 0; // attributes
+  p = writeVarLong(buf, p, r.timestampDelta);
+  p = writeVarLong(buf, p, r.offsetDelta);
+  p = writeField(buf, p, key);
+  p = writeField(buf, p, value);
+  p = writeVarLong(buf, p, keys.length);
+  for (const k of keys) {
+    p = writeField(buf, p, k);
+    p = writeField(buf, p, h[k]);
+  }
+  const body = p - start;
+  const size = varintBytes(body);
+  if (size === room) {
+    writeVarLong(buf, at, body);
+    return p;
+  }
+  // Rare (a body whose bounds straddle a varint size): the body moves left by what its varint did not need.
+  buf.copyWithin(at + size, start, p);
+  writeVarLong(buf, at, body);
+  return at + size + body;
+}
+
 /** The record encoder: the fast path, or `original` (kafkajs's) for inputs it does not take. */
 export function recordEncoder(original: Original): Original {
   return function encodeRecord(r: RecordInput): EncodedRecord {

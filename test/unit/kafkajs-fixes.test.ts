@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import '../../src/kafka/client.js';
 import { concurrentRetries, COORDINATOR_REQUESTS, groupMessagesPerPartition, CoordinatorCache, followerOutOfRangeToLeader, retryConcurrentTransactions, stoppedRunnerSafeFetch } from '../../src/kafka/kafkajs-fixes.js';
-import { recordEncoder, writeVarLong, type EncodedRecord, type RecordInput } from '../../src/kafka/record-encoder.js';
+import { encodeRecordBuffer, recordEncoder, recordInto, recordMaxBytes, writeVarLong, type EncodedRecord, type RecordInput } from '../../src/kafka/record-encoder.js';
+import { frameRequest, type EncodedBody } from '../../src/kafka/request-framing.js';
 import { varintBytes } from '../../src/kafka/wire.js';
 import { crc32c, encodeProduceRequest, type ProduceArgs, type ProduceMessage, type ProduceRequest } from '../../src/kafka/produce-encoder.js';
 import { sleep } from '../../src/sandbox/process.js';
@@ -456,5 +457,65 @@ describe('kafkajs fix 10: a send\'s messages grouped per partition in one pass',
     assert.deepEqual(groupMessagesPerPartition(none), {});
     assert.deepEqual(kafkajsOwn()(none), {});
     assert.equal(calls, 0);
+  });
+});
+
+describe('kafkajs fix: records written in place, requests framed once', () => {
+  const require = createRequire(import.meta.url);
+  const Encoder = require('kafkajs/src/protocol/encoder') as new (size?: number) => EncodedBody & { writeInt32(v: number): unknown; writeString(s: string): unknown };
+
+  it('a record written in place is the record encoder\'s bytes: lengths at every varint boundary, multi-byte and lone-surrogate strings, Buffers, nulls', () => {
+    const strings = ['', 'a', 'ü', '€', '😀', '\ud800', 'x'.repeat(21), 'x'.repeat(22), 'ü'.repeat(21), 'x'.repeat(63), 'x'.repeat(64), '€'.repeat(64), 'x'.repeat(2730), 'x'.repeat(2731), '😀'.repeat(1400), 'x'.repeat(3000), 'ü'.repeat(5000), 'x'.repeat(8200)];
+    const cases: (RecordInput & { offsetDelta: number; timestampDelta: number })[] = [];
+    for (const [i, v] of strings.entries()) {
+      cases.push({ key: v, value: strings[(i * 7) % strings.length], headers: { 'cb-a': v, [v.slice(0, 30) || 'e']: strings[(i + 3) % strings.length] }, offsetDelta: i * 100, timestampDelta: (i - 9) * 70_001 });
+      cases.push({ key: null, value: v, offsetDelta: 8191 + i, timestampDelta: 0 });
+      cases.push({ key: Buffer.from(v), value: Buffer.from(v), headers: { b: Buffer.from(v) }, offsetDelta: 0, timestampDelta: 2 ** 40 });
+    }
+    cases.push({ key: undefined, value: undefined, headers: undefined, offsetDelta: 0, timestampDelta: 0 });
+    for (const c of cases) {
+      const max = recordMaxBytes(c)!;
+      const buf = Buffer.alloc(max + 7, 0xaa);
+      const end = recordInto(buf, 7, c);
+      const want = encodeRecordBuffer(c)!;
+      assert.ok(end - 7 <= max, 'within the bound');
+      assert.deepEqual(buf.subarray(7, end), want, `${JSON.stringify(c).slice(0, 80)}`);
+      assert.ok(buf.subarray(0, 7).every((b) => b === 0xaa), 'nothing written before it');
+    }
+    assert.equal(recordMaxBytes({ value: 'v', headers: { h: ['1'] } }), undefined, 'an array header value is left to the other path');
+    assert.equal(recordMaxBytes({ value: 5 }), undefined);
+  });
+
+  it('requests are framed with kafkajs\'s bytes: with the produce encoder\'s room, without it, a null and a long client id', async () => {
+    const original = require('kafkajs/src/protocol/request') as Parameters<typeof frameRequest>[0];
+    // The module cache holds the installed framing (kafkajs-preload); kafkajs's own, loaded afresh beside it:
+    const path = require.resolve('kafkajs/src/protocol/request');
+    const saved = require.cache[path];
+    delete require.cache[path];
+    const kafkajs = require(path) as (a: unknown) => Promise<{ buffer: Buffer }>;
+    require.cache[path] = saved;
+    assert.equal((original as { name: string }).name, 'encodeRequest', 'the installed framing is ours');
+    const frame = frameRequest(kafkajs as never);
+    const plain = () => {
+      const e = new Encoder();
+      e.writeInt32(7);
+      e.writeString('body ü');
+      return e;
+    };
+    const roomy = () => {
+      const whole = Buffer.alloc(512 + 300, 0x55);
+      const e = new Encoder(0);
+      e.buf = whole.subarray(512);
+      e.offset = 300;
+      e.framingRoom = 512;
+      return e;
+    };
+    for (const clientId of ['clickbench-run-x-producer', null, 'ü'.repeat(10), 'c'.repeat(600)]) {
+      for (const body of [plain, roomy]) {
+        const args = { correlationId: 123_456, clientId, request: { apiKey: 0, apiVersion: 3, encode: async () => body() } };
+        const got = (await frame(args as never)).buffer;
+        assert.deepEqual(got, (await kafkajs(args)).buffer, `client id ${String(clientId).slice(0, 20)}, ${body.name}`);
+      }
+    }
   });
 });
