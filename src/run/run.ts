@@ -144,6 +144,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       return signal.aborted || ctx.fatal !== undefined;
     });
     ctx.loadRunning = false;
+    // What the workers reported is kept at once: a run that fails later still reports it.
+    if (remote?.load) results.workers = workersResult(remote.load, remote.accounting);
     for (const r of runners) await r.afterLoad?.();
     // Drain: wait until the probe saw every acknowledged event (the union over generations), at most
     // 30 s (10 s after Ctrl-C); no early stop on a quiet probe (a rollback's stage may still be loading
@@ -174,7 +176,6 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     await assembleResults(ctx, { observer, sampler, phaseStarts, last, endOffset, health: hs, timedOut });
     // The enriched topic is complete: the sink reads the rest, commits, and the table is checked.
     if (table) results.table = await table.finish(ctx.probe.stats.enriched);
-    if (remote?.load) results.workers = workersResult(remote.load, remote.accounting);
     for (const r of runners) await r.contribute?.();
     if (runners.some((r) => r.checksEveryAck)) await accountRaw(ctx);
     results.run.status = signal.aborted ? 'interrupted' : 'completed';
