@@ -99,9 +99,11 @@ export async function startCliChild(o: {
   notStarted: { what: string; hint: string };
   /** Called right after the spawn (the pid is known before the child is ready). */
   onSpawn?: (child: ChildProcess) => void;
+  /** In a process group of its own: a Ctrl-C in the terminal reaches only this process, which stops the child its own way. */
+  ownGroup?: boolean;
 }): Promise<ChildProcess> {
   const sec = o.security ? securityArgs(o.security) : { args: [], env: {} };
-  const child = spawn(process.execPath, [BIN, ...o.args, ...sec.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...sec.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  const child = spawn(process.execPath, [BIN, ...o.args, ...sec.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...sec.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' }, detached: o.ownGroup === true });
   o.onSpawn?.(child);
   let running = false;
   let exited = false;

@@ -15,6 +15,9 @@ export class LocalWorkers {
     await Promise.all(Array.from({ length: n }, (_, i) => startCliChild({
       args: ['worker', '--prefix', o.prefix, '--brokers', o.brokers.join(',')], security: o.security, ready: /joined \S+ as /, label: `worker ${i + 1}`, log: o.log,
       onSpawn: (c) => void this.children.push(c),
+      // A Ctrl-C of the run stops the workers through the control topic (they finish what is in flight and
+      // report it), not by the terminal's SIGINT to the whole group; they end with their shard in any case.
+      ownGroup: true,
       onJson: () => {},
       onExit: () => {},
       notStarted: { what: `load worker ${i + 1}`, hint: `run one alone to see why: clickbench worker --prefix ${o.prefix} --brokers ${o.brokers.join(',')}` },
