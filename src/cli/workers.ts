@@ -64,6 +64,12 @@ export function loadCommand(io: Io): Command {
       const local = o.spawn ? new LocalWorkers({ brokers, security, prefix, log: (l) => io.err(`  ${l}`) }) : undefined;
       // The workers wait for the run's control topic, which the coordinator creates: they start alongside it.
       local?.start(o.workers).catch((err: Error) => io.err(err.message));
+      // The workers run in their own process group: a Ctrl-C here stops them too.
+      const onSigint = () => {
+        local?.killNow();
+        process.exit(ExitCode.interrupted);
+      };
+      process.once('SIGINT', onSigint);
       let result: LoadResult;
       let failed = false;
       try {
@@ -74,6 +80,7 @@ export function loadCommand(io: Io): Command {
       } finally {
         // Workers end when their shard is done; a worker still running after 30 s more (at once when the run failed) is stopped.
         await local?.stop(failed ? 0 : 30_000);
+        process.off('SIGINT', onSigint);
         if (!o.keep) {
           const { deleteTopicsWithPrefix } = await import('../drive/topics.js');
           const admin = kafka.admin();

@@ -6,8 +6,21 @@ import { waitUntil } from '../sandbox/process.js';
 
 export class LocalWorkers {
   private readonly children: ChildProcess[] = [];
+  /** In their own process group they outlive this process unless told: any exit of it (a second Ctrl-C, an error) stops them. */
+  private readonly onExit = () => this.killNow();
 
-  constructor(private readonly o: { brokers: string[]; security?: Security; prefix: string; log?: (line: string) => void }) {}
+  constructor(private readonly o: { brokers: string[]; security?: Security; prefix: string; log?: (line: string) => void }) {
+    process.once('exit', this.onExit);
+  }
+
+  private running(): ChildProcess[] {
+    return this.children.filter((c) => c.exitCode === null && c.signalCode === null);
+  }
+
+  /** SIGTERM to every worker still running, at once. */
+  killNow(): void {
+    for (const c of this.running()) c.kill('SIGTERM');
+  }
 
   /** Start `n` workers and wait until each has joined the run's worker group (at most 60 s each, one clear line if one cannot). */
   async start(n: number): Promise<void> {
@@ -30,10 +43,10 @@ export class LocalWorkers {
 
   /** Workers end by themselves when their shard is done; one still running after `graceMs` gets SIGTERM, then SIGKILL 5 s later. */
   async stop(graceMs = 30_000): Promise<void> {
-    const running = () => this.children.filter((c) => c.exitCode === null && c.signalCode === null);
-    await waitUntil(() => running().length === 0, graceMs, 100);
-    for (const c of running()) c.kill('SIGTERM');
-    await waitUntil(() => running().length === 0, 5_000, 100);
-    for (const c of running()) c.kill('SIGKILL');
+    await waitUntil(() => this.running().length === 0, graceMs, 100);
+    this.killNow();
+    await waitUntil(() => this.running().length === 0, 5_000, 100);
+    for (const c of this.running()) c.kill('SIGKILL');
+    process.off('exit', this.onExit);
   }
 }
