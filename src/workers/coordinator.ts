@@ -114,6 +114,8 @@ export class Coordinator {
   private mergeCpuUs = 0;
   private workerSeconds = 0;
   private stopSent = false;
+  /** The last offset of the results topic (one partition) taken. */
+  private readUpTo = -1;
   startMs = 0;
   /** Every result message, after the coordinator's own handling (the run's per-event accounting). */
   onResult?: (m: ResultMessage, recvAt: number) => void;
@@ -146,7 +148,17 @@ export class Coordinator {
     await this.producer.connect();
     await this.results.connect();
     await this.results.subscribe({ topic: resultsTopic(o.prefix), fromBeginning: true });
-    await this.results.run({ autoCommit: false, eachMessage: async ({ message }) => this.received(message.value) });
+    // Each result message is taken once: a consumer that rejoins its group (a busy machine, a coordinator
+    // moving) reads again from the start (no committed offsets), and counts added twice would be wrong.
+    await this.results.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        const offset = Number(message.offset);
+        if (offset <= this.readUpTo) return;
+        this.readUpTo = offset;
+        this.received(message.value);
+      },
+    });
   }
 
   private received(value: Buffer | null): void {
