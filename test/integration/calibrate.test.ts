@@ -94,8 +94,10 @@ describe('calibration and the bottleneck verdict', () => {
     const quota = new PlatformaticAdmin({ clientId: 'clickbench-test-quota', bootstrapBrokers: sb.brokers });
     const entity = [{ entityType: 'client-id' as const, entityName: null }];
     // Per broker, in the bytes the producer sends: lz4 (the default) sends ~45 % of the ~490 KB/s of
-    // 1 000 events/s in this run's small batches, ~220 KB/s against 3 × 40 KB/s allowed.
-    await quota.alterClientQuotas({ entries: [{ entities: entity, ops: [{ key: 'producer_byte_rate', value: 40_000, remove: false }] }] });
+    // 1 000 events/s in this run's small batches, ~220 KB/s against 3 × 20 KB/s allowed. (At 3 × 40 KB/s,
+    // 1.8× over, the broker's throttled answers came in bursts and one suite run had only isolated short
+    // seconds: 7 of 10, never 3 in a row, which is rightly no verdict. 3.7× over leaves no second near the rate.)
+    await quota.alterClientQuotas({ entries: [{ entities: entity, ops: [{ key: 'producer_byte_rate', value: 20_000, remove: false }] }] });
     let r: Results;
     try {
       r = await shortRun('cluster-bound', 1_000);
