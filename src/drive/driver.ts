@@ -214,7 +214,11 @@ function addNested(into: Map<string, Map<number, number>>, topic: string, partit
   m.set(partition, (m.get(partition) ?? 0) + n);
 }
 
-export class OpenLoopDriver implements LoadDriver {
+/**
+ * What every LoadDriver keeps the same way, whoever drove the load: the per-second series, the acknowledged
+ * sequence numbers and where each went, the acknowledged bad records.
+ */
+export abstract class LoadLedger {
   readonly intended = new SecondSeries();
   readonly sent = new SecondSeries();
   readonly acked = new SecondSeries();
@@ -226,17 +230,31 @@ export class OpenLoopDriver implements LoadDriver {
   /** Per second: 1 when events were due but not generated because the queue held maxQueuedBytes (their
    *  lateness then comes from the cluster not taking them, not from this process). */
   readonly queueFull = new SecondSeries();
-  /** topic → partition → bytes produced as on the wire (records, batch header, its share of the request; src/kafka/wire.ts). */
-  readonly bytesByTopic = new Map<string, Map<number, number>>();
-  /** Per topic and partition: the acknowledged record batches' bytes (header and records, no request framing: what a follower fetches) and their count. */
-  readonly batchBytesByTopic = new Map<string, Map<number, number>>();
-  readonly batchesByTopic = new Map<string, Map<number, number>>();
   readonly ackedSeqs = new SeqCounts();
   /** Acknowledged bad records that carry no event id (missing_field): accounted for by the DLQ count, not by id. */
   missingIdAcked = 0;
   /** Every acknowledged bad record and where it landed (raw partition and offset, from the produce response; null when the
    *  response gave none): the event contract looks each one up in the DLQ (src/observe/contract.ts). */
   readonly badAcked: AckedBadRecord[] = [];
+  protected readonly places = new SeqPlaces();
+
+  /** The intended time (ms after the schedule's start) of an acknowledged event with an id. */
+  intendedOffsetOfSeq(seq: number): number {
+    return this.places.intendedOffsetOf(seq);
+  }
+
+  /** The raw partition an acknowledged event went to; -1 when not acknowledged or it carries no id. */
+  partitionOfSeq(seq: number): number {
+    return this.places.partitionOf(seq);
+  }
+}
+
+export class OpenLoopDriver extends LoadLedger implements LoadDriver {
+  /** topic → partition → bytes produced as on the wire (records, batch header, its share of the request; src/kafka/wire.ts). */
+  readonly bytesByTopic = new Map<string, Map<number, number>>();
+  /** Per topic and partition: the acknowledged record batches' bytes (header and records, no request framing: what a follower fetches) and their count. */
+  readonly batchBytesByTopic = new Map<string, Map<number, number>>();
+  readonly batchesByTopic = new Map<string, Map<number, number>>();
   stats: DriverStats = { generated: 0, sent: 0, acked: 0, failed: 0, bad: 0, maxQueueDepth: 0, maxScheduleLagMs: 0, errors: 0, retries: 0, payloadBytes: 0 };
   /** Failed produce attempts (after the client's own retries) by error code. */
   readonly errorsByCode: Record<string, number> = {};
@@ -245,7 +263,6 @@ export class OpenLoopDriver implements LoadDriver {
   private carefulUntil = 0;
   /** Brokers with a request in flight (-1: partitions whose leader is not known). */
   private readonly brokersBusy = new Set<number>();
-  private readonly places = new SeqPlaces();
   /** One lane per topic-partition: its queued messages and at most one request in flight. */
   private readonly lanes = new Map<string, Lane>();
   private queued = 0;
@@ -257,6 +274,7 @@ export class OpenLoopDriver implements LoadDriver {
   private wake?: () => void;
 
   constructor(private readonly o: DriverOptions) {
+    super();
     this.clock = o.clock ?? Date.now;
   }
 
@@ -489,16 +507,6 @@ export class OpenLoopDriver implements LoadDriver {
     }
     this.o.onPartitionAck?.(l.partition, ackMs);
     this.o.onAck?.({ events, ackMs });
-  }
-
-  /** The intended time (ms after the schedule's start) of an acknowledged event with an id. */
-  intendedOffsetOfSeq(seq: number): number {
-    return this.places.intendedOffsetOf(seq);
-  }
-
-  /** The raw partition an acknowledged event went to; -1 when not acknowledged or it carries no id. */
-  partitionOfSeq(seq: number): number {
-    return this.places.partitionOf(seq);
   }
 
   /** Stop retrying: what has not been delivered yet counts as failed. */

@@ -7,7 +7,7 @@
  * process: an event the probe never saw is named, an event a worker never sent is not counted missing.
  */
 import type { Kafka } from '../kafka/client.js';
-import { SecondSeries, SeqCounts, SeqPlaces, type AckedBadRecord, type DriverStats, type LoadDriver } from '../drive/driver.js';
+import { LoadLedger, SecondSeries, type DriverStats, type LoadDriver } from '../drive/driver.js';
 import type { Scenario } from '../scenario/schema.js';
 import { Coordinator, type LoadResult } from './coordinator.js';
 import { unpackAcks, type AcksMessage, type ResultMessage } from './protocol.js';
@@ -50,17 +50,7 @@ interface WorkerState {
   errorsByCode: Record<string, number>;
 }
 
-export class RemoteDriver implements LoadDriver {
-  readonly intended = new SecondSeries();
-  readonly sent = new SecondSeries();
-  readonly acked = new SecondSeries();
-  readonly generationLagMs = new SecondSeries();
-  readonly queueDepthMax = new SecondSeries();
-  readonly queueFull = new SecondSeries();
-  readonly ackedSeqs = new SeqCounts();
-  missingIdAcked = 0;
-  readonly badAcked: AckedBadRecord[] = [];
-  private readonly places = new SeqPlaces();
+export class RemoteDriver extends LoadLedger implements LoadDriver {
   private readonly byShard = new Map<number, WorkerState>();
   /** Queue depth per shard per second (summed over shards into queueDepthMax). */
   private readonly queueByShard = new Map<number, SecondSeries>();
@@ -71,6 +61,7 @@ export class RemoteDriver implements LoadDriver {
   load?: LoadResult;
 
   constructor(private readonly o: RemoteDriverOptions) {
+    super();
     this.coordinator = new Coordinator({ kafka: o.kafka, prefix: o.prefix, runId: o.idPrefix, scenario: o.scenario, file: o.file, workers: o.workers, joinTimeoutMs: o.joinTimeoutMs, log: o.log });
     this.coordinator.onResult = (m) => this.received(m);
   }
@@ -198,14 +189,6 @@ export class RemoteDriver implements LoadDriver {
 
   /** The run's own producer is not the one driving: nothing to be careful about. */
   clientRetried(): void {}
-
-  partitionOfSeq(seq: number): number {
-    return this.places.partitionOf(seq);
-  }
-
-  intendedOffsetOfSeq(seq: number): number {
-    return this.places.intendedOffsetOf(seq);
-  }
 
   close(): Promise<void> {
     return this.coordinator.close();
