@@ -14,6 +14,7 @@
 import type { GeneratedEvent, ClickstreamGenerator } from '../generate/clickstream.js';
 import { CAREFUL_MS, type Producer } from '../kafka/client.js';
 import { partitionForKey } from '../kafka/murmur2.js';
+import { answeredOf } from '../kafka/send-messages.js';
 import { produceRequestShares, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 import type { TopicNames } from './topics.js';
 import type { BadRecordKind } from '../scenario/schema.js';
@@ -433,20 +434,32 @@ export class OpenLoopDriver extends LoadLedger implements LoadDriver {
     }
     const timeout = this.o.deliveryTimeoutMs ?? 120_000;
     let backoff = 250;
+    /** The partitions not written yet: a send that failed as a whole may have written some (kafkajs fix 12 says which). */
+    let rest = parts;
+    const written = (meta: unknown, of: LaneBatch[]) => {
+      const ackMs = this.clock();
+      const framing = produceRequestShares(this.o.clientId ?? '', null, of.map((x) => x.lane.topic));
+      of.forEach((x, i) => this.delivered(x.lane, x.batch, ackMs, framing[i], baseOffsetOf(meta, x.lane)));
+    };
     try {
       for (;;) {
         try {
           // kafkajs encodes key, value, partition, headers and timestamp; the `event` riding along is not sent.
-          const meta = await this.o.producer.sendBatch({ topicMessages: parts.map((x) => ({ topic: x.lane.topic, messages: x.batch })), acks: this.o.acks ?? -1, compression: this.o.compression ?? 0 });
-          const ackMs = this.clock();
-          const framing = produceRequestShares(this.o.clientId ?? '', null, parts.map((x) => x.lane.topic));
-          parts.forEach((x, i) => this.delivered(x.lane, x.batch, ackMs, framing[i], baseOffsetOf(meta, x.lane)));
+          const meta = await this.o.producer.sendBatch({ topicMessages: rest.map((x) => ({ topic: x.lane.topic, messages: x.batch })), acks: this.o.acks ?? -1, compression: this.o.compression ?? 0 });
+          written(meta, rest);
           return;
         } catch (err) {
           this.failedAttempt(err as Error);
           this.o.onLeadersStale?.();
+          const answers = answeredOf(err);
+          if (answers.length) {
+            const answered = (x: LaneBatch) => answers.some((a) => a.topicName === x.lane.topic && a.partition === x.lane.partition);
+            written(answers, rest.filter(answered));
+            rest = rest.filter((x) => !answered(x));
+            if (rest.length === 0) return;
+          }
           if (this.stopped || this.clock() - sentMs + backoff >= timeout) {
-            for (const x of parts) {
+            for (const x of rest) {
               if (x.lane.topic !== names.raw) continue;
               this.stats.failed += x.batch.length;
               this.o.onError?.(err as Error, x.batch.length);

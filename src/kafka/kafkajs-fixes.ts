@@ -7,7 +7,9 @@
  * (src/kafka/produce-encoder.ts writes it once); 7. kafkajs's encoders grow into zero-filled buffers;
  * 8. every exactly-once transaction looks up its coordinators six times; 9. CONCURRENT_TRANSACTIONS
  * after a commit costs a metadata refresh and a growing back-off; 10. a send's messages are grouped per
- * partition in quadratic time (installed before kafkajs loads: src/kafka/kafkajs-preload.ts).
+ * partition in quadratic time; 11. requests are framed through two more copies; 12. a send's retries
+ * re-send partitions already written (duplicates) and can skip unwritten ones (10–12 installed before
+ * kafkajs loads: src/kafka/kafkajs-preload.ts).
  *
  * 1. A stopped consumer's fetchers spin.
  * When the brokers leading a consumer's partitions change (a broker added, a preferred-leader
@@ -25,6 +27,7 @@ import { recordEncoder } from './record-encoder.js';
 import { produceRequestV3, type ProduceArgs, type ProduceRequest } from './produce-encoder.js';
 import { withBatchKind } from './compression.js';
 import { frameRequest } from './request-framing.js';
+import { createSendMessages, type SendDeps } from './send-messages.js';
 
 /*
  * 2. Every broker connection runs a 1 ms timer for as long as it lives (tulios/kafkajs#1751).
@@ -298,6 +301,14 @@ export function installBeforeKafkajs(): void {
   const original = require(framingPath) as Parameters<typeof frameRequest>[0];
   if (typeof original !== 'function') throw new Error(`kafkajs: request framing not found at ${framingPath}`);
   require.cache[framingPath]!.exports = frameRequest(original);
+  // 12. A send's retries keep each partition's answer (src/kafka/send-messages.ts); messageProducer.js takes it when it loads.
+  const sendPath = require.resolve(SEND_MODULE);
+  if (typeof require(sendPath) !== 'function') throw new Error(`kafkajs: sendMessages not found at ${sendPath}`);
+  const errors = require('kafkajs/src/errors') as { KafkaJSMetadataNotLoaded?: SendDeps['KafkaJSMetadataNotLoaded'] };
+  const protocolErrors = require('kafkajs/src/protocol/error') as { staleMetadata?: SendDeps['staleMetadata'] };
+  const responseSerializer = require('kafkajs/src/producer/responseSerializer') as SendDeps['responseSerializer'];
+  if (typeof errors.KafkaJSMetadataNotLoaded !== 'function' || typeof protocolErrors.staleMetadata !== 'function' || typeof responseSerializer !== 'function') throw new Error('kafkajs: the modules its sendMessages uses are not where they were');
+  require.cache[sendPath]!.exports = createSendMessages({ KafkaJSMetadataNotLoaded: errors.KafkaJSMetadataNotLoaded, staleMetadata: protocolErrors.staleMetadata, responseSerializer, groupMessagesPerPartition: groupMessagesPerPartition as SendDeps['groupMessagesPerPartition'] });
 }
 
 let installed = false;
@@ -309,6 +320,7 @@ export function installKafkajsFixes(): void {
   const version = (require('kafkajs/package.json') as { version: string }).version;
   // 10. Put in place before kafkajs loaded (src/kafka/kafkajs-preload.ts), or kafkajs took its own.
   if (require.cache[require.resolve(GROUP_MODULE)]?.exports !== groupMessagesPerPartition) throw new Error(`kafkajs ${version}: loaded before src/kafka/kafkajs-preload.ts; its per-partition grouping fix is not in place`);
+  if ((require.cache[require.resolve(SEND_MODULE)]?.exports as { name?: string } | undefined)?.name !== 'sendMessagesPerPartition') throw new Error(`kafkajs ${version}: loaded before src/kafka/kafkajs-preload.ts; its send-retry fix is not in place`);
   const Runner = require('kafkajs/src/consumer/runner') as { prototype: RunnerLike };
   if (typeof Runner?.prototype?.fetch !== 'function') throw new Error(`kafkajs ${version}: consumer Runner.fetch not found; the stopped-consumer fix cannot be installed`);
   const RequestQueue = require('kafkajs/src/network/requestQueue') as { prototype: RequestQueueLike };
