@@ -288,6 +288,9 @@ const SEND_MODULE = 'kafkajs/src/producer/sendMessages';
 const CONNECTION_MODULE = 'kafkajs/src/network/connection';
 const FRAMING_MODULE = 'kafkajs/src/protocol/request';
 
+/** Fix 12 as installed (kafkajs's messageProducer takes it when it loads). */
+let sendReplacement: unknown;
+
 /** Fix 10, into the module cache; throws when kafkajs's producer was loaded before it. Idempotent. */
 export function installBeforeKafkajs(): void {
   const require = createRequire(import.meta.url);
@@ -308,7 +311,7 @@ export function installBeforeKafkajs(): void {
   const protocolErrors = require('kafkajs/src/protocol/error') as { staleMetadata?: SendDeps['staleMetadata'] };
   const responseSerializer = require('kafkajs/src/producer/responseSerializer') as SendDeps['responseSerializer'];
   if (typeof errors.KafkaJSMetadataNotLoaded !== 'function' || typeof protocolErrors.staleMetadata !== 'function' || typeof responseSerializer !== 'function') throw new Error('kafkajs: the modules its sendMessages uses are not where they were');
-  require.cache[sendPath]!.exports = createSendMessages({ KafkaJSMetadataNotLoaded: errors.KafkaJSMetadataNotLoaded, staleMetadata: protocolErrors.staleMetadata, responseSerializer, groupMessagesPerPartition: groupMessagesPerPartition as SendDeps['groupMessagesPerPartition'] });
+  require.cache[sendPath]!.exports = sendReplacement = createSendMessages({ KafkaJSMetadataNotLoaded: errors.KafkaJSMetadataNotLoaded, staleMetadata: protocolErrors.staleMetadata, responseSerializer, groupMessagesPerPartition: groupMessagesPerPartition as SendDeps['groupMessagesPerPartition'] });
 }
 
 let installed = false;
@@ -320,7 +323,7 @@ export function installKafkajsFixes(): void {
   const version = (require('kafkajs/package.json') as { version: string }).version;
   // 10. Put in place before kafkajs loaded (src/kafka/kafkajs-preload.ts), or kafkajs took its own.
   if (require.cache[require.resolve(GROUP_MODULE)]?.exports !== groupMessagesPerPartition) throw new Error(`kafkajs ${version}: loaded before src/kafka/kafkajs-preload.ts; its per-partition grouping fix is not in place`);
-  if ((require.cache[require.resolve(SEND_MODULE)]?.exports as { name?: string } | undefined)?.name !== 'sendMessagesPerPartition') throw new Error(`kafkajs ${version}: loaded before src/kafka/kafkajs-preload.ts; its send-retry fix is not in place`);
+  if (!sendReplacement || require.cache[require.resolve(SEND_MODULE)]?.exports !== sendReplacement) throw new Error(`kafkajs ${version}: loaded before src/kafka/kafkajs-preload.ts; its send-retry fix is not in place`);
   const Runner = require('kafkajs/src/consumer/runner') as { prototype: RunnerLike };
   if (typeof Runner?.prototype?.fetch !== 'function') throw new Error(`kafkajs ${version}: consumer Runner.fetch not found; the stopped-consumer fix cannot be installed`);
   const RequestQueue = require('kafkajs/src/network/requestQueue') as { prototype: RequestQueueLike };
