@@ -78,6 +78,12 @@ export interface SendDeps {
 
 const ANSWERED = Symbol('clickbench.answered');
 
+/** `err`, saying that the send wrote these partitions before it failed (read back by answeredOf). */
+export function markAnswered<E>(err: E, answers: PartitionAnswer[]): E {
+  if (err && typeof err === 'object') Object.defineProperty(err, ANSWERED, { value: answers, enumerable: false, configurable: true });
+  return err;
+}
+
 /** The partitions a failed send did write (their answers), as the replacement attaches them to its error. */
 export function answeredOf(err: unknown): PartitionAnswer[] {
   let e: unknown = err;
@@ -192,8 +198,7 @@ export function createSendMessages(deps: SendDeps) {
           }
         });
       } catch (err) {
-        if (err && typeof err === 'object' && answered.size > 0) Object.defineProperty(err, ANSWERED, { value: all(), enumerable: false });
-        throw err;
+        throw answered.size > 0 ? markAnswered(err, all()) : err;
       }
     };
   };

@@ -22,7 +22,7 @@ import kafkajsEnums from 'kafkajs';
 import { ClickbenchError } from '../errors.js';
 import { createConsumer, createKafka, createProducer } from '../kafka/client.js';
 import { requireJava, resolveKafkaLibs, type KafkaLibs } from './artifacts.js';
-import { freePorts, isListening } from './ports.js';
+import { answersKafka, freePorts, isListening } from './ports.js';
 import { makeSandboxTls } from './tls.js';
 import { Secret, type Security } from '../kafka/security.js';
 import { commandLine, isAlive, rssBytes, sleep, waitUntil } from './process.js';
@@ -287,13 +287,15 @@ export class Sandbox {
           });
         }
         try {
-          // Each node's own listener first: after a crash the controller keeps the dead node registered
-          // until its session times out (9 s), so "registered" alone passed before a restarted node
-          // listened, and the round trip below met its closed port (a suite run failed so).
+          // Each node answering on its own listener first: after a crash the controller keeps the dead node
+          // registered until its session times out (9 s), so "registered" alone passed before a restarted
+          // node listened, and the round trip below met its closed port (a suite run failed so). A TCP
+          // connect was not enough either: once it passed for a node still starting, whose listener then
+          // refused the next test's connections. The node must answer an ApiVersions request itself.
           const closed = [];
-          for (const n of started) if (!(await isListening(n.port))) closed.push(n.id);
+          for (const n of started) if (!(await answersKafka(n.port))) closed.push(n.id);
           if (closed.length > 0) {
-            lastError = `node(s) ${closed.join(', ')} not listening yet`;
+            lastError = `node(s) ${closed.join(', ')} not answering yet`;
           } else {
             await admin.connect();
             const md = await admin.describeCluster();
@@ -498,6 +500,8 @@ export class Sandbox {
     try {
       const ok = await waitUntil(async () => {
         for (const n of nodes) if (!this.ownsPid(n)) throw this.nodeDied(n);
+        // A node restarted after a crash is still registered (until its session times out): it must answer itself.
+        for (const n of nodes) if (!(await answersKafka(n.port))) return false;
         try {
           await admin.connect();
           const md = await admin.describeCluster();

@@ -33,3 +33,37 @@ export function isListening(port: number, timeoutMs = 500): Promise<boolean> {
     s.connect(port, '127.0.0.1', () => done(true));
   });
 }
+
+/**
+ * Whether a Kafka broker answers on 127.0.0.1:port: an ApiVersions (v0) request answered with its
+ * correlation id and no error. More than a TCP connect: a suite run saw `isListening` pass for a node
+ * that was still starting (its listener refused connections a moment later), so a restarted node is
+ * waited for until it answers the protocol itself.
+ */
+export function answersKafka(port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    const correlationId = 0x2b1d_0001;
+    const clientId = Buffer.from('clickbench-ready');
+    const request = Buffer.alloc(4 + 2 + 2 + 4 + 2 + clientId.length);
+    let at = request.writeInt32BE(request.length - 4, 0);
+    at = request.writeInt16BE(18, at); // ApiVersions
+    at = request.writeInt16BE(0, at);
+    at = request.writeInt32BE(correlationId, at);
+    at = request.writeInt16BE(clientId.length, at);
+    clientId.copy(request, at);
+    let got = Buffer.alloc(0);
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('error', () => done(false));
+    s.once('close', () => done(false));
+    s.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 10) done(got.readInt32BE(4) === correlationId && got.readInt16BE(8) === 0);
+    });
+    s.connect(port, '127.0.0.1', () => s.write(request));
+  });
+}

@@ -10,6 +10,7 @@ import { testKafka, testSandbox, uniqueName, waitUntil } from '../helpers.js';
 import { resolveTarget } from '../../src/run/target.js';
 import { Sandbox } from '../../src/sandbox/cluster.js';
 import { parseScenario } from '../../src/scenario/load.js';
+import { answersKafka } from '../../src/sandbox/ports.js';
 
 const sb = testSandbox();
 const kafka = testKafka(sb);
@@ -174,6 +175,8 @@ describe('sandbox: a real Apache Kafka cluster', () => {
       assert.ok(lines.some((l) => new RegExp(`node\\(s\\) ${victim} down: starting it again \\(its data are kept\\)`).test(l)), lines.join('\n'));
       const now = await Sandbox.load(sb.state.stateDir)!.status();
       assert.ok(now.every((n) => n.alive), 'every node runs again');
+      // Not only running: answering (a suite run's next test once met the restarted node's closed port).
+      for (const n of sb.state.nodes) assert.ok(await answersKafka(n.port, 2_000), `node ${n.id} answers ApiVersions on its port ${n.port}`);
       assert.ok((await admin.listTopics()).includes(topic), 'the topic made before is still there');
     } finally {
       await target.release();
