@@ -126,7 +126,10 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const consumer = createConsumer(kafka, { groupId: workersGroup(o.prefix), sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  /** Set once the worker closes its clients: a rejoin then (another worker left the group) announces nothing. */
+  let leaving = false;
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    if (leaving) return;
     memberId = e.payload.memberId;
     const partitions = (e.payload.memberAssignment[controlTopic(o.prefix)] ?? []).slice().sort((a, b) => a - b);
     log(`joined ${workersGroup(o.prefix)} as ${memberId}: control partition(s) ${partitions.join(', ') || 'none'}`);
@@ -151,6 +154,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
   const deadline = Date.now() + (o.waitMs ?? 600_000);
   while (!(plan && start) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (!plan || !start) {
+    leaving = true;
     await Promise.all([consumer.disconnect().catch(() => {}), results.disconnect().catch(() => {}), admin.disconnect().catch(() => {})]);
     throw new ClickbenchError(`no start for this worker from the coordinator within ${Math.round((o.waitMs ?? 600_000) / 1000)} s (control topic ${controlTopic(o.prefix)})`);
   }
@@ -213,6 +217,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
   await publish([...(accounts ? [accounts.message()] : []), ...reporter.deltas()]);
   const st = driver.stats;
   await publish([{ kind: 'done', shard: index, memberId, generated: st.generated, acked: st.acked, failed: st.failed, skipped: gen.skipped, cpuSeconds: selfCpuSeconds() - cpu0 }]);
+  leaving = true;
   await Promise.all([producer.disconnect(), admin.disconnect(), consumer.disconnect().catch(() => {}), results.disconnect()]);
   return { shard: index, of, generated: st.generated, acked: st.acked, failed: st.failed };
 }
