@@ -6,7 +6,8 @@
  * and tries again. What it remembers between tries is *which brokers answered*, not which partitions:
  * - a partition written by broker 1 whose leadership moved to broker 3 (a failover, seen in the zone-outage
  *   test) is sent again with the next sequence numbers, so the broker appends it a second time: a duplicate,
- *   inside a transaction too, where it commits with the rest (13 events enriched twice in one CI run);
+ *   inside a transaction too, where it commits with the rest (the likely cause of 13 events enriched twice
+ *   in one CI run's zone-outage test, with no transaction failed or aborted);
  * - a partition whose broker failed and whose new leader had already answered is not sent again at all;
  * - the tries run `Promise.all`: on the first failure the retry starts while other brokers' requests are
  *   still in flight, and sends those brokers' partitions again with new sequence numbers.
