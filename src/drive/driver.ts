@@ -436,17 +436,12 @@ export class OpenLoopDriver extends LoadLedger implements LoadDriver {
     let backoff = 250;
     /** The partitions not written yet: a send that failed as a whole may have written some (kafkajs fix 12 says which). */
     let rest = parts;
-    const written = (meta: unknown, of: LaneBatch[]) => {
-      const ackMs = this.clock();
-      const framing = produceRequestShares(this.o.clientId ?? '', null, of.map((x) => x.lane.topic));
-      of.forEach((x, i) => this.delivered(x.lane, x.batch, ackMs, framing[i], baseOffsetOf(meta, x.lane)));
-    };
     try {
       for (;;) {
         try {
           // kafkajs encodes key, value, partition, headers and timestamp; the `event` riding along is not sent.
           const meta = await this.o.producer.sendBatch({ topicMessages: rest.map((x) => ({ topic: x.lane.topic, messages: x.batch })), acks: this.o.acks ?? -1, compression: this.o.compression ?? 0 });
-          written(meta, rest);
+          this.written(meta, rest);
           return;
         } catch (err) {
           this.failedAttempt(err as Error);
@@ -454,7 +449,7 @@ export class OpenLoopDriver extends LoadLedger implements LoadDriver {
           const answers = answeredOf(err);
           if (answers.length) {
             const answered = (x: LaneBatch) => answers.some((a) => a.topicName === x.lane.topic && a.partition === x.lane.partition);
-            written(answers, rest.filter(answered));
+            this.written(answers, rest.filter(answered));
             rest = rest.filter((x) => !answered(x));
             if (rest.length === 0) return;
           }
@@ -476,6 +471,13 @@ export class OpenLoopDriver extends LoadLedger implements LoadDriver {
       for (const { lane } of parts) lane.busy = false;
       this.wake?.();
     }
+  }
+
+  /** `of` acknowledged, with the produce answers `meta` (each partition's base offset). */
+  private written(meta: unknown, of: LaneBatch[]): void {
+    const ackMs = this.clock();
+    const framing = produceRequestShares(this.o.clientId ?? '', null, of.map((x) => x.lane.topic));
+    of.forEach((x, i) => this.delivered(x.lane, x.batch, ackMs, framing[i], baseOffsetOf(meta, x.lane)));
   }
 
   /** The client retried a request on its own (kafkajs logs it): be careful for a while. */

@@ -158,10 +158,8 @@ export function createSendMessages(deps: SendDeps) {
               for (const { topic, partitions } of topicData) for (const entry of partitions) eosManager.updateSequence(topic, entry.partition, -entry.messages.length);
               throw e;
             }
-            const answers = acks !== 0 ? deps.responseSerializer(response) : [];
-            for (const { topic, partitions } of topicData) {
-              for (const { partition } of partitions) answered.set(key(topic, partition), answers.filter((a) => a.topicName === topic && a.partition === partition));
-            }
+            for (const { topic, partitions } of topicData) for (const { partition } of partitions) answered.set(key(topic, partition), []);
+            if (acks !== 0) for (const a of deps.responseSerializer(response)) answered.get(key(a.topicName, a.partition))?.push(a);
           } finally {
             eosManager.releaseBrokerLock(broker);
           }
