@@ -350,7 +350,11 @@ export class EnrichmentStage {
     for (const m of batch.messages) {
       const out = this.enricher.process({ value: m.value, partition: batch.partition, offset: m.offset, timestampMs: Number(m.timestamp) }, m.key?.toString() ?? null);
       out.headers['cb-generation'] = this.generationHeader;
-      (out.kind === 'enriched' ? enriched : dlq).push({ key: out.key, value: out.value, headers: out.headers });
+      // As bytes at once: JSON.stringify's string is a rope, flattened when first written. Kept as a string
+      // while its batch waited for the transaction, it outlived young-generation collections (copied by each)
+      // and was flattened late, from old space: ~4 µs of CPU per event (V8 profile of the enrichment bench).
+      const value = typeof out.value === 'string' ? Buffer.from(out.value, 'utf8') : out.value;
+      (out.kind === 'enriched' ? enriched : dlq).push({ key: out.key, value, headers: out.headers });
     }
     return { enriched, dlq, inBytes };
   }
