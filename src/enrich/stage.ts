@@ -350,11 +350,11 @@ export class EnrichmentStage {
     for (const m of batch.messages) {
       const out = this.enricher.process({ value: m.value, partition: batch.partition, offset: m.offset, timestampMs: Number(m.timestamp) }, m.key?.toString() ?? null);
       out.headers['cb-generation'] = this.generationHeader;
-      // As bytes at once: JSON.stringify's string is a rope, flattened when first written. Kept as a string
-      // while its batch waited for the transaction, it outlived young-generation collections (copied by each)
-      // and was flattened late, from old space: ~4 µs of CPU per event (V8 profile of the enrichment bench).
-      const value = typeof out.value === 'string' ? Buffer.from(out.value, 'utf8') : out.value;
-      (out.kind === 'enriched' ? enriched : dlq).push({ key: out.key, value, headers: out.headers });
+      // Kept as the string JSON.stringify gave (a rope, flattened when the request is written): turned into a
+      // Buffer here, the profile moved the flattening out of the encoder, but the stage's CPU per event rose
+      // (a simulation of the stage without Kafka — enrich 2 000-event batches, hold 20 000, encode them —,
+      // 3 × 6 rounds interleaved, medians: string 25.1 µs, Buffer.from 27.0, one buffer per batch 25.4).
+      (out.kind === 'enriched' ? enriched : dlq).push({ key: out.key, value: out.value, headers: out.headers });
     }
     return { enriched, dlq, inBytes };
   }
