@@ -294,7 +294,12 @@ export class Enricher {
     // IP and user ever seen otherwise, a steady growth of the stage's memory).
     if (++this.bumps % 100_000 === 0) for (const m of [this.userVelocity, this.ipVelocity]) for (const [k, w] of m) if (w.windowStart < start - 60_000) m.delete(k);
     let v = map.get(key);
-    if (!v || v.windowStart !== start) map.set(key, (v = { windowStart: start, count: 0 }));
+    if (!v) map.set(key, (v = { windowStart: start, count: 0 }));
+    else if (v.windowStart !== start) {
+      // A new window for a known key: reset in place (no second hash of the key, no new object).
+      v.windowStart = start;
+      v.count = 0;
+    }
     return ++v.count;
   }
 
