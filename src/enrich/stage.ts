@@ -604,8 +604,8 @@ export class EnrichmentStage {
     this.aloSending = false;
   }
 
-  /** At-least-once: commit what was produced, on a timer (like enable.auto.commit): a crash replays the rest. */
-  private async commitProduced(): Promise<void> {
+  /** At-least-once: commit what was produced, on a timer (like enable.auto.commit): a crash replays the rest. Public for the enrichment bench. */
+  async commitProduced(): Promise<void> {
     if (this.producedNext.size === 0 || !this.consumer) return;
     const partitions = [...this.producedNext].map(([partition, offset]) => ({ topic: this.opts.names.raw, partition, offset }));
     this.producedNext.clear();
