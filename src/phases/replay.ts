@@ -44,9 +44,12 @@ export class ReplayPhases implements PhaseRunnerModule {
     const version = w.kind === 'rollback' ? ((w.version ?? 'v1') as 'v1' | 'v2') : ctx.mainVersion;
     if (w.kind === 'rollback') await ctx.stopSide();
     ctx.log(`${w.kind}: resetting ${ctx.groupOf(version)} to ${lookback / 1000} s ago${w.kind === 'rollback' ? ` (${ctx.mainVersion === version ? 'v2' : ctx.mainVersion} → ${version})` : ''} and catching up while live traffic continues`);
-    const old = ctx.stage!;
-    await old.stop();
-    ctx.retireMain(old);
+    // No stage while an enricher-kill fault holds the only process down: the replay starts the new one.
+    const old = ctx.stage;
+    if (old) {
+      await old.stop();
+      ctx.retireMain(old);
+    }
     const ts = Date.now() - lookback;
     const byTime = await admin.fetchTopicOffsetsByTimestamp(names.raw, ts);
     const ends = await admin.fetchTopicOffsets(names.raw);
