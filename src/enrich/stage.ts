@@ -94,6 +94,11 @@ export interface StageOptions {
   log?: (line: string) => void;
 }
 
+/** The requests of batches sent together (one batch's as they are). */
+function merged(items: { requests: { topic: string; messages: Message[] }[] }[]): { topic: string; messages: Message[] }[] {
+  return items.length === 1 ? items[0].requests : mergeRequests(items.flatMap((it) => it.requests));
+}
+
 export class EnrichmentStage {
   readonly tables = new LookupTables();
   readonly enricher: Enricher;
@@ -353,10 +358,7 @@ export class EnrichmentStage {
     for (const m of batch.messages) {
       const out = this.enricher.process({ value: m.value, partition: batch.partition, offset: m.offset, timestampMs: Number(m.timestamp) }, m.key?.toString() ?? null);
       out.headers['cb-generation'] = this.generationHeader;
-      // Kept as the string JSON.stringify gave (a rope, flattened when the request is written): turned into a
-      // Buffer here, the profile moved the flattening out of the encoder, but the stage's CPU per event rose
-      // (a simulation of the stage without Kafka — enrich 2 000-event batches, hold 20 000, encode them —,
-      // 3 × 6 rounds interleaved, medians: string 25.1 µs, Buffer.from 27.0, one buffer per batch 25.4).
+      // Left a string: as a Buffer at once, a stage simulation cost 27.0 vs 25.1 µs per event (medians, interleaved).
       (out.kind === 'enriched' ? enriched : dlq).push({ key: out.key, value: out.value, headers: out.headers });
     }
     return { enriched, dlq, inBytes };
@@ -455,7 +457,7 @@ export class EnrichmentStage {
         continue;
       }
       try {
-        await this.send(items.length === 1 ? items[0].requests : mergeRequests(items.flatMap((it) => it.requests)), (topicMessages) => txn.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] }));
+        await this.send(merged(items), (topicMessages) => txn.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] }));
         // kafkajs does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (kafkajs #430): retry it here.
         await this.retryConcurrent(() => txn.sendOffsets({
           consumerGroupId: this.opts.groupId,
@@ -587,14 +589,14 @@ export class EnrichmentStage {
    * At-least-once output: the batches kafkajs hands over concurrently are sent together, as exactly-once
    * merges a transaction's batches (one request per broker per round). Sent one batch at a time, each
    * batch's requests queued behind the others' (one request in flight per broker with the idempotent
-   * producer): at-least-once ran at 0.28× the passthrough, slower than exactly-once (0.40×). A failed send
+   * producer): the brokers' CPU per event ~30 µs, ~23 merged (enrichment bench, warm rounds). A failed send
    * fails every batch in it; kafkajs hands them over again (duplicates downstream, as at-least-once allows).
    */
   private async aloSendLoop(): Promise<void> {
     while (this.aloQueue.length > 0) {
       const items = this.aloQueue.splice(0, this.aloQueue.length);
       try {
-        await this.send(items.length === 1 ? items[0].requests : mergeRequests(items.flatMap((it) => it.requests)), (topicMessages) => this.producer!.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] }));
+        await this.send(merged(items), (topicMessages) => this.producer!.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] }));
         for (const it of items) it.resolve();
       } catch (err) {
         this.beCareful();
