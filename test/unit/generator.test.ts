@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ClickstreamGenerator, DEFAULT_START_MS, profileRecord, type GeneratedEvent } from '../../src/generate/clickstream.js';
 import { buildPools } from '../../src/generate/pools.js';
@@ -37,6 +38,14 @@ describe('clickstream generator', () => {
     const c = take(newGen(scenarioOf('', 12)), 20_000).map((e) => e.value).join('\n');
     assert.equal(a, b);
     assert.notEqual(a, c);
+  });
+
+  it('the stream of a seed is pinned: the same bytes as every earlier version since the visitor pool became lazy (a change to the generator that changes them fails here)', () => {
+    // Fixtures users keep depend on it: a change that alters the stream must be deliberate (update the hash and say so).
+    const h = createHash('sha256');
+    const gen = newGen();
+    for (let i = 0; i < 20_000; i++) h.update(gen.next().value + '\n');
+    assert.equal(h.digest('hex'), 'fe48a9a8c6b8278e3db3a878243ab926828c8d8c6534cc2739cc0624d7188451');
   });
 
   it('the achieved rate inside the burst window is base × multiplier within ±3 %, and 2000/s outside', () => {

@@ -68,3 +68,12 @@ describe('Zipf sampler (rejection-inversion)', () => {
     assert.throws(() => new ZipfSampler(10, 0), /exponent/);
   });
 });
+
+describe('Rng (sfc32 seeded through splitmix32)', () => {
+  it('gives the same numbers as every earlier version: seed 42\'s first words, a bounded int, a negative seed\'s uniform', () => {
+    const r = new Rng(42);
+    assert.deepEqual(Array.from({ length: 5 }, () => r.nextUint32()), [1028872839, 2516511472, 400437680, 853279530, 1920286840]);
+    assert.equal(new Rng(7).int(1000), 195);
+    assert.equal(new Rng(-1).next(), 0.3291638479617699);
+  });
+});
