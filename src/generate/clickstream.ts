@@ -205,21 +205,17 @@ export class ClickstreamGenerator {
 
     // Who: a bot burst's extra traffic, the background bot share, or a person (Zipf).
     let visitor: number;
-    let fixed: string;
-    let key: string;
     const botBurst = this.botBurstVisitor(t);
     if (botBurst >= 0 || (this.pools.bots.anonymousId.length > 0 && rng.next() < this.scenario.population.bot_share)) {
-      const b = botBurst >= 0 ? botBurst : rng.int(this.pools.bots.anonymousId.length);
-      visitor = -1 - b;
-      fixed = this.pools.bots.fixedJson[b];
-      key = this.pools.bots.anonymousId[b];
+      visitor = -1 - (botBurst >= 0 ? botBurst : rng.int(this.pools.bots.anonymousId.length));
     } else {
       visitor = this.userZipf.sample(rng) - 1;
-      fixed = this.pools.visitors.fixedJson(visitor);
-      key = this.pools.visitors.anonymousId(visitor);
     }
     const type = visitor < 0 ? BOT_TYPES[rng.int(BOT_TYPES.length)] : this.types[this.typeChoice.pick(rng.next())];
+    // Another shard's event makes the same draws and state changes, and builds no string.
     const owned = shardIndex < 0 || shardOfVisitor(visitor, shardOf) === shardIndex;
+    const fixed = !owned ? '' : visitor < 0 ? this.pools.bots.fixedJson[-1 - visitor] : this.pools.visitors.fixedJson(visitor);
+    const key = !owned ? '' : visitor < 0 ? this.pools.bots.anonymousId[-1 - visitor] : this.pools.visitors.anonymousId(visitor);
 
     let userId = 'null';
     let consent = 0;
@@ -231,7 +227,7 @@ export class ClickstreamGenerator {
       if (intendedMs - this.lastSeenMs[visitor] > this.scenario.events.session_gap) this.sessionNo[visitor]++;
       this.lastSeenMs[visitor] = intendedMs;
       session = owned ? `${key}.${this.sessionNo[visitor]}` : '';
-      extra = this.typeFields(type, visitor);
+      extra = this.typeFields(type, visitor, owned);
       if (type === 'profile_update' && rng.next() < this.scenario.events.late_profile_updates.share) {
         const late = this.scenario.events.late_profile_updates;
         lateMs = Math.max(1, Math.round(rng.logNormal(late.median_delay, late.sigma)));
@@ -241,15 +237,16 @@ export class ClickstreamGenerator {
       consent = this.consent[visitor];
     } else {
       session = owned ? `${key}.0` : '';
-      extra = this.typeFields(type, visitor);
+      extra = this.typeFields(type, visitor, owned);
     }
-    const url = this.productIdx >= 0 ? `/p/${this.pools.products[this.productIdx].product_id}` : this.pools.pagePaths[this.pageZipf.sample(rng) - 1];
     if (!owned) {
-      // Another shard's event: the same draws as below (referrer, bad record), no serialization.
+      // Another shard's event: the same draws as below (page, referrer, bad record), no serialization.
+      if (this.productIdx < 0) this.pageZipf.sample(rng);
       rng.int(REFERRER_JSON.length);
       if (this.scenario.bad_records.rate > 0 && rng.next() < this.scenario.bad_records.rate) rng.int(this.badKinds.length);
       return null;
     }
+    const url = this.productIdx >= 0 ? `/p/${this.pools.products[this.productIdx].product_id}` : this.pools.pagePaths[this.pageZipf.sample(rng) - 1];
     const idField = `"event_id":"${this.opts.idPrefix}-${seq.toString(36)}",`;
     let value = `{${idField}"event_type":"${type}","schema_version":${SCHEMA_VERSION},"event_time":${eventMs},"intended_time":${intendedMs},${fixed},"user_id":${userId},"session_id":"${session}","url":"${url}","referrer":${REFERRER_JSON[rng.int(REFERRER_JSON.length)]},"consent":${CONSENT_JSON[consent]}${extra}}`;
 
@@ -290,48 +287,57 @@ export class ClickstreamGenerator {
     return e;
   }
 
-  private typeFields(type: EventType, visitor: number): string {
+  /** The event type's own fields as JSON members, after their draws and state changes; '' when not `owned` (the draws and changes alone). */
+  private typeFields(type: EventType, visitor: number, owned: boolean): string {
     const rng = this.rng;
     const pools = this.pools;
     this.productIdx = -1;
     switch (type) {
       case 'page_view':
         return '';
-      case 'search':
-        return `,"query":${JSON.stringify(pools.searchQueries[this.queryZipf.sample(rng) - 1])},"results":${rng.int(200)}`;
+      case 'search': {
+        const q = this.queryZipf.sample(rng) - 1;
+        const results = rng.int(200);
+        return owned ? `,"query":${JSON.stringify(pools.searchQueries[q])},"results":${results}` : '';
+      }
       case 'product_view':
         this.productIdx = this.productZipf.sample(rng) - 1;
-        return `,${pools.productJson[this.productIdx]}`;
+        return owned ? `,${pools.productJson[this.productIdx]}` : '';
       case 'add_to_cart': {
         const p = (this.productIdx = this.productZipf.sample(rng) - 1);
-        return `,${pools.productJson[p]},"quantity":${1 + rng.int(3)},"price":${pools.products[p].price_cents / 100}`;
+        const quantity = 1 + rng.int(3);
+        return owned ? `,${pools.productJson[p]},"quantity":${quantity},"price":${pools.products[p].price_cents / 100}` : '';
       }
       case 'checkout': {
         const items = 1 + rng.int(4);
         let cents = 0;
         for (let i = 0; i < items; i++) cents += pools.products[this.productZipf.sample(rng) - 1].price_cents;
-        return `,"order_id":"o${this.seq.toString(36)}","items":${items},"cart_value":${cents / 100},"currency":"USD"`;
+        return owned ? `,"order_id":"o${this.seq.toString(36)}","items":${items},"cart_value":${cents / 100},"currency":"USD"` : '';
       }
       case 'consent_change': {
         this.consent[visitor] ^= 1 << rng.int(3);
-        return `,"new_consent":${CONSENT_JSON[this.consent[visitor]]}`;
+        return owned ? `,"new_consent":${CONSENT_JSON[this.consent[visitor]]}` : '';
       }
       case 'campaign_touch': {
         const c = rng.int(pools.campaigns.length);
         this.lastCampaign[visitor] = c;
         const camp = pools.campaigns[c];
-        return `,"campaign_id":"${camp.campaign_id}","utm_source":"${camp.utm_source}","utm_medium":"${camp.utm_medium}","utm_campaign":"${camp.name}"`;
+        return !owned ? '' : `,"campaign_id":"${camp.campaign_id}","utm_source":"${camp.utm_source}","utm_medium":"${camp.utm_medium}","utm_campaign":"${camp.name}"`;
       }
       case 'identity_update': {
         this.identified[visitor] = 1;
-        return `,"merged_user_id":"${pools.visitors.profile(visitor).user_id}"`;
+        return owned ? `,"merged_user_id":"${pools.visitors.profile(visitor).user_id}"` : '';
       }
       case 'profile_update': {
         // The back office changed the person's profile: the pool is the source of truth.
         this.identified[visitor] = 1;
+        const segment = pools.segments[rng.int(pools.segments.length)];
+        const tier = pools.tiers[rng.int(pools.tiers.length)];
+        // Another shard's visitor: its profile is that shard's (built, changed and mirrored there).
+        if (!owned) return '';
         const p = pools.visitors.profile(visitor);
-        p.segment = pools.segments[rng.int(pools.segments.length)];
-        p.tier = pools.tiers[rng.int(pools.tiers.length)];
+        p.segment = segment;
+        p.tier = tier;
         return `,"profile_user_id":"${p.user_id}","segment":"${p.segment}","tier":"${p.tier}"`;
       }
     }
