@@ -19,12 +19,10 @@ import { LOOKUP_KINDS, LookupTables, type LookupKind } from './tables.js';
 import type { TopicNames } from '../drive/topics.js';
 import { sleep } from '../sandbox/process.js';
 import { ClickbenchError } from '../errors.js';
-import { partitionForKey } from '../kafka/murmur2.js';
 import { CODEC_TYPE, type Codec } from '../kafka/compression.js';
-import { CAREFUL_MS, isRetriableError, sendByBroker } from '../kafka/client.js';
-import { LeaderMap } from '../kafka/leaders.js';
+import { isRetriableError } from '../kafka/client.js';
 import { fetchedBytes } from '../kafka/wire.js';
-import { cutRequests, mergeRequests } from './requests.js';
+import { BatchedSender, merged, OutputRoute, type ProduceRequest } from './output.js';
 import { concurrentRetries } from '../kafka/kafkajs-fixes.js';
 
 /** At-least-once commits consumed offsets this often (Kafka's enable.auto.commit default is 5 s). */
@@ -94,10 +92,6 @@ export interface StageOptions {
   log?: (line: string) => void;
 }
 
-/** The requests of batches sent together (one batch's as they are). */
-function merged(items: { requests: { topic: string; messages: Message[] }[] }[]): { topic: string; messages: Message[] }[] {
-  return items.length === 1 ? items[0].requests : mergeRequests(items.flatMap((it) => it.requests));
-}
 
 export class EnrichmentStage {
   readonly tables = new LookupTables();
@@ -127,22 +121,18 @@ export class EnrichmentStage {
   commitsConfirmedAfterError = 0;
   /** Times the lookup tables were re-read from the leaders after a stalled rack-aware read. */
   tableFallbacks = 0;
-  private readonly partitionCount = new Map<string, number>();
   private readonly producedNext = new Map<number, string>();
   /** Batches waiting for the next transaction; `behind`: the batch was at least half the fetch limit (more records were waiting). */
-  private readonly groupCommit: { requests: { topic: string; messages: Message[] }[]; behind: boolean; partition: number; nextOffset: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly groupCommit: { requests: ProduceRequest[]; behind: boolean; partition: number; nextOffset: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private committing = false;
   /** At-least-once: batches waiting to be sent together (aloSendLoop). */
-  private readonly aloQueue: { requests: { topic: string; messages: Message[] }[]; resolve: () => void; reject: (e: Error) => void }[] = [];
-  private aloSending = false;
+  private readonly aloSender: BatchedSender;
   private readonly generationHeader: string;
   /** Payload bytes consumed from the raw topic, per partition, and produced (enriched + DLQ). */
   readonly consumedBytes = new Map<number, number>();
   private commitTimer?: NodeJS.Timeout;
   /** Leaders of the output partitions (produce requests grouped per broker), and the admin that reads them. */
-  private leaders?: LeaderMap;
-  private leadersAdmin?: ReturnType<Kafka['admin']>;
-  private carefulUntil = 0;
+  private readonly route: OutputRoute;
   private lastTxnAt = 0;
   private lastTxnEnd = 0;
   private lastTxnBehind = false;
@@ -171,12 +161,14 @@ export class EnrichmentStage {
       // (CONCURRENT_TRANSACTIONS right after a commit is the transaction's own pace, not a moving leader.)
       onRetry: (reason) => {
         if (/concurrent operation on the same transaction/.test(reason)) this.concurrentSeen++;
-        else this.beCareful();
+        else this.route.beCareful();
       },
     });
     this.concurrentBase = concurrentRetries.get(opts.transactionalId) ?? 0;
     this.enricher = new Enricher(this.tables, opts.version, opts.config);
     this.generationHeader = String(opts.generation ?? 0);
+    this.route = new OutputRoute({ output: opts.outputTopic, dlq: opts.names.dlq });
+    this.aloSender = new BatchedSender(this.route, (topicMessages) => this.producer!.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[opts.compression ?? 'none'] }));
     for (const k of LOOKUP_KINDS) this.topicOfKind.set(opts.names.lookups[k], k);
   }
 
@@ -259,13 +251,7 @@ export class EnrichmentStage {
   /** Load the lookup tables to their current end, then start enriching. */
   async start(tablesTimeoutMs = 120_000): Promise<void> {
     await this.startTables(tablesTimeoutMs);
-    const admin = this.kafka.admin();
-    await admin.connect();
-    this.leadersAdmin = admin;
-    const md = await admin.fetchTopicMetadata({ topics: [this.opts.outputTopic, this.opts.names.dlq] });
-    for (const t of md.topics) this.partitionCount.set(t.name, t.partitions.length);
-    this.leaders = new LeaderMap(admin, () => [this.opts.outputTopic, this.opts.names.dlq]);
-    await this.leaders.refresh();
+    await this.route.start(this.kafka);
     const o = this.opts;
     this.producer = this.newProducer();
     await this.producer.connect();
@@ -364,31 +350,6 @@ export class EnrichmentStage {
     return { enriched, dlq, inBytes };
   }
 
-  /**
-   * Output as produce requests that each touch ONE partition (so one broker) and stay under ~512 KB
-   * (the broker refuses record batches over 1 MB). One partition per request matters: when a
-   * multi-broker request half succeeds, kafkajs's retry re-sends the half that succeeded with new
-   * sequence numbers, which would put duplicates inside the transaction.
-   */
-  private produceRequests(out: { enriched: Message[]; dlq: Message[] }): { topic: string; messages: Message[] }[] {
-    const requests: { topic: string; messages: Message[] }[] = [];
-    const group = (topic: string, messages: Message[]) => {
-      const n = this.partitionCount.get(topic) ?? 1;
-      const byPartition = new Map<number, Message[]>();
-      for (const m of messages) {
-        const p = m.key != null ? partitionForKey(String(m.key), n) : 0;
-        m.partition = p;
-        let list = byPartition.get(p);
-        if (!list) byPartition.set(p, (list = []));
-        list.push(m);
-      }
-      for (const list of byPartition.values()) cutRequests(topic, list, requests);
-    };
-    group(this.opts.outputTopic, out.enriched);
-    group(this.opts.names.dlq, out.dlq);
-    return requests;
-  }
-
   private async eosBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     // A transaction may still hold this partition's previous records: handed over by a consumer that
@@ -412,7 +373,7 @@ export class EnrichmentStage {
     this.redeliveredSkipped += batch.messages.length - fresh.length;
     const out = this.transform({ partition: batch.partition, messages: fresh });
     const done = new Promise<void>((resolve, reject) => {
-      this.groupCommit.push({ requests: this.produceRequests(out), behind: out.inBytes >= FETCH_BYTES_PER_PARTITION / 2, partition: batch.partition, nextOffset: Number(batch.lastOffset()) + 1, resolve, reject });
+      this.groupCommit.push({ requests: this.route.requests(out), behind: out.inBytes >= FETCH_BYTES_PER_PARTITION / 2, partition: batch.partition, nextOffset: Number(batch.lastOffset()) + 1, resolve, reject });
       this.scheduleCommit();
     });
     const settled = done.then(() => {}, () => {});
@@ -457,7 +418,7 @@ export class EnrichmentStage {
         continue;
       }
       try {
-        await this.send(merged(items), (topicMessages) => txn.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] }));
+        await this.route.send(merged(items), (topicMessages) => txn.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] }));
         // kafkajs does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (kafkajs #430): retry it here.
         await this.retryConcurrent(() => txn.sendOffsets({
           consumerGroupId: this.opts.groupId,
@@ -471,7 +432,7 @@ export class EnrichmentStage {
         this.txnPartitions += touched;
         for (const it of items) it.resolve();
       } catch (err) {
-        this.beCareful();
+        this.route.beCareful();
         // An abort that did not reach the coordinator leaves the broker-side transaction open, and the
         // next one from this producer would commit its records too. A new producer (InitProducerId with
         // the same transactional id) fences the old epoch and completes the old transaction for certain.
@@ -532,16 +493,6 @@ export class EnrichmentStage {
     }
   }
 
-  private beCareful(): void {
-    this.carefulUntil = Date.now() + CAREFUL_MS;
-    void this.leaders?.refresh();
-  }
-
-  /** Output requests grouped per broker (one partition per request for a while after a failure). */
-  private send(requests: { topic: string; messages: Message[] }[], send: (topicMessages: { topic: string; messages: Message[] }[]) => Promise<unknown>): Promise<void> {
-    return sendByBroker(requests, this.leaders ? (t, p) => this.leaders!.get(t, p) : undefined, send, Date.now() < this.carefulUntil);
-  }
-
   /**
    * The group's committed offsets (next offset to read) for raw partitions, as the broker has them.
    * Retried while the group coordinator moves or loads (up to ~30 s): an answer missing here would
@@ -572,38 +523,10 @@ export class EnrichmentStage {
 
   private async aloBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
-    const requests = this.produceRequests(this.transform(batch));
-    await new Promise<void>((resolve, reject) => {
-      this.aloQueue.push({ requests, resolve, reject });
-      if (!this.aloSending) {
-        this.aloSending = true;
-        setImmediate(() => void this.aloSendLoop());
-      }
-    });
+    await this.aloSender.send(this.route.requests(this.transform(batch)));
     this.producedNext.set(batch.partition, String(Number(batch.lastOffset()) + 1));
     this.batches++;
     await heartbeat();
-  }
-
-  /**
-   * At-least-once output: the batches kafkajs hands over concurrently are sent together, as exactly-once
-   * merges a transaction's batches (one request per broker per round). Sent one batch at a time, each
-   * batch's requests queued behind the others' (one request in flight per broker with the idempotent
-   * producer): the brokers' CPU per event ~30 µs, ~23 merged (enrichment bench, warm rounds). A failed send
-   * fails every batch in it; kafkajs hands them over again (duplicates downstream, as at-least-once allows).
-   */
-  private async aloSendLoop(): Promise<void> {
-    while (this.aloQueue.length > 0) {
-      const items = this.aloQueue.splice(0, this.aloQueue.length);
-      try {
-        await this.send(merged(items), (topicMessages) => this.producer!.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] }));
-        for (const it of items) it.resolve();
-      } catch (err) {
-        this.beCareful();
-        for (const it of items) it.reject(err as Error);
-      }
-    }
-    this.aloSending = false;
   }
 
   /** At-least-once: commit what was produced, on a timer (like enable.auto.commit): a crash replays the rest. Public for the enrichment bench. */
@@ -624,7 +547,7 @@ export class EnrichmentStage {
     const tables = this.tableConsumer?.disconnect().catch(() => {});
     await this.consumer?.stop().catch(() => {});
     await this.commitProduced();
-    await Promise.all([this.consumer?.disconnect().catch(() => {}), tables, this.producer?.disconnect().catch(() => {}), this.leadersAdmin?.disconnect().catch(() => {})]);
+    await Promise.all([this.consumer?.disconnect().catch(() => {}), tables, this.producer?.disconnect().catch(() => {}), this.route.stop()]);
   }
 }
 
