@@ -16,6 +16,17 @@ import { sleep } from '../sandbox/process.js';
 import type { PhaseRunnerModule } from './runner.js';
 import type { PhaseWindow } from './timeline.js';
 
+/**
+ * What restoring an enricher-kill does, from the group the kill took instance 0 of (undefined when the stage
+ * was one process) and the run's stage now: restart that member while its group is still the stage; start a
+ * new process while none runs; else nothing, because a replay or rollback replaced what was killed (starting
+ * it again beside the replacement ran two processes with one transactional id, each fencing the other).
+ */
+export function enricherRestore<G>(killedIn: G | undefined, current: unknown): 'restart-member' | 'group-replaced' | 'process-replaced' | 'start' {
+  if (killedIn !== undefined) return current === killedIn ? 'restart-member' : 'group-replaced';
+  return current ? 'process-replaced' : 'start';
+}
+
 export class FaultPhases implements PhaseRunnerModule {
   readonly checksEveryAck = true;
   private readonly specs = new Map<number, FaultSpec>();
@@ -60,19 +71,24 @@ export class FaultPhases implements PhaseRunnerModule {
         // it ran two processes with one transactional id, each fencing the other (seen in the suite: a
         // restore 6 s after a replay's start, 439 events never enriched, the first process left running).
         restart: async () => {
-          if (killedIn) {
-            if (ctx.stage === killedIn) await killedIn.restartMember(0);
-            else ctx.log('fault: the enrichment group was replaced while instance 0 was down (a replay or rollback started a new one): nothing to restart');
-            killedIn = undefined;
-            return;
+          const group = killedIn;
+          killedIn = undefined;
+          switch (enricherRestore(group, ctx.stage)) {
+            case 'restart-member':
+              await group!.restartMember(0);
+              return;
+            case 'group-replaced':
+              ctx.log('fault: the enrichment group was replaced while instance 0 was down (a replay or rollback started a new one): nothing to restart');
+              return;
+            case 'process-replaced':
+              ctx.log('fault: a replay or rollback started a new enrichment process while the killed one was down: nothing to restart');
+              return;
+            case 'start': {
+              const st = ctx.stageFor(ctx.generation);
+              await st.start();
+              ctx.stage = st;
+            }
           }
-          if (ctx.stage) {
-            ctx.log('fault: a replay or rollback started a new enrichment process while the killed one was down: nothing to restart');
-            return;
-          }
-          const st = ctx.stageFor(ctx.generation);
-          await st.start();
-          ctx.stage = st;
         },
       },
       enricherInstances: ctx.s.enrichment.instances,

@@ -4,7 +4,7 @@ import { boundariesPassed, createRunners, RUNNERS } from '../../src/phases/runne
 import { PHASE_KINDS, PHASES } from '../../src/phases/registry.js';
 import { phaseTimeline } from '../../src/phases/timeline.js';
 import { DualRunPhases } from '../../src/phases/dual-run.js';
-import { FaultPhases } from '../../src/phases/fault.js';
+import { enricherRestore, FaultPhases } from '../../src/phases/fault.js';
 import { RunContext } from '../../src/run/context.js';
 import type { RunTarget } from '../../src/run/target.js';
 import { parseScenario } from '../../src/scenario/load.js';
@@ -93,5 +93,16 @@ describe('phase runners', () => {
     f.produceRetried('not leader');
     assert.equal(fault.latency.e2e.totalCount, 1);
     assert.deepEqual(fault.clientRetries, { 'not leader': 1 });
+  });
+
+  it('an enricher-kill is restored only while nothing replaced what it killed (a replay that began meanwhile started its own stage)', () => {
+    const killedGroup = { name: 'group of generation 0' };
+    const replayGroup = { name: 'group of generation 1' };
+    const replayProcess = { name: 'process of generation 1' };
+    assert.equal(enricherRestore(killedGroup, killedGroup), 'restart-member', 'the group is still the stage: its instance 0 again');
+    assert.equal(enricherRestore(killedGroup, replayGroup), 'group-replaced', 'a replay started a new group: its instance 0 runs already');
+    assert.equal(enricherRestore(killedGroup, undefined), 'group-replaced', 'the stage stopped meanwhile: nothing to restart');
+    assert.equal(enricherRestore(undefined, undefined), 'start', 'the only process was killed and nothing runs: a new one');
+    assert.equal(enricherRestore(undefined, replayProcess), 'process-replaced', 'a replay started a process meanwhile: not a second one');
   });
 });
