@@ -125,7 +125,7 @@ export class EnrichmentStage {
   /** Batches waiting for the next transaction; `behind`: the batch was at least half the fetch limit (more records were waiting). */
   private readonly groupCommit: { requests: ProduceRequest[]; behind: boolean; partition: number; nextOffset: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private committing = false;
-  /** At-least-once: batches waiting to be sent together (aloSendLoop). */
+  /** At-least-once: the batches kafkajs hands over together, sent together (src/enrich/output.ts). */
   private readonly aloSender: BatchedSender;
   private readonly generationHeader: string;
   /** Payload bytes consumed from the raw topic, per partition, and produced (enriched + DLQ). */
