@@ -92,7 +92,6 @@ export interface StageOptions {
   log?: (line: string) => void;
 }
 
-
 export class EnrichmentStage {
   readonly tables = new LookupTables();
   readonly enricher: Enricher;
@@ -131,8 +130,10 @@ export class EnrichmentStage {
   /** Payload bytes consumed from the raw topic, per partition, and produced (enriched + DLQ). */
   readonly consumedBytes = new Map<number, number>();
   private commitTimer?: NodeJS.Timeout;
-  /** Leaders of the output partitions (produce requests grouped per broker), and the admin that reads them. */
+  /** The output topics' partitions and leaders, and how requests go to them (src/enrich/output.ts). */
   private readonly route: OutputRoute;
+  /** The output producer's record-batch codec (kafkajs's type number). */
+  private readonly compression: number;
   private lastTxnAt = 0;
   private lastTxnEnd = 0;
   private lastTxnBehind = false;
@@ -168,7 +169,8 @@ export class EnrichmentStage {
     this.enricher = new Enricher(this.tables, opts.version, opts.config);
     this.generationHeader = String(opts.generation ?? 0);
     this.route = new OutputRoute({ output: opts.outputTopic, dlq: opts.names.dlq });
-    this.aloSender = new BatchedSender(this.route, (topicMessages) => this.producer!.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[opts.compression ?? 'none'] }));
+    this.compression = CODEC_TYPE[opts.compression ?? 'none'];
+    this.aloSender = new BatchedSender(this.route, (topicMessages) => this.producer!.sendBatch({ topicMessages, acks: -1, compression: this.compression }));
     for (const k of LOOKUP_KINDS) this.topicOfKind.set(opts.names.lookups[k], k);
   }
 
@@ -418,7 +420,7 @@ export class EnrichmentStage {
         continue;
       }
       try {
-        await this.route.send(merged(items), (topicMessages) => txn.sendBatch({ topicMessages, acks: -1, compression: CODEC_TYPE[this.opts.compression ?? 'none'] }));
+        await this.route.send(merged(items), (topicMessages) => txn.sendBatch({ topicMessages, acks: -1, compression: this.compression }));
         // kafkajs does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (kafkajs #430): retry it here.
         await this.retryConcurrent(() => txn.sendOffsets({
           consumerGroupId: this.opts.groupId,

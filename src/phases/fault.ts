@@ -22,9 +22,9 @@ import type { PhaseWindow } from './timeline.js';
  * new process while none runs; else nothing, because a replay or rollback replaced what was killed (starting
  * it again beside the replacement ran two processes with one transactional id, each fencing the other).
  */
-export function enricherRestore<G>(killedIn: G | undefined, current: unknown): 'restart-member' | 'group-replaced' | 'process-replaced' | 'start' {
-  if (killedIn !== undefined) return current === killedIn ? 'restart-member' : 'group-replaced';
-  return current ? 'process-replaced' : 'start';
+export function enricherRestore<G>(killedIn: G | undefined, current: unknown): 'restart-member' | 'replaced' | 'start' {
+  if (killedIn !== undefined) return current === killedIn ? 'restart-member' : 'replaced';
+  return current ? 'replaced' : 'start';
 }
 
 export class FaultPhases implements PhaseRunnerModule {
@@ -77,11 +77,8 @@ export class FaultPhases implements PhaseRunnerModule {
             case 'restart-member':
               await group!.restartMember(0);
               return;
-            case 'group-replaced':
-              ctx.log('fault: the enrichment group was replaced while instance 0 was down (a replay or rollback started a new one): nothing to restart');
-              return;
-            case 'process-replaced':
-              ctx.log('fault: a replay or rollback started a new enrichment process while the killed one was down: nothing to restart');
+            case 'replaced':
+              ctx.log('fault: a replay or rollback replaced the enrichment stage while the killed process was down: nothing to restart');
               return;
             case 'start': {
               const st = ctx.stageFor(ctx.generation);

@@ -100,9 +100,9 @@ describe('phase runners', () => {
     const replayGroup = { name: 'group of generation 1' };
     const replayProcess = { name: 'process of generation 1' };
     assert.equal(enricherRestore(killedGroup, killedGroup), 'restart-member', 'the group is still the stage: its instance 0 again');
-    assert.equal(enricherRestore(killedGroup, replayGroup), 'group-replaced', 'a replay started a new group: its instance 0 runs already');
-    assert.equal(enricherRestore(killedGroup, undefined), 'group-replaced', 'the stage stopped meanwhile: nothing to restart');
+    assert.equal(enricherRestore(killedGroup, replayGroup), 'replaced', 'a replay started a new group: its instance 0 runs already');
+    assert.equal(enricherRestore(killedGroup, undefined), 'replaced', 'the stage stopped meanwhile: nothing to restart');
     assert.equal(enricherRestore(undefined, undefined), 'start', 'the only process was killed and nothing runs: a new one');
-    assert.equal(enricherRestore(undefined, replayProcess), 'process-replaced', 'a replay started a process meanwhile: not a second one');
+    assert.equal(enricherRestore(undefined, replayProcess), 'replaced', 'a replay started a process meanwhile: not a second one');
   });
 });
