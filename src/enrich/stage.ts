@@ -22,6 +22,7 @@ import { ClickbenchError } from '../errors.js';
 import { CODEC_TYPE, type Codec } from '../kafka/compression.js';
 import { isRetriableError } from '../kafka/client.js';
 import { fetchedBytes } from '../kafka/wire.js';
+import { ByteArena } from './arena.js';
 import { BatchedSender, merged, OutputRoute, type ProduceRequest } from './output.js';
 import { concurrentRetries } from '../kafka/kafkajs-fixes.js';
 
@@ -126,6 +127,8 @@ export class EnrichmentStage {
   private committing = false;
   /** At-least-once: the batches kafkajs hands over together, sent together (src/enrich/output.ts). */
   private readonly aloSender: BatchedSender;
+  /** Where enriched values are written as soon as they are made (./arena.ts). */
+  private readonly arena = new ByteArena();
   private readonly generationHeader: string;
   /** Payload bytes consumed from the raw topic, per partition, and produced (enriched + DLQ). */
   readonly consumedBytes = new Map<number, number>();
@@ -346,8 +349,8 @@ export class EnrichmentStage {
     for (const m of batch.messages) {
       const out = this.enricher.process({ value: m.value, partition: batch.partition, offset: m.offset, timestampMs: Number(m.timestamp) }, m.key?.toString() ?? null);
       out.headers['cb-generation'] = this.generationHeader;
-      // Left a string: as a Buffer at once, a stage simulation cost 27.0 vs 25.1 µs per event (medians, interleaved).
-      (out.kind === 'enriched' ? enriched : dlq).push({ key: out.key, value: out.value, headers: out.headers });
+      if (out.kind === 'enriched') enriched.push({ key: out.key, value: this.arena.bytes(out.value as string), headers: out.headers });
+      else dlq.push({ key: out.key, value: out.value, headers: out.headers });
     }
     return { enriched, dlq, inBytes };
   }
