@@ -9,7 +9,7 @@ import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka, KafkaConfig, Message, Producer, ProducerConfig, ConsumerConfig, logCreator, SASLOptions } from 'kafkajs';
 import { redact, type Security } from './security.js';
 import { countRequest } from '../observe/cost.js';
-import { installKafkajsFixes } from './kafkajs-fixes.js';
+import { installKafkajsFixes, staleCoordinatorError } from './kafkajs-fixes.js';
 import { registerCodecs } from './compression.js';
 
 installKafkajsFixes();
@@ -152,6 +152,24 @@ export function isRetriableError(e: unknown): boolean {
   let cause: unknown = e;
   while (cause instanceof Error && (cause as { cause?: unknown }).cause instanceof Error) cause = (cause as { cause?: unknown }).cause;
   return (cause as { retriable?: boolean }).retriable === true;
+}
+
+/**
+ * A group-coordinator request retried while the coordinator moves or loads (NOT_COORDINATOR,
+ * COORDINATOR_LOAD_IN_PROGRESS, a connection lost): kafkajs's admin retries describeGroups against the
+ * coordinator it found first, and fetchOffsets not at all, so one moved coordinator (a broker restarted,
+ * the offsets topic's leaders rebalanced) failed the run. Each new attempt looks the coordinator up again
+ * (the coordinator cache forgets a stale one: src/kafka/kafkajs-fixes.ts). Other errors go through at once.
+ */
+export async function coordinatorRetry<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || !(isRetriableError(err) || staleCoordinatorError(err))) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * i)));
+    }
+  }
 }
 
 export function parseBrokers(list: string): string[] {

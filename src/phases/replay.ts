@@ -7,6 +7,7 @@
  */
 import type { RunContext } from '../run/context.js';
 import { setGroupOffsets } from '../kafka/group-offsets.js';
+import { coordinatorRetry } from '../kafka/client.js';
 import { replayResetOffsets, replayResult, type ReplayRecord } from '../run/assemble.js';
 import type { PhaseRunnerModule } from './runner.js';
 import type { PhaseWindow } from './timeline.js';
@@ -53,7 +54,7 @@ export class ReplayPhases implements PhaseRunnerModule {
     const ts = Date.now() - lookback;
     const byTime = await admin.fetchTopicOffsetsByTimestamp(names.raw, ts);
     const ends = await admin.fetchTopicOffsets(names.raw);
-    const committed = await admin.fetchOffsets({ groupId: ctx.groupOf(version), topics: [names.raw] });
+    const committed = await coordinatorRetry(() => admin.fetchOffsets({ groupId: ctx.groupOf(version), topics: [names.raw] }));
     const committedBefore = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
     const reset = replayResetOffsets(new Map(byTime.map((p) => [p.partition, Number(p.offset)])), committedBefore);
     const endAtReset = new Map(ends.map((p) => [p.partition, Number(p.high)]));

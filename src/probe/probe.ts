@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import '../kafka/kafkajs-preload.js'; // before kafkajs: fix 10 (src/kafka/kafkajs-fixes.ts)
 import kafkajs from 'kafkajs';
-import { createConsumer, createKafka, createProducer, type Admin, type Kafka } from '../kafka/client.js';
+import { coordinatorRetry, createConsumer, createKafka, createProducer, type Admin, type Kafka } from '../kafka/client.js';
 import { describeBrokers, type BrokerFact } from '../kafka/cluster-facts.js';
 import { LogDirsProbe, platformaticSecurity } from '../kafka/logdirs.js';
 import { checkConnection, type ConnectionCheck } from '../kafka/preflight.js';
@@ -298,7 +298,7 @@ export async function probeCluster(o: ProbeOptions): Promise<ProbeResult> {
       // The leader names the preferred read replica in its first Fetch answer; later fetches go there.
       if (follower !== undefined) await waitUntil(() => (fetchedFrom.get(addr(follower)) ?? 0) > 0, 3_000, 50);
       await consumer.commitOffsets([{ topic, partition: 0, offset: String(lastOffset + 1) }]);
-      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const committed = await coordinatorRetry(() => admin.fetchOffsets({ groupId, topics: [topic] }));
       const off = Number(committed[0]?.partitions.find((p) => p.partition === 0)?.offset);
       set('consumer-groups', off === lastOffset + 1 ? 'yes' : 'no', `group joined, ${seen} record(s) read (read_committed), offset ${lastOffset + 1} committed and read back as ${off}`, t);
     } catch (e) {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { AssignerProtocol } from 'kafkajs';
 import hdr from 'hdr-histogram-js';
 import type { Admin, Consumer } from 'kafkajs';
-import { createConsumer, createProducer, type Kafka, type Producer } from '../kafka/client.js';
+import { coordinatorRetry, createConsumer, createProducer, type Kafka, type Producer } from '../kafka/client.js';
 import { createTopics, topicNames, topicSpecs, type TopicSpec } from '../drive/topics.js';
 import { fillLookups } from '../drive/lookups.js';
 import { SecondSeries } from '../drive/driver.js';
@@ -214,7 +214,7 @@ export class Coordinator {
     const joinBy = Date.now() + (o.joinTimeoutMs ?? 120_000);
     let shardOf = new Map<string, number>();
     for (;;) {
-      const g = (await admin.describeGroups([workersGroup(o.prefix)])).groups[0];
+      const g = (await coordinatorRetry(() => admin.describeGroups([workersGroup(o.prefix)]))).groups[0];
       shardOf = new Map();
       // Workers started with an explicit --index (an Indexed Job) claim their shard; the others get the partition the group gave them.
       const explicit = (g?.members ?? []).some((m) => hellos.get(m.memberId)?.index !== undefined);

@@ -2,7 +2,7 @@ import { topicsRefused } from '../../src/drive/topics.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Message } from 'kafkajs';
-import { sendByBroker, TRANSIENT_BROKER_ERRORS } from '../../src/kafka/client.js';
+import { coordinatorRetry, sendByBroker, TRANSIENT_BROKER_ERRORS } from '../../src/kafka/client.js';
 
 const msg = (partition: number, v: string): Message => ({ key: v, value: v, partition });
 
@@ -76,5 +76,34 @@ describe('kafkajs lines kept off the terminal: transient answers kafkajs retries
     ];
     for (const l of transient) assert.ok(TRANSIENT_BROKER_ERRORS.test(l), l);
     for (const l of news) assert.ok(!TRANSIENT_BROKER_ERRORS.test(l), l);
+  });
+});
+
+describe('coordinatorRetry', () => {
+  const notCoordinator = () => Object.assign(new Error('This is not the correct coordinator for this group'), { type: 'NOT_COORDINATOR_FOR_GROUP', retriable: true });
+  it('asks again while the coordinator has moved or is loading, then answers', async () => {
+    let calls = 0;
+    const out = await coordinatorRetry(async () => {
+      calls++;
+      if (calls === 1) throw notCoordinator();
+      if (calls === 2) throw Object.assign(new Error('The coordinator is loading and hence can\'t process requests'), { retriable: true });
+      return 'answer';
+    });
+    assert.equal(out, 'answer');
+    assert.equal(calls, 3);
+  });
+  it('lets any other error through at once, and the last one after its attempts', async () => {
+    let calls = 0;
+    await assert.rejects(coordinatorRetry(async () => {
+      calls++;
+      throw Object.assign(new Error('Not authorized to access group'), { type: 'GROUP_AUTHORIZATION_FAILED', retriable: false });
+    }), /Not authorized/);
+    assert.equal(calls, 1);
+    calls = 0;
+    await assert.rejects(coordinatorRetry(async () => {
+      calls++;
+      throw notCoordinator();
+    }, 3), /not the correct coordinator/);
+    assert.equal(calls, 3);
   });
 });
