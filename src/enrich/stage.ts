@@ -349,7 +349,7 @@ export class EnrichmentStage {
     for (const m of batch.messages) {
       const out = this.enricher.process({ value: m.value, partition: batch.partition, offset: m.offset, timestampMs: Number(m.timestamp) }, m.key?.toString() ?? null);
       out.headers['cb-generation'] = this.generationHeader;
-      if (out.kind === 'enriched') enriched.push({ key: out.key, value: this.arena.bytes(out.value as string), headers: out.headers });
+      if (out.kind === 'enriched') enriched.push({ key: out.key, value: typeof out.value === 'string' ? this.arena.bytes(out.value) : out.value, headers: out.headers });
       else dlq.push({ key: out.key, value: out.value, headers: out.headers });
     }
     return { enriched, dlq, inBytes };
