@@ -69,7 +69,8 @@ export function generateCommand(io: Io): Command {
       if (o.shard && o.shard.index >= scenario.population.users && o.shard.index >= scenario.population.bots) {
         throw new UsageError(`--shard ${o.shard.index}/${o.shard.of}: that shard would hold no visitor (the scenario has ${scenario.population.users} users and ${scenario.population.bots} bots); use fewer shards`);
       }
-      const gen = new ClickstreamGenerator(scenario, { startMs, idPrefix: `s${scenario.seed.toString(36)}`, shard: o.shard });
+      // The events alone: no mirror records for the lookup topics (a run's), which generate does not write.
+      const gen = new ClickstreamGenerator(scenario, { startMs, idPrefix: `s${scenario.seed.toString(36)}`, shard: o.shard, mirrors: false });
       const limit = { events: o.events, durationMs: o.duration ?? (o.events ? Infinity : scenario.duration) };
       if (o.stats) {
         const stats = collectStats(gen, scenario, limit);

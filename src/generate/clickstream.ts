@@ -51,6 +51,8 @@ export interface GeneratorOptions {
    * draws stay the single stream's); only the owned events are serialized.
    */
   shard?: Shard;
+  /** false: no `mirror` on the events (`generate` writes the events alone); default true. */
+  mirrors?: boolean;
 }
 
 export interface Shard {
@@ -99,6 +101,7 @@ export class ClickstreamGenerator {
   private tMs = 0;
   private readonly durationMs: number;
   private readonly shard: Shard | null;
+  private readonly mirrors: boolean;
   /** Sharded: the next owned event, drawn ahead (its schedule time is what nextOffsetMs tells the driver), and its offset. */
   private ahead: GeneratedEvent | null = null;
   private aheadT = 0;
@@ -114,6 +117,7 @@ export class ClickstreamGenerator {
       throw new Error(`shard ${shard.index} of ${shard.of}: expected whole numbers with 0 ≤ index < of`);
     }
     this.shard = shard && shard.of > 1 ? shard : null;
+    this.mirrors = opts.mirrors ?? true;
     if (this.shard && this.shard.index >= scenario.population.users && this.shard.index >= scenario.population.bots) {
       throw new Error(`shard ${this.shard.index} of ${this.shard.of} would own no visitor (population: ${scenario.population.users} users, ${scenario.population.bots} bots)`);
     }
@@ -233,7 +237,7 @@ export class ClickstreamGenerator {
         lateMs = Math.max(1, Math.round(rng.logNormal(late.median_delay, late.sigma)));
         eventMs = intendedMs - lateMs;
       }
-      if (owned && this.identified[visitor]) userId = `"${this.pools.visitors.profile(visitor).user_id}"`;
+      if (owned && this.identified[visitor]) userId = this.pools.visitors.userIdJson(visitor);
       consent = this.consent[visitor];
     } else {
       session = owned ? `${key}.0` : '';
@@ -251,7 +255,7 @@ export class ClickstreamGenerator {
     let value = `{${idField}"event_type":"${type}","schema_version":${SCHEMA_VERSION},"event_time":${eventMs},"intended_time":${intendedMs},${fixed},"user_id":${userId},"session_id":"${session}","url":"${url}","referrer":${REFERRER_JSON[rng.int(REFERRER_JSON.length)]},"consent":${CONSENT_JSON[consent]}${extra}}`;
 
     let mirror: GeneratedEvent['mirror'] = null;
-    if (visitor >= 0 && (type === 'profile_update' || type === 'consent_change')) {
+    if (this.mirrors && visitor >= 0 && (type === 'profile_update' || type === 'consent_change')) {
       mirror = type === 'profile_update'
         ? { kind: 'profiles', key: this.pools.visitors.profile(visitor).user_id, value: profileRecord(this.pools.visitors.profile(visitor), eventMs) }
         : { kind: 'consent', key, value: consentRecord(this.consent[visitor], eventMs) };

@@ -97,6 +97,9 @@ const enum Draw { First, Last, Place, AidRandom, PhoneA, PhoneB, Segment, Tier, 
 
 const SIGNUP_EPOCH_MS = Date.UTC(2019, 0, 1);
 
+/** A visitor's user id (known once the visitor logs in): by Zipf rank. */
+const userId = (i: number) => `u${(i + 1).toString(36)}`;
+
 /**
  * Human visitors (index = Zipf rank − 1): every visitor's random draws are made up front, in the order they
  * always were, so the stream stays the same byte for byte; the strings (anonymous id, profile, the event's fixed
@@ -110,6 +113,7 @@ export class VisitorPool {
   private readonly ids: (string | undefined)[];
   private readonly fixed: (string | undefined)[];
   private readonly profiles: (Profile | undefined)[];
+  private readonly userIdsJson: (string | undefined)[];
   private readonly signupDays: string[] = [];
 
   constructor(n: number, rng: Rng, private readonly vocab: VisitorVocabulary) {
@@ -117,6 +121,7 @@ export class VisitorPool {
     this.ids = new Array(n);
     this.fixed = new Array(n);
     this.profiles = new Array(n);
+    this.userIdsJson = new Array(n);
     const d = (this.draws = new Int32Array(n * Draw.Count));
     for (let i = 0, o = 0; i < n; i++, o += Draw.Count) {
       d[o + Draw.First] = rng.int(vocab.firstNames.length);
@@ -152,6 +157,11 @@ export class VisitorPool {
     return (this.fixed[i] = flat(json));
   }
 
+  /** The visitor's user id as a JSON string, without building the profile (an event's "user_id"). */
+  userIdJson(i: number): string {
+    return this.userIdsJson[i] ?? (this.userIdsJson[i] = `"${userId(i)}"`);
+  }
+
   /** The visitor's profile, the source of truth for the lookup table: one object per visitor, changed in place by profile updates. */
   profile(i: number): Profile {
     const cached = this.profiles[i];
@@ -164,7 +174,7 @@ export class VisitorPool {
     const place = v.geo[d[o + Draw.Place]];
     const day = d[o + Draw.SignupDay];
     return (this.profiles[i] = {
-      user_id: `u${(i + 1).toString(36)}`,
+      user_id: userId(i),
       email: `${v.firstEmail[fi]}.${v.lastEmail[li]}${i}@${v.domains[i % v.domains.length]}`,
       phone: `+1-555-${String(d[o + Draw.PhoneA]).padStart(3, '0')}-${String(d[o + Draw.PhoneB]).padStart(4, '0')}`,
       first_name: v.firstNames[fi],

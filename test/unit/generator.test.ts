@@ -225,6 +225,22 @@ describe('generator: what an event says matches the pools at that event', () => 
     assert.ok(profiles >= 500, `profile updates seen: ${profiles}`);
     assert.ok(identified > 1_000, `identified events seen: ${identified}`);
   });
+
+  it('mirrors: false (what `generate` asks for) changes nothing but the mirror records: the same events, byte for byte, none mirrored', () => {
+    const { scenario } = loadScenario('scenarios/quickstart.yaml');
+    const s = { ...scenario, duration: 1e12 };
+    const withMirrors = new ClickstreamGenerator(s, { startMs: DEFAULT_START_MS, idPrefix: 'm' });
+    const without = new ClickstreamGenerator(s, { startMs: DEFAULT_START_MS, idPrefix: 'm', mirrors: false });
+    let mirrored = 0;
+    for (let i = 0; i < 50_000; i++) {
+      const a = withMirrors.next();
+      const b = without.next();
+      if (a.mirror) mirrored++;
+      assert.equal(b.mirror, null);
+      assert.deepEqual({ ...b, mirror: a.mirror }, a);
+    }
+    assert.ok(mirrored > 500, `events with a mirror record: ${mirrored}`);
+  });
 });
 
 describe('generator shards (issue #20: load workers)', () => {
