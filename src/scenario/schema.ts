@@ -6,7 +6,7 @@
  * milliseconds; every duration field of the parsed Scenario is in ms.
  */
 import { CODECS, codecProblem } from '../kafka/compression.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_PATTERN, parseDurationMs, parseSizeBytes, SIZE_PATTERN } from './units.js';
 import { SASL_MECHANISMS, SECURITY_PROTOCOLS } from '../kafka/security.js';
 import { PHASE_KINDS, PHASES, phaseShapeProblems } from '../phases/registry.js';
