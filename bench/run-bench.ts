@@ -117,7 +117,7 @@ for (const c of cli) console.log(`| ${c.command} | ${c.medianMs} | ${c.minMs} | 
 
 // `generate` as users run it: a whole process writing 1 000 000 events to a file and into a pipe,
 // vs the in-process generator above (issue #23: ≥ 0.8×). Median of GEN_RUNS, interleaved.
-const GEN_RUNS = Number(process.env.BENCH_GEN_RUNS ?? 3);
+const GEN_RUNS = Number(process.env.BENCH_GEN_RUNS ?? 5);
 const GEN_EVENTS = 1_000_000;
 const genDir = mkdtempSync(join(tmpdir(), 'bench-generate-'));
 const genCases: [string, string[]][] = [
