@@ -256,9 +256,10 @@ export class ClickstreamGenerator {
 
     let mirror: GeneratedEvent['mirror'] = null;
     if (this.mirrors && visitor >= 0 && (type === 'profile_update' || type === 'consent_change')) {
-      mirror = type === 'profile_update'
-        ? { kind: 'profiles', key: this.pools.visitors.profile(visitor).user_id, value: profileRecord(this.pools.visitors.profile(visitor), eventMs) }
-        : { kind: 'consent', key, value: consentRecord(this.consent[visitor], eventMs) };
+      if (type === 'profile_update') {
+        const p = this.pools.visitors.profile(visitor);
+        mirror = { kind: 'profiles', key: p.user_id, value: profileRecord(p, eventMs) };
+      } else mirror = { kind: 'consent', key, value: consentRecord(this.consent[visitor], eventMs) };
     }
     let bad: BadRecordKind | null = null;
     if (this.scenario.bad_records.rate > 0 && rng.next() < this.scenario.bad_records.rate) {
