@@ -29,6 +29,8 @@ export interface StageStats {
   /** Σ over ended transactions (committed or aborted) of the output partitions each touched (absent from older versions). */
   txnPartitions?: number;
   consumedBytes: Record<string, number>;
+  /** Bytes of the produce requests the stage sent, topic → partition → bytes (absent from older versions). */
+  producedBytes?: Record<string, Record<string, number>>;
   counters: EnrichmentCounters;
   /** Kafka requests the process's clients sent, role → API → count (absent from older versions). */
   requests?: Record<string, Record<string, number>>;
@@ -55,6 +57,8 @@ export interface StageHandle {
   /** Σ over ended transactions of the output partitions each touched (each got a marker). */
   readonly txnPartitions: number;
   readonly consumedBytes: Map<number, number>;
+  /** Bytes of the produce requests it sent (output and DLQ), topic → partition → bytes, before compression. */
+  readonly producedBytes: Map<string, Map<number, number>>;
   /** A stage in its own process: the requests and CPU it spent, which this process's own counters do not see. */
   readonly ownCost?: { requests: RequestCounts; cpuSeconds: number };
   /** A stage in its own process: what its producer compressed (in this process, `codecCounts` holds it). */
@@ -217,6 +221,9 @@ export class StageProcess implements StageHandle {
   }
   get consumedBytes(): Map<number, number> {
     return new Map(Object.entries(this.last?.consumedBytes ?? {}).map(([k, v]) => [Number(k), v]));
+  }
+  get producedBytes(): Map<string, Map<number, number>> {
+    return new Map(Object.entries(this.last?.producedBytes ?? {}).map(([t, parts]) => [t, new Map(Object.entries(parts).map(([p, v]) => [Number(p), v]))]));
   }
   get compressed(): CodecCount | undefined {
     return this.last?.compressed;

@@ -8,6 +8,7 @@ import type { CodecCount } from '../kafka/compression.js';
 import { sumCodecCounts } from '../kafka/compression.js';
 import type { RequestCounts } from '../observe/cost.js';
 import { addCounters } from '../run/assemble.js';
+import { mergeNested } from '../run/byte-maps.js';
 import type { EnrichmentCounters } from './enricher.js';
 import { StageProcess, type StageHandle, type StageProcessOptions } from './child.js';
 
@@ -89,6 +90,11 @@ export class StageGroup implements StageHandle {
   get consumedBytes(): Map<number, number> {
     const out = new Map<number, number>();
     for (const m of this.members) for (const [p, v] of m.consumedBytes) out.set(p, (out.get(p) ?? 0) + v);
+    return out;
+  }
+  get producedBytes(): Map<string, Map<number, number>> {
+    const out = new Map<string, Map<number, number>>();
+    for (const m of this.members) mergeNested(out, m.producedBytes);
     return out;
   }
   get compressed(): CodecCount | undefined {

@@ -9,6 +9,7 @@ import { CAREFUL_MS, sendByBroker } from '../kafka/client.js';
 import { LeaderMap } from '../kafka/leaders.js';
 import { partitionForKey } from '../kafka/murmur2.js';
 import { cutRequests, mergeRequests } from './requests.js';
+import { produceRequestShares, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 
 export type ProduceRequest = { topic: string; messages: Message[] };
 type SendFn = (topicMessages: ProduceRequest[]) => Promise<unknown>;
@@ -18,14 +19,26 @@ export function merged(items: { requests: ProduceRequest[] }[]): ProduceRequest[
   return items.length === 1 ? items[0].requests : mergeRequests(items.flatMap((it) => it.requests));
 }
 
+function lengthOf(v: string | Buffer): number {
+  return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
+
 /** Where the output topics' partitions are, and how requests go to them. */
 export class OutputRoute {
   private readonly partitionCount = new Map<string, number>();
   private leaders?: LeaderMap;
   private admin?: ReturnType<Kafka['admin']>;
   private carefulUntil = 0;
+  /**
+   * Bytes of the produce requests handed to the client, topic → partition → bytes, as
+   * src/kafka/wire.ts counts them (records before compression, batch header, the partition's share of
+   * its request's framing): the stage's output flow in the cross-zone model. Counted when sent, so an
+   * attempt that failed or a transaction that aborted counts too: the network carried it.
+   */
+  readonly producedBytes = new Map<string, Map<number, number>>();
 
-  constructor(private readonly topics: { output: string; dlq: string }) {}
+  /** `client`: the producer's client id and transactional id (their lengths are part of every request's framing). */
+  constructor(private readonly topics: { output: string; dlq: string }, private readonly client: { clientId: string; transactionalId: string | null } = { clientId: '', transactionalId: null }) {}
 
   /** Reads the output topics' partitions and leaders. */
   async start(kafka: Kafka): Promise<void> {
@@ -70,7 +83,27 @@ export class OutputRoute {
 
   /** Output requests grouped per broker (one partition per request for a while after a failure). */
   send(requests: ProduceRequest[], send: SendFn): Promise<void> {
-    return sendByBroker(requests, this.leaders ? (t, p) => this.leaders!.get(t, p) : undefined, send, Date.now() < this.carefulUntil);
+    const counted: SendFn = (topicMessages) => {
+      this.count(topicMessages);
+      return send(topicMessages);
+    };
+    return sendByBroker(requests, this.leaders ? (t, p) => this.leaders!.get(t, p) : undefined, counted, Date.now() < this.carefulUntil);
+  }
+
+  /** One produce request's bytes (its requests are one partition each) into producedBytes. */
+  private count(topicMessages: ProduceRequest[]): void {
+    const shares = produceRequestShares(this.client.clientId, this.client.transactionalId, topicMessages.map((r) => r.topic));
+    topicMessages.forEach((r, i) => {
+      let bytes = RECORD_BATCH_HEADER_BYTES + shares[i];
+      for (let j = 0; j < r.messages.length; j++) {
+        const m = r.messages[j];
+        bytes += recordBytes(m.key == null ? -1 : lengthOf(m.key), m.value == null ? 0 : lengthOf(m.value), m.headers as Record<string, unknown> | undefined, j);
+      }
+      const partition = r.messages[0]?.partition ?? 0;
+      let parts = this.producedBytes.get(r.topic);
+      if (!parts) this.producedBytes.set(r.topic, (parts = new Map()));
+      parts.set(partition, (parts.get(partition) ?? 0) + bytes);
+    });
   }
 
   async stop(): Promise<void> {

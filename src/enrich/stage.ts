@@ -132,6 +132,10 @@ export class EnrichmentStage {
   private readonly generationHeader: string;
   /** Payload bytes consumed from the raw topic, per partition, and produced (enriched + DLQ). */
   readonly consumedBytes = new Map<number, number>();
+  /** Bytes of the produce requests the stage sent, topic → partition → bytes (as on the wire, before compression). */
+  get producedBytes(): Map<string, Map<number, number>> {
+    return this.route.producedBytes;
+  }
   private commitTimer?: NodeJS.Timeout;
   /** The output topics' partitions and leaders, and how requests go to them (src/enrich/output.ts). */
   private readonly route: OutputRoute;
@@ -156,7 +160,7 @@ export class EnrichmentStage {
       brokers: opts.brokers,
       security: opts.security,
       label: 'enrichment',
-      clientId: `clickbench-enrich-${opts.version}`,
+      clientId: `clickbench-enrich-${opts.version}`, // OutputRoute counts its length in every produce request
       log: (line) => {
         if (/concurrent operation on the same transaction/.test(line)) this.concurrentSeen++;
         else opts.log?.(line);
@@ -171,7 +175,7 @@ export class EnrichmentStage {
     this.concurrentBase = concurrentRetries.get(opts.transactionalId) ?? 0;
     this.enricher = new Enricher(this.tables, opts.version, opts.config);
     this.generationHeader = String(opts.generation ?? 0);
-    this.route = new OutputRoute({ output: opts.outputTopic, dlq: opts.names.dlq });
+    this.route = new OutputRoute({ output: opts.outputTopic, dlq: opts.names.dlq }, { clientId: `clickbench-enrich-${opts.version}`, transactionalId: opts.delivery === 'eos' ? opts.transactionalId : null });
     this.compression = CODEC_TYPE[opts.compression ?? 'none'];
     this.aloSender = new BatchedSender(this.route, (topicMessages) => this.producer!.sendBatch({ topicMessages, acks: -1, compression: this.compression }));
     for (const k of LOOKUP_KINDS) this.topicOfKind.set(opts.names.lookups[k], k);

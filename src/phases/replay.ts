@@ -48,7 +48,7 @@ export class ReplayPhases implements PhaseRunnerModule {
     // No stage while an enricher-kill fault holds the only process down: the replay starts the new one.
     const old = ctx.stage;
     if (old) {
-      await old.stop();
+      await ctx.countingCloses(() => old.stop());
       ctx.retireMain(old);
     }
     const ts = Date.now() - lookback;

@@ -235,8 +235,28 @@ export class RunContext {
     this.side = undefined;
     // Retired before it stops, so a snapshot taken meanwhile still counts it (once).
     this.retired.push(side.stage);
-    await side.stage.stop();
-    await side.probe?.stop();
+    await this.countingCloses(async () => {
+      await side.stage.stop();
+      await side.probe?.stop();
+    });
+  }
+
+  /**
+   * `stop` closes clients (a stage, a probe): on the sandbox the kernel-counter ledger listens to the
+   * closing sockets' final counters meanwhile. Without it a connection's bytes since the ledger's last
+   * reading (up to a second of the stage's traffic, and its last commit) left the measured side of
+   * the cross-zone comparison while the model kept them. Already listening (a replica move): as is.
+   */
+  async countingCloses(stop: () => Promise<void>): Promise<void> {
+    const ledger = this.ledger;
+    if (!ledger || ledger.health().destroyEvents === 'listening') return stop();
+    await ledger.listen().catch(() => {});
+    try {
+      await stop();
+    } finally {
+      await ledger.sample().then(() => ledger.settle()).catch(() => {});
+      ledger.stop();
+    }
   }
 
   /** One latency sample of live traffic, into its phase, the run (scored phases), and every listener. */

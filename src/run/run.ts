@@ -161,7 +161,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     // disk sample and byte counts hold everything written, then let the probe read the rest.
     if (ctx.stage) {
       const st = ctx.stage;
-      await st.stop();
+      await ctx.countingCloses(() => st.stop());
       ctx.retireMain(st);
     }
     await ctx.stopSide();

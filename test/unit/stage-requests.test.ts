@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Message } from 'kafkajs';
 import { mergeRequests } from '../../src/enrich/requests.js';
 import { assignByIndex } from '../../src/enrich/assigner.js';
+import { OutputRoute } from '../../src/enrich/output.js';
 
 const msg = (partition: number, id: string, bytes = 10): Message => ({ key: id, value: 'x'.repeat(bytes), partition });
 const ids = (r: { topic: string; messages: Message[] }) => `${r.topic}:${r.messages[0].partition}:${r.messages.map((m) => m.key).join(',')}`;
@@ -27,6 +28,25 @@ test('mergeRequests cuts a merged partition again at 512 KiB (payload + 200 B pe
   assert.deepEqual(merged.map(ids), ['out:3:a0,a1,a2,a3,b0', 'out:3:b1,b2,b3']);
   // The batches' own requests are left as they were.
   assert.equal(a.messages.length, 4);
+});
+
+test('OutputRoute counts the bytes of every produce request it hands to the client, per topic and partition', async () => {
+  const route = new OutputRoute({ output: 't', dlq: 'd' }, { clientId: 'c', transactionalId: 'tx' });
+  const sent: string[] = [];
+  const m = (partition: number, key: string | null, value: string | Buffer, headers?: Record<string, string>): Message => ({ key, value, partition, ...(headers ? { headers } : {}) });
+  // Not started (no leaders): one partition per request. Each request's framing: 4 + 8 + 2 + 1 (client id)
+  // + 2 + 2 (transactional id) + 2 + 4 + 4, its topic 2 + 1 + 4, its partition 8: 44 B; a batch header 61 B.
+  // Record 'k' / 'vv' / {h: 'x'}: 1 + 1 + 1 + (1 + 1) + (1 + 2) + 1 + (1 + 1 + 1 + 1) = 13, its length 1: 14 B.
+  // Record null / 3 bytes, no headers: 1 + 1 + 1 + 1 + (1 + 3) + 1 = 9, its length 1: 10 B.
+  await route.send(
+    [{ topic: 't', messages: [m(0, 'k', 'vv', { h: 'x' }), m(0, 'k', 'vv', { h: 'x' })] }, { topic: 'd', messages: [m(2, null, Buffer.from('abc'))] }],
+    async (tm) => void sent.push(tm.map((r) => `${r.topic}:${r.messages[0].partition}`).join(' ')),
+  );
+  assert.deepEqual(sent, ['t:0', 'd:2']);
+  assert.deepEqual([...route.producedBytes].map(([t, parts]) => [t, [...parts]]), [['t', [[0, 61 + 44 + 14 + 14]]], ['d', [[2, 61 + 44 + 10]]]]);
+  // A failed attempt was on the wire too: counted.
+  await assert.rejects(route.send([{ topic: 't', messages: [m(0, 'k', 'vv', { h: 'x' })] }], async () => { throw new Error('NOT_LEADER'); }));
+  assert.equal(route.producedBytes.get('t')!.get(0), 61 + 44 + 14 + 14 + 61 + 44 + 14);
 });
 
 describe('enrichment instances: partitions by instance index (issue #20)', () => {
