@@ -16,3 +16,6 @@ export const TABLE_STALL_MS = 4_000;
  * saw per-partition gaps of at most 148 ms at 5 s and 117 ms at 500 ms — no.)
  */
 export const FETCH_MAX_WAIT_MS = 500;
+
+/** Longest a dual-run's other stage may go on after its window ends to enrich the window's events (the next phase begins that much later). */
+export const DUAL_RUN_FINISH_MS = 10_000;

@@ -1,15 +1,24 @@
 /**
  * Dual-run phases: the other enrichment version runs beside the main one, from the phase's start, into
  * its own output and DLQ topics, read by its own probe; each event's output from both versions is kept
- * for the phase's window and compared field by field (results.dualRun). Leaving the phase stops it.
+ * for the phase's window and compared field by field (results.dualRun). Leaving the phase stops it, once
+ * it has enriched the window's events or DUAL_RUN_FINISH_MS passed: a side stage that started slowly
+ * (its tables, its group, on a busy machine) compared only what it reached before the phase ended — 0
+ * events in one fresh quickstart.
  */
 import { setGroupOffsets } from '../kafka/group-offsets.js';
+import { coordinatorRetry } from '../kafka/client.js';
+import type { DualRunSide } from '../run/results.js';
+import { DUAL_RUN_FINISH_MS } from '../enrich/limits.js';
 import type { RunContext } from '../run/context.js';
 import { enrichedTopicFor } from '../drive/topics.js';
 import { Probe } from '../observe/probe.js';
 import { diffDualRun } from '../run/assemble.js';
 import type { PhaseRunnerModule } from './runner.js';
 import type { PhaseWindow } from './timeline.js';
+
+/** The side probe read nothing for this long: what the side committed has been read. */
+const PROBE_QUIET_MS = 500;
 
 export class DualRunPhases implements PhaseRunnerModule {
   private readonly version: 'v1' | 'v2';
@@ -18,6 +27,9 @@ export class DualRunPhases implements PhaseRunnerModule {
   private readonly startOffset: number;
   private readonly endOffset: number;
   private readonly outputs = { main: new Map<number, string>(), other: new Map<number, string>() };
+  /** The side stage's start and end, as results.dualRun.side reports them. */
+  private side?: DualRunSide;
+  private beganAt = 0;
 
   constructor(private readonly ctx: RunContext, windows: PhaseWindow[]) {
     const w = windows[0];
@@ -52,10 +64,14 @@ export class DualRunPhases implements PhaseRunnerModule {
     await setGroupOffsets(ctx.target, ctx.groupOf(this.version), ctx.names.raw, new Map(now.map((p) => [p.partition, Number(p.high)])));
     const stage = ctx.stageFor(0, this.version, this.topic);
     ctx.side = { stage, version: this.version };
+    this.beganAt = Date.now();
+    const side: DualRunSide = (this.side = { startedAtOffsetMs: ctx.offsetOf(this.beganAt), readyAfterMs: null, firstOutputAfterMs: null, finish: null });
     await stage.start();
+    side.readyAfterMs = Date.now() - this.beganAt;
     const probe = new Probe({
       kafka: ctx.probeKafka, groupId: `${ctx.runPrefix}.probe.${this.version}`, enrichedTopic: this.topic, dlqTopic: `${ctx.names.dlq}.${this.version}`, rack: ctx.zones.probe, idPrefix: ctx.runPrefix,
       onEnriched: (seq, value, intendedMs) => {
+        side.firstOutputAfterMs ??= Date.now() - this.beganAt;
         if (this.inWindow(intendedMs) && !this.outputs.other.has(seq)) this.outputs.other.set(seq, value);
       },
       onSample: () => {},
@@ -66,7 +82,35 @@ export class DualRunPhases implements PhaseRunnerModule {
   }
 
   async leave(): Promise<void> {
+    await this.finish().catch((err: Error) => this.ctx.errorLine(`dual-run: could not tell whether ${this.version} enriched its window: ${err.message}`));
     await this.ctx.stopSide();
+  }
+
+  /**
+   * Wait (at most DUAL_RUN_FINISH_MS) until the side stage has committed past the raw topic's end as
+   * the window closed, and its probe has read what it wrote (quiet for PROBE_QUIET_MS).
+   */
+  private async finish(): Promise<void> {
+    const { ctx } = this;
+    const side = ctx.side;
+    if (!side || !this.side) return;
+    const t0 = Date.now();
+    const until = t0 + DUAL_RUN_FINISH_MS;
+    const ends = new Map((await ctx.admin.fetchTopicOffsets(ctx.names.raw)).map((p) => [p.partition, Number(p.high)]));
+    const behind = async () => {
+      const got = await coordinatorRetry(() => ctx.admin.fetchOffsets({ groupId: ctx.groupOf(this.version), topics: [ctx.names.raw] }));
+      const at = new Map((got[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      return [...ends].reduce((n, [p, end]) => n + Math.max(0, end - (at.get(p) ?? 0)), 0);
+    };
+    let left = await behind();
+    const behindAtEnd = left;
+    while (left > 0 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 200));
+      left = await behind();
+    }
+    // What it committed last, its probe reads a moment later.
+    while (left === 0 && Date.now() < until && Date.now() - Math.max(side.probe?.lastSeenMs ?? 0, t0) < PROBE_QUIET_MS) await new Promise((r) => setTimeout(r, 50));
+    this.side.finish = { behindAtWindowEnd: behindAtEnd, waitedMs: Date.now() - t0, caughtUp: left === 0, recordsLeft: left };
   }
 
   status(): string {
@@ -74,6 +118,6 @@ export class DualRunPhases implements PhaseRunnerModule {
   }
 
   async contribute(): Promise<void> {
-    this.ctx.results.dualRun = diffDualRun(this.outputs.main, this.outputs.other, this.version, this.ctx.s.enrichment.version);
+    this.ctx.results.dualRun = { ...diffDualRun(this.outputs.main, this.outputs.other, this.version, this.ctx.s.enrichment.version), ...(this.side ? { side: this.side } : {}) };
   }
 }

@@ -3,7 +3,7 @@
  * from it). Verdict first, then how each score was earned, then every measurement with its table
  * and charts that render on a code host without attachments (mermaid xychart).
  */
-import { isMeasured, type PhaseResult, type Results } from '../run/results.js';
+import { isMeasured, type DualRunSide, type PhaseResult, type Results } from '../run/results.js';
 import { phaseCrossZone } from '../score/crosszone-source.js';
 import type { LatencyTriple } from '../observe/latency.js';
 import { ROW_RULES, scoreCap } from '../score/scorecard.js';
@@ -11,7 +11,7 @@ import { groupStateText } from '../score/clauses.js';
 import type { Evaluation } from '../score/evaluate.js';
 import { formatBytes, formatDurationMs } from '../scenario/units.js';
 import { storageCost } from '../score/profiles.js';
-import { TABLE_STALL_MS } from '../enrich/limits.js';
+import { DUAL_RUN_FINISH_MS, TABLE_STALL_MS } from '../enrich/limits.js';
 import { jitNote } from '../sandbox/jvm.js';
 import { PHASES } from '../phases/registry.js';
 import { PROFILE_ASSUMPTIONS, type Profile } from '../observe/crosszone.js';
@@ -22,6 +22,15 @@ import { unfinishedLines, workerTable } from './workers.js';
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const num = (v: number | null | undefined, digits = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+
+/** How the dual-run's other stage started and ended, in one sentence. */
+export function dualRunSide(version: string, s: DualRunSide): string {
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const start = s.readyAfterMs === null ? `${version}'s stage never ran` : `${version}'s stage ran ${secs(s.readyAfterMs)} after the phase started it (tables loaded, producer and group joined)${s.firstOutputAfterMs === null ? ' and wrote nothing its probe read' : `, its first output read after ${secs(s.firstOutputAfterMs)}`}`;
+  const f = s.finish;
+  const end = !f ? '' : f.behindAtWindowEnd === 0 ? '; it had enriched the window when the phase ended' : `; when the window ended it was ${num(f.behindAtWindowEnd)} records behind, and the next phase began ${secs(f.waitedMs)} later ${f.caughtUp ? 'once it had caught up' : `without it catching up (${num(f.recordsLeft)} records left; the wait is capped at ${DUAL_RUN_FINISH_MS / 1000} s)`}`;
+  return `${start}${end}.`;
+}
 
 function table(head: string[], rows: (string | number)[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map((c) => esc(String(c))).join(' | ')} |`)].join('\n');
@@ -154,6 +163,7 @@ export function renderMarkdown(r: Results, e: Evaluation): string {
   if (isMeasured(r.dualRun)) {
     const d = r.dualRun;
     out.push(`Dual-run of ${d.versions[1]} beside ${d.versions[0]} (two consumer groups, two outputs): ${num(d.compared)} events compared field by field, ${num(d.identical)} identical, **${num(d.differing)} differing**; ${num(d.onlyMain)} only in ${d.versions[0]}'s output and ${num(d.onlyOther)} only in ${d.versions[1]}'s when the phase ended.`);
+    if (d.side) out.push('', dualRunSide(d.versions[1], d.side));
     out.push('');
     const fields = Object.entries(d.fieldDiffs).sort((a, b) => b[1] - a[1]);
     const why: Record<string, string> = {

@@ -179,6 +179,24 @@ export interface DualRunResult {
   fieldDiffs: Record<string, number>;
   /** The output's schema evolution main → other, judged on every event both enriched (schema 2). */
   compatibility?: { rule: string; compatible: boolean; removed: Record<string, number>; retyped: Record<string, number>; added: Record<string, number> };
+  /** How the other version's stage started and ended (absent from older results). */
+  side?: DualRunSide;
+}
+
+export interface DualRunSide {
+  /** When the phase started the other version's stage, from the start of the schedule. */
+  startedAtOffsetMs: number;
+  /** From then until its stage ran (tables loaded, producer and consumer up); null: it never did. */
+  readyAfterMs: number | null;
+  /** Until its probe read its first output; null: never. */
+  firstOutputAfterMs: number | null;
+  /**
+   * After the window ended: records of the raw topic's end at that moment it had not committed yet, how
+   * long the phase waited for it (at most DUAL_RUN_FINISH_MS, the next phase beginning that much later),
+   * whether it caught up, and how many records it had left when stopped. null: no phase followed it (the
+   * run's end stopped it, after the drain) or the run was cut short.
+   */
+  finish: { behindAtWindowEnd: number; waitedMs: number; caughtUp: boolean; recordsLeft: number } | null;
 }
 
 export interface FaultResult {

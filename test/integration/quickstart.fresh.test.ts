@@ -91,7 +91,11 @@ describe('the quickstart from nothing, as a new user runs it', () => {
       assert.ok((p.cost.requests.producer?.Produce ?? 0) > 0 && (p.cost.requests.enrichment?.EndTxn ?? 0) > 0 && (p.cost.requests.probe?.Fetch ?? 0) > 0, JSON.stringify(p.cost.requests));
     }
     console.log(`# quickstart: e2e p50/p99 ${r.latency.e2e?.p50Ms}/${r.latency.e2e?.p99Ms} ms, steady broker CPU ${r.phases[1].cost && isMeasured(r.phases[1].cost) ? r.phases[1].cost.brokerCpuSecondsPer1000Events : '–'} s per 1 000 events`);
-    assert.ok(isMeasured(r.dualRun) && r.dualRun.compared > 5_000, 'the dual-run compared both outputs');
+    assert.ok(isMeasured(r.dualRun) && r.dualRun.side, 'the dual-run reports how its other stage started');
+    const side = r.dualRun.side;
+    console.log(`# dual-run: ${r.dualRun.compared} compared, ${r.dualRun.onlyMain} only v1's; side ${JSON.stringify(side)}`);
+    assert.ok(side.readyAfterMs !== null && side.finish, `the side stage ran and the phase after it waited for it: ${JSON.stringify(side)}`);
+    assert.ok(r.dualRun.compared > 5_000, `the dual-run compared both outputs (${r.dualRun.compared}; side ${JSON.stringify(side)})`);
     assert.ok(r.dualRun.fieldDiffs.risk > 0, 'v2 differs from v1 in its risk rules');
     // Whatever state or table timing changes, the event itself must come out the same from both versions.
     for (const f of ['event_type', 'event_time', 'intended_time', 'url', 'product', 'schema_version', 'event_id']) assert.equal(r.dualRun.fieldDiffs[f] ?? 0, 0, `${f} differs between versions`);

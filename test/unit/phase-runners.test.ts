@@ -4,6 +4,7 @@ import { boundariesPassed, createRunners, RUNNERS } from '../../src/phases/runne
 import { PHASE_KINDS, PHASES } from '../../src/phases/registry.js';
 import { phaseTimeline } from '../../src/phases/timeline.js';
 import { DualRunPhases } from '../../src/phases/dual-run.js';
+import { dualRunSide } from '../../src/report/markdown.js';
 import { enricherRestore, FaultPhases } from '../../src/phases/fault.js';
 import { RunContext } from '../../src/run/context.js';
 import type { RunTarget } from '../../src/run/target.js';
@@ -76,6 +77,17 @@ describe('phase runners', () => {
     const { compatibility, ...counts } = ctx.results.dualRun as Exclude<typeof ctx.results.dualRun, { measured: false }>;
     assert.deepEqual(counts, { measured: true, versions: ['v1', 'v2'], compared: 0, identical: 0, differing: 0, onlyMain: 1, onlyOther: 0, fieldDiffs: {} });
     assert.equal(compatibility?.compatible, false, 'nothing compared: compatibility not shown');
+  });
+
+  it('the report says how the dual-run\'s other stage started and whether it enriched its window', () => {
+    const base = { startedAtOffsetMs: 60_000, readyAfterMs: 2_400, firstOutputAfterMs: 3_060 };
+    assert.equal(dualRunSide('v2', { ...base, finish: { behindAtWindowEnd: 0, waitedMs: 40, caughtUp: true, recordsLeft: 0 } }),
+      "v2's stage ran 2.4 s after the phase started it (tables loaded, producer and group joined), its first output read after 3.1 s; it had enriched the window when the phase ended.");
+    assert.equal(dualRunSide('v2', { ...base, finish: { behindAtWindowEnd: 4_210, waitedMs: 3_500, caughtUp: true, recordsLeft: 0 } }),
+      "v2's stage ran 2.4 s after the phase started it (tables loaded, producer and group joined), its first output read after 3.1 s; when the window ended it was 4,210 records behind, and the next phase began 3.5 s later once it had caught up.");
+    assert.equal(dualRunSide('v2', { ...base, readyAfterMs: 14_000, firstOutputAfterMs: null, finish: { behindAtWindowEnd: 15_000, waitedMs: 10_020, caughtUp: false, recordsLeft: 2_500 } }),
+      "v2's stage ran 14.0 s after the phase started it (tables loaded, producer and group joined) and wrote nothing its probe read; when the window ended it was 15,000 records behind, and the next phase began 10.0 s later without it catching up (2,500 records left; the wait is capped at 10 s).");
+    assert.equal(dualRunSide('v1', { ...base, readyAfterMs: null, firstOutputAfterMs: null, finish: null }), "v1's stage never ran.");
   });
 
   it('a fault keeps the latencies, retries and failed attempts of its own window', async () => {
