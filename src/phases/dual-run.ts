@@ -17,9 +17,6 @@ import { diffDualRun } from '../run/assemble.js';
 import type { PhaseRunnerModule } from './runner.js';
 import type { PhaseWindow } from './timeline.js';
 
-/** The side probe read nothing for this long: what the side committed has been read. */
-const PROBE_QUIET_MS = 500;
-
 export class DualRunPhases implements PhaseRunnerModule {
   private readonly version: 'v1' | 'v2';
   private readonly topic: string;
@@ -88,14 +85,15 @@ export class DualRunPhases implements PhaseRunnerModule {
 
   /**
    * Wait (at most DUAL_RUN_FINISH_MS) until the side stage has committed past the raw topic's end as
-   * the window closed, and its probe has read what it wrote (quiet for PROBE_QUIET_MS).
+   * the window closed, and its probe has read what it had written by then.
    */
   private async finish(): Promise<void> {
     const { ctx } = this;
     const side = ctx.side;
     if (!side || !this.side) return;
     const t0 = Date.now();
-    const until = t0 + DUAL_RUN_FINISH_MS;
+    // Not past a Ctrl-C or a failed run: those stop at once.
+    const until = ctx.signal.aborted || ctx.fatal ? t0 : t0 + DUAL_RUN_FINISH_MS;
     const ends = new Map((await ctx.admin.fetchTopicOffsets(ctx.names.raw)).map((p) => [p.partition, Number(p.high)]));
     const behind = async () => {
       const got = await coordinatorRetry(() => ctx.admin.fetchOffsets({ groupId: ctx.groupOf(this.version), topics: [ctx.names.raw] }));
@@ -104,12 +102,19 @@ export class DualRunPhases implements PhaseRunnerModule {
     };
     let left = await behind();
     const behindAtEnd = left;
-    while (left > 0 && Date.now() < until) {
+    while (left > 0 && Date.now() < until && !ctx.signal.aborted && !ctx.fatal) {
       await new Promise((r) => setTimeout(r, 200));
       left = await behind();
     }
-    // What it committed last, its probe reads a moment later.
-    while (left === 0 && Date.now() < until && Date.now() - Math.max(side.probe?.lastSeenMs ?? 0, t0) < PROBE_QUIET_MS) await new Promise((r) => setTimeout(r, 50));
+    // What it committed last, its probe reads a moment later: as many records as the stage had written
+    // when it caught up (the stage goes on with live traffic, so its probe is never quiet).
+    const written = () => {
+      const c = side.stage.counters;
+      return c.enriched + Object.values(c.dlq).reduce((a, b) => a + b, 0);
+    };
+    const read = () => (side.probe ? side.probe.stats.enriched + side.probe.stats.dlq : Infinity);
+    const target = written();
+    while (left === 0 && Date.now() < until && read() < target && !ctx.signal.aborted && !ctx.fatal) await new Promise((r) => setTimeout(r, 50));
     this.side.finish = { behindAtWindowEnd: behindAtEnd, waitedMs: Date.now() - t0, caughtUp: left === 0, recordsLeft: left };
   }
 
