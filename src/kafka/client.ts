@@ -111,8 +111,19 @@ function countingRequests(kafka: Kafka, role: string): Kafka {
   return kafka;
 }
 
-/** Local port → label of the client that opened the connection (this process's Kafka connections). */
-export const socketLabels = new Map<number, string>();
+/**
+ * `local port>broker port` → label of the client that opened the connection (this process's Kafka
+ * connections). Keyed by both ports: Linux gives one ephemeral local port to several connections that go
+ * to different destinations, and keyed by the local port alone one client's label overwrote another's —
+ * a fresh quickstart counted ~10 MB of the producer's same-zone traffic as the enrichment stage's,
+ * cross-zone (the fidelity check read produce −17 %).
+ */
+export const socketLabels = new Map<string, string>();
+
+/** The key of socketLabels. */
+export function socketKey(localPort: number, brokerPort: number): string {
+  return `${localPort}>${brokerPort}`;
+}
 
 /** kafkajs's own socket factory (net/tls connect, keep-alive), registering each socket's local port under `label`. */
 function labelledSockets(label: string): NonNullable<KafkaConfig['socketFactory']> {
@@ -122,7 +133,7 @@ function labelledSockets(label: string): NonNullable<KafkaConfig['socketFactory'
       : net.connect({ host, port }, onConnect);
     socket.setKeepAlive(true, 60_000);
     socket.once('connect', () => {
-      if (socket.localPort) socketLabels.set(socket.localPort, label);
+      if (socket.localPort) socketLabels.set(socketKey(socket.localPort, port), label);
     });
     return socket;
   };

@@ -12,12 +12,13 @@
  * Counters are read from the connecting side only (the accepting side holds the same bytes).
  * A connection's last bytes would go with it when it closes between two readings (a replica
  * fetcher shut down when leaders move at the end of a reassignment carries megabytes in its last
- * quarter second), so during replica moves the ledger also listens to the kernel's socket-destroy
- * events (`ss -tinHE`), which print every closing socket's final counters: its bytes since the last
+ * quarter second), so during replica moves (and while the run stops a stage or a probe:
+ * RunContext.countingCloses) the ledger also listens to the kernel's socket-destroy events
+ * (`ss -tinHE`), which print every closing socket's final counters: its bytes since the last
  * reading are counted, and a connection opened and closed between two readings is counted whole.
- * Only during moves: with the listener on for a whole quickstart, the burst ran with 15–19 % CPU
+ * Only then: with the listener on for a whole quickstart, the burst ran with 15–19 % CPU
  * steal and its e2e p99 at 5–7 s in two fresh runs, against 0.2 % and 1.3 s without it (same
- * clone, one after the other). Outside moves the ledger counts the connections that closed since
+ * clone, one after the other). Otherwise the ledger counts the connections that closed since
  * their last reading, and the report says the figure is a lower bound by that many.
  */
 import { execa, type ResultPromise } from 'execa';
@@ -146,7 +147,7 @@ export class NetLedger {
   private generation = 0;
   private sampling?: Promise<void>;
 
-  constructor(private readonly o: { nodes: () => NodePorts[]; labelOf: (localPort: number, pid: number | null) => string | undefined; zoneOfLabel: (label: string) => string | undefined; read?: () => Promise<string> }) {}
+  constructor(private readonly o: { nodes: () => NodePorts[]; labelOf: (localPort: number, peerPort: number, pid: number | null) => string | undefined; zoneOfLabel: (label: string) => string | undefined; read?: () => Promise<string> }) {}
 
   /** One reading of the kernel's counters (serialized: overlapping calls share a reading). */
   sample(): Promise<void> {
@@ -256,7 +257,7 @@ export class NetLedger {
       this.ownerFilled++;
     } else if (pid !== null) this.owner.set(key, pid);
     const follower = pid !== null ? nodes.find((n) => n.pid === pid) : undefined;
-    const label = follower ? `node ${follower.id}` : this.o.labelOf(s.localPort, pid) ?? 'other';
+    const label = follower ? `node ${follower.id}` : this.o.labelOf(s.localPort, s.peerPort, pid) ?? 'other';
     const flowKey = `${follower ? 'r' : 'c'}|${follower?.id ?? -1}|${to.id}|${label}`;
     let e = this.acc.get(flowKey);
     if (!e) this.acc.set(flowKey, (e = { kind: follower ? 'replication' : 'client', from: follower?.id ?? -1, to: to.id, label, sent: 0, received: 0 }));
@@ -275,7 +276,7 @@ export class NetLedger {
       if (!to || byPort.has(s.localPort)) continue; // not a connection to a broker port, or the accepting side
       const key = `${s.localPort}>${s.peerPort}`;
       if (this.finished.has(key)) continue; // closed since this reading was taken: counted to its end already
-      if (s.pid === null && !this.last.has(key) && this.o.labelOf(s.localPort, null) === undefined) {
+      if (s.pid === null && !this.last.has(key) && this.o.labelOf(s.localPort, s.peerPort, null) === undefined) {
         const waited = (this.unowned.get(key)?.readings ?? 0) + 1;
         if (waited <= OWNER_WAIT_READINGS) {
           this.unowned.set(key, { readings: waited, sent: s.bytesSent, received: s.bytesReceived, localPort: s.localPort, peerPort: s.peerPort });
@@ -380,7 +381,7 @@ export class NetLedger {
     }
     return {
       measured: true,
-      method: `kernel TCP counters of every loopback connection to a sandbox broker port (ss -tinp, sampled every second${this.listened ? '; during replica moves also the final counters of connections closing between readings, ss -tinE' : ''}), read on the connecting side; zones from the node of each port and the client that opened each connection`,
+      method: `kernel TCP counters of every loopback connection to a sandbox broker port (ss -tinp, sampled every second${this.listened ? '; during replica moves and while a stage or probe stops also the final counters of connections closing between readings, ss -tinE' : ''}), read on the connecting side; zones from the node of each port and the client that opened each connection`,
       total, crossZone: cross, byZonePair: pairs, byClient, connectionsSeen: this.seen.size, connectionsClosed: this.closed, connectionsClosedUncounted: this.uncounted,
     };
   }

@@ -5,7 +5,7 @@
  * the host's CPU (steal).
  */
 import { LogDirsProbe } from '../kafka/logdirs.js';
-import { socketLabels } from '../kafka/client.js';
+import { socketKey, socketLabels } from '../kafka/client.js';
 import { NetLedger } from '../observe/netflows.js';
 import { crossZoneBytes, layoutDiffers, REPLICA_FETCH_BYTES_PER_BATCH, sumCrossZone, type ClientFlow, type CrossZoneResult, type PartitionPlacement } from '../observe/crosszone.js';
 import { sampleDisk, type DiskSample } from '../observe/samplers.js';
@@ -64,7 +64,7 @@ export class Observer {
       ctx.ledger = new NetLedger({
         // A secured sandbox: clients reach the nodes on their SASL_SSL ports (TLS framing counted too), replication stays on PLAINTEXT.
         nodes: () => sb.state.nodes.flatMap((n) => [n.port, ...(n.securePort ? [n.securePort] : [])].map((port) => ({ id: n.id, zone: n.zone, port, pid: n.pid }))),
-        labelOf: (port, pid) => (pid === process.pid ? socketLabels.get(port) : pid !== null && ctx.stageProcessPids().includes(pid) ? 'enrichment' : undefined),
+        labelOf: (port, peer, pid) => (pid === process.pid ? socketLabels.get(socketKey(port, peer)) : pid !== null && ctx.stageProcessPids().includes(pid) ? 'enrichment' : undefined),
         zoneOfLabel: (label) => ({ producer: zones.producer, admin: zones.producer, probe: zones.probe, enrichment: zones.enrichment } as Record<string, string>)[label],
       });
     }

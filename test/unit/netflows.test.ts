@@ -37,6 +37,23 @@ describe('kernel TCP counters (pure)', () => {
     assert.equal(later.total.replication, 4_500);
   });
 
+  it('two connections on one local port to different brokers keep their own clients', async () => {
+    // Linux gives one ephemeral port to connections with different destinations: the producer's to node 1
+    // (its zone) and the enrichment stage's to node 2 both on local port 50000.
+    const nodes = [{ id: 1, zone: 'a', port: 9001, pid: 101 }, { id: 2, zone: 'b', port: 9002, pid: 102 }];
+    const labels = new Map([['50000>9001', 'producer'], ['50000>9002', 'enrichment']]);
+    const ledger = new NetLedger({
+      nodes: () => nodes, labelOf: (local, peer) => labels.get(`${local}>${peer}`), zoneOfLabel: (l) => (l === 'producer' ? 'a' : 'b'),
+      read: async () => ss([[50000, 9001, 7, 8_000, 300], [50000, 9002, 7, 2_000, 100]]),
+    });
+    await ledger.sample();
+    const all = ledger.summarize(undefined, ledger.snapshot());
+    assert.equal(all.byClient.producer.sentBytes, 8_000);
+    assert.equal(all.byClient.producer.crossZoneBytes, 0, 'the producer and node 1 are both in zone a');
+    assert.equal(all.byClient.enrichment.sentBytes, 2_000);
+    assert.equal(all.byClient.enrichment.crossZoneBytes, 0, 'the stage and node 2 are both in zone b');
+  });
+
   it('a reading that prints a known connection without its owner keeps its bytes in that connection\'s flow', async () => {
     const nodes = [{ id: 1, zone: 'a', port: 9001, pid: 101 }, { id: 2, zone: 'b', port: 9002, pid: 102 }];
     const readings = [
@@ -114,7 +131,7 @@ describe('kernel TCP counters (pure)', () => {
     const sum = ledger.summarize(undefined, snap);
     assert.deepEqual([sum.total.clientToBroker, sum.total.brokerToClient], [305, 730]);
     assert.deepEqual(ledger.health(), { samples: 3, closedCounted: 3, connectionsClosed: 0, ownerFilled: 0, ownerAwaited: 0, destroyEvents: 'listening' });
-    assert.match(sum.method, /during replica moves also the final counters of connections closing between readings/);
+    assert.match(sum.method, /during replica moves and while a stage or probe stops also the final counters of connections closing between readings/);
     push(null);
     await new Promise((r) => setTimeout(r, 10));
     assert.equal(ledger.health().destroyEvents, 'failed', 'a stream that ends by itself is reported, not taken for listening');
