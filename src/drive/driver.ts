@@ -16,6 +16,7 @@ import { CAREFUL_MS, type Producer } from '../kafka/client.js';
 import { partitionForKey } from '../kafka/murmur2.js';
 import { answeredOf } from '../kafka/send-messages.js';
 import { produceRequestShares, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
+import { addNested } from '../run/byte-maps.js';
 import type { TopicNames } from './topics.js';
 import type { BadRecordKind } from '../scenario/schema.js';
 
@@ -208,12 +209,6 @@ export const MAX_QUEUED_BYTES = 32 * 2 ** 20;
 
 /** The longest the driver sleeps between looks at its schedule and lanes. */
 const MAX_IDLE_MS = 50;
-
-function addNested(into: Map<string, Map<number, number>>, topic: string, partition: number, n: number): void {
-  let m = into.get(topic);
-  if (!m) into.set(topic, (m = new Map()));
-  m.set(partition, (m.get(partition) ?? 0) + n);
-}
 
 /**
  * What every LoadDriver keeps the same way, whoever drove the load: the per-second series, the acknowledged

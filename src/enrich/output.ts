@@ -9,6 +9,7 @@ import { CAREFUL_MS, sendByBroker } from '../kafka/client.js';
 import { LeaderMap } from '../kafka/leaders.js';
 import { partitionForKey } from '../kafka/murmur2.js';
 import { cutRequests, mergeRequests } from './requests.js';
+import { addNested } from '../run/byte-maps.js';
 import { produceRequestShares, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 
 export type ProduceRequest = { topic: string; messages: Message[] };
@@ -99,10 +100,7 @@ export class OutputRoute {
         const m = r.messages[j];
         bytes += recordBytes(m.key == null ? -1 : lengthOf(m.key), m.value == null ? 0 : lengthOf(m.value), m.headers as Record<string, unknown> | undefined, j);
       }
-      const partition = r.messages[0]?.partition ?? 0;
-      let parts = this.producedBytes.get(r.topic);
-      if (!parts) this.producedBytes.set(r.topic, (parts = new Map()));
-      parts.set(partition, (parts.get(partition) ?? 0) + bytes);
+      addNested(this.producedBytes, r.topic, r.messages[0]?.partition ?? 0, bytes);
     });
   }
 

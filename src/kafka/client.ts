@@ -183,6 +183,12 @@ export async function coordinatorRetry<T>(fn: () => Promise<T>, attempts = 20): 
   }
 }
 
+/** A group's committed offsets on `topic`, partition → offset (−1: none), through coordinatorRetry. */
+export async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, number>> {
+  const got = await coordinatorRetry(() => admin.fetchOffsets({ groupId, topics: [topic] }));
+  return new Map((got[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+}
+
 export function parseBrokers(list: string): string[] {
   return list.split(',').map((s) => s.trim()).filter(Boolean);
 }

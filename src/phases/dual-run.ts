@@ -7,7 +7,7 @@
  * events in one fresh quickstart.
  */
 import { setGroupOffsets } from '../kafka/group-offsets.js';
-import { coordinatorRetry } from '../kafka/client.js';
+import { committedOffsets } from '../kafka/client.js';
 import type { DualRunSide } from '../run/results.js';
 import { DUAL_RUN_FINISH_MS } from '../enrich/limits.js';
 import type { RunContext } from '../run/context.js';
@@ -96,8 +96,7 @@ export class DualRunPhases implements PhaseRunnerModule {
     const until = ctx.signal.aborted || ctx.fatal ? t0 : t0 + DUAL_RUN_FINISH_MS;
     const ends = new Map((await ctx.admin.fetchTopicOffsets(ctx.names.raw)).map((p) => [p.partition, Number(p.high)]));
     const behind = async () => {
-      const got = await coordinatorRetry(() => ctx.admin.fetchOffsets({ groupId: ctx.groupOf(this.version), topics: [ctx.names.raw] }));
-      const at = new Map((got[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      const at = await committedOffsets(ctx.admin, ctx.groupOf(this.version), ctx.names.raw);
       return [...ends].reduce((n, [p, end]) => n + Math.max(0, end - (at.get(p) ?? 0)), 0);
     };
     let left = await behind();

@@ -7,7 +7,7 @@
  */
 import type { RunContext } from '../run/context.js';
 import { setGroupOffsets } from '../kafka/group-offsets.js';
-import { coordinatorRetry } from '../kafka/client.js';
+import { committedOffsets } from '../kafka/client.js';
 import { replayResetOffsets, replayResult, type ReplayRecord } from '../run/assemble.js';
 import type { PhaseRunnerModule } from './runner.js';
 import type { PhaseWindow } from './timeline.js';
@@ -54,8 +54,7 @@ export class ReplayPhases implements PhaseRunnerModule {
     const ts = Date.now() - lookback;
     const byTime = await admin.fetchTopicOffsetsByTimestamp(names.raw, ts);
     const ends = await admin.fetchTopicOffsets(names.raw);
-    const committed = await coordinatorRetry(() => admin.fetchOffsets({ groupId: ctx.groupOf(version), topics: [names.raw] }));
-    const committedBefore = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    const committedBefore = await committedOffsets(admin, ctx.groupOf(version), names.raw);
     const reset = replayResetOffsets(new Map(byTime.map((p) => [p.partition, Number(p.offset)])), committedBefore);
     const endAtReset = new Map(ends.map((p) => [p.partition, Number(p.high)]));
     const groupBefore = { ...(await describeGroup(admin, ctx.groupOf(version))), committed: committedBefore };
@@ -75,8 +74,7 @@ export class ReplayPhases implements PhaseRunnerModule {
     const rp = this.active();
     if (!rp || lag === undefined) return;
     rp.lagCurve.push({ offsetMs, lag });
-    const committed = await this.ctx.admin.fetchOffsets({ groupId: rp.group, topics: [this.ctx.names.raw] }).catch(() => undefined);
-    const c = new Map(committed?.[0]?.partitions.map((x) => [x.partition, Number(x.offset)]) ?? []);
+    const c = await committedOffsets(this.ctx.admin, rp.group, this.ctx.names.raw).catch(() => new Map<number, number>());
     if ([...rp.endAtReset].every(([p, end]) => (c.get(p) ?? 0) >= end)) {
       rp.caughtUpAt = Date.now();
       rp.groupAfter = { ...(await describeGroup(this.ctx.admin, rp.group)), committed: c, atMs: rp.caughtUpAt };
