@@ -15,8 +15,7 @@ import type { GeneratedEvent, ClickstreamGenerator } from '../generate/clickstre
 import { CAREFUL_MS, type Producer } from '../kafka/client.js';
 import { partitionForKey } from '../kafka/murmur2.js';
 import { answeredOf } from '../kafka/send-messages.js';
-import { produceRequestShares, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
-import { addNested } from '../run/byte-maps.js';
+import { addNested, produceRequestShares, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 import type { TopicNames } from './topics.js';
 import type { BadRecordKind } from '../scenario/schema.js';
 

@@ -9,8 +9,7 @@ import { CAREFUL_MS, sendByBroker } from '../kafka/client.js';
 import { LeaderMap } from '../kafka/leaders.js';
 import { partitionForKey } from '../kafka/murmur2.js';
 import { cutRequests, mergeRequests } from './requests.js';
-import { addNested } from '../run/byte-maps.js';
-import { produceRequestShares, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
+import { addNested, produceRequestShares, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 
 export type ProduceRequest = { topic: string; messages: Message[] };
 type SendFn = (topicMessages: ProduceRequest[]) => Promise<unknown>;

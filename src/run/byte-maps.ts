@@ -14,13 +14,6 @@ export function diffNested(a: Map<string, Map<number, number>>, b: Map<string, M
   return out;
 }
 /** Adds b's counts into a (by outer key, then inner key: topic → partition, or role → API) and returns a. */
-/** Adds `n` at topic → partition. */
-export function addNested(into: Map<string, Map<number, number>>, topic: string, partition: number, n: number): void {
-  let m = into.get(topic);
-  if (!m) into.set(topic, (m = new Map()));
-  m.set(partition, (m.get(partition) ?? 0) + n);
-}
-
 export function mergeNested<K>(a: Map<string, Map<K, number>>, b: Map<string, Map<K, number>>): Map<string, Map<K, number>> {
   for (const [topic, parts] of b) {
     const into = a.get(topic) ?? new Map<K, number>();
