@@ -70,6 +70,39 @@ interface Velocity {
   count: number;
 }
 
+/** A version's profile as events show it (see Enricher.shownProfile). */
+interface ShownProfile {
+  fields: Record<string, unknown>;
+  /** `fields` without the personalization fields (`fields` itself when it has none). */
+  impersonal: Record<string, unknown>;
+  /** PII fields the version has and events never show. */
+  piiWithheld: number;
+}
+
+/**
+ * A user's last RECENT_JOINS events: event time and the effective time of the profile version each was enriched
+ * with (−1: none), in a ring (no object per event: they lived long enough for the collector to copy them).
+ */
+const RECENT_JOINS = 32;
+class RecentJoins {
+  private readonly eventMs = new Float64Array(RECENT_JOINS);
+  private readonly usedEffective = new Float64Array(RECENT_JOINS);
+  private n = 0;
+
+  add(eventMs: number, usedEffective: number): void {
+    const i = this.n++ % RECENT_JOINS;
+    this.eventMs[i] = eventMs;
+    this.usedEffective[i] = usedEffective;
+  }
+
+  /** Of these events, those at or after `effective` enriched with a version older than it. */
+  lateFor(effective: number): number {
+    let late = 0;
+    for (let i = 0, n = Math.min(this.n, RECENT_JOINS); i < n; i++) if (this.eventMs[i] >= effective && this.usedEffective[i] < effective) late++;
+    return late;
+  }
+}
+
 interface PersonState {
   lastEventMs: number;
   session: number;
@@ -95,8 +128,10 @@ export class Enricher {
   private readonly persons = new Map<string, PersonState>();
   private readonly userVelocity = new Map<string, Velocity>();
   private readonly ipVelocity = new Map<string, Velocity>();
-  /** Per user: event times recently enriched with the profile version effective at `usedEffective`. */
-  private readonly recentByUser = new Map<string, { eventMs: number; usedEffective: number }[]>();
+  /** Per user: event times recently enriched, each with the effective time of the profile version it used. */
+  private readonly recentByUser = new Map<string, RecentJoins>();
+  /** Per profile version: what events show of it. */
+  private readonly shown = new WeakMap<ProfileVersion, ShownProfile>();
   private readonly pseudoCache = new Map<string, string>();
   private readonly pii: Set<string>;
   private readonly personalization: Set<string>;
@@ -118,8 +153,7 @@ export class Enricher {
   private onProfileVersion(v: ProfileVersion): void {
     const recent = this.recentByUser.get(v.user_id);
     if (!recent) return;
-    let late = 0;
-    for (const r of recent) if (r.eventMs >= v.effective_time && r.usedEffective < v.effective_time) late++;
+    const late = recent.lateFor(v.effective_time);
     if (late > 0) {
       const lateness = Math.max(0, v.arrivedMs - v.effective_time);
       const c = this.counters.lateProfile;
@@ -194,7 +228,7 @@ export class Enricher {
     }
 
     // Profile valid at event time (if it has arrived), with late-update bookkeeping.
-    let profile: Record<string, unknown> | null = null;
+    let shown: ShownProfile | null = null;
     let profileEffective = -1;
     if (userId) {
       const v = this.tables.profileAt(userId, eventMs);
@@ -202,20 +236,12 @@ export class Enricher {
         profileEffective = v.effective_time;
         this.counters.profileAsOf.joins++;
         if (this.tables.isOlderThanNewest(userId, v)) this.counters.profileAsOf.earlierVersion++;
-        profile = {};
-        for (const [k, val] of Object.entries(v.fields)) {
-          if (this.pii.has(k)) {
-            this.counters.masked.piiFieldsWithheld++;
-            continue;
-          }
-          if (k === 'user_id' || k === 'effective_time') continue;
-          profile[k] = val;
-        }
+        shown = this.shownProfile(v);
+        this.counters.masked.piiFieldsWithheld += shown.piiWithheld;
       } else this.counters.profileMisses++;
-      const recent = this.recentByUser.get(userId) ?? [];
-      recent.push({ eventMs, usedEffective: profileEffective });
-      if (recent.length > 32) recent.shift();
-      this.recentByUser.set(userId, recent);
+      let recent = this.recentByUser.get(userId);
+      if (!recent) this.recentByUser.set(userId, (recent = new RecentJoins()));
+      recent.add(eventMs, profileEffective);
     }
 
     let product: Record<string, unknown> | null = null;
@@ -251,13 +277,13 @@ export class Enricher {
         this.counters.masked.ipTruncated++;
       }
     } else out.server_session = { id: serverSession, seq: person.seq };
-    if (profile && (consent & CONSENT_BIT.personalization) === 0) {
-      let dropped = false;
-      for (const f of this.personalization) if (f in profile) {
-        delete profile[f];
-        dropped = true;
-      }
-      if (dropped) this.counters.masked.personalizationDropped++;
+    let profile: Record<string, unknown> | null = null;
+    if (shown) {
+      // Without personalization consent, the profile without its personalization fields.
+      if ((consent & CONSENT_BIT.personalization) === 0 && shown.impersonal !== shown.fields) {
+        profile = shown.impersonal;
+        this.counters.masked.personalizationDropped++;
+      } else profile = shown.fields;
     }
     out.profile = profile;
     out.product = product;
@@ -266,19 +292,44 @@ export class Enricher {
     if (this.version === 'v2') out.risk_level = risk.score >= RISK_RULES.v2.flagAt ? 'high' : risk.score > 0 ? 'elevated' : 'low';
     out.enrichment_version = this.version;
     this.counters.enriched++;
-    return {
-      kind: 'enriched',
-      key,
-      value: JSON.stringify(out),
-      headers: {
-        'cb-schema-version': String(e.schema_version),
-        'cb-enrichment-version': this.version,
-        'cb-source-partition': String(rec.partition),
-        'cb-source-offset': rec.offset,
-        'cb-raw-append-ms': String(rec.timestampMs),
-        ...(typeof e.intended_time === 'number' ? { 'cb-intended-ms': String(e.intended_time) } : {}),
-      },
+    const headers: Record<string, string> = {
+      'cb-schema-version': String(e.schema_version),
+      'cb-enrichment-version': this.version,
+      'cb-source-partition': String(rec.partition),
+      'cb-source-offset': rec.offset,
+      'cb-raw-append-ms': String(rec.timestampMs),
     };
+    if (typeof e.intended_time === 'number') headers['cb-intended-ms'] = String(e.intended_time);
+    return { kind: 'enriched', key, value: JSON.stringify(out), headers };
+  }
+
+  /**
+   * What an event shows of a profile version, made once per version (the same for every event that joins it):
+   * its fields without PII, user_id and effective_time, and the same without the personalization fields.
+   * Shared by the events' outputs, which only serialize them.
+   */
+  private shownProfile(v: ProfileVersion): ShownProfile {
+    let shown = this.shown.get(v);
+    if (shown) return shown;
+    const fields: Record<string, unknown> = {};
+    let piiWithheld = 0;
+    for (const k in v.fields) {
+      if (this.pii.has(k)) {
+        piiWithheld++;
+        continue;
+      }
+      if (k === 'user_id' || k === 'effective_time') continue;
+      fields[k] = v.fields[k];
+    }
+    let impersonal = fields;
+    for (const k in fields) if (this.personalization.has(k)) {
+      // Built without the fields, not copied and `delete`d (a slow dictionary object, and JSON.stringify with it).
+      impersonal = {};
+      for (const f in fields) if (!this.personalization.has(f)) impersonal[f] = fields[f];
+      break;
+    }
+    this.shown.set(v, (shown = { fields, impersonal, piiWithheld }));
+    return shown;
   }
 
   private personState(id: string): PersonState {

@@ -77,6 +77,27 @@ describe('enrichment logic', () => {
     assert.equal(run({ user_id: 'u1', event_time: 3_500 }).body.profile.segment, 'vip');
   });
 
+  it('judges lateness on a user\'s last 32 events only, and twice the same profile version gives the same output and counts', () => {
+    const { enricher, profile, run, tables } = setup();
+    profile('u1', 0, 'casual');
+    for (let t = 1; t <= 40; t++) run({ user_id: 'u1', event_time: t * 1_000 });
+    // Effective at 0.5 s, arriving now: all 40 events needed it, the stage remembers the last 32.
+    profile('u1', 500, 'vip', 50_000);
+    assert.equal(enricher.counters.lateProfile.events, 32);
+    // Without personalization consent the profile drops its personalization fields (segment), event after event.
+    tables.apply('consent', 'anon1', JSON.stringify({ analytics: true, marketing: true, personalization: false }), 0);
+    const before = { ...enricher.counters.masked };
+    const a = run({ user_id: 'u1', event_time: 60_000 });
+    const b = run({ user_id: 'u1', event_time: 61_000 });
+    assert.deepEqual(a.body.profile, b.body.profile);
+    assert.equal(a.body.profile.segment, undefined);
+    assert.equal(a.body.profile.tier, undefined);
+    assert.equal(a.body.profile.country, 'DE');
+    assert.equal(a.body.profile.email, undefined);
+    assert.equal(enricher.counters.masked.personalizationDropped - before.personalizationDropped, 2);
+    assert.equal(enricher.counters.masked.piiFieldsWithheld - before.piiFieldsWithheld, 8);
+  });
+
   it('attributes to the last campaign touch, following an identity merge from anonymous to user', () => {
     const { tables, run } = setup();
     tables.apply('campaigns', 'c7', JSON.stringify({ name: 'spring', channel: 'email', cost_per_click: 0.4 }), 0);
