@@ -81,24 +81,29 @@ interface ShownProfile {
 
 /**
  * A user's last RECENT_JOINS events: event time and the effective time of the profile version each was enriched
- * with (−1: none), in a ring (no object per event: they lived long enough for the collector to copy them).
+ * with (−1: none), as pairs in one array of numbers that grows to RECENT_JOINS pairs and then wraps (no object
+ * per event: they lived long enough for the collector to copy them; no fixed-size buffer per user either: most
+ * users of a Zipf population have a handful of events).
  */
 const RECENT_JOINS = 32;
 class RecentJoins {
-  private readonly eventMs = new Float64Array(RECENT_JOINS);
-  private readonly usedEffective = new Float64Array(RECENT_JOINS);
+  private readonly pairs: number[] = [];
   private n = 0;
 
   add(eventMs: number, usedEffective: number): void {
-    const i = this.n++ % RECENT_JOINS;
-    this.eventMs[i] = eventMs;
-    this.usedEffective[i] = usedEffective;
+    if (this.pairs.length < 2 * RECENT_JOINS) this.pairs.push(eventMs, usedEffective);
+    else {
+      const i = 2 * (this.n % RECENT_JOINS);
+      this.pairs[i] = eventMs;
+      this.pairs[i + 1] = usedEffective;
+    }
+    this.n++;
   }
 
   /** Of these events, those at or after `effective` enriched with a version older than it. */
   lateFor(effective: number): number {
     let late = 0;
-    for (let i = 0, n = Math.min(this.n, RECENT_JOINS); i < n; i++) if (this.eventMs[i] >= effective && this.usedEffective[i] < effective) late++;
+    for (let i = 0; i < this.pairs.length; i += 2) if (this.pairs[i] >= effective && this.pairs[i + 1] < effective) late++;
     return late;
   }
 }
