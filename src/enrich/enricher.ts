@@ -317,6 +317,9 @@ export class Enricher {
     let shown = this.shown.get(v);
     if (shown) return shown;
     const fields: Record<string, unknown> = {};
+    // Built beside it without the personalization fields (not copied and `delete`d from: a slow dictionary object).
+    const withoutPersonal: Record<string, unknown> = {};
+    let personal = false;
     let piiWithheld = 0;
     for (const k in v.fields) {
       if (this.pii.has(k)) {
@@ -325,14 +328,10 @@ export class Enricher {
       }
       if (k === 'user_id' || k === 'effective_time') continue;
       fields[k] = v.fields[k];
+      if (this.personalization.has(k)) personal = true;
+      else withoutPersonal[k] = v.fields[k];
     }
-    let impersonal = fields;
-    for (const k in fields) if (this.personalization.has(k)) {
-      // Built without the fields, not copied and `delete`d (a slow dictionary object, and JSON.stringify with it).
-      impersonal = {};
-      for (const f in fields) if (!this.personalization.has(f)) impersonal[f] = fields[f];
-      break;
-    }
+    const impersonal = personal ? withoutPersonal : fields;
     this.shown.set(v, (shown = { fields, impersonal, piiWithheld }));
     return shown;
   }

@@ -11,6 +11,7 @@ import { redact, type Security } from './security.js';
 import { countRequest } from '../observe/cost.js';
 import { installKafkajsFixes, staleCoordinatorError } from './kafkajs-fixes.js';
 import { registerCodecs } from './compression.js';
+import { socketKey } from './wire.js';
 
 installKafkajsFixes();
 registerCodecs();
@@ -119,11 +120,6 @@ function countingRequests(kafka: Kafka, role: string): Kafka {
  * cross-zone (the fidelity check read produce −17 %).
  */
 export const socketLabels = new Map<string, string>();
-
-/** The key of socketLabels. */
-export function socketKey(localPort: number, brokerPort: number): string {
-  return `${localPort}>${brokerPort}`;
-}
 
 /** kafkajs's own socket factory (net/tls connect, keep-alive), registering each socket's local port under `label`. */
 function labelledSockets(label: string): NonNullable<KafkaConfig['socketFactory']> {

@@ -75,10 +75,14 @@ export function produceRequestShares(clientId: string, transactionalId: string |
   return topics.map((t) => request / topics.length + (2 + t.length + 4) / perTopic.get(t)! + 4 + 4);
 }
 
-
 /** Adds `n` bytes at topic → partition (the clients' byte maps). */
 export function addNested(into: Map<string, Map<number, number>>, topic: string, partition: number, n: number): void {
   let m = into.get(topic);
   if (!m) into.set(topic, (m = new Map()));
   m.set(partition, (m.get(partition) ?? 0) + n);
+}
+
+/** A TCP connection's key, `local port>peer port`: this process's socket labels and the kernel-counter ledger's connections. */
+export function socketKey(localPort: number, peerPort: number): string {
+  return `${localPort}>${peerPort}`;
 }

@@ -24,6 +24,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { socketKey } from '../kafka/wire.js';
 
 /** coreutils' stdbuf, to make `ss -E` write each event as it comes (see listen()). */
 const STDBUF = (process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'stdbuf')).find((f) => f.startsWith('/') && existsSync(f));
@@ -226,7 +227,7 @@ export class NetLedger {
     const nodes = this.o.nodes();
     const to = nodes.find((n) => n.port === s.peerPort);
     if (!to || nodes.some((n) => n.port === s.localPort)) return;
-    const key = `${s.localPort}>${s.peerPort}`;
+    const key = socketKey(s.localPort, s.peerPort);
     if (this.finished.has(key)) return;
     const now = Date.now();
     for (const [k, at] of this.finished) if (now - at > 10_000) this.finished.delete(k);
@@ -274,7 +275,7 @@ export class NetLedger {
     for (const s of parseSs(text)) {
       const to = byPort.get(s.peerPort);
       if (!to || byPort.has(s.localPort)) continue; // not a connection to a broker port, or the accepting side
-      const key = `${s.localPort}>${s.peerPort}`;
+      const key = socketKey(s.localPort, s.peerPort);
       if (this.finished.has(key)) continue; // closed since this reading was taken: counted to its end already
       if (s.pid === null && !this.last.has(key) && this.o.labelOf(s.localPort, s.peerPort, null) === undefined) {
         const waited = (this.unowned.get(key)?.readings ?? 0) + 1;

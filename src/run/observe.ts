@@ -5,7 +5,8 @@
  * the host's CPU (steal).
  */
 import { LogDirsProbe } from '../kafka/logdirs.js';
-import { socketKey, socketLabels } from '../kafka/client.js';
+import { socketLabels } from '../kafka/client.js';
+import { socketKey } from '../kafka/wire.js';
 import { NetLedger } from '../observe/netflows.js';
 import { crossZoneBytes, layoutDiffers, REPLICA_FETCH_BYTES_PER_BATCH, sumCrossZone, type ClientFlow, type CrossZoneResult, type PartitionPlacement } from '../observe/crosszone.js';
 import { sampleDisk, type DiskSample } from '../observe/samplers.js';
