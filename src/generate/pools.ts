@@ -1,12 +1,13 @@
 /**
- * Entity pools, built once per run with @faker-js/faker (seeded): visitors with their profile and
- * PII, devices and user agents, IPs and geo, products, pages, campaigns, bots. Per-event work
- * then only indexes into these arrays; fields that never change for an entity are kept as
- * ready-made JSON fragments.
+ * Entity pools, built once per run from a seed: visitors with their profile and PII, devices and user
+ * agents, IPs and geo, products, pages, campaigns, bots. Their words come from a corpus drawn from
+ * @faker-js/faker (src/generate/vocabulary.ts, committed; `npm run vocabulary` redraws it), each seed
+ * picking its own vocabulary from it. Per-event work then only indexes into these arrays; fields that
+ * never change for an entity are kept as ready-made JSON fragments.
  */
-import { Faker, base, en } from '@faker-js/faker';
 import type { Scenario } from '../scenario/schema.js';
 import { Rng } from './random.js';
+import * as corpus from './vocabulary.js';
 
 export interface Profile {
   user_id: string;
@@ -79,7 +80,7 @@ export function flat(s: string): string {
   return s;
 }
 
-/** What a visitor's strings are made of: faker's vocabularies, drawn once per pool. */
+/** What a visitor's strings are made of: the seed's vocabularies (drawn from the corpus), once per pool. */
 interface VisitorVocabulary {
   firstNames: string[];
   lastNames: string[];
@@ -190,22 +191,31 @@ export class VisitorPool {
 
 export function buildPools(scenario: Pick<Scenario, 'seed' | 'population'>): Pools {
   const pop = scenario.population;
-  const faker = new Faker({ locale: [en, base] });
-  faker.seed(scenario.seed);
   const rng = new Rng(scenario.seed ^ 0x5eed);
-
-  // Small vocabularies from faker, combined per entity (cheap for 100 000s of entities).
-  const firstNames = faker.helpers.multiple(() => faker.person.firstName(), { count: 400 });
-  const lastNames = faker.helpers.multiple(() => faker.person.lastName(), { count: 400 });
-  const geo = faker.helpers.multiple(() => ({ country: faker.location.countryCode('alpha-2'), city: faker.location.city() }), { count: 120 });
-  // faker's agent list includes crawlers; people get browsers only, bots come from BOT_USER_AGENTS.
-  const userAgents = faker.helpers.multiple(() => faker.internet.userAgent(), { count: 300 }).filter((ua) => !/bot|crawl|spider|slurp/i.test(ua));
+  // A seed's vocabulary: words drawn (with repeats, as faker drew them) from the committed corpus with a random
+  // stream of the seed's own. Loading faker and drawing through its templates was ~0.1 s of `generate`'s start-up,
+  // and its draws changed with faker's version.
+  const vr = new Rng(scenario.seed ^ 0x70cab);
+  const pick = (list: string, count: number) => {
+    const all = list.split('\n');
+    return Array.from({ length: count }, () => all[vr.int(all.length)]);
+  };
+  const pickPairs = (a: string, b: string, count: number) => {
+    const x = pick(a, count), y = pick(b, count);
+    return x.map((v, i) => [v, y[i]] as const);
+  };
+  const firstNames = pick(corpus.FIRST_NAMES, 400);
+  const lastNames = pick(corpus.LAST_NAMES, 400);
+  const geo = pickPairs(corpus.COUNTRIES, corpus.CITIES, 120).map(([country, city]) => ({ country, city }));
+  // People get browsers only (the corpus has no crawlers); bots come from BOT_USER_AGENTS.
+  const userAgents = pick(corpus.USER_AGENTS, 300);
   const domains = ['example.com', 'example.net', 'example.org', 'mail.example', 'inbox.example'];
-  const categories = faker.helpers.multiple(() => faker.commerce.department(), { count: 40 });
-  const brands = faker.helpers.multiple(() => faker.company.name(), { count: 300 });
-  const adjectives = faker.helpers.multiple(() => faker.commerce.productAdjective(), { count: 60 });
-  const nouns = faker.helpers.multiple(() => faker.commerce.product(), { count: 60 });
-  const words = faker.helpers.multiple(() => faker.word.noun(), { count: 1_500 });
+  const categories = pick(corpus.DEPARTMENTS, 40);
+  const brands = pick(corpus.COMPANIES, 300);
+  const adjectives = pick(corpus.PRODUCT_ADJECTIVES, 60);
+  const nouns = pick(corpus.PRODUCTS, 60);
+  const words = pick(corpus.NOUNS, 1_500);
+  const campaignWords = pickPairs(corpus.ADJECTIVES, corpus.NOUNS, pop.campaigns).map(([adjective, noun]) => `${adjective}-${noun}`);
 
 
   // Per vocabulary entry once, not per visitor (the same strings as before, byte for byte): an address's name
@@ -254,7 +264,7 @@ export function buildPools(scenario: Pick<Scenario, 'seed' | 'population'>): Poo
     const channel = CHANNELS[i % CHANNELS.length];
     campaigns.push({
       campaign_id: `c${i + 1}`,
-      name: `${faker.word.adjective()}-${faker.word.noun()}-${2026}`.toLowerCase().replace(/[^a-z0-9-]/g, ''),
+      name: `${campaignWords[i]}-${2026}`.toLowerCase().replace(/[^a-z0-9-]/g, ''),
       channel,
       utm_source: sources[channel][0],
       utm_medium: sources[channel][1],

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ClickstreamGenerator, DEFAULT_START_MS, profileRecord, type GeneratedEvent } from '../../src/generate/clickstream.js';
 import { buildPools } from '../../src/generate/pools.js';
+import * as corpus from '../../src/generate/vocabulary.js';
+import { drawCorpus, installedFakerVersion, renderCorpus } from '../../src/generate/vocabulary-draw.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { normalizedMix } from '../../src/generate/mix.js';
 import { collectStats } from '../../src/generate/stats.js';
@@ -40,12 +43,12 @@ describe('clickstream generator', () => {
     assert.notEqual(a, c);
   });
 
-  it('the stream of a seed is pinned: the same bytes as every earlier version since the visitor pool became lazy (a change to the generator that changes them fails here)', () => {
+  it('the stream of a seed is pinned: the same bytes as every earlier version since the vocabulary came from the committed corpus (a change to the generator that changes them fails here)', () => {
     // Fixtures users keep depend on it: a change that alters the stream must be deliberate (update the hash and say so).
     const h = createHash('sha256');
     const gen = newGen();
     for (let i = 0; i < 20_000; i++) h.update(gen.next().value + '\n');
-    assert.equal(h.digest('hex'), 'fe48a9a8c6b8278e3db3a878243ab926828c8d8c6534cc2739cc0624d7188451');
+    assert.equal(h.digest('hex'), '4b8c2ec715b1486aa114752a1605c1ef128c94b598aa7ca3322dd26bee6247a4');
   });
 
   it('the achieved rate inside the burst window is base × multiplier within ±3 %, and 2000/s outside', () => {
@@ -297,5 +300,31 @@ population: {users: 3000, products: 800, pages: 200, campaigns: 5, bots: 20}
     assert.deepEqual(a, take(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r' }), 2_000).map(line));
     assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index: 2, of: 2 } }), /0 ≤ index < of/);
     assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index: 3500, of: 4000 } }), /would own no visitor/);
+  });
+});
+
+describe('vocabulary corpus (src/generate/vocabulary.ts)', () => {
+  it('the committed corpus is what `npm run vocabulary` draws from the installed faker (edited by hand or a new faker: redraw it)', async () => {
+    const committed = readFileSync('src/generate/vocabulary.ts', 'utf8');
+    assert.equal(renderCorpus(drawCorpus(), await installedFakerVersion()), committed);
+  });
+
+  it('a seed picks its vocabulary from the corpus: people browse with browsers, names, places, brands and campaigns come from the lists; another seed picks other words', () => {
+    const lists = Object.fromEntries(Object.entries(corpus).map(([k, v]) => [k, new Set(v.split('\n'))]));
+    assert.ok(lists.USER_AGENTS.size > 500 && lists.FIRST_NAMES.size > 1_000 && lists.COMPANIES.size > 500);
+    assert.ok(![...lists.USER_AGENTS].some((ua) => /bot|crawl|spider|slurp/i.test(ua)), 'no crawler among the browsers');
+    const scenario = { seed: 11, population: { users: 400, products: 300, pages: 50, campaigns: 7, bots: 3 } } as Parameters<typeof buildPools>[0];
+    const p = buildPools(scenario);
+    for (let i = 0; i < p.visitors.size; i++) {
+      const v = p.visitors.profile(i);
+      assert.ok(lists.FIRST_NAMES.has(v.first_name) && lists.LAST_NAMES.has(v.last_name) && lists.CITIES.has(v.city) && lists.COUNTRIES.has(v.country), JSON.stringify(v));
+      assert.ok(lists.USER_AGENTS.has(JSON.parse(`{${p.visitors.fixedJson(i)}}`).user_agent));
+    }
+    for (const product of p.products) assert.ok(lists.COMPANIES.has(product.brand) && lists.DEPARTMENTS.has(product.category), JSON.stringify(product));
+    assert.equal(p.campaigns.length, 7);
+    for (const c of p.campaigns) assert.match(c.name, /^[a-z0-9-]+-[a-z0-9-]+-2026$/);
+    const other = buildPools({ ...scenario, seed: 12 });
+    assert.notDeepEqual(other.products.map((x) => x.brand), p.products.map((x) => x.brand));
+    assert.deepEqual(buildPools(scenario).products, p.products, 'same seed, same words');
   });
 });
