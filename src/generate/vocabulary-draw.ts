@@ -5,7 +5,9 @@
  * and its template-driven draws) and a seed's stream does not change with faker's version. A unit test
  * checks that the committed file is what this draws from the installed faker.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Faker, base, en } from '@faker-js/faker';
 
@@ -60,10 +62,7 @@ export function renderCorpus(c: VocabularyCorpus, fakerVersion: string): string 
   return lines.join('\n') + '\n';
 }
 
-export async function installedFakerVersion(): Promise<string> {
-  const { createRequire } = await import('node:module');
-  const { readFileSync } = await import('node:fs');
-  const { dirname, join } = await import('node:path');
+export function installedFakerVersion(): string {
   // faker's package.json is not in its exports map: find it beside the resolved entry.
   let dir = dirname(createRequire(import.meta.url).resolve('@faker-js/faker'));
   for (let i = 0; i < 5; i++, dir = dirname(dir)) {
@@ -77,7 +76,7 @@ export async function installedFakerVersion(): Promise<string> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const target = fileURLToPath(new URL('../../../src/generate/vocabulary.ts', import.meta.url));
-  const text = renderCorpus(drawCorpus(), await installedFakerVersion());
+  const text = renderCorpus(drawCorpus(), installedFakerVersion());
   writeFileSync(target, text);
   console.log(`wrote ${target} (${text.length} bytes)`);
 }
