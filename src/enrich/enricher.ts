@@ -53,7 +53,8 @@ const REQUIRED: [string, 'string' | 'number'][] = [
   ['event_id', 'string'], ['event_type', 'string'], ['event_time', 'number'], ['anonymous_id', 'string'], ['schema_version', 'number'],
 ];
 const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
-const BOT_UA = /bot|crawl|spider|python-requests|curl\/|scrapy|headless/i;
+/** The user agents the risk rules take for bots (the generator's people never browse with one: a unit test checks its corpus). */
+export const BOT_UA = /bot|crawl|spider|python-requests|curl\/|scrapy|headless/i;
 const WINDOW_MS = 10_000;
 
 /**

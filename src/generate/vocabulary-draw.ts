@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Faker, base, en } from '@faker-js/faker';
+import { BOT_UA } from '../enrich/enricher.js';
 
 /** The corpus's lists, each sorted and without duplicates. Keys are the exported names in vocabulary.ts. */
 export type VocabularyCorpus = Record<(typeof LISTS)[number][0], string[]>;
@@ -23,7 +24,7 @@ const LISTS = [
   ['LAST_NAMES', (f: Faker) => f.person.lastName(), 3_000],
   ['COUNTRIES', (f: Faker) => f.location.countryCode('alpha-2'), 2_000],
   ['CITIES', (f: Faker) => f.location.city(), 1_500],
-  // faker's agent list includes crawlers; people get browsers only, bots come from BOT_USER_AGENTS.
+  // faker's agent list includes crawlers; people get browsers only (none the enricher's bot rule flags), bots come from BOT_USER_AGENTS.
   ['USER_AGENTS', (f: Faker) => f.internet.userAgent(), 1_000],
   ['DEPARTMENTS', (f: Faker) => f.commerce.department(), 500],
   ['COMPANIES', (f: Faker) => f.company.name(), 1_000],
@@ -33,8 +34,6 @@ const LISTS = [
   ['ADJECTIVES', (f: Faker) => f.word.adjective(), 6_000],
 ] as const;
 
-const BOT = /bot|crawl|spider|slurp/i;
-
 export function drawCorpus(): VocabularyCorpus {
   const faker = new Faker({ locale: [en, base] });
   faker.seed(CORPUS_SEED);
@@ -43,7 +42,7 @@ export function drawCorpus(): VocabularyCorpus {
     const seen = new Set<string>();
     for (let i = 0; i < count; i++) {
       const w = draw(faker);
-      if (name === 'USER_AGENTS' && BOT.test(w)) continue;
+      if (name === 'USER_AGENTS' && BOT_UA.test(w)) continue;
       if (w.includes('\n')) throw new Error(`faker drew a ${name} entry with a line break: ${JSON.stringify(w)}`);
       seen.add(w);
     }
