@@ -35,7 +35,7 @@ export function sinkCommand(io: Io): Command {
       await freshness?.start();
       io.err(`table sink running: ${topic} → ${o.dir}; stop with Ctrl-C`);
       const stats = () => ({
-        at: new Date().toISOString(), files: sink.files, rowsCommitted: sink.rowsCommitted, rowsRead: sink.rowsCommitted + sink.rowsBuffered, skippedBelowCommit: sink.skipped, cpuSeconds: selfCpuSeconds(),
+        at: new Date().toISOString(), files: sink.files, rowsCommitted: sink.rowsCommitted, rowsRead: sink.rowsCommitted + sink.rowsBuffered, skippedBelowCommit: sink.skipped, slowestCommitMs: sink.slowestCommitMs, rejoins: sink.rejoins, cpuSeconds: selfCpuSeconds(),
         ...(freshness ? { freshness: freshness.summary(), queries: freshness.queries, slowestQueryMs: freshness.slowestQueryMs } : {}),
       });
       const timer = setInterval(() => io.out(JSON.stringify(stats())), o.statsEvery * 1000);

@@ -97,8 +97,12 @@ export interface TableResult extends TableCheck {
     queries: number;
     slowestQueryMs: number;
   };
-  /** The sink process: its CPU (the last process's, after a kill), SIGKILLs by fault phases, re-delivered records its restarts skipped. */
-  sink: { pid: number | undefined; cpuSeconds: number | null; kills: number; restartedSkipped: number; stoppedCleanly: boolean };
+  /**
+   * The sink processes: their CPU, SIGKILLs by fault phases, re-delivered records the restarts skipped, the
+   * slowest table commit (null: not reported) and the times a sink joined its group again (rebalances):
+   * what a stalled table's freshness points to.
+   */
+  sink: { pid: number | undefined; cpuSeconds: number | null; kills: number; restartedSkipped: number; stoppedCleanly: boolean; slowestCommitMs?: number | null; rejoins?: number };
 }
 
 export interface NotMeasured {

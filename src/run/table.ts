@@ -24,6 +24,8 @@ interface SinkStats {
   rowsCommitted: number;
   rowsRead?: number;
   skippedBelowCommit: number;
+  slowestCommitMs?: number;
+  rejoins?: number;
   cpuSeconds?: number;
   table?: TableCheck;
 }
@@ -46,8 +48,10 @@ export class TableRun {
   /** Re-delivered records the restarted sinks skipped (below their last commit record). */
   private skippedAfterRestart = 0;
   private skippedBase = 0;
-  /** CPU seconds of the sink processes before the current one. */
+  /** CPU seconds, group rejoins and the slowest commit of the sink processes before the current one. */
   private cpuBase = 0;
+  private rejoinsBase = 0;
+  private slowestBase = 0;
   readonly dir: string;
 
   constructor(private readonly ctx: RunContext) {
@@ -94,6 +98,8 @@ export class TableRun {
     this.exited = false;
     // A restarted sink's counters start at 0: what the killed one did is kept in the bases.
     this.cpuBase += this.last?.cpuSeconds ?? 0;
+    this.rejoinsBase += this.last?.rejoins ?? 0;
+    this.slowestBase = Math.max(this.slowestBase, this.last?.slowestCommitMs ?? 0);
     this.skippedBase = this.skippedAfterRestart;
     this.last = undefined;
     const t = ctx.s.table!;
@@ -162,6 +168,7 @@ export class TableRun {
       }
     }
     const f = this.freshness;
+    const lastStats = this.final ?? this.last;
     return {
       measured: true,
       ...check,
@@ -179,7 +186,10 @@ export class TableRun {
         queries: f?.queries ?? 0,
         slowestQueryMs: f?.slowestQueryMs ?? 0,
       },
-      sink: { pid: this.child?.pid, cpuSeconds: (this.final ?? this.last)?.cpuSeconds !== undefined ? this.cpuBase + (this.final ?? this.last)!.cpuSeconds! : null, kills: this.kills, restartedSkipped: this.skippedAfterRestart, stoppedCleanly },
+      sink: {
+        pid: this.child?.pid, cpuSeconds: lastStats?.cpuSeconds !== undefined ? this.cpuBase + lastStats.cpuSeconds : null, kills: this.kills, restartedSkipped: this.skippedAfterRestart, stoppedCleanly,
+        slowestCommitMs: lastStats?.slowestCommitMs !== undefined ? Math.max(this.slowestBase, lastStats.slowestCommitMs) : null, rejoins: this.rejoinsBase + (lastStats?.rejoins ?? 0),
+      },
     };
   }
 

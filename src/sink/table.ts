@@ -95,6 +95,15 @@ export class TableSink {
   private stopped = false;
   /** Records below a commit record's offsets, skipped (re-delivered after a restart). */
   skipped = 0;
+  /** Longest table commit (Parquet file + commit record), ms: a slow commit holds rows back from the table. */
+  slowestCommitMs = 0;
+  /** Times the consumer joined its group after the first join (rebalances: a member lost or added, a session expired). */
+  rejoins = 0;
+  private joins = 0;
+  /** The group's offsets (lag only): the newest to send, and whether a send is under way. */
+  private groupOffsetsDue?: Map<number, number>;
+  private groupOffsetsSending = false;
+  private groupOffsetsFailing = false;
   rowsCommitted = 0;
   files = 0;
   /** Rows read and not committed yet. */
@@ -130,6 +139,14 @@ export class TableSink {
     this.db = await DuckDBInstance.create(':memory:');
     this.con = await this.db.connect();
     const consumer = (this.consumer = createConsumer(this.kafka, { groupId: this.o.groupId, readUncommitted: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 }, () => !this.stopped));
+    // What stalls a table shows here: a rebalance (a session that expired, a member lost) and a consumer that crashed.
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      if (this.joins++ > 0) {
+        this.rejoins++;
+        this.o.log?.(`table sink: joined its group again (a rebalance) after ${e.payload.duration} ms; reading resumes from the last commit record's offsets`);
+      }
+    });
+    consumer.on(consumer.events.CRASH, (e) => this.o.log?.(`table sink: the consumer crashed (${e.payload.error.message})${e.payload.restart ? '; kafkajs restarts it' : ''}`));
     await consumer.connect();
     await consumer.subscribe({ topic: this.o.topic, fromBeginning: true });
     await consumer.run({
@@ -154,7 +171,11 @@ export class TableSink {
           if (this.buffer.length === 1) this.bufferSince = Date.now();
           this.read.set(p, offset + 1);
         }
-        if (this.due()) await this.commit();
+        // The timer commits on the time cadence; a batch that fills the buffer to the row or byte cadence
+        // commits (and waits: memory stays bounded). The commit is DuckDB and a file rename only: the group's
+        // offsets are sent beside it, so a coordinator that answers slowly never holds this batch (and the
+        // heartbeats behind it) back.
+        if (this.full()) await this.commit().catch((err: Error) => this.o.log?.(`table commit failed: ${err.message}`));
         await heartbeat();
       },
     });
@@ -163,20 +184,36 @@ export class TableSink {
     }, 200);
   }
 
+  private full(): boolean {
+    return this.buffer.length >= this.cadence.rows || this.bufferBytes >= this.cadence.bytes;
+  }
+
   private due(): boolean {
     if (this.buffer.length === 0) return false;
-    return this.buffer.length >= this.cadence.rows || this.bufferBytes >= this.cadence.bytes || Date.now() - this.bufferSince >= this.cadence.seconds * 1000;
+    return this.full() || Date.now() - this.bufferSince >= this.cadence.seconds * 1000;
   }
 
   /** Write what is buffered as one Parquet file, then its commit record (one commit at a time). */
   commit(): Promise<void> {
-    this.committing = this.committing.then(() => this.doCommit());
+    // One queued commit at most (it takes everything buffered when it starts): a slow commit does not pile
+    // up timer commits behind it that would each write a tiny file. A failed commit does not stop later ones.
+    if (this.commitQueued) return this.committing;
+    this.commitQueued = true;
+    this.committing = this.committing.catch(() => {}).then(() => {
+      this.commitQueued = false;
+      return this.doCommit();
+    });
     return this.committing;
   }
 
+  private commitQueued = false;
+
   private async doCommit(): Promise<void> {
     if (this.buffer.length === 0) return;
+    const started = Date.now();
     const rows = this.buffer;
+    const rowBytes = this.bufferBytes;
+    const since = this.bufferSince;
     const offsets = new Map(this.read);
     this.buffer = [];
     this.bufferBytes = 0;
@@ -184,9 +221,10 @@ export class TableSink {
     const file = `${DATA}/part-${pad(seq)}.parquet`;
     const tmpJson = join(this.o.dir, `.part-${pad(seq)}.ndjson`);
     const head = `{"_commit":${seq},`;
-    writeFileSync(tmpJson, head + rows.join(`\n${head}`) + '\n');
     const target = join(this.o.dir, file);
+    let committed = false;
     try {
+      writeFileSync(tmpJson, head + rows.join(`\n${head}`) + '\n');
       // Top-level fields typed as DuckDB infers them over the whole file; nested objects and lists stored as
       // JSON, so a file's shape does not hang on which fields its rows happened to carry (a struct's field
       // order followed the rows: `profile` read as five different structs in one test run).
@@ -208,17 +246,59 @@ export class TableSink {
       const tmp = join(this.o.dir, COMMITS, `.${pad(seq)}.json`);
       writeFileSync(tmp, JSON.stringify(record));
       renameSync(tmp, join(this.o.dir, COMMITS, `${pad(seq)}.json`)); // the commit point
+      committed = true;
       this.seq = seq;
       for (const [p, n] of offsets) this.committed.set(p, n);
       this.rowsCommitted += rows.length;
       this.files++;
       this.o.onCommit?.(record);
+      const took = Date.now() - started;
+      if (took > this.slowestCommitMs) this.slowestCommitMs = took;
+      if (took >= 2_000) this.o.log?.(`table sink: commit ${seq} (${rows.length} rows) took ${(took / 1000).toFixed(1)} s`);
       // The group's offsets follow (lag, tools); a restart goes by the commit records.
-      await this.consumer?.commitOffsets([...offsets].map(([partition, next]) => ({ topic: this.o.topic, partition, offset: String(next) }))).catch(() => {});
+      this.sendGroupOffsets(offsets);
     } finally {
       rmSync(tmpJson, { force: true });
+      // Not committed: the rows go back in front of the buffer, for the next commit (their offsets are in
+      // `read` already: dropping them would leave them out of the table for good).
+      if (!committed) {
+        this.buffer = rows.concat(this.buffer);
+        this.bufferBytes += rowBytes;
+        this.bufferSince = since;
+      }
     }
   }
+
+  /**
+   * The group's offsets after a commit record, not awaited by the commit: kafkajs retries a refused offset
+   * commit for ~10 s (a rebalance under way, a coordinator moving), and a table commit that waited for it
+   * held every later commit back and, inside a batch, the heartbeats too. One send at a time; a commit made
+   * meanwhile sends its newer offsets next.
+   */
+  private sendGroupOffsets(offsets: Map<number, number>): void {
+    const due = (this.groupOffsetsDue ??= new Map());
+    for (const [p, n] of offsets) due.set(p, n);
+    if (this.groupOffsetsSending || !this.consumer) return;
+    const send = this.groupOffsetsDue;
+    this.groupOffsetsDue = undefined;
+    this.groupOffsetsSending = true;
+    this.groupOffsetsSent = this.consumer
+      .commitOffsets([...send].map(([partition, next]) => ({ topic: this.o.topic, partition, offset: String(next) })))
+      .then(() => {
+        if (this.groupOffsetsFailing) this.o.log?.('table sink: the group\'s offsets are committed again');
+        this.groupOffsetsFailing = false;
+      })
+      .catch((err: Error) => {
+        if (!this.groupOffsetsFailing && !this.stopped) this.o.log?.(`table sink: the group's offsets were not committed (${err.message}); they only show lag: the table goes by its commit records`);
+        this.groupOffsetsFailing = true;
+      })
+      .finally(() => {
+        this.groupOffsetsSending = false;
+        if (this.groupOffsetsDue) this.sendGroupOffsets(new Map());
+      });
+  }
+
+  private groupOffsetsSent: Promise<void> = Promise.resolve();
 
   /** Commit what is buffered, stop consuming, close. */
   async stop(): Promise<void> {
@@ -226,6 +306,7 @@ export class TableSink {
     if (this.timer) clearInterval(this.timer);
     await this.consumer?.stop().catch(() => {});
     await this.commit().catch((err: Error) => this.o.log?.(`last table commit failed: ${err.message}`));
+    while (this.groupOffsetsSending) await this.groupOffsetsSent;
     await this.consumer?.disconnect().catch(() => {});
     this.con?.closeSync();
     this.db?.closeSync();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -47,6 +47,15 @@ describe('table sink (issue #21) on the sandbox', () => {
     await exited(first);
     const atKill = committedRows();
     const second = spawnCli(sinkArgs);
+    // A commit that fails (its data folder briefly a file: the Parquet write is refused) loses nothing: its
+    // rows go back to the buffer and a later commit carries them.
+    assert.ok(await waitUntil(async () => /table sink running/.test(second.output.join('')), 60_000, 100), second.output.join(''));
+    renameSync(join(dir, 'data'), join(dir, 'data.away'));
+    writeFileSync(join(dir, 'data'), 'not a folder');
+    const failedBefore = await waitUntil(async () => /table commit failed/.test(second.output.join('')), 30_000, 50);
+    rmSync(join(dir, 'data'));
+    renameSync(join(dir, 'data.away'), join(dir, 'data'));
+    assert.ok(failedBefore, `a commit failed while the data folder was a file:\n${second.output.join('')}`);
     assert.ok(await waitUntil(async () => (await groupLag(kafka, `${prefix}.enrich.v1`, names.raw)) === 0, 120_000, 250), `the stage caught up:\n${stage.output.join('')}`);
     const enriched = await readAll(kafka, names.enriched, 1);
     const want = enriched.map((r) => (JSON.parse(r.value) as { event_id: string }).event_id);
@@ -110,9 +119,12 @@ gates:
     // Freshness of live rows, per phase; the rewritten rows left out and counted.
     const steady = tb.freshness.byPhase.find((p) => p.phase === 'steady')!.freshness;
     // (Its tail holds the rows the sink had buffered when it was killed: they reached the table after the restart.)
-    assert.ok(steady && steady.count > 3_000 && steady.p50Ms > 0 && steady.p50Ms < 5_000, JSON.stringify(steady));
+    // (When it fails: what the sink said — slow commits, rejoins, offsets refused — and its stats.)
+    const sinkSaid = () => `${JSON.stringify(steady)}; sink ${JSON.stringify(tb.sink)}\n${output.split('\n').filter((l) => /table sink|kafkajs|rebalanc/i.test(l)).slice(0, 40).join('\n')}`;
+    assert.ok(steady && steady.count > 3_000 && steady.p50Ms > 0 && steady.p50Ms < 5_000, sinkSaid());
     assert.ok(tb.freshness.rewrittenRowsExcluded > 0);
     assert.ok(tb.sink.stoppedCleanly);
+    assert.ok(typeof tb.sink.slowestCommitMs === 'number' && tb.sink.slowestCommitMs > 0 && tb.sink.slowestCommitMs < 10_000, sinkSaid());
     // The sink SIGKILLed by the fault phase and restarted: it went on from its last commit record.
     assert.equal(tb.sink.kills, 1);
     const kill = r.faults.find((f) => f.action === 'sink-kill');
