@@ -143,7 +143,7 @@ export class TableSink {
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       if (this.joins++ > 0) {
         this.rejoins++;
-        this.o.log?.(`table sink: joined its group again (a rebalance) after ${e.payload.duration} ms; reading resumes from the last commit record's offsets`);
+        this.o.log?.(`table sink: joined its group again (a rebalance) after ${e.payload.duration} ms; records it already holds or committed are skipped when re-delivered`);
       }
     });
     consumer.on(consumer.events.CRASH, (e) => this.o.log?.(`table sink: the consumer crashed (${e.payload.error.message})${e.payload.restart ? '; kafkajs restarts it' : ''}`));
