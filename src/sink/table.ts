@@ -143,10 +143,10 @@ export class TableSink {
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       if (this.joins++ > 0) {
         this.rejoins++;
-        this.o.log?.(`table sink: joined its group again (a rebalance) after ${e.payload.duration} ms; records it already holds or committed are skipped when re-delivered`);
+        this.o.log?.(`joined its group again (a rebalance) after ${e.payload.duration} ms; records it already holds or committed are skipped when re-delivered`);
       }
     });
-    consumer.on(consumer.events.CRASH, (e) => this.o.log?.(`table sink: the consumer crashed (${e.payload.error.message})${e.payload.restart ? '; kafkajs restarts it' : ''}`));
+    consumer.on(consumer.events.CRASH, (e) => this.o.log?.(`the consumer crashed (${e.payload.error.message})${e.payload.restart ? '; kafkajs restarts it' : ''}`));
     await consumer.connect();
     await consumer.subscribe({ topic: this.o.topic, fromBeginning: true });
     await consumer.run({
@@ -258,7 +258,7 @@ export class TableSink {
       this.o.onCommit?.(record);
       const took = Date.now() - started;
       if (took > this.slowestCommitMs) this.slowestCommitMs = took;
-      if (took >= 2_000) this.o.log?.(`table sink: commit ${seq} (${rows.length} rows) took ${(took / 1000).toFixed(1)} s`);
+      if (took >= 2_000) this.o.log?.(`table commit ${seq} (${rows.length} rows) took ${(took / 1000).toFixed(1)} s`);
       // The group's offsets follow (lag, tools); a restart goes by the commit records.
       this.sendGroupOffsets(offsets);
     } finally {
@@ -289,11 +289,11 @@ export class TableSink {
     this.groupOffsetsSent = this.consumer
       .commitOffsets([...send].map(([partition, next]) => ({ topic: this.o.topic, partition, offset: String(next) })))
       .then(() => {
-        if (this.groupOffsetsFailing) this.o.log?.('table sink: the group\'s offsets are committed again');
+        if (this.groupOffsetsFailing) this.o.log?.('the group\'s offsets are committed again');
         this.groupOffsetsFailing = false;
       })
       .catch((err: Error) => {
-        if (!this.groupOffsetsFailing && !this.stopped) this.o.log?.(`table sink: the group's offsets were not committed (${err.message}); they only show lag: the table goes by its commit records`);
+        if (!this.groupOffsetsFailing && !this.stopped) this.o.log?.(`the group's offsets were not committed (${err.message}); they only show lag: the table goes by its commit records`);
         this.groupOffsetsFailing = true;
       })
       .finally(() => {
