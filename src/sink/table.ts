@@ -104,6 +104,9 @@ export class TableSink {
   private groupOffsetsDue?: Map<number, number>;
   private groupOffsetsSending = false;
   private groupOffsetsFailing = false;
+  private groupOffsetsSent: Promise<void> = Promise.resolve();
+  /** A commit is queued behind the one under way (it takes everything buffered when it starts). */
+  private commitQueued = false;
   rowsCommitted = 0;
   files = 0;
   /** Rows read and not committed yet. */
@@ -206,8 +209,6 @@ export class TableSink {
     return this.committing;
   }
 
-  private commitQueued = false;
-
   private async doCommit(): Promise<void> {
     if (this.buffer.length === 0) return;
     const started = Date.now();
@@ -282,7 +283,11 @@ export class TableSink {
   private sendGroupOffsets(offsets: Map<number, number>): void {
     const due = (this.groupOffsetsDue ??= new Map());
     for (const [p, n] of offsets) due.set(p, n);
-    if (this.groupOffsetsSending || !this.consumer) return;
+    this.flushGroupOffsets();
+  }
+
+  private flushGroupOffsets(): void {
+    if (this.groupOffsetsSending || !this.consumer || !this.groupOffsetsDue) return;
     const send = this.groupOffsetsDue;
     this.groupOffsetsDue = undefined;
     this.groupOffsetsSending = true;
@@ -298,11 +303,9 @@ export class TableSink {
       })
       .finally(() => {
         this.groupOffsetsSending = false;
-        if (this.groupOffsetsDue) this.sendGroupOffsets(new Map());
+        this.flushGroupOffsets();
       });
   }
-
-  private groupOffsetsSent: Promise<void> = Promise.resolve();
 
   /** Commit what is buffered, stop consuming, close. */
   async stop(): Promise<void> {
