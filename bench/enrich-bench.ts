@@ -1,9 +1,10 @@
 /**
  * Enrichment throughput on a sandbox, side by side in one run: a plain consume → produce
  * passthrough, the enrichment stage with at-least-once, and with exactly-once. Each round reads
- * the same pre-produced raw topic with a fresh consumer group; the time runs from the stage
- * being ready (tables loaded) until its group has committed the end of the topic (at-least-once: its
- * produced offsets committed at each check, not on its 2 s timer). Beside the time,
+ * the same pre-produced raw topic with a fresh consumer group; its rate runs from a tenth of the events
+ * written (the stage's tables loaded, the group joined, the first fetches done) until its group has
+ * committed the end of the topic (at-least-once: its produced offsets committed at each check, not on
+ * its 2 s timer); the whole round's time is kept beside it. Beside the time,
  * the CPU each round cost: the brokers' (from /proc, their JVMs) and this process's, per event — on a
  * 2-core machine the sum is what bounds the rate. In a process of its own (`node enrich-bench.js
  * <sandbox state dir> <events> <rounds>`), as `run` starts the stage: in the bench's process the heap of
@@ -19,22 +20,74 @@ import { cutRequests } from '../src/enrich/requests.js';
 import type { Message } from 'kafkajs';
 import { parseScenario } from '../src/scenario/load.js';
 import { sleep, waitUntil } from '../src/sandbox/process.js';
-import { groupLag } from '../src/observe/samplers.js';
+import { sampleLag } from '../src/observe/samplers.js';
 import { readBrokerCpu, selfCpuSeconds } from '../src/observe/cost.js';
 
 type Mode = 'passthrough' | 'alo' | 'eos';
+const MODES: Mode[] = ['passthrough', 'alo', 'eos'];
 
-/** One round's time (ms) and CPU (µs per event: the brokers', this process's). */
-async function measured(sb: Sandbox, events: number, round: () => Promise<number>): Promise<{ ms: number; brokerUs?: number; clientUs: number }> {
+/** What a round started: its stop, and a step before each check of whether it is done. */
+interface Started {
+  stop: () => Promise<void>;
+  beforeCheck?: () => Promise<void>;
+}
+
+/**
+ * The share of a round's events left out of its time: start-up (the group's join, the first fetches, code not
+ * yet compiled) is not what the rate compares, and it fell unevenly on the modes (the passthrough's time
+ * included its join, the stage's did not).
+ */
+const WARM_SHARE = 0.1;
+
+/**
+ * One round, timed from when its outputs passed WARM_SHARE of the events (read from the output topics' end
+ * offsets, every 50 ms) until its group has committed the raw topic's end (the passthrough's kafkajs commits
+ * 4–8 ms after its last copy is acknowledged, measured); `ms` is the time of all the events at that rate, `wholeMs`
+ * the round's time from its start returned (start-up included, as the bench timed rounds before 2026-12-06).
+ * CPU (µs per event): the brokers' and this process's over the whole round.
+ */
+async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: string, raw: string, outputs: string[], start: () => Promise<Started>): Promise<{ ms: number; wholeMs: number; brokerUs?: number; clientUs: number }> {
   const brokers = () => {
     const r = readBrokerCpu(sb.state.nodes);
     return Object.keys(r).length === sb.state.nodes.length ? Object.values(r).reduce((a, b) => a + b, 0) : undefined;
   };
-  const b0 = brokers();
-  const c0 = selfCpuSeconds();
-  const ms = await round();
-  const b1 = brokers();
-  return { ms, brokerUs: b0 !== undefined && b1 !== undefined ? ((b1 - b0) / events) * 1e6 : undefined, clientUs: ((selfCpuSeconds() - c0) / events) * 1e6 };
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const written = async () => {
+      let n = 0;
+      for (const t of outputs) for (const p of await admin.fetchTopicOffsets(t)) n += Number(p.high);
+      return n;
+    };
+    const base = await written();
+    const b0 = brokers();
+    const c0 = selfCpuSeconds();
+    const round = await start();
+    const t0 = Date.now();
+    let ms: number;
+    let wholeMs: number;
+    let cpu: number;
+    try {
+      let done = 0;
+      await waitUntil(async () => (done = (await written()) - base) >= events * WARM_SHARE, 600_000, 50);
+      const t1 = Date.now();
+      await waitUntil(async () => {
+        await round.beforeCheck?.();
+        return (await sampleLag(admin, groupId, raw)).lag === 0;
+      }, 600_000, 50);
+      // Most of the round must be left to time.
+      if (done > events / 2) throw new Error(`${groupId}: ${done} of ${events} events written before the round was timed`);
+      ms = ((Date.now() - t1) / (events - done)) * events;
+      wholeMs = Date.now() - t0;
+      cpu = selfCpuSeconds() - c0;
+    } finally {
+      await round.stop();
+    }
+    const b1 = brokers();
+    return { ms, wholeMs, brokerUs: b0 !== undefined && b1 !== undefined ? ((b1 - b0) / events) * 1e6 : undefined, clientUs: (cpu / events) * 1e6 };
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 const scenario = parseScenario(`name: bench
@@ -66,14 +119,16 @@ async function prepare(kafka: Kafka, prefix: string, events: number): Promise<To
   return names;
 }
 
-async function passthrough(kafka: Kafka, names: TopicNames, groupId: string, out: string): Promise<number> {
+/**
+ * A plain consume → produce from `raw` to `out` in group `groupId`, running until stopped (returns its stop).
+ */
+async function startPassthrough(kafka: Kafka, raw: string, groupId: string, out: string): Promise<() => Promise<void>> {
   const producer = createProducer(kafka, { idempotent: true });
   await producer.connect();
   // The same fetch size as the stage: the comparison is of the work per record, not of batch sizes.
   const consumer = createConsumer(kafka, { groupId, maxBytesPerPartition: FETCH_BYTES_PER_PARTITION });
   await consumer.connect();
-  await consumer.subscribe({ topic: names.raw, fromBeginning: true });
-  const t0 = Date.now();
+  await consumer.subscribe({ topic: raw, fromBeginning: true });
   await consumer.run({
     partitionsConsumedConcurrently: 16,
     autoCommitInterval: 2_000,
@@ -85,28 +140,20 @@ async function passthrough(kafka: Kafka, names: TopicNames, groupId: string, out
       for (const r of requests) await producer.send({ ...r, acks: -1 });
     },
   });
-  await waitUntil(async () => (await groupLag(kafka, groupId, names.raw)) === 0, 600_000, 250);
-  const ms = Date.now() - t0;
-  await consumer.disconnect();
-  await producer.disconnect();
-  return ms;
+  return async () => {
+    await consumer.disconnect();
+    await producer.disconnect();
+  };
 }
 
-async function stage(kafka: Kafka, brokers: string[], names: TopicNames, groupId: string, delivery: 'eos' | 'alo', out: string): Promise<number> {
+async function stage(brokers: string[], names: TopicNames, groupId: string, delivery: 'eos' | 'alo', out: string): Promise<Started> {
   const s = new EnrichmentStage({ brokers, names, outputTopic: out, version: 'v1', delivery, config: scenario.enrichment, groupId, transactionalId: `${groupId}.0` });
   await s.start();
-  const t0 = Date.now();
   // At-least-once commits what it produced every ALO_COMMIT_INTERVAL_MS (2 s): waiting for that timer, a round's
   // time was its work plus 0–2 s of the timer's phase (rounds of the same code read ~4.1 or ~6.3 s). Committed
   // before each check here, the time is when everything was produced and acknowledged, as the passthrough's
-  // (kafkajs commits after each of its batches) and exactly-once's (offsets in each transaction).
-  await waitUntil(async () => {
-    if (delivery === 'alo') await s.commitProduced();
-    return (await groupLag(kafka, groupId, names.raw)) === 0;
-  }, 600_000, 250);
-  const ms = Date.now() - t0;
-  await s.stop();
-  return ms;
+  // (kafkajs commits as it goes) and exactly-once's (offsets in each transaction).
+  return { stop: () => s.stop(), ...(delivery === 'alo' ? { beforeCheck: async () => void (await s.commitProduced()) } : {}) };
 }
 
 /**
@@ -127,38 +174,44 @@ async function removeBenchTopics(kafka: Kafka, prefix: string): Promise<void> {
   }
 }
 
-/** The rounds' modes, each round in this order (BENCH_ENRICH_MODES=eos,passthrough for some of them). */
-const modes = (process.env.BENCH_ENRICH_MODES ?? 'passthrough,alo,eos').split(',') as Mode[];
+/** The rounds' modes, each round in the order given (BENCH_ENRICH_MODES=eos,passthrough for some of them). */
+const modes = (process.env.BENCH_ENRICH_MODES ?? MODES.join(',')).split(',') as Mode[];
 
 export async function enrichmentBench(sb: Sandbox, events: number, rounds: number) {
   const kafka = createKafka({ brokers: sb.brokers, clientId: 'clickbench-bench' });
   const prefix = `cb-bench-${Date.now().toString(36)}`;
   const names = await prepare(kafka, prefix, events);
   const passOut = topicNames(`${prefix}-pass`).enriched;
-  const times: Record<Mode, number[]> = { passthrough: [], alo: [], eos: [] };
-  const brokerUs: Record<Mode, number[]> = { passthrough: [], alo: [], eos: [] };
-  const clientUs: Record<Mode, number[]> = { passthrough: [], alo: [], eos: [] };
-  const run = async (mode: Mode, round: () => Promise<number>) => {
-    const m = await measured(sb, events, round);
+  const empty = () => Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, number[]>;
+  const times = empty();
+  const wholeTimes = empty();
+  const brokerUs = empty();
+  const clientUs = empty();
+  const run = async (mode: Mode, groupId: string, outputs: string[], start: () => Promise<Started>) => {
+    const m = await measured(sb, kafka, events, groupId, names.raw, outputs, start);
     times[mode].push(m.ms);
+    wholeTimes[mode].push(m.wholeMs);
     if (m.brokerUs !== undefined) brokerUs[mode].push(m.brokerUs);
     clientUs[mode].push(m.clientUs);
     await sleep(500);
   };
   try {
     for (let r = 0; r < rounds; r++) {
-      if (modes.includes('passthrough')) await run('passthrough', () => passthrough(kafka, names, `${prefix}.pass.${r}`, passOut));
-      if (modes.includes('alo')) await run('alo', () => stage(kafka, sb.brokers, names, `${prefix}.alo.${r}`, 'alo', names.enriched));
-      if (modes.includes('eos')) await run('eos', () => stage(kafka, sb.brokers, names, `${prefix}.eos.${r}`, 'eos', names.enriched));
+      const stageOut = [names.enriched, names.dlq];
+      for (const mode of modes) {
+        const g = `${prefix}.${mode}.${r}`;
+        if (mode === 'passthrough') await run(mode, g, [passOut], async () => ({ stop: await startPassthrough(kafka, names.raw, g, passOut) }));
+        else await run(mode, g, stageOut, () => stage(sb.brokers, names, g, mode, names.enriched));
+      }
     }
   } finally {
     await removeBenchTopics(kafka, prefix);
   }
-  return { events, rounds, times, brokerUs, clientUs };
+  return { events, rounds, times, wholeTimes, brokerUs, clientUs };
 }
 
-/** `node enrich-bench.js <sandbox state dir> <events> <rounds>`: the rounds, one JSON line on stdout. */
 if (process.argv[1]?.endsWith('enrich-bench.js')) {
+  /** `node enrich-bench.js <sandbox state dir> <events> <rounds>`: the rounds, one JSON line on stdout. */
   const sb = Sandbox.load(process.argv[2]);
   if (!sb) throw new Error(`no sandbox in ${process.argv[2]}`);
   void enrichmentBench(sb, Number(process.argv[3]), Number(process.argv[4])).then(
