@@ -24,7 +24,6 @@ import { sampleLag } from '../src/observe/samplers.js';
 import { readBrokerCpu, selfCpuSeconds } from '../src/observe/cost.js';
 
 type Mode = 'passthrough' | 'alo' | 'eos';
-const MODES: Mode[] = ['passthrough', 'alo', 'eos'];
 
 /** What a round started: its stop, and a step before each check of whether it is done. */
 interface Started {
@@ -71,12 +70,12 @@ async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: stri
       let done = 0;
       await waitUntil(async () => (done = (await written()) - base) >= events * WARM_SHARE, 600_000, 50);
       const t1 = Date.now();
+      // Most of the round must be left to time.
+      if (done > events / 2) throw new Error(`${groupId}: ${done} of ${events} events written before the round was timed`);
       await waitUntil(async () => {
         await round.beforeCheck?.();
         return (await sampleLag(admin, groupId, raw)).lag === 0;
       }, 600_000, 50);
-      // Most of the round must be left to time.
-      if (done > events / 2) throw new Error(`${groupId}: ${done} of ${events} events written before the round was timed`);
       ms = ((Date.now() - t1) / (events - done)) * events;
       wholeMs = Date.now() - t0;
       cpu = selfCpuSeconds() - c0;
@@ -175,14 +174,14 @@ async function removeBenchTopics(kafka: Kafka, prefix: string): Promise<void> {
 }
 
 /** The rounds' modes, each round in the order given (BENCH_ENRICH_MODES=eos,passthrough for some of them). */
-const modes = (process.env.BENCH_ENRICH_MODES ?? MODES.join(',')).split(',') as Mode[];
+const modes = (process.env.BENCH_ENRICH_MODES ?? 'passthrough,alo,eos').split(',') as Mode[];
 
 export async function enrichmentBench(sb: Sandbox, events: number, rounds: number) {
   const kafka = createKafka({ brokers: sb.brokers, clientId: 'clickbench-bench' });
   const prefix = `cb-bench-${Date.now().toString(36)}`;
   const names = await prepare(kafka, prefix, events);
   const passOut = topicNames(`${prefix}-pass`).enriched;
-  const empty = () => Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, number[]>;
+  const empty = (): Record<Mode, number[]> => ({ passthrough: [], alo: [], eos: [] });
   const times = empty();
   const wholeTimes = empty();
   const brokerUs = empty();
@@ -195,9 +194,9 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
     clientUs[mode].push(m.clientUs);
     await sleep(500);
   };
+  const stageOut = [names.enriched, names.dlq];
   try {
     for (let r = 0; r < rounds; r++) {
-      const stageOut = [names.enriched, names.dlq];
       for (const mode of modes) {
         const g = `${prefix}.${mode}.${r}`;
         if (mode === 'passthrough') await run(mode, g, [passOut], async () => ({ stop: await startPassthrough(kafka, names.raw, g, passOut) }));
@@ -210,8 +209,8 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
   return { events, rounds, times, wholeTimes, brokerUs, clientUs };
 }
 
+/** `node enrich-bench.js <sandbox state dir> <events> <rounds>`: the rounds, one JSON line on stdout. */
 if (process.argv[1]?.endsWith('enrich-bench.js')) {
-  /** `node enrich-bench.js <sandbox state dir> <events> <rounds>`: the rounds, one JSON line on stdout. */
   const sb = Sandbox.load(process.argv[2]);
   if (!sb) throw new Error(`no sandbox in ${process.argv[2]}`);
   void enrichmentBench(sb, Number(process.argv[3]), Number(process.argv[4])).then(
