@@ -1,10 +1,13 @@
 /** `clickbench validate | generate | schema`: scenario files and the generator, no Kafka needed. */
 import { closeSync, fstatSync, openSync, write as fsWrite, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseIntFlag } from './flags.js';
 import type { ClickstreamGenerator } from '../generate/clickstream.js';
 import type { TrafficStats } from '../generate/stats.js';
+import type { Worker } from 'node:worker_threads';
+import type { Piece, StripeJob } from './generate-worker.js';
 import type { Scenario } from '../scenario/schema.js';
 import { parseDurationMs } from '../scenario/units.js';
 import { table, type Io } from '../report/io.js';
@@ -59,9 +62,14 @@ export function generateCommand(io: Io): Command {
     .option('--seed <n>', 'override the scenario seed', parseIntFlag('--seed'))
     .option('--out <file>', 'output file, or - for stdout', '-')
     .option('--shard <i/N>', 'only shard i of N (by visitor: a session never spans shards): N processes, one per shard, write the single stream between them; limit them by --duration, not --events, for their union to be the single stream', parseShard)
+    .option('--threads <n>', `worker threads that serialize the events (the output is the same for any number; default: one per core, at most ${MAX_THREADS}, and 1 for --shard or fewer than ${THREADED_MIN_EVENTS.toLocaleString('en-US')} events)`, parseIntFlag('--threads'))
     .option('--stats', 'print statistics of the generated traffic instead of the events')
     .option('--json', 'with --stats: print them as JSON')
-    .action(async (file: string, o: { events?: number; duration?: number; seed?: number; out: string; shard?: { index: number; of: number }; stats?: boolean; json?: boolean }) => {
+    .action(async (file: string, o: { events?: number; duration?: number; seed?: number; out: string; shard?: { index: number; of: number }; threads?: number; stats?: boolean; json?: boolean }) => {
+      if (o.threads !== undefined && (o.threads < 1 || o.threads > 64)) throw new UsageError(`--threads must be between 1 and 64, got ${o.threads}`);
+      if (o.threads !== undefined && o.threads > 1 && o.shard) throw new UsageError('--threads with --shard: a shard is written by one thread (run more shards instead)');
+      const threads = o.stats ? 1 : o.threads ?? (o.shard || (o.events !== undefined && o.events < THREADED_MIN_EVENTS) ? 1 : Math.min(MAX_THREADS, availableParallelism()));
+      const workers = threads > 1 ? new StripeWorkers(threads, (await import('node:worker_threads')).Worker) : undefined;
       const overrides: Record<string, unknown> = o.seed !== undefined ? { seed: o.seed } : {};
       const [{ loadScenario }, { ClickstreamGenerator, DEFAULT_START_MS }, { collectStats }] = await Promise.all([import('../scenario/load.js'), import('../generate/clickstream.js'), import('../generate/stats.js')]);
       const { scenario } = loadScenario(file, overrides);
@@ -70,22 +78,28 @@ export function generateCommand(io: Io): Command {
         throw new UsageError(`--shard ${o.shard.index}/${o.shard.of}: that shard would hold no visitor (the scenario has ${scenario.population.users} users and ${scenario.population.bots} bots); use fewer shards`);
       }
       // The events alone: no mirror records for the lookup topics (a run's), which generate does not write.
-      const gen = new ClickstreamGenerator(scenario, { startMs, idPrefix: `s${scenario.seed.toString(36)}`, shard: o.shard, mirrors: false });
+      const idPrefix = `s${scenario.seed.toString(36)}`;
+      const generator = () => new ClickstreamGenerator(scenario, { startMs, idPrefix, shard: o.shard, mirrors: false });
       const limit = { events: o.events, durationMs: o.duration ?? (o.events ? Infinity : scenario.duration) };
       if (o.stats) {
-        const stats = collectStats(gen, scenario, limit);
+        const stats = collectStats(generator(), scenario, limit);
         if (o.json) io.out(JSON.stringify(stats, null, 2));
         else printStats(io, scenario, stats);
         return;
       }
-      await writeEvents(gen, limit, o.out);
+      const output = new Output(o.out);
+      if (workers && !output.failed) await workers.write({ scenario, startMs, idPrefix, maxEvents: limit.events ?? Infinity, durationMs: limit.durationMs }, output);
+      else {
+        workers?.stop();
+        await writeEvents(generator(), limit, output);
+      }
     });
 }
 
 /**
  * Events as JSONL, in chunks of about 1 MiB (4 MiB into a pipe), written in order by descriptor from
  * libuv's thread pool while the next chunk is generated (the copy into a pipe or the page cache runs on
- * the other core). At most a few chunks wait: a slow reader holds the generator back instead of filling
+ * another core). At most a few chunks wait: a slow reader holds the generator back instead of filling
  * memory. A reader that closes the pipe early (`| head -1000`) ends the command quietly with exit 0,
  * like other Unix tools; any other write error (a full disk, a folder that does not exist) is one line
  * and exit 2.
@@ -95,6 +109,10 @@ export function generateCommand(io: Io): Command {
  * pipe blocks the generator for each write (~0.7 s per 500 MB here).
  */
 const CHUNK_BYTES = 1 << 20;
+/** Worker threads by default: one per core up to this (every thread repeats the draws: ~25 % of the work). */
+const MAX_THREADS = 4;
+/** Fewer events than this are written by one thread: starting workers (~0.1 s) is not worth it. */
+const THREADED_MIN_EVENTS = 100_000;
 const IN_FLIGHT_CHUNKS = 4;
 /**
  * Into a pipe, 4 MiB chunks, two in flight: fewer hand-overs between the generator, the pool thread and
@@ -110,7 +128,7 @@ function blocking(stream: NodeJS.WriteStream): void {
 }
 
 /** Write all of `buf` at the descriptor's position; a non-blocking pipe that is full is waited for. */
-async function writeAll(fd: number, buf: Buffer): Promise<void> {
+async function writeAll(fd: number, buf: Uint8Array): Promise<void> {
   for (let off = 0; off < buf.length; ) {
     try {
       off += await new Promise<number>((resolve, reject) => fsWrite(fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : resolve(n))));
@@ -121,43 +139,71 @@ async function writeAll(fd: number, buf: Buffer): Promise<void> {
   }
 }
 
-async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; durationMs: number }, out: string): Promise<void> {
-  let failed: NodeJS.ErrnoException | undefined;
-  let fd = 1;
-  if (out !== '-') {
+/** Where the events go: a descriptor written in order, chunk after chunk; the first write error stops it. */
+class Output {
+  fd = 1;
+  pipe = false;
+  failed: NodeJS.ErrnoException | undefined;
+  /** The chain of writes: each chunk's write starts when the one before it is done. */
+  tail: Promise<void> = Promise.resolve();
+
+  constructor(readonly out: string) {
+    if (out !== '-') {
+      try {
+        this.fd = openSync(out, 'w');
+      } catch (err) {
+        this.failed = err as NodeJS.ErrnoException;
+      }
+    }
     try {
-      fd = openSync(out, 'w');
+      this.pipe = !this.failed && fstatSync(this.fd).isFIFO();
     } catch (err) {
-      failed = err as NodeJS.ErrnoException;
+      this.failed = err as NodeJS.ErrnoException; // standard output closed (\`>&-\`): EBADF, one line
+    }
+    // Node makes standard output non-blocking once \`process.stdout\` exists (any \`import 'node:process'\` creates
+    // it): a write from the pool thread then returns after what fits in the pipe (64 KiB and what the reader
+    // took meanwhile), and the rest waited for the generator to yield, up to a chunk's generation time
+    // (~1 000 partial writes per 1 M events; the generator waited ~200 ms for its chunks to go out). Blocking
+    // again, one write hands over a whole chunk while the reader reads (1 M events \`| cat\`, 5 runs each,
+    // interleaved with the generator alone: × alone median 0.85 → 0.88; wait 200 → 1 ms).
+    if (this.pipe && this.fd === 1) blocking(process.stdout);
+  }
+
+  get chunkBytes(): number {
+    return this.pipe ? PIPE_CHUNK_BYTES : CHUNK_BYTES;
+  }
+
+  get inFlightChunks(): number {
+    return this.pipe ? PIPE_IN_FLIGHT_CHUNKS : IN_FLIGHT_CHUNKS;
+  }
+
+  /** Queue `data` after the chunks before it; `after` runs once it is written (or skipped after an error). */
+  write(data: Uint8Array, after?: () => void): Promise<void> {
+    return (this.tail = this.tail.then(async () => {
+      if (!this.failed) await writeAll(this.fd, data).catch((err: NodeJS.ErrnoException) => void (this.failed ??= err));
+      after?.();
+    }));
+  }
+
+  /** Wait for the writes, close the file; a write error other than EPIPE is one line (EPIPE: the reader has what it wanted). */
+  async close(): Promise<void> {
+    await this.tail;
+    if (this.fd !== 1) closeSync(this.fd);
+    if (this.failed && this.failed.code !== 'EPIPE') {
+      throw new UsageError(`could not write the events to ${this.out === '-' ? 'standard output' : this.out}: ${this.failed.code ?? this.failed.message} — check that the folder exists, is writable and has space`);
     }
   }
-  let pipe = false;
-  try {
-    pipe = !failed && fstatSync(fd).isFIFO();
-  } catch (err) {
-    failed = err as NodeJS.ErrnoException; // standard output closed (`>&-`): EBADF, one line
-  }
-  // Node makes standard output non-blocking once \`process.stdout\` exists (any \`import 'node:process'\` creates
-  // it): a write from the pool thread then returns after what fits in the pipe (64 KiB and what the reader
-  // took meanwhile), and the rest waited for the generator to yield, up to a chunk's generation time
-  // (~1 000 partial writes per 1 M events; the generator waited ~200 ms for its chunks to go out). Blocking
-  // again, one write hands over a whole chunk while the reader reads (1 M events \`| cat\`, 5 runs each,
-  // interleaved with the generator alone: × alone median 0.85 → 0.88; wait 200 → 1 ms).
-  if (pipe && fd === 1) blocking(process.stdout);
-  const chunkBytes = pipe ? PIPE_CHUNK_BYTES : CHUNK_BYTES;
-  const inFlightChunks = pipe ? PIPE_IN_FLIGHT_CHUNKS : IN_FLIGHT_CHUNKS;
-  // Chunks are written one after another (a chain), each one's promise kept until it is done.
-  let tail: Promise<void> = Promise.resolve();
+}
+
+async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; durationMs: number }, output: Output): Promise<void> {
+  const chunkBytes = output.chunkBytes;
+  const inFlightChunks = output.inFlightChunks;
   const inFlight: Promise<void>[] = [];
   // Chunk buffers are reused once written: a new 1 MiB buffer per chunk made the collector run more
   // often (external memory), 9 % of a run into a pipe.
   const spare: Buffer[] = [];
   const send = async (data: Buffer, reuse?: Buffer) => {
-    const written = (tail = tail.then(async () => {
-      if (!failed) await writeAll(fd, data).catch((err: NodeJS.ErrnoException) => void (failed ??= err));
-      if (reuse) spare.push(reuse);
-    }));
-    inFlight.push(written);
+    inFlight.push(output.write(data, reuse && (() => spare.push(reuse))));
     while (inFlight.length > inFlightChunks) await inFlight.shift();
     // A turn of the event loop per chunk: the pool's finished write hands over to the next one.
     await new Promise((r) => setImmediate(r));
@@ -175,7 +221,7 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
     used = 0;
     await send(full.subarray(0, length), full);
   };
-  while (n < maxEvents && gen.nextOffsetMs < limit.durationMs && !failed) {
+  while (n < maxEvents && gen.nextOffsetMs < limit.durationMs && !output.failed) {
     const line = gen.next().value;
     n++;
     // A line longer than what is left (events are ~0.5 KiB; a chunk is 1 MiB): flush first; one longer than a chunk goes alone.
@@ -189,13 +235,85 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
     used += chunk.write(line, used);
     chunk[used++] = 10;
   }
-  if (!failed) await flush();
-  await tail;
-  if (fd !== 1) closeSync(fd);
-  if (failed && failed.code !== 'EPIPE') {
-    throw new UsageError(`could not write the events to ${out === '-' ? 'standard output' : out}: ${failed.code ?? failed.message} — check that the folder exists, is writable and has space`);
+  if (!output.failed) await flush();
+  await output.close();
+}
+
+/**
+ * The same stream from worker threads (src/cli/generate-worker.ts): each draws every event (the stream's
+ * state and random draws) and serializes one block of events in `threads`, in turn; this thread writes the
+ * blocks in order. Byte for byte the single thread's output (test/unit/scenario.test.ts). The draws are
+ * ~25 % of the generator's time and are repeated by every worker (bench: \`npm run bench\`, "generate").
+ *
+ * The threads start before the scenario is read (`start`), so their start-up overlaps its checks; unref'd
+ * until they have a job, they never keep a command that failed on its input waiting.
+ */
+class StripeWorkers {
+  private readonly workers: Worker[] = [];
+
+  constructor(private readonly threads: number, WorkerClass: typeof Worker) {
+    for (let i = 0; i < threads; i++) {
+      const worker = new WorkerClass(new URL('./generate-worker.js', import.meta.url));
+      worker.unref();
+      this.workers.push(worker);
+    }
   }
-  // EPIPE: the reader has what it wanted.
+
+  async write(job: Omit<StripeJob, 'index' | 'of' | 'block' | 'bufferBytes' | 'buffers'>, output: Output): Promise<void> {
+    const { threads, workers } = this;
+    const bufferBytes = output.chunkBytes;
+    // ~0.5 KiB per event: a block fills most of a buffer.
+    const block = Math.max(1, Math.floor(bufferBytes / 640));
+    const queues: Piece[][] = workers.map(() => []);
+    const last: (number | undefined)[] = workers.map(() => undefined);
+    let next = 0;
+    await new Promise<void>((resolve, reject) => {
+      let finished = false;
+      const finish = (err?: Error) => {
+        if (finished) return;
+        finished = true;
+        this.stop();
+        if (err) reject(err);
+        else resolve();
+      };
+      const pump = () => {
+        while (!finished) {
+          if (output.failed) return finish();
+          const w = next % threads;
+          const lastOfW = last[w];
+          if (lastOfW !== undefined && next > lastOfW) {
+            // This worker's later blocks are empty; the stream is done once every worker's are.
+            if (last.every((l) => l !== undefined && next > l)) return void output.tail.then(() => finish());
+            next++;
+            continue;
+          }
+          const piece = queues[w].shift();
+          if (!piece) return;
+          const worker = workers[w];
+          // The buffer goes back to its worker once written (back-pressure: a worker with no buffer waits).
+          void output.write(piece.bytes, () => (output.failed ? finish() : worker.postMessage(piece.bytes, [piece.bytes.buffer as ArrayBuffer])));
+          if (piece.last) last[w] = piece.block;
+          if (piece.final) next++;
+        }
+      };
+      workers.forEach((worker, i) => {
+        worker.on('message', (p: Piece) => {
+          queues[i].push(p);
+          pump();
+        });
+        worker.on('error', (err) => finish(err));
+        // Exit code 0: the worker posted its last block (its messages may still be on their way).
+        worker.on('exit', (code) => code !== 0 && finish(new Error(`generate: worker thread ${i} exited with code ${code}`)));
+        worker.ref();
+        worker.postMessage({ ...job, index: i, of: threads, block, bufferBytes, buffers: output.inFlightChunks + 1 } satisfies StripeJob);
+      });
+    });
+    await output.close();
+  }
+
+  stop(): void {
+    for (const w of this.workers) void w.terminate();
+  }
 }
 
 function printStats(io: Io, scenario: Scenario, s: TrafficStats): void {

@@ -7,7 +7,8 @@
  * Hot path: one `next()` per event; it indexes pools and concatenates ready-made JSON fragments
  * (no faker call, no JSON.stringify of an object).
  */
-import { BAD_RECORD_KINDS, EVENT_TYPES, type BadRecordKind, type EventType, type Scenario } from '../scenario/schema.js';
+import { BAD_RECORD_KINDS, EVENT_TYPES, type BadRecordKind, type EventType } from '../scenario/event-kinds.js';
+import type { Scenario } from '../scenario/schema.js';
 import { burstExtra, rateCurve, type RateCurve } from './curve.js';
 import { buildPools, flat, type Pools, type Profile } from './pools.js';
 import { normalizedMix } from './mix.js';
@@ -51,6 +52,13 @@ export interface GeneratorOptions {
    * draws stay the single stream's); only the owned events are serialized.
    */
   shard?: Shard;
+  /**
+   * Serialize only the events whose sequence number falls in blocks `index`, `index + of`, `index + 2·of`, …
+   * of `block` events each; the others are drawn (the same draws and state changes) and skipped. `of`
+   * generators with the same scenario and options, one per index, between them serialize every event of the
+   * stream once: `generate` runs them in worker threads and writes their blocks in order.
+   */
+  stripe?: Stripe;
   /** false: no `mirror` on the events (`generate` writes the events alone); default true. */
   mirrors?: boolean;
 }
@@ -58,6 +66,13 @@ export interface GeneratorOptions {
 export interface Shard {
   index: number;
   of: number;
+}
+
+export interface Stripe {
+  index: number;
+  of: number;
+  /** Events per block. */
+  block: number;
 }
 
 /** The shard a visitor belongs to (visitor ≥ 0 a person by Zipf rank − 1, < 0 a bot): spread by rank, so the hottest visitors land on different shards. */
@@ -101,6 +116,7 @@ export class ClickstreamGenerator {
   private tMs = 0;
   private readonly durationMs: number;
   private readonly shard: Shard | null;
+  private readonly stripe: Stripe | null;
   private readonly mirrors: boolean;
   /** Sharded: the next owned event, drawn ahead (its schedule time is what nextOffsetMs tells the driver), and its offset. */
   private ahead: GeneratedEvent | null = null;
@@ -117,6 +133,11 @@ export class ClickstreamGenerator {
       throw new Error(`shard ${shard.index} of ${shard.of}: expected whole numbers with 0 ≤ index < of`);
     }
     this.shard = shard && shard.of > 1 ? shard : null;
+    const stripe = opts.stripe;
+    if (stripe && (!Number.isInteger(stripe.of) || stripe.of < 1 || !Number.isInteger(stripe.index) || stripe.index < 0 || stripe.index >= stripe.of || !Number.isInteger(stripe.block) || stripe.block < 1)) {
+      throw new Error(`stripe ${stripe.index} of ${stripe.of} (blocks of ${stripe.block}): expected whole numbers with 0 ≤ index < of and block ≥ 1`);
+    }
+    this.stripe = stripe && stripe.of > 1 ? stripe : null;
     this.mirrors = opts.mirrors ?? true;
     if (this.shard && this.shard.index >= scenario.population.users && this.shard.index >= scenario.population.bots) {
       throw new Error(`shard ${this.shard.index} of ${this.shard.of} would own no visitor (population: ${scenario.population.users} users, ${scenario.population.bots} bots)`);
@@ -158,7 +179,7 @@ export class ClickstreamGenerator {
 
   /** Relative time (ms since start) of the next event (of this shard); > duration when the schedule is done. */
   get nextOffsetMs(): number {
-    if (!this.shard) return this.tMs;
+    if (!this.shard && !this.stripe) return this.tMs;
     if (!this.ahead) this.drawAhead();
     return this.aheadT;
   }
@@ -169,16 +190,16 @@ export class ClickstreamGenerator {
 
   /** The next event of the schedule (call `done()` first; past the duration the schedule continues at the curve's rate). */
   next(): GeneratedEvent {
-    if (!this.shard) return this.step(-1);
+    if (!this.shard && !this.stripe) return this.step(-1);
     if (!this.ahead) this.drawAhead();
     const e = this.ahead!;
     this.ahead = null;
     return e;
   }
 
-  /** Sharded: draw events of the single stream until one of this shard's, and keep it. */
+  /** Sharded or striped: draw events of the single stream until one of this shard's (and stripe's), and keep it. */
   private drawAhead(): void {
-    const { index, of } = this.shard!;
+    const { index, of } = this.shard ?? { index: 0, of: 1 };
     for (;;) {
       const t = this.tMs;
       const e = this.step(index, of);
@@ -216,8 +237,9 @@ export class ClickstreamGenerator {
       visitor = this.userZipf.sample(rng) - 1;
     }
     const type = visitor < 0 ? BOT_TYPES[rng.int(BOT_TYPES.length)] : this.types[this.typeChoice.pick(rng.next())];
-    // Another shard's event makes the same draws and state changes, and builds no string.
-    const owned = shardIndex < 0 || shardOfVisitor(visitor, shardOf) === shardIndex;
+    // Another shard's (or stripe's) event makes the same draws and state changes, and builds no string.
+    const stripe = this.stripe;
+    const owned = (shardIndex < 0 || shardOfVisitor(visitor, shardOf) === shardIndex) && (stripe === null || Math.floor(seq / stripe.block) % stripe.of === stripe.index);
     const fixed = !owned ? '' : visitor < 0 ? this.pools.bots.fixedJson[-1 - visitor] : this.pools.visitors.fixedJson(visitor);
     const key = !owned ? '' : visitor < 0 ? this.pools.bots.anonymousId[-1 - visitor] : this.pools.visitors.anonymousId(visitor);
 

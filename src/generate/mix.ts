@@ -1,4 +1,5 @@
-import { DEFAULT_MIX, EVENT_TYPES, type EventType, type Scenario } from '../scenario/schema.js';
+import { DEFAULT_MIX, EVENT_TYPES, type EventType } from '../scenario/event-kinds.js';
+import type { Scenario } from '../scenario/schema.js';
 
 /** The configured mix (the scenario's, else the default), as shares adding up to 1. */
 export function normalizedMix(scenario: Pick<Scenario, 'events'>): Record<EventType, number> {

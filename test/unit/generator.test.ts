@@ -296,11 +296,27 @@ population: {users: 3000, products: 800, pages: 200, campaigns: 5, bots: 20}
     });
   }
 
-  it('shard 0 of 1 is the single stream; an impossible shard is refused', () => {
+  for (const [of, block] of [[2, 1], [3, 64], [4, 1000]]) {
+    it(`${of} stripes of ${block}-event blocks (generate's threads, mirrors off): each serializes exactly its blocks, and together, block by block, the single stream`, () => {
+      const single = until(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', mirrors: false }));
+      const stripes = Array.from({ length: of }, (_, index) => until(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', mirrors: false, stripe: { index, of, block } })));
+      stripes.forEach((events, i) => {
+        for (const e of events) assert.equal(Math.floor(e.seq / block) % of, i, `event ${e.seq} in stripe ${i}`);
+      });
+      const blocks = Math.ceil(single.length / block);
+      const inOrder: GeneratedEvent[] = [];
+      for (let b = 0; b < blocks; b++) inOrder.push(...stripes[b % of].filter((e) => Math.floor(e.seq / block) === b));
+      assert.deepEqual(inOrder.map(line), single.map(line));
+    });
+  }
+
+  it('shard 0 of 1 is the single stream; an impossible shard or stripe is refused', () => {
     const a = take(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index: 0, of: 1 } }), 2_000).map(line);
     assert.deepEqual(a, take(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r' }), 2_000).map(line));
     assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index: 2, of: 2 } }), /0 ≤ index < of/);
     assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index: 3500, of: 4000 } }), /would own no visitor/);
+    assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', stripe: { index: 1, of: 2, block: 0 } }), /block ≥ 1/);
+    assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', stripe: { index: 2, of: 2, block: 10 } }), /0 ≤ index < of/);
   });
 });
 

@@ -143,6 +143,32 @@ describe('scenario files', () => {
     assert.notEqual(a, c);
   });
 
+  it('`generate --threads N` writes the one thread\'s bytes: by events, by duration, with bad records longer than a buffer; `--threads` with `--shard` is one line, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-'));
+    // Bad records one in 50, a fifth of them 1.5 MiB (longer than a worker's 1 MiB buffer).
+    const scenarioFile = join(dir, 'big-bad.yaml');
+    const quickstart = readFileSync('scenarios/quickstart.yaml', 'utf8');
+    const bigBad = quickstart.replace(/bad_records:\n  rate: 0\.002\n/, 'bad_records:\n  rate: 0.02\n  oversized_bytes: 1500000\n');
+    assert.notEqual(bigBad, quickstart);
+    writeFileSync(scenarioFile, bigBad);
+    const gen = async (name: string, args: string[]) => {
+      const c = capture();
+      assert.equal(await main(['generate', ...args, '--seed', '5', '--out', join(dir, name)], c.io), 0, c.err.join('\n'));
+      return readFileSync(join(dir, name));
+    };
+    const byEvents = await gen('e1.jsonl', ['scenarios/quickstart.yaml', '--events', '30000', '--threads', '1']);
+    assert.equal(byEvents.toString('utf8').split('\n').length, 30001);
+    for (const t of ['2', '3']) assert.ok(byEvents.equals(await gen(`e${t}.jsonl`, ['scenarios/quickstart.yaml', '--events', '30000', '--threads', t])), `--threads ${t}, --events`);
+    const byTime = await gen('d1.jsonl', ['scenarios/quickstart.yaml', '--duration', '9s', '--threads', '1']);
+    assert.ok(byTime.equals(await gen('d3.jsonl', ['scenarios/quickstart.yaml', '--duration', '9s', '--threads', '3'])), '--threads 3, --duration');
+    const bad = await gen('b1.jsonl', [scenarioFile, '--events', '6000', '--threads', '1']);
+    assert.ok(bad.toString('utf8').split('\n').filter((l) => l.length > 2 ** 20).length >= 5, 'several lines longer than a buffer');
+    assert.ok(bad.equals(await gen('b2.jsonl', [scenarioFile, '--events', '6000', '--threads', '2'])), '--threads 2, oversized lines');
+    const c = capture();
+    assert.equal(await main(['generate', 'scenarios/quickstart.yaml', '--shard', '0/2', '--threads', '2'], c.io), 2);
+    assert.deepEqual(c.err, ['clickbench: --threads with --shard: a shard is written by one thread (run more shards instead)']);
+  });
+
   it('`generate | head -1000` ends promptly with exit 0 and no EPIPE stack trace; the 1 000 lines are the first 1 000 events', async () => {
     const r = spawnSync('bash', ['-o', 'pipefail', '-c', 'node bin/clickbench.js generate scenarios/quickstart.yaml --events 2000000 --seed 5 | head -1000'], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 2 ** 20 });
     assert.equal(r.status, 0, r.stderr);
@@ -154,7 +180,7 @@ describe('scenario files', () => {
     assert.equal(r.stdout, readFileSync(file, 'utf8'));
   });
 
-  it('`generate` into a pipe writes the bytes it writes to a file, whether the pipe is blocking or not, with back-pressure from a late reader', async () => {
+  it('`generate` into a pipe writes the bytes it writes to a file, whether the pipe is blocking or not, from one thread or two, with back-pressure from a late reader', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'cb-')), 'all.jsonl');
     assert.equal(await main(['generate', 'scenarios/quickstart.yaml', '--events', '30000', '--seed', '7', '--out', file], capture().io), 0);
     const want = readFileSync(file, 'utf8');
@@ -168,6 +194,10 @@ describe('scenario files', () => {
     const nonBlocking = spawnSync('bash', ['-o', 'pipefail', '-c', `node --input-type=module -e "${script}" | (sleep 0.5; cat)`], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 2 ** 20 });
     assert.equal(nonBlocking.status, 0, nonBlocking.stderr);
     assert.equal(nonBlocking.stdout, want);
+    // Worker threads behind a late reader: their buffers come back only as the pipe drains.
+    const threaded = spawnSync('bash', ['-o', 'pipefail', '-c', 'node bin/clickbench.js generate scenarios/quickstart.yaml --events 30000 --seed 7 --threads 2 | (sleep 0.5; cat)'], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 2 ** 20 });
+    assert.equal(threaded.status, 0, threaded.stderr);
+    assert.equal(threaded.stdout, want);
   });
 
   it('`generate --shard i/N`: N shards\' lines are, together, the single stream\'s lines; a shard out of range is one line, exit 2', async () => {
