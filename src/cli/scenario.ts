@@ -53,6 +53,16 @@ function parseDurationFlag(v: string): number {
   return ms;
 }
 
+interface GenerateOptions {
+  events?: number;
+  duration?: number;
+  seed?: number;
+  out: string;
+  shard?: { index: number; of: number };
+  stats?: boolean;
+  json?: boolean;
+}
+
 export function generateCommand(io: Io): Command {
   return new Command('generate')
     .description('write the scenario\'s clickstream as JSONL (deterministic by seed), or --stats about it')
@@ -65,35 +75,41 @@ export function generateCommand(io: Io): Command {
     .option('--threads <n>', `worker threads that serialize the events (the output is the same for any number; default: one per core, at most ${MAX_THREADS}, and 1 for --shard or fewer than ${THREADED_MIN_EVENTS.toLocaleString('en-US')} events)`, parseIntFlag('--threads'))
     .option('--stats', 'print statistics of the generated traffic instead of the events')
     .option('--json', 'with --stats: print them as JSON')
-    .action(async (file: string, o: { events?: number; duration?: number; seed?: number; out: string; shard?: { index: number; of: number }; threads?: number; stats?: boolean; json?: boolean }) => {
+    .action(async (file: string, o: GenerateOptions & { threads?: number }) => {
       if (o.threads !== undefined && (o.threads < 1 || o.threads > 64)) throw new UsageError(`--threads must be between 1 and 64, got ${o.threads}`);
       if (o.threads !== undefined && o.threads > 1 && o.shard) throw new UsageError('--threads with --shard: a shard is written by one thread (run more shards instead)');
       const threads = o.stats ? 1 : o.threads ?? (o.shard || (o.events !== undefined && o.events < THREADED_MIN_EVENTS) ? 1 : Math.min(MAX_THREADS, availableParallelism()));
       const workers = threads > 1 ? new StripeWorkers(threads, (await import('node:worker_threads')).Worker) : undefined;
-      const overrides: Record<string, unknown> = o.seed !== undefined ? { seed: o.seed } : {};
-      const [{ loadScenario }, { ClickstreamGenerator, DEFAULT_START_MS }, { collectStats }] = await Promise.all([import('../scenario/load.js'), import('../generate/clickstream.js'), import('../generate/stats.js')]);
-      const { scenario } = loadScenario(file, overrides);
-      const startMs = scenario.start_time ? Date.parse(scenario.start_time) : DEFAULT_START_MS;
-      if (o.shard && o.shard.index >= scenario.population.users && o.shard.index >= scenario.population.bots) {
-        throw new UsageError(`--shard ${o.shard.index}/${o.shard.of}: that shard would hold no visitor (the scenario has ${scenario.population.users} users and ${scenario.population.bots} bots); use fewer shards`);
-      }
-      // The events alone: no mirror records for the lookup topics (a run's), which generate does not write.
-      const idPrefix = `s${scenario.seed.toString(36)}`;
-      const generator = () => new ClickstreamGenerator(scenario, { startMs, idPrefix, shard: o.shard, mirrors: false });
-      const limit = { events: o.events, durationMs: o.duration ?? (o.events ? Infinity : scenario.duration) };
-      if (o.stats) {
-        const stats = collectStats(generator(), scenario, limit);
-        if (o.json) io.out(JSON.stringify(stats, null, 2));
-        else printStats(io, scenario, stats);
-        return;
-      }
-      const output = new Output(o.out);
-      if (workers && !output.failed) await workers.write({ scenario, startMs, idPrefix, maxEvents: limit.events ?? Infinity, durationMs: limit.durationMs }, output);
-      else {
+      try {
+        await generateTo(file, o, io, workers);
+      } finally {
         workers?.stop();
-        await writeEvents(generator(), limit, output);
       }
     });
+}
+
+/** `generate` once the threads (if any) are started: the scenario read and checked, then the events or their statistics. */
+async function generateTo(file: string, o: GenerateOptions, io: Io, workers: StripeWorkers | undefined): Promise<void> {
+  const overrides: Record<string, unknown> = o.seed !== undefined ? { seed: o.seed } : {};
+  const [{ loadScenario }, { ClickstreamGenerator, DEFAULT_START_MS }, { collectStats }] = await Promise.all([import('../scenario/load.js'), import('../generate/clickstream.js'), import('../generate/stats.js')]);
+  const { scenario } = loadScenario(file, overrides);
+  const startMs = scenario.start_time ? Date.parse(scenario.start_time) : DEFAULT_START_MS;
+  if (o.shard && o.shard.index >= scenario.population.users && o.shard.index >= scenario.population.bots) {
+    throw new UsageError(`--shard ${o.shard.index}/${o.shard.of}: that shard would hold no visitor (the scenario has ${scenario.population.users} users and ${scenario.population.bots} bots); use fewer shards`);
+  }
+  // The events alone: no mirror records for the lookup topics (a run's), which generate does not write.
+  const idPrefix = `s${scenario.seed.toString(36)}`;
+  const generator = () => new ClickstreamGenerator(scenario, { startMs, idPrefix, shard: o.shard, mirrors: false });
+  const limit = { events: o.events, durationMs: o.duration ?? (o.events ? Infinity : scenario.duration) };
+  if (o.stats) {
+    const stats = collectStats(generator(), scenario, limit);
+    if (o.json) io.out(JSON.stringify(stats, null, 2));
+    else printStats(io, scenario, stats);
+    return;
+  }
+  const output = new Output(o.out);
+  if (workers && !output.failed) await workers.write({ scenario, startMs, idPrefix, maxEvents: limit.events ?? Infinity, durationMs: limit.durationMs }, output);
+  else await writeEvents(generator(), limit, output);
 }
 
 /**
@@ -245,8 +261,8 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
  * blocks in order. Byte for byte the single thread's output (test/unit/scenario.test.ts). The draws are
  * ~25 % of the generator's time and are repeated by every worker (bench: \`npm run bench\`, "generate").
  *
- * The threads start before the scenario is read (`start`), so their start-up overlaps its checks; unref'd
- * until they have a job, they never keep a command that failed on its input waiting.
+ * The threads start before the scenario is read (the constructor), so their start-up overlaps its checks;
+ * unref'd until they have a job and stopped when the command fails, they never keep it waiting.
  */
 class StripeWorkers {
   private readonly workers: Worker[] = [];

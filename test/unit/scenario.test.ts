@@ -167,6 +167,10 @@ describe('scenario files', () => {
     const c = capture();
     assert.equal(await main(['generate', 'scenarios/quickstart.yaml', '--shard', '0/2', '--threads', '2'], c.io), 2);
     assert.deepEqual(c.err, ['clickbench: --threads with --shard: a shard is written by one thread (run more shards instead)']);
+    // Threads started before the scenario is read are stopped when it is refused.
+    const missing = capture();
+    assert.equal(await main(['generate', join(dir, 'missing.yaml'), '--threads', '2'], missing.io), 2);
+    assert.match(missing.err.join('\n'), /cannot read scenario .*missing\.yaml: ENOENT/);
   });
 
   it('`generate | head -1000` ends promptly with exit 0 and no EPIPE stack trace; the 1 000 lines are the first 1 000 events', async () => {
