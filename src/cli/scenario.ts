@@ -72,7 +72,7 @@ export function generateCommand(io: Io): Command {
     .option('--seed <n>', 'override the scenario seed', parseIntFlag('--seed'))
     .option('--out <file>', 'output file, or - for stdout', '-')
     .option('--shard <i/N>', 'only shard i of N (by visitor: a session never spans shards): N processes, one per shard, write the single stream between them; limit them by --duration, not --events, for their union to be the single stream', parseShard)
-    .option('--threads <n>', `worker threads that serialize the events (the output is the same for any number; default: one per core, at most ${MAX_THREADS}, and 1 for --shard or fewer than ${THREADED_MIN_EVENTS.toLocaleString('en-US')} events)`, parseIntFlag('--threads'))
+    .option('--threads <n>', `worker threads that serialize the events (the output is the same for any number; default: one per core, at most ${MAX_THREADS}, and 1 for --shard or fewer than ${THREADED_MIN_EVENTS.toLocaleString('en-US')} events asked for or expected)`, parseIntFlag('--threads'))
     .option('--stats', 'print statistics of the generated traffic instead of the events')
     .option('--json', 'with --stats: print them as JSON')
     .action(async (file: string, o: GenerateOptions & { threads?: number }) => {
@@ -81,7 +81,8 @@ export function generateCommand(io: Io): Command {
       const threads = o.stats ? 1 : o.threads ?? (o.shard || (o.events !== undefined && o.events < THREADED_MIN_EVENTS) ? 1 : Math.min(MAX_THREADS, availableParallelism()));
       const workers = threads > 1 ? new StripeWorkers(threads, (await import('node:worker_threads')).Worker) : undefined;
       try {
-        await generateTo(file, o, io, workers);
+        // By default a run expected to be short (by its duration) is written by one thread (the workers stopped).
+        await generateTo(file, o, io, workers, o.threads === undefined ? THREADED_MIN_EVENTS : 0);
       } finally {
         workers?.stop();
       }
@@ -89,9 +90,9 @@ export function generateCommand(io: Io): Command {
 }
 
 /** `generate` once the threads (if any) are started: the scenario read and checked, then the events or their statistics. */
-async function generateTo(file: string, o: GenerateOptions, io: Io, workers: StripeWorkers | undefined): Promise<void> {
+async function generateTo(file: string, o: GenerateOptions, io: Io, workers: StripeWorkers | undefined, threadedMinEvents: number): Promise<void> {
   const overrides: Record<string, unknown> = o.seed !== undefined ? { seed: o.seed } : {};
-  const [{ loadScenario }, { ClickstreamGenerator, DEFAULT_START_MS }, { collectStats }] = await Promise.all([import('../scenario/load.js'), import('../generate/clickstream.js'), import('../generate/stats.js')]);
+  const [{ loadScenario }, { ClickstreamGenerator, DEFAULT_START_MS }, { collectStats }, { rateCurve }] = await Promise.all([import('../scenario/load.js'), import('../generate/clickstream.js'), import('../generate/stats.js'), import('../generate/curve.js')]);
   const { scenario } = loadScenario(file, overrides);
   const startMs = scenario.start_time ? Date.parse(scenario.start_time) : DEFAULT_START_MS;
   if (o.shard && o.shard.index >= scenario.population.users && o.shard.index >= scenario.population.bots) {
@@ -108,7 +109,8 @@ async function generateTo(file: string, o: GenerateOptions, io: Io, workers: Str
     return;
   }
   const output = new Output(o.out);
-  if (workers && !output.failed) await workers.write({ scenario, startMs, idPrefix, maxEvents: limit.events ?? Infinity, durationMs: limit.durationMs }, output);
+  const threaded = workers !== undefined && (threadedMinEvents === 0 || (o.events ?? rateCurve(scenario).expectedEvents(0, limit.durationMs)) >= threadedMinEvents);
+  if (threaded && !output.failed) await workers.write({ scenario, startMs, idPrefix, maxEvents: limit.events ?? Infinity, durationMs: limit.durationMs }, output);
   else await writeEvents(generator(), limit, output);
 }
 
@@ -127,7 +129,7 @@ async function generateTo(file: string, o: GenerateOptions, io: Io, workers: Str
 const CHUNK_BYTES = 1 << 20;
 /** Worker threads by default: one per core up to this (every thread repeats the draws: ~25 % of the work). */
 const MAX_THREADS = 4;
-/** Fewer events than this are written by one thread: starting workers (~0.1 s) is not worth it. */
+/** Fewer events than this (asked for, or expected from the rate curve over the duration) are written by one thread: starting workers (~0.1 s) is not worth it. */
 const THREADED_MIN_EVENTS = 100_000;
 const IN_FLIGHT_CHUNKS = 4;
 /**
