@@ -52,6 +52,12 @@ export interface ElasticResult {
   networkVsLogDirsPct: number | null;
   /** Network bytes by "follower←leader" node pair. */
   networkByLink: Record<string, number> | null;
+  /**
+   * Bytes brokers sent during the move on connections no reading tied to a process (by "?←leader"): a fetcher that
+   * opened and closed between two readings is counted to its last byte from its destroy event, which names no
+   * owner, so its bytes are here and not in bytesMovedNetwork. Not replication for certain: shown beside it.
+   */
+  networkUnattributed?: { bytes: number; byLeader: Record<string, number> } | null;
   /** How the kernel counters were read during the move: readings, connections closed between two readings (their last bytes are not counted, so the network figure is a lower bound), readings that printed a connection without its owner. */
   networkCounting?: { samples: number; closedCounted: number; connectionsClosed: number; ownerFilled: number; ownerAwaited: number } | null;
   /** The moved replicas' `.log` segment files on the receiving nodes' disks (sandbox ground truth). */
@@ -97,7 +103,7 @@ interface Ctx {
   netHealth?: () => NetHealth | undefined;
   /** Count closing connections to their last byte (socket-destroy events) while on: switched on for a move only. */
   closesCounted?: (on: boolean) => Promise<void> | void;
-  replicationInto: (a: Map<string, unknown>, b: Map<string, unknown>, followers: number[]) => { total: number; byLeader: Record<string, number> };
+  replicationInto: (a: Map<string, unknown>, b: Map<string, unknown>, followers: number[]) => { total: number; byLeader: Record<string, number>; unattributed: number; unattributedByLeader: Record<string, number> };
   log: (line: string) => void;
   /** Whether the scenario's load is still being driven. */
   loadRunning: () => boolean;
@@ -480,6 +486,7 @@ export class ElasticRunner {
     const got = net0 && net1 ? this.ctx.replicationInto(net0, net1, receivers) : undefined;
     r.bytesMovedNetwork = got ? got.total : null;
     r.networkByLink = got?.byLeader ?? null;
+    r.networkUnattributed = got ? { bytes: got.unattributed, byLeader: got.unattributedByLeader } : null;
     const health1 = this.ctx.netHealth?.();
     r.networkCounting = health0 && health1 ? { samples: health1.samples - health0.samples, closedCounted: health1.closedCounted - health0.closedCounted, connectionsClosed: Math.max(0, health1.connectionsClosed - health0.connectionsClosed), ownerFilled: health1.ownerFilled - health0.ownerFilled, ownerAwaited: health1.ownerAwaited - health0.ownerAwaited } : null;
     if (r.bytesMovedLogDirs && r.bytesMovedNetwork !== null) r.networkVsLogDirsPct = ((r.bytesMovedNetwork - r.bytesMovedLogDirs) / r.bytesMovedLogDirs) * 100;

@@ -321,16 +321,31 @@ export class NetLedger {
   }
 
   /** Bytes the given nodes received as followers (replica fetch responses) between two snapshots. */
-  static replicationInto(a: Map<string, Entry>, b: Map<string, Entry>, followers: number[]): { total: number; byLeader: Record<string, number> } {
+  /**
+   * Bytes the followers received from their leaders between two snapshots, and beside them `unattributed`: what
+   * brokers sent on connections no reading tied to a process (label 'other': a connection that opened and closed
+   * between two readings is counted from its destroy event, which names no owner). During a move on the sandbox
+   * those are mostly fetchers of the new replicas that lived under a reading's interval.
+   */
+  static replicationInto(a: Map<string, Entry>, b: Map<string, Entry>, followers: number[]): { total: number; byLeader: Record<string, number>; unattributed: number; unattributedByLeader: Record<string, number> } {
     let total = 0;
+    let unattributed = 0;
     const byLeader: Record<string, number> = {};
+    const unattributedByLeader: Record<string, number> = {};
     for (const [k, e] of b) {
-      if (e.kind !== 'replication' || !followers.includes(e.from)) continue;
       const d = e.received - (a.get(k)?.received ?? 0);
+      if (e.kind === 'client' && e.label === 'other') {
+        if (d > 0) {
+          unattributed += d;
+          unattributedByLeader[`?←${e.to}`] = (unattributedByLeader[`?←${e.to}`] ?? 0) + d;
+        }
+        continue;
+      }
+      if (e.kind !== 'replication' || !followers.includes(e.from)) continue;
       total += d;
       byLeader[`${e.from}←${e.to}`] = (byLeader[`${e.from}←${e.to}`] ?? 0) + d;
     }
-    return { total, byLeader };
+    return { total, byLeader, unattributed, unattributedByLeader };
   }
 
   /** Totals so far (copy): pass two snapshots to `between`. */

@@ -75,8 +75,15 @@ describe('elasticity phases on the sandbox', () => {
       // The network carries the moved data plus live writes, framing and re-fetched partial batches. Live
       // writes into the new node during the move (up to ~0.5 MB/s at this load) are a large share of a
       // small tiered move (4–6 MB), so the band allows them by the move's length, not only by a percentage.
+      // A fetcher that opened and closed between two readings of the counters is counted from its destroy event,
+      // which names no owner: its bytes are reported beside the replication figure as unattributed (seen once: a
+      // whole leader's 1.3 MB of a 2.8 MB tiered move there), so the lower bound takes them in; the upper bound
+      // holds for the replication figure alone.
       const extra = o.bytesMovedNetwork! - o.bytesMovedLogDirs!;
-      assert.ok(o.networkVsLogDirsPct! > -10 && extra < 0.25 * o.bytesMovedLogDirs! + 0.5e6 * (o.moveMs! / 1000), `network vs log dirs: ${o.networkVsLogDirsPct} % (${(extra / 1e6).toFixed(1)} MB more in ${o.moveMs} ms)`);
+      const unattributed = o.networkUnattributed!.bytes;
+      assert.ok(unattributed >= 0);
+      const withUnattributed = ((o.bytesMovedNetwork! + unattributed - o.bytesMovedLogDirs!) / o.bytesMovedLogDirs!) * 100;
+      assert.ok(withUnattributed > -10 && extra < 0.25 * o.bytesMovedLogDirs! + 0.5e6 * (o.moveMs! / 1000), `network vs log dirs: ${o.networkVsLogDirsPct} %, ${withUnattributed.toFixed(1)} % with ${(unattributed / 1e6).toFixed(2)} MB unattributed ${JSON.stringify(o.networkUnattributed!.byLeader)} (${(extra / 1e6).toFixed(1)} MB more in ${o.moveMs} ms)`);
       assert.ok(isMeasured(r.accounting) && r.accounting.ackedLost === 0, 'nothing acknowledged was lost');
       // The run's disk figures count the new node too (its DescribeLogDirs answer), and agree with the files
       // on every node's disk, the moved replicas' old folders (-delete, removed 60 s later) left out.

@@ -65,7 +65,7 @@ describe('kernel TCP counters (pure)', () => {
     const ledger = new NetLedger({ nodes: () => nodes, labelOf: () => undefined, zoneOfLabel: () => undefined, read: async () => readings[i++] });
     for (let k = 0; k < 3; k++) await ledger.sample();
     const snap = ledger.snapshot();
-    assert.deepEqual(NetLedger.replicationInto(new Map(), snap as never, [2]), { total: 6_000, byLeader: { '2←1': 6_000 } });
+    assert.deepEqual(NetLedger.replicationInto(new Map(), snap as never, [2]), { total: 6_000, byLeader: { '2←1': 6_000 }, unattributed: 70, unattributedByLeader: { '?←1': 70 } });
     assert.equal(ledger.summarize(undefined, snap).total.brokerToClient, 70);
     assert.deepEqual(ledger.health(), { samples: 3, closedCounted: 0, connectionsClosed: 1, ownerFilled: 1, ownerAwaited: 1, destroyEvents: 'off' });
   });
@@ -85,7 +85,7 @@ describe('kernel TCP counters (pure)', () => {
     const ledger = new NetLedger({ nodes: () => nodes, labelOf: () => undefined, zoneOfLabel: () => undefined, read: async () => readings[i++] });
     for (let k = 0; k < readings.length; k++) await ledger.sample();
     const snap = ledger.snapshot();
-    assert.deepEqual(NetLedger.replicationInto(new Map(), snap as never, [4]), { total: 9_500, byLeader: { '4←1': 9_500 } });
+    assert.deepEqual(NetLedger.replicationInto(new Map(), snap as never, [4]), { total: 9_500, byLeader: { '4←1': 9_500 }, unattributed: 50, unattributedByLeader: { '?←1': 50 } });
     assert.deepEqual([ledger.summarize(undefined, snap).total.clientToBroker, ledger.summarize(undefined, snap).total.brokerToClient], [5, 50]);
     assert.equal(ledger.health().ownerAwaited, 5);
   });
@@ -127,7 +127,8 @@ describe('kernel TCP counters (pure)', () => {
     await new Promise((r) => setTimeout(r, 10));
     await ledger.sample();
     const snap = ledger.snapshot();
-    assert.deepEqual(NetLedger.replicationInto(new Map(), snap as never, [2]), { total: 4_800, byLeader: { '2←1': 4_800 } });
+    // The client connection no reading saw (41000 → node 2) has no owner: its 700 B are unattributed, not replication.
+    assert.deepEqual(NetLedger.replicationInto(new Map(), snap as never, [2]), { total: 4_800, byLeader: { '2←1': 4_800 }, unattributed: 700, unattributedByLeader: { '?←2': 700 } });
     const sum = ledger.summarize(undefined, snap);
     assert.deepEqual([sum.total.clientToBroker, sum.total.brokerToClient], [305, 730]);
     assert.deepEqual(ledger.health(), { samples: 3, closedCounted: 3, connectionsClosed: 0, ownerFilled: 0, ownerAwaited: 0, destroyEvents: 'listening' });
