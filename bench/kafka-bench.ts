@@ -36,7 +36,7 @@ export interface KafkaBench {
   calibration: Calibration;
   produce: { clickbenchPerSec: number; ratio: number };
   /** Medians over FLOOR_ROUNDS rounds at linger 0; `defaultLinger` one round at the run's default. */
-  latency: { clickbenchP50Ms: number | null; clickbenchP99Ms: number | null; ratio: number | null; ackP99Ms: number | null; seenAfterAckP99Ms: number | null; rounds: FloorRound[]; defaultLinger: FloorRound; closedLoop: ClosedLoopRound & { ratio: number | null } };
+  latency: { clickbenchP50Ms: number | null; clickbenchP99Ms: number | null; ratio: number | null; ackP99Ms: number | null; seenAfterAckP99Ms: number | null; sendLateP99Ms: number | null; sentToAckP99Ms: number | null; waitedShare: number | null; rounds: FloorRound[]; defaultLinger: FloorRound; closedLoop: ClosedLoopRound & { ratio: number | null } };
   replay: { clickbenchPerSec: number; ratio: number };
   /** RSS around each mark (median ±5 s), and after a full collection there (rssMb, heapMb): growth is judged on the latter. */
   memory: { early: MemoryAtMark; late: MemoryAtMark; highestMb: number; growthMb: number };
@@ -48,6 +48,13 @@ const LATENCY_RECORDS = 2_000;
 
 export interface FloorRound {
   events: number; p50Ms: number | null; p99Ms: number | null; ackP99Ms: number | null; seenAfterAckP99Ms: number | null;
+  /**
+   * The time to the ack in two: from the intended time to the send of the request that carried the event, and from
+   * that send to its ack (p99s); and the share of events sent more than WAITED_MS after their time (the driver
+   * keeps one request in flight per partition and per broker, as kafkajs's idempotent producer allows: an event
+   * due while its partition's or its broker's request is out waits for that request's ack).
+   */
+  sendLateP99Ms?: number | null; sentToAckP99Ms?: number | null; waitedShare?: number;
   /** This process during the round: garbage-collection pauses (count, longest, total) and the longest event-loop delay. */
   process: { gcPauses: number; gcMaxMs: number; gcTotalMs: number; loopDelayMaxMs: number };
 }
@@ -124,7 +131,7 @@ export async function closedLoopRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario,
 
 const QUICK = (rate: number, seconds: number, lingerMs?: number) => parseScenario(`name: bench\nseed: 9\nduration: ${seconds}s\ntopics: { partitions: 12, replication: 3, min_insync_replicas: 2 }\ntraffic: { base_rate: ${rate} }\n${lingerMs === undefined ? '' : `clients: { linger: ${lingerMs}ms }\n`}population: { users: 20000, products: 10000, pages: 1000 }\n`, 'bench.yaml').scenario;
 
-async function drive(sb: Pick<Sandbox, 'brokers'>, s: Scenario, prefix: string, onAck?: (events: { seq: number; intendedMs: number }[], ackMs: number) => void, onStart?: () => void) {
+async function drive(sb: Pick<Sandbox, 'brokers'>, s: Scenario, prefix: string, onAck?: (events: { seq: number; intendedMs: number }[], ackMs: number, sentMs: number) => void, onStart?: () => void) {
   const kafka = createKafka({ brokers: sb.brokers, clientId: `${prefix}-producer` });
   const admin = kafka.admin();
   await admin.connect();
@@ -148,7 +155,7 @@ async function drive(sb: Pick<Sandbox, 'brokers'>, s: Scenario, prefix: string, 
   const driver = new OpenLoopDriver({
     producer, names, gen, startMs: start, durationMs: s.duration, partitions: s.topics.partitions, lookupPartitions: Math.min(6, s.topics.partitions),
     leaderOf: (t, p) => leaders.get(t, p), onLeadersStale: () => void leaders.refresh(), lingerMs: s.clients.linger, acks: s.clients.acks === 'all' ? -1 : 1,
-    onAck: onAck ? (b) => onAck(b.events, b.ackMs) : undefined,
+    onAck: onAck ? (b) => onAck(b.events, b.ackMs, b.sentMs) : undefined,
   });
   const t0 = Date.now();
   onStart?.();
@@ -157,6 +164,9 @@ async function drive(sb: Pick<Sandbox, 'brokers'>, s: Scenario, prefix: string, 
   await producer.disconnect();
   return { kafka, admin, names, driver, elapsed };
 }
+
+/** An event sent later than this after its intended time waited (an idle lane's go within ~1–3 ms here: timer and loop). */
+const WAITED_MS = 3;
 
 /** One latency-floor round: the run's driver at `s`'s rate, a plain kafkajs consumer on the raw topic. */
 export async function floorRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario, prefix: string): Promise<FloorRound> {
@@ -188,9 +198,15 @@ export async function floorRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario, pref
   });
   const loop = monitorEventLoopDelay({ resolution: 10 });
   // From the schedule's start (building the population before it blocks the loop for ~0.2 s, before any event is due).
-  const floor = await drive(sb, s, prefix, (events, ackMs) => {
+  const sendLate = newHistogram();
+  const sentToAck = newHistogram();
+  let waited = 0;
+  const floor = await drive(sb, s, prefix, (events, ackMs, sentMs) => {
+    record(sentToAck, ackMs - sentMs);
     for (const e of events) {
       record(ack, ackMs - e.intendedMs);
+      record(sendLate, Math.max(0, sentMs - e.intendedMs));
+      if (sentMs - e.intendedMs > WAITED_MS) waited++;
       ackedAt.set(e.intendedMs, ackMs);
     }
   }, () => {
@@ -205,6 +221,7 @@ export async function floorRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario, pref
   const [se, sa, sf] = [summarize(e2e), summarize(ack), summarize(afterAck)];
   return {
     events: se?.count ?? 0, p50Ms: se?.p50Ms ?? null, p99Ms: se?.p99Ms ?? null, ackP99Ms: sa?.p99Ms ?? null, seenAfterAckP99Ms: sf?.p99Ms ?? null,
+    sendLateP99Ms: summarize(sendLate)?.p99Ms ?? null, sentToAckP99Ms: summarize(sentToAck)?.p99Ms ?? null, waitedShare: sa ? waited / sa.count : 0,
     process: { gcPauses: gc.pauses, gcMaxMs: Math.round(gc.maxMs), gcTotalMs: Math.round(gc.totalMs), loopDelayMaxMs: Math.round(loop.max / 1e6) },
   };
 }
@@ -270,7 +287,8 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
     produce: { clickbenchPerSec, ratio: clickbenchPerSec / calibration.produce.recordsPerSec },
     latency: {
       clickbenchP50Ms: mid((x) => x.p50Ms), clickbenchP99Ms: floorP99, ratio: floorP99 !== null ? floorP99 / Math.max(1, calibration.latency.p99Ms) : null,
-      ackP99Ms: mid((x) => x.ackP99Ms), seenAfterAckP99Ms: mid((x) => x.seenAfterAckP99Ms), rounds: floors, defaultLinger,
+      ackP99Ms: mid((x) => x.ackP99Ms), seenAfterAckP99Ms: mid((x) => x.seenAfterAckP99Ms),
+      sendLateP99Ms: mid((x) => x.sendLateP99Ms ?? null), sentToAckP99Ms: mid((x) => x.sentToAckP99Ms ?? null), waitedShare: mid((x) => x.waitedShare ?? null), rounds: floors, defaultLinger,
       closedLoop: { ...closedLoop, ratio: closedLoop.p99Ms !== null ? closedLoop.p99Ms / Math.max(1, calibration.latency.p99Ms) : null },
     },
     replay: { clickbenchPerSec: replayPerSec, ratio: replayPerSec / calibration.consume.recordsPerSec },

@@ -22,6 +22,8 @@ import type { BadRecordKind } from '../scenario/schema.js';
 export interface AckedBatch {
   events: GeneratedEvent[];
   ackMs: number;
+  /** When the request that carried them was first sent (its retries included in ackMs − sentMs). */
+  sentMs: number;
 }
 
 export interface DriverOptions {
@@ -435,7 +437,7 @@ export class OpenLoopDriver extends LoadLedger implements LoadDriver {
         try {
           // kafkajs encodes key, value, partition, headers and timestamp; the `event` riding along is not sent.
           const meta = await this.o.producer.sendBatch({ topicMessages: rest.map((x) => ({ topic: x.lane.topic, messages: x.batch })), acks: this.o.acks ?? -1, compression: this.o.compression ?? 0 });
-          this.written(meta, rest);
+          this.written(meta, rest, sentMs);
           return;
         } catch (err) {
           this.failedAttempt(err as Error);
@@ -443,7 +445,7 @@ export class OpenLoopDriver extends LoadLedger implements LoadDriver {
           const answers = answeredOf(err);
           if (answers.length) {
             const answered = (x: LaneBatch) => answers.some((a) => a.topicName === x.lane.topic && a.partition === x.lane.partition);
-            this.written(answers, rest.filter(answered));
+            this.written(answers, rest.filter(answered), sentMs);
             rest = rest.filter((x) => !answered(x));
             if (rest.length === 0) return;
           }
@@ -468,10 +470,10 @@ export class OpenLoopDriver extends LoadLedger implements LoadDriver {
   }
 
   /** `of` acknowledged, with the produce answers `meta` (each partition's base offset). */
-  private written(meta: unknown, of: LaneBatch[]): void {
+  private written(meta: unknown, of: LaneBatch[], sentMs: number): void {
     const ackMs = this.clock();
     const framing = produceRequestShares(this.o.clientId ?? '', null, of.map((x) => x.lane.topic));
-    of.forEach((x, i) => this.delivered(x.lane, x.batch, ackMs, framing[i], baseOffsetOf(meta, x.lane)));
+    of.forEach((x, i) => this.delivered(x.lane, x.batch, ackMs, sentMs, framing[i], baseOffsetOf(meta, x.lane)));
   }
 
   /** The client retried a request on its own (kafkajs logs it): be careful for a while. */
@@ -488,7 +490,7 @@ export class OpenLoopDriver extends LoadLedger implements LoadDriver {
   }
 
   /** `framing`: this partition's share of its produce request's framing (produceRequestShares). */
-  private delivered(l: Lane, batch: LaneMessage[], ackMs: number, framing: number, baseOffset: bigint | null = null): void {
+  private delivered(l: Lane, batch: LaneMessage[], ackMs: number, sentMs: number, framing: number, baseOffset: bigint | null = null): void {
     const { names, startMs } = this.o;
     let bytes = 0;
     let wire = RECORD_BATCH_HEADER_BYTES + framing;
@@ -515,7 +517,7 @@ export class OpenLoopDriver extends LoadLedger implements LoadDriver {
       if (e.bad === 'missing_field') this.missingIdAcked++;
     }
     this.o.onPartitionAck?.(l.partition, ackMs);
-    this.o.onAck?.({ events, ackMs });
+    this.o.onAck?.({ events, ackMs, sentMs });
   }
 
   /** Stop retrying: what has not been delivered yet counts as failed. */
