@@ -9,6 +9,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { ClickstreamGenerator } from '../generate/clickstream.js';
+import { LineBuffer, lineAlone } from './line-buffer.js';
 import type { Scenario } from '../scenario/schema.js';
 
 export interface StripeJob {
@@ -58,11 +59,10 @@ async function buffer(): Promise<Buffer> {
 }
 
 let block = job.index;
-let buf = await buffer();
-let used = 0;
+const lines = new LineBuffer(await buffer());
 const post = (final: boolean, last: boolean) => {
-  const bytes = new Uint8Array(buf.buffer, 0, used);
-  port.postMessage({ block, bytes, final, last } satisfies Piece, [buf.buffer as ArrayBuffer]);
+  const bytes = lines.view();
+  port.postMessage({ block, bytes, final, last } satisfies Piece, [bytes.buffer as ArrayBuffer]);
 };
 for (;;) {
   if (gen.nextOffsetMs >= job.durationMs) break;
@@ -73,25 +73,18 @@ for (;;) {
   // Blocks of this worker's before the event's are complete (some may be empty).
   while (block < at) {
     post(true, false);
-    buf = await buffer();
-    used = 0;
+    lines.reset(await buffer());
     block += job.of;
   }
-  if (used + line.length * 3 + 1 > job.bufferBytes) {
+  if (!lines.put(line)) {
     post(false, false);
-    buf = await buffer();
-    used = 0;
+    lines.reset(await buffer());
     // A line longer than a buffer (an oversized bad record) goes alone.
-    if (line.length * 3 + 1 > job.bufferBytes) {
-      const alone = Buffer.from(`${line}\n`);
-      const bytes = new Uint8Array(alone.length);
-      bytes.set(alone);
-      port.postMessage({ block, bytes, final: false, last: false } satisfies Piece, [bytes.buffer]);
-      continue;
+    if (!lines.put(line)) {
+      const bytes = lineAlone(line);
+      port.postMessage({ block, bytes, final: false, last: false } satisfies Piece, [bytes.buffer as ArrayBuffer]);
     }
   }
-  used += buf.write(line, used);
-  buf[used++] = 10;
 }
 post(true, true);
 port.close();

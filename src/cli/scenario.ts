@@ -11,6 +11,7 @@ import type { Piece, StripeJob } from './generate-worker.js';
 import type { Scenario } from '../scenario/schema.js';
 import { parseDurationMs } from '../scenario/units.js';
 import { table, type Io } from '../report/io.js';
+import { LineBuffer, lineAlone } from './line-buffer.js';
 
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)} %`;
 
@@ -220,7 +221,7 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
   // Chunk buffers are reused once written: a new 1 MiB buffer per chunk made the collector run more
   // often (external memory), 9 % of a run into a pipe.
   const spare: Buffer[] = [];
-  const send = async (data: Buffer, reuse?: Buffer) => {
+  const send = async (data: Uint8Array, reuse?: Buffer) => {
     inFlight.push(output.write(data, reuse && (() => spare.push(reuse))));
     while (inFlight.length > inFlightChunks) await inFlight.shift();
     // A turn of the event loop per chunk: the pool's finished write hands over to the next one.
@@ -229,29 +230,22 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
   const maxEvents = limit.events ?? Infinity;
   let n = 0;
   // Lines are encoded straight into a buffer (joining strings first cost twice the time: bench).
-  let chunk: Buffer = Buffer.allocUnsafe(chunkBytes);
-  let used = 0;
+  const lines = new LineBuffer(Buffer.allocUnsafe(chunkBytes));
   const flush = async () => {
-    if (used === 0) return;
-    const full = chunk;
-    const length = used;
-    chunk = spare.pop() ?? Buffer.allocUnsafe(chunkBytes);
-    used = 0;
-    await send(full.subarray(0, length), full);
+    if (lines.used === 0) return;
+    const full = lines.buf;
+    const view = lines.view();
+    lines.reset(spare.pop() ?? Buffer.allocUnsafe(chunkBytes));
+    await send(view, full);
   };
   while (n < maxEvents && gen.nextOffsetMs < limit.durationMs && !output.failed) {
     const line = gen.next().value;
     n++;
     // A line longer than what is left (events are ~0.5 KiB; a chunk is 1 MiB): flush first; one longer than a chunk goes alone.
-    if (used + line.length * 3 + 1 > chunkBytes) {
+    if (!lines.put(line)) {
       await flush();
-      if (line.length * 3 + 1 > chunkBytes) {
-        await send(Buffer.from(line + '\n'));
-        continue;
-      }
+      if (!lines.put(line)) await send(lineAlone(line));
     }
-    used += chunk.write(line, used);
-    chunk[used++] = 10;
   }
   if (!output.failed) await flush();
   await output.close();
