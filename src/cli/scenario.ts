@@ -12,6 +12,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { parseDurationMs } from '../scenario/units.js';
 import { table, type Io } from '../report/io.js';
 import { LineBuffer, lineAlone } from './line-buffer.js';
+import { thousands } from '../report/numbers.js';
 
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)} %`;
 
@@ -73,7 +74,7 @@ export function generateCommand(io: Io): Command {
     .option('--seed <n>', 'override the scenario seed', parseIntFlag('--seed'))
     .option('--out <file>', 'output file, or - for stdout', '-')
     .option('--shard <i/N>', 'only shard i of N (by visitor: a session never spans shards): N processes, one per shard, write the single stream between them; limit them by --duration, not --events, for their union to be the single stream', parseShard)
-    .option('--threads <n>', `worker threads that serialize the events (the output is the same for any number; default: one per core, at most ${MAX_THREADS}, and 1 for --shard or fewer than ${THREADED_MIN_EVENTS.toLocaleString('en-US')} events asked for or expected)`, parseIntFlag('--threads'))
+    .option('--threads <n>', `worker threads that serialize the events (the output is the same for any number; default: one per core, at most ${MAX_THREADS}, and 1 for --shard or fewer than ${thousands(THREADED_MIN_EVENTS)} events asked for or expected)`, parseIntFlag('--threads'))
     .option('--stats', 'print statistics of the generated traffic instead of the events')
     .option('--json', 'with --stats: print them as JSON')
     .action(async (file: string, o: GenerateOptions & { threads?: number }) => {

@@ -12,6 +12,8 @@
  * (metadata, fetch requests, commits) is not modelled, except what exactly-once transactions add to
  * replication (TRANSACTION_REPLICATION_BYTES). Profiles change what applies (see PROFILE_ASSUMPTIONS).
  */
+import { thousands } from '../report/numbers.js';
+
 /** Platform profiles: how storage and networking are read and costed. */
 export const PROFILES = ['apache-kafka', 'tiered', 'automq', 'managed'] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -79,13 +81,6 @@ export const TRANSACTION_REPLICATION_BYTES = { perTransaction: 1_730, perPartiti
  * batch per follower at 200–400 batches/s over 12 partitions.
  */
 export const REPLICA_FETCH_BYTES_PER_BATCH = 113;
-
-/**
- * 1730 → "1,730" without Intl: this module is loaded by every command (even `--version`), and a
- * `toLocaleString` at its top level initialized ICU's number formatting on each start (~34 ms of `--version`'s
- * ~190 ms, V8's profiler).
- */
-const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 export const CROSS_ZONE_FORMULA = [
   'produce bytes(p) cross zones when zone(producer) ≠ zone(leader(p))',
