@@ -42,6 +42,8 @@ const scaleOutPhases = (headroom: string) => `  - { kind: warmup, duration: 3s }
   - { kind: steady, name: after, duration: ${headroom === 'false' ? 5 : 40}s }`;
 // The after-probe starts once the new node leads partitions and may offer a step twice; 25 s of load after
 // the move was not always enough on a slow host (the probe ran past the load's end, so its gain was null).
+// The probes stop at 32 000 records/s: a 64 000 step (three times as many records, offered twice when it
+// fails) made the after-probe outlast even 40 s more of load once in CI; the sandbox sustains 25–35 000.
 
 async function nodesRunning(ids: number[]): Promise<void> {
   const st = await Sandbox.load(sb.state.stateDir)!.status();
@@ -57,7 +59,7 @@ describe('elasticity phases on the sandbox', () => {
   });
 
   it('scale-out 3 → 4, local vs tiered topics: replicas in sync, bytes moved agree with the new node\'s .log files, tiered moves clearly less', async () => {
-    const local = await run('scale-local', `history: ${HISTORY_MB}MB`, scaleOutPhases('{ start: 8000, max: 64000, step: 2s, refine: 0 }'));
+    const local = await run('scale-local', `history: ${HISTORY_MB}MB`, scaleOutPhases('{ start: 8000, max: 32000, step: 2s, refine: 0 }'));
     await nodesRunning([1, 2, 3, 4]);
     const tiered = await run('scale-tiered', `history: ${HISTORY_MB}MB, tiered: true, local_retention: 3s`, scaleOutPhases('false'));
     await nodesRunning([1, 2, 3, 4, 5]);
@@ -104,7 +106,7 @@ describe('elasticity phases on the sandbox', () => {
       assert.equal(probe.error, null);
       assert.ok(probe.underLiveLoad, `${probe.when} probe ran under the scenario's load`);
       assert.equal(probe.steps[0].offeredRate, 8000);
-      for (let i = 1; i < probe.steps.length; i++) assert.equal(probe.steps[i].offeredRate, Math.min(64000, probe.steps[i - 1].offeredRate * 2), 'steps double until one fails (refine 0)');
+      for (let i = 1; i < probe.steps.length; i++) assert.equal(probe.steps[i].offeredRate, Math.min(32000, probe.steps[i - 1].offeredRate * 2), 'steps double until one fails (refine 0)');
       assert.ok(probe.steps.every((x) => x.achievedRate! > 0 && x.ackP99Ms! >= 0), 'every step has ProducerPerformance figures');
       assert.equal(probe.sustainableRate, Math.max(0, ...probe.steps.filter((x) => x.passed).map((x) => x.offeredRate)) || null);
     }
