@@ -7,7 +7,7 @@ import { parseIntFlag } from './flags.js';
 import type { ClickstreamGenerator } from '../generate/clickstream.js';
 import type { TrafficStats } from '../generate/stats.js';
 import type { Worker } from 'node:worker_threads';
-import type { Piece, StripeJob } from './generate-worker.js';
+import type { DrawnBlock, Piece, StripeJob } from './generate-worker.js';
 import type { Scenario } from '../scenario/schema.js';
 import { parseDurationMs } from '../scenario/units.js';
 import { table, type Io } from '../report/io.js';
@@ -129,7 +129,7 @@ async function generateTo(file: string, o: GenerateOptions, io: Io, workers: Str
  * pipe blocks the generator for each write (~0.7 s per 500 MB here).
  */
 const CHUNK_BYTES = 1 << 20;
-/** Worker threads by default: one per core up to this (every thread repeats the draws: ~25 % of the work). */
+/** Worker threads by default: one per core up to this (the main thread's draws, ~25 % of the work, bound what more would add). */
 const MAX_THREADS = 4;
 /** Fewer events than this (asked for, or expected from the rate curve over the duration) are written by one thread: starting workers (~0.1 s) is not worth it. */
 const THREADED_MIN_EVENTS = 100_000;
@@ -253,10 +253,12 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
 }
 
 /**
- * The same stream from worker threads (src/cli/generate-worker.ts): each draws every event (the stream's
- * state and random draws) and serializes one block of events in `threads`, in turn; this thread writes the
- * blocks in order. Byte for byte the single thread's output (test/unit/scenario.test.ts). The draws are
- * ~25 % of the generator's time and are repeated by every worker (bench: \`npm run bench\`, "generate").
+ * The same stream from worker threads (src/cli/generate-worker.ts): this thread makes every event's draws and
+ * state changes once (ClickstreamGenerator.draw, ~25 % of the generator's time), in blocks of numbers handed
+ * to the workers in turn; each worker turns its blocks into lines (ClickstreamGenerator.render) and this
+ * thread writes the blocks in order. Byte for byte the single thread's output (test/unit/scenario.test.ts).
+ * Before, every worker made every event's draws itself and serialized its own blocks: the draws were repeated
+ * by each (two workers: 1.27 times the one thread's work; see \`npm run bench\`, "generate").
  *
  * The threads start before the scenario is read (the constructor), so their start-up overlaps its checks;
  * unref'd until they have a job and stopped when the command fails, they never keep it waiting.
@@ -272,54 +274,85 @@ class StripeWorkers {
     }
   }
 
-  async write(job: Omit<StripeJob, 'index' | 'of' | 'block' | 'bufferBytes' | 'buffers'>, output: Output): Promise<void> {
+  async write(job: Omit<StripeJob, 'bufferBytes' | 'buffers'> & { maxEvents: number; durationMs: number }, output: Output): Promise<void> {
     const { threads, workers } = this;
+    const { ClickstreamGenerator, DRAW_SLOTS, Drawn, packDrawn } = await import('../generate/clickstream.js');
+    const gen = new ClickstreamGenerator(job.scenario, { startMs: job.startMs, idPrefix: job.idPrefix, mirrors: false });
+    const event = new Drawn();
     const bufferBytes = output.chunkBytes;
     // ~0.5 KiB per event: a block fills most of a buffer.
     const block = Math.max(1, Math.floor(bufferBytes / 640));
-    const queues: Piece[][] = workers.map(() => []);
-    const last: (number | undefined)[] = workers.map(() => undefined);
+    // Blocks of draws: two per worker (one rendered, one waiting); they come back with their block's last piece.
+    const spareDraws: Float64Array[] = Array.from({ length: 2 * threads }, () => new Float64Array(block * DRAW_SLOTS));
+    const pieces = new Map<number, Piece[]>();
+    /** The block written next; the number of blocks (known once the draws reach the end of the stream). */
     let next = 0;
+    let blocks: number | undefined;
+    let wakeDraws: (() => void) | null = null;
     await new Promise<void>((resolve, reject) => {
       let finished = false;
       const finish = (err?: Error) => {
         if (finished) return;
         finished = true;
         this.stop();
+        wakeDraws?.();
         if (err) reject(err);
         else resolve();
       };
       const pump = () => {
         while (!finished) {
           if (output.failed) return finish();
-          const w = next % threads;
-          const lastOfW = last[w];
-          if (lastOfW !== undefined && next > lastOfW) {
-            // This worker's later blocks are empty; the stream is done once every worker's are.
-            if (last.every((l) => l !== undefined && next > l)) return void output.tail.then(() => finish());
-            next++;
-            continue;
-          }
-          const piece = queues[w].shift();
+          if (blocks !== undefined && next >= blocks) return void output.tail.then(() => finish());
+          const piece = pieces.get(next)?.shift();
           if (!piece) return;
-          const worker = workers[w];
+          const worker = workers[next % threads];
           // The buffer goes back to its worker once written (back-pressure: a worker with no buffer waits).
           void output.write(piece.bytes, () => (output.failed ? finish() : worker.postMessage(piece.bytes, [piece.bytes.buffer as ArrayBuffer])));
-          if (piece.last) last[w] = piece.block;
-          if (piece.final) next++;
+          if (piece.final) {
+            pieces.delete(next);
+            next++;
+          }
         }
       };
       workers.forEach((worker, i) => {
         worker.on('message', (p: Piece) => {
-          queues[i].push(p);
+          if (p.draws) spareDraws.push(p.draws);
+          const list = pieces.get(p.block);
+          if (list) list.push(p);
+          else pieces.set(p.block, [p]);
           pump();
+          wakeDraws?.();
+          wakeDraws = null;
         });
         worker.on('error', (err) => finish(err));
-        // Exit code 0: the worker posted its last block (its messages may still be on their way).
-        worker.on('exit', (code) => code !== 0 && finish(new Error(`generate: worker thread ${i} exited with code ${code}`)));
+        // A worker ends only when stopped (terminate() after finish): an exit before that is a failure.
+        worker.on('exit', (code) => finish(new Error(`generate: worker thread ${i} exited with code ${code}`)));
         worker.ref();
-        worker.postMessage({ ...job, index: i, of: threads, block, bufferBytes, buffers: output.inFlightChunks + 1 } satisfies StripeJob);
+        worker.postMessage({ scenario: job.scenario, startMs: job.startMs, idPrefix: job.idPrefix, bufferBytes, buffers: output.inFlightChunks + 1 } satisfies StripeJob);
       });
+      const drawAll = async () => {
+        let drawn = 0;
+        for (let b = 0; !finished; b++) {
+          while (spareDraws.length === 0 && !finished) await new Promise<void>((r) => (wakeDraws = r));
+          if (finished) return;
+          const draws = spareDraws.pop()!;
+          let count = 0;
+          while (count < block && drawn < job.maxEvents && gen.nextOffsetMs < job.durationMs) {
+            gen.draw(event);
+            packDrawn(event, draws, count * DRAW_SLOTS);
+            count++;
+            drawn++;
+          }
+          if (count > 0) workers[b % threads].postMessage({ block: b, count, draws } satisfies DrawnBlock, [draws.buffer as ArrayBuffer]);
+          if (count < block) {
+            blocks = count > 0 ? b + 1 : b;
+            return pump();
+          }
+          // A turn of the event loop per block: the workers' pieces are written meanwhile.
+          await new Promise((r) => setImmediate(r));
+        }
+      };
+      drawAll().catch((err: Error) => finish(err));
     });
     await output.close();
   }

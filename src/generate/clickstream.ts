@@ -52,13 +52,6 @@ export interface GeneratorOptions {
    * draws stay the single stream's); only the owned events are serialized.
    */
   shard?: Shard;
-  /**
-   * Serialize only the events whose sequence number falls in blocks `index`, `index + of`, `index + 2·of`, …
-   * of `block` events each; the others are drawn (the same draws and state changes) and skipped. `of`
-   * generators with the same scenario and options, one per index, between them serialize every event of the
-   * stream once: `generate` runs them in worker threads and writes their blocks in order.
-   */
-  stripe?: Stripe;
   /** false: no `mirror` on the events (`generate` writes the events alone); default true. */
   mirrors?: boolean;
 }
@@ -66,13 +59,6 @@ export interface GeneratorOptions {
 export interface Shard {
   index: number;
   of: number;
-}
-
-export interface Stripe {
-  index: number;
-  of: number;
-  /** Events per block. */
-  block: number;
 }
 
 /** The shard a visitor belongs to (visitor ≥ 0 a person by Zipf rank − 1, < 0 a bot): spread by rank, so the hottest visitors land on different shards. */
@@ -85,7 +71,75 @@ const CONSENT_JSON = [0, 1, 2, 3, 4, 5, 6, 7].map(
 );
 const REFERRERS = ['', 'https://www.google.com/', 'https://www.bing.com/', 'https://www.instagram.com/', 'https://news.example.org/', 'https://duckduckgo.com/'];
 const REFERRER_JSON = REFERRERS.map((r) => (r ? JSON.stringify(r) : 'null'));
-const BOT_TYPES: EventType[] = ['page_view', 'product_view', 'search'];
+/** The event types a bot sends, as indexes into EVENT_TYPES. */
+const BOT_TYPE_INDEX = (['page_view', 'product_view', 'search'] as const).map((t) => EVENT_TYPES.indexOf(t));
+
+/**
+ * One event's draws and state changes as `ClickstreamGenerator.draw` made them: what `render` needs to build the
+ * event (`a`, `b`: the event type's own draws, see typeDraws). Whole numbers; `intendedMs` and `lateMs` ms.
+ */
+export class Drawn {
+  seq = 0;
+  intendedMs = 0;
+  lateMs = 0;
+  visitor = 0;
+  /** Index into EVENT_TYPES. */
+  type = 0;
+  session = 0;
+  identified = 0;
+  consent = 0;
+  /** Product index (its URL), −1 when none. */
+  product = -1;
+  /** Page index when no product, else −1. */
+  page = -1;
+  referrer = 0;
+  /** Index into the scenario's bad record kinds, −1 for a good record. */
+  bad = -1;
+  a = 0;
+  b = 0;
+}
+
+/** Numbers per event in packed draws (packDrawn). */
+export const DRAW_SLOTS = 14;
+
+/** `d` as DRAW_SLOTS numbers at `out[at]` (for another thread's generator: unpackDrawn). */
+export function packDrawn(d: Drawn, out: Float64Array, at: number): void {
+  out[at] = d.seq;
+  out[at + 1] = d.intendedMs;
+  out[at + 2] = d.lateMs;
+  out[at + 3] = d.visitor;
+  out[at + 4] = d.type;
+  out[at + 5] = d.session;
+  out[at + 6] = d.identified;
+  out[at + 7] = d.consent;
+  out[at + 8] = d.product;
+  out[at + 9] = d.page;
+  out[at + 10] = d.referrer;
+  out[at + 11] = d.bad;
+  out[at + 12] = d.a;
+  out[at + 13] = d.b;
+}
+
+/** A number read back as a small integer when it is one (V8 then turns it into a string as one). */
+const whole = (x: number) => (x === (x | 0) ? x | 0 : x);
+
+/** The draws that packDrawn put at `src[at]`, into `d`. */
+export function unpackDrawn(src: Float64Array, at: number, d: Drawn): void {
+  d.seq = whole(src[at]);
+  d.intendedMs = src[at + 1];
+  d.lateMs = whole(src[at + 2]);
+  d.visitor = src[at + 3] | 0;
+  d.type = src[at + 4] | 0;
+  d.session = src[at + 5] | 0;
+  d.identified = src[at + 6] | 0;
+  d.consent = src[at + 7] | 0;
+  d.product = src[at + 8] | 0;
+  d.page = src[at + 9] | 0;
+  d.referrer = src[at + 10] | 0;
+  d.bad = src[at + 11] | 0;
+  d.a = src[at + 12] | 0;
+  d.b = src[at + 13] | 0;
+}
 
 export const DEFAULT_START_MS = Date.UTC(2026, 0, 1);
 
@@ -111,12 +165,11 @@ export class ClickstreamGenerator {
   private readonly sessionNo: Uint32Array;
   private readonly lastCampaign: Int32Array;
   private seq = 0;
-  /** Product of the current event (for its URL), −1 when none. */
-  private productIdx = -1;
+  /** The current event's draws (step's). */
+  private readonly drawn = new Drawn();
   private tMs = 0;
   private readonly durationMs: number;
   private readonly shard: Shard | null;
-  private readonly stripe: Stripe | null;
   private readonly mirrors: boolean;
   /** Sharded: the next owned event, drawn ahead (its schedule time is what nextOffsetMs tells the driver), and its offset. */
   private ahead: GeneratedEvent | null = null;
@@ -133,11 +186,6 @@ export class ClickstreamGenerator {
       throw new Error(`shard ${shard.index} of ${shard.of}: expected whole numbers with 0 ≤ index < of`);
     }
     this.shard = shard && shard.of > 1 ? shard : null;
-    const stripe = opts.stripe;
-    if (stripe && (!Number.isInteger(stripe.of) || stripe.of < 1 || !Number.isInteger(stripe.index) || stripe.index < 0 || stripe.index >= stripe.of || !Number.isInteger(stripe.block) || stripe.block < 1)) {
-      throw new Error(`stripe ${stripe.index} of ${stripe.of} (blocks of ${stripe.block}): expected whole numbers with 0 ≤ index < of and block ≥ 1`);
-    }
-    this.stripe = stripe && stripe.of > 1 ? stripe : null;
     this.mirrors = opts.mirrors ?? true;
     if (this.shard && this.shard.index >= scenario.population.users && this.shard.index >= scenario.population.bots) {
       throw new Error(`shard ${this.shard.index} of ${this.shard.of} would own no visitor (population: ${scenario.population.users} users, ${scenario.population.bots} bots)`);
@@ -179,7 +227,7 @@ export class ClickstreamGenerator {
 
   /** Relative time (ms since start) of the next event (of this shard); > duration when the schedule is done. */
   get nextOffsetMs(): number {
-    if (!this.shard && !this.stripe) return this.tMs;
+    if (!this.shard) return this.tMs;
     if (!this.ahead) this.drawAhead();
     return this.aheadT;
   }
@@ -190,14 +238,14 @@ export class ClickstreamGenerator {
 
   /** The next event of the schedule (call `done()` first; past the duration the schedule continues at the curve's rate). */
   next(): GeneratedEvent {
-    if (!this.shard && !this.stripe) return this.step(-1);
+    if (!this.shard) return this.step(-1);
     if (!this.ahead) this.drawAhead();
     const e = this.ahead!;
     this.ahead = null;
     return e;
   }
 
-  /** Sharded or striped: draw events of the single stream until one of this shard's (and stripe's), and keep it. */
+  /** Sharded: draw events of the single stream until one of this shard's, and keep it. */
   private drawAhead(): void {
     const { index, of } = this.shard ?? { index: 0, of: 1 };
     for (;;) {
@@ -219,6 +267,18 @@ export class ClickstreamGenerator {
   private step(shardIndex: -1): GeneratedEvent;
   private step(shardIndex: number, shardOf: number): GeneratedEvent | null;
   private step(shardIndex: number, shardOf = 1): GeneratedEvent | null {
+    const d = this.drawn;
+    this.draw(d);
+    // Another shard's event made the same draws and state changes, and builds no string.
+    return shardIndex < 0 || shardOfVisitor(d.visitor, shardOf) === shardIndex ? this.render(d) : null;
+  }
+
+  /**
+   * The next event's draws and state changes (every event of the single stream makes them, whoever serializes
+   * it), into `out`: what `render` needs to build the event, here or in another thread's generator of the same
+   * scenario and options (\`generate\`'s workers: packDrawn, unpackDrawn).
+   */
+  draw(out: Drawn): void {
     const rng = this.rng;
     const t = this.tMs;
     const rate = this.curve.rateAt(t);
@@ -236,56 +296,70 @@ export class ClickstreamGenerator {
     } else {
       visitor = this.userZipf.sample(rng) - 1;
     }
-    const type = visitor < 0 ? BOT_TYPES[rng.int(BOT_TYPES.length)] : this.types[this.typeChoice.pick(rng.next())];
-    // Another shard's (or stripe's) event makes the same draws and state changes, and builds no string.
-    const stripe = this.stripe;
-    const owned = (shardIndex < 0 || shardOfVisitor(visitor, shardOf) === shardIndex) && (stripe === null || Math.floor(seq / stripe.block) % stripe.of === stripe.index);
-    const fixed = !owned ? '' : visitor < 0 ? this.pools.bots.fixedJson[-1 - visitor] : this.pools.visitors.fixedJson(visitor);
-    const key = !owned ? '' : visitor < 0 ? this.pools.bots.anonymousId[-1 - visitor] : this.pools.visitors.anonymousId(visitor);
-
-    let userId = 'null';
+    const type = visitor < 0 ? BOT_TYPE_INDEX[rng.int(BOT_TYPE_INDEX.length)] : this.typeChoice.pick(rng.next());
+    let session = 0;
+    let identified = 0;
     let consent = 0;
-    let session: string;
-    let eventMs = intendedMs;
     let lateMs = 0;
-    let extra: string;
     if (visitor >= 0) {
       if (intendedMs - this.lastSeenMs[visitor] > this.scenario.events.session_gap) this.sessionNo[visitor]++;
       this.lastSeenMs[visitor] = intendedMs;
-      session = owned ? `${key}.${this.sessionNo[visitor]}` : '';
-      extra = this.typeFields(type, visitor, owned);
-      if (type === 'profile_update' && rng.next() < this.scenario.events.late_profile_updates.share) {
+      session = this.sessionNo[visitor];
+      this.typeDraws(this.types[type], visitor, out);
+      if (this.types[type] === 'profile_update' && rng.next() < this.scenario.events.late_profile_updates.share) {
         const late = this.scenario.events.late_profile_updates;
         lateMs = Math.max(1, Math.round(rng.logNormal(late.median_delay, late.sigma)));
-        eventMs = intendedMs - lateMs;
       }
-      if (owned && this.identified[visitor]) userId = this.pools.visitors.userIdJson(visitor);
+      identified = this.identified[visitor];
       consent = this.consent[visitor];
     } else {
-      session = owned ? `${key}.0` : '';
-      extra = this.typeFields(type, visitor, owned);
+      this.typeDraws(this.types[type], visitor, out);
     }
-    if (!owned) {
-      // Another shard's event: the same draws as below (page, referrer, bad record), no serialization.
-      if (this.productIdx < 0) this.pageZipf.sample(rng);
-      rng.int(REFERRER_JSON.length);
-      if (this.scenario.bad_records.rate > 0 && rng.next() < this.scenario.bad_records.rate) rng.int(this.badKinds.length);
-      return null;
-    }
-    const url = this.productIdx >= 0 ? `/p/${this.pools.products[this.productIdx].product_id}` : this.pools.pagePaths[this.pageZipf.sample(rng) - 1];
+    out.page = out.product >= 0 ? -1 : this.pageZipf.sample(rng) - 1;
+    out.referrer = rng.int(REFERRER_JSON.length);
+    out.bad = this.scenario.bad_records.rate > 0 && rng.next() < this.scenario.bad_records.rate ? rng.int(this.badKinds.length) : -1;
+    out.seq = seq;
+    out.intendedMs = intendedMs;
+    out.lateMs = lateMs;
+    out.visitor = visitor;
+    out.type = type;
+    out.session = session;
+    out.identified = identified;
+    out.consent = consent;
+  }
+
+  /** The event whose draws `draw` put in `d`: its strings built from the pools (and a profile's change applied). */
+  render(d: Drawn): GeneratedEvent {
+    const seq = d.seq;
+    const intendedMs = d.intendedMs;
+    const lateMs = d.lateMs;
+    const eventMs = intendedMs - lateMs;
+    const visitor = d.visitor;
+    const type = this.types[d.type];
+    const consent = d.consent;
+    const product = d.product;
+    const pools = this.pools;
+    const human = visitor >= 0;
+    const fixed = human ? pools.visitors.fixedJson(visitor) : pools.bots.fixedJson[-1 - visitor];
+    const key = human ? pools.visitors.anonymousId(visitor) : pools.bots.anonymousId[-1 - visitor];
+    const session = human ? `${key}.${d.session}` : `${key}.0`;
+    const userId = human && d.identified !== 0 ? pools.visitors.userIdJson(visitor) : 'null';
+    const extra = this.typeFields(type, visitor, seq, consent, product, d.a, d.b);
+    const url = product >= 0 ? `/p/${pools.products[product].product_id}` : pools.pagePaths[d.page];
     const idField = `"event_id":"${this.opts.idPrefix}-${seq.toString(36)}",`;
-    let value = `{${idField}"event_type":"${type}","schema_version":${SCHEMA_VERSION},"event_time":${eventMs},"intended_time":${intendedMs},${fixed},"user_id":${userId},"session_id":"${session}","url":"${url}","referrer":${REFERRER_JSON[rng.int(REFERRER_JSON.length)]},"consent":${CONSENT_JSON[consent]}${extra}}`;
+    let value = `{${idField}"event_type":"${type}","schema_version":${SCHEMA_VERSION},"event_time":${eventMs},"intended_time":${intendedMs},${fixed},"user_id":${userId},"session_id":"${session}","url":"${url}","referrer":${REFERRER_JSON[d.referrer]},"consent":${CONSENT_JSON[consent]}${extra}}`;
 
     let mirror: GeneratedEvent['mirror'] = null;
-    if (this.mirrors && visitor >= 0 && (type === 'profile_update' || type === 'consent_change')) {
+    if (this.mirrors && human && (type === 'profile_update' || type === 'consent_change')) {
       if (type === 'profile_update') {
-        const p = this.pools.visitors.profile(visitor);
+        const p = pools.visitors.profile(visitor);
         mirror = { kind: 'profiles', key: p.user_id, value: profileRecord(p, eventMs) };
-      } else mirror = { kind: 'consent', key, value: consentRecord(this.consent[visitor], eventMs) };
+      } else mirror = { kind: 'consent', key, value: consentRecord(consent, eventMs) };
     }
     let bad: BadRecordKind | null = null;
-    if (this.scenario.bad_records.rate > 0 && rng.next() < this.scenario.bad_records.rate) {
-      bad = this.badKinds[rng.int(this.badKinds.length)];
+    const badKind = d.bad;
+    if (badKind >= 0) {
+      bad = this.badKinds[badKind];
       value = this.spoil(value, bad, idField, type);
     }
     return { seq, intendedMs, key, value, type, bad, visitor, lateMs, mirror };
@@ -314,57 +388,81 @@ export class ClickstreamGenerator {
     return e;
   }
 
-  /** The event type's own fields as JSON members, after their draws and state changes; '' when not `owned` (the draws and changes alone). */
-  private typeFields(type: EventType, visitor: number, owned: boolean): string {
+  /** The event type's own draws and state changes, into `out` (product, a, b). */
+  private typeDraws(type: EventType, visitor: number, out: Drawn): void {
     const rng = this.rng;
     const pools = this.pools;
-    this.productIdx = -1;
+    let product = -1;
+    let a = 0;
+    let b = 0;
+    switch (type) {
+      case 'page_view':
+        break;
+      case 'identity_update':
+        this.identified[visitor] = 1;
+        break;
+      case 'search':
+        a = this.queryZipf.sample(rng) - 1;
+        b = rng.int(200);
+        break;
+      case 'product_view':
+        product = this.productZipf.sample(rng) - 1;
+        break;
+      case 'add_to_cart':
+        product = this.productZipf.sample(rng) - 1;
+        b = 1 + rng.int(3);
+        break;
+      case 'checkout': {
+        a = 1 + rng.int(4);
+        for (let i = 0; i < a; i++) b += pools.products[this.productZipf.sample(rng) - 1].price_cents;
+        break;
+      }
+      case 'consent_change':
+        this.consent[visitor] ^= 1 << rng.int(3);
+        break;
+      case 'campaign_touch':
+        a = rng.int(pools.campaigns.length);
+        this.lastCampaign[visitor] = a;
+        break;
+      case 'profile_update':
+        // The back office changed the person's profile: the pool is the source of truth (changed where the event is serialized).
+        this.identified[visitor] = 1;
+        a = rng.int(pools.segments.length);
+        b = rng.int(pools.tiers.length);
+        break;
+    }
+    out.product = product;
+    out.a = a;
+    out.b = b;
+  }
+
+  /** The event type's own fields as JSON members, from its draws (`a`, `b`: see typeDraws); a profile_update changes the visitor's profile. */
+  private typeFields(type: EventType, visitor: number, seq: number, consent: number, product: number, a: number, b: number): string {
+    const pools = this.pools;
     switch (type) {
       case 'page_view':
         return '';
-      case 'search': {
-        const q = this.queryZipf.sample(rng) - 1;
-        const results = rng.int(200);
-        return owned ? `,"query":${JSON.stringify(pools.searchQueries[q])},"results":${results}` : '';
-      }
+      case 'search':
+        return `,"query":${JSON.stringify(pools.searchQueries[a])},"results":${b}`;
       case 'product_view':
-        this.productIdx = this.productZipf.sample(rng) - 1;
-        return owned ? `,${pools.productJson[this.productIdx]}` : '';
-      case 'add_to_cart': {
-        const p = (this.productIdx = this.productZipf.sample(rng) - 1);
-        const quantity = 1 + rng.int(3);
-        return owned ? `,${pools.productJson[p]},"quantity":${quantity},"price":${pools.products[p].price_cents / 100}` : '';
-      }
-      case 'checkout': {
-        const items = 1 + rng.int(4);
-        let cents = 0;
-        for (let i = 0; i < items; i++) cents += pools.products[this.productZipf.sample(rng) - 1].price_cents;
-        return owned ? `,"order_id":"o${this.seq.toString(36)}","items":${items},"cart_value":${cents / 100},"currency":"USD"` : '';
-      }
-      case 'consent_change': {
-        this.consent[visitor] ^= 1 << rng.int(3);
-        return owned ? `,"new_consent":${CONSENT_JSON[this.consent[visitor]]}` : '';
-      }
+        return `,${pools.productJson[product]}`;
+      case 'add_to_cart':
+        return `,${pools.productJson[product]},"quantity":${b},"price":${pools.products[product].price_cents / 100}`;
+      case 'checkout':
+        // The order id is the next event's sequence number (as it always was).
+        return `,"order_id":"o${(seq + 1).toString(36)}","items":${a},"cart_value":${b / 100},"currency":"USD"`;
+      case 'consent_change':
+        return `,"new_consent":${CONSENT_JSON[consent]}`;
       case 'campaign_touch': {
-        const c = rng.int(pools.campaigns.length);
-        this.lastCampaign[visitor] = c;
-        const camp = pools.campaigns[c];
-        return !owned ? '' : `,"campaign_id":"${camp.campaign_id}","utm_source":"${camp.utm_source}","utm_medium":"${camp.utm_medium}","utm_campaign":"${camp.name}"`;
+        const camp = pools.campaigns[a];
+        return `,"campaign_id":"${camp.campaign_id}","utm_source":"${camp.utm_source}","utm_medium":"${camp.utm_medium}","utm_campaign":"${camp.name}"`;
       }
-      case 'identity_update': {
-        this.identified[visitor] = 1;
-        return owned ? `,"merged_user_id":"${pools.visitors.profile(visitor).user_id}"` : '';
-      }
+      case 'identity_update':
+        return `,"merged_user_id":"${pools.visitors.profile(visitor).user_id}"`;
       case 'profile_update': {
-        // The back office changed the person's profile: the pool is the source of truth.
-        this.identified[visitor] = 1;
-        const segment = pools.segments[rng.int(pools.segments.length)];
-        const tier = pools.tiers[rng.int(pools.tiers.length)];
-        // Another shard's visitor: its profile is that shard's (built, changed and mirrored there).
-        if (!owned) return '';
         const p = pools.visitors.profile(visitor);
-        p.segment = segment;
-        p.tier = tier;
+        p.segment = pools.segments[a];
+        p.tier = pools.tiers[b];
         return `,"profile_user_id":"${p.user_id}","segment":"${p.segment}","tier":"${p.tier}"`;
       }
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ClickstreamGenerator, DEFAULT_START_MS, profileRecord, type GeneratedEvent } from '../../src/generate/clickstream.js';
+import { ClickstreamGenerator, DEFAULT_START_MS, DRAW_SLOTS, Drawn, packDrawn, profileRecord, unpackDrawn, type GeneratedEvent } from '../../src/generate/clickstream.js';
 import { buildPools } from '../../src/generate/pools.js';
 import { BOT_UA } from '../../src/enrich/enricher.js';
 import * as corpus from '../../src/generate/vocabulary.js';
@@ -296,27 +296,36 @@ population: {users: 3000, products: 800, pages: 200, campaigns: 5, bots: 20}
     });
   }
 
-  for (const [of, block] of [[2, 1], [3, 64], [4, 1000]]) {
-    it(`${of} stripes of ${block}-event blocks (generate's threads, mirrors off): each serializes exactly its blocks, and together, block by block, the single stream`, () => {
-      const single = until(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', mirrors: false }));
-      const stripes = Array.from({ length: of }, (_, index) => until(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', mirrors: false, stripe: { index, of, block } })));
-      stripes.forEach((events, i) => {
-        for (const e of events) assert.equal(Math.floor(e.seq / block) % of, i, `event ${e.seq} in stripe ${i}`);
-      });
-      const blocks = Math.ceil(single.length / block);
-      const inOrder: GeneratedEvent[] = [];
-      for (let b = 0; b < blocks; b++) inOrder.push(...stripes[b % of].filter((e) => Math.floor(e.seq / block) === b));
-      assert.deepEqual(inOrder.map(line), single.map(line));
+  for (const [of, block, mirrors] of [[2, 1, false], [3, 64, false], [4, 1000, true]] as const) {
+    it(`draws made once, packed and rendered by ${of} other generators in blocks of ${block} events (generate's threads, mirrors ${mirrors ? 'on' : 'off'}): the single stream`, () => {
+      const single = until(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', mirrors }));
+      const drawer = new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', mirrors });
+      const renderers = Array.from({ length: of }, () => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', mirrors }));
+      const drawn = new Drawn();
+      const packed = new Float64Array(block * DRAW_SLOTS);
+      const rendered: GeneratedEvent[] = [];
+      for (let b = 0; !drawer.done(); b++) {
+        let count = 0;
+        while (count < block && !drawer.done()) {
+          drawer.draw(drawn);
+          packDrawn(drawn, packed, count++ * DRAW_SLOTS);
+        }
+        // Another thread's Drawn: nothing left over from the drawer's.
+        const into = new Drawn();
+        for (let i = 0; i < count; i++) {
+          unpackDrawn(packed, i * DRAW_SLOTS, into);
+          rendered.push(renderers[b % of].render(into));
+        }
+      }
+      assert.deepEqual(rendered.map(line), single.map(line));
     });
   }
 
-  it('shard 0 of 1 is the single stream; an impossible shard or stripe is refused', () => {
+  it('shard 0 of 1 is the single stream; an impossible shard is refused', () => {
     const a = take(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index: 0, of: 1 } }), 2_000).map(line);
     assert.deepEqual(a, take(new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r' }), 2_000).map(line));
     assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index: 2, of: 2 } }), /0 ≤ index < of/);
     assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', shard: { index: 3500, of: 4000 } }), /would own no visitor/);
-    assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', stripe: { index: 1, of: 2, block: 0 } }), /block ≥ 1/);
-    assert.throws(() => new ClickstreamGenerator(s(), { startMs: DEFAULT_START_MS, idPrefix: 'r', stripe: { index: 2, of: 2, block: 10 } }), /0 ≤ index < of/);
   });
 });
 
