@@ -6,7 +6,7 @@
  * left waits, so a slow reader holds the workers back (and, through its draws coming back late, the main thread)
  * instead of filling memory.
  *
- * Messages from the main thread: the job first (`StripeJob`), then blocks to render (`DrawnBlock`) and written
+ * Messages from the main thread: the job first (`RenderJob`), then blocks to render (`DrawnBlock`) and written
  * buffers coming back (a Uint8Array). To the main thread (`Piece`): part or all of block `block`; `final` when
  * the block is complete, with the block's draws given back for the next one.
  */
@@ -15,7 +15,7 @@ import { ClickstreamGenerator, DRAW_SLOTS, Drawn, unpackDrawn } from '../generat
 import { LineBuffer, lineAlone } from './line-buffer.js';
 import type { Scenario } from '../scenario/schema.js';
 
-export interface StripeJob {
+export interface RenderJob {
   scenario: Scenario;
   startMs: number;
   idPrefix: string;
@@ -42,7 +42,7 @@ export interface Piece {
 const port = parentPort!;
 // The job is the first message: the thread starts (and loads the generator) while the main thread reads
 // and checks the scenario.
-const job = await new Promise<StripeJob>((resolve) => port.once('message', resolve));
+const job = await new Promise<RenderJob>((resolve) => port.once('message', resolve));
 const gen = new ClickstreamGenerator(job.scenario, { startMs: job.startMs, idPrefix: job.idPrefix, mirrors: false });
 
 const spare: Buffer[] = [];

@@ -7,7 +7,7 @@ import { parseIntFlag } from './flags.js';
 import type { ClickstreamGenerator } from '../generate/clickstream.js';
 import type { TrafficStats } from '../generate/stats.js';
 import type { Worker } from 'node:worker_threads';
-import type { DrawnBlock, Piece, StripeJob } from './generate-worker.js';
+import type { DrawnBlock, Piece, RenderJob } from './generate-worker.js';
 import type { Scenario } from '../scenario/schema.js';
 import { parseDurationMs } from '../scenario/units.js';
 import { table, type Io } from '../report/io.js';
@@ -81,7 +81,7 @@ export function generateCommand(io: Io): Command {
       if (o.threads !== undefined && (o.threads < 1 || o.threads > 64)) throw new UsageError(`--threads must be between 1 and 64, got ${o.threads}`);
       if (o.threads !== undefined && o.threads > 1 && o.shard) throw new UsageError('--threads with --shard: a shard is written by one thread (run more shards instead)');
       const threads = o.stats ? 1 : o.threads ?? (o.shard || (o.events !== undefined && o.events < THREADED_MIN_EVENTS) ? 1 : Math.min(MAX_THREADS, availableParallelism()));
-      const workers = threads > 1 ? new StripeWorkers(threads, (await import('node:worker_threads')).Worker) : undefined;
+      const workers = threads > 1 ? new RenderWorkers(threads, (await import('node:worker_threads')).Worker) : undefined;
       try {
         // By default a run expected to be short (by its duration) is written by one thread (the workers stopped).
         await generateTo(file, o, io, workers, o.threads === undefined ? THREADED_MIN_EVENTS : 0);
@@ -92,7 +92,7 @@ export function generateCommand(io: Io): Command {
 }
 
 /** `generate` once the threads (if any) are started: the scenario read and checked, then the events or their statistics. */
-async function generateTo(file: string, o: GenerateOptions, io: Io, workers: StripeWorkers | undefined, threadedMinEvents: number): Promise<void> {
+async function generateTo(file: string, o: GenerateOptions, io: Io, workers: RenderWorkers | undefined, threadedMinEvents: number): Promise<void> {
   const overrides: Record<string, unknown> = o.seed !== undefined ? { seed: o.seed } : {};
   const [{ loadScenario }, { ClickstreamGenerator, DEFAULT_START_MS }, { collectStats }, { rateCurve }] = await Promise.all([import('../scenario/load.js'), import('../generate/clickstream.js'), import('../generate/stats.js'), import('../generate/curve.js')]);
   const { scenario } = loadScenario(file, overrides);
@@ -263,7 +263,7 @@ async function writeEvents(gen: ClickstreamGenerator, limit: { events?: number; 
  * The threads start before the scenario is read (the constructor), so their start-up overlaps its checks;
  * unref'd until they have a job and stopped when the command fails, they never keep it waiting.
  */
-class StripeWorkers {
+class RenderWorkers {
   private readonly workers: Worker[] = [];
 
   constructor(private readonly threads: number, WorkerClass: typeof Worker) {
@@ -274,7 +274,7 @@ class StripeWorkers {
     }
   }
 
-  async write(job: Omit<StripeJob, 'bufferBytes' | 'buffers'> & { maxEvents: number; durationMs: number }, output: Output): Promise<void> {
+  async write(job: Omit<RenderJob, 'bufferBytes' | 'buffers'> & { maxEvents: number; durationMs: number }, output: Output): Promise<void> {
     const { threads, workers } = this;
     const { ClickstreamGenerator, DRAW_SLOTS, Drawn, packDrawn } = await import('../generate/clickstream.js');
     const gen = new ClickstreamGenerator(job.scenario, { startMs: job.startMs, idPrefix: job.idPrefix, mirrors: false });
@@ -328,7 +328,7 @@ class StripeWorkers {
         // A worker ends only when stopped (terminate() after finish): an exit before that is a failure.
         worker.on('exit', (code) => finish(new Error(`generate: worker thread ${i} exited with code ${code}`)));
         worker.ref();
-        worker.postMessage({ scenario: job.scenario, startMs: job.startMs, idPrefix: job.idPrefix, bufferBytes, buffers: output.inFlightChunks + 1 } satisfies StripeJob);
+        worker.postMessage({ scenario: job.scenario, startMs: job.startMs, idPrefix: job.idPrefix, bufferBytes, buffers: output.inFlightChunks + 1 } satisfies RenderJob);
       });
       const drawAll = async () => {
         let drawn = 0;
