@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { Enricher, truncateIp, type RawRecord } from '../../src/enrich/enricher.js';
 import { LookupTables } from '../../src/enrich/tables.js';
 import { defaultEnrichmentConfig } from '../../src/scenario/schema.js';
+import { ClickstreamGenerator, consentRecord, DEFAULT_START_MS, profileRecord } from '../../src/generate/clickstream.js';
+import { loadScenario } from '../../src/scenario/load.js';
 
 const ALL = { analytics: true, marketing: true, personalization: true };
 let offset = 0;
@@ -156,6 +158,49 @@ describe('enrichment logic', () => {
     assert.deepEqual(r2, { score: 40, signals: ['user_velocity', 'no_referrer_burst'] });
     const bot = v1.run({ anonymous_id: 'b1', user_agent: 'python-requests/2.32.3' });
     assert.deepEqual(bot.body.risk, { score: 40, signals: ['bot_user_agent'] });
+  });
+
+  it('writes an event whose own fields stay as its JSON text with the fields appended: the same bytes as serializing it whole', () => {
+    for (const [file, version] of [['scenarios/quickstart.yaml', 'v1'], ['scenarios/flash-sale.yaml', 'v2']] as const) {
+      const { scenario } = loadScenario(file);
+      const gen = new ClickstreamGenerator(scenario, { startMs: DEFAULT_START_MS, idPrefix: 'r' });
+      const pools = gen.pools;
+      const tables = [new LookupTables(), new LookupTables()];
+      for (const t of tables) {
+        for (let i = 0; i < pools.visitors.size; i++) {
+          const p = pools.visitors.profile(i);
+          t.apply('profiles', p.user_id, profileRecord(p, 0), 0);
+          // Consent as the table has it, for three visitors in four (the others' events carry their own).
+          if (i % 4) t.apply('consent', pools.visitors.anonymousId(i), consentRecord(gen.consentOf(i), 0), 0);
+        }
+        for (const p of pools.products) t.apply('catalog', p.product_id, JSON.stringify({ name: p.name, category: p.category, brand: p.brand, price: p.price_cents / 100 }), 0);
+        for (const c of pools.campaigns) t.apply('campaigns', c.campaign_id, JSON.stringify({ name: c.name, channel: c.channel, cost_per_click: c.cost_per_click_cents / 100 }), 0);
+      }
+      const cfg = scenario.enrichment;
+      const appending = new Enricher(tables[0], version, cfg);
+      const whole = new Enricher(tables[1], version, cfg, true);
+      const n = 30_000;
+      for (let i = 0; i < n; i++) {
+        const e = gen.next();
+        if (e.mirror) for (const t of tables) t.apply(e.mirror.kind, e.mirror.key, e.mirror.value, e.intendedMs);
+        // Now and then the event's own consent differs from the table's, or an added field is already there.
+        let value = e.value;
+        if (i % 97 === 0) value = value.replace('"personalization":true', '"personalization":false');
+        if (i % 101 === 0) value = value.replace(/}$/, ',"risk":"raw"}');
+        if (i % 89 === 0) value = value.replace(/"user_id":"[^"]*"/, '"user_id":null');
+        const rec = { value: Buffer.from(value), partition: i % 12, offset: String(i), timestampMs: e.intendedMs + 3 };
+        const a = appending.process(rec, e.key);
+        const b = whole.process(rec, e.key);
+        assert.equal(String(a.value), String(b.value), `${file} event ${i}`);
+        assert.deepEqual(a.headers, b.headers);
+        assert.equal(a.kind, b.kind);
+      }
+      assert.deepEqual(appending.counters, whole.counters);
+      assert.equal(whole.appendedOutputs, 0);
+      // Most events take the appending path (those without analytics consent are pseudonymized, so serialized whole).
+      assert.ok(appending.appendedOutputs > 0.5 * appending.counters.enriched, `${file}: ${appending.appendedOutputs} of ${appending.counters.enriched} appended`);
+      assert.ok(appending.counters.masked.pseudonymized > 0 && appending.counters.dlq.malformed_json > 0, file);
+    }
   });
 
   it('truncates IPv4 addresses to a prefix', () => {
