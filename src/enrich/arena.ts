@@ -7,19 +7,37 @@
  * collector copied the held strings from one space to the next. Written here as soon as it is made,
  * the flat copy dies young and what is held until the send is bytes off the heap.
  */
+import { headersMaxBytes, writeHeaders } from '../kafka/record-encoder.js';
+import { EncodedHeaders } from '../kafka/wire.js';
+
 export class ByteArena {
   private buf = Buffer.allocUnsafe(0);
   private at = 0;
 
   constructor(private readonly chunkBytes = 1 << 20) {}
 
-  /** The string's UTF-8 bytes, as a view of the arena. */
-  bytes(s: string): Buffer {
-    const most = s.length * 3;
+  private room(most: number): void {
     if (this.at + most > this.buf.length) {
       this.buf = Buffer.allocUnsafe(Math.max(this.chunkBytes, most));
       this.at = 0;
     }
+  }
+
+  /**
+   * A record's headers in their wire form (src/kafka/wire.ts), as a view of the arena: written right after the
+   * record's value, and held as one small view instead of an object of strings until the send.
+   */
+  headers(h: Record<string, string>): EncodedHeaders {
+    this.room(headersMaxBytes(h));
+    const end = writeHeaders(this.buf, this.at, h);
+    const view = this.buf.subarray(this.at, end);
+    this.at = end;
+    return new EncodedHeaders(view);
+  }
+
+  /** The string's UTF-8 bytes, as a view of the arena. */
+  bytes(s: string): Buffer {
+    this.room(s.length * 3);
     const n = this.buf.write(s, this.at);
     const view = this.buf.subarray(this.at, this.at + n);
     this.at += n;

@@ -12,7 +12,7 @@
  * the same way for certain (a `Long` timestamp delta, a header value that is neither string nor
  * Buffer) goes to kafkajs's own encoder, and the unit tests compare the two byte for byte.
  */
-import { varintBytes } from './wire.js';
+import { EncodedHeaders, varintBytes } from './wire.js';
 
 export interface RecordInput {
   offsetDelta?: number;
@@ -73,21 +73,26 @@ function headerPairs(headers: unknown): [string, string | Buffer][] | undefined 
 export function encodeRecordBuffer(r: RecordInput): Buffer | undefined {
   const offsetDelta = r.offsetDelta ?? 0;
   const ts = r.timestampDelta ?? 0;
-  const headers = headerPairs(r.headers);
+  const encoded = r.headers instanceof EncodedHeaders ? r.headers : undefined;
+  const headers = encoded ? [] : headerPairs(r.headers);
   const { key, value } = r;
   if (
     headers === undefined ||
     typeof ts !== 'number' || !Number.isSafeInteger(ts) ||
     !Number.isSafeInteger(offsetDelta) ||
     (key != null && !isBytes(key)) || (value != null && !isBytes(value))
-  ) return undefined;
+  ) {
+    // kafkajs's own encoder would take encoded headers for an object of headers: never let it.
+    if (encoded) throw new Error('record encoder: encoded headers with a key, value or delta only kafkajs takes');
+    return undefined;
+  }
   const keyLen = key == null ? 0 : byteLength(key as string | Buffer);
   const valueLen = value == null ? 0 : byteLength(value as string | Buffer);
   const headerLens = headers.map(([k, v]) => [Buffer.byteLength(k, 'utf8'), byteLength(v)]);
   let body = 1 + varintBytes(ts) + varintBytes(offsetDelta);
   body += key == null ? 1 : varintBytes(keyLen) + keyLen;
   body += value == null ? 1 : varintBytes(valueLen) + valueLen;
-  body += varintBytes(headers.length);
+  body += encoded ? encoded.bytes.length : varintBytes(headers.length);
   for (const [kl, vl] of headerLens) body += varintBytes(kl) + kl + varintBytes(vl) + vl;
   const buf = Buffer.allocUnsafe(varintBytes(body) + body);
   let at = writeVarLong(buf, 0, body);
@@ -96,7 +101,8 @@ export function encodeRecordBuffer(r: RecordInput): Buffer | undefined {
   at = writeVarLong(buf, at, offsetDelta);
   at = writeBytes(buf, at, key as string | Buffer | null | undefined, keyLen);
   at = writeBytes(buf, at, value as string | Buffer | null | undefined, valueLen);
-  at = writeVarLong(buf, at, headers.length);
+  if (encoded) at += encoded.bytes.copy(buf, at);
+  else at = writeVarLong(buf, at, headers.length);
   for (let i = 0; i < headers.length; i++) {
     at = writeBytes(buf, at, headers[i][0], headerLens[i][0]);
     at = writeBytes(buf, at, headers[i][1], headerLens[i][1]);
@@ -163,6 +169,10 @@ function headerKeys(headers: unknown): string[] | undefined {
 /** The most bytes `recordInto` writes for this record, or undefined for a record it does not take. */
 export function recordMaxBytes(r: RecordInput): number | undefined {
   const { key, value } = r;
+  if (r.headers instanceof EncodedHeaders) {
+    if ((key != null && !isBytes(key)) || (value != null && !isBytes(value))) return undefined;
+    return 5 + 1 + 10 + 10 + fieldMax(key as string | Buffer | null) + fieldMax(value as string | Buffer | null) + r.headers.bytes.length;
+  }
   const keys = headerKeys(r.headers);
   if (keys === undefined || (key != null && !isBytes(key)) || (value != null && !isBytes(value))) return undefined;
   let max = 5 + 1 + 10 + 10 + fieldMax(key as string | Buffer | null) + fieldMax(value as string | Buffer | null) + 5;
@@ -178,6 +188,7 @@ export function recordMaxBytes(r: RecordInput): number | undefined {
 export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDelta: number; timestampDelta: number }): number {
   const key = r.key as string | Buffer | null | undefined;
   const value = r.value as string | Buffer | null | undefined;
+  if (r.headers instanceof EncodedHeaders) return encodedInto(buf, at, key, value, r.headers.bytes, r.offsetDelta, r.timestampDelta);
   const h = (r.headers ?? {}) as Record<string, string | Buffer>;
   const keys = r.headers == null ? [] : Object.keys(h);
   // The body's length goes first: room for the varint of its longest possible length; moved left if the body came out shorter.
@@ -206,6 +217,50 @@ export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDel
   buf.copyWithin(at + size, start, p);
   writeVarLong(buf, at, body);
   return at + size + body;
+}
+
+/** recordInto for a record whose headers are in their wire form already. */
+function encodedInto(buf: Buffer, at: number, key: string | Buffer | null | undefined, value: string | Buffer | null | undefined, headers: Buffer, offsetDelta: number, timestampDelta: number): number {
+  const hi = 1 + varintBytes(timestampDelta) + varintBytes(offsetDelta) + fieldMax(key) + fieldMax(value) + headers.length;
+  const room = varintBytes(hi);
+  const start = at + room;
+  let p = start;
+  buf[p++] = 0; // attributes
+  p = writeVarLong(buf, p, timestampDelta);
+  p = writeVarLong(buf, p, offsetDelta);
+  p = writeField(buf, p, key);
+  p = writeField(buf, p, value);
+  p += headers.copy(buf, p);
+  const body = p - start;
+  const size = varintBytes(body);
+  if (size === room) {
+    writeVarLong(buf, at, body);
+    return p;
+  }
+  buf.copyWithin(at + size, start, p);
+  writeVarLong(buf, at, body);
+  return at + size + body;
+}
+
+/**
+ * Headers (string or Buffer values, one per key) in their wire form written at `at` of `buf`, which has room for
+ * headersMaxBytes; returns the next offset.
+ */
+export function writeHeaders(buf: Buffer, at: number, headers: Record<string, string | Buffer>): number {
+  const keys = Object.keys(headers);
+  at = writeVarLong(buf, at, keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    at = writeField(buf, at, keys[i]);
+    at = writeField(buf, at, headers[keys[i]]);
+  }
+  return at;
+}
+
+/** The most bytes writeHeaders writes for these headers. */
+export function headersMaxBytes(headers: Record<string, string | Buffer>): number {
+  let max = 5;
+  for (const k in headers) max += fieldMax(k) + fieldMax(headers[k]);
+  return max;
 }
 
 /** The record encoder: the fast path, or `original` (kafkajs's) for inputs it does not take. */
