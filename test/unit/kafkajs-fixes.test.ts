@@ -7,7 +7,7 @@ import { encodeRecordBuffer, recordEncoder, recordInto, recordMaxBytes, writeVar
 import { frameRequest, type EncodedBody } from '../../src/kafka/request-framing.js';
 import { EncodedHeaders, recordBytes, varintBytes } from '../../src/kafka/wire.js';
 import { ByteArena } from '../../src/enrich/arena.js';
-import { crc32c, encodeProduceRequest, type ProduceArgs, type ProduceMessage, type ProduceRequest } from '../../src/kafka/produce-encoder.js';
+import { batchCrc32c, crc32c, encodeProduceRequest, type ProduceArgs, type ProduceMessage, type ProduceRequest } from '../../src/kafka/produce-encoder.js';
 import { sleep } from '../../src/sandbox/process.js';
 
 describe('kafkajs fix: a stopped consumer\'s fetchers end instead of spinning', () => {
@@ -257,6 +257,17 @@ describe('kafkajs fix: produce requests written into one buffer, CRC-32C eight b
       const from = n % 11;
       assert.equal(crc32c(b, from, b.length), crcKafkajs(b.subarray(from)), `from ${from}`);
     }
+  });
+
+  it('the record batches\' CRC-32C is the native one where it loads (here it does), with crc32c\'s values on every length and offset', () => {
+    assert.notEqual(batchCrc32c, crc32c, '@node-rs/crc32 loads on this machine kind');
+    const b = Buffer.from(Array.from({ length: 5_000 }, (_, i) => (i * 197 + 11) & 255));
+    for (let n = 0; n < 400; n++) {
+      const from = (n * 7) % 61;
+      const to = Math.min(b.length, from + n * 12);
+      assert.equal(batchCrc32c(b, from, to), crc32c(b, from, to), `[${from}, ${to})`);
+    }
+    assert.equal(batchCrc32c(Buffer.from('123456789'), 0, 9), 0xe3069283);
   });
 
   it('writes the same bytes as kafkajs: transactional or not, several topics and partitions, with and without timestamps', async () => {
