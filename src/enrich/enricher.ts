@@ -313,7 +313,9 @@ export class Enricher {
     // The event's own fields unchanged (its consent as the table has it, its user id kept, nothing to
     // pseudonymize): the output is its JSON text with the enrichment's fields appended, the same object
     // JSON.stringify of the whole would give (for the generator's events the same bytes, a unit test
-    // checks), without serializing the event's fields again (~40 % of the enricher's serializing).
+    // checks), without serializing the event's fields again. On the enrichment bench's stream 48 % of the
+    // events take this path (the rest: no analytics consent, or their own consent not the table's), and the
+    // enricher alone took 0.86–0.90× the time of serializing every output whole (interleaved, in-process).
     if ((consent & this.pseudoBit) !== 0 && !this.wholeJson) {
       const end = rawEnd(text);
       if (end > 0 && keepsRaw(e, consent, userId)) {
