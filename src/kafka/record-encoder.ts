@@ -188,11 +188,12 @@ export function recordMaxBytes(r: RecordInput): number | undefined {
 export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDelta: number; timestampDelta: number }): number {
   const key = r.key as string | Buffer | null | undefined;
   const value = r.value as string | Buffer | null | undefined;
-  if (r.headers instanceof EncodedHeaders) return encodedInto(buf, at, key, value, r.headers.bytes, r.offsetDelta, r.timestampDelta);
-  const h = (r.headers ?? {}) as Record<string, string | Buffer>;
-  const keys = r.headers == null ? [] : Object.keys(h);
+  // Headers in their wire form already (EncodedHeaders) are copied as they are; an object's are written here.
+  const encoded = r.headers instanceof EncodedHeaders ? r.headers.bytes : undefined;
+  const h = (encoded ? {} : r.headers ?? {}) as Record<string, string | Buffer>;
+  const keys = encoded || r.headers == null ? [] : Object.keys(h);
   // The body's length goes first: room for the varint of its longest possible length; moved left if the body came out shorter.
-  let hi = 1 + varintBytes(r.timestampDelta) + varintBytes(r.offsetDelta) + varintBytes(keys.length) + fieldMax(key) + fieldMax(value);
+  let hi = 1 + varintBytes(r.timestampDelta) + varintBytes(r.offsetDelta) + fieldMax(key) + fieldMax(value) + (encoded ? encoded.length : varintBytes(keys.length));
   for (const k of keys) hi += fieldMax(k) + fieldMax(h[k]);
   const room = varintBytes(hi);
   const start = at + room;
@@ -202,7 +203,8 @@ export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDel
   p = writeVarLong(buf, p, r.offsetDelta);
   p = writeField(buf, p, key);
   p = writeField(buf, p, value);
-  p = writeVarLong(buf, p, keys.length);
+  if (encoded) p += encoded.copy(buf, p);
+  else p = writeVarLong(buf, p, keys.length);
   for (const k of keys) {
     p = writeField(buf, p, k);
     p = writeField(buf, p, h[k]);
@@ -214,29 +216,6 @@ export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDel
     return p;
   }
   // Rare (a body whose bounds straddle a varint size): the body moves left by what its varint did not need.
-  buf.copyWithin(at + size, start, p);
-  writeVarLong(buf, at, body);
-  return at + size + body;
-}
-
-/** recordInto for a record whose headers are in their wire form already. */
-function encodedInto(buf: Buffer, at: number, key: string | Buffer | null | undefined, value: string | Buffer | null | undefined, headers: Buffer, offsetDelta: number, timestampDelta: number): number {
-  const hi = 1 + varintBytes(timestampDelta) + varintBytes(offsetDelta) + fieldMax(key) + fieldMax(value) + headers.length;
-  const room = varintBytes(hi);
-  const start = at + room;
-  let p = start;
-  buf[p++] = 0; // attributes
-  p = writeVarLong(buf, p, timestampDelta);
-  p = writeVarLong(buf, p, offsetDelta);
-  p = writeField(buf, p, key);
-  p = writeField(buf, p, value);
-  p += headers.copy(buf, p);
-  const body = p - start;
-  const size = varintBytes(body);
-  if (size === room) {
-    writeVarLong(buf, at, body);
-    return p;
-  }
   buf.copyWithin(at + size, start, p);
   writeVarLong(buf, at, body);
   return at + size + body;
