@@ -75,6 +75,9 @@ export class StageGroup implements StageHandle {
   get commitsConfirmedAfterError(): number {
     return this.sum((m) => m.commitsConfirmedAfterError);
   }
+  get partitionsRewound(): number {
+    return this.sum((m) => m.partitionsRewound);
+  }
   get tableFallbacks(): number {
     return this.sum((m) => m.tableFallbacks);
   }
