@@ -1,10 +1,10 @@
 /**
  * Enrichment throughput on a sandbox, side by side in one run: a plain consume → produce
  * passthrough, the enrichment stage with at-least-once, and with exactly-once. Each round reads
- * the same pre-produced raw topic with a fresh consumer group; its rate runs from a tenth of the events
- * written (the stage's tables loaded, the group joined, the first fetches done) until its group has
- * committed the end of the topic (at-least-once: its produced offsets committed at each check, not on
- * its 2 s timer); the whole round's time is kept beside it. Beside the time,
+ * the same pre-produced raw topic with a fresh consumer group; its rate is timed between 20 % and 90 % of
+ * the events written (see `measured`); the round runs until its group has committed the end of the topic
+ * (at-least-once: its produced offsets committed at each check, not on its 2 s timer), and the time from its
+ * consumer's join to that end, and the whole round's, are kept beside it. Beside the time,
  * the CPU each round cost: the brokers' (from /proc, their JVMs) and this process's, per event — on a
  * 2-core machine the sum is what bounds the rate. In a process of its own (`node enrich-bench.js
  * <sandbox state dir> <events> <rounds>`), as `run` starts the stage: in the bench's process the heap of
@@ -25,27 +25,31 @@ import { readBrokerCpu, selfCpuSeconds } from '../src/observe/cost.js';
 
 type Mode = 'passthrough' | 'alo' | 'eos';
 
-/** What a round started: its stop, and a step before each check of whether it is done. */
+/** What a round started: its stop, a step before each check of whether it is done, and when its consumer first joined its group. */
 interface Started {
   stop: () => Promise<void>;
   beforeCheck?: () => Promise<void>;
+  joinedAt: () => number | undefined;
 }
 
-/**
- * The share of a round's events left out of its time: start-up (the group's join, the first fetches, code not
- * yet compiled) is not what the rate compares, and it fell unevenly on the modes (the passthrough's time
- * included its join, the stage's did not).
- */
-const WARM_SHARE = 0.1;
+/** The window of a round that is timed: from when its outputs passed STEADY_FROM of the events to STEADY_TO. */
+const STEADY_FROM = 0.2;
+const STEADY_TO = 0.9;
 
 /**
- * One round, timed from when its outputs passed WARM_SHARE of the events (read from the output topics' end
- * offsets, every 50 ms) until its group has committed the raw topic's end (the passthrough's kafkajs commits
- * 4–8 ms after its last copy is acknowledged, measured); `ms` is the time of all the events at that rate, `wholeMs`
- * the round's time from its start returned (start-up included, as the bench timed rounds before 2026-12-06).
- * CPU (µs per event): the brokers' and this process's over the whole round.
+ * One round. Its rate is timed in its steady part: from when its outputs (the output topics' end offsets, read
+ * every 20 ms) passed STEADY_FROM of the events until they passed STEADY_TO — the events written in between over
+ * that time, both ends read on the same signal. Before 2026-12-07 the time ran from a tenth of the events written
+ * until the group had committed the end: once exactly-once read ahead while a transaction commits, up to two
+ * transactions' worth of events (20 000–40 000 of 100 000) were already fetched and enriched when its first
+ * outputs were written, work that timing left out, while at its end the pipeline was empty (a deeper read-ahead,
+ * tried, made exactly-once "faster" than the passthrough by it). Between two points of a full pipeline its depth
+ * cancels out. Kept beside it: `joinMs`, from the consumer's first join of its group (kafkajs's GROUP_JOIN) until
+ * the group committed the end — what a backlog of this size costs, the pipeline's filling and draining included;
+ * `wholeMs`, from the round's start (tables, join). CPU (µs per event): the brokers' and this process's over the
+ * whole round. The round ends when its group has committed the raw topic's end.
  */
-async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: string, raw: string, outputs: string[], start: () => Promise<Started>): Promise<{ ms: number; wholeMs: number; brokerUs?: number; clientUs: number }> {
+async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: string, raw: string, outputs: string[], start: () => Promise<Started>): Promise<{ ms: number; joinMs: number; wholeMs: number; brokerUs?: number; clientUs: number }> {
   const brokers = () => {
     const r = readBrokerCpu(sb.state.nodes);
     return Object.keys(r).length === sb.state.nodes.length ? Object.values(r).reduce((a, b) => a + b, 0) : undefined;
@@ -64,26 +68,34 @@ async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: stri
     const round = await start();
     const t0 = Date.now();
     let ms: number;
+    let joinMs: number;
     let wholeMs: number;
     let cpu: number;
     try {
-      let done = 0;
-      await waitUntil(async () => (done = (await written()) - base) >= events * WARM_SHARE, 600_000, 50);
-      const t1 = Date.now();
-      // Most of the round must be left to time.
-      if (done > events / 2) throw new Error(`${groupId}: ${done} of ${events} events written before the round was timed`);
+      const crossing = async (share: number) => {
+        let n = 0;
+        await waitUntil(async () => (n = (await written()) - base) >= events * share, 600_000, 20);
+        return { at: Date.now(), n };
+      };
+      const a = await crossing(STEADY_FROM);
+      if (a.n > (STEADY_FROM + STEADY_TO) / 2 * events) throw new Error(`${groupId}: ${a.n} of ${events} events written at the steady window's first reading`);
+      const b = await crossing(STEADY_TO);
+      ms = ((b.at - a.at) / (b.n - a.n)) * events;
       await waitUntil(async () => {
         await round.beforeCheck?.();
         return (await sampleLag(admin, groupId, raw)).lag === 0;
       }, 600_000, 50);
-      ms = ((Date.now() - t1) / (events - done)) * events;
-      wholeMs = Date.now() - t0;
+      const end = Date.now();
+      const joined = round.joinedAt();
+      if (joined === undefined) throw new Error(`${groupId}: the round ended without its consumer having joined its group`);
+      joinMs = end - joined;
+      wholeMs = end - t0;
       cpu = selfCpuSeconds() - c0;
     } finally {
       await round.stop();
     }
     const b1 = brokers();
-    return { ms, wholeMs, brokerUs: b0 !== undefined && b1 !== undefined ? ((b1 - b0) / events) * 1e6 : undefined, clientUs: (cpu / events) * 1e6 };
+    return { ms, joinMs, wholeMs, brokerUs: b0 !== undefined && b1 !== undefined ? ((b1 - b0) / events) * 1e6 : undefined, clientUs: (cpu / events) * 1e6 };
   } finally {
     await admin.disconnect();
   }
@@ -121,11 +133,13 @@ async function prepare(kafka: Kafka, prefix: string, events: number): Promise<To
 /**
  * A plain consume → produce from `raw` to `out` in group `groupId`, running until stopped (returns its stop).
  */
-async function startPassthrough(kafka: Kafka, raw: string, groupId: string, out: string): Promise<() => Promise<void>> {
+async function startPassthrough(kafka: Kafka, raw: string, groupId: string, out: string): Promise<Started> {
   const producer = createProducer(kafka, { idempotent: true });
   await producer.connect();
   // The same fetch size as the stage: the comparison is of the work per record, not of batch sizes.
   const consumer = createConsumer(kafka, { groupId, maxBytesPerPartition: FETCH_BYTES_PER_PARTITION });
+  let joinedAt: number | undefined;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joinedAt ??= Date.now()));
   await consumer.connect();
   await consumer.subscribe({ topic: raw, fromBeginning: true });
   await consumer.run({
@@ -139,20 +153,31 @@ async function startPassthrough(kafka: Kafka, raw: string, groupId: string, out:
       for (const r of requests) await producer.send({ ...r, acks: -1 });
     },
   });
-  return async () => {
-    await consumer.disconnect();
-    await producer.disconnect();
+  return {
+    stop: async () => {
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+    joinedAt: () => joinedAt,
   };
 }
 
 async function stage(brokers: string[], names: TopicNames, groupId: string, delivery: 'eos' | 'alo', out: string): Promise<Started> {
   const s = new EnrichmentStage({ brokers, names, outputTopic: out, version: 'v1', delivery, config: scenario.enrichment, groupId, transactionalId: `${groupId}.0` });
+  // The stage's consumer is its own: its first join seen by its count, looked at every 2 ms.
+  let joinedAt: number | undefined;
+  const watch = setInterval(() => {
+    if (s.groupJoins > 0) {
+      joinedAt = Date.now();
+      clearInterval(watch);
+    }
+  }, 2);
   await s.start();
   // At-least-once commits what it produced every ALO_COMMIT_INTERVAL_MS (2 s): waiting for that timer, a round's
   // time was its work plus 0–2 s of the timer's phase (rounds of the same code read ~4.1 or ~6.3 s). Committed
   // before each check here, the time is when everything was produced and acknowledged, as the passthrough's
   // (kafkajs commits as it goes) and exactly-once's (offsets in each transaction).
-  return { stop: () => s.stop(), ...(delivery === 'alo' ? { beforeCheck: async () => void (await s.commitProduced()) } : {}) };
+  return { stop: () => { clearInterval(watch); return s.stop(); }, joinedAt: () => joinedAt, ...(delivery === 'alo' ? { beforeCheck: async () => void (await s.commitProduced()) } : {}) };
 }
 
 /**
@@ -183,12 +208,14 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
   const passOut = topicNames(`${prefix}-pass`).enriched;
   const empty = (): Record<Mode, number[]> => ({ passthrough: [], alo: [], eos: [] });
   const times = empty();
+  const joinTimes = empty();
   const wholeTimes = empty();
   const brokerUs = empty();
   const clientUs = empty();
   const run = async (mode: Mode, groupId: string, outputs: string[], start: () => Promise<Started>) => {
     const m = await measured(sb, kafka, events, groupId, names.raw, outputs, start);
     times[mode].push(m.ms);
+    joinTimes[mode].push(m.joinMs);
     wholeTimes[mode].push(m.wholeMs);
     if (m.brokerUs !== undefined) brokerUs[mode].push(m.brokerUs);
     clientUs[mode].push(m.clientUs);
@@ -199,14 +226,14 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
     for (let r = 0; r < rounds; r++) {
       for (const mode of modes) {
         const g = `${prefix}.${mode}.${r}`;
-        if (mode === 'passthrough') await run(mode, g, [passOut], async () => ({ stop: await startPassthrough(kafka, names.raw, g, passOut) }));
+        if (mode === 'passthrough') await run(mode, g, [passOut], () => startPassthrough(kafka, names.raw, g, passOut));
         else await run(mode, g, stageOut, () => stage(sb.brokers, names, g, mode, names.enriched));
       }
     }
   } finally {
     await removeBenchTopics(kafka, prefix);
   }
-  return { events, rounds, times, wholeTimes, brokerUs, clientUs };
+  return { events, rounds, times, joinTimes, wholeTimes, brokerUs, clientUs };
 }
 
 /** `node enrich-bench.js <sandbox state dir> <events> <rounds>`: the rounds, one JSON line on stdout. */
