@@ -40,11 +40,11 @@ const STEADY_TO = 0.9;
  * One round. Its rate is timed in its steady part: from when its outputs (the output topics' end offsets, read
  * every 20 ms) passed STEADY_FROM of the events until they passed STEADY_TO — the events written in between over
  * that time, both ends read on the same signal. Before 2026-12-07 the time ran from a tenth of the events written
- * until the group had committed the end: once exactly-once read ahead while a transaction commits, up to two
- * transactions' worth of events (20 000–40 000 of 100 000) were already fetched and enriched when its first
- * outputs were written, work that timing left out, while at its end the pipeline was empty (a deeper read-ahead,
- * tried, made exactly-once "faster" than the passthrough by it). Between two points of a full pipeline its depth
- * cancels out. Kept beside it: `joinMs`, from the consumer's first join of its group (kafkajs's GROUP_JOIN) until
+ * until the group had committed the end: a stage reading ahead while a transaction commits (tried on 2026-12-07,
+ * README) had up to two transactions' worth of events (20 000–40 000 of 100 000) fetched and enriched when its
+ * first outputs were written, work that timing left out, while at its end the pipeline was empty (a deeper
+ * read-ahead made exactly-once "faster" than the passthrough by it). Between two points of a full pipeline its
+ * depth cancels out. Kept beside it: `joinMs`, from the consumer's first join of its group (kafkajs's GROUP_JOIN) until
  * the group committed the end — what a backlog of this size costs, the pipeline's filling and draining included;
  * `wholeMs`, from the round's start (tables, join). CPU (µs per event): the brokers' and this process's over the
  * whole round. The round ends when its group has committed the raw topic's end.

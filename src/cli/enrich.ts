@@ -81,7 +81,7 @@ export function stageStats(stage: EnrichmentStage, requests?: RequestCounts): St
     ...(requests ? { requests: Object.fromEntries([...requests].map(([role, apis]) => [role, Object.fromEntries(apis)])) } : {}),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     at: new Date().toISOString(), batches: stage.batches, transactionsAborted: stage.transactionsAborted, concurrentTransactionRetries: stage.concurrentTransactionRetries,
-    groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, commitsConfirmedAfterError: stage.commitsConfirmedAfterError, partitionsRewound: stage.partitionsRewound, tableFallbacks: stage.tableFallbacks, consumerRestarts: stage.consumerRestarts, producerReplacements: stage.producerReplacements, txnPartitions: stage.txnPartitions, consumedBytes: Object.fromEntries(stage.consumedBytes),
+    groupJoins: stage.groupJoins, redeliveredSkipped: stage.redeliveredSkipped, commitsConfirmedAfterError: stage.commitsConfirmedAfterError, tableFallbacks: stage.tableFallbacks, consumerRestarts: stage.consumerRestarts, producerReplacements: stage.producerReplacements, txnPartitions: stage.txnPartitions, consumedBytes: Object.fromEntries(stage.consumedBytes),
     producedBytes: Object.fromEntries([...stage.producedBytes].map(([t, parts]) => [t, Object.fromEntries(parts)])), counters: stage.counters,
   };
 }

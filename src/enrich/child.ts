@@ -23,8 +23,6 @@ export interface StageStats {
   groupJoins: number;
   redeliveredSkipped: number;
   commitsConfirmedAfterError?: number;
-  /** Raw partitions read again after a failed transaction (absent from older versions). */
-  partitionsRewound?: number;
   tableFallbacks?: number;
   consumerRestarts?: number;
   producerReplacements?: number;
@@ -53,7 +51,6 @@ export interface StageHandle {
   readonly groupJoins: number;
   readonly redeliveredSkipped: number;
   readonly commitsConfirmedAfterError: number;
-  readonly partitionsRewound: number;
   readonly tableFallbacks: number;
   readonly consumerRestarts: number;
   readonly producerReplacements: number;
@@ -221,9 +218,6 @@ export class StageProcess implements StageHandle {
   }
   get redeliveredSkipped(): number {
     return this.last?.redeliveredSkipped ?? 0;
-  }
-  get partitionsRewound(): number {
-    return this.last?.partitionsRewound ?? 0;
   }
   get consumedBytes(): Map<number, number> {
     return new Map(Object.entries(this.last?.consumedBytes ?? {}).map(([k, v]) => [Number(k), v]));

@@ -75,9 +75,6 @@ export class StageGroup implements StageHandle {
   get commitsConfirmedAfterError(): number {
     return this.sum((m) => m.commitsConfirmedAfterError);
   }
-  get partitionsRewound(): number {
-    return this.sum((m) => m.partitionsRewound);
-  }
   get tableFallbacks(): number {
     return this.sum((m) => m.tableFallbacks);
   }

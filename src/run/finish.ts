@@ -255,7 +255,6 @@ export function sumCounters(ctx: RunContext): void {
     results.enrichment.groupJoins = sum((x) => x.groupJoins);
     results.enrichment.redeliveredSkipped = sum((x) => x.redeliveredSkipped);
     results.enrichment.commitsConfirmedAfterError = sum((x) => x.commitsConfirmedAfterError);
-    results.enrichment.partitionsRewound = sum((x) => x.partitionsRewound);
     results.enrichment.tableFallbacks = sum((x) => x.tableFallbacks);
     results.enrichment.consumerRestarts = sum((x) => x.consumerRestarts);
     results.enrichment.producerReplacements = sum((x) => x.producerReplacements);

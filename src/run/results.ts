@@ -428,8 +428,6 @@ export interface Results {
     redeliveredSkipped: number;
     /** EOS commits that raised an error but had landed (read back from the group's offsets instead of redone). */
     commitsConfirmedAfterError?: number;
-    /** EOS: raw partitions read again after a failed transaction (the stage reads ahead while one commits). */
-    partitionsRewound?: number;
     /** Lookup-table loads that stalled on a rack-local replica and were redone from the leaders. */
     tableFallbacks?: number;
     /** Consumer-group members the stage started anew after a crash kafkajs would not restart (else the stage stopped for good). */
