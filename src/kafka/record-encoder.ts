@@ -119,6 +119,8 @@ function fieldMax(v: string | Buffer | null | undefined): number {
 }
 
 /** Strings up to this long are tried as ASCII, byte by byte. */
+/** A record without headers (or with them in wire form): one shared empty object, not a new one per record. */
+const NO_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
 const SHORT = 48;
 
 /**
@@ -190,7 +192,7 @@ export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDel
   const value = r.value as string | Buffer | null | undefined;
   // Headers in their wire form already (EncodedHeaders) are copied as they are; an object's are written here.
   const encoded = r.headers instanceof EncodedHeaders ? r.headers.bytes : undefined;
-  const h = (encoded ? {} : r.headers ?? {}) as Record<string, string | Buffer>;
+  const h = (encoded ? NO_HEADERS : r.headers ?? NO_HEADERS) as Record<string, string | Buffer>;
   const keys = encoded || r.headers == null ? [] : Object.keys(h);
   // The body's length goes first: room for the varint of its longest possible length; moved left if the body came out shorter.
   let hi = 1 + varintBytes(r.timestampDelta) + varintBytes(r.offsetDelta) + fieldMax(key) + fieldMax(value) + (encoded ? encoded.length : varintBytes(keys.length));
