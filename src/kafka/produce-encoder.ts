@@ -11,16 +11,19 @@
  * they leave were ~25 % of the stage's CPU; the run's driver sends through the same path.
  *
  * Installed in place of kafkajs's `requests/produce/v3/request` module (src/kafka/kafkajs-fixes.ts).
- * Only uncompressed batches whose every record the record encoder takes are written here; anything
- * else (a codec, a `Long` timestamp) goes to kafkajs's own request. The unit tests compare the two
- * byte for byte.
+ * Batches whose every record the record encoder takes are written here, compressed ones too (each
+ * partition's records compressed by the codec kafkajs would call); anything else (a `Long` timestamp, a
+ * codec not registered) goes to kafkajs's own request. The unit tests compare the two byte for byte.
  */
 import { createRequire } from 'node:module';
 import { recordInto, recordMaxBytes, type RecordInput } from './record-encoder.js';
+import { withBatchKind } from './compression.js';
 
 const require = createRequire(import.meta.url);
 const Long = require('kafkajs/src/utils/long') as { fromValue(v: unknown): { getHighBits(): number; getLowBits(): number } };
 const Encoder = require('kafkajs/src/protocol/encoder') as new (size?: number) => { buf: Buffer; offset: number };
+/** The codec kafkajs would use for a batch's codec bits (those src/kafka/compression.ts registers), or null. */
+const { lookupCodec } = require('kafkajs/src/protocol/message/compression') as { lookupCodec(type: number): { compress(e: { buffer: Buffer }): Promise<Buffer> } | null };
 
 /** CRC-32C (Castagnoli), slicing by 8: eight tables of 256 entries. */
 const T = (() => {
@@ -89,6 +92,7 @@ export interface ProduceRequest {
 const RECORD_BATCH_OVERHEAD = 8 + 4 + 4 + 1 + 4; // first offset, length, leader epoch, magic, crc
 const BATCH_BODY_HEADER = 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4; // attributes … first sequence, record count
 const TRANSACTIONAL = 16;
+const CODEC_MASK = 0x07;
 
 function writeInt64(buf: Buffer, at: number, v: unknown): number {
   const l = Long.fromValue(v);
@@ -104,51 +108,39 @@ function writeInt64(buf: Buffer, at: number, v: unknown): number {
  */
 export const REQUEST_HEADROOM = 512;
 
+/** One partition's batch as planned: its records' timestamps, and (compressed) its records' compressed bytes. */
+interface PartitionPlan {
+  partition: number;
+  firstSequence: number;
+  messages: ProduceMessage[];
+  firstTimestamp: number;
+  /** The compressed records (a compressed batch); absent: the records are written in place. */
+  compressed?: Buffer;
+}
+
 /**
- * The request's bytes (after the request header, which `headroom` bytes in front are left for), or
- * undefined when it is not one this encoder writes. Timestamps as kafkajs takes them: the messages' own
- * (sorted as kafkajs sorts them), else the time now. Records are written in place (recordInto): each
- * string is encoded once, straight into the request, which is not copied again.
+ * Each partition's plan, and the most bytes the request can take, or undefined when it is not one this encoder
+ * writes. Timestamps as kafkajs takes them: the messages' own (sorted as kafkajs sorts them), else the time now.
  */
-export function encodeProduceRequest(a: ProduceArgs, now = Date.now(), headroom = 0): Buffer | undefined {
-  if ((a.compression ?? 0) !== 0) return undefined;
+function planRequest(a: ProduceArgs, now: number): { plans: PartitionPlan[][]; maxTimestamps: number[][]; max: number; txnIdLen: number } | undefined {
   const txnId = a.transactionalId ?? null;
   const txnIdLen = txnId === null ? 0 : Buffer.byteLength(txnId, 'utf8');
-  // The most bytes the request can take, and whether every record is one the in-place writer takes.
   let max = 2 + txnIdLen + 2 + 4 + 4 + 16;
+  const plans: PartitionPlan[][] = [];
+  const maxTimestamps: number[][] = [];
   for (const t of a.topicData) {
     max += 2 + Buffer.byteLength(t.topic, 'utf8') + 4;
+    const tp: PartitionPlan[] = [];
+    const tm: number[] = [];
     for (const p of t.partitions) {
-      if (p.messages.length === 0) return undefined;
+      const ms = p.messages;
+      if (ms.length === 0) return undefined;
       max += 4 + 4 + RECORD_BATCH_OVERHEAD + BATCH_BODY_HEADER;
-      for (const m of p.messages) {
+      for (const m of ms) {
         const n = recordMaxBytes(m);
         if (n === undefined) return undefined;
         max += n;
       }
-    }
-  }
-  // Written where it is sent from: a buffer of the most it can take (its pages untouched past what is written),
-  // the header's room in front.
-  const whole = Buffer.allocUnsafe(headroom + max);
-  const buf = headroom ? whole.subarray(headroom) : whole;
-  let at = 0;
-  if (txnId === null) at = buf.writeInt16BE(-1, at);
-  else {
-    at = buf.writeInt16BE(txnIdLen, at);
-    at += buf.write(txnId, at, txnIdLen, 'utf8');
-  }
-  at = buf.writeInt16BE(a.acks, at);
-  at = buf.writeInt32BE(a.timeout, at);
-  at = buf.writeInt32BE(a.topicData.length, at);
-  const attributes = txnId !== null ? TRANSACTIONAL : 0;
-  for (const t of a.topicData) {
-    const topicLen = Buffer.byteLength(t.topic, 'utf8');
-    at = buf.writeInt16BE(topicLen, at);
-    at += buf.write(t.topic, at, topicLen, 'utf8');
-    at = buf.writeInt32BE(t.partitions.length, at);
-    for (const p of t.partitions) {
-      const ms = p.messages;
       let firstTimestamp: unknown = now;
       let maxTimestamp: unknown = now;
       if (ms.some((m) => m.timestamp != null)) {
@@ -157,6 +149,49 @@ export function encodeProduceRequest(a: ProduceArgs, now = Date.now(), headroom 
         maxTimestamp = stamps[stamps.length - 1];
       }
       if (typeof firstTimestamp !== 'number' || typeof maxTimestamp !== 'number') return undefined;
+      for (const m of ms) if (!Number.isSafeInteger(((m.timestamp || now) as number) - firstTimestamp)) return undefined;
+      tp.push({ partition: p.partition, firstSequence: p.firstSequence ?? 0, messages: ms, firstTimestamp });
+      tm.push(maxTimestamp);
+    }
+    plans.push(tp);
+    maxTimestamps.push(tm);
+  }
+  return { plans, maxTimestamps, max, txnIdLen };
+}
+
+/** A partition's records written at `at` of `buf` (room for their recordMaxBytes); returns the next offset. */
+function recordsInto(buf: Buffer, at: number, p: PartitionPlan, now: number): number {
+  const ms = p.messages;
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i];
+    at = recordInto(buf, at, { key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta: ((m.timestamp || now) as number) - p.firstTimestamp });
+  }
+  return at;
+}
+
+/** The request written from its plan into a buffer of `size` bytes, `headroom` in front; returns its bytes. */
+function writeRequest(a: ProduceArgs, plan: NonNullable<ReturnType<typeof planRequest>>, size: number, now: number, headroom: number): Buffer {
+  const txnId = a.transactionalId ?? null;
+  // Written where it is sent from: a buffer of the most it can take (its pages untouched past what is written),
+  // the header's room in front.
+  const whole = Buffer.allocUnsafe(headroom + size);
+  const buf = headroom ? whole.subarray(headroom) : whole;
+  let at = 0;
+  if (txnId === null) at = buf.writeInt16BE(-1, at);
+  else {
+    at = buf.writeInt16BE(plan.txnIdLen, at);
+    at += buf.write(txnId, at, plan.txnIdLen, 'utf8');
+  }
+  at = buf.writeInt16BE(a.acks, at);
+  at = buf.writeInt32BE(a.timeout, at);
+  at = buf.writeInt32BE(a.topicData.length, at);
+  const attributes = (txnId !== null ? TRANSACTIONAL : 0) | ((a.compression ?? 0) & CODEC_MASK);
+  a.topicData.forEach((t, ti) => {
+    const topicLen = Buffer.byteLength(t.topic, 'utf8');
+    at = buf.writeInt16BE(topicLen, at);
+    at += buf.write(t.topic, at, topicLen, 'utf8');
+    at = buf.writeInt32BE(t.partitions.length, at);
+    plan.plans[ti].forEach((p, pi) => {
       at = buf.writeInt32BE(p.partition, at);
       // The record set's size, the batch's length and its CRC are filled in once the records are written.
       const setSizeAt = at;
@@ -170,25 +205,59 @@ export function encodeProduceRequest(a: ProduceArgs, now = Date.now(), headroom 
       at += 4;
       const bodyAt = at;
       at = buf.writeInt16BE(attributes, at);
-      at = buf.writeInt32BE(ms.length - 1, at);
-      at = writeInt64(buf, at, firstTimestamp);
-      at = writeInt64(buf, at, maxTimestamp);
+      at = buf.writeInt32BE(p.messages.length - 1, at);
+      at = writeInt64(buf, at, p.firstTimestamp);
+      at = writeInt64(buf, at, plan.maxTimestamps[ti][pi]);
       at = writeInt64(buf, at, a.producerId ?? -1);
       at = buf.writeInt16BE(a.producerEpoch ?? 0, at);
-      at = buf.writeInt32BE(p.firstSequence ?? 0, at);
-      at = buf.writeInt32BE(ms.length, at);
-      for (let i = 0; i < ms.length; i++) {
-        const m = ms[i];
-        const timestampDelta = ((m.timestamp || now) as number) - firstTimestamp;
-        if (!Number.isSafeInteger(timestampDelta)) return undefined;
-        at = recordInto(buf, at, { key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta });
-      }
+      at = buf.writeInt32BE(p.firstSequence, at);
+      at = buf.writeInt32BE(p.messages.length, at);
+      at = p.compressed ? at + p.compressed.copy(buf, at) : recordsInto(buf, at, p, now);
       buf.writeInt32BE(at - setSizeAt - 4, setSizeAt);
       buf.writeInt32BE(at - batchLengthAt - 4, batchLengthAt);
       buf.writeUInt32BE(batchCrc32c(buf, bodyAt, at), crcAt);
+    });
+  });
+  return buf.subarray(0, at);
+}
+
+/**
+ * The request's bytes (after the request header, which `headroom` bytes in front are left for), or
+ * undefined when it is not one this encoder writes (a codec: encodeCompressedProduceRequest). Records are
+ * written in place (recordInto): each string is encoded once, straight into the request, which is not copied again.
+ */
+export function encodeProduceRequest(a: ProduceArgs, now = Date.now(), headroom = 0): Buffer | undefined {
+  if ((a.compression ?? 0) !== 0) return undefined;
+  const plan = planRequest(a, now);
+  return plan && writeRequest(a, plan, plan.max, now, headroom);
+}
+
+/** Compresses a batch's records (a codec as kafkajs registers them: it reads `buffer`). */
+export type RecordsCompressor = (records: Buffer, transactional: boolean) => Promise<Buffer>;
+
+/**
+ * A compressed request's bytes, as encodeProduceRequest writes an uncompressed one, or undefined when it is not
+ * one this encoder writes. Each partition's records are written into one buffer (recordInto) and handed to
+ * `compress`; the request is then written in one exactly-sized buffer. kafkajs's path, which every compressed
+ * batch took before 2026-12-07: a record object and an `Encoder` per record, the records copied into a growing
+ * encoder, the batch through two more, its CRC-32C a byte at a time in JavaScript.
+ */
+export async function encodeCompressedProduceRequest(a: ProduceArgs, compress: RecordsCompressor, now = Date.now(), headroom = 0): Promise<Buffer | undefined> {
+  if ((a.compression ?? 0) === 0) return undefined;
+  const plan = planRequest(a, now);
+  if (!plan) return undefined;
+  let size = plan.max;
+  for (const tp of plan.plans) {
+    for (const p of tp) {
+      let max = 0;
+      for (const m of p.messages) max += recordMaxBytes(m)!;
+      const scratch = Buffer.allocUnsafe(max);
+      const records = scratch.subarray(0, recordsInto(scratch, 0, p, now));
+      p.compressed = await compress(records, !!a.transactionalId);
+      size += p.compressed.length - max;
     }
   }
-  return buf.subarray(0, at);
+  return writeRequest(a, plan, size, now, headroom);
 }
 
 /** The replacement for kafkajs's produce v3 request: this encoder when it takes the request, else `original`'s. */
@@ -198,7 +267,10 @@ export function produceRequestV3(original: (a: ProduceArgs) => ProduceRequest): 
     return {
       ...fallback,
       encode: async () => {
-        const buf = encodeProduceRequest(a, Date.now(), REQUEST_HEADROOM);
+        const codec = a.compression ? lookupCodec(a.compression) : null;
+        const buf = codec
+          ? await encodeCompressedProduceRequest(a, (records, transactional) => withBatchKind(transactional, () => codec.compress({ buffer: records })), Date.now(), REQUEST_HEADROOM)
+          : encodeProduceRequest(a, Date.now(), REQUEST_HEADROOM);
         if (!buf) return fallback.encode();
         // kafkajs's request framing takes an Encoder (it checks `buf`, copies `buffer`); the framing
         // (src/kafka/request-framing.ts) writes its header into the room left in front instead.
