@@ -142,7 +142,6 @@ export class EnrichmentStage {
   /** The output producer's record-batch codec (kafkajs's type number). */
   private readonly compression: number;
   /** Output headers in their wire form (src/kafka/wire.ts's EncodedHeaders). */
-  private readonly encodeHeaders: boolean;
   private lastTxnAt = 0;
   private lastTxnEnd = 0;
   private lastTxnBehind = false;
@@ -179,7 +178,6 @@ export class EnrichmentStage {
     this.generationHeader = String(opts.generation ?? 0);
     this.route = new OutputRoute({ output: opts.outputTopic, dlq: opts.names.dlq }, { clientId: `clickbench-enrich-${opts.version}`, transactionalId: opts.delivery === 'eos' ? opts.transactionalId : null });
     this.compression = CODEC_TYPE[opts.compression ?? 'none'];
-    this.encodeHeaders = this.compression === 0;
     this.aloSender = new BatchedSender(this.route, (topicMessages) => this.producer!.sendBatch({ topicMessages, acks: -1, compression: this.compression }));
     for (const k of LOOKUP_KINDS) this.topicOfKind.set(opts.names.lookups[k], k);
   }
@@ -356,9 +354,9 @@ export class EnrichmentStage {
     for (const m of batch.messages) {
       const out = this.enricher.process({ value: m.value, partition: batch.partition, offset: m.offset, timestampMs: Number(m.timestamp) }, m.key?.toString() ?? null);
       out.headers['cb-generation'] = this.generationHeader;
-      // Value and headers written into the arena now, the headers in their wire form (uncompressed output only:
-      // compressed batches go through kafkajs's record batch, which takes an object of headers).
-      if (out.kind === 'enriched') enriched.push({ key: out.key, value: typeof out.value === 'string' ? this.arena.bytes(out.value) : out.value, headers: this.encodeHeaders ? (this.arena.headers(out.headers) as unknown as Message['headers']) : out.headers });
+      // Value and headers written into the arena now, the headers in their wire form (the produce encoder copies
+      // them into the records, compressed batches' too).
+      if (out.kind === 'enriched') enriched.push({ key: out.key, value: typeof out.value === 'string' ? this.arena.bytes(out.value) : out.value, headers: this.arena.headers(out.headers) as unknown as Message['headers'] });
       else dlq.push({ key: out.key, value: out.value, headers: out.headers });
     }
     return { enriched, dlq, inBytes };
