@@ -9,6 +9,8 @@
  * 2-core machine the sum is what bounds the rate. In a process of its own (`node enrich-bench.js
  * <sandbox state dir> <events> <rounds>`), as `run` starts the stage: in the bench's process the heap of
  * the generator sections before it cost the stage ~52 µs of CPU per event against 37–45 alone.
+ * BENCH_ENRICH_CODEC (none, lz4, …; default none) is the codec of every producer of the rounds: the raw topic's
+ * fill, the passthrough's, the stage's output.
  */
 import { Sandbox } from '../src/sandbox/cluster.js';
 import { createConsumer, createKafka, createProducer, type Kafka } from '../src/kafka/client.js';
@@ -22,6 +24,11 @@ import { parseScenario } from '../src/scenario/load.js';
 import { sleep, waitUntil } from '../src/sandbox/process.js';
 import { sampleLag } from '../src/observe/samplers.js';
 import { readBrokerCpu, selfCpuSeconds } from '../src/observe/cost.js';
+import { CODEC_TYPE, CODECS, type Codec } from '../src/kafka/compression.js';
+
+/** The codec of every producer of the rounds (the raw topic's fill, the passthrough's, the stage's): BENCH_ENRICH_CODEC, default none. */
+const codec = (process.env.BENCH_ENRICH_CODEC ?? 'none') as Codec;
+if (!CODECS.includes(codec)) throw new Error(`BENCH_ENRICH_CODEC=${codec}: one of ${CODECS.join(', ')}`);
 
 type Mode = 'passthrough' | 'alo' | 'eos';
 
@@ -30,6 +37,8 @@ interface Started {
   stop: () => Promise<void>;
   beforeCheck?: () => Promise<void>;
   joinedAt: () => number | undefined;
+  /** The transactions (exactly-once) or produce rounds (at-least-once) the stage committed so far. */
+  commits?: () => number;
 }
 
 /** The window of a round that is timed: from when its outputs passed STEADY_FROM of the events to STEADY_TO. */
@@ -49,7 +58,7 @@ const STEADY_TO = 0.9;
  * `wholeMs`, from the round's start (tables, join). CPU (µs per event): the brokers' and this process's over the
  * whole round. The round ends when its group has committed the raw topic's end.
  */
-async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: string, raw: string, outputs: string[], start: () => Promise<Started>): Promise<{ ms: number; joinMs: number; wholeMs: number; brokerUs?: number; clientUs: number }> {
+async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: string, raw: string, outputs: string[], start: () => Promise<Started>): Promise<{ ms: number; joinMs: number; wholeMs: number; commits?: number; brokerUs?: number; clientUs: number }> {
   const brokers = () => {
     const r = readBrokerCpu(sb.state.nodes);
     return Object.keys(r).length === sb.state.nodes.length ? Object.values(r).reduce((a, b) => a + b, 0) : undefined;
@@ -71,6 +80,7 @@ async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: stri
     let joinMs: number;
     let wholeMs: number;
     let cpu: number;
+    let commits: number | undefined;
     try {
       const crossing = async (share: number) => {
         let n = 0;
@@ -91,11 +101,12 @@ async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: stri
       joinMs = end - joined;
       wholeMs = end - t0;
       cpu = selfCpuSeconds() - c0;
+      commits = round.commits?.();
     } finally {
       await round.stop();
     }
     const b1 = brokers();
-    return { ms, joinMs, wholeMs, brokerUs: b0 !== undefined && b1 !== undefined ? ((b1 - b0) / events) * 1e6 : undefined, clientUs: (cpu / events) * 1e6 };
+    return { ms, joinMs, wholeMs, commits, brokerUs: b0 !== undefined && b1 !== undefined ? ((b1 - b0) / events) * 1e6 : undefined, clientUs: (cpu / events) * 1e6 };
   } finally {
     await admin.disconnect();
   }
@@ -124,7 +135,7 @@ async function prepare(kafka: Kafka, prefix: string, events: number): Promise<To
       const e = gen.next();
       batch.push({ key: e.key, value: e.value });
     }
-    await producer.send({ topic: names.raw, acks: -1, messages: batch });
+    await producer.send({ topic: names.raw, acks: -1, compression: CODEC_TYPE[codec], messages: batch });
   }
   await producer.disconnect();
   return names;
@@ -150,7 +161,7 @@ async function startPassthrough(kafka: Kafka, raw: string, groupId: string, out:
       // as one record batch can pass the broker's 1 MB limit (message.max.bytes) and be refused.
       const requests: { topic: string; messages: Message[] }[] = [];
       cutRequests(out, batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition })), requests);
-      for (const r of requests) await producer.send({ ...r, acks: -1 });
+      for (const r of requests) await producer.send({ ...r, acks: -1, compression: CODEC_TYPE[codec] });
     },
   });
   return {
@@ -163,7 +174,7 @@ async function startPassthrough(kafka: Kafka, raw: string, groupId: string, out:
 }
 
 async function stage(brokers: string[], names: TopicNames, groupId: string, delivery: 'eos' | 'alo', out: string): Promise<Started> {
-  const s = new EnrichmentStage({ brokers, names, outputTopic: out, version: 'v1', delivery, config: scenario.enrichment, groupId, transactionalId: `${groupId}.0` });
+  const s = new EnrichmentStage({ brokers, names, outputTopic: out, version: 'v1', delivery, config: scenario.enrichment, compression: codec, groupId, transactionalId: `${groupId}.0` });
   // The stage's consumer is its own: its first join seen by its count, looked at every 2 ms.
   let joinedAt: number | undefined;
   const watch = setInterval(() => {
@@ -177,7 +188,7 @@ async function stage(brokers: string[], names: TopicNames, groupId: string, deli
   // time was its work plus 0–2 s of the timer's phase (rounds of the same code read ~4.1 or ~6.3 s). Committed
   // before each check here, the time is when everything was produced and acknowledged, as the passthrough's
   // (kafkajs commits as it goes) and exactly-once's (offsets in each transaction).
-  return { stop: () => { clearInterval(watch); return s.stop(); }, joinedAt: () => joinedAt, ...(delivery === 'alo' ? { beforeCheck: async () => void (await s.commitProduced()) } : {}) };
+  return { stop: () => { clearInterval(watch); return s.stop(); }, joinedAt: () => joinedAt, commits: () => s.batches, ...(delivery === 'alo' ? { beforeCheck: async () => void (await s.commitProduced()) } : {}) };
 }
 
 /**
@@ -212,6 +223,8 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
   const wholeTimes = empty();
   const brokerUs = empty();
   const clientUs = empty();
+  /** Per round, the stage's transactions (exactly-once) or produce rounds (at-least-once). */
+  const commits = empty();
   const run = async (mode: Mode, groupId: string, outputs: string[], start: () => Promise<Started>) => {
     const m = await measured(sb, kafka, events, groupId, names.raw, outputs, start);
     times[mode].push(m.ms);
@@ -219,6 +232,7 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
     wholeTimes[mode].push(m.wholeMs);
     if (m.brokerUs !== undefined) brokerUs[mode].push(m.brokerUs);
     clientUs[mode].push(m.clientUs);
+    if (m.commits !== undefined) commits[mode].push(m.commits);
     await sleep(500);
   };
   const stageOut = [names.enriched, names.dlq];
@@ -233,7 +247,7 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
   } finally {
     await removeBenchTopics(kafka, prefix);
   }
-  return { events, rounds, times, joinTimes, wholeTimes, brokerUs, clientUs };
+  return { codec, events, rounds, times, joinTimes, wholeTimes, brokerUs, clientUs, commits };
 }
 
 /** `node enrich-bench.js <sandbox state dir> <events> <rounds>`: the rounds, one JSON line on stdout. */
