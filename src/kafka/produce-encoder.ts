@@ -114,6 +114,8 @@ interface PartitionPlan {
   firstSequence: number;
   messages: ProduceMessage[];
   firstTimestamp: number;
+  /** The most bytes its records can take (recordMaxBytes of each). */
+  recordsMax: number;
   /** The compressed records (a compressed batch); absent: the records are written in place. */
   compressed?: Buffer;
 }
@@ -136,11 +138,13 @@ function planRequest(a: ProduceArgs, now: number): { plans: PartitionPlan[][]; m
       const ms = p.messages;
       if (ms.length === 0) return undefined;
       max += 4 + 4 + RECORD_BATCH_OVERHEAD + BATCH_BODY_HEADER;
+      let recordsMax = 0;
       for (const m of ms) {
         const n = recordMaxBytes(m);
         if (n === undefined) return undefined;
-        max += n;
+        recordsMax += n;
       }
+      max += recordsMax;
       let firstTimestamp: unknown = now;
       let maxTimestamp: unknown = now;
       if (ms.some((m) => m.timestamp != null)) {
@@ -150,7 +154,7 @@ function planRequest(a: ProduceArgs, now: number): { plans: PartitionPlan[][]; m
       }
       if (typeof firstTimestamp !== 'number' || typeof maxTimestamp !== 'number') return undefined;
       for (const m of ms) if (!Number.isSafeInteger(((m.timestamp || now) as number) - firstTimestamp)) return undefined;
-      tp.push({ partition: p.partition, firstSequence: p.firstSequence ?? 0, messages: ms, firstTimestamp });
+      tp.push({ partition: p.partition, firstSequence: p.firstSequence ?? 0, messages: ms, firstTimestamp, recordsMax });
       tm.push(maxTimestamp);
     }
     plans.push(tp);
@@ -249,12 +253,10 @@ export async function encodeCompressedProduceRequest(a: ProduceArgs, compress: R
   let size = plan.max;
   for (const tp of plan.plans) {
     for (const p of tp) {
-      let max = 0;
-      for (const m of p.messages) max += recordMaxBytes(m)!;
-      const scratch = Buffer.allocUnsafe(max);
+      const scratch = Buffer.allocUnsafe(p.recordsMax);
       const records = scratch.subarray(0, recordsInto(scratch, 0, p, now));
       p.compressed = await compress(records, !!a.transactionalId);
-      size += p.compressed.length - max;
+      size += p.compressed.length - p.recordsMax;
     }
   }
   return writeRequest(a, plan, size, now, headroom);

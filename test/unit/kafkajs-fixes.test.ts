@@ -306,7 +306,7 @@ describe('kafkajs fix: produce requests written into one buffer, CRC-32C eight b
     assert.deepEqual(await bytesOf(installed(longTs)), await bytesOf(kafkajsV3(longTs)));
   });
 
-  it('compressed batches (every codec this Node runs, transactional or not, several partitions): kafkajs\'s bytes, each codec called once per partition and counted by batch kind', async () => {
+  it('compressed batches (every codec this Node runs, transactional or not, several partitions, a tombstone and Buffer keys, values and headers): kafkajs\'s bytes, each codec called once per partition and counted by batch kind', async () => {
     const realNow = Date.now;
     Date.now = () => 1_790_000_123_456;
     try {
@@ -316,16 +316,16 @@ describe('kafkajs fix: produce requests written into one buffer, CRC-32C eight b
         for (const txn of [false, true]) {
           const c: ProduceArgs = { acks: -1, timeout: 30_000, compression: CODEC_TYPE[codec], ...(txn ? { transactionalId: 'cb-enrich.0', producerId: Long.fromString('4001'), producerEpoch: 3 } : { producerId: 12 }), topicData: [
             { topic: 'enriched', partitions: [{ partition: 3, firstSequence: 17, messages: msgs(40, 10, true) }, { partition: 11, firstSequence: 2 ** 31 - 5, messages: msgs(700, 90, false) }] },
-            { topic: 'dlq-ü', partitions: [{ partition: 0, firstSequence: 0, messages: msgs(3, 500, false) }] },
+            { topic: 'dlq-ü', partitions: [{ partition: 0, firstSequence: 0, messages: msgs(3, 500, false) }, { partition: 1, firstSequence: 9, messages: [{ key: 'gone', value: null }, { key: Buffer.from('bk'), value: Buffer.from('{"v":1}'), headers: { h: Buffer.from([0, 255]) } }] }] },
           ] };
           const before = { all: codecCounts.get(codec)?.batches ?? 0, txn: transactionalCodecCounts.get(codec)?.batches ?? 0 };
           const got = await bytesOf(installed(c));
           const after = { all: codecCounts.get(codec)?.batches ?? 0, txn: transactionalCodecCounts.get(codec)?.batches ?? 0 };
-          assert.deepEqual(after, { all: before.all + 3, txn: before.txn + (txn ? 3 : 0) }, `${codec}: three batches compressed, counted by kind`);
+          assert.deepEqual(after, { all: before.all + 4, txn: before.txn + (txn ? 4 : 0) }, `${codec}: four batches compressed, counted by kind`);
           assert.deepEqual(got, await bytesOf(kafkajsV3(c)), `${codec}${txn ? ', transactional' : ''}`);
           const calls: number[] = [];
           assert.ok(await encodeCompressedProduceRequest(c, async (b) => (calls.push(b.length), b)), `${codec}: written by the fast path`);
-          assert.equal(calls.length, 3);
+          assert.equal(calls.length, 4);
         }
       }
     } finally {
