@@ -141,7 +141,6 @@ export class EnrichmentStage {
   private readonly route: OutputRoute;
   /** The output producer's record-batch codec (kafkajs's type number). */
   private readonly compression: number;
-  /** Output headers in their wire form (src/kafka/wire.ts's EncodedHeaders). */
   private lastTxnAt = 0;
   private lastTxnEnd = 0;
   private lastTxnBehind = false;

@@ -114,6 +114,7 @@ interface PartitionPlan {
   firstSequence: number;
   messages: ProduceMessage[];
   firstTimestamp: number;
+  maxTimestamp: number;
   /** The most bytes its records can take (recordMaxBytes of each). */
   recordsMax: number;
   /** The compressed records (a compressed batch); absent: the records are written in place. */
@@ -124,16 +125,14 @@ interface PartitionPlan {
  * Each partition's plan, and the most bytes the request can take, or undefined when it is not one this encoder
  * writes. Timestamps as kafkajs takes them: the messages' own (sorted as kafkajs sorts them), else the time now.
  */
-function planRequest(a: ProduceArgs, now: number): { plans: PartitionPlan[][]; maxTimestamps: number[][]; max: number; txnIdLen: number } | undefined {
+function planRequest(a: ProduceArgs, now: number): { plans: PartitionPlan[][]; max: number; txnIdLen: number } | undefined {
   const txnId = a.transactionalId ?? null;
   const txnIdLen = txnId === null ? 0 : Buffer.byteLength(txnId, 'utf8');
   let max = 2 + txnIdLen + 2 + 4 + 4 + 16;
   const plans: PartitionPlan[][] = [];
-  const maxTimestamps: number[][] = [];
   for (const t of a.topicData) {
     max += 2 + Buffer.byteLength(t.topic, 'utf8') + 4;
     const tp: PartitionPlan[] = [];
-    const tm: number[] = [];
     for (const p of t.partitions) {
       const ms = p.messages;
       if (ms.length === 0) return undefined;
@@ -154,13 +153,11 @@ function planRequest(a: ProduceArgs, now: number): { plans: PartitionPlan[][]; m
       }
       if (typeof firstTimestamp !== 'number' || typeof maxTimestamp !== 'number') return undefined;
       for (const m of ms) if (!Number.isSafeInteger(((m.timestamp || now) as number) - firstTimestamp)) return undefined;
-      tp.push({ partition: p.partition, firstSequence: p.firstSequence ?? 0, messages: ms, firstTimestamp, recordsMax });
-      tm.push(maxTimestamp);
+      tp.push({ partition: p.partition, firstSequence: p.firstSequence ?? 0, messages: ms, firstTimestamp, maxTimestamp, recordsMax });
     }
     plans.push(tp);
-    maxTimestamps.push(tm);
   }
-  return { plans, maxTimestamps, max, txnIdLen };
+  return { plans, max, txnIdLen };
 }
 
 /** A partition's records written at `at` of `buf` (room for their recordMaxBytes); returns the next offset. */
@@ -195,7 +192,7 @@ function writeRequest(a: ProduceArgs, plan: NonNullable<ReturnType<typeof planRe
     at = buf.writeInt16BE(topicLen, at);
     at += buf.write(t.topic, at, topicLen, 'utf8');
     at = buf.writeInt32BE(t.partitions.length, at);
-    plan.plans[ti].forEach((p, pi) => {
+    for (const p of plan.plans[ti]) {
       at = buf.writeInt32BE(p.partition, at);
       // The record set's size, the batch's length and its CRC are filled in once the records are written.
       const setSizeAt = at;
@@ -211,7 +208,7 @@ function writeRequest(a: ProduceArgs, plan: NonNullable<ReturnType<typeof planRe
       at = buf.writeInt16BE(attributes, at);
       at = buf.writeInt32BE(p.messages.length - 1, at);
       at = writeInt64(buf, at, p.firstTimestamp);
-      at = writeInt64(buf, at, plan.maxTimestamps[ti][pi]);
+      at = writeInt64(buf, at, p.maxTimestamp);
       at = writeInt64(buf, at, a.producerId ?? -1);
       at = buf.writeInt16BE(a.producerEpoch ?? 0, at);
       at = buf.writeInt32BE(p.firstSequence, at);
@@ -220,7 +217,7 @@ function writeRequest(a: ProduceArgs, plan: NonNullable<ReturnType<typeof planRe
       buf.writeInt32BE(at - setSizeAt - 4, setSizeAt);
       buf.writeInt32BE(at - batchLengthAt - 4, batchLengthAt);
       buf.writeUInt32BE(batchCrc32c(buf, bodyAt, at), crcAt);
-    });
+    }
   });
   return buf.subarray(0, at);
 }
