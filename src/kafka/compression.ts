@@ -92,9 +92,10 @@ export const codecCounts = new Map<Codec, CodecCount>();
 export const transactionalCodecCounts = new Map<Codec, CodecCount>();
 
 /**
- * Whether the batch being encoded is transactional. kafkajs encodes a batch's records and calls the
- * codec in one synchronous stretch of its RecordBatch; src/kafka/kafkajs-fixes.ts sets this around that
- * call, so the codec can tell an exactly-once stage's output from the load producer's in one process.
+ * Whether the batch being encoded is transactional. The codec reads it synchronously when called:
+ * src/kafka/produce-encoder.ts sets it around its own codec call, src/kafka/kafkajs-fixes.ts around kafkajs's
+ * RecordBatch (which encodes and calls the codec in one synchronous stretch) for the requests left to kafkajs,
+ * so the codec can tell an exactly-once stage's output from the load producer's in one process.
  */
 let transactionalBatch = false;
 export function withBatchKind<T>(transactional: boolean, encode: () => T): T {
