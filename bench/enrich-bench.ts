@@ -175,20 +175,12 @@ async function startPassthrough(kafka: Kafka, raw: string, groupId: string, out:
 
 async function stage(brokers: string[], names: TopicNames, groupId: string, delivery: 'eos' | 'alo', out: string): Promise<Started> {
   const s = new EnrichmentStage({ brokers, names, outputTopic: out, version: 'v1', delivery, config: scenario.enrichment, compression: codec, groupId, transactionalId: `${groupId}.0` });
-  // The stage's consumer is its own: its first join seen by its count, looked at every 2 ms.
-  let joinedAt: number | undefined;
-  const watch = setInterval(() => {
-    if (s.groupJoins > 0) {
-      joinedAt = Date.now();
-      clearInterval(watch);
-    }
-  }, 2);
   await s.start();
   // At-least-once commits what it produced every ALO_COMMIT_INTERVAL_MS (2 s): waiting for that timer, a round's
   // time was its work plus 0–2 s of the timer's phase (rounds of the same code read ~4.1 or ~6.3 s). Committed
   // before each check here, the time is when everything was produced and acknowledged, as the passthrough's
   // (kafkajs commits as it goes) and exactly-once's (offsets in each transaction).
-  return { stop: () => { clearInterval(watch); return s.stop(); }, joinedAt: () => joinedAt, commits: () => s.batches, ...(delivery === 'alo' ? { beforeCheck: async () => void (await s.commitProduced()) } : {}) };
+  return { stop: () => s.stop(), joinedAt: () => s.firstJoinAt, commits: () => s.batches, ...(delivery === 'alo' ? { beforeCheck: async () => void (await s.commitProduced()) } : {}) };
 }
 
 /**

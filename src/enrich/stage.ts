@@ -111,6 +111,8 @@ export class EnrichmentStage {
   private concurrentSeen = 0;
   private readonly concurrentBase: number;
   groupJoins = 0;
+  /** When this stage's consumer first joined its group (ms since the epoch); undefined until it has. */
+  firstJoinAt?: number;
   /** Records skipped because this instance had already committed them (stale re-delivery after a rebalance). */
   redeliveredSkipped = 0;
   /** Per raw partition: the outcome (settled either way) of a transaction that still holds its records. */
@@ -230,6 +232,7 @@ export class EnrichmentStage {
     });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.groupJoins++;
+      this.firstJoinAt ??= Date.now();
     });
     await consumer.connect();
     await consumer.subscribe({ topic: o.names.raw, fromBeginning: true });
