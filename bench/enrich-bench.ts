@@ -22,6 +22,7 @@ import { cutRequests } from '../src/enrich/requests.js';
 import type { Message } from 'kafkajs';
 import { parseScenario } from '../src/scenario/load.js';
 import { sleep, waitUntil } from '../src/sandbox/process.js';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { sampleLag } from '../src/observe/samplers.js';
 import { readBrokerCpu, selfCpuSeconds } from '../src/observe/cost.js';
 import { CODEC_TYPE, CODECS, type Codec } from '../src/kafka/compression.js';
@@ -41,6 +42,16 @@ interface Started {
   commits?: () => number;
 }
 
+/**
+ * How busy this process was over a round's join → last commit: the share of the time its event loop was
+ * running (not waiting for I/O or timers), and its CPU in cores (every thread: the collector's helpers, libuv's).
+ * A stage whose loop is busy ~0.95 of the time is bound by its own thread's CPU, not by waiting on Kafka.
+ */
+interface Busy {
+  loop: number;
+  cores: number;
+}
+
 /** The window of a round that is timed: from when its outputs passed STEADY_FROM of the events to STEADY_TO. */
 const STEADY_FROM = 0.2;
 const STEADY_TO = 0.9;
@@ -58,7 +69,7 @@ const STEADY_TO = 0.9;
  * `wholeMs`, from the round's start (tables, join). CPU (µs per event): the brokers' and this process's over the
  * whole round. The round ends when its group has committed the raw topic's end.
  */
-async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: string, raw: string, outputs: string[], start: () => Promise<Started>): Promise<{ ms: number; joinMs: number; wholeMs: number; commits?: number; brokerUs?: number; clientUs: number }> {
+async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: string, raw: string, outputs: string[], start: () => Promise<Started>): Promise<{ ms: number; joinMs: number; wholeMs: number; commits?: number; brokerUs?: number; clientUs: number; joinBusy: Busy }> {
   const brokers = () => {
     const r = readBrokerCpu(sb.state.nodes);
     return Object.keys(r).length === sb.state.nodes.length ? Object.values(r).reduce((a, b) => a + b, 0) : undefined;
@@ -76,11 +87,20 @@ async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: stri
     const c0 = selfCpuSeconds();
     const round = await start();
     const t0 = Date.now();
+    // This process's thread and CPU from the consumer's join (looked for every 5 ms) to the round's end.
+    let atJoin: { elu: EventLoopUtilization; cpu: NodeJS.CpuUsage; at: number } | undefined;
+    const lookForJoin = setInterval(() => {
+      if (round.joinedAt() !== undefined) {
+        atJoin = { elu: performance.eventLoopUtilization(), cpu: process.cpuUsage(), at: performance.now() };
+        clearInterval(lookForJoin);
+      }
+    }, 5);
     let ms: number;
     let joinMs: number;
     let wholeMs: number;
     let cpu: number;
     let commits: number | undefined;
+    let joinBusy: Busy;
     try {
       const crossing = async (share: number) => {
         let n = 0;
@@ -96,6 +116,10 @@ async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: stri
         return (await sampleLag(admin, groupId, raw)).lag === 0;
       }, 600_000, 50);
       const end = Date.now();
+      clearInterval(lookForJoin);
+      if (!atJoin) throw new Error(`${groupId}: the round ended before its consumer's join was seen`);
+      const c = process.cpuUsage(atJoin.cpu);
+      joinBusy = { loop: performance.eventLoopUtilization(atJoin.elu).utilization, cores: (c.user + c.system) / 1000 / (performance.now() - atJoin.at) };
       const joined = round.joinedAt();
       if (joined === undefined) throw new Error(`${groupId}: the round ended without its consumer having joined its group`);
       joinMs = end - joined;
@@ -103,10 +127,11 @@ async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: stri
       cpu = selfCpuSeconds() - c0;
       commits = round.commits?.();
     } finally {
+      clearInterval(lookForJoin);
       await round.stop();
     }
     const b1 = brokers();
-    return { ms, joinMs, wholeMs, commits, brokerUs: b0 !== undefined && b1 !== undefined ? ((b1 - b0) / events) * 1e6 : undefined, clientUs: (cpu / events) * 1e6 };
+    return { ms, joinMs, wholeMs, commits, joinBusy, brokerUs: b0 !== undefined && b1 !== undefined ? ((b1 - b0) / events) * 1e6 : undefined, clientUs: (cpu / events) * 1e6 };
   } finally {
     await admin.disconnect();
   }
@@ -217,6 +242,8 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
   const clientUs = empty();
   /** Per round, the stage's transactions (exactly-once) or produce rounds (at-least-once). */
   const commits = empty();
+  /** Per round, this process's event loop busy share and CPU cores from the join to the last commit. */
+  const joinBusy = { passthrough: [] as Busy[], alo: [] as Busy[], eos: [] as Busy[] };
   const run = async (mode: Mode, groupId: string, outputs: string[], start: () => Promise<Started>) => {
     const m = await measured(sb, kafka, events, groupId, names.raw, outputs, start);
     times[mode].push(m.ms);
@@ -225,6 +252,7 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
     if (m.brokerUs !== undefined) brokerUs[mode].push(m.brokerUs);
     clientUs[mode].push(m.clientUs);
     if (m.commits !== undefined) commits[mode].push(m.commits);
+    joinBusy[mode].push(m.joinBusy);
     await sleep(500);
   };
   const stageOut = [names.enriched, names.dlq];
@@ -239,7 +267,7 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
   } finally {
     await removeBenchTopics(kafka, prefix);
   }
-  return { codec, events, rounds, times, joinTimes, wholeTimes, brokerUs, clientUs, commits };
+  return { codec, events, rounds, times, joinTimes, wholeTimes, brokerUs, clientUs, commits, joinBusy };
 }
 
 /** `node enrich-bench.js <sandbox state dir> <events> <rounds>`: the rounds, one JSON line on stdout. */

@@ -209,15 +209,17 @@ if (!process.env.BENCH_SKIP_KAFKA) {
       const rate = (ms: number[]) => n / (median(ms) / 1000);
       const pass = rate(e.times.passthrough);
       console.log(`\n### enrichment on a 3-node sandbox — ${n.toLocaleString('en-US')} events, 12 partitions, RF 3, ${e.rounds} rounds (medians), every producer's codec ${codec}\n`);
-      console.log('| stage | events/s | × passthrough | join → last commit, × passthrough | broker CPU µs/event | this process µs/event |');
-      console.log('|---|---:|---:|---:|---:|---:|');
+      console.log('| stage | events/s | × passthrough | join → last commit, × passthrough | broker CPU µs/event | this process µs/event | this process, join → last commit: loop busy, CPU cores |');
+      console.log('|---|---:|---:|---:|---:|---:|---:|');
       const us = (a: number[]) => (a.length ? median(a).toFixed(1) : 'not measured');
       /** From the group's join to its last commit, the passthrough's time over mode k's. */
       const joinedRatio = (k: 'passthrough' | 'alo' | 'eos') => median(e.joinTimes.passthrough) / median(e.joinTimes[k]);
       for (const [k, label] of [['passthrough', 'plain consume → produce'], ['alo', 'enrichment, at-least-once'], ['eos', 'enrichment, exactly-once']] as const) {
-        console.log(`| ${label} | ${fmt(rate(e.times[k]))} | ${(rate(e.times[k]) / pass).toFixed(2)} | ${joinedRatio(k).toFixed(2)} | ${us(e.brokerUs[k])} | ${us(e.clientUs[k])} |`);
+        const busy = e.joinBusy[k];
+        const loopCores = busy.length ? `${median(busy.map((b) => b.loop)).toFixed(2)}, ${median(busy.map((b) => b.cores)).toFixed(2)}` : 'not measured';
+        console.log(`| ${label} | ${fmt(rate(e.times[k]))} | ${(rate(e.times[k]) / pass).toFixed(2)} | ${joinedRatio(k).toFixed(2)} | ${us(e.brokerUs[k])} | ${us(e.clientUs[k])} | ${loopCores} |`);
       }
-      console.log('\nEach rate is timed in the round\'s steady part: the events written to its output topics between 20 % and 90 % of them, over that time (both ends read the same way, so a pipeline that reads ahead gains nothing from where the clock starts, as long as it is shallower than the window). Beside it, the whole backlog from the group\'s join to its last commit. With lz4 a 1 MiB fetch per partition holds about twice the events, and an exactly-once transaction (one fetch\'s worth) ~50 000–60 000 of the 300 000 (5–6 per round, against 24–26 uncompressed; `commits` in the JSON): its output comes in a few large bursts, whole transactions enriched before the window opens, and the steady window flatters it; the join → last commit ratio is the one to read then. On this 2-core machine the brokers and this process share the cores: the sum of the two CPU columns bounds each rate.');
+      console.log('\nEach rate is timed in the round\'s steady part: the events written to its output topics between 20 % and 90 % of them, over that time (both ends read the same way, so a pipeline that reads ahead gains nothing from where the clock starts, as long as it is shallower than the window). Beside it, the whole backlog from the group\'s join to its last commit. With lz4 a 1 MiB fetch per partition holds about twice the events, and an exactly-once transaction (one fetch\'s worth) ~50 000–60 000 of the 300 000 (5–6 per round, against 24–26 uncompressed; `commits` in the JSON): its output comes in a few large bursts, whole transactions enriched before the window opens, and the steady window flatters it; the join → last commit ratio is the one to read then. On this 2-core machine the brokers and this process share the cores: the sum of the two CPU columns bounds each rate. The last column says what bounds a stage: an event loop busy ~0.95 of the backlog\'s time is its own thread\'s CPU, not waiting on Kafka.');
       // Issue #16's goal.
       const eos = rate(e.times.eos) / pass;
       const whole = (k: 'passthrough' | 'eos') => median(e.wholeTimes[k]);
