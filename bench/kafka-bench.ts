@@ -13,7 +13,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { calibrate, type Calibration } from '../src/calibrate/calibrate.js';
+import { calibrate, endToEndLatency, type Calibration } from '../src/calibrate/calibrate.js';
+import { openKafkaTools, type KafkaTools } from '../src/kafka/tools.js';
+import { PLAINTEXT } from '../src/kafka/security.js';
+import type { Admin } from '../src/kafka/client.js';
 import { averageEventBytes } from '../src/calibrate/settings.js';
 import { driverRetry, OpenLoopDriver } from '../src/drive/driver.js';
 import { LeaderMap } from '../src/kafka/leaders.js';
@@ -36,7 +39,8 @@ export interface KafkaBench {
   calibration: Calibration;
   produce: { clickbenchPerSec: number; ratio: number };
   /** Medians over FLOOR_ROUNDS rounds at linger 0; `defaultLinger` one round at the run's default. */
-  latency: { clickbenchP50Ms: number | null; clickbenchP99Ms: number | null; ratio: number | null; ackP99Ms: number | null; seenAfterAckP99Ms: number | null; sendLateP99Ms: number | null; sentToAckP99Ms: number | null; waitedShare: number | null; rounds: FloorRound[]; defaultLinger: FloorRound; closedLoop: ClosedLoopRound & { ratio: number | null } };
+  /** `reference`: EndToEndLatency run after each floor round (medians of the runs); `ratio`: the floor's p99 over the reference's. */
+  latency: { clickbenchP50Ms: number | null; clickbenchP99Ms: number | null; ratio: number | null; reference: { p99Ms: number; p50Ms: number; runs: Calibration['latency'][] }; ackP99Ms: number | null; seenAfterAckP99Ms: number | null; sendLateP99Ms: number | null; sentToAckP99Ms: number | null; waitedShare: number | null; rounds: FloorRound[]; defaultLinger: FloorRound; closedLoop: ClosedLoopRound & { ratio: number | null } };
   replay: { clickbenchPerSec: number; ratio: number };
   /** RSS around each mark (median ±5 s), and after a full collection there (rssMb, heapMb): growth is judged on the latter. */
   memory: { early: MemoryAtMark; late: MemoryAtMark; highestMb: number; growthMb: number };
@@ -246,13 +250,27 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
   // with linger 0 too, so the ratio compares paths, not settings (the run's default linger, 10 ms, is
   // reported beside it). Each event's time splits into intended → acknowledged (the producer side) and
   // acknowledged → seen (the consumer side), so a tail says on which side it is. Median of the rounds.
-  // In a process of its own, as a user's `run` is (in this one, the heap of the sections before it
-  // showed as 30–50 ms collector pauses in the floor's tail), like EndToEndLatency in its JVM.
-  log(`clickbench latency floor at 100 events/s for 20 s, linger 0 (${FLOOR_ROUNDS} rounds), then one round at the run's default linger (10 ms), in a process of its own …`);
-  const floorChild = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'floor', sb.brokers.join(','), String(FLOOR_ROUNDS), String(recordBytes), String(LATENCY_RECORDS)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  const floorLine = floorChild.stdout.split('\n').reverse().find((l) => l.startsWith('{"floors"'));
-  if (floorChild.status !== 0 || !floorLine) throw new Error(`the latency-floor process exited ${floorChild.status}: ${floorChild.stderr.split('\n').slice(-5).join(' ')}`);
-  const { floors, defaultLinger, closedLoop } = JSON.parse(floorLine) as { floors: FloorRound[]; defaultLinger: FloorRound; closedLoop: ClosedLoopRound };
+  // The rounds alternate with EndToEndLatency, each on a scratch topic of its own made as the calibration's: the
+  // ratio is of medians measured side by side. (Until 2026-12-07 the one EndToEndLatency of the calibration was
+  // the reference, taken before the rounds, on the topic ProducerPerformance had just filled: on one warm sandbox
+  // it read 15 ms in a bench while four runs on fresh topics read 21–24.)
+  log(`clickbench latency floor at 100 events/s for 20 s, linger 0, ${FLOOR_ROUNDS} rounds in processes of their own, each followed by EndToEndLatency; then one round at the run's default linger (10 ms) and EndToEndLatency's method with clickbench's clients …`);
+  const floors: FloorRound[] = [];
+  const referenceRuns: Calibration['latency'][] = [];
+  const tools = await openKafkaTools(PLAINTEXT, log);
+  const eelAdmin = kafka.admin();
+  await eelAdmin.connect();
+  try {
+    for (let r = 0; r < FLOOR_ROUNDS; r++) {
+      floors.push(...floorProcess(sb.brokers, r, 1, recordBytes, 0).floors);
+      referenceRuns.push(await scratchEndToEndLatency(tools, eelAdmin, sb.brokers, recordBytes, r));
+    }
+  } finally {
+    tools.close();
+    await eelAdmin.disconnect();
+  }
+  const { defaultLinger, closedLoop } = floorProcess(sb.brokers, FLOOR_ROUNDS, 0, recordBytes, LATENCY_RECORDS);
+  const referenceP99 = middle(referenceRuns.map((x) => x.p99Ms))!;
 
   // Produce: far above what the cluster takes, so the acknowledged rate is the sustained ceiling.
   log('clickbench driver at 200 000 events/s for 10 s …');
@@ -267,10 +285,7 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
   await p.admin.deleteTopics({ topics: [...Object.values(p.names.lookups), p.names.raw, p.names.enriched, p.names.dlq] }).catch(() => {});
   await p.admin.disconnect();
 
-  const mid = (f: (x: FloorRound) => number | null) => {
-    const xs = floors.map(f).filter((x): x is number => x !== null).sort((a, b) => a - b);
-    return xs.length ? xs[(xs.length - 1) >> 1] : null;
-  };
+  const mid = (f: (x: FloorRound) => number | null) => middle(floors.map(f));
   const floorP99 = mid((x) => x.p99Ms);
 
   // Memory: a steady run of the whole pipeline, in a process of its own (bench/memory-run.ts).
@@ -286,28 +301,67 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
     recordBytes, calibration,
     produce: { clickbenchPerSec, ratio: clickbenchPerSec / calibration.produce.recordsPerSec },
     latency: {
-      clickbenchP50Ms: mid((x) => x.p50Ms), clickbenchP99Ms: floorP99, ratio: floorP99 !== null ? floorP99 / Math.max(1, calibration.latency.p99Ms) : null,
+      clickbenchP50Ms: mid((x) => x.p50Ms), clickbenchP99Ms: floorP99, ratio: floorP99 !== null ? floorP99 / Math.max(1, referenceP99) : null,
+      reference: { p99Ms: referenceP99, p50Ms: middle(referenceRuns.map((x) => x.p50Ms))!, runs: referenceRuns },
       ackP99Ms: mid((x) => x.ackP99Ms), seenAfterAckP99Ms: mid((x) => x.seenAfterAckP99Ms),
       sendLateP99Ms: mid((x) => x.sendLateP99Ms ?? null), sentToAckP99Ms: mid((x) => x.sentToAckP99Ms ?? null), waitedShare: mid((x) => x.waitedShare ?? null), rounds: floors, defaultLinger,
-      closedLoop: { ...closedLoop, ratio: closedLoop.p99Ms !== null ? closedLoop.p99Ms / Math.max(1, calibration.latency.p99Ms) : null },
+      closedLoop: { ...closedLoop, ratio: closedLoop.p99Ms !== null ? closedLoop.p99Ms / Math.max(1, referenceP99) : null },
     },
     replay: { clickbenchPerSec: replayPerSec, ratio: replayPerSec / calibration.consume.recordsPerSec },
     memory: { early: e, late: l, highestMb, growthMb: (l.afterGc?.rssMb ?? l.rssMb) - (e.afterGc?.rssMb ?? e.rssMb) },
   };
 }
 
-/** `node kafka-bench.js floor <brokers> <rounds> <record bytes> <closed-loop records>`: the latency-floor rounds, one JSON line on stdout. */
-async function floorMain(brokers: string[], rounds: number, recordBytes: number, closedLoopRecords: number): Promise<void> {
+/** The median of the figures (the lower middle of an even count), or null without any. */
+function middle(xs: (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  return v.length ? v[(v.length - 1) >> 1] : null;
+}
+
+/** EndToEndLatency as the calibration runs it, on a scratch topic of its own (12 partitions, RF 3, min ISR 2), removed after. */
+async function scratchEndToEndLatency(tools: KafkaTools, admin: Admin, brokers: string[], recordBytes: number, run: number): Promise<Calibration['latency']> {
+  const topic = `bench.floor-reference-${run}-${Date.now().toString(36)}`;
+  await createTopics(admin, [{ topic, numPartitions: 12, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }]);
+  try {
+    return await endToEndLatency(tools, { brokers, acks: 'all', recordBytes, latencyRecords: LATENCY_RECORDS }, topic);
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  }
+}
+
+interface FloorOutput {
+  floors: FloorRound[];
+  defaultLinger: FloorRound;
+  closedLoop: ClosedLoopRound;
+}
+
+/**
+ * Floor rounds in a process of their own, as a user's `run` is (in the bench's process the heap of the sections
+ * before showed as 30–50 ms collector pauses in the floor's tail), like EndToEndLatency in its JVM: `rounds` rounds
+ * at linger 0 from round number `first` (their topics' prefix), then, when `closedLoopRecords` > 0, one round at
+ * the run's default linger and EndToEndLatency's method with clickbench's clients.
+ */
+function floorProcess(brokers: string[], first: number, rounds: number, recordBytes: number, closedLoopRecords: number): FloorOutput {
+  const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'floor', brokers.join(','), String(first), String(rounds), String(recordBytes), String(closedLoopRecords)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const line = child.stdout.split('\n').reverse().find((l) => l.startsWith('{"floors"'));
+  if (child.status !== 0 || !line) throw new Error(`the latency-floor process exited ${child.status}: ${child.stderr.split('\n').slice(-5).join(' ')}`);
+  return JSON.parse(line) as FloorOutput;
+}
+
+/** `node kafka-bench.js floor <brokers> <first round> <rounds> <record bytes> <closed-loop records>`: see floorProcess; one JSON line on stdout. */
+async function floorMain(brokers: string[], first: number, rounds: number, recordBytes: number, closedLoopRecords: number): Promise<void> {
   const floors: FloorRound[] = [];
-  for (let r = 0; r < rounds; r++) floors.push(await floorRound({ brokers }, QUICK(100, 20, 0), `bench-floor${r}`));
-  const defaultLinger = await floorRound({ brokers }, QUICK(100, 20), 'bench-floor-l10');
-  const closedLoop = await closedLoopRound({ brokers }, QUICK(100, 20, 0), closedLoopRecords, recordBytes, 'bench-floor-closed');
-  process.stdout.write(`${JSON.stringify({ floors, defaultLinger, closedLoop })}\n`);
+  for (let r = first; r < first + rounds; r++) floors.push(await floorRound({ brokers }, QUICK(100, 20, 0), `bench-floor${r}`));
+  const extras = closedLoopRecords > 0 ? {
+    defaultLinger: await floorRound({ brokers }, QUICK(100, 20), 'bench-floor-l10'),
+    closedLoop: await closedLoopRound({ brokers }, QUICK(100, 20, 0), closedLoopRecords, recordBytes, 'bench-floor-closed'),
+  } : {};
+  process.stdout.write(`${JSON.stringify({ floors, ...extras })}\n`);
   process.exit(0);
 }
 
 if (process.argv[1]?.endsWith('kafka-bench.js') && process.argv[2] === 'floor') {
-  void floorMain(process.argv[3].split(','), Number(process.argv[4]), Number(process.argv[5] ?? 500), Number(process.argv[6] ?? 2_000)).catch((err) => {
+  void floorMain(process.argv[3].split(','), Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6] ?? 500), Number(process.argv[7] ?? 0)).catch((err) => {
     console.error(err);
     process.exit(1);
   });

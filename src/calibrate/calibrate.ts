@@ -13,7 +13,7 @@ import { createTopics } from '../drive/topics.js';
 import type { Admin } from '../kafka/client.js';
 import { PLAINTEXT, type Security } from '../kafka/security.js';
 import { waitUntil } from '../sandbox/process.js';
-import { openKafkaTools, producerPerformanceArgs } from '../kafka/tools.js';
+import { openKafkaTools, producerPerformanceArgs, type KafkaTools } from '../kafka/tools.js';
 
 export interface CalibrationSettings {
   brokers: string[];
@@ -104,9 +104,7 @@ export async function calibrate(admin: Admin, c: CalibrationSettings): Promise<C
       '--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(c.records), '--timeout', '60000', '--group', `${topic}.reader`,
     ], 300_000));
     c.log?.(`calibrate: EndToEndLatency, ${c.latencyRecords} records one at a time`);
-    const latency = parseEndToEndLatency(await java('EndToEndLatency', [
-      '--bootstrap-server', bootstrap, '--topic', topic, '--num-records', String(c.latencyRecords), '--producer-acks', c.acks, '--record-size', String(c.recordBytes),
-    ], 300_000));
+    const latency = await endToEndLatency(tools, c, topic);
     return {
       measured: true, tool: 'org.apache.kafka.tools (ProducerPerformance, ConsumerPerformance, EndToEndLatency)', kafkaVersion: tools.kafkaVersion,
       settings: { recordBytes: c.recordBytes, acks: c.acks, partitions: c.partitions, replication: c.replication, records: c.records, latencyRecords: c.latencyRecords, compression: c.compression ?? 'none', payloads: c.payloads ? `${c.payloads.length} sample events of the scenario` : 'random letters (--record-size)' },
@@ -119,6 +117,13 @@ export async function calibrate(admin: Admin, c: CalibrationSettings): Promise<C
     tools.close();
     c.log?.(`calibrate: scratch topic ${topic} ${removed ? 'removed' : `could NOT be removed${why}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
+}
+
+/** Kafka's EndToEndLatency on `topic`: latencyRecords records of recordBytes, one at a time, with the settings' acks. */
+export async function endToEndLatency(tools: KafkaTools, c: Pick<CalibrationSettings, 'brokers' | 'acks' | 'recordBytes' | 'latencyRecords'>, topic: string): Promise<Calibration['latency']> {
+  return parseEndToEndLatency(await tools.run('EndToEndLatency', [
+    '--bootstrap-server', c.brokers.join(','), '--topic', topic, '--num-records', String(c.latencyRecords), '--producer-acks', c.acks, '--record-size', String(c.recordBytes),
+  ], 300_000));
 }
 
 /** Finish a calibration record after its scratch topic is gone (removal happens in `finally`). */
