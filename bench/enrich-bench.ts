@@ -116,7 +116,6 @@ async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: stri
         return (await sampleLag(admin, groupId, raw)).lag === 0;
       }, 600_000, 50);
       const end = Date.now();
-      clearInterval(lookForJoin);
       if (!atJoin) throw new Error(`${groupId}: the round ended before its consumer's join was seen`);
       const c = process.cpuUsage(atJoin.cpu);
       joinBusy = { loop: performance.eventLoopUtilization(atJoin.elu).utilization, cores: (c.user + c.system) / 1000 / (performance.now() - atJoin.at) };
