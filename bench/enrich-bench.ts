@@ -88,10 +88,10 @@ async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: stri
     const round = await start();
     const t0 = Date.now();
     // This process's thread and CPU from the consumer's join (looked for every 5 ms) to the round's end.
-    let atJoin: { elu: EventLoopUtilization; cpu: NodeJS.CpuUsage; at: number } | undefined;
+    let atJoin: { elu: EventLoopUtilization; cpu: number; at: number } | undefined;
     const lookForJoin = setInterval(() => {
       if (round.joinedAt() !== undefined) {
-        atJoin = { elu: performance.eventLoopUtilization(), cpu: process.cpuUsage(), at: performance.now() };
+        atJoin = { elu: performance.eventLoopUtilization(), cpu: selfCpuSeconds(), at: performance.now() };
         clearInterval(lookForJoin);
       }
     }, 5);
@@ -117,8 +117,7 @@ async function measured(sb: Sandbox, kafka: Kafka, events: number, groupId: stri
       }, 600_000, 50);
       const end = Date.now();
       if (!atJoin) throw new Error(`${groupId}: the round ended before its consumer's join was seen`);
-      const c = process.cpuUsage(atJoin.cpu);
-      joinBusy = { loop: performance.eventLoopUtilization(atJoin.elu).utilization, cores: (c.user + c.system) / 1000 / (performance.now() - atJoin.at) };
+      joinBusy = { loop: performance.eventLoopUtilization(atJoin.elu).utilization, cores: ((selfCpuSeconds() - atJoin.cpu) * 1000) / (performance.now() - atJoin.at) };
       const joined = round.joinedAt();
       if (joined === undefined) throw new Error(`${groupId}: the round ended without its consumer having joined its group`);
       joinMs = end - joined;
