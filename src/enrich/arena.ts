@@ -7,8 +7,10 @@
  * collector copied the held strings from one space to the next. Written here as soon as it is made,
  * the flat copy dies young and what is held until the send is bytes off the heap.
  */
-import { headersMaxBytes, writeHeaders } from '../kafka/record-encoder.js';
+import { fieldMax, headersMaxBytes, writeField, writeHeaders } from '../kafka/record-encoder.js';
 import { EncodedHeaders } from '../kafka/wire.js';
+import type { PackedRecords } from '../kafka/packed.js';
+import { packedRun } from './requests.js';
 
 export class ByteArena {
   private buf = Buffer.allocUnsafe(0);
@@ -33,6 +35,21 @@ export class ByteArena {
     const view = this.buf.subarray(this.at, end);
     this.at = end;
     return new EncodedHeaders(view);
+  }
+
+  /**
+   * A record's body as record format v2 writes it after the offset delta (key, value, headers), added to the
+   * last of a partition's runs of packed records (src/kafka/packed.ts; a new run when that one is full): nothing
+   * is held per record but its span.
+   */
+  record(key: string | null, value: string | Buffer, headers: Record<string, string>, runs: PackedRecords[], partition: number): void {
+    this.room(fieldMax(key) + fieldMax(value) + headersMaxBytes(headers));
+    const start = this.at;
+    let at = writeField(this.buf, start, key);
+    at = writeField(this.buf, at, value);
+    at = writeHeaders(this.buf, at, headers);
+    packedRun(runs, partition, at - start).add(this.buf, start, at);
+    this.at = at;
   }
 
   /** The string's UTF-8 bytes, as a view of the arena. */

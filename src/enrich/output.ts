@@ -9,6 +9,7 @@ import { CAREFUL_MS, sendByBroker } from '../kafka/client.js';
 import { LeaderMap } from '../kafka/leaders.js';
 import { partitionForKey } from '../kafka/murmur2.js';
 import { cutRequests, mergeRequests } from './requests.js';
+import { PackedRecords, packedRunEnd } from '../kafka/packed.js';
 import { addNested, produceRequestShares, recordBytes, RECORD_BATCH_HEADER_BYTES } from '../kafka/wire.js';
 
 export type ProduceRequest = { topic: string; messages: Message[] };
@@ -56,23 +57,25 @@ export class OutputRoute {
    * multi-broker request half succeeds, kafkajs's retry re-sends the half that succeeded with new
    * sequence numbers, which would put duplicates inside the transaction.
    */
-  requests(out: { enriched: Message[]; dlq: Message[] }): ProduceRequest[] {
+  requests(out: { enriched: PackedRecords[]; dlq: Message[] }): ProduceRequest[] {
     const requests: ProduceRequest[] = [];
-    const group = (topic: string, messages: Message[]) => {
-      const n = this.partitionCount.get(topic) ?? 1;
-      const byPartition = new Map<number, Message[]>();
-      for (const m of messages) {
-        const p = m.key != null ? partitionForKey(String(m.key), n) : 0;
-        m.partition = p;
-        let list = byPartition.get(p);
-        if (!list) byPartition.set(p, (list = []));
-        list.push(m);
-      }
-      for (const list of byPartition.values()) cutRequests(topic, list, requests);
-    };
-    group(this.topics.output, out.enriched);
-    group(this.topics.dlq, out.dlq);
+    // The enriched records come as runs of one partition each, already cut (ByteArena.record).
+    for (const run of out.enriched) if (run.count > 0) requests.push({ topic: this.topics.output, messages: run.slots() });
+    const byPartition = new Map<number, Message[]>();
+    for (const m of out.dlq) {
+      const p = this.partitionOf(this.topics.dlq, m.key == null ? null : String(m.key));
+      m.partition = p;
+      let list = byPartition.get(p);
+      if (!list) byPartition.set(p, (list = []));
+      list.push(m);
+    }
+    for (const list of byPartition.values()) cutRequests(this.topics.dlq, list, requests);
     return requests;
+  }
+
+  /** The partition of `topic` a record with this key goes to (Kafka's murmur2 partition; no key: 0). */
+  partitionOf(topic: string, key: string | null): number {
+    return key != null ? partitionForKey(key, this.partitionCount.get(topic) ?? 1) : 0;
   }
 
   /** After a failed or retried produce: leaders may be moving, so one partition per request for a while. */
@@ -95,9 +98,16 @@ export class OutputRoute {
     const shares = produceRequestShares(this.client.clientId, this.client.transactionalId, topicMessages.map((r) => r.topic));
     topicMessages.forEach((r, i) => {
       let bytes = RECORD_BATCH_HEADER_BYTES + shares[i];
-      for (let j = 0; j < r.messages.length; j++) {
+      for (let j = 0; j < r.messages.length; ) {
         const m = r.messages[j];
+        const runEnd = packedRunEnd(r.messages, j);
+        if (runEnd !== undefined) {
+          bytes += (m as PackedRecords).wireBytes(j);
+          j = runEnd;
+          continue;
+        }
         bytes += recordBytes(m.key == null ? -1 : lengthOf(m.key), m.value == null ? 0 : lengthOf(m.value), m.headers as Record<string, unknown> | undefined, j);
+        j++;
       }
       addNested(this.producedBytes, r.topic, r.messages[0]?.partition ?? 0, bytes);
     });

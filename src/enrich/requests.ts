@@ -3,25 +3,42 @@
  * broker's 1 MB batch limit, and several batches' requests merged when they share a transaction.
  */
 import type { Message } from 'kafkajs';
+import { PackedRecords, packedRunEnd } from '../kafka/packed.js';
 
 /** Most payload bytes (+200 per record) in one produce request: the broker refuses record batches over 1 MB. */
 const REQUEST_BYTES = 512 * 1024;
 
-/** One partition's messages, in order, as requests of at most REQUEST_BYTES. */
+/**
+ * One partition's messages, in order, as requests of at most REQUEST_BYTES. A run of packed records
+ * (src/kafka/packed.ts) stays whole, counted by the most bytes its records take.
+ */
 export function cutRequests(topic: string, list: Message[], into: { topic: string; messages: Message[] }[]): void {
   let chunk: Message[] = [];
   let bytes = 0;
-  for (const m of list) {
-    const size = (m.value as string | Buffer).length + 200;
+  for (let i = 0; i < list.length; ) {
+    const m = list[i];
+    const runEnd = packedRunEnd(list, i);
+    const size = runEnd === undefined ? (m.value as string | Buffer).length + 200 : (m as PackedRecords).maxBytes();
     if (bytes + size > REQUEST_BYTES && chunk.length > 0) {
       into.push({ topic, messages: chunk });
       chunk = [];
       bytes = 0;
     }
-    chunk.push(m);
+    const end = runEnd ?? i + 1;
+    for (; i < end; i++) chunk.push(list[i]);
     bytes += size;
   }
   if (chunk.length) into.push({ topic, messages: chunk });
+}
+
+/**
+ * A partition's records into runs of packed records (src/kafka/packed.ts) of at most REQUEST_BYTES each (as
+ * maxBytes counts): the run to write the next record of `bodyMax` bytes into (a new one when the last is full).
+ */
+export function packedRun(runs: PackedRecords[], partition: number, bodyMax: number): PackedRecords {
+  let run = runs[runs.length - 1];
+  if (!run || (run.count > 0 && run.maxBytes() + bodyMax + 21 > REQUEST_BYTES)) runs.push((run = new PackedRecords(partition)));
+  return run;
 }
 
 /**
@@ -35,7 +52,7 @@ export function mergeRequests(requests: { topic: string; messages: Message[] }[]
   for (const r of requests) {
     const key = `${r.topic}:${r.messages[0]?.partition}`;
     const into = byPartition.get(key);
-    if (into) into.messages.push(...r.messages);
+    if (into) for (const m of r.messages) into.messages.push(m);
     else byPartition.set(key, { topic: r.topic, messages: r.messages.slice() });
   }
   const out: { topic: string; messages: Message[] }[] = [];

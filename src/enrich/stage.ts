@@ -23,6 +23,7 @@ import { CODEC_TYPE, type Codec } from '../kafka/compression.js';
 import { isRetriableError } from '../kafka/client.js';
 import { fetchedBytes } from '../kafka/wire.js';
 import { ByteArena } from './arena.js';
+import type { PackedRecords } from '../kafka/packed.js';
 import { BatchedSender, merged, OutputRoute, type ProduceRequest } from './output.js';
 import { concurrentRetries } from '../kafka/kafkajs-fixes.js';
 
@@ -347,8 +348,9 @@ export class EnrichmentStage {
     return 'loaded';
   }
 
-  private transform(batch: Pick<EachBatchPayload['batch'], 'messages' | 'partition'>): { enriched: Message[]; dlq: Message[]; inBytes: number } {
-    const enriched: Message[] = [];
+  private transform(batch: Pick<EachBatchPayload['batch'], 'messages' | 'partition'>): { enriched: PackedRecords[]; dlq: Message[]; inBytes: number } {
+    /** Output partition → its runs of packed records (ByteArena.record). */
+    const runs = new Map<number, PackedRecords[]>();
     const dlq: Message[] = [];
     // Bytes as on the wire, for the cross-zone flow of this consumer.
     const inBytes = fetchedBytes(batch.messages);
@@ -356,12 +358,16 @@ export class EnrichmentStage {
     for (const m of batch.messages) {
       const out = this.enricher.process({ value: m.value, partition: batch.partition, offset: m.offset, timestampMs: Number(m.timestamp) }, m.key?.toString() ?? null);
       out.headers['cb-generation'] = this.generationHeader;
-      // Value and headers written into the arena now, the headers in their wire form (the produce encoder copies
-      // them into the records, compressed batches' too).
-      if (out.kind === 'enriched') enriched.push({ key: out.key, value: typeof out.value === 'string' ? this.arena.bytes(out.value) : out.value, headers: this.arena.headers(out.headers) as unknown as Message['headers'] });
-      else dlq.push({ key: out.key, value: out.value, headers: out.headers });
+      // Key, value and headers written into the arena now in their wire form (src/kafka/packed.ts): held until the
+      // send as a span, copied as they are into the records, compressed batches' too.
+      if (out.kind === 'enriched') {
+        const p = this.route.partitionOf(this.opts.outputTopic, out.key);
+        let list = runs.get(p);
+        if (!list) runs.set(p, (list = []));
+        this.arena.record(out.key, out.value, out.headers, list, p);
+      } else dlq.push({ key: out.key, value: out.value, headers: out.headers });
     }
-    return { enriched, dlq, inBytes };
+    return { enriched: [...runs.values()].flat(), dlq, inBytes };
   }
 
   private async eosBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {

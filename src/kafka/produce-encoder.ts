@@ -18,6 +18,7 @@
 import { createRequire } from 'node:module';
 import { recordInto, recordMaxBytes, type RecordInput } from './record-encoder.js';
 import { withBatchKind } from './compression.js';
+import { PackedRecords, packedRunEnd } from './packed.js';
 
 const require = createRequire(import.meta.url);
 const Long = require('kafkajs/src/utils/long') as { fromValue(v: unknown): { getHighBits(): number; getLowBits(): number } };
@@ -138,10 +139,17 @@ function planRequest(a: ProduceArgs, now: number): { plans: PartitionPlan[][]; m
       if (ms.length === 0) return undefined;
       max += 4 + 4 + RECORD_BATCH_OVERHEAD + BATCH_BODY_HEADER;
       let recordsMax = 0;
-      for (const m of ms) {
-        const n = recordMaxBytes(m);
+      for (let i = 0; i < ms.length; ) {
+        const runEnd = packedRunEnd(ms, i);
+        if (runEnd !== undefined) {
+          recordsMax += (ms[i] as PackedRecords).maxBytes();
+          i = runEnd;
+          continue;
+        }
+        const n = recordMaxBytes(ms[i]);
         if (n === undefined) return undefined;
         recordsMax += n;
+        i++;
       }
       max += recordsMax;
       let firstTimestamp: unknown = now;
@@ -160,12 +168,27 @@ function planRequest(a: ProduceArgs, now: number): { plans: PartitionPlan[][]; m
   return { plans, max, txnIdLen };
 }
 
+/** The plan, or undefined for a request left to kafkajs; one holding packed records (./packed.ts) is never left to it. */
+function taken<P>(a: ProduceArgs, plan: P | undefined): P | undefined {
+  if (plan === undefined && a.topicData.some((t) => t.partitions.some((p) => p.messages.some((m) => m instanceof PackedRecords)))) {
+    throw new Error('produce encoder: a request with packed records that this encoder does not take (kafkajs would write them empty)');
+  }
+  return plan;
+}
+
 /** A partition's records written at `at` of `buf` (room for their recordMaxBytes); returns the next offset. */
 function recordsInto(buf: Buffer, at: number, p: PartitionPlan, now: number): number {
   const ms = p.messages;
-  for (let i = 0; i < ms.length; i++) {
+  for (let i = 0; i < ms.length; ) {
     const m = ms[i];
+    if (m instanceof PackedRecords) {
+      // A run's records were sent without timestamps: the time now, as for any such message.
+      at = m.writeInto(buf, at, i, now - p.firstTimestamp);
+      i += m.count;
+      continue;
+    }
     at = recordInto(buf, at, { key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta: ((m.timestamp || now) as number) - p.firstTimestamp });
+    i++;
   }
   return at;
 }
@@ -229,7 +252,7 @@ function writeRequest(a: ProduceArgs, plan: NonNullable<ReturnType<typeof planRe
  */
 export function encodeProduceRequest(a: ProduceArgs, now = Date.now(), headroom = 0): Buffer | undefined {
   if ((a.compression ?? 0) !== 0) return undefined;
-  const plan = planRequest(a, now);
+  const plan = taken(a, planRequest(a, now));
   return plan && writeRequest(a, plan, plan.max, now, headroom);
 }
 
@@ -245,7 +268,7 @@ export type RecordsCompressor = (records: Buffer, transactional: boolean) => Pro
  */
 export async function encodeCompressedProduceRequest(a: ProduceArgs, compress: RecordsCompressor, now = Date.now(), headroom = 0): Promise<Buffer | undefined> {
   if ((a.compression ?? 0) === 0) return undefined;
-  const plan = planRequest(a, now);
+  const plan = taken(a, planRequest(a, now));
   if (!plan) return undefined;
   let size = plan.max;
   for (const tp of plan.plans) {

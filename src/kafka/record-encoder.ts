@@ -112,7 +112,7 @@ export function encodeRecordBuffer(r: RecordInput): Buffer | undefined {
 }
 
 /** The most bytes a field takes (its length varint included): a string's UTF-8 is 1 to 3 bytes per UTF-16 unit. */
-function fieldMax(v: string | Buffer | null | undefined): number {
+export function fieldMax(v: string | Buffer | null | undefined): number {
   if (v == null) return 1;
   const n = typeof v === 'string' ? v.length * 3 : v.length;
   return varintBytes(n) + n;
@@ -128,7 +128,7 @@ const SHORT = 48;
  * into `buf`: when its shortest and longest UTF-8 lengths take a varint of the same size, that size is left
  * for the varint and filled in after (no separate pass to measure it), else it is measured first.
  */
-function writeField(buf: Buffer, at: number, v: string | Buffer | null | undefined): number {
+export function writeField(buf: Buffer, at: number, v: string | Buffer | null | undefined): number {
   if (v == null) return writeVarLong(buf, at, -1);
   if (typeof v !== 'string') {
     at = writeVarLong(buf, at, v.length);
