@@ -480,11 +480,29 @@ function rawEnd(text: string): number {
   return text.charCodeAt(i) === 125 ? i : -1;
 }
 
-/** Keep the first `bits` bits of an IPv4 address (zero the rest); other strings become "redacted". */
+/**
+ * Keep the first `bits` bits of an IPv4 address (zero the rest); other strings become "redacted": anything but
+ * four dot-separated groups of 1–3 digits. Read a character at a time (half the events pass here: a split,
+ * four regular expressions and a join cost ~0.7 µs of the stage's CPU per event, V8 profiler, 2026-12-07).
+ */
 export function truncateIp(ip: string, bits: number): string {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p))) return 'redacted';
-  const n = parts.reduce((a, p) => a * 256 + Number(p), 0);
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || ++parts > 4) return 'redacted';
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + c - 48;
+      digits++;
+    } else return 'redacted';
+  }
+  if (parts !== 4) return 'redacted';
   const m = n - (n % 2 ** (32 - bits));
-  return [m >>> 24, (m >>> 16) & 255, (m >>> 8) & 255, m & 255].join('.');
+  return `${m >>> 24}.${(m >>> 16) & 255}.${(m >>> 8) & 255}.${m & 255}`;
 }

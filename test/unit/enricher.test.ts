@@ -208,5 +208,22 @@ describe('enrichment logic', () => {
     assert.equal(truncateIp('192.168.17.250', 16), '192.168.0.0');
     assert.equal(truncateIp('255.255.255.255', 32), '255.255.255.255');
     assert.equal(truncateIp('::1', 24), 'redacted');
+    // As the split-and-regex version it replaced reads them, on strings near the format.
+    const reference = (ip: string, bits: number) => {
+      const parts = ip.split('.');
+      if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p))) return 'redacted';
+      const n = parts.reduce((a, p) => a * 256 + Number(p), 0);
+      const m = n - (n % 2 ** (32 - bits));
+      return [m >>> 24, (m >>> 16) & 255, (m >>> 8) & 255, m & 255].join('.');
+    };
+    const alphabet = ['1', '9', '0', '25', '255', '999', '.', '.', '..', 'a', ' ', '-', '1234', ':', '٣'];
+    for (let i = 0; i < 20_000; i++) {
+      let ip = '';
+      for (let j = 0, k = i; j < 1 + (i % 9); j++, k = Math.floor(k / 7) + j * 31) ip += alphabet[(k * 2654435761) % alphabet.length >>> 0];
+      for (const bits of [8, 16, 24, 32]) assert.equal(truncateIp(ip, bits), reference(ip, bits), `${JSON.stringify(ip)} /${bits}`);
+    }
+    for (const ip of ['10.0.0.1', '1.2.3.4.', '.1.2.3', '1.2.3', '1..2.3', '001.002.003.004', '256.1.1.1', '']) {
+      for (const bits of [8, 24, 32]) assert.equal(truncateIp(ip, bits), reference(ip, bits), `${JSON.stringify(ip)} /${bits}`);
+    }
   });
 });
