@@ -1,14 +1,14 @@
 /**
- * Serialized values written at once into a shared arena, each a view of its bytes.
+ * The enrichment stage's outputs written at once into a shared arena, in the form they are sent in.
  *
  * JSON.stringify gives a rope (V8 builds its output in parts), flattened only when it is first read
  * — by the record encoder, after a transaction's worth of outputs has been held on the heap. That
  * late flattening allocated each value a second time while thousands of others were live, and the
  * collector copied the held strings from one space to the next. Written here as soon as it is made,
- * the flat copy dies young and what is held until the send is bytes off the heap.
+ * the flat copy dies young; what is held until the send is bytes off the heap and a span of them per
+ * record (src/kafka/packed.ts).
  */
 import { fieldMax, headersMaxBytes, writeField, writeHeaders } from '../kafka/record-encoder.js';
-import { EncodedHeaders } from '../kafka/wire.js';
 import type { PackedRecords } from '../kafka/packed.js';
 import { packedRun } from './requests.js';
 
@@ -26,18 +26,6 @@ export class ByteArena {
   }
 
   /**
-   * A record's headers in their wire form (src/kafka/wire.ts), as a view of the arena: written right after the
-   * record's value, and held as one small view instead of an object of strings until the send.
-   */
-  headers(h: Record<string, string>): EncodedHeaders {
-    this.room(headersMaxBytes(h));
-    const end = writeHeaders(this.buf, this.at, h);
-    const view = this.buf.subarray(this.at, end);
-    this.at = end;
-    return new EncodedHeaders(view);
-  }
-
-  /**
    * A record's body as record format v2 writes it after the offset delta (key, value, headers), added to the
    * last of a partition's runs of packed records (src/kafka/packed.ts; a new run when that one is full): nothing
    * is held per record but its span.
@@ -50,14 +38,5 @@ export class ByteArena {
     at = writeHeaders(this.buf, at, headers);
     packedRun(runs, partition, at - start).add(this.buf, start, at);
     this.at = at;
-  }
-
-  /** The string's UTF-8 bytes, as a view of the arena. */
-  bytes(s: string): Buffer {
-    this.room(s.length * 3);
-    const n = this.buf.write(s, this.at);
-    const view = this.buf.subarray(this.at, this.at + n);
-    this.at += n;
-    return view;
   }
 }

@@ -12,7 +12,7 @@
  * the same way for certain (a `Long` timestamp delta, a header value that is neither string nor
  * Buffer) goes to kafkajs's own encoder, and the unit tests compare the two byte for byte.
  */
-import { EncodedHeaders, varintBytes } from './wire.js';
+import { varintBytes } from './wire.js';
 
 export interface RecordInput {
   offsetDelta?: number;
@@ -73,8 +73,7 @@ function headerPairs(headers: unknown): [string, string | Buffer][] | undefined 
 export function encodeRecordBuffer(r: RecordInput): Buffer | undefined {
   const offsetDelta = r.offsetDelta ?? 0;
   const ts = r.timestampDelta ?? 0;
-  const encoded = r.headers instanceof EncodedHeaders ? r.headers : undefined;
-  const headers = encoded ? [] : headerPairs(r.headers);
+  const headers = headerPairs(r.headers);
   const { key, value } = r;
   if (
     headers === undefined ||
@@ -82,8 +81,6 @@ export function encodeRecordBuffer(r: RecordInput): Buffer | undefined {
     !Number.isSafeInteger(offsetDelta) ||
     (key != null && !isBytes(key)) || (value != null && !isBytes(value))
   ) {
-    // kafkajs's own encoder would take encoded headers for an object of headers: never let it.
-    if (encoded) throw new Error('record encoder: encoded headers with a key, value or delta only kafkajs takes');
     return undefined;
   }
   const keyLen = key == null ? 0 : byteLength(key as string | Buffer);
@@ -92,7 +89,7 @@ export function encodeRecordBuffer(r: RecordInput): Buffer | undefined {
   let body = 1 + varintBytes(ts) + varintBytes(offsetDelta);
   body += key == null ? 1 : varintBytes(keyLen) + keyLen;
   body += value == null ? 1 : varintBytes(valueLen) + valueLen;
-  body += encoded ? encoded.bytes.length : varintBytes(headers.length);
+  body += varintBytes(headers.length);
   for (const [kl, vl] of headerLens) body += varintBytes(kl) + kl + varintBytes(vl) + vl;
   const buf = Buffer.allocUnsafe(varintBytes(body) + body);
   let at = writeVarLong(buf, 0, body);
@@ -101,8 +98,7 @@ export function encodeRecordBuffer(r: RecordInput): Buffer | undefined {
   at = writeVarLong(buf, at, offsetDelta);
   at = writeBytes(buf, at, key as string | Buffer | null | undefined, keyLen);
   at = writeBytes(buf, at, value as string | Buffer | null | undefined, valueLen);
-  if (encoded) at += encoded.bytes.copy(buf, at);
-  else at = writeVarLong(buf, at, headers.length);
+  at = writeVarLong(buf, at, headers.length);
   for (let i = 0; i < headers.length; i++) {
     at = writeBytes(buf, at, headers[i][0], headerLens[i][0]);
     at = writeBytes(buf, at, headers[i][1], headerLens[i][1]);
@@ -118,9 +114,9 @@ export function fieldMax(v: string | Buffer | null | undefined): number {
   return varintBytes(n) + n;
 }
 
-/** Strings up to this long are tried as ASCII, byte by byte. */
-/** A record without headers (or with them in wire form): one shared empty object, not a new one per record. */
+/** A record without headers: one shared empty object, not a new one per record. */
 const NO_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
+/** Strings up to this long are tried as ASCII, byte by byte. */
 const SHORT = 48;
 
 /**
@@ -171,10 +167,6 @@ function headerKeys(headers: unknown): string[] | undefined {
 /** The most bytes `recordInto` writes for this record, or undefined for a record it does not take. */
 export function recordMaxBytes(r: RecordInput): number | undefined {
   const { key, value } = r;
-  if (r.headers instanceof EncodedHeaders) {
-    if ((key != null && !isBytes(key)) || (value != null && !isBytes(value))) return undefined;
-    return 5 + 1 + 10 + 10 + fieldMax(key as string | Buffer | null) + fieldMax(value as string | Buffer | null) + r.headers.bytes.length;
-  }
   const keys = headerKeys(r.headers);
   if (keys === undefined || (key != null && !isBytes(key)) || (value != null && !isBytes(value))) return undefined;
   let max = 5 + 1 + 10 + 10 + fieldMax(key as string | Buffer | null) + fieldMax(value as string | Buffer | null) + 5;
@@ -190,12 +182,10 @@ export function recordMaxBytes(r: RecordInput): number | undefined {
 export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDelta: number; timestampDelta: number }): number {
   const key = r.key as string | Buffer | null | undefined;
   const value = r.value as string | Buffer | null | undefined;
-  // Headers in their wire form already (EncodedHeaders) are copied as they are; an object's are written here.
-  const encoded = r.headers instanceof EncodedHeaders ? r.headers.bytes : undefined;
-  const h = (encoded ? NO_HEADERS : r.headers ?? NO_HEADERS) as Record<string, string | Buffer>;
-  const keys = encoded || r.headers == null ? [] : Object.keys(h);
+  const h = (r.headers ?? NO_HEADERS) as Record<string, string | Buffer>;
+  const keys = r.headers == null ? [] : Object.keys(h);
   // The body's length goes first: room for the varint of its longest possible length; moved left if the body came out shorter.
-  let hi = 1 + varintBytes(r.timestampDelta) + varintBytes(r.offsetDelta) + fieldMax(key) + fieldMax(value) + (encoded ? encoded.length : varintBytes(keys.length));
+  let hi = 1 + varintBytes(r.timestampDelta) + varintBytes(r.offsetDelta) + fieldMax(key) + fieldMax(value) + varintBytes(keys.length);
   for (const k of keys) hi += fieldMax(k) + fieldMax(h[k]);
   const room = varintBytes(hi);
   const start = at + room;
@@ -205,8 +195,7 @@ export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDel
   p = writeVarLong(buf, p, r.offsetDelta);
   p = writeField(buf, p, key);
   p = writeField(buf, p, value);
-  if (encoded) p += encoded.copy(buf, p);
-  else p = writeVarLong(buf, p, keys.length);
+  p = writeVarLong(buf, p, keys.length);
   for (const k of keys) {
     p = writeField(buf, p, k);
     p = writeField(buf, p, h[k]);

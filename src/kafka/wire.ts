@@ -27,21 +27,9 @@ export function varintBytes(n: number): number {
 
 export const RECORD_BATCH_HEADER_BYTES = 61;
 
-/**
- * A record's headers already in their wire form: the count's varint, then each key and value (varint length,
- * bytes). Made once where the record is made (the enrichment stage writes them into its arena beside the value),
- * then copied as they are by the record encoders (src/kafka/record-encoder.ts) and counted by length here,
- * instead of walking a headers object in every one of them. Only those encoders take it: a message carrying
- * one must go through them (kafkajs's own record encoder would read it as an object).
- */
-export class EncodedHeaders {
-  constructor(readonly bytes: Buffer) {}
-}
-
-export function recordBytes(keyLength: number, valueLength: number, headers?: Record<string, unknown> | EncodedHeaders, offsetDelta = 0): number {
+export function recordBytes(keyLength: number, valueLength: number, headers?: Record<string, unknown>, offsetDelta = 0): number {
   let body = 1 + 1 + varintBytes(offsetDelta) + (keyLength < 0 ? 1 : varintBytes(keyLength) + keyLength) + varintBytes(valueLength) + valueLength;
   let count = 0;
-  if (headers instanceof EncodedHeaders) return varintBytes(body + headers.bytes.length) + body + headers.bytes.length;
   if (headers) {
     // for-in, not Object.entries: the enrichment stage counts every record it sends (7 headers each).
     for (const k in headers) {
