@@ -3,7 +3,7 @@
  * broker's 1 MB batch limit, and several batches' requests merged when they share a transaction.
  */
 import type { Message } from 'kafkajs';
-import { PackedRecords, packedRunEnd } from '../kafka/packed.js';
+import { PackedRecords, packedRunEnd, RECORD_FRAMING_MAX } from '../kafka/packed.js';
 
 /** Most payload bytes (+200 per record) in one produce request: the broker refuses record batches over 1 MB. */
 const REQUEST_BYTES = 512 * 1024;
@@ -33,11 +33,11 @@ export function cutRequests(topic: string, list: Message[], into: { topic: strin
 
 /**
  * A partition's records into runs of packed records (src/kafka/packed.ts) of at most REQUEST_BYTES each (as
- * maxBytes counts): the run to write the next record of `bodyMax` bytes into (a new one when the last is full).
+ * maxBytes counts): the run to add the next record, of a `body` bytes long body, to (a new one when the last is full).
  */
-export function packedRun(runs: PackedRecords[], partition: number, bodyMax: number): PackedRecords {
+export function packedRun(runs: PackedRecords[], partition: number, body: number): PackedRecords {
   let run = runs[runs.length - 1];
-  if (!run || (run.count > 0 && run.maxBytes() + bodyMax + 21 > REQUEST_BYTES)) runs.push((run = new PackedRecords(partition)));
+  if (!run || (run.count > 0 && run.maxBytes() + body + RECORD_FRAMING_MAX > REQUEST_BYTES)) runs.push((run = new PackedRecords(partition)));
   return run;
 }
 

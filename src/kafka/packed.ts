@@ -20,6 +20,9 @@
 import { varintBytes } from './wire.js';
 import { writeVarLong } from './record-encoder.js';
 
+/** The most bytes a record takes in front of its body: its length (≤ 5), attributes (1), timestamp and offset deltas (≤ 10 + 5). */
+export const RECORD_FRAMING_MAX = 21;
+
 export class PackedRecords {
   /** kafkajs's sendBatch refuses a message whose value is undefined: the records' values are in the spans. */
   readonly value = null;
@@ -58,9 +61,9 @@ export class PackedRecords {
     return new Array<PackedRecords>(this.count).fill(this);
   }
 
-  /** The most bytes the records take in a batch: each body, its length (≤ 5), attributes, deltas (≤ 10 + 5). */
+  /** The most bytes the records take in a batch: each body and the most its framing takes. */
   maxBytes(): number {
-    return this.bodyBytes + 21 * this.count;
+    return this.bodyBytes + RECORD_FRAMING_MAX * this.count;
   }
 
   /** The records' bytes in a batch where the first is at offset delta `firstDelta`, the timestamp delta one byte (as src/kafka/wire.ts counts). */
