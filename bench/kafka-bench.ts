@@ -11,6 +11,8 @@
  *   memory         RSS of a steady `run` in its own process, early and late (BENCH_LONG=1: at 2 and 20 minutes)
  */
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { calibrate, endToEndLatency, type Calibration } from '../src/calibrate/calibrate.js';
@@ -40,7 +42,9 @@ export interface KafkaBench {
   produce: { clickbenchPerSec: number; ratio: number };
   /** Medians over FLOOR_ROUNDS rounds at linger 0; `defaultLinger` one round at the run's default. */
   /** `reference`: EndToEndLatency run after each floor round (medians of the runs); `ratio`: the floor's p99 over the reference's. */
-  latency: { clickbenchP50Ms: number | null; clickbenchP99Ms: number | null; ratio: number | null; reference: { p99Ms: number; p50Ms: number; runs: Calibration['latency'][] }; ackP99Ms: number | null; seenAfterAckP99Ms: number | null; sendLateP99Ms: number | null; sentToAckP99Ms: number | null; waitedShare: number | null; rounds: FloorRound[]; defaultLinger: FloorRound; closedLoop: ClosedLoopRound & { ratio: number | null } };
+  latency: { clickbenchP50Ms: number | null; clickbenchP99Ms: number | null; ratio: number | null; reference: { p99Ms: number; p50Ms: number; runs: Calibration['latency'][] };
+    /** Kafka's Java clients in the floor's own open loop (bench/java/OpenLoopLatency.java) after each round: medians of the runs; `ratio`: the floor's p99 over theirs. */
+    openLoop: { p99Ms: number | null; p50Ms: number | null; ackP99Ms: number | null; runs: OpenLoopRun[]; ratio: number | null }; ackP99Ms: number | null; seenAfterAckP99Ms: number | null; sendLateP99Ms: number | null; sentToAckP99Ms: number | null; waitedShare: number | null; rounds: FloorRound[]; defaultLinger: FloorRound; closedLoop: ClosedLoopRound & { ratio: number | null } };
   replay: { clickbenchPerSec: number; ratio: number };
   /** RSS around each mark (median ±5 s), and after a full collection there (rssMb, heapMb): growth is judged on the latter. */
   memory: { early: MemoryAtMark; late: MemoryAtMark; highestMb: number; growthMb: number };
@@ -76,6 +80,20 @@ export interface ClosedLoopRound {
 }
 
 const CLOSED_LOOP_TIMEOUT_MS = 30_000;
+
+/** One run of bench/java/OpenLoopLatency.java (milliseconds, from each record's intended send time). */
+export interface OpenLoopRun {
+  records: number; seen: number; failed: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; ackP50Ms: number | null; ackP99Ms: number | null;
+}
+
+/** OpenLoopLatency's one JSON line, from its output (the clients' log lines around it). */
+export function parseOpenLoop(out: string): OpenLoopRun {
+  const line = out.split('\n').reverse().find((l) => l.startsWith('{"records"'));
+  if (!line) throw new Error(`unexpected OpenLoopLatency output: ${out.trim().split('\n').pop() ?? ''}`);
+  const r = JSON.parse(line) as OpenLoopRun;
+  if (r.seen < r.records) throw new Error(`OpenLoopLatency: its reader saw ${r.seen} of ${r.records} records`);
+  return r;
+}
 
 /**
  * A floor round's topics and reader: the run's probe reader (src/observe/probe.ts), its settings, no
@@ -133,7 +151,12 @@ export async function closedLoopRound(sb: Pick<Sandbox, 'brokers'>, s: Scenario,
   return { records: sm?.count ?? 0, p50Ms: sm?.p50Ms ?? null, p99Ms: sm?.p99Ms ?? null, maxMs: sm?.maxMs ?? null };
 }
 
-const QUICK = (rate: number, seconds: number, lingerMs?: number) => parseScenario(`name: bench\nseed: 9\nduration: ${seconds}s\ntopics: { partitions: 12, replication: 3, min_insync_replicas: 2 }\ntraffic: { base_rate: ${rate} }\n${lingerMs === undefined ? '' : `clients: { linger: ${lingerMs}ms }\n`}population: { users: 20000, products: 10000, pages: 1000 }\n`, 'bench.yaml').scenario;
+/** The floor rounds' rate (events/s), length (s) and population's users (QUICK's). */
+const FLOOR_RATE = 100;
+const FLOOR_SECONDS = 20;
+const FLOOR_USERS = 20_000;
+
+const QUICK = (rate: number, seconds: number, lingerMs?: number) => parseScenario(`name: bench\nseed: 9\nduration: ${seconds}s\ntopics: { partitions: 12, replication: 3, min_insync_replicas: 2 }\ntraffic: { base_rate: ${rate} }\n${lingerMs === undefined ? '' : `clients: { linger: ${lingerMs}ms }\n`}population: { users: ${FLOOR_USERS}, products: 10000, pages: 1000 }\n`, 'bench.yaml').scenario;
 
 async function drive(sb: Pick<Sandbox, 'brokers'>, s: Scenario, prefix: string, onAck?: (events: { seq: number; intendedMs: number }[], ackMs: number, sentMs: number) => void, onStart?: () => void) {
   const kafka = createKafka({ brokers: sb.brokers, clientId: `${prefix}-producer` });
@@ -256,13 +279,16 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
   log(`clickbench latency floor at 100 events/s for 20 s, linger 0, ${FLOOR_ROUNDS} rounds in processes of their own, each followed by EndToEndLatency; then one round at the run's default linger (10 ms) and EndToEndLatency's method with clickbench's clients …`);
   const floors: FloorRound[] = [];
   const referenceRuns: Calibration['latency'][] = [];
+  const openRuns: OpenLoopRun[] = [];
   const tools = await openKafkaTools(PLAINTEXT, log);
   const eelAdmin = kafka.admin();
   await eelAdmin.connect();
   try {
+    const classDir = await compileOpenLoop(tools);
     for (let r = 0; r < FLOOR_ROUNDS; r++) {
       floors.push(...floorProcess(sb.brokers, r, 1, recordBytes, 0).floors);
       referenceRuns.push(await scratchEndToEndLatency(tools, eelAdmin, sb.brokers, recordBytes, r));
+      openRuns.push(await scratchOpenLoop(tools, classDir, eelAdmin, sb.brokers, recordBytes, r));
     }
   } finally {
     tools.close();
@@ -271,6 +297,7 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
   const { defaultLinger, closedLoop } = floorProcess(sb.brokers, FLOOR_ROUNDS, 0, recordBytes, LATENCY_RECORDS);
   if (!defaultLinger || !closedLoop) throw new Error('the latency-floor process measured neither the default linger\'s round nor the closed loop');
   const referenceP99 = middle(referenceRuns.map((x) => x.p99Ms))!;
+  const openP99 = middle(openRuns.map((x) => x.p99Ms));
 
   // Produce: far above what the cluster takes, so the acknowledged rate is the sustained ceiling.
   log('clickbench driver at 200 000 events/s for 10 s …');
@@ -303,6 +330,10 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
     latency: {
       clickbenchP50Ms: mid((x) => x.p50Ms), clickbenchP99Ms: floorP99, ratio: floorP99 !== null ? floorP99 / Math.max(1, referenceP99) : null,
       reference: { p99Ms: referenceP99, p50Ms: middle(referenceRuns.map((x) => x.p50Ms))!, runs: referenceRuns },
+      openLoop: {
+        p99Ms: openP99, p50Ms: middle(openRuns.map((x) => x.p50Ms)), ackP99Ms: middle(openRuns.map((x) => x.ackP99Ms)), runs: openRuns,
+        ratio: floorP99 !== null && openP99 !== null ? floorP99 / Math.max(1, openP99) : null,
+      },
       ackP99Ms: mid((x) => x.ackP99Ms), seenAfterAckP99Ms: mid((x) => x.seenAfterAckP99Ms),
       sendLateP99Ms: mid((x) => x.sendLateP99Ms ?? null), sentToAckP99Ms: mid((x) => x.sentToAckP99Ms ?? null), waitedShare: mid((x) => x.waitedShare ?? null), rounds: floors, defaultLinger,
       closedLoop: { ...closedLoop, ratio: closedLoop.p99Ms !== null ? closedLoop.p99Ms / Math.max(1, referenceP99) : null },
@@ -324,6 +355,29 @@ async function scratchEndToEndLatency(tools: KafkaTools, admin: Admin, brokers: 
   await createTopics(admin, [{ topic, numPartitions: 12, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }]);
   try {
     return await endToEndLatency(tools, { brokers, acks: 'all', recordBytes, latencyRecords: LATENCY_RECORDS }, topic);
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  }
+}
+
+/** bench/java/OpenLoopLatency.java compiled against the Kafka jars into the tools' scratch folder; returns the classes' folder. */
+async function compileOpenLoop(tools: KafkaTools): Promise<string> {
+  const classDir = join(tools.dir, 'open-loop');
+  const source = fileURLToPath(new URL('../../bench/java/OpenLoopLatency.java', import.meta.url));
+  const r = await execa('javac', ['-cp', `${tools.libDir}/*`, '-d', classDir, source], { all: true, reject: false, timeout: 120_000 });
+  if (r.exitCode !== 0) throw new Error(`javac of ${source} failed (exit ${r.exitCode}): ${String(r.all ?? '').trim().split('\n').slice(-3).join(' ')}`);
+  return classDir;
+}
+
+/**
+ * Kafka's Java clients in the floor round's open loop, on a scratch topic made as the calibration's: the same rate,
+ * duration, record size and Poisson arrivals, keys over as many users as the round's population with its skew. Removed after.
+ */
+async function scratchOpenLoop(tools: KafkaTools, classDir: string, admin: Admin, brokers: string[], recordBytes: number, run: number): Promise<OpenLoopRun> {
+  const topic = `bench.floor-open-loop-${run}-${Date.now().toString(36)}`;
+  await createTopics(admin, [{ topic, numPartitions: 12, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }]);
+  try {
+    return parseOpenLoop(await tools.runMain(classDir, 'OpenLoopLatency', [brokers.join(','), topic, String(FLOOR_RATE), String(FLOOR_SECONDS), String(recordBytes), String(9 + run), 'poisson', String(FLOOR_USERS), String(QUICK(FLOOR_RATE, FLOOR_SECONDS).population.user_zipf)], 300_000));
   } finally {
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   }
@@ -352,7 +406,7 @@ function floorProcess(brokers: string[], first: number, rounds: number, recordBy
 /** `node kafka-bench.js floor <brokers> <first round> <rounds> <record bytes> <closed-loop records>`: see floorProcess; one JSON line on stdout. */
 async function floorMain(brokers: string[], first: number, rounds: number, recordBytes: number, closedLoopRecords: number): Promise<void> {
   const floors: FloorRound[] = [];
-  for (let r = first; r < first + rounds; r++) floors.push(await floorRound({ brokers }, QUICK(100, 20, 0), `bench-floor${r}`));
+  for (let r = first; r < first + rounds; r++) floors.push(await floorRound({ brokers }, QUICK(FLOOR_RATE, FLOOR_SECONDS, 0), `bench-floor${r}`));
   const extras = closedLoopRecords > 0 ? {
     defaultLinger: await floorRound({ brokers }, QUICK(100, 20), 'bench-floor-l10'),
     closedLoop: await closedLoopRound({ brokers }, QUICK(100, 20, 0), closedLoopRecords, recordBytes, 'bench-floor-closed'),

@@ -48,6 +48,10 @@ export interface KafkaTools {
   dir: string;
   /** Runs org.apache.kafka.tools.<cls> (with `--command-config <file>` for a secured target); resolves to its output (stdout and stderr), throws on a non-zero exit. */
   run(cls: string, args: string[], timeoutMs: number): Promise<string>;
+  /** The Kafka jars' folder (for compiling against them). */
+  libDir: string;
+  /** Runs the main class `cls` with `classDir` before the Kafka jars on its class path (the bench's own Java reference); as run. */
+  runMain(classDir: string, cls: string, args: string[], timeoutMs: number): Promise<string>;
   close(): void;
 }
 
@@ -74,16 +78,21 @@ export async function openKafkaTools(security: Security, log?: (line: string) =>
   return {
     kafkaVersion: libs.kafkaVersion,
     dir,
-    run: async (cls, args, timeoutMs) => {
-      const r = await execa('java', ['-Xmx512m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${libs.libDir}/*`, `org.apache.kafka.tools.${cls}`, ...args, ...configArgs], { timeout: timeoutMs, all: true, reject: false });
-      const out = redact(String(r.all ?? ''));
-      if (r.exitCode !== 0) {
-        throw new ClickbenchError(`${cls} failed (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}): ${out.trim().split('\n').slice(-2).join(' ').slice(0, 300)}`, { exitCode: ExitCode.runFailed, hint: 'check that the cluster is reachable from this machine with the same settings' });
-      }
-      return out;
-    },
+    libDir: libs.libDir,
+    run: (cls, args, timeoutMs) => java(`${libs.libDir}/*`, `org.apache.kafka.tools.${cls}`, [...args, ...configArgs], timeoutMs, cls),
+    runMain: (classDir, cls, args, timeoutMs) => java(`${classDir}:${libs.libDir}/*`, cls, args, timeoutMs, cls),
     close: () => removeOwnedDir(dir, 'scratch folder of Kafka\'s tools'),
   };
+
+  /** `name`: what an error calls it (the tool's short name). */
+  async function java(classPath: string, mainClass: string, args: string[], timeoutMs: number, name: string): Promise<string> {
+    const r = await execa('java', ['-Xmx512m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classPath, mainClass, ...args], { timeout: timeoutMs, all: true, reject: false });
+    const out = redact(String(r.all ?? ''));
+    if (r.exitCode !== 0) {
+      throw new ClickbenchError(`${name} failed (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}): ${out.trim().split('\n').slice(-2).join(' ').slice(0, 300)}`, { exitCode: ExitCode.runFailed, hint: 'check that the cluster is reachable from this machine with the same settings' });
+    }
+    return out;
+  }
 }
 
 /** ProducerPerformance's arguments: `records` of `recordBytes` at `throughput` records/s (-1: as fast as it can). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConsumerPerformance, parseEndToEndLatency, parseProducerPerformance } from '../../src/calibrate/calibrate.js';
+import { parseOpenLoop } from '../../bench/kafka-bench.js';
 
 describe('Kafka tool output parsing', () => {
   it('reads ProducerPerformance, ConsumerPerformance and EndToEndLatency summaries', () => {
@@ -14,5 +15,12 @@ describe('Kafka tool output parsing', () => {
     // With --warmup-records (the headroom probe's steps), the steady-state summary printed last is the one read.
     const w = parseProducerPerformance('2500 records sent, 480.1 records/sec (0.23 MB/sec), 900.00 ms avg latency, 2100.00 ms max latency, 700 ms 50th, 1900 ms 95th, 2000 ms 99th, 2100 ms 99.9th.\n2000 steady state records sent, 512.4 records/sec (0.25 MB/sec), 80.10 ms avg latency, 400.00 ms max latency, 60 ms 50th, 200 ms 95th, 300 ms 99th, 400 ms 99.9th.\n');
     assert.deepEqual([w.recordsPerSec, w.avgLatencyMs, w.p99LatencyMs], [512.4, 80.1, 300]);
+  });
+
+  it('reads the bench\'s Java open-loop reference (its last JSON line) and refuses a run whose reader missed records', () => {
+    const r = parseOpenLoop('SLF4J: No providers\n{"records":2000,"seen":2000,"failed":0,"p50Ms":6.3,"p99Ms":29.5,"maxMs":57.1,"ackP50Ms":6.1,"ackP99Ms":26.7}\n');
+    assert.deepEqual([r.records, r.p50Ms, r.p99Ms, r.ackP99Ms], [2000, 6.3, 29.5, 26.7]);
+    assert.throws(() => parseOpenLoop('{"records":2000,"seen":1990,"failed":0,"p50Ms":6.3,"p99Ms":29.5,"maxMs":57.1,"ackP50Ms":6.1,"ackP99Ms":26.7}'), /saw 1990 of 2000/);
+    assert.throws(() => parseOpenLoop('Exception in thread "main" org.apache.kafka.common.errors.TimeoutException'), /unexpected OpenLoopLatency output/);
   });
 });
