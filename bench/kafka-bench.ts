@@ -4,8 +4,9 @@
  *   produce        the run's open-loop driver at a rate above what the cluster takes (its sustained
  *                  acknowledged rate) vs ProducerPerformance at the same record size, acks, partitions
  *   latency floor  the driver at a low rate, linger 0 like EndToEndLatency, and a plain consumer on the
- *                  topic (intended send time → acknowledged → seen), p99, median of 3 rounds, vs EndToEndLatency;
- *                  and EndToEndLatency's own method with clickbench's clients (one record at a time)
+ *                  topic (intended send time → acknowledged → seen), p99, median of 3 rounds, vs Kafka's Java
+ *                  clients in the same open loop (bench/java/OpenLoopLatency.java) and vs EndToEndLatency (a
+ *                  closed loop); and EndToEndLatency's own method with clickbench's clients (one record at a time)
  *   replay         the accounting read-back (a kafkajs consumer from offset 0 to the end) vs
  *                  ConsumerPerformance
  *   memory         RSS of a steady `run` in its own process, early and late (BENCH_LONG=1: at 2 and 20 minutes)
@@ -276,7 +277,7 @@ export async function kafkaBench(sb: Sandbox, log: (l: string) => void): Promise
   // The rounds alternate with EndToEndLatency, each on a scratch topic of its own made as the calibration's: the
   // ratio is of medians measured side by side. (Until 2026-12-07 the reference was the calibration's one run,
   // taken before the rounds, on the topic ProducerPerformance had just filled; it is still printed beside.)
-  log(`clickbench latency floor at 100 events/s for 20 s, linger 0, ${FLOOR_ROUNDS} rounds in processes of their own, each followed by EndToEndLatency; then one round at the run's default linger (10 ms) and EndToEndLatency's method with clickbench's clients …`);
+  log(`clickbench latency floor at 100 events/s for 20 s, linger 0, ${FLOOR_ROUNDS} rounds in processes of their own, each followed by EndToEndLatency and by Kafka's Java clients in the same open loop; then one round at the run's default linger (10 ms) and EndToEndLatency's method with clickbench's clients …`);
   const floors: FloorRound[] = [];
   const referenceRuns: Calibration['latency'][] = [];
   const openRuns: OpenLoopRun[] = [];
