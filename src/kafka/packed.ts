@@ -17,8 +17,8 @@
  * (`slots`): the same object, not one per record. Only clickbench's encoder writes them: a request
  * holding one that the encoder does not take is an error, never kafkajs's fallback.
  */
-import { varintBytes } from './wire.js';
-import { writeVarLong } from './record-encoder.js';
+import { framedBytes, varintBytes } from './wire.js';
+import { writeRecordPrefix, writeVarLong } from './record-encoder.js';
 
 /** The most bytes a record takes in front of its body: its length (≤ 5), attributes (1), timestamp and offset deltas (≤ 10 + 5). */
 export const RECORD_FRAMING_MAX = 21;
@@ -69,10 +69,7 @@ export class PackedRecords {
   /** The records' bytes in a batch where the first is at offset delta `firstDelta`, the timestamp delta one byte (as src/kafka/wire.ts counts). */
   wireBytes(firstDelta: number): number {
     let bytes = 0;
-    for (let i = 0, k = 0; k < this.spans.length; i++, k += 3) {
-      const body = 2 + varintBytes(firstDelta + i) + this.spans[k + 2] - this.spans[k + 1];
-      bytes += varintBytes(body) + body;
-    }
+    for (let i = 0, k = 0; k < this.spans.length; i++, k += 3) bytes += framedBytes(this.spans[k + 2] - this.spans[k + 1], firstDelta + i);
     return bytes;
   }
 
@@ -84,9 +81,7 @@ export class PackedRecords {
       const end = this.spans[k + 2];
       const delta = firstDelta + i;
       at = writeVarLong(buf, at, 1 + tsBytes + varintBytes(delta) + end - start);
-      buf[at++] = 0; // attributes
-      at = writeVarLong(buf, at, timestampDelta);
-      at = writeVarLong(buf, at, delta);
+      at = writeRecordPrefix(buf, at, timestampDelta, delta);
       at += this.bufs[this.spans[k]].copy(buf, at, start, end);
     }
     return at;

@@ -189,10 +189,7 @@ export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDel
   for (const k of keys) hi += fieldMax(k) + fieldMax(h[k]);
   const room = varintBytes(hi);
   const start = at + room;
-  let p = start;
-  buf[p++] = 0; // attributes
-  p = writeVarLong(buf, p, r.timestampDelta);
-  p = writeVarLong(buf, p, r.offsetDelta);
+  let p = writeRecordPrefix(buf, start, r.timestampDelta, r.offsetDelta);
   p = writeField(buf, p, key);
   p = writeField(buf, p, value);
   p = writeVarLong(buf, p, keys.length);
@@ -210,6 +207,13 @@ export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDel
   buf.copyWithin(at + size, start, p);
   writeVarLong(buf, at, body);
   return at + size + body;
+}
+
+/** What follows a record's length varint up to its key: attributes (none), timestamp and offset deltas; returns the next offset. */
+export function writeRecordPrefix(buf: Buffer, at: number, timestampDelta: number, offsetDelta: number): number {
+  buf[at++] = 0; // attributes
+  at = writeVarLong(buf, at, timestampDelta);
+  return writeVarLong(buf, at, offsetDelta);
 }
 
 /**

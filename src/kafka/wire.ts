@@ -28,7 +28,7 @@ export function varintBytes(n: number): number {
 export const RECORD_BATCH_HEADER_BYTES = 61;
 
 export function recordBytes(keyLength: number, valueLength: number, headers?: Record<string, unknown>, offsetDelta = 0): number {
-  let body = 1 + 1 + varintBytes(offsetDelta) + (keyLength < 0 ? 1 : varintBytes(keyLength) + keyLength) + varintBytes(valueLength) + valueLength;
+  let body = (keyLength < 0 ? 1 : varintBytes(keyLength) + keyLength) + varintBytes(valueLength) + valueLength;
   let count = 0;
   if (headers) {
     // for-in, not Object.entries: the enrichment stage counts every record it sends (7 headers each).
@@ -40,6 +40,15 @@ export function recordBytes(keyLength: number, valueLength: number, headers?: Re
     }
   }
   body += varintBytes(count);
+  return framedBytes(body, offsetDelta);
+}
+
+/**
+ * A record's bytes when what follows its offset delta (key, value, headers) takes `tail`: its length varint,
+ * attributes, timestamp delta (`timestampDeltaBytes`, one by default) and offset delta in front.
+ */
+export function framedBytes(tail: number, offsetDelta: number, timestampDeltaBytes = 1): number {
+  const body = 1 + timestampDeltaBytes + varintBytes(offsetDelta) + tail;
   return varintBytes(body) + body;
 }
 
