@@ -356,16 +356,22 @@ function middle(xs: (number | null)[]): number | null {
   return v.length ? v[(v.length - 1) >> 1] : null;
 }
 
-/** EndToEndLatency as the calibration runs it, on a scratch topic of its own (12 partitions, RF 3, min ISR 2), removed after. */
-async function scratchEndToEndLatency(tools: KafkaTools, admin: Admin, brokers: string[], recordBytes: number, run: number): Promise<Calibration['latency']> {
-  const topic = `bench.floor-reference-${run}-${Date.now().toString(36)}`;
+/** EndToEndLatency as the calibration runs it, on a scratch topic of its own. */
+export async function scratchEndToEndLatency(tools: KafkaTools, admin: Admin, brokers: string[], recordBytes: number, run: number): Promise<Calibration['latency']> {
+  return onScratchTopic(admin, `bench.floor-reference-${run}`, (topic) => endToEndLatency(tools, { brokers, acks: 'all', recordBytes, latencyRecords: LATENCY_RECORDS }, topic));
+}
+
+/** `measure` on a scratch topic of its own, named from `name`, made as the calibration's (12 partitions, RF 3, min ISR 2) and removed after. */
+async function onScratchTopic<T>(admin: Admin, name: string, measure: (topic: string) => Promise<T>): Promise<T> {
+  const topic = `${name}-${Date.now().toString(36)}`;
   await createTopics(admin, [{ topic, numPartitions: 12, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }]);
   try {
-    return await endToEndLatency(tools, { brokers, acks: 'all', recordBytes, latencyRecords: LATENCY_RECORDS }, topic);
+    return await measure(topic);
   } finally {
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   }
 }
+
 
 /** bench/java/OpenLoopLatency.java compiled against the Kafka jars into the tools' scratch folder; returns the classes' folder. */
 export async function compileOpenLoop(tools: KafkaTools): Promise<string> {
@@ -381,15 +387,11 @@ export async function compileOpenLoop(tools: KafkaTools): Promise<string> {
  * Kafka's Java clients in the floor round's open loop, on a scratch topic made as the calibration's: the same rate,
  * duration, record size and Poisson arrivals, keys over as many users as the round's population with its skew. Removed after.
  */
-async function scratchOpenLoop(tools: KafkaTools, classDir: string, admin: Admin, brokers: string[], recordBytes: number, run: number): Promise<OpenLoopRun> {
-  const topic = `bench.floor-open-loop-${run}-${Date.now().toString(36)}`;
-  await createTopics(admin, [{ topic, numPartitions: 12, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }]);
-  try {
-    return parseOpenLoop(await tools.runMain(classDir, 'OpenLoopLatency', [brokers.join(','), topic, String(FLOOR_RATE), String(FLOOR_SECONDS), String(recordBytes), String(9 + run), 'poisson', String(FLOOR_USERS), String(QUICK(FLOOR_RATE, FLOOR_SECONDS).population.user_zipf)], 300_000));
-  } finally {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-  }
+export async function scratchOpenLoop(tools: KafkaTools, classDir: string, admin: Admin, brokers: string[], recordBytes: number, run: number): Promise<OpenLoopRun> {
+  const args = (topic: string) => [brokers.join(','), topic, String(FLOOR_RATE), String(FLOOR_SECONDS), String(recordBytes), String(9 + run), 'poisson', String(FLOOR_USERS), String(QUICK(FLOOR_RATE, FLOOR_SECONDS).population.user_zipf)];
+  return onScratchTopic(admin, `bench.floor-open-loop-${run}`, async (topic) => parseOpenLoop(await tools.runMain(classDir, 'OpenLoopLatency', args(topic), 300_000)));
 }
+
 
 /** What a floor process measured (the last two only when asked for). */
 interface FloorOutput {
@@ -416,8 +418,8 @@ async function floorMain(brokers: string[], first: number, rounds: number, recor
   const floors: FloorRound[] = [];
   for (let r = first; r < first + rounds; r++) floors.push(await floorRound({ brokers }, QUICK(FLOOR_RATE, FLOOR_SECONDS, 0), `bench-floor${r}`));
   const extras = closedLoopRecords > 0 ? {
-    defaultLinger: await floorRound({ brokers }, QUICK(100, 20), 'bench-floor-l10'),
-    closedLoop: await closedLoopRound({ brokers }, QUICK(100, 20, 0), closedLoopRecords, recordBytes, 'bench-floor-closed'),
+    defaultLinger: await floorRound({ brokers }, QUICK(FLOOR_RATE, FLOOR_SECONDS), 'bench-floor-l10'),
+    closedLoop: await closedLoopRound({ brokers }, QUICK(FLOOR_RATE, FLOOR_SECONDS, 0), closedLoopRecords, recordBytes, 'bench-floor-closed'),
   } : {};
   process.stdout.write(`${JSON.stringify({ floors, ...extras })}\n`);
   process.exit(0);
