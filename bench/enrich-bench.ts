@@ -6,7 +6,7 @@
  * (at-least-once: its produced offsets committed at each check, not on its 2 s timer), and the time from its
  * consumer's join to that end, and the whole round's, are kept beside it. Beside the time,
  * the CPU each round cost: the brokers' (from /proc, their JVMs) and this process's, per event — on a
- * 2-core machine the sum is what bounds the rate. In a process of its own (`node enrich-bench.js
+ * 2-core machine the sum is what bounds the rate. One warm-up round of every mode runs first and is not kept. In a process of its own (`node enrich-bench.js
  * <sandbox state dir> <events> <rounds>`), as `run` starts the stage: in the bench's process the heap of
  * the generator sections before it cost the stage ~52 µs of CPU per event against 37–45 alone.
  * BENCH_ENRICH_CODEC (none, lz4, …; default none) is the codec of every producer of the rounds: the raw topic's
@@ -226,6 +226,42 @@ async function removeBenchTopics(kafka: Kafka, prefix: string): Promise<void> {
 
 /** The rounds' modes, each round in the order given (BENCH_ENRICH_MODES=eos,passthrough for some of them). */
 const modes = (process.env.BENCH_ENRICH_MODES ?? 'passthrough,alo,eos').split(',') as Mode[];
+/**
+ * Rounds of every mode run first and not kept (BENCH_ENRICH_WARMUP_ROUNDS, default 1). In a fresh process the first
+ * rounds ran slower than the later ones, every mode alike: the passthrough alone, five rounds in one process (a warm
+ * sandbox, 2026-12-07), 68 700, 72 700, 78 000, 93 200 and 85 200 events/s, this process's CPU per event 9.7 → 6.2 µs
+ * as V8 compiled kafkajs's and clickbench's paths, the brokers' 19.6 → 15.7.
+ */
+const warmupRounds = Number(process.env.BENCH_ENRICH_WARMUP_ROUNDS ?? 1);
+
+/** A mode's CPU per event: the brokers' and this process's (µs). */
+export interface CpuPerEvent {
+  brokerUs: number;
+  clientUs: number;
+}
+
+/**
+ * The highest rate of `mode` over the passthrough's that the machine's CPU allows, when the passthrough keeps the
+ * cores busy (on this 2-core machine its rounds do: host CPU ~90 %, the brokers and this process together ~2 cores):
+ * the cores that run the passthrough at its CPU per event run `mode` at most at the passthrough's rate times the
+ * passthrough's CPU per event over the mode's. A stage below it waits (on Kafka, on its own thread); one at it can
+ * only gain by costing less per event.
+ */
+export function cpuCeiling(passthrough: CpuPerEvent, mode: CpuPerEvent): number {
+  return (passthrough.brokerUs + passthrough.clientUs) / (mode.brokerUs + mode.clientUs);
+}
+
+/**
+ * Per round, a mode's rate over the passthrough's from their times (`pass[r] / mode[r]`: each round runs its modes
+ * back to back, so the pair shares the machine's state of the moment), and the median of those ratios.
+ */
+export function roundRatios(pass: number[], mode: number[]): { ratios: number[]; median: number } {
+  const n = Math.min(pass.length, mode.length);
+  const ratios = Array.from({ length: n }, (_, r) => pass[r] / mode[r]);
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const median = n === 0 ? NaN : n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  return { ratios, median };
+}
 
 export async function enrichmentBench(sb: Sandbox, events: number, rounds: number) {
   const kafka = createKafka({ brokers: sb.brokers, clientId: 'clickbench-bench' });
@@ -242,8 +278,10 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
   const commits = empty();
   /** Per round, this process's event loop busy share and CPU cores from the join to the last commit. */
   const joinBusy = { passthrough: [] as Busy[], alo: [] as Busy[], eos: [] as Busy[] };
-  const run = async (mode: Mode, groupId: string, outputs: string[], start: () => Promise<Started>) => {
+  const run = async (mode: Mode, groupId: string, outputs: string[], start: () => Promise<Started>, keep: boolean) => {
     const m = await measured(sb, kafka, events, groupId, names.raw, outputs, start);
+    await sleep(500);
+    if (!keep) return;
     times[mode].push(m.ms);
     joinTimes[mode].push(m.joinMs);
     wholeTimes[mode].push(m.wholeMs);
@@ -251,21 +289,20 @@ export async function enrichmentBench(sb: Sandbox, events: number, rounds: numbe
     clientUs[mode].push(m.clientUs);
     if (m.commits !== undefined) commits[mode].push(m.commits);
     joinBusy[mode].push(m.joinBusy);
-    await sleep(500);
   };
   const stageOut = [names.enriched, names.dlq];
   try {
-    for (let r = 0; r < rounds; r++) {
+    for (let r = -warmupRounds; r < rounds; r++) {
       for (const mode of modes) {
-        const g = `${prefix}.${mode}.${r}`;
-        if (mode === 'passthrough') await run(mode, g, [passOut], () => startPassthrough(kafka, names.raw, g, passOut));
-        else await run(mode, g, stageOut, () => stage(sb.brokers, names, g, mode, names.enriched));
+        const g = `${prefix}.${mode}.${r < 0 ? `warmup${-r}` : r}`;
+        if (mode === 'passthrough') await run(mode, g, [passOut], () => startPassthrough(kafka, names.raw, g, passOut), r >= 0);
+        else await run(mode, g, stageOut, () => stage(sb.brokers, names, g, mode, names.enriched), r >= 0);
       }
     }
   } finally {
     await removeBenchTopics(kafka, prefix);
   }
-  return { codec, events, rounds, times, joinTimes, wholeTimes, brokerUs, clientUs, commits, joinBusy };
+  return { codec, events, rounds, warmupRounds, times, joinTimes, wholeTimes, brokerUs, clientUs, commits, joinBusy };
 }
 
 /** `node enrich-bench.js <sandbox state dir> <events> <rounds>`: the rounds, one JSON line on stdout. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConsumerPerformance, parseEndToEndLatency, parseProducerPerformance } from '../../src/calibrate/calibrate.js';
 import { parseOpenLoop } from '../../bench/kafka-bench.js';
+import { cpuCeiling, roundRatios } from '../../bench/enrich-bench.js';
 
 describe('Kafka tool output parsing', () => {
   it('reads ProducerPerformance, ConsumerPerformance and EndToEndLatency summaries', () => {
@@ -22,5 +23,21 @@ describe('Kafka tool output parsing', () => {
     assert.deepEqual([r.records, r.p50Ms, r.p99Ms, r.ackP99Ms], [2000, 6.3, 29.5, 26.7]);
     assert.throws(() => parseOpenLoop('{"records":2000,"seen":1990,"failed":0,"p50Ms":6.3,"p99Ms":29.5,"maxMs":57.1,"ackP50Ms":6.1,"ackP99Ms":26.7}'), /saw 1990 of 2000/);
     assert.throws(() => parseOpenLoop('Exception in thread "main" org.apache.kafka.common.errors.TimeoutException'), /unexpected OpenLoopLatency output/);
+  });
+});
+
+describe('enrichment bench arithmetic', () => {
+  it('pairs each round\'s modes (rate ratio = passthrough time / mode time) and takes the median of the pairs', () => {
+    // Times in ms: the passthrough 4 000, 3 000, 5 000; exactly-once 10 000, 6 000, 8 000 → 0.4, 0.5, 0.625.
+    assert.deepEqual(roundRatios([4_000, 3_000, 5_000], [10_000, 6_000, 8_000]), { ratios: [0.4, 0.5, 0.625], median: 0.5 });
+    // Even count: the mean of the middle two; a mode with fewer rounds pairs only those.
+    assert.equal(roundRatios([1_000, 2_000, 3_000, 4_000], [4_000, 4_000, 4_000, 4_000]).median, 0.625);
+    assert.deepEqual(roundRatios([1_000, 2_000], [4_000]).ratios, [0.25]);
+    assert.ok(Number.isNaN(roundRatios([], []).median));
+  });
+
+  it('bounds a mode by CPU per event: the passthrough\'s over the mode\'s, brokers and client together', () => {
+    assert.equal(cpuCeiling({ brokerUs: 18, clientUs: 6 }, { brokerUs: 22, clientUs: 26 }), 0.5);
+    assert.equal(cpuCeiling({ brokerUs: 17.5, clientUs: 6.5 }, { brokerUs: 30, clientUs: 30 }), 0.4);
   });
 });
