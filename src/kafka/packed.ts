@@ -17,7 +17,7 @@
  * (`slots`): the same object, not one per record. Only clickbench's encoder writes them: a request
  * holding one that the encoder does not take is an error, never kafkajs's fallback.
  */
-import { framedBytes, varintBytes } from './wire.js';
+import { framedBytes, recordLength, varintBytes } from './wire.js';
 import { writeRecordPrefix, writeVarLong } from './record-encoder.js';
 
 /** The most bytes a record takes in front of its body: its length (≤ 5), attributes (1), timestamp and offset deltas (≤ 10 + 5). */
@@ -80,7 +80,7 @@ export class PackedRecords {
       const start = this.spans[k + 1];
       const end = this.spans[k + 2];
       const delta = firstDelta + i;
-      at = writeVarLong(buf, at, 1 + tsBytes + varintBytes(delta) + end - start);
+      at = writeVarLong(buf, at, recordLength(end - start, delta, tsBytes));
       at = writeRecordPrefix(buf, at, timestampDelta, delta);
       at += this.bufs[this.spans[k]].copy(buf, at, start, end);
     }

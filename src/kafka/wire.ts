@@ -44,11 +44,19 @@ export function recordBytes(keyLength: number, valueLength: number, headers?: Re
 }
 
 /**
+ * A record's length as its length varint states it, when what follows its offset delta (key, value, headers) takes
+ * `tail`: attributes, timestamp delta (`timestampDeltaBytes`) and offset delta, then the tail.
+ */
+export function recordLength(tail: number, offsetDelta: number, timestampDeltaBytes: number): number {
+  return 1 + timestampDeltaBytes + varintBytes(offsetDelta) + tail;
+}
+
+/**
  * A record's bytes when what follows its offset delta (key, value, headers) takes `tail`: its length varint,
  * attributes, timestamp delta (`timestampDeltaBytes`, one by default) and offset delta in front.
  */
 export function framedBytes(tail: number, offsetDelta: number, timestampDeltaBytes = 1): number {
-  const body = 1 + timestampDeltaBytes + varintBytes(offsetDelta) + tail;
+  const body = recordLength(tail, offsetDelta, timestampDeltaBytes);
   return varintBytes(body) + body;
 }
 
