@@ -6,9 +6,10 @@
  * (at-least-once: its produced offsets committed at each check, not on its 2 s timer), and the time from its
  * consumer's join to that end, and the whole round's, are kept beside it. Beside the time,
  * the CPU each round cost: the brokers' (from /proc, their JVMs) and this process's, per event — on a
- * 2-core machine the sum is what bounds the rate. One warm-up round of every mode runs first and is not kept. In a process of its own (`node enrich-bench.js
- * <sandbox state dir> <events> <rounds>`), as `run` starts the stage: in the bench's process the heap of
- * the generator sections before it cost the stage ~52 µs of CPU per event against 37–45 alone.
+ * 2-core machine the sum is what bounds the rate. One warm-up round of every mode runs first and is not
+ * kept. In a process of its own (`node enrich-bench.js <sandbox state dir> <events> <rounds>`), as `run`
+ * starts the stage: in the bench's process the heap of the generator sections before it cost the stage
+ * ~52 µs of CPU per event against 37–45 alone.
  * BENCH_ENRICH_CODEC (none, lz4, …; default none) is the codec of every producer of the rounds: the raw topic's
  * fill, the passthrough's, the stage's output.
  */
