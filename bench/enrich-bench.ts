@@ -257,11 +257,14 @@ export function cpuCeiling(passthrough: CpuPerEvent, mode: CpuPerEvent): number 
  * back to back, so the pair shares the machine's state of the moment), and the median of those ratios.
  */
 export function roundRatios(pass: number[], mode: number[]): { ratios: number[]; median: number } {
-  const n = Math.min(pass.length, mode.length);
-  const ratios = Array.from({ length: n }, (_, r) => pass[r] / mode[r]);
-  const sorted = [...ratios].sort((a, b) => a - b);
-  const median = n === 0 ? NaN : n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  return { ratios, median };
+  const ratios = Array.from({ length: Math.min(pass.length, mode.length) }, (_, r) => pass[r] / mode[r]);
+  return { ratios, median: median(ratios) };
+}
+
+/** The median (the mean of the middle two for an even count; NaN for none). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 export async function enrichmentBench(sb: Sandbox, events: number, rounds: number) {

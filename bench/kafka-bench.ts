@@ -372,7 +372,6 @@ async function onScratchTopic<T>(admin: Admin, name: string, measure: (topic: st
   }
 }
 
-
 /** bench/java/OpenLoopLatency.java compiled against the Kafka jars into the tools' scratch folder; returns the classes' folder. */
 export async function compileOpenLoop(tools: KafkaTools): Promise<string> {
   const classDir = join(tools.dir, 'open-loop');
@@ -391,7 +390,6 @@ export async function scratchOpenLoop(tools: KafkaTools, classDir: string, admin
   const args = (topic: string) => [brokers.join(','), topic, String(FLOOR_RATE), String(FLOOR_SECONDS), String(recordBytes), String(9 + run), 'poisson', String(FLOOR_USERS), String(QUICK(FLOOR_RATE, FLOOR_SECONDS).population.user_zipf)];
   return onScratchTopic(admin, `bench.floor-open-loop-${run}`, async (topic) => parseOpenLoop(await tools.runMain(classDir, 'OpenLoopLatency', args(topic), 300_000)));
 }
-
 
 /** What a floor process measured (the last two only when asked for). */
 interface FloorOutput {

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Sandbox } from '../src/sandbox/cluster.js';
 import { SANDBOX_WARMUP_SECONDS } from '../src/sandbox/defaults.js';
-import { cpuCeiling, roundRatios, type enrichmentBench } from './enrich-bench.js';
+import { cpuCeiling, median, roundRatios, type enrichmentBench } from './enrich-bench.js';
 import { kafkaBench } from './kafka-bench.js';
 import { costBench, printCost } from './cost-main.js';
 import { printWorkers, workersBench, type WorkersRow } from './workers-bench.js';
@@ -37,11 +37,6 @@ import { sleep } from '../src/sandbox/process.js';
 const DELETE_DELAY_S = 65;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 function timeIt(fn: () => number): { perSec: number; sink: number } {
   const t0 = process.hrtime.bigint();

@@ -12,7 +12,7 @@
  * the same way for certain (a `Long` timestamp delta, a header value that is neither string nor
  * Buffer) goes to kafkajs's own encoder, and the unit tests compare the two byte for byte.
  */
-import { varintBytes } from './wire.js';
+import { recordLength, varintBytes } from './wire.js';
 
 export interface RecordInput {
   offsetDelta?: number;
@@ -185,7 +185,7 @@ export function recordInto(buf: Buffer, at: number, r: RecordInput & { offsetDel
   const h = (r.headers ?? NO_HEADERS) as Record<string, string | Buffer>;
   const keys = r.headers == null ? [] : Object.keys(h);
   // The body's length goes first: room for the varint of its longest possible length; moved left if the body came out shorter.
-  let hi = 1 + varintBytes(r.timestampDelta) + varintBytes(r.offsetDelta) + fieldMax(key) + fieldMax(value) + varintBytes(keys.length);
+  let hi = recordLength(fieldMax(key) + fieldMax(value) + varintBytes(keys.length), r.offsetDelta, varintBytes(r.timestampDelta));
   for (const k of keys) hi += fieldMax(k) + fieldMax(h[k]);
   const room = varintBytes(hi);
   const start = at + room;
