@@ -4,6 +4,7 @@
  * /proc/<pid>/stat, sandbox only), read at phase boundaries and turned into per-1 000-event figures.
  */
 import { readFileSync } from 'node:fs';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 /** role → API name → requests sent (this process's clients). */
 export type RequestCounts = Map<string, Map<string, number>>;
@@ -61,6 +62,15 @@ export function readBrokerCpu(nodes: { id: number; pid: number }[]): CpuReading 
   return out;
 }
 
+/** What a phase's cost is computed from, read at each of its ends. `loop`: this process's event-loop utilization so far (perf_hooks). */
+export interface CostReading {
+  brokerCpu: CpuReading;
+  selfCpuSeconds: number;
+  requests: RequestCounts;
+  atMs: number;
+  loop?: EventLoopUtilization;
+}
+
 export interface PhaseCost {
   measured: true;
   /** CPU seconds of the broker processes over the phase, by broker and together. */
@@ -70,6 +80,8 @@ export interface PhaseCost {
   brokerCpuSecondsPer1000Events: number | null;
   /** CPU seconds of clickbench's own process (driver, probe and in-process enrichment stage). */
   clickbenchCpuSeconds: number;
+  /** The share of the phase this process's event loop was running code (perf_hooks' event-loop utilization, 0–1; ~0.9 or more: its own thread was its limit). Absent from older results and where not read. */
+  clickbenchLoopBusy?: number;
   /** Kafka requests this run's clients sent in the phase, by client role and API. */
   requests: Record<string, Record<string, number>>;
   requestsPerSec: number;
@@ -79,7 +91,7 @@ export interface PhaseCost {
 }
 
 /** A phase's cost from readings at its start and end. Brokers that started or stopped within the phase count for the time they were readable. */
-export function phaseCost(a: { brokerCpu: CpuReading; selfCpuSeconds: number; requests: RequestCounts; atMs: number }, b: { brokerCpu: CpuReading; selfCpuSeconds: number; requests: RequestCounts; atMs: number }, ackedEvents: number): PhaseCost {
+export function phaseCost(a: CostReading, b: CostReading, ackedEvents: number): PhaseCost {
   const byBroker: Record<string, number> = {};
   for (const [id, end] of Object.entries(b.brokerCpu)) {
     const start = a.brokerCpu[id];
@@ -104,6 +116,7 @@ export function phaseCost(a: { brokerCpu: CpuReading; selfCpuSeconds: number; re
     brokerCpuByBroker: Object.fromEntries(Object.entries(byBroker).map(([k, v]) => [k, round3(v)])),
     brokerCpuSecondsPer1000Events: ackedEvents > 0 ? round3(per1000(brokerCpu)) : null,
     clickbenchCpuSeconds: round3(b.selfCpuSeconds - a.selfCpuSeconds),
+    ...(a.loop && b.loop ? { clickbenchLoopBusy: Math.round(performance.eventLoopUtilization(b.loop, a.loop).utilization * 100) / 100 } : {}),
     requests,
     requestsPerSec: Math.round(total / seconds),
     requestsPer1000EventsByApi: Object.fromEntries(Object.entries(byApi).sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, Math.round(per1000(v) * 10) / 10])),

@@ -1,10 +1,12 @@
 /**
  * The load generator's own health, sampled every second during a run: the process's CPU share
- * (user + system time over wall time; 1.0 = one core busy), event-loop delay (perf_hooks), and the
- * driver's queue (events due but not sent yet) and lanes in flight. When the achieved rate falls
- * short of the curve, `bottleneck` says which side was saturated and shows the evidence.
+ * (user + system time over wall time; 1.0 = one core busy), how busy its event loop was (perf_hooks'
+ * event-loop utilization) and how late (event-loop delay), and the driver's queue (events due but not
+ * sent yet). When the achieved rate falls short of the curve, `bottleneck` says which side was
+ * saturated and shows the evidence; when the enrichment lag grows, `stageBottleneck` does the same for
+ * the enrichment stage.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 
 export interface HealthSample {
   second: number;
@@ -12,6 +14,8 @@ export interface HealthSample {
   cpuShare: number;
   /** event-loop delay p99 over the second, ms */
   eventLoopP99Ms: number;
+  /** The share of the second the event loop was running code (not waiting for I/O or timers): perf_hooks' event-loop utilization, 0–1 (absent from older results). */
+  loopBusy?: number;
   queueDepth: number;
 }
 
@@ -29,6 +33,7 @@ export class ClientHealth {
   private timer?: NodeJS.Timeout;
   private lastCpu = process.cpuUsage();
   private lastAt = process.hrtime.bigint();
+  private lastLoop: EventLoopUtilization = performance.eventLoopUtilization();
 
   constructor(private readonly o: { secondOf: (epochMs: number) => number; queueDepth: () => number }) {
     this.eld = monitorEventLoopDelay({ resolution: 10 });
@@ -38,6 +43,7 @@ export class ClientHealth {
     this.eld.enable();
     this.lastCpu = process.cpuUsage();
     this.lastAt = process.hrtime.bigint();
+    this.lastLoop = performance.eventLoopUtilization();
     this.timer = setInterval(() => this.sample(), 1_000);
     this.timer.unref();
   }
@@ -50,7 +56,10 @@ export class ClientHealth {
     this.lastAt = now;
     const p99 = this.eld.count > 0 ? this.eld.percentile(99) / 1e6 : 0;
     this.eld.reset();
-    this.samples.push({ second: this.o.secondOf(Date.now()) - 1, cpuShare: wallUs > 0 ? (cpu.user + cpu.system) / wallUs : 0, eventLoopP99Ms: Math.round(p99 * 10) / 10, queueDepth: this.o.queueDepth() });
+    const loop = performance.eventLoopUtilization();
+    const loopBusy = Math.round(performance.eventLoopUtilization(loop, this.lastLoop).utilization * 100) / 100;
+    this.lastLoop = loop;
+    this.samples.push({ second: this.o.secondOf(Date.now()) - 1, cpuShare: wallUs > 0 ? (cpu.user + cpu.system) / wallUs : 0, eventLoopP99Ms: Math.round(p99 * 10) / 10, loopBusy, queueDepth: this.o.queueDepth() });
   }
 
   stop(): HealthSummary {
@@ -69,6 +78,14 @@ export function summarize(samples: HealthSample[]): HealthSummary {
     eventLoopP99MaxMs: Math.max(0, ...samples.map((s) => s.eventLoopP99Ms)),
     queueDepthMax: Math.max(0, ...samples.map((s) => s.queueDepth)),
   };
+}
+
+/** Test hook of both verdicts: keep this thread busy for `us` µs (a stand-in for an expensive serializer or enricher). */
+export function burnCpu(us: number): void {
+  const until = process.hrtime.bigint() + BigInt(Math.round(us * 1_000));
+  while (process.hrtime.bigint() < until) {
+    // busy
+  }
 }
 
 /** A client is saturated when its process keeps a core busy or its event loop stalls. */
@@ -128,4 +145,63 @@ export function bottleneck(o: { intended: number[]; acked: number[]; sent: numbe
     return { side: 'client', shortSeconds: short, evidence, verdict: `client-bound: in the seconds that fell short the load generator could not keep up (events generated a median ${genLagMedian} ms late, CPU ${(median * 100).toFixed(0)} % of a core, event loop up to ${loop} ms late), so it could not send at the intended rate; the cluster's figures are not its limit` };
   }
   return { side: 'cluster', shortSeconds: short, evidence, verdict: `cluster-bound: in the seconds that fell short the load generator had headroom (CPU ${(median * 100).toFixed(0)} % of a core, event loop within ${loop} ms) while its requests waited for the cluster (produce p99 ${o.produceP99Ms ?? '–'} ms)` };
+}
+
+/** An event loop busy this share of the time or more is bound by its own thread's CPU (the enrichment bench's stages bound by their thread ran at 0.92–0.95). */
+export const STAGE_LOOP_SATURATED = 0.9;
+/** Lag below this many records is not a verdict: a transaction's worth in flight. */
+export const STAGE_LAG_NOTABLE_RECORDS = 1_000;
+
+export interface StageBottleneck {
+  side: 'none' | 'clickbench' | 'cluster';
+  verdict: string;
+  /** Where the enrichment lag grew for STAGE_GROWTH_MIN_MS or longer (ms from the start of the schedule, between lag samples). */
+  growing: { fromMs: number; toMs: number; peakRecords: number }[];
+  evidence: string[];
+}
+
+/** A growth shorter than this is a transaction's sawtooth, not a verdict. */
+export const STAGE_GROWTH_MIN_MS = 3_000;
+
+/**
+ * Which side limited the enrichment when its lag grew: the stretches where consecutive lag samples rose, each
+ * to STAGE_LAG_NOTABLE_RECORDS or more, for STAGE_GROWTH_MIN_MS or longer (samples, not seconds: a saturated
+ * event loop runs its samplers late, seconds apart). In those stretches, was the thread running the stage
+ * (in-process: the same event loop as the load generator and the probe) busy a median STAGE_LOOP_SATURATED of the
+ * time or more — then the stage could not enrich faster on its thread, and the lag and end-to-end latency
+ * include clickbench's own limit — or was it mostly waiting, on its fetches, produce acknowledgements and
+ * transaction commits? Each health sample's loop figure covers the time since the sample before it.
+ */
+export function stageBottleneck(o: { lag: { offsetMs: number; lag: number }[]; health: HealthSample[] }): StageBottleneck {
+  const growing: StageBottleneck['growing'] = [];
+  let from = -1;
+  const close = (i: number) => {
+    // The stretch runs from the sample before its first rise to sample i.
+    if (from >= 0 && o.lag[i].offsetMs - o.lag[from].offsetMs >= STAGE_GROWTH_MIN_MS) {
+      growing.push({ fromMs: o.lag[from].offsetMs, toMs: o.lag[i].offsetMs, peakRecords: o.lag[i].lag });
+    }
+    from = -1;
+  };
+  for (let i = 1; i < o.lag.length; i++) {
+    if (o.lag[i].lag > o.lag[i - 1].lag && o.lag[i].lag >= STAGE_LAG_NOTABLE_RECORDS) {
+      if (from < 0) from = i - 1;
+    } else close(i - 1);
+  }
+  close(o.lag.length - 1);
+  if (growing.length === 0) return { side: 'none', verdict: `the enrichment kept up: its lag never grew for ${STAGE_GROWTH_MIN_MS / 1000} s or more past ${STAGE_LAG_NOTABLE_RECORDS.toLocaleString('en-US')} records`, growing, evidence: [] };
+  const within = (h: HealthSample) => growing.some((g) => h.second * 1000 >= g.fromMs && h.second * 1000 <= g.toMs);
+  const inGrowth = o.health.filter((h) => h.loopBusy !== undefined && within(h));
+  const busy = inGrowth.map((h) => h.loopBusy!).sort((a, b) => a - b);
+  const cpu = inGrowth.map((h) => h.cpuShare).sort((a, b) => a - b);
+  const mid = (xs: number[]) => xs[Math.floor((xs.length - 1) / 2)];
+  const s = (ms: number) => (ms / 1000).toFixed(1);
+  const evidence = [
+    `the enrichment lag grew ${growing.map((g) => `from ${s(g.fromMs)} s to ${s(g.toMs)} s (to ${g.peakRecords.toLocaleString('en-US')} records)`).join(', ')}`,
+    busy.length ? `clickbench's event loop (load generator, enrichment stage and probe) then: busy a median ${mid(busy).toFixed(2)} of the time (highest ${busy[busy.length - 1].toFixed(2)}; ${busy.length} sample(s)), CPU a median ${(mid(cpu) * 100).toFixed(0)} % of a core` : "clickbench's event loop was not sampled then",
+  ];
+  if (busy.length === 0) return { side: 'none', verdict: "not judged: the lag grew but clickbench's event loop was not sampled then", growing, evidence };
+  if (mid(busy) >= STAGE_LOOP_SATURATED) {
+    return { side: 'clickbench', growing, evidence, verdict: `clickbench-bound: while the enrichment lag grew, clickbench's own thread (the stage shares it with the load generator and the probe) was busy a median ${mid(busy).toFixed(2)} of the time — the lag and the end-to-end latency then include clickbench's own limit, not only the cluster's` };
+  }
+  return { side: 'cluster', growing, evidence, verdict: `waiting on the cluster: while the enrichment lag grew, clickbench's thread was busy a median ${mid(busy).toFixed(2)} of the time — the stage had headroom and waited on its fetches, produce acknowledgements and transaction commits` };
 }

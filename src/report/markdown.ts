@@ -16,6 +16,7 @@ import { jitNote } from '../sandbox/jvm.js';
 import { PHASES } from '../phases/registry.js';
 import { PROFILE_ASSUMPTIONS, type Profile } from '../observe/crosszone.js';
 import { HOST_CPU_METHOD, stealWarning } from '../observe/host.js';
+import { STAGE_LOOP_SATURATED } from '../observe/health.js';
 import { partitionStalls, type LagSample } from '../observe/samplers.js';
 import { unfinishedLines, workerTable } from './workers.js';
 
@@ -61,12 +62,19 @@ export function verdictLine(r: Results, e: Evaluation): string {
   return `${e.passed ? 'PASS' : 'FAIL'} — ${gateText} · readiness ${total}/12 (lowest row ${min})${status}`;
 }
 
+/** Whether the run's enrichment stage shared this process's event loop (not run as its own processes). */
+function stageInProcess(r: Results): boolean {
+  return !!r.client && isMeasured(r.client) && !!r.client.stage && isMeasured(r.client.stage);
+}
+
 /** This machine's CPU over the schedule and per phase, with a warning when the hypervisor took a notable share. */
 export function hostCpuLines(r: Results): string[] {
   if (!r.host) return [];
   if (!isMeasured(r.host)) return [`This machine's CPU: not measured — ${r.host.reason}.`];
   const perPhase = r.phases.map((p) => `${p.name} ${p.host && isMeasured(p.host) ? `${p.host.stealPercent} %` : '–'}`).join(', ');
   const lines = [`This machine's CPU over the schedule (measured: ${HOST_CPU_METHOD}): busy ${r.host.busyPercent} %, waiting for disk ${r.host.iowaitPercent} %, **stolen by the hypervisor ${r.host.stealPercent} %** (per phase: ${perPhase}).`];
+  const loops = r.phases.map((p) => (p.cost && isMeasured(p.cost) && p.cost.clickbenchLoopBusy !== undefined ? `${p.name} ${p.cost.clickbenchLoopBusy.toFixed(2)}` : null));
+  if (loops.some((l) => l !== null)) lines.push('', `clickbench's own event loop (the load generator and the probe${stageInProcess(r) ? ', and the enrichment stage in the same process' : ''}), share of each phase it was running code (measured: perf_hooks' event-loop utilization; ${STAGE_LOOP_SATURATED} or more: its own thread was the limit): ${loops.map((l, i) => l ?? `${r.phases[i].name} –`).join(', ')}.`);
   const w = stealWarning(r.phases);
   if (w) lines.push('', `**Warning: ${w}.**`);
   return lines;
@@ -348,6 +356,12 @@ function clientSection(r: Results): string[] {
     out.push(`Load generator: CPU share median ${(c.cpuShareP50 * 100).toFixed(0)} % of a core (max ${(c.cpuShareMax * 100).toFixed(0)} %), event-loop delay p99 up to ${num(c.eventLoopP99MaxMs, 1)} ms, queue up to ${num(c.queueDepthMax)} events. **Bottleneck: ${c.bottleneck.side === 'none' ? 'none (kept up)' : c.bottleneck.side}.**`);
     for (const e of c.bottleneck.evidence) out.push(`- ${e}`);
     out.push('');
+    if (c.stage) {
+      const st = c.stage;
+      out.push(isMeasured(st) ? `Enrichment stage: **${st.side === 'none' ? st.verdict : `${st.verdict}.`}**` : `Enrichment stage: which side limited it not judged — ${st.reason}.`);
+      if (isMeasured(st)) for (const e of st.evidence) out.push(`- ${e}`);
+      out.push('');
+    }
   }
   const cal = r.calibration;
   if (cal && isMeasured(cal)) {

@@ -11,7 +11,7 @@ import { NetLedger } from '../observe/netflows.js';
 import { crossZoneBytes, layoutDiffers, REPLICA_FETCH_BYTES_PER_BATCH, sumCrossZone, type ClientFlow, type CrossZoneResult, type PartitionPlacement } from '../observe/crosszone.js';
 import { sampleDisk, type DiskSample } from '../observe/samplers.js';
 import { hostCpuBetween, readHostCpu, type HostCpu, type HostCpuReading } from '../observe/host.js';
-import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CpuReading, type PhaseCost, type RequestCounts } from '../observe/cost.js';
+import { copyCounts, phaseCost, readBrokerCpu, requestCounts, selfCpuSeconds, type CostReading, type PhaseCost } from '../observe/cost.js';
 import { copyNested, diffFlat, diffNested, mergeFlat, mergeNested, scaleFlat, scaleNested, sumNested } from './byte-maps.js';
 import { isMeasured, notMeasured, type NotMeasured, type Results } from './results.js';
 import type { RunContext } from './context.js';
@@ -33,7 +33,7 @@ export interface Snapshot {
   disk?: DiskSample;
   net?: ReturnType<NetLedger['snapshot']>;
   /** clickbench's own cost so far: requests sent, broker and own CPU seconds. */
-  cost: { atMs: number; requests: RequestCounts; brokerCpu: CpuReading; selfCpuSeconds: number };
+  cost: CostReading;
   host?: HostCpuReading;
   /** The run topics' leaders, replicas and ISRs at this snapshot (undefined: the metadata request failed). */
   placements?: PartitionPlacement[];
@@ -142,7 +142,7 @@ export class Observer {
       cpu += c.cpuSeconds;
       mergeNested(requests, c.requests);
     }
-    return { atMs: Date.now(), requests, brokerCpu: sb ? readBrokerCpu(sb.state.nodes) : {}, selfCpuSeconds: cpu };
+    return { atMs: Date.now(), requests, brokerCpu: sb ? readBrokerCpu(sb.state.nodes) : {}, selfCpuSeconds: cpu, loop: performance.eventLoopUtilization() };
   }
 
   private async placements(): Promise<PartitionPlacement[]> {

@@ -24,7 +24,7 @@ import type { DiskSample, LagSample } from '../observe/samplers.js';
 import type { EnrichmentCounters } from '../enrich/enricher.js';
 import type { PhaseKind } from '../phases/timeline.js';
 import type { Calibration } from '../calibrate/calibrate.js';
-import type { Bottleneck, HealthSummary } from '../observe/health.js';
+import type { Bottleneck, HealthSummary, StageBottleneck } from '../observe/health.js';
 import type { MeasuredBytes } from '../observe/netflows.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { PhaseCost } from '../observe/cost.js';
@@ -371,8 +371,8 @@ export interface Results {
   elasticity?: ElasticResult[];
   /** The cluster's ceilings from Apache Kafka's tools, when the scenario asks for `calibrate: true`. */
   calibration: Calibration | NotMeasured;
-  /** The load generator's own health, and which side limited the run. */
-  client: (HealthSummary & { bottleneck: Bottleneck; calibratedShare: { peakAckedPerSec: number; ceilingRecordsPerSec: number; share: number } | NotMeasured }) | NotMeasured;
+  /** The load generator's own health, and which side limited the run; `stage`: which side limited the enrichment when its lag grew (absent from older results). */
+  client: (HealthSummary & { bottleneck: Bottleneck; stage?: StageBottleneck | NotMeasured; calibratedShare: { peakAckedPerSec: number; ceilingRecordsPerSec: number; share: number } | NotMeasured }) | NotMeasured;
   /** Every acknowledged event looked up in the raw topic and the sink (runs with fault phases). */
   accounting: AccountingResult | NotMeasured;
   /** The lakehouse table (scenarios with a `table` block): freshness by queries, the table checked against what was enriched. */

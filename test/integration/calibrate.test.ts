@@ -90,6 +90,42 @@ describe('calibration and the bottleneck verdict', () => {
     assert.match(r.throughput.verdict, /client-bound/);
   });
 
+  it('a run whose enrichment stage cannot keep up on its own thread (slow enricher hook) is reported clickbench-bound for the enrichment', async () => {
+    // 700 µs of CPU per enriched event on the run's one event loop: the stage enriches at most ~1 400 events/s
+    // of the 2 000 produced, its lag grows every second, and the loop is busy the whole time.
+    const r = await shortRun('stage-bound', 2_000, { CLICKBENCH_TEST_SLOW_ENRICH_US: '700' });
+    assert.ok(isMeasured(r.client) && r.client.stage && isMeasured(r.client.stage), JSON.stringify(r.client));
+    const st = r.client.stage;
+    console.log(`# stage-bound: ${st.verdict}; ${st.evidence.join('; ')}`);
+    assert.equal(st.side, 'clickbench', JSON.stringify(st));
+    assert.ok(st.growing.some((g) => g.toMs - g.fromMs >= 3_000), JSON.stringify(st.growing));
+    assert.ok(r.client.samples.every((h) => h.loopBusy !== undefined && h.loopBusy >= 0 && h.loopBusy <= 1), 'every second samples the loop');
+    // Per phase too, from the same perf_hooks counter: the loop was the limit over the run's one phase.
+    assert.ok(r.phases.every((p) => p.cost && isMeasured(p.cost) && p.cost.clickbenchLoopBusy !== undefined && p.cost.clickbenchLoopBusy >= 0.9), JSON.stringify(r.phases.map((p) => p.cost)));
+  });
+
+  it('a run whose enrichment stage waits on the cluster (a produce quota on its client id) is reported waiting on the cluster for the enrichment', async () => {
+    // The stage's client id only: its output producer may write ~3 × 40 KB/s, against the ~2 × 220 KB/s its
+    // compressed enriched records of 1 000 events/s take, so its transactions wait on the brokers and its lag
+    // grows while its thread, and the driver's, stay mostly idle. (A fetch quota throttled the stage's table
+    // loads too: it started late and the test drained for half a minute.)
+    const quota = new PlatformaticAdmin({ clientId: 'clickbench-test-quota', bootstrapBrokers: sb.brokers });
+    const entity = [{ entityType: 'client-id' as const, entityName: 'clickbench-enrich-v1' }];
+    await quota.alterClientQuotas({ entries: [{ entities: entity, ops: [{ key: 'producer_byte_rate', value: 40_000, remove: false }] }] });
+    let r: Results;
+    try {
+      r = await shortRun('stage-waits', 1_000);
+    } finally {
+      await quota.alterClientQuotas({ entries: [{ entities: entity, ops: [{ key: 'producer_byte_rate', remove: true }] }] });
+      await quota.close();
+    }
+    assert.ok(isMeasured(r.client) && r.client.stage && isMeasured(r.client.stage), JSON.stringify(r.client));
+    const st = r.client.stage;
+    console.log(`# stage waits: ${st.verdict}; ${st.evidence.join('; ')}`);
+    assert.equal(st.side, 'cluster', JSON.stringify(st));
+    assert.equal(r.client.bottleneck.side, 'none', 'the load generator kept up: only the stage was held back');
+  });
+
   it('a run above what the cluster allows (a broker produce quota) is reported cluster-bound', async () => {
     const quota = new PlatformaticAdmin({ clientId: 'clickbench-test-quota', bootstrapBrokers: sb.brokers });
     const entity = [{ entityType: 'client-id' as const, entityName: null }];

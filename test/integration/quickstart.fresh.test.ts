@@ -114,6 +114,11 @@ describe('the quickstart from nothing, as a new user runs it', () => {
     assert.ok(r.cluster.jvmOptions!.includes('-XX:TieredStopAtLevel=1'));
     assert.equal(md.includes('**Warning: the hypervisor took'), stolenPhases(r.phases).length > 0, 'the report warns exactly when a phase lost >= 10 % to steal');
     assert.match(md, /stolen by the hypervisor [0-9.]+ %/);
+    // Which side limited the enrichment when its lag grew, from this process's event loop (the stage runs in it here).
+    assert.ok(isMeasured(r.client) && r.client.stage && isMeasured(r.client.stage), 'the enrichment stage verdict');
+    console.log(`# quickstart enrichment stage: ${r.client.stage.verdict}; clickbench's loop busy per phase ${r.phases.map((p) => (p.cost && isMeasured(p.cost) ? p.cost.clickbenchLoopBusy : '–')).join(', ')}`);
+    assert.match(md, /\nEnrichment stage: \*\*/);
+    assert.match(md, /clickbench's own event loop \(the load generator and the probe, and the enrichment stage in the same process\), share of each phase it was running code .*: warmup [01]\.\d\d, steady [01]\.\d\d, burst /);
     assert.deepEqual(r.cluster.brokerOverrides, sb.state.brokerOverrides ?? {}, 'broker overrides recorded as the sandbox has them');
     assert.match(md, /Sandbox broker overrides \(CLICKBENCH_SANDBOX_BROKER_PROPS\): /);
     assert.match(md, /Sandbox JVM options: `-XX:TieredStopAtLevel=1` \(C1 JIT only: /);

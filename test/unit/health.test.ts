@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bottleneck, type HealthSample } from '../../src/observe/health.js';
+import { bottleneck, stageBottleneck, type HealthSample } from '../../src/observe/health.js';
 
 describe('bottleneck verdict (pure)', () => {
   const series = (n: number, f: (s: number) => number) => Array.from({ length: n }, (_, s) => f(s));
@@ -31,5 +31,45 @@ describe('bottleneck verdict (pure)', () => {
     assert.equal(cluster.side, 'cluster');
     assert.match(cluster.verdict, /^cluster-bound: .*produce p99 4000 ms/);
     assert.match(cluster.evidence.join('\n'), /calibrated produce ceiling \(ProducerPerformance\): 800 records\/s/);
+  });
+});
+
+describe('enrichment stage verdict (pure)', () => {
+  const health = (busy: (s: number) => number | undefined, seconds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]): HealthSample[] => seconds.map((s) => ({ second: s, cpuShare: 0.5, eventLoopP99Ms: 10, loopBusy: busy(s), queueDepth: 0 }));
+  const at = (pairs: [number, number][]) => pairs.map(([offsetMs, lag]) => ({ offsetMs, lag }));
+  // Rising from 3.9 s to 7.4 s (four rises past 1 000 records over 3.5 s), then falling; a second rise at 9.6–10.5 s lasts under 3 s.
+  const lag = at([[0, 0], [1_000, 200], [2_100, 150], [3_000, 900], [3_900, 800], [4_800, 3_000], [6_100, 6_000], [6_900, 9_000], [7_400, 9_500], [8_000, 4_000], [9_600, 500], [10_500, 1_600], [11_000, 1_000]]);
+
+  it('a lag that never grows 3 s or more past 1 000 records is no verdict', () => {
+    // 0.4 → 2.9 s: 2.5 s of rises; 5 → 7.5 s rises under 1 000 first (a stretch from 6 s: 1.5 s).
+    const v = stageBottleneck({ lag: at([[0, 0], [400, 1_200], [1_700, 1_500], [2_900, 2_500], [5_000, 100], [6_000, 900], [7_000, 1_300], [7_500, 1_900], [8_000, 0]]), health: health(() => 0.99) });
+    assert.equal(v.side, 'none');
+    assert.deepEqual(v.growing, []);
+    assert.equal(v.verdict, 'the enrichment kept up: its lag never grew for 3 s or more past 1,000 records');
+  });
+
+  it("a growing lag with clickbench's loop busy is clickbench-bound; with it idle, waiting on the cluster", () => {
+    // The samples taken at seconds 4–7 fall in the stretch (3.9–7.4 s); the others do not count.
+    const busy = stageBottleneck({ lag, health: health((s) => (s >= 4 && s <= 7 ? [0.95, 0.91, 0.97, 0.6][s - 4] : 0.2)) });
+    assert.equal(busy.side, 'clickbench');
+    assert.deepEqual(busy.growing, [{ fromMs: 3_900, toMs: 7_400, peakRecords: 9_500 }]);
+    // Median of 0.6, 0.91, 0.95, 0.97: the lower middle, 0.91 (≥ 0.9).
+    assert.match(busy.verdict, /^clickbench-bound: .* busy a median 0\.91 of the time/);
+    assert.deepEqual(busy.evidence, [
+      'the enrichment lag grew from 3.9 s to 7.4 s (to 9,500 records)',
+      "clickbench's event loop (load generator, enrichment stage and probe) then: busy a median 0.91 of the time (highest 0.97; 4 sample(s)), CPU a median 50 % of a core",
+    ]);
+    const idle = stageBottleneck({ lag, health: health((s) => (s >= 4 && s <= 7 ? [0.95, 0.89, 0.97, 0.6][s - 4] : 1)) });
+    assert.equal(idle.side, 'cluster');
+    assert.match(idle.verdict, /^waiting on the cluster: .* busy a median 0\.89 of the time/);
+    // A saturated loop samples late: one sample in the stretch is enough to judge it.
+    assert.equal(stageBottleneck({ lag, health: health(() => 1, [1, 6, 12]) }).side, 'clickbench');
+  });
+
+  it('a stretch without a loop sample in it is not judged', () => {
+    const v = stageBottleneck({ lag, health: health(() => 0.99, [1, 2, 3, 8, 9]) });
+    assert.equal(v.side, 'none');
+    assert.equal(v.growing.length, 1);
+    assert.match(v.verdict, /^not judged/);
   });
 });
