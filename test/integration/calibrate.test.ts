@@ -32,6 +32,19 @@ async function shortRun(name: string, rate: number, env: Record<string, string> 
   return JSON.parse(readFileSync(join(dir, 'reports', runDir, 'results.json'), 'utf8')) as Results;
 }
 
+/** `run` under a broker produce quota of `bytesPerSec` per broker for one client id (null: every client), removed after. */
+async function withProduceQuota<T>(clientId: string | null, bytesPerSec: number, run: () => Promise<T>): Promise<T> {
+  const quota = new PlatformaticAdmin({ clientId: 'clickbench-test-quota', bootstrapBrokers: sb.brokers });
+  const entities = [{ entityType: 'client-id' as const, entityName: clientId }];
+  await quota.alterClientQuotas({ entries: [{ entities, ops: [{ key: 'producer_byte_rate', value: bytesPerSec, remove: false }] }] });
+  try {
+    return await run();
+  } finally {
+    await quota.alterClientQuotas({ entries: [{ entities, ops: [{ key: 'producer_byte_rate', remove: true }] }] });
+    await quota.close();
+  }
+}
+
 describe('calibration and the bottleneck verdict', () => {
   it('calibrate returns the three ceilings from Apache Kafka\'s tools and removes its scratch topic', async () => {
     const c = capture();
@@ -109,16 +122,7 @@ describe('calibration and the bottleneck verdict', () => {
     // compressed enriched records of 1 000 events/s take, so its transactions wait on the brokers and its lag
     // grows while its thread, and the driver's, stay mostly idle. (A fetch quota throttled the stage's table
     // loads too: it started late and the test drained for half a minute.)
-    const quota = new PlatformaticAdmin({ clientId: 'clickbench-test-quota', bootstrapBrokers: sb.brokers });
-    const entity = [{ entityType: 'client-id' as const, entityName: 'clickbench-enrich-v1' }];
-    await quota.alterClientQuotas({ entries: [{ entities: entity, ops: [{ key: 'producer_byte_rate', value: 40_000, remove: false }] }] });
-    let r: Results;
-    try {
-      r = await shortRun('stage-waits', 1_000);
-    } finally {
-      await quota.alterClientQuotas({ entries: [{ entities: entity, ops: [{ key: 'producer_byte_rate', remove: true }] }] });
-      await quota.close();
-    }
+    const r = await withProduceQuota('clickbench-enrich-v1', 40_000, () => shortRun('stage-waits', 1_000));
     assert.ok(isMeasured(r.client) && r.client.stage && isMeasured(r.client.stage), JSON.stringify(r.client));
     const st = r.client.stage;
     console.log(`# stage waits: ${st.verdict}; ${st.evidence.join('; ')}`);
@@ -127,20 +131,11 @@ describe('calibration and the bottleneck verdict', () => {
   });
 
   it('a run above what the cluster allows (a broker produce quota) is reported cluster-bound', async () => {
-    const quota = new PlatformaticAdmin({ clientId: 'clickbench-test-quota', bootstrapBrokers: sb.brokers });
-    const entity = [{ entityType: 'client-id' as const, entityName: null }];
     // Per broker, in the bytes the producer sends: lz4 (the default) sends ~45 % of the ~490 KB/s of
     // 1 000 events/s in this run's small batches, ~220 KB/s against 3 × 20 KB/s allowed. (At 3 × 40 KB/s,
     // 1.8× over, the broker's throttled answers came in bursts and one suite run had only isolated short
     // seconds: 7 of 10, never 3 in a row, which is rightly no verdict. 3.7× over leaves no second near the rate.)
-    await quota.alterClientQuotas({ entries: [{ entities: entity, ops: [{ key: 'producer_byte_rate', value: 20_000, remove: false }] }] });
-    let r: Results;
-    try {
-      r = await shortRun('cluster-bound', 1_000);
-    } finally {
-      await quota.alterClientQuotas({ entries: [{ entities: entity, ops: [{ key: 'producer_byte_rate', remove: true }] }] });
-      await quota.close();
-    }
+    const r = await withProduceQuota(null, 20_000, () => shortRun('cluster-bound', 1_000));
     assert.ok(isMeasured(r.client));
     console.log(`# cluster-bound: ${r.client.bottleneck.verdict}`);
     assert.equal(r.client.bottleneck.side, 'cluster', JSON.stringify(r.client.bottleneck));
