@@ -31,7 +31,6 @@ import { concurrentRetries } from '../kafka/kafkajs-fixes.js';
 export const ALO_COMMIT_INTERVAL_MS = 2_000;
 export { TABLE_STALL_MS, FETCH_MAX_WAIT_MS } from './limits.js';
 import { TABLE_STALL_MS, FETCH_MAX_WAIT_MS } from './limits.js';
-import { burnCpu } from '../observe/health.js';
 /** Least time between the starts of two transactions (Kafka Streams' commit.interval.ms default under exactly-once). */
 export const EOS_COMMIT_INTERVAL_MS = 100;
 /**
@@ -93,8 +92,6 @@ export interface StageOptions {
   /** One of several instances in the group: partitions by instance index (./assigner.ts); the transactional id must be this instance's. */
   instance?: InstanceIndex;
   log?: (line: string) => void;
-  /** Test hook: burn this much CPU per enriched record (an artificially slow enricher). */
-  costPerEventUs?: number;
 }
 
 export class EnrichmentStage {
@@ -361,7 +358,6 @@ export class EnrichmentStage {
     for (const m of batch.messages) {
       const out = this.enricher.process({ value: m.value, partition: batch.partition, offset: m.offset, timestampMs: Number(m.timestamp) }, m.key?.toString() ?? null);
       out.headers['cb-generation'] = this.generationHeader;
-      if (this.opts.costPerEventUs) burnCpu(this.opts.costPerEventUs);
       // Key, value and headers written into the arena now in their wire form (src/kafka/packed.ts): held until the
       // send as a span, copied as they are into the records, compressed batches' too.
       if (out.kind === 'enriched') {

@@ -80,14 +80,6 @@ export function summarize(samples: HealthSample[]): HealthSummary {
   };
 }
 
-/** Test hook of both verdicts: keep this thread busy for `us` µs (a stand-in for an expensive serializer or enricher). */
-export function burnCpu(us: number): void {
-  const until = process.hrtime.bigint() + BigInt(Math.round(us * 1_000));
-  while (process.hrtime.bigint() < until) {
-    // busy
-  }
-}
-
 /** A client is saturated when its process keeps a core busy or its event loop stalls. */
 export const CLIENT_CPU_SATURATED = 0.85;
 export const CLIENT_LOOP_STALLED_MS = 200;

@@ -218,7 +218,6 @@ export class RunContext {
     return new EnrichmentStage({
       brokers: this.brokers, security: target.security, names: { ...this.names, dlq }, outputTopic, version, delivery: s.enrichment.delivery, config: s.enrichment,
       groupId: this.groupOf(version), transactionalId: `${this.groupOf(version)}.0`, rack: this.zones.enrichment, generation, compression: s.clients.enrichment_compression ?? s.clients.compression, log: this.errorLine,
-      costPerEventUs: Number(process.env.CLICKBENCH_TEST_SLOW_ENRICH_US) || undefined,
     });
   }
 

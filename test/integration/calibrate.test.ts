@@ -94,25 +94,21 @@ describe('calibration and the bottleneck verdict', () => {
     assert.ok(k.produce.recordsPerSec > 1_000);
   });
 
-  it('a run throttled on the client side (slow serializer hook) is reported client-bound', async () => {
+  it('a run throttled on the client side (slow serializer hook) is reported client-bound, and its enrichment clickbench-bound', async () => {
     const r = await shortRun('client-bound', 2_000, { CLICKBENCH_TEST_SLOW_SERIALIZER_US: '700' });
     assert.ok(isMeasured(r.client));
     console.log(`# client-bound: ${r.client.bottleneck.verdict}`);
     assert.equal(r.client.bottleneck.side, 'client', JSON.stringify(r.client.bottleneck));
     assert.ok(r.client.cpuShareMax >= 0.85);
     assert.match(r.throughput.verdict, /client-bound/);
-  });
-
-  it('a run whose enrichment stage cannot keep up on its own thread (slow enricher hook) is reported clickbench-bound for the enrichment', async () => {
-    // 700 µs of CPU per enriched event on the run's one event loop: the stage enriches at most ~1 400 events/s
-    // of the 2 000 produced, its lag grows every second, and the loop is busy the whole time.
-    const r = await shortRun('stage-bound', 2_000, { CLICKBENCH_TEST_SLOW_ENRICH_US: '700' });
-    assert.ok(isMeasured(r.client) && r.client.stage && isMeasured(r.client.stage), JSON.stringify(r.client));
+    // The in-process stage shares the serializer's thread: 700 µs per event leave it next to no time, its lag
+    // grows (to ~21 000 records in a suite run) while the loop is busy the whole time.
+    assert.ok(r.client.stage && isMeasured(r.client.stage), JSON.stringify(r.client));
     const st = r.client.stage;
-    console.log(`# stage-bound: ${st.verdict}; ${st.evidence.join('; ')}`);
+    console.log(`# client-bound, the enrichment: ${st.verdict}; ${st.evidence.join('; ')}`);
     assert.equal(st.side, 'clickbench', JSON.stringify(st));
     assert.ok(st.growing.some((g) => g.toMs - g.fromMs >= 3_000), JSON.stringify(st.growing));
-    assert.ok(r.client.samples.every((h) => h.loopBusy !== undefined && h.loopBusy >= 0 && h.loopBusy <= 1), 'every second samples the loop');
+    assert.ok(r.client.samples.every((h) => h.loopBusy !== undefined && h.loopBusy >= 0 && h.loopBusy <= 1), 'every sample reads the loop');
     // Per phase too, from the same perf_hooks counter: the loop was the limit over the run's one phase.
     assert.ok(r.phases.every((p) => p.cost && isMeasured(p.cost) && p.cost.clickbenchLoopBusy !== undefined && p.cost.clickbenchLoopBusy >= 0.9), JSON.stringify(r.phases.map((p) => p.cost)));
   });
