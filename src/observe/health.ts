@@ -164,7 +164,7 @@ export const STAGE_GROWTH_MIN_MS = 3_000;
  * include clickbench's own limit — or was it mostly waiting, on its fetches, produce acknowledgements and
  * transaction commits? Each health sample's loop figure covers the time since the sample before it.
  */
-export function stageBottleneck(o: { lag: { offsetMs: number; lag: number }[]; health: HealthSample[] }): StageBottleneck {
+export function stageBottleneck(o: { lag: { offsetMs: number; lag: number }[]; health: HealthSample[]; phases?: { name: string; startOffsetMs: number; endOffsetMs: number }[] }): StageBottleneck {
   const growing: StageBottleneck['growing'] = [];
   let from = -1;
   const close = (i: number) => {
@@ -187,8 +187,13 @@ export function stageBottleneck(o: { lag: { offsetMs: number; lag: number }[]; h
   const cpu = inGrowth.map((h) => h.cpuShare).sort((a, b) => a - b);
   const mid = (xs: number[]) => xs[Math.floor((xs.length - 1) / 2)];
   const s = (ms: number) => (ms / 1000).toFixed(1);
+  // The phases a stretch overlaps, by name.
+  const where = (g: { fromMs: number; toMs: number }) => {
+    const names = (o.phases ?? []).filter((p) => p.startOffsetMs < g.toMs && p.endOffsetMs > g.fromMs).map((p) => p.name);
+    return names.length ? `, in ${names.join(' and ')}` : '';
+  };
   const evidence = [
-    `the enrichment lag grew ${growing.map((g) => `from ${s(g.fromMs)} s to ${s(g.toMs)} s (to ${g.peakRecords.toLocaleString('en-US')} records)`).join(', ')}`,
+    `the enrichment lag grew ${growing.map((g) => `from ${s(g.fromMs)} s to ${s(g.toMs)} s (to ${g.peakRecords.toLocaleString('en-US')} records${where(g)})`).join(', ')}`,
     busy.length ? `clickbench's event loop (load generator, enrichment stage and probe) then: busy a median ${mid(busy).toFixed(2)} of the time (highest ${busy[busy.length - 1].toFixed(2)}; ${busy.length} sample(s)), CPU a median ${(mid(cpu) * 100).toFixed(0)} % of a core` : "clickbench's event loop was not sampled then",
   ];
   if (busy.length === 0) return { side: 'none', verdict: "not judged: the lag grew but clickbench's event loop was not sampled then", growing, evidence };

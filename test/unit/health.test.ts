@@ -50,13 +50,14 @@ describe('enrichment stage verdict (pure)', () => {
 
   it("a growing lag with clickbench's loop busy is clickbench-bound; with it idle, waiting on the cluster", () => {
     // The samples taken at seconds 4–7 fall in the stretch (3.9–7.4 s); the others do not count.
-    const busy = stageBottleneck({ lag, health: health((s) => (s >= 4 && s <= 7 ? [0.95, 0.91, 0.97, 0.6][s - 4] : 0.2)) });
+    const phases = [{ name: 'steady', startOffsetMs: 0, endOffsetMs: 5_000 }, { name: 'burst', startOffsetMs: 5_000, endOffsetMs: 7_400 }, { name: 'rollback', startOffsetMs: 7_400, endOffsetMs: 12_000 }];
+    const busy = stageBottleneck({ lag, health: health((s) => (s >= 4 && s <= 7 ? [0.95, 0.91, 0.97, 0.6][s - 4] : 0.2)), phases });
     assert.equal(busy.side, 'clickbench');
     assert.deepEqual(busy.growing, [{ fromMs: 3_900, toMs: 7_400, peakRecords: 9_500 }]);
     // Median of 0.6, 0.91, 0.95, 0.97: the lower middle, 0.91 (≥ 0.9).
     assert.match(busy.verdict, /^clickbench-bound: .* busy a median 0\.91 of the time/);
     assert.deepEqual(busy.evidence, [
-      'the enrichment lag grew from 3.9 s to 7.4 s (to 9,500 records)',
+      'the enrichment lag grew from 3.9 s to 7.4 s (to 9,500 records, in steady and burst)',
       "clickbench's event loop (load generator, enrichment stage and probe) then: busy a median 0.91 of the time (highest 0.97; 4 sample(s)), CPU a median 50 % of a core",
     ]);
     const idle = stageBottleneck({ lag, health: health((s) => (s >= 4 && s <= 7 ? [0.95, 0.89, 0.97, 0.6][s - 4] : 1)) });
