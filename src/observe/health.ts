@@ -164,7 +164,9 @@ export const STAGE_GROWTH_MIN_MS = 3_000;
  * include clickbench's own limit — or was it mostly waiting, on its fetches, produce acknowledgements and
  * transaction commits? Each health sample's loop figure covers the time since the sample before it.
  */
-export function stageBottleneck(o: { lag: { offsetMs: number; lag: number }[]; health: HealthSample[]; phases?: { name: string; startOffsetMs: number; endOffsetMs: number }[] }): StageBottleneck {
+export function stageBottleneck(o: { lag: { offsetMs: number; lag: number }[]; health: HealthSample[]; phases?: { name: string; startOffsetMs: number; endOffsetMs: number }[]; loadInProcess?: boolean }): StageBottleneck {
+  // With load workers (`run --workers N`) the load generator runs in them, not on this thread.
+  const loadHere = o.loadInProcess ?? true;
   const growing: StageBottleneck['growing'] = [];
   let from = -1;
   const close = (i: number) => {
@@ -194,11 +196,11 @@ export function stageBottleneck(o: { lag: { offsetMs: number; lag: number }[]; h
   };
   const evidence = [
     `the enrichment lag grew ${growing.map((g) => `from ${s(g.fromMs)} s to ${s(g.toMs)} s (to ${g.peakRecords.toLocaleString('en-US')} records${where(g)})`).join(', ')}`,
-    busy.length ? `clickbench's event loop (load generator, enrichment stage and probe) then: busy a median ${mid(busy).toFixed(2)} of the time (highest ${busy[busy.length - 1].toFixed(2)}; ${busy.length} sample(s)), CPU a median ${(mid(cpu) * 100).toFixed(0)} % of a core` : "clickbench's event loop was not sampled then",
+    busy.length ? `clickbench's event loop (${loadHere ? 'load generator, ' : ''}enrichment stage and probe) then: busy a median ${mid(busy).toFixed(2)} of the time (highest ${busy[busy.length - 1].toFixed(2)}; ${busy.length} sample(s)), CPU a median ${(mid(cpu) * 100).toFixed(0)} % of a core` : "clickbench's event loop was not sampled then",
   ];
   if (busy.length === 0) return { side: 'none', verdict: "not judged: the lag grew but clickbench's event loop was not sampled then", growing, evidence };
   if (mid(busy) >= STAGE_LOOP_SATURATED) {
-    return { side: 'clickbench', growing, evidence, verdict: `clickbench-bound: while the enrichment lag grew, clickbench's own thread (the stage shares it with the load generator and the probe) was busy a median ${mid(busy).toFixed(2)} of the time — the lag and the end-to-end latency then include clickbench's own limit, not only the cluster's` };
+    return { side: 'clickbench', growing, evidence, verdict: `clickbench-bound: while the enrichment lag grew, clickbench's own thread (the stage shares it with ${loadHere ? 'the load generator and ' : ''}the probe) was busy a median ${mid(busy).toFixed(2)} of the time — the lag and the end-to-end latency then include clickbench's own limit, not only the cluster's` };
   }
   return { side: 'cluster', growing, evidence, verdict: `waiting on the cluster: while the enrichment lag grew, clickbench's thread was busy a median ${mid(busy).toFixed(2)} of the time — the stage had headroom and waited on its fetches, produce acknowledgements and transaction commits` };
 }

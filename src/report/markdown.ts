@@ -74,7 +74,7 @@ export function hostCpuLines(r: Results): string[] {
   const perPhase = r.phases.map((p) => `${p.name} ${p.host && isMeasured(p.host) ? `${p.host.stealPercent} %` : '–'}`).join(', ');
   const lines = [`This machine's CPU over the schedule (measured: ${HOST_CPU_METHOD}): busy ${r.host.busyPercent} %, waiting for disk ${r.host.iowaitPercent} %, **stolen by the hypervisor ${r.host.stealPercent} %** (per phase: ${perPhase}).`];
   const loops = r.phases.map((p) => (p.cost && isMeasured(p.cost) && p.cost.clickbenchLoopBusy !== undefined ? `${p.name} ${p.cost.clickbenchLoopBusy.toFixed(2)}` : null));
-  if (loops.some((l) => l !== null)) lines.push('', `clickbench's own event loop (the load generator and the probe${stageInProcess(r) ? ', and the enrichment stage in the same process' : ''}), share of each phase it was running code (measured: perf_hooks' event-loop utilization; ${STAGE_LOOP_SATURATED} or more: its own thread was the limit): ${loops.map((l, i) => l ?? `${r.phases[i].name} –`).join(', ')}.`);
+  if (loops.some((l) => l !== null)) lines.push('', `clickbench's own event loop (${r.workers ? 'the probe; the load ran in workers' : 'the load generator and the probe'}${stageInProcess(r) ? ', and the enrichment stage in the same process' : ''}), share of each phase it was running code (measured: perf_hooks' event-loop utilization; ${STAGE_LOOP_SATURATED} or more: its own thread was the limit): ${loops.map((l, i) => l ?? `${r.phases[i].name} –`).join(', ')}.`);
   const w = stealWarning(r.phases);
   if (w) lines.push('', `**Warning: ${w}.**`);
   return lines;

@@ -144,7 +144,7 @@ export async function assembleResults(ctx: RunContext, r: Recorded): Promise<voi
     ...hs,
     bottleneck: bottleneck({ intended: driver.intended.values, acked: driver.acked.values, sent: driver.sent.values, health: hs.samples, generationLagMs: driver.generationLagMs.values, queueDepth: driver.queueDepthMax.values, queueFull: driver.queueFull.values, produceP99Ms: results.latency.produceAck?.p99Ms ?? null, ceilingRecordsPerSec: ceiling }),
     // The verdict reads this process's event loop: a stage run as its own process(es) has its own, not sampled per second.
-    stage: ctx.stageAsProcess ? notMeasured('the enrichment stage ran as its own process(es) (a fault phase kills it, or enrichment.instances > 1): their event loops are not sampled per second; their CPU is in `cost`') : stageBottleneck({ lag: results.series.lag, health: hs.samples, phases: results.phases }),
+    stage: ctx.stageAsProcess ? notMeasured('the enrichment stage ran as its own process(es) (a fault phase kills it, or enrichment.instances > 1): their event loops are not sampled per second; their CPU is in `cost`') : stageBottleneck({ lag: results.series.lag, health: hs.samples, phases: results.phases, loadInProcess: !results.workers }),
     calibratedShare: ceiling ? { peakAckedPerSec: peakAcked, ceilingRecordsPerSec: ceiling, share: peakAcked / ceiling } : notMeasured('no calibration in this run (calibrate: true)'),
   };
 

@@ -63,6 +63,10 @@ describe('enrichment stage verdict (pure)', () => {
     const idle = stageBottleneck({ lag, health: health((s) => (s >= 4 && s <= 7 ? [0.95, 0.89, 0.97, 0.6][s - 4] : 1)) });
     assert.equal(idle.side, 'cluster');
     assert.match(idle.verdict, /^waiting on the cluster: .* busy a median 0\.89 of the time/);
+    // With load workers the load generator is not on this thread, and the verdict does not say it is.
+    const workers = stageBottleneck({ lag, health: health(() => 0.95), loadInProcess: false });
+    assert.match(workers.verdict, /\(the stage shares it with the probe\)/);
+    assert.match(workers.evidence[1], /^clickbench's event loop \(enrichment stage and probe\) then/);
     // A saturated loop samples late: one sample in the stretch is enough to judge it.
     assert.equal(stageBottleneck({ lag, health: health(() => 1, [1, 6, 12]) }).side, 'clickbench');
   });
