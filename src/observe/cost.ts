@@ -4,7 +4,8 @@
  * /proc/<pid>/stat, sandbox only), read at phase boundaries and turned into per-1 000-event figures.
  */
 import { readFileSync } from 'node:fs';
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import { loopBusyBetween } from './health.js';
 
 /** role → API name → requests sent (this process's clients). */
 export type RequestCounts = Map<string, Map<string, number>>;
@@ -116,7 +117,7 @@ export function phaseCost(a: CostReading, b: CostReading, ackedEvents: number): 
     brokerCpuByBroker: Object.fromEntries(Object.entries(byBroker).map(([k, v]) => [k, round3(v)])),
     brokerCpuSecondsPer1000Events: ackedEvents > 0 ? round3(per1000(brokerCpu)) : null,
     clickbenchCpuSeconds: round3(b.selfCpuSeconds - a.selfCpuSeconds),
-    ...(a.loop && b.loop ? { clickbenchLoopBusy: Math.round(performance.eventLoopUtilization(b.loop, a.loop).utilization * 100) / 100 } : {}),
+    ...(a.loop && b.loop ? { clickbenchLoopBusy: loopBusyBetween(a.loop, b.loop) } : {}),
     requests,
     requestsPerSec: Math.round(total / seconds),
     requestsPer1000EventsByApi: Object.fromEntries(Object.entries(byApi).sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, Math.round(per1000(v) * 10) / 10])),

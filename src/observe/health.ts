@@ -8,6 +8,16 @@
  */
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 
+/** The lower middle of values sorted ascending (0 when there are none): a median that is always one of them. */
+function lowerMiddle(sorted: number[]): number {
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : 0;
+}
+
+/** The share of the time from reading `a` to reading `b` (performance.eventLoopUtilization()) this thread's event loop ran code, to two places. */
+export function loopBusyBetween(a: EventLoopUtilization, b: EventLoopUtilization): number {
+  return Math.round(performance.eventLoopUtilization(b, a).utilization * 100) / 100;
+}
+
 export interface HealthSample {
   second: number;
   /** process CPU time / wall time over the second (1 = one core) */
@@ -57,7 +67,7 @@ export class ClientHealth {
     const p99 = this.eld.count > 0 ? this.eld.percentile(99) / 1e6 : 0;
     this.eld.reset();
     const loop = performance.eventLoopUtilization();
-    const loopBusy = Math.round(performance.eventLoopUtilization(loop, this.lastLoop).utilization * 100) / 100;
+    const loopBusy = loopBusyBetween(this.lastLoop, loop);
     this.lastLoop = loop;
     this.samples.push({ second: this.o.secondOf(Date.now()) - 1, cpuShare: wallUs > 0 ? (cpu.user + cpu.system) / wallUs : 0, eventLoopP99Ms: Math.round(p99 * 10) / 10, loopBusy, queueDepth: this.o.queueDepth() });
   }
@@ -73,7 +83,7 @@ export function summarize(samples: HealthSample[]): HealthSummary {
   const cpu = samples.map((s) => s.cpuShare).sort((a, b) => a - b);
   return {
     samples,
-    cpuShareP50: cpu.length ? cpu[Math.floor((cpu.length - 1) / 2)] : 0,
+    cpuShareP50: lowerMiddle(cpu),
     cpuShareMax: cpu.length ? cpu[cpu.length - 1] : 0,
     eventLoopP99MaxMs: Math.max(0, ...samples.map((s) => s.eventLoopP99Ms)),
     queueDepthMax: Math.max(0, ...samples.map((s) => s.queueDepth)),
@@ -113,12 +123,12 @@ export function bottleneck(o: { intended: number[]; acked: number[]; sent: numbe
   const inShort = o.health.filter((h) => short.includes(h.second));
   const busy = inShort.filter((h) => h.cpuShare >= CLIENT_CPU_SATURATED || h.eventLoopP99Ms >= CLIENT_LOOP_STALLED_MS);
   const cpu = inShort.map((h) => h.cpuShare).sort((a, b) => a - b);
-  const median = cpu.length ? cpu[Math.floor((cpu.length - 1) / 2)] : 0;
+  const median = lowerMiddle(cpu);
   const loop = Math.max(0, ...inShort.map((h) => h.eventLoopP99Ms));
   // The driver's own clock: events generated late (while its queue stayed small) mean the process
   // could not keep up, whatever the sampled CPU says (a blocked event loop samples badly).
   const genLag = short.map((s) => o.generationLagMs?.[s] ?? 0).sort((a, b) => a - b);
-  const genLagMedian = genLag.length ? genLag[Math.floor((genLag.length - 1) / 2)] : 0;
+  const genLagMedian = lowerMiddle(genLag);
   const queueMax = Math.max(0, ...short.map((s) => o.queueDepth?.[s] ?? 0));
   // The driver stops generating while its queue is full: lateness then comes from the cluster.
   const queueFullSeconds = short.filter((s) => (o.queueFull?.[s] ?? 0) > 0).length;
@@ -187,7 +197,6 @@ export function stageBottleneck(o: { lag: { offsetMs: number; lag: number }[]; h
   const inGrowth = o.health.filter((h) => h.loopBusy !== undefined && within(h));
   const busy = inGrowth.map((h) => h.loopBusy!).sort((a, b) => a - b);
   const cpu = inGrowth.map((h) => h.cpuShare).sort((a, b) => a - b);
-  const mid = (xs: number[]) => xs[Math.floor((xs.length - 1) / 2)];
   const s = (ms: number) => (ms / 1000).toFixed(1);
   // The phases a stretch overlaps, by name.
   const where = (g: { fromMs: number; toMs: number }) => {
@@ -196,11 +205,11 @@ export function stageBottleneck(o: { lag: { offsetMs: number; lag: number }[]; h
   };
   const evidence = [
     `the enrichment lag grew ${growing.map((g) => `from ${s(g.fromMs)} s to ${s(g.toMs)} s (to ${g.peakRecords.toLocaleString('en-US')} records${where(g)})`).join(', ')}`,
-    busy.length ? `clickbench's event loop (${loadHere ? 'load generator, ' : ''}enrichment stage and probe) then: busy a median ${mid(busy).toFixed(2)} of the time (highest ${busy[busy.length - 1].toFixed(2)}; ${busy.length} sample(s)), CPU a median ${(mid(cpu) * 100).toFixed(0)} % of a core` : "clickbench's event loop was not sampled then",
+    busy.length ? `clickbench's event loop (${loadHere ? 'load generator, ' : ''}enrichment stage and probe) then: busy a median ${lowerMiddle(busy).toFixed(2)} of the time (highest ${busy[busy.length - 1].toFixed(2)}; ${busy.length} sample(s)), CPU a median ${(lowerMiddle(cpu) * 100).toFixed(0)} % of a core` : "clickbench's event loop was not sampled then",
   ];
   if (busy.length === 0) return { side: 'none', verdict: "not judged: the lag grew but clickbench's event loop was not sampled then", growing, evidence };
-  if (mid(busy) >= STAGE_LOOP_SATURATED) {
-    return { side: 'clickbench', growing, evidence, verdict: `clickbench-bound: while the enrichment lag grew, clickbench's own thread (the stage shares it with ${loadHere ? 'the load generator and ' : ''}the probe) was busy a median ${mid(busy).toFixed(2)} of the time — the lag and the end-to-end latency then include clickbench's own limit, not only the cluster's` };
+  if (lowerMiddle(busy) >= STAGE_LOOP_SATURATED) {
+    return { side: 'clickbench', growing, evidence, verdict: `clickbench-bound: while the enrichment lag grew, clickbench's own thread (the stage shares it with ${loadHere ? 'the load generator and ' : ''}the probe) was busy a median ${lowerMiddle(busy).toFixed(2)} of the time — the lag and the end-to-end latency then include clickbench's own limit, not only the cluster's` };
   }
-  return { side: 'cluster', growing, evidence, verdict: `waiting on the cluster: while the enrichment lag grew, clickbench's thread was busy a median ${mid(busy).toFixed(2)} of the time — the stage had headroom and waited on its fetches, produce acknowledgements and transaction commits` };
+  return { side: 'cluster', growing, evidence, verdict: `waiting on the cluster: while the enrichment lag grew, clickbench's thread was busy a median ${lowerMiddle(busy).toFixed(2)} of the time — the stage had headroom and waited on its fetches, produce acknowledgements and transaction commits` };
 }
